@@ -1,0 +1,92 @@
+use super::{ACTIONS, counts, describe, heading, symbol};
+use crate::plan::{Action, Plan};
+use anstyle::{AnsiColor, Style};
+use std::fmt::Write;
+
+fn paint(color: bool, style: Style, text: &str) -> String {
+    if color {
+        format!("{}{text}{}", style.render(), style.render_reset())
+    } else {
+        text.to_string()
+    }
+}
+
+fn style_for(action: Action) -> Style {
+    match action {
+        Action::Invite => AnsiColor::Green.on_default(),
+        Action::UpdateRole => AnsiColor::Yellow.on_default(),
+        Action::Remove | Action::Revoke => AnsiColor::Red.on_default(),
+    }
+}
+
+/// The plan for people: grouped by action with `+ ~ - !`, reasons, warnings and counts.
+/// Readable without colour; `color` adds ANSI styles.
+pub fn text(plan: &Plan, file: &str, color: bool) -> String {
+    let mut out = String::new();
+    let bold = Style::new().bold();
+    let warn = AnsiColor::Red.on_default().bold();
+    for w in &plan.warnings {
+        let _ = writeln!(out, "{} {w}", paint(color, warn, "! warning:"));
+    }
+    if !plan.warnings.is_empty() {
+        out.push('\n');
+    }
+    if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "No changes. The org matches {file} ({} unchanged, {} ignored).",
+            plan.summary.unchanged, plan.summary.ignored
+        );
+        return out;
+    }
+    for action in ACTIONS {
+        let group: Vec<_> = plan.changes.iter().filter(|c| c.action == action).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{} ({}):",
+            paint(color, bold, heading(action)),
+            group.len()
+        );
+        for c in group {
+            let line = format!("  {} {}", symbol(action), describe(c));
+            let _ = write!(out, "{}", paint(color, style_for(action), &line));
+            if let Some(r) = &c.reason {
+                let _ = write!(out, "  # {r}");
+            } else if action != Action::Invite && action != Action::UpdateRole {
+                let _ = write!(out, "  # {}", c.cause);
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    if !plan.blocked.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} ({}):",
+            paint(color, bold, "Blocked, not sent"),
+            plan.blocked.len()
+        );
+        for c in &plan.blocked {
+            let why = c.blocked_reason.as_deref().unwrap_or("blocked");
+            let line = format!("  ! {}: {why}", describe(c));
+            let _ = writeln!(
+                out,
+                "{}",
+                paint(color, AnsiColor::Magenta.on_default(), &line)
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{} {} ({} unchanged, {} ignored).",
+        paint(color, bold, "Plan:"),
+        counts(plan),
+        plan.summary.unchanged,
+        plan.summary.ignored
+    );
+    out
+}

@@ -1,0 +1,91 @@
+//! JSON Schemas: the desired-state file (`teamsync schema`, `schema/teamsync.schema.json`) and
+//! the JSON plan (`schema/plan.schema.json`).
+
+use crate::saved::PlanDocument;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A teamsync desired-state file (version 1): the members and roles a Scaling organization
+/// should have.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "teamsync desired state")]
+#[allow(dead_code)]
+pub struct FileSchema {
+    /// Always 1.
+    #[schemars(range(min = 1, max = 1))]
+    version: u8,
+    /// Everyone who should be in the organization, with their role.
+    members: Vec<MemberSchema>,
+    /// When set, every member's email must be in one of these domains (`example.com`, or
+    /// `*.example.com` for its subdomains).
+    #[serde(default)]
+    allowed_domains: Vec<String>,
+    /// Email globs (`*`, `?`, case-insensitive) that teamsync never touches.
+    #[serde(default)]
+    ignore: Vec<String>,
+    /// Emails that are never demoted, removed or revoked (break-glass admins).
+    #[serde(default)]
+    protected: Vec<String>,
+    /// Limits apply refuses to cross.
+    #[serde(default)]
+    safety: Option<SafetySchema>,
+}
+
+/// One member.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct MemberSchema {
+    /// The member's email (compared trimmed and case-insensitively; at most 320 characters).
+    #[schemars(length(max = 320), email)]
+    email: String,
+    role: crate::model::Role,
+    /// Why this member is here; shown next to their changes in plans.
+    #[serde(default)]
+    reason: Option<String>,
+    /// Last day (UTC) of membership, `YYYY-MM-DD`; from the next day the member is removed.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
+    expires: Option<String>,
+}
+
+/// The `safety` block.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct SafetySchema {
+    /// Most members one apply may remove: a number, or a percentage of current members such
+    /// as "10%". Default: max(3, 25%).
+    #[serde(default)]
+    max_removals: Option<MaxRemovalsSchema>,
+    /// Fewest admin members the org may be left with (pending invitations do not count).
+    /// Default 1.
+    #[serde(default)]
+    #[schemars(range(min = 0))]
+    min_admins: Option<u32>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum MaxRemovalsSchema {
+    Count(u32),
+    Percent(#[schemars(regex(pattern = r"^\s*\d{1,3}\s*%\s*$"))] String),
+}
+
+fn pretty(schema: schemars::Schema) -> String {
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The desired-state file's schema, as committed at `schema/teamsync.schema.json`.
+pub fn file_schema() -> String {
+    pretty(schemars::schema_for!(FileSchema))
+}
+
+/// The JSON plan's schema, as committed at `schema/plan.schema.json`.
+pub fn plan_schema() -> String {
+    pretty(schemars::schema_for!(PlanDocument))
+}
