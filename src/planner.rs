@@ -435,3 +435,7 @@ fn guards(
     };
     vec![removal, admin]
 }
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;
