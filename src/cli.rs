@@ -124,8 +124,12 @@ pub enum Cmd {
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Print the JSON Schema of the desired-state file.
-    Schema,
+    /// Print the JSON Schema of the desired-state file (or, with --plan, of the JSON plan).
+    Schema {
+        /// The schema of `plan --format json` and saved plans instead.
+        #[arg(long)]
+        plan: bool,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -280,7 +284,7 @@ pub fn config_from(cli: Cli, color: bool) -> Result<Config, ConfigError> {
             api: api()?,
             output: output.clone(),
         },
-        Cmd::Schema => Command::Schema,
+        Cmd::Schema { plan } => Command::Schema { plan },
         Cmd::Completions { shell } => Command::Completions(shell),
     };
     Ok(Config {
@@ -303,8 +307,12 @@ pub fn config_from(cli: Cli, color: bool) -> Result<Config, ConfigError> {
 pub fn run(config: &Config) -> Result<u8, RunError> {
     match &config.command {
         Command::Validate => validate(config),
-        Command::Schema => {
-            print!("{}", crate::schema::file_schema());
+        Command::Schema { plan } => {
+            if *plan {
+                print!("{}", crate::schema::plan_schema());
+            } else {
+                print!("{}", crate::schema::file_schema());
+            }
             Ok(0)
         }
         Command::Completions(shell) => {

@@ -462,7 +462,7 @@ fn transport(e: reqwest::Error) -> ApiError {
         source = s.source();
     }
     let message = if detail.is_empty() {
-        format!("{what}")
+        what.to_string()
     } else {
         format!("{what}: {detail}")
     };

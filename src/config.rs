@@ -168,7 +168,9 @@ pub enum Command {
         api: ApiConfig,
         output: Option<PathBuf>,
     },
-    Schema,
+    Schema {
+        plan: bool,
+    },
     Completions(clap_complete::Shell),
 }
 

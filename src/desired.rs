@@ -110,7 +110,7 @@ impl Desired {
 
     pub fn is_protected(&self, email: &str) -> bool {
         let e = email::normalize(email);
-        self.protected.iter().any(|p| *p == e)
+        self.protected.contains(&e)
     }
 }
 

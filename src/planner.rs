@@ -250,7 +250,7 @@ fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summar
                 Action::Revoke,
                 email,
                 if replacing {
-                    "pending invitation has another role; invitations cannot be edited, so it is replaced"
+                    "wrong role; invitations cannot be edited, so it is replaced"
                 } else if keep.is_some() {
                     "duplicate pending invitation"
                 } else {
@@ -411,7 +411,10 @@ fn guards(
                 }
             )
         } else {
-            format!("{removals} removals planned; {rule}")
+            format!(
+                "{removals} removal{} planned; {rule}",
+                if removals == 1 { "" } else { "s" }
+            )
         },
     };
     let min = desired.safety.min_admins;

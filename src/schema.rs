@@ -89,3 +89,64 @@ pub fn file_schema() -> String {
 pub fn plan_schema() -> String {
     pretty(schemars::schema_for!(PlanDocument))
 }
+
+#[cfg(test)]
+mod tests {
+    fn committed(name: &str) -> String {
+        let path = format!("{}/schema/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn committed_file_schema_is_current() {
+        assert_eq!(
+            committed("teamsync.schema.json"),
+            super::file_schema(),
+            "regenerate with: cargo run -- schema > schema/teamsync.schema.json"
+        );
+    }
+
+    #[test]
+    fn committed_plan_schema_is_current() {
+        assert_eq!(
+            committed("plan.schema.json"),
+            super::plan_schema(),
+            "regenerate with: cargo run -- schema --plan > schema/plan.schema.json"
+        );
+    }
+
+    #[test]
+    fn file_schema_lists_exactly_the_fields_the_loader_reads() {
+        let schema: serde_json::Value = serde_json::from_str(&super::file_schema()).unwrap();
+        let mut top: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        top.sort();
+        let mut want = crate::desired::TOP_FIELDS.to_vec();
+        want.sort();
+        assert_eq!(top, want);
+        let mut member: Vec<&str> = schema["$defs"]["MemberSchema"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        member.sort();
+        let mut want = crate::desired::MEMBER_FIELDS.to_vec();
+        want.sort();
+        assert_eq!(member, want);
+        let mut safety: Vec<&str> = schema["$defs"]["SafetySchema"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        safety.sort();
+        let mut want = crate::desired::SAFETY_FIELDS.to_vec();
+        want.sort();
+        assert_eq!(safety, want);
+    }
+}

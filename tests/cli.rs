@@ -1,0 +1,808 @@
+//! Integration tests: the real `teamsync` binary against the in-process emulator, over HTTP on
+//! 127.0.0.1, with a pinned environment (`NO_COLOR=1`, a fixed date, fast retries).
+
+use scaling_emulator::{Emulator, Faults, Options, OrgState};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const KEY: &str = "scl_live_TESTKEY_0123456789abcdef";
+const TODAY: &str = "2027-03-31";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// A scratch directory with a desired file, and an emulator.
+struct World {
+    emu: Emulator,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new(org: OrgState, file: &str) -> World {
+        World::with_options(
+            org,
+            file,
+            Options {
+                api_key: KEY.into(),
+                ..Options::default()
+            },
+        )
+    }
+
+    fn with_options(org: OrgState, file: &str, options: Options) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("teamsync.yaml"), file).unwrap();
+        World {
+            emu: Emulator::start(org, options),
+            dir,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path(name), text).unwrap();
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_teamsync"));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("SCALING_API_KEY", KEY)
+            .env("SCALING_API_URL", self.emu.url())
+            .env("NO_COLOR", "1")
+            .env("TEAMSYNC_TODAY", TODAY)
+            .env("TEAMSYNC_RETRY_BASE_MS", "5")
+            .env("TEAMSYNC_TIMEOUT", "5")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.cmd(args).output().unwrap().into()
+    }
+
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = self.cmd(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap().into()
+    }
+
+    /// The org as `email role` / `email role (invited)` lines, sorted.
+    fn roster(&self) -> Vec<String> {
+        let s = self.emu.state();
+        let mut lines: Vec<String> = s
+            .members
+            .iter()
+            .map(|m| format!("{} {}", m.email.to_lowercase(), m.role))
+            .chain(
+                s.invitations
+                    .iter()
+                    .filter(|i| i.status == "pending")
+                    .map(|i| format!("{} {} (invited)", i.email_address.to_lowercase(), i.role)),
+            )
+            .collect();
+        lines.sort();
+        lines
+    }
+}
+
+/// The sample org of the tests: an admin (the key's own account), a few members, two
+/// invitations.
+fn org() -> OrgState {
+    let mut o = OrgState::with_members(&[
+        ("root@example.com", "org:admin"),
+        ("bob@example.com", "org:member"),
+        ("alice@example.com", "org:admin"),
+        ("dave@example.com", "org:member"),
+        ("support@vendor.io", "org:member"),
+    ]);
+    o.add_invitation("carol@example.com", "org:admin");
+    o.add_invitation("old@example.com", "org:member");
+    o
+}
+
+const FILE: &str = "version: 1
+ignore: [\"*@vendor.io\"]
+members:
+  - email: root@example.com
+    role: org:admin
+  - email: bob@example.com
+    role: org:admin
+    reason: on-call lead
+  - email: alice@example.com
+    role: org:member
+  - email: carol@example.com
+    role: org:member
+  - email: erin@example.com
+    role: org:member
+    reason: new hire
+";
+
+const WANT: &[&str] = &[
+    "alice@example.com org:member",
+    "bob@example.com org:admin",
+    "carol@example.com org:member (invited)",
+    "erin@example.com org:member (invited)",
+    "root@example.com org:admin",
+    "support@vendor.io org:member",
+];
+
+// ---------------------------------------------------------------------------------------------
+// validate
+
+#[test]
+fn validate_reports_every_problem_with_line_and_column() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 2\ncolour: blue\nallowed_domains: [example.com]\nmembers:\n  - email: jane@example.com\n    role: org:admin\n  - email: JANE@example.com \n    role: org:member\n  - email: bob@gmial.com\n    role: org:member\n  - email: not-an-email\n    role: admin\n    rol: x\n  - email: x@example.com\n    role: org:member\n    expires: 2027-02-30\n",
+    );
+    let r = w.run(&["validate"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.is_empty());
+    insta::assert_snapshot!("validate_errors", r.stderr);
+}
+
+#[test]
+fn validate_accepts_a_good_file_offline_and_warns_about_expiry() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 1\nmembers:\n  - email: jane@example.com\n    role: org:admin\n  - email: temp@example.com\n    role: org:member\n    expires: 2027-04-05\n",
+    );
+    // No API at all: validate must not need one.
+    let r = w.run_env(
+        &["validate"],
+        &[
+            ("SCALING_API_URL", "http://127.0.0.1:9/v1"),
+            ("SCALING_API_KEY", ""),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "teamsync.yaml:7:14: warning: `temp@example.com` expires on 2027-04-05, in 5 days\nteamsync.yaml is valid: 2 members (1 admin).\n"
+    );
+    assert_eq!(w.emu.requests().len(), 0);
+}
+
+#[test]
+fn validate_requires_an_admin_and_a_members_list() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 1\nmembers:\n  - email: a@example.com\n    role: org:member\n",
+    );
+    let r = w.run(&["validate"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("teamsync.yaml:3:3: no member has role `org:admin`"),
+        "{}",
+        r.stderr
+    );
+    w.write("teamsync.yaml", "version: 1\n");
+    let r = w.run(&["validate"]);
+    assert!(
+        r.stderr.contains("missing required field `members`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn github_actions_gets_annotations() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 1\nmembers:\n  - email: jane@example.com\n    role: org:owner\n",
+    );
+    let r = w.run_env(&["validate"], &[("GITHUB_ACTIONS", "true")]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stdout,
+        "::error file=teamsync.yaml,line=4,col=11::unknown role `org:owner`; use `org:admin` or `org:member`\n"
+    );
+    let r = w.run(&["validate"]);
+    assert!(r.stdout.is_empty(), "no annotations outside GitHub Actions");
+}
+
+// ---------------------------------------------------------------------------------------------
+// plan
+
+#[test]
+fn plan_text_shows_every_change_grouped_and_changes_nothing() {
+    let w = World::new(org(), FILE);
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!("plan_text", r.stdout);
+    assert_eq!(w.emu.write_count(), 0);
+    assert!(w.emu.requests().iter().all(|q| q.method == "GET"));
+}
+
+#[test]
+fn plan_json_is_stable_for_scripts() {
+    let w = World::new(org(), FILE);
+    let r = w.run(&["plan", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["summary"]["invite"], 2);
+    insta::assert_json_snapshot!("plan_json", v);
+}
+
+#[test]
+fn plan_diff_and_markdown_formats() {
+    let w = World::new(org(), FILE);
+    let r = w.run(&["plan", "--format", "diff"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!("plan_diff", r.stdout);
+    let r = w.run(&["plan", "--format", "markdown"]);
+    assert!(r.stdout.starts_with("<!-- teamsync:plan -->\n"));
+    insta::assert_snapshot!("plan_markdown", r.stdout);
+}
+
+#[test]
+fn detailed_exitcode_is_2_with_changes_0_without_and_1_on_error() {
+    let w = World::new(org(), FILE);
+    assert_eq!(w.run(&["plan", "--detailed-exitcode"]).code, 2);
+    assert_eq!(
+        w.run(&["plan"]).code,
+        0,
+        "without the flag, pending changes still exit 0"
+    );
+    assert_eq!(w.run(&["apply", "--auto-approve"]).code, 0);
+    let r = w.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("No changes."), "{}", r.stdout);
+    let r = w.run_env(
+        &["plan", "--detailed-exitcode"],
+        &[("SCALING_API_KEY", "scl_live_wrong")],
+    );
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn plan_follows_pagination() {
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(Faults {
+        page_size: Some(2),
+        ..Faults::default()
+    });
+    let paged = w.run(&["plan", "--format", "json"]);
+    assert_eq!(paged.code, 0, "{}", paged.stderr);
+    assert!(
+        w.emu
+            .requests()
+            .iter()
+            .filter(|q| q.method == "GET")
+            .count()
+            >= 4,
+        "7 entries in pages of 2"
+    );
+    w.emu.set_faults(Faults::default());
+    let whole = w.run(&["plan", "--format", "json"]);
+    assert_eq!(paged.stdout, whole.stdout);
+}
+
+#[test]
+fn non_pending_invitations_are_ignored() {
+    let mut o = org();
+    o.invitations.push(scaling_emulator::Invitation {
+        id: "orginv_gone".into(),
+        email_address: "gone@example.com".into(),
+        role: "org:member".into(),
+        status: "revoked".into(),
+    });
+    let w = World::with_options(
+        o,
+        FILE,
+        Options {
+            api_key: KEY.into(),
+            list_non_pending: true,
+            ..Options::default()
+        },
+    );
+    let r = w.run(&["plan"]);
+    assert!(!r.stdout.contains("gone@example.com"), "{}", r.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// apply
+
+#[test]
+fn apply_converges_and_a_second_apply_sends_nothing() {
+    let w = World::new(org(), FILE);
+    let r = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(w.roster(), WANT);
+    assert!(
+        r.stderr
+            .contains("Apply finished: 6 done, 0 blocked, 0 failed."),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        r.stderr.matches("] ").count(),
+        6,
+        "a progress line per step: {}",
+        r.stderr
+    );
+    let writes = w.emu.write_count();
+    let again = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(again.code, 0);
+    assert!(again.stdout.starts_with("No changes."), "{}", again.stdout);
+    assert_eq!(w.emu.write_count(), writes, "a second apply sends nothing");
+}
+
+#[test]
+fn apply_runs_promotions_before_demotions_before_removals() {
+    let w = World::new(org(), FILE);
+    assert_eq!(
+        w.run(&["apply", "--auto-approve", "--parallelism", "1"])
+            .code,
+        0
+    );
+    let writes: Vec<String> = w
+        .emu
+        .requests()
+        .into_iter()
+        .filter(|q| q.method != "GET")
+        .map(|q| format!("{} {}", q.method, q.path))
+        .collect();
+    let pos = |needle: &str| {
+        writes
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {writes:?}"))
+    };
+    let promote = pos("user_0002/role");
+    let demote = pos("user_0003/role");
+    let remove = pos("DELETE /v1/team/members/user_0004");
+    let invite = pos("POST");
+    assert!(
+        promote < demote && invite < demote && demote < remove,
+        "{writes:?}"
+    );
+}
+
+#[test]
+fn apply_without_a_terminal_or_auto_approve_refuses_and_sends_nothing() {
+    let w = World::new(org(), FILE);
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("stdin is not a terminal"), "{}", r.stderr);
+    assert_eq!(w.emu.write_count(), 0);
+}
+
+#[test]
+fn mass_removal_guard_refuses_with_exit_3_unless_allowed() {
+    let w = World::new(
+        OrgState::with_members(&[
+            ("root@example.com", "org:admin"),
+            ("a@example.com", "org:member"),
+            ("b@example.com", "org:member"),
+            ("c@example.com", "org:member"),
+            ("d@example.com", "org:member"),
+        ]),
+        "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n",
+    );
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout
+            .starts_with("! warning: mass removal: the plan removes 4 of 5 members"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("remove d@example.com"),
+        "plan still prints the whole plan"
+    );
+    let r = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("apply refused by a safety guard, nothing was sent"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(w.emu.write_count(), 0);
+    let r = w.run(&["apply", "--auto-approve", "--allow-mass-removal"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(w.roster(), vec!["root@example.com org:admin"]);
+}
+
+#[test]
+fn min_admins_guard_is_not_lifted_by_allow_mass_removal() {
+    let w = World::new(
+        OrgState::with_members(&[
+            ("root@example.com", "org:admin"),
+            ("a@example.com", "org:admin"),
+        ]),
+        "version: 1\nsafety:\n  min_admins: 2\nmembers:\n  - email: root@example.com\n    role: org:admin\n  - email: a@example.com\n    role: org:member\n  - email: new@example.com\n    role: org:admin\n",
+    );
+    let r = w.run(&["apply", "--auto-approve", "--allow-mass-removal"]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(r.stderr.contains("too few admins"), "{}", r.stderr);
+    assert_eq!(w.emu.write_count(), 0);
+}
+
+#[test]
+fn self_changes_are_blocked_with_self_and_by_the_api_without() {
+    let file = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:member\n  - email: alice@example.com\n    role: org:admin\n  - email: new@example.com\n    role: org:member\n";
+    let w = World::new(
+        OrgState::with_members(&[
+            ("root@example.com", "org:admin"),
+            ("alice@example.com", "org:admin"),
+        ]),
+        file,
+    );
+    // With --self the plan shows the change as blocked; it is still drift.
+    let r = w.run(&["plan", "--self", "ROOT@example.com", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.contains("! change root@example.com from org:admin to org:member: this is the API key's own account"), "{}", r.stdout);
+    let r = w.run_env(
+        &["apply", "--auto-approve"],
+        &[("TEAMSYNC_SELF", "root@example.com")],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stderr.contains("warning: blocked"), "{}", r.stderr);
+    assert_eq!(
+        w.emu
+            .requests()
+            .iter()
+            .filter(|q| q.path.contains("/role"))
+            .count(),
+        0
+    );
+    // Without --self the API refuses; that step is blocked and the rest goes on.
+    w.emu.set_state(OrgState::with_members(&[
+        ("root@example.com", "org:admin"),
+        ("alice@example.com", "org:admin"),
+    ]));
+    let r = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("blocked: the API refused: cannot_change_own_role"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        w.roster()
+            .contains(&"new@example.com org:member (invited)".to_string())
+    );
+}
+
+#[test]
+fn apply_survives_5xx_429_and_lost_answers_without_sending_an_invitation_twice() {
+    let mut members: Vec<(String, &str)> = vec![("root@example.com".into(), "org:admin")];
+    for i in 0..30 {
+        members.push((
+            format!("m{i:02}@example.com"),
+            if i % 5 == 0 {
+                "org:admin"
+            } else {
+                "org:member"
+            },
+        ));
+    }
+    let refs: Vec<(&str, &str)> = members.iter().map(|(e, r)| (e.as_str(), *r)).collect();
+    let mut file = String::from(
+        "version: 1\nsafety:\n  max_removals: 10\nmembers:\n  - email: root@example.com\n    role: org:admin\n",
+    );
+    // Keep m00..m19 (flip every third role), drop m20..m29, invite n00..n19.
+    for i in 0..20 {
+        let role = if (i % 5 == 0) != (i % 3 == 0) {
+            "org:admin"
+        } else {
+            "org:member"
+        };
+        file.push_str(&format!(
+            "  - email: m{i:02}@example.com\n    role: {role}\n"
+        ));
+    }
+    for i in 0..20 {
+        file.push_str(&format!(
+            "  - email: n{i:02}@example.com\n    role: org:member\n"
+        ));
+    }
+    let w = World::new(OrgState::with_members(&refs), &file);
+    w.emu.set_faults(Faults {
+        error_5xx: 0.15,
+        rate_limit_429: 0.10,
+        retry_after: "0".into(),
+        commit_then_fail: 0.10,
+        seed: 42,
+        ..Faults::default()
+    });
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let r = w.run(&["apply", "--auto-approve"]);
+        codes.push(r.code);
+        if r.code == 0 {
+            break;
+        }
+        assert_eq!(r.code, 1, "{}", r.all());
+        assert!(
+            r.stderr.contains("FAILED") && r.stderr.contains("code "),
+            "a failed step names its code: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(codes.last(), Some(&0), "converged: {codes:?}");
+    let invites = w.emu.invites_committed();
+    assert_eq!(invites.len(), 20);
+    assert!(
+        invites.values().all(|n| *n == 1),
+        "no invitation sent twice: {invites:?}"
+    );
+    w.emu.set_faults(Faults::default());
+    assert_eq!(
+        w.run(&["plan", "--detailed-exitcode"]).code,
+        0,
+        "nothing left to do"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// saved plans
+
+#[test]
+fn a_fresh_saved_plan_applies_exactly() {
+    let w = World::new(org(), FILE);
+    let r = w.run(&["plan", "--out", "plan.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("Saved the plan to plan.json"));
+    let r = w.run(&["apply", "--auto-approve", "plan.json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(w.roster(), WANT);
+}
+
+#[test]
+fn a_saved_plan_is_refused_when_the_org_changed() {
+    let w = World::new(org(), FILE);
+    assert_eq!(w.run(&["plan", "--out", "plan.json"]).code, 0);
+    let mut changed = org();
+    changed.members[1].role = "org:admin".into(); // bob promoted by hand
+    changed.members.retain(|m| m.email != "dave@example.com"); // dave removed by hand
+    changed.add_invitation("zoe@example.com", "org:member"); // zoe invited by hand
+    w.emu.set_state(changed);
+    let r = w.run(&["apply", "--auto-approve", "plan.json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stderr.contains("the saved plan plan.json is stale"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("bob@example.com changed: member org:member → member org:admin"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("dave@example.com disappeared (was member org:member)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("zoe@example.com appeared (invitation org:member)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(w.emu.write_count(), 0);
+}
+
+#[test]
+fn a_saved_plan_is_refused_when_the_file_changed() {
+    let w = World::new(org(), FILE);
+    assert_eq!(w.run(&["plan", "--out", "plan.json"]).code, 0);
+    w.write("teamsync.yaml", &FILE.replace("erin@", "erin2@"));
+    let r = w.run(&["apply", "--auto-approve", "plan.json"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("teamsync.yaml changed since the plan was made"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(w.emu.write_count(), 0);
+    let r = w.run(&["apply", "--auto-approve", "no-such-plan.json"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("cannot read the saved plan"),
+        "{}",
+        r.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// export, schema, completions
+
+#[test]
+fn export_writes_a_file_whose_plan_is_empty() {
+    let w = World::new(org(), FILE);
+    let r = w.run(&["export", "-o", "exported.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(w.path("exported.yaml")).unwrap();
+    insta::assert_snapshot!("export", text);
+    assert_eq!(w.run(&["validate", "-f", "exported.yaml"]).code, 0);
+    let r = w.run(&["plan", "-f", "exported.yaml", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = w.run(&["export"]);
+    assert_eq!(r.stdout, text, "stdout without -o");
+}
+
+#[test]
+fn schema_command_prints_the_committed_schema() {
+    let w = World::new(OrgState::default(), FILE);
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/teamsync.schema.json"),
+    )
+    .unwrap();
+    assert_eq!(w.run(&["schema"]).stdout, committed);
+    let r = w.run(&["completions", "bash"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("teamsync") && r.stdout.contains("--detailed-exitcode"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// errors and secrets
+
+#[test]
+fn unauthorized_keys_are_explained_and_never_retried() {
+    let w = World::new(org(), FILE);
+    let r = w.run_env(&["plan"], &[("SCALING_API_KEY", "scl_live_wrong")]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("invalid_api_key") && r.stderr.contains("requestId"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(w.emu.requests().len(), 1, "401 is never retried");
+    let w = World::with_options(
+        org(),
+        FILE,
+        Options {
+            api_key: KEY.into(),
+            key_is_admin: false,
+            ..Options::default()
+        },
+    );
+    let r = w.run(&["plan"]);
+    assert!(
+        r.stderr.contains("lacks the org:admin role"),
+        "{}",
+        r.stderr
+    );
+    let r = w.run_env(&["plan"], &[("SCALING_API_KEY", "")]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("SCALING_API_KEY is not set"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_key_never_appears_in_any_output_at_any_verbosity() {
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(Faults {
+        error_5xx: 0.3,
+        commit_then_fail: 0.2,
+        retry_after: "0".into(),
+        seed: 3,
+        ..Faults::default()
+    });
+    let mut seen = String::new();
+    for args in [
+        &["plan", "-vvv"][..],
+        &["apply", "--auto-approve", "-vvv"],
+        &["plan", "--format", "json", "-vv"],
+        &["export", "-vvv"],
+    ] {
+        seen.push_str(&w.run_env(args, &[("TEAMSYNC_LOG", "trace")]).all());
+    }
+    seen.push_str(
+        &w.run_env(
+            &["plan", "-vvv"],
+            &[("SCALING_API_URL", "http://127.0.0.1:1/v1")],
+        )
+        .all(),
+    );
+    assert!(
+        seen.contains("GET") || seen.contains("request"),
+        "verbose output was produced"
+    );
+    assert!(!seen.contains(KEY), "the key leaked");
+    assert!(!seen.contains("TESTKEY"), "part of the key leaked");
+}
+
+#[test]
+fn plain_http_is_refused_off_loopback() {
+    let w = World::new(org(), FILE);
+    let r = w.run_env(
+        &["plan"],
+        &[("SCALING_API_URL", "http://api.scaling.cloud/v1")],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("refusing plain http"), "{}", r.stderr);
+    let r = w.run(&["plan", "--api-url", "http://10.1.2.3/v1"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("refusing plain http"), "{}", r.stderr);
+}
+
+#[test]
+fn an_unreachable_api_fails_with_one_clear_sentence() {
+    let w = World::new(org(), FILE);
+    let r = w.run_env(&["plan"], &[("SCALING_API_URL", "http://127.0.0.1:1/v1")]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("error: could not connect to the API"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("panicked"));
+}
+
+#[test]
+fn bad_flags_exit_1() {
+    let w = World::new(org(), FILE);
+    assert_eq!(w.run(&["plan", "--format", "yaml"]).code, 1);
+    assert_eq!(
+        w.run(&["apply", "--parallelism", "0", "--auto-approve"])
+            .code,
+        1
+    );
+    assert_eq!(w.run(&["--help"]).code, 0);
+}
+
+#[test]
+fn timeouts_are_unknown_outcomes_that_are_checked_not_repeated() {
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(Faults {
+        slow: 0.5,
+        slow_delay: Duration::from_millis(1500),
+        writes_only: true,
+        seed: 9,
+        ..Faults::default()
+    });
+    let mut last = 1;
+    for _ in 0..3 {
+        last = w
+            .run_env(&["apply", "--auto-approve"], &[("TEAMSYNC_TIMEOUT", "1")])
+            .code;
+        if last == 0 {
+            break;
+        }
+    }
+    assert_eq!(last, 0);
+    assert_eq!(w.roster(), WANT);
+    assert!(w.emu.invites_committed().values().all(|n| *n == 1));
+}
