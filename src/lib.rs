@@ -21,6 +21,8 @@ pub mod glob;
 pub mod model;
 pub mod plan;
 pub mod planner;
+#[cfg(test)]
+mod proptests;
 pub mod render;
 pub mod saved;
 pub mod schema;

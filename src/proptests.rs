@@ -1,0 +1,296 @@
+//! Property tests. The planner: applying any plan to a model of the live state yields the
+//! desired state, and a second plan is empty. The parsers: no input makes them panic.
+
+use crate::date::Date;
+use crate::desired::{self, Desired, DesiredMember};
+use crate::email::normalize;
+use crate::model::{LiveInvitation, LiveMember, LiveState, Role};
+use crate::plan::simulate;
+use crate::planner::{PlanOptions, plan};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+const EMAILS: &[&str] = &[
+    "a@example.com",
+    "B@example.com",
+    "c@example.com",
+    "d@example.com",
+    "e@example.com",
+    "f@example.com",
+    "g@example.com",
+    "h@example.com",
+    "bot@vendor.io",
+    "ops@vendor.io",
+];
+const STATUSES: &[&str] = &[
+    "pending", "pending", "pending", "accepted", "revoked", "expired",
+];
+
+fn role() -> impl Strategy<Value = Role> {
+    prop_oneof![Just(Role::Admin), Just(Role::Member)]
+}
+
+fn live_role() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => role().prop_map(|r| r.as_str().to_string()),
+        1 => Just("org:billing".to_string()),
+    ]
+}
+
+/// A live org: members (possibly two accounts for one email, in any case) and invitations of
+/// any status, several per email at times.
+fn live_state() -> impl Strategy<Value = LiveState> {
+    let members = prop::collection::vec((0..EMAILS.len(), live_role(), any::<bool>()), 0..10);
+    let invitations =
+        prop::collection::vec((0..EMAILS.len(), live_role(), 0..STATUSES.len()), 0..8);
+    (members, invitations).prop_map(|(ms, is)| {
+        let shout = |e: &str, up: bool| {
+            if up {
+                e.to_uppercase()
+            } else {
+                format!(" {e}")
+            }
+        };
+        LiveState {
+            members: ms
+                .into_iter()
+                .enumerate()
+                .map(|(n, (e, r, up))| LiveMember {
+                    id: format!("user_{n}"),
+                    email: shout(EMAILS[e], up),
+                    role: r,
+                })
+                .collect(),
+            invitations: is
+                .into_iter()
+                .enumerate()
+                .map(|(n, (e, r, s))| LiveInvitation {
+                    id: format!("inv_{n}"),
+                    email: EMAILS[e].into(),
+                    role: r,
+                    status: STATUSES[s].into(),
+                })
+                .collect(),
+        }
+    })
+}
+
+fn desired_state() -> impl Strategy<Value = Desired> {
+    (
+        prop::collection::btree_map(0..EMAILS.len(), role(), 0..EMAILS.len()),
+        any::<bool>(),
+    )
+        .prop_map(|(m, ignore_vendor)| {
+            let mut d = Desired::new(
+                m.into_iter()
+                    .map(|(e, r)| DesiredMember::new(EMAILS[e], r))
+                    .collect(),
+            );
+            if ignore_vendor {
+                d.ignore.push(crate::glob::Glob::new("*@VENDOR.io"));
+                d.members.retain(|m| !m.email.ends_with("@vendor.io"));
+            }
+            d
+        })
+}
+
+/// Everyone's final role by email (members win over invitations), ignored emails left out.
+fn roster(live: &LiveState, d: &Desired) -> BTreeMap<String, (String, bool)> {
+    let mut out = BTreeMap::new();
+    for i in live
+        .pending_invitations()
+        .filter(|i| !d.is_ignored(&i.email))
+    {
+        out.insert(normalize(&i.email), (i.role.clone(), true));
+    }
+    for m in live.members.iter().filter(|m| !d.is_ignored(&m.email)) {
+        out.insert(normalize(&m.email), (m.role.clone(), false));
+    }
+    out
+}
+
+fn today() -> Date {
+    Date::parse("2027-01-01").unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn applying_a_plan_yields_the_desired_state_and_a_second_plan_is_empty(live in live_state(), d in desired_state()) {
+        let opts = PlanOptions::new(today());
+        let p = plan(&d, &live, &opts);
+        prop_assert!(p.blocked.is_empty());
+        let after = simulate(&live, &p.changes);
+        // Exactly the desired people, each with the desired role.
+        let got = roster(&after, &d);
+        let want: BTreeMap<String, String> = d.members.iter().map(|m| (m.email.clone(), m.role.as_str().to_string())).collect();
+        prop_assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>());
+        for (email, (role, _)) in &got {
+            prop_assert_eq!(role, &want[email]);
+        }
+        // Every account with a desired email has the desired role; no duplicate invitations.
+        for m in &after.members {
+            if let Some(r) = want.get(&normalize(&m.email)) {
+                prop_assert_eq!(&m.role, r);
+            }
+        }
+        let mut pending: Vec<String> = after.pending_invitations().filter(|i| !d.is_ignored(&i.email)).map(|i| normalize(&i.email)).collect();
+        let n = pending.len();
+        pending.sort();
+        pending.dedup();
+        prop_assert_eq!(n, pending.len(), "one pending invitation per email at most");
+        // Ignored accounts are untouched.
+        for c in &p.changes {
+            prop_assert!(!d.is_ignored(&c.email));
+        }
+        // And the plan against the result is empty.
+        let again = plan(&d, &after, &opts);
+        prop_assert!(again.is_empty(), "second plan: {:?}", again.changes);
+    }
+
+    #[test]
+    fn blocked_changes_are_all_that_remain(live in live_state(), d in desired_state(), who in 0..EMAILS.len()) {
+        let mut opts = PlanOptions::new(today());
+        opts.self_email = Some(EMAILS[who].to_string());
+        let p = plan(&d, &live, &opts);
+        let after = simulate(&live, &p.changes);
+        let again = plan(&d, &after, &opts);
+        prop_assert!(again.changes.is_empty(), "{:?}", again.changes);
+        prop_assert_eq!(again.blocked.len(), p.blocked.len());
+    }
+
+    #[test]
+    fn the_loader_never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = desired::load(&String::from_utf8_lossy(&bytes), today());
+    }
+
+    #[test]
+    fn the_loader_never_panics_on_mutated_documents(
+        cuts in prop::collection::vec((0usize..400, 0usize..6, any::<u8>()), 1..6)
+    ) {
+        let mut text = VALID.as_bytes().to_vec();
+        for (at, kind, byte) in cuts {
+            let at = at % (text.len() + 1);
+            match kind {
+                0 => { text.insert(at, byte); }
+                1 => { if at < text.len() { text.remove(at); } }
+                2 => { let s = b"&a [*a, *a, {k: *a}]"; for (i, b) in s.iter().enumerate() { text.insert((at + i).min(text.len()), *b); } }
+                3 => { for (i, b) in "\u{feff}\u{0}\t\"'".bytes().enumerate() { text.insert((at + i).min(text.len()), b); } }
+                4 => { text.truncate(at); }
+                _ => { let copy = text[..at].to_vec(); text.extend_from_slice(&copy); }
+            }
+        }
+        let _ = desired::load(&String::from_utf8_lossy(&text), today());
+    }
+
+    #[test]
+    fn the_list_parser_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
+        let _ = crate::client::parse_list_page(&bytes);
+    }
+
+    #[test]
+    fn the_list_parser_never_panics_on_mutated_json(at in 0usize..300, byte in any::<u8>(), drop in any::<bool>()) {
+        let mut text = LIST.as_bytes().to_vec();
+        let at = at % text.len();
+        if drop { text.remove(at); } else { text[at] = byte; }
+        let _ = crate::client::parse_list_page(&text);
+    }
+}
+
+const VALID: &str = "version: 1
+allowed_domains: [example.com, '*.example.org']
+ignore: ['*@vendor.io']
+protected: [root@example.com]
+safety: {max_removals: '10%', min_admins: 1}
+members:
+  - email: root@example.com
+    role: org:admin
+  - email: b@x.example.org
+    role: org:member
+    reason: hello
+    expires: 2027-03-31
+";
+
+const LIST: &str = r#"{"data":{"members":[{"id":"user_1","email":"a@b.co","role":"org:admin","imageUrl":null}],"invitations":[{"id":"orginv_1","emailAddress":"c@d.co","role":"org:member","status":"pending"}],"nextCursor":null}}"#;
+
+#[test]
+fn valid_fixture_loads() {
+    let l = desired::load(VALID, today());
+    assert!(l.desired.is_ok(), "{:?}", l.desired);
+    assert!(crate::client::parse_list_page(LIST.as_bytes()).is_ok());
+}
+
+#[test]
+fn hostile_documents_are_refused_without_panicking() {
+    // Deep nesting.
+    let deep = format!(
+        "version: 1\nmembers: {}{}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert!(desired::load(&deep, today()).desired.is_err());
+    let deep_block: String = (0..5000)
+        .map(|i| format!("{}- \n", "  ".repeat(i)))
+        .collect();
+    assert!(desired::load(&deep_block, today()).desired.is_err());
+    // An alias bomb.
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..30 {
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+            p = i - 1
+        ));
+    }
+    assert!(desired::load(&bomb, today()).desired.is_err());
+    // A huge string, binary, an empty document, a document that is just a scalar.
+    let huge = format!(
+        "version: 1\nmembers:\n  - email: {}@example.com\n    role: org:admin\n",
+        "a".repeat(5_000_000)
+    );
+    let l = desired::load(&huge, today());
+    assert!(l.desired.unwrap_err()[0].message.contains("at most 320"));
+    for text in [
+        "\u{0}\u{1}\u{2}\u{ff}",
+        "",
+        "~",
+        "42",
+        "- a\n- b",
+        "version: 1\nmembers: 7",
+        "? [a]\n: b",
+    ] {
+        assert!(desired::load(text, today()).desired.is_err(), "{text:?}");
+    }
+}
+
+#[test]
+fn a_50_mb_file_is_refused_or_read_without_panicking() {
+    let mut text = String::with_capacity(51 << 20);
+    text.push_str("version: 1\nmembers:\n");
+    let mut n = 0;
+    while text.len() < 50 << 20 {
+        text.push_str(&format!(
+            "  - email: user{n}@example.com\n    role: org:member\n    reason: {}\n",
+            "r".repeat(400)
+        ));
+        n += 1;
+    }
+    let l = desired::load(&text, today());
+    // There is no admin in it: an error, reached without crashing.
+    assert!(l.desired.is_err());
+}
+
+#[test]
+fn a_list_of_200k_members_parses() {
+    let mut body = String::from(r#"{"data":{"members":["#);
+    for i in 0..200_000 {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&format!(r#"{{"id":"user_{i}","email":"u{i}@example.com","firstName":"U","lastName":null,"imageUrl":null,"role":"org:member","joinedAt":"2025-01-15T09:30:00.000Z"}}"#));
+    }
+    body.push_str(r#"],"invitations":[],"nextCursor":null}}"#);
+    let (state, next) = crate::client::parse_list_page(body.as_bytes()).unwrap();
+    assert_eq!(state.members.len(), 200_000);
+    assert!(next.is_none());
+}
