@@ -806,3 +806,76 @@ fn timeouts_are_unknown_outcomes_that_are_checked_not_repeated() {
     assert_eq!(w.roster(), WANT);
     assert!(w.emu.invites_committed().values().all(|n| *n == 1));
 }
+
+#[test]
+fn an_org_of_300_with_200_changes_converges_within_two_runs_under_mixed_faults() {
+    // 300 members: keep 200 (60 with a new role), remove 40 (allowed by the file), and invite
+    // 100 newcomers: 200 changes.
+    let mut members: Vec<(String, &str)> = vec![("root@example.com".into(), "org:admin")];
+    for i in 1..300 {
+        members.push((format!("p{i:03}@example.com"), if i % 10 == 0 { "org:admin" } else { "org:member" }));
+    }
+    let refs: Vec<(&str, &str)> = members.iter().map(|(e, r)| (e.as_str(), *r)).collect();
+    let mut file = String::from("version: 1\nsafety:\n  max_removals: 40\nmembers:\n  - email: root@example.com\n    role: org:admin\n");
+    for i in 1..260 {
+        let flip = i <= 60;
+        let admin = (i % 10 == 0) != flip;
+        file.push_str(&format!("  - email: p{i:03}@example.com\n    role: {}\n", if admin { "org:admin" } else { "org:member" }));
+    }
+    for i in 0..100 {
+        file.push_str(&format!("  - email: new{i:03}@example.com\n    role: org:member\n"));
+    }
+    let w = World::new(OrgState::with_members(&refs), &file);
+    let plan = w.run(&["plan", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(v["changes"].as_array().unwrap().len(), 200);
+    w.emu.set_faults(Faults {
+        error_5xx: 0.10,
+        rate_limit_429: 0.05,
+        retry_after: "0".into(),
+        commit_then_fail: 0.10,
+        slow: 0.01,
+        slow_delay: Duration::from_millis(1500),
+        drop_connection: 0.03,
+        seed: 2026,
+        ..Faults::default()
+    });
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let r = w.run_env(&["apply", "--auto-approve"], &[("TEAMSYNC_TIMEOUT", "1")]);
+        let failed_lines: Vec<&str> = r.stderr.lines().filter(|l| l.contains("FAILED")).collect();
+        if r.code == 0 {
+            assert!(failed_lines.is_empty(), "{}", r.stderr);
+            assert!(r.stderr.contains(" 0 failed."), "{}", r.stderr);
+        } else {
+            assert_eq!(r.code, 1, "{}", r.all());
+            assert!(r.stderr.contains("failed or not attempted"), "{}", r.stderr);
+            for l in &failed_lines {
+                assert!(l.contains("(code ") || l.contains("timed out") || l.contains("connection"), "a failure says why: {l}");
+            }
+        }
+        runs.push(r.code);
+        if r.code == 0 {
+            break;
+        }
+    }
+    assert_eq!(runs.last(), Some(&0), "converged within two runs: {runs:?}");
+    // The faults really happened.
+    let statuses: Vec<u16> = w.emu.requests().iter().map(|q| q.status).collect();
+    for status in [500, 429] {
+        assert!(statuses.contains(&status), "no {status} was injected");
+    }
+    eprintln!("runs {runs:?}; {} requests; statuses: {:?}", statuses.len(), {
+        let mut counts = std::collections::BTreeMap::new();
+        for s in &statuses {
+            *counts.entry(*s).or_insert(0) += 1;
+        }
+        counts
+    });
+    let invites = w.emu.invites_committed();
+    assert_eq!(invites.len(), 100);
+    assert!(invites.values().all(|n| *n == 1), "no invitation sent twice: {invites:?}");
+    w.emu.set_faults(Faults::default());
+    let r = w.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
