@@ -879,3 +879,31 @@ fn an_org_of_300_with_200_changes_converges_within_two_runs_under_mixed_faults()
     let r = w.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
 }
+
+/// Runs teamsync on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
+fn on_a_terminal(w: &World, args: &str, answer: &str) -> Run {
+    let bin = env!("CARGO_BIN_EXE_teamsync");
+    let line = format!("(sleep 1; echo {answer}) | script -qec '{bin} {args}' /dev/null");
+    let mut c = w.cmd(&[]);
+    c.env("PATH", std::env::var("PATH").unwrap_or_default());
+    let mut sh = Command::new("sh");
+    sh.arg("-c").arg(line).current_dir(w.dir.path());
+    for (k, v) in c.get_envs() {
+        if let Some(v) = v {
+            sh.env(k, v);
+        }
+    }
+    sh.output().expect("sh and util-linux `script` are needed for the terminal tests").into()
+}
+
+#[test]
+fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
+    let w = World::new(org(), FILE);
+    let r = on_a_terminal(&w, "apply", "no");
+    assert!(r.stdout.contains("Only 'yes' will be accepted:"), "{}", r.stdout);
+    assert!(r.stdout.contains("apply cancelled"), "{}", r.stdout);
+    assert_eq!(w.emu.write_count(), 0);
+    let r = on_a_terminal(&w, "apply", "yes");
+    assert!(r.stdout.contains("Apply finished: 6 done"), "{}", r.stdout);
+    assert_eq!(w.roster(), WANT);
+}
