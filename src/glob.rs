@@ -22,32 +22,61 @@ impl Glob {
 
     /// Whether `email` (any case) matches the whole pattern.
     pub fn matches(&self, email: &str) -> bool {
-        let text: Vec<char> = email.trim().to_lowercase().chars().collect();
-        // Iterative wildcard matching with single-star backtracking: linear in practice,
-        // never exponential.
-        let (p, t) = (&self.chars, &text);
-        let (mut pi, mut ti) = (0usize, 0usize);
-        let mut star: Option<(usize, usize)> = None;
-        while ti < t.len() {
-            if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-                pi += 1;
-                ti += 1;
-            } else if pi < p.len() && p[pi] == '*' {
-                star = Some((pi, ti));
-                pi += 1;
-            } else if let Some((sp, st)) = star {
-                pi = sp + 1;
-                ti = st + 1;
-                star = Some((sp, st + 1));
-            } else {
-                return false;
-            }
+        let email = email.trim();
+        if email.is_ascii() && self.pattern.is_ascii() {
+            // The common case, without allocating: ASCII lower-casing is what `to_lowercase`
+            // does to ASCII text.
+            let text: &[u8] = email.as_bytes();
+            return wildcard(self.pattern.as_bytes(), text.len(), |pc, ti| {
+                pc == b'?' || pc == text[ti].to_ascii_lowercase()
+            });
         }
-        while pi < p.len() && p[pi] == '*' {
-            pi += 1;
-        }
-        pi == p.len()
+        let text: Vec<char> = email.to_lowercase().chars().collect();
+        wildcard(&self.chars, text.len(), |pc, ti| {
+            pc == '?' || pc == text[ti]
+        })
     }
+}
+
+/// A wildcard character of a pattern.
+trait Wild: Copy + PartialEq {
+    const STAR: Self;
+}
+
+impl Wild for u8 {
+    const STAR: u8 = b'*';
+}
+
+impl Wild for char {
+    const STAR: char = '*';
+}
+
+/// Whether the whole text (of `len` symbols) matches pattern `p`; `eq(p[pi], ti)` says whether
+/// pattern symbol `p[pi]` matches text symbol `ti` literally or as `?` (tried before a star).
+fn wildcard<T: Wild>(p: &[T], len: usize, eq: impl Fn(T, usize) -> bool) -> bool {
+    // Iterative wildcard matching with single-star backtracking: linear in practice, never
+    // exponential.
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < len {
+        if pi < p.len() && eq(p[pi], ti) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == T::STAR {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == T::STAR {
+        pi += 1;
+    }
+    pi == p.len()
 }
 
 #[cfg(test)]

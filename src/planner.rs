@@ -6,7 +6,8 @@ use crate::desired::{Desired, DesiredMember, MaxRemovals};
 use crate::email::normalize;
 use crate::model::{LiveInvitation, LiveMember, LiveState, Role};
 use crate::plan::{Action, Change, Guard, GuardKind, Plan, Summary};
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 /// Options that change what is planned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,10 +34,29 @@ impl PlanOptions {
 pub const DEFAULT_REMOVAL_FLOOR: u64 = 3;
 pub const DEFAULT_REMOVAL_PERCENT: u64 = 25;
 
-#[derive(Default)]
-struct Live<'a> {
-    members: Vec<&'a LiveMember>,
-    invitations: Vec<&'a LiveInvitation>,
+/// A comparison key: the email trimmed and lower-cased ([`normalize`]), borrowed when the email
+/// already is in that form (the common case), so most entries cost no allocation.
+type Key<'a> = Cow<'a, str>;
+
+fn key(email: &str) -> Key<'_> {
+    let t = email.trim();
+    if t.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(t)
+    } else {
+        Cow::Owned(normalize(t))
+    }
+}
+
+/// The live entries of one email: runs of the sorted member and invitation lists.
+struct Live<'a, 'b> {
+    members: &'b [(Key<'a>, &'a LiveMember)],
+    invitations: &'b [(Key<'a>, &'a LiveInvitation)],
+}
+
+/// The end of the run of equal keys that starts at `from`.
+fn run_end<T>(v: &[(Key, T)], from: usize) -> usize {
+    let k = &v[from].0;
+    from + v[from..].iter().take_while(|(x, _)| x == k).count()
 }
 
 /// Computes the plan. Deterministic: the same inputs give the same plan, sorted by action then
@@ -45,69 +65,91 @@ pub fn plan(desired: &Desired, live: &LiveState, options: &PlanOptions) -> Plan 
     let self_email = options.self_email.as_deref().map(normalize);
     let mut summary = Summary::default();
 
-    // Live state by normalized email; ignored emails are dropped here and never seen again.
-    let mut by_email: BTreeMap<String, Live> = BTreeMap::new();
+    // Live state by normalized email, in sorted runs (a stable sort keeps the API's order
+    // within one email); ignored emails are dropped here and never seen again.
+    let mut members: Vec<(Key, &LiveMember)> = Vec::with_capacity(live.members.len());
     for m in &live.members {
         if desired.is_ignored(&m.email) {
             summary.ignored += 1;
             continue;
         }
-        by_email
-            .entry(normalize(&m.email))
-            .or_default()
-            .members
-            .push(m);
+        members.push((key(&m.email), m));
     }
+    let mut invitations: Vec<(Key, &LiveInvitation)> = Vec::new();
     for i in live.pending_invitations() {
         if desired.is_ignored(&i.email) {
             summary.ignored += 1;
             continue;
         }
-        by_email
-            .entry(normalize(&i.email))
-            .or_default()
-            .invitations
-            .push(i);
+        invitations.push((key(&i.email), i));
     }
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    invitations.sort_by(|a, b| a.0.cmp(&b.0));
 
-    // Desired members by email; expired ones are not desired.
-    let mut wanted: HashMap<&str, &DesiredMember> = HashMap::with_capacity(desired.members.len());
-    let mut expired: HashMap<&str, &DesiredMember> = HashMap::new();
-    for m in &desired.members {
-        match m.expires {
-            Some(d) if options.today > d => expired.insert(&m.email, m),
-            _ => wanted.insert(&m.email, m),
-        };
-    }
+    // Desired members by email, in sorted runs; the last entry of an email wins, and expired
+    // ones are not desired.
+    let mut wanted: Vec<&DesiredMember> = desired.members.iter().collect();
+    wanted.sort_by(|a, b| a.email.cmp(&b.email));
 
     let mut changes = Vec::new();
-    let empty = Live::default();
-    // Every email seen on either side, in a stable order.
-    let mut keys: Vec<&str> = by_email.keys().map(String::as_str).collect();
-    keys.extend(
-        wanted
-            .keys()
-            .copied()
-            .filter(|k| !by_email.contains_key(*k)),
-    );
-    keys.sort_unstable();
-
-    for key in keys {
-        let live = by_email.get(key).unwrap_or(&empty);
-        let gone_reason = expired.get(key).map(|m| expiry_reason(m));
-        match wanted.get(key) {
-            Some(want) => plan_desired(want, live, &mut changes, &mut summary),
-            None => plan_undesired(key, live, gone_reason, &mut changes),
+    // Every email seen on either side, in order: a merge of the three sorted lists.
+    let (mut mi, mut ii, mut wi) = (0, 0, 0);
+    loop {
+        let mut next: Option<&str> = None;
+        for k in [
+            members.get(mi).map(|(k, _)| k.as_ref()),
+            invitations.get(ii).map(|(k, _)| k.as_ref()),
+            wanted.get(wi).map(|m| m.email.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if next.is_none_or(|n| k < n) {
+                next = Some(k);
+            }
         }
+        let Some(k) = next else { break };
+        let m_end = if members.get(mi).is_some_and(|(x, _)| x == k) {
+            run_end(&members, mi)
+        } else {
+            mi
+        };
+        let i_end = if invitations.get(ii).is_some_and(|(x, _)| x == k) {
+            run_end(&invitations, ii)
+        } else {
+            ii
+        };
+        let mut w_end = wi;
+        while wanted.get(w_end).is_some_and(|m| m.email == k) {
+            w_end += 1;
+        }
+        let group = &wanted[wi..w_end];
+        let want = group.iter().rev().find(|m| !is_expired(m, options.today));
+        let live_here = Live {
+            members: &members[mi..m_end],
+            invitations: &invitations[ii..i_end],
+        };
+        match want {
+            Some(want) => plan_desired(want, &live_here, &mut changes, &mut summary),
+            None => {
+                let gone_reason = group
+                    .iter()
+                    .rev()
+                    .find(|m| is_expired(m, options.today))
+                    .map(|m| expiry_reason(m));
+                plan_undesired(k, &live_here, gone_reason, &mut changes)
+            }
+        }
+        (mi, ii, wi) = (m_end, i_end, w_end);
     }
 
     // Self and protected: such changes are blocked, not sent.
     let (mut to_send, mut blocked): (Vec<Change>, Vec<Change>) = (Vec::new(), Vec::new());
-    let mut blocked_replacements: Vec<String> = Vec::new();
+    let mut blocked_replacements: HashSet<String> = HashSet::new();
     for mut c in changes {
         if let Some(why) = block_reason(&c, desired, self_email.as_deref()) {
             if c.replaces_invitation {
-                blocked_replacements.push(c.email.clone());
+                blocked_replacements.insert(c.email.clone());
             }
             c.blocked_reason = Some(why);
             blocked.push(c);
@@ -165,6 +207,10 @@ pub fn plan(desired: &Desired, live: &LiveState, options: &PlanOptions) -> Plan 
     }
 }
 
+fn is_expired(m: &DesiredMember, today: Date) -> bool {
+    matches!(m.expires, Some(d) if today > d)
+}
+
 fn expiry_reason(m: &DesiredMember) -> String {
     let date = m.expires.map(|d| d.to_string()).unwrap_or_default();
     match &m.reason {
@@ -190,7 +236,7 @@ fn change(action: Action, email: &str, cause: &str) -> Change {
 fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summary: &mut Summary) {
     let email = want.email.as_str();
     let reason = want.reason.clone();
-    if let Some((first, others)) = live.members.split_first() {
+    if let Some(((_, first), others)) = live.members.split_first() {
         // A member: reconcile the role; any invitation for the same email is redundant.
         if first.role != want.role.as_str() {
             out.push(Change {
@@ -204,7 +250,7 @@ fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summar
             summary.unchanged += 1;
         }
         // Two accounts with one email should not exist; reconcile each to the same role.
-        for other in others {
+        for (_, other) in others {
             if other.role != want.role.as_str() {
                 out.push(Change {
                     role: Some(want.role),
@@ -215,7 +261,7 @@ fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summar
                 });
             }
         }
-        for inv in &live.invitations {
+        for (_, inv) in live.invitations {
             out.push(Change {
                 role: Role::parse(&inv.role),
                 from_role: Some(inv.role.clone()),
@@ -234,8 +280,8 @@ fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summar
     let keep = live
         .invitations
         .iter()
-        .position(|i| i.role == want.role.as_str());
-    for (n, inv) in live.invitations.iter().enumerate() {
+        .position(|(_, i)| i.role == want.role.as_str());
+    for (n, (_, inv)) in live.invitations.iter().enumerate() {
         if Some(n) == keep {
             continue;
         }
@@ -266,7 +312,7 @@ fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summar
     let replacing = !live.invitations.is_empty();
     out.push(Change {
         role: Some(want.role),
-        from_role: live.invitations.first().map(|i| i.role.clone()),
+        from_role: live.invitations.first().map(|(_, i)| i.role.clone()),
         reason,
         replaces_invitation: replacing,
         ..change(
@@ -287,7 +333,7 @@ fn plan_undesired(email: &str, live: &Live, gone: Option<String>, out: &mut Vec<
     } else {
         "not in the desired file"
     };
-    for m in &live.members {
+    for (_, m) in live.members {
         out.push(Change {
             role: Role::parse(&m.role),
             from_role: Some(m.role.clone()),
@@ -296,7 +342,7 @@ fn plan_undesired(email: &str, live: &Live, gone: Option<String>, out: &mut Vec<
             ..change(Action::Remove, email, cause)
         });
     }
-    for inv in &live.invitations {
+    for (_, inv) in live.invitations {
         out.push(Change {
             role: Role::parse(&inv.role),
             from_role: Some(inv.role.clone()),
@@ -339,10 +385,30 @@ fn block_reason(c: &Change, desired: &Desired, self_email: Option<&str>) -> Opti
 }
 
 fn admins_after(live: &LiveState, to_send: &[Change]) -> usize {
-    let mut role: HashMap<&str, &str> = live
+    // Only ids that are admins now or that a change touches can be admins after: the map holds
+    // just those, each with its role as last listed (ids no member has are dropped).
+    let touched = |c: &&Change| matches!(c.action, Action::Remove | Action::UpdateRole);
+    let mut listed: HashMap<&str, Option<&str>> = live
         .members
         .iter()
-        .map(|m| (m.id.as_str(), m.role.as_str()))
+        .filter(|m| m.role == Role::Admin.as_str())
+        .map(|m| m.id.as_str())
+        .chain(
+            to_send
+                .iter()
+                .filter(touched)
+                .filter_map(|c| c.id.as_deref()),
+        )
+        .map(|id| (id, None))
+        .collect();
+    for m in &live.members {
+        if let Some(slot) = listed.get_mut(m.id.as_str()) {
+            *slot = Some(m.role.as_str());
+        }
+    }
+    let mut role: HashMap<&str, &str> = listed
+        .into_iter()
+        .filter_map(|(id, r)| Some((id, r?)))
         .collect();
     for c in to_send {
         let Some(id) = c.id.as_deref() else { continue };

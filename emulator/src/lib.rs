@@ -353,6 +353,36 @@ impl Inner {
         })
     }
 
+    fn member_out<'a>(&'a self, m: &'a Member) -> MemberOut<'a> {
+        MemberOut {
+            email: &m.email,
+            first_name: m.first_name.as_deref(),
+            id: &m.id,
+            image_url: None,
+            joined_at: self
+                .joined_at
+                .get(&m.id)
+                .map(String::as_str)
+                .unwrap_or(SEED_JOINED_AT),
+            last_name: m.last_name.as_deref(),
+            role: &m.role,
+        }
+    }
+
+    fn invitation_out<'a>(&'a self, i: &'a Invitation) -> InvitationOut<'a> {
+        InvitationOut {
+            created_at: self
+                .created_at
+                .get(&i.id)
+                .map(String::as_str)
+                .unwrap_or(SEED_CREATED_AT),
+            email_address: &i.email_address,
+            id: &i.id,
+            role: &i.role,
+            status: &i.status,
+        }
+    }
+
     fn invitation_json(&self, i: &Invitation) -> Value {
         json!({
             "id": i.id,
@@ -836,16 +866,69 @@ async fn list_members(State(shared): State<Arc<Shared>>, RawQuery(query): RawQue
     let mut invs = Vec::new();
     for idx in start..end {
         if let Some(m) = inner.org.members.get(idx) {
-            members.push(inner.member_json(m));
+            members.push(inner.member_out(m));
         } else {
-            invs.push(inner.invitation_json(invitations[idx - inner.org.members.len()]));
+            invs.push(inner.invitation_out(invitations[idx - inner.org.members.len()]));
         }
     }
     let next = (end < total).then(|| encode_cursor(end));
-    Ok(data(
+    // Serialised from borrowed structs straight to bytes (no `Value` per entry): the same JSON
+    // as `data(…, json!(…))`, whose keys come out sorted.
+    let body = ListOut {
+        data: ListData {
+            invitations: invs,
+            members,
+            next_cursor: next,
+        },
+    };
+    let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::invalid(e.to_string()))?;
+    Ok((
         StatusCode::OK,
-        json!({"members": members, "invitations": invs, "nextCursor": next}),
-    ))
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The list's answer; fields in the order `json!` would print them (sorted).
+#[derive(Serialize)]
+struct ListOut<'a> {
+    data: ListData<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListData<'a> {
+    invitations: Vec<InvitationOut<'a>>,
+    members: Vec<MemberOut<'a>>,
+    next_cursor: Option<String>,
+}
+
+/// A member as listed; fields sorted like [`Inner::member_json`]'s.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MemberOut<'a> {
+    email: &'a str,
+    first_name: Option<&'a str>,
+    id: &'a str,
+    image_url: Option<()>,
+    joined_at: &'a str,
+    last_name: Option<&'a str>,
+    role: &'a str,
+}
+
+/// An invitation as listed; fields sorted like [`Inner::invitation_json`]'s.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InvitationOut<'a> {
+    created_at: &'a str,
+    email_address: &'a str,
+    id: &'a str,
+    role: &'a str,
+    status: &'a str,
 }
 
 const CURSOR_SALT: u64 = 0x7ea3_5c0d_e11a_b1e5;

@@ -1,0 +1,665 @@
+//! Performance figures for the README, printed as a Markdown table. Figures, not assertions.
+//!
+//!     cargo build --release && cargo run --release --example bench [-- planner|plan|apply|all]
+//!
+//! - `planner`: `planner::plan` alone, in memory, at 1k / 10k / 100k / 1M members with drift
+//!   (5 % role changes, 2 % invites, 2 % removals, invitations to keep, replace and revoke, an
+//!   ignored vendor account, a protected admin, a few expired members). Median of several runs.
+//! - `plan`: the release binary `teamsync plan` end to end against the in-process emulator at
+//!   100k members (one page, then pages of 1000): wall time and the child's peak RSS
+//!   (`wait4`'s `ru_maxrss`). The emulator's own share is measured apart (a raw GET of the list).
+//! - `apply`: `teamsync apply --auto-approve` of 400 invitations at 20 ms emulated latency per
+//!   request, with `--parallelism` 1, 4, 8 and 16; a fresh emulator per run.
+//!
+//! Nothing leaves this machine: the emulator listens on 127.0.0.1.
+
+use scaling_emulator::{Emulator, Faults, Invitation, Member, Options, OrgState};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use teamsync::date::Date;
+use teamsync::desired::{Desired, DesiredMember};
+use teamsync::glob::Glob;
+use teamsync::model::{LiveInvitation, LiveMember, LiveState, Role};
+use teamsync::planner::{self, PlanOptions};
+
+const KEY: &str = "scl_live_bench_key_never_printed";
+const TODAY: &str = "2026-06-01";
+
+/// One row of the results table.
+struct Row {
+    bench: String,
+    size: String,
+    figure: String,
+    extra: String,
+    goal: String,
+    met: Option<bool>,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(LAUNCHER) {
+        launch_measured(&args[1..]);
+    }
+    let which = args.first().cloned().unwrap_or_else(|| "all".into());
+    let (planner_on, plan_on, apply_on) = match which.as_str() {
+        "planner" => (true, false, false),
+        "plan" => (false, true, false),
+        "apply" => (false, false, true),
+        "all" => (true, true, true),
+        other => {
+            eprintln!("unknown benchmark `{other}`: use planner, plan, apply or all");
+            std::process::exit(1);
+        }
+    };
+    if cfg!(debug_assertions) {
+        eprintln!("warning: a debug build; run with `cargo run --release --example bench`");
+    }
+    let mut rows = Vec::new();
+    if planner_on {
+        bench_planner(&mut rows);
+    }
+    if plan_on || apply_on {
+        let bin = teamsync_binary();
+        if plan_on {
+            bench_plan(&bin, &mut rows);
+        }
+        if apply_on {
+            bench_apply(&bin, &mut rows);
+        }
+    }
+    println!("{}", machine());
+    println!();
+    println!("| benchmark | size | median | detail | goal | met |");
+    println!("|---|---:|---:|---|---|:-:|");
+    for r in &rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "",
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.bench, r.size, r.figure, r.extra, r.goal, met
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenario: one org of `n` desired members and its drifted live state.
+
+/// What the org should be and what it is, as plain data both the planner and the emulator use.
+struct Scenario {
+    /// (email, role, reason, expires)
+    desired: Vec<(String, Role, Option<String>, Option<&'static str>)>,
+    /// (id, email, role)
+    members: Vec<(String, String, &'static str)>,
+    /// (id, email, role, status)
+    invitations: Vec<(String, String, &'static str, &'static str)>,
+}
+
+fn other(role: Role) -> Role {
+    match role {
+        Role::Admin => Role::Member,
+        Role::Member => Role::Admin,
+    }
+}
+
+fn scenario(n: usize) -> Scenario {
+    let mut s = Scenario {
+        desired: Vec::with_capacity(n),
+        members: Vec::with_capacity(n + n / 50 + 3),
+        invitations: Vec::with_capacity(n / 50),
+    };
+    for i in 0..n {
+        let email = format!("user{i:07}@example.com");
+        let role = if i % 50 == 0 {
+            Role::Admin
+        } else {
+            Role::Member
+        };
+        let reason = (i % 20 == 3).then(|| format!("team {}", i % 37));
+        // One in 1000 expired yesterday's month: planned for removal with its reason.
+        let expires = match i % 1000 {
+            11 => Some("2026-05-01"),
+            12 => Some("2027-12-31"),
+            _ => None,
+        };
+        s.desired.push((email.clone(), role, reason, expires));
+        let id = format!("user_{i:07}");
+        match i % 100 {
+            // 5 %: another role.
+            1..=5 => s.members.push((id, email, other(role).as_str())),
+            // 2 %: not there: invited.
+            6 | 7 => {}
+            // 1 %: invited already, right role (half), wrong role (half: replaced).
+            8 => {
+                let r = if i % 200 == 8 { other(role) } else { role };
+                s.invitations
+                    .push((format!("orginv_{i:07}"), email, r.as_str(), "pending"));
+            }
+            // 3 %: as the dashboard typed it, in mixed case.
+            10 | 20 | 30 => s
+                .members
+                .push((id, format!("User{i:07}@Example.COM"), role.as_str())),
+            _ => s.members.push((id, email, role.as_str())),
+        }
+    }
+    // 2 %: members who left (removals), 0.5 % stale invitations (revokes), 0.5 % revoked ones.
+    for j in 0..n / 50 {
+        s.members.push((
+            format!("user_left{j:07}"),
+            format!("left{j:07}@example.com"),
+            Role::Member.as_str(),
+        ));
+    }
+    for j in 0..n / 200 {
+        s.invitations.push((
+            format!("orginv_gone{j:07}"),
+            format!("gone{j:07}@example.com"),
+            Role::Member.as_str(),
+            "pending",
+        ));
+        s.invitations.push((
+            format!("orginv_old{j:07}"),
+            format!("old{j:07}@example.com"),
+            Role::Member.as_str(),
+            "revoked",
+        ));
+    }
+    // The vendor's accounts: ignored.
+    for k in 0..3 {
+        s.members.push((
+            format!("user_vendor{k}"),
+            format!("support{k}@vendor.io"),
+            Role::Admin.as_str(),
+        ));
+    }
+    s
+}
+
+fn today() -> Date {
+    Date::parse(TODAY).expect("a date")
+}
+
+fn desired_of(s: &Scenario) -> Desired {
+    let members = s
+        .desired
+        .iter()
+        .map(|(email, role, reason, expires)| DesiredMember {
+            reason: reason.clone(),
+            expires: expires.and_then(Date::parse),
+            ..DesiredMember::new(email, *role)
+        })
+        .collect();
+    let mut d = Desired::new(members);
+    d.ignore.push(Glob::new("*@vendor.io"));
+    d.protected.push("user0000000@example.com".into());
+    d
+}
+
+fn live_of(s: &Scenario) -> LiveState {
+    LiveState {
+        members: s
+            .members
+            .iter()
+            .map(|(id, email, role)| LiveMember {
+                id: id.clone(),
+                email: email.clone(),
+                role: role.to_string(),
+            })
+            .collect(),
+        invitations: s
+            .invitations
+            .iter()
+            .map(|(id, email, role, status)| LiveInvitation {
+                id: id.clone(),
+                email: email.clone(),
+                role: role.to_string(),
+                status: status.to_string(),
+            })
+            .collect(),
+    }
+}
+
+fn org_of(s: &Scenario) -> OrgState {
+    OrgState {
+        members: s
+            .members
+            .iter()
+            .map(|(id, email, role)| Member {
+                id: id.clone(),
+                email: email.clone(),
+                first_name: None,
+                last_name: None,
+                role: role.to_string(),
+            })
+            .collect(),
+        invitations: s
+            .invitations
+            .iter()
+            .map(|(id, email, role, status)| Invitation {
+                id: id.clone(),
+                email_address: email.clone(),
+                role: role.to_string(),
+                status: status.to_string(),
+            })
+            .collect(),
+    }
+}
+
+fn yaml_of(s: &Scenario) -> String {
+    let mut y = String::with_capacity(s.desired.len() * 60);
+    y.push_str("version: 1\nignore:\n  - \"*@vendor.io\"\nprotected:\n  - user0000000@example.com\nmembers:\n");
+    for (email, role, reason, expires) in &s.desired {
+        let _ = writeln!(y, "  - email: {email}\n    role: {role}");
+        if let Some(r) = reason {
+            let _ = writeln!(y, "    reason: {r}");
+        }
+        if let Some(e) = expires {
+            let _ = writeln!(y, "    expires: {e}");
+        }
+    }
+    y
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures.
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+fn size(n: usize) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        n if n >= 1000 && n % 1000 == 0 => format!("{}k", n / 1000),
+        n => n.to_string(),
+    }
+}
+
+fn bench_planner(rows: &mut Vec<Row>) {
+    for (n, runs) in [(1_000, 101), (10_000, 31), (100_000, 11), (1_000_000, 5)] {
+        let s = scenario(n);
+        let desired = desired_of(&s);
+        let live = live_of(&s);
+        drop(s);
+        let options = PlanOptions::new(today());
+        let mut times = Vec::with_capacity(runs);
+        let mut changes = 0;
+        for _ in 0..runs {
+            let started = Instant::now();
+            let plan = planner::plan(&desired, &live, &options);
+            times.push(started.elapsed());
+            changes = plan.changes.len() + plan.blocked.len();
+            std::hint::black_box(plan);
+        }
+        let min = *times.iter().min().expect("runs");
+        let med = median(times);
+        let (goal, met) = if n == 1_000_000 {
+            ("< 1 s".to_string(), Some(med < Duration::from_secs(1)))
+        } else {
+            (String::new(), None)
+        };
+        rows.push(Row {
+            bench: "`planner::plan` (in memory)".into(),
+            size: size(n),
+            figure: ms(med),
+            extra: format!("min {}, {runs} runs, {changes} changes", ms(min)),
+            goal,
+            met,
+        });
+        eprintln!("planner {}: {}", size(n), ms(med));
+    }
+}
+
+/// `target/release/teamsync`, next to this example's own directory.
+fn teamsync_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/examples");
+    let bin = dir.join(format!("teamsync{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        eprintln!(
+            "{} does not exist: run `cargo build --release` first",
+            bin.display()
+        );
+        std::process::exit(1);
+    }
+    bin
+}
+
+/// What one run of the binary cost.
+struct Run {
+    wall: Duration,
+    /// Peak resident set size of the child, in KiB.
+    max_rss_kib: i64,
+    code: i32,
+}
+
+/// The flag that makes this example a launcher: `bench --spawn-measured RESULT BIN ARGS…`.
+const LAUNCHER: &str = "--spawn-measured";
+
+/// Runs the binary to completion, stdout and stderr to files, and reads its rusage.
+///
+/// Linux carries a process's peak RSS across `exec` from the memory it was forked with, so a
+/// child spawned straight from this (large) process would report this process's peak. The
+/// child is therefore started by a small copy of this example ([`launch_measured`]), whose
+/// own memory is a few MB.
+fn run_binary(bin: &Path, args: &[&str], url: &str, dir: &Path) -> Run {
+    let stdout = std::fs::File::create(dir.join("stdout")).expect("stdout file");
+    let stderr = std::fs::File::create(dir.join("stderr")).expect("stderr file");
+    let result = dir.join("rusage");
+    let status = Command::new(std::env::current_exe().expect("the bench's own path"))
+        .arg(LAUNCHER)
+        .arg(&result)
+        .arg(bin)
+        .args(args)
+        .current_dir(dir)
+        .env("SCALING_API_URL", url)
+        .env("SCALING_API_KEY", KEY)
+        .env("NO_COLOR", "1")
+        .env("TEAMSYNC_TODAY", TODAY)
+        .env_remove("TEAMSYNC_SELF")
+        .env_remove("TEAMSYNC_LOG")
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .status()
+        .expect("start the launcher");
+    assert!(status.success(), "the launcher failed: {status}");
+    let text = std::fs::read_to_string(&result).expect("the launcher's figures");
+    let f: Vec<i64> = text
+        .split_whitespace()
+        .map(|v| v.parse().expect("a number"))
+        .collect();
+    Run {
+        wall: Duration::from_nanos(f[1] as u64),
+        max_rss_kib: f[0],
+        code: f[2] as i32,
+    }
+}
+
+/// The launcher: runs `BIN ARGS…` with this process's stdio and environment, and writes
+/// `max_rss_kib wall_ns exit_code` to `RESULT`.
+fn launch_measured(args: &[String]) -> ! {
+    let [result, bin, rest @ ..] = args else {
+        eprintln!("usage: bench {LAUNCHER} RESULT BIN [ARGS…]");
+        std::process::exit(2);
+    };
+    let started = Instant::now();
+    let child = Command::new(bin)
+        .args(rest)
+        .spawn()
+        .expect("start the binary");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a plain wait4 on our own child, with pointers to live locals.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(
+        got,
+        pid,
+        "wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
+    // The child is reaped; `Child` is dropped without waiting again.
+    drop(child);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    let line = format!("{} {} {code}\n", usage.ru_maxrss, wall.as_nanos());
+    std::fs::write(result, line).expect("write the figures");
+    std::process::exit(0)
+}
+
+fn mib(kib: i64) -> String {
+    format!("{:.0} MB", kib as f64 / 1024.0)
+}
+
+fn bench_plan(bin: &Path, rows: &mut Vec<Row>) {
+    const N: usize = 100_000;
+    const RUNS: usize = 5;
+    let s = scenario(N);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let yaml = yaml_of(&s);
+    std::fs::write(dir.path().join("teamsync.yaml"), &yaml).expect("write the desired file");
+
+    // The loader alone, in process, for attribution.
+    let mut load_times = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let loaded = teamsync::desired::load(&yaml, today());
+        load_times.push(started.elapsed());
+        let desired = loaded.desired.expect("the generated file is valid");
+        assert_eq!(desired.members.len(), N);
+    }
+    rows.push(Row {
+        bench: "`desired::load` (in memory)".into(),
+        size: size(N),
+        figure: ms(median(load_times)),
+        extra: format!("{:.1} MB of YAML", yaml.len() as f64 / 1e6),
+        goal: String::new(),
+        met: None,
+    });
+
+    let emulator = Emulator::start(
+        org_of(&s),
+        Options {
+            api_key: KEY.into(),
+            ..Options::default()
+        },
+    );
+    let live_entries = s.members.len() + s.invitations.len();
+    drop(s);
+    for page_size in [None, Some(1000)] {
+        emulator.set_faults(Faults {
+            page_size,
+            ..Faults::default()
+        });
+        let (raw, raw_bytes) = raw_list(&emulator.url(), 3);
+        let mut walls = Vec::new();
+        let mut rss = Vec::new();
+        for _ in 0..RUNS {
+            let run = run_binary(
+                bin,
+                &["plan", "-f", "teamsync.yaml"],
+                &emulator.url(),
+                dir.path(),
+            );
+            if run.code != 0 {
+                let err = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
+                panic!("teamsync plan exited {}: {err}", run.code);
+            }
+            walls.push(run.wall);
+            rss.push(run.max_rss_kib);
+        }
+        let out = std::fs::read_to_string(dir.path().join("stdout")).unwrap_or_default();
+        assert!(!out.is_empty(), "teamsync plan printed nothing");
+        rss.sort();
+        let wall = median(walls);
+        let peak = rss[rss.len() - 1];
+        let pages = match page_size {
+            None => "one page".to_string(),
+            Some(p) => format!("pages of {p}"),
+        };
+        rows.push(Row {
+            bench: format!("`teamsync plan` end to end, {pages}"),
+            size: size(N),
+            figure: ms(wall),
+            extra: format!(
+                "peak RSS {}; emulator's list alone {} ({:.1} MB JSON, {live_entries} entries)",
+                mib(peak),
+                ms(raw),
+                raw_bytes as f64 / 1e6
+            ),
+            goal: "≤ 1 s, ≤ 150 MB".into(),
+            met: Some(wall <= Duration::from_secs(1) && peak <= 150 * 1024),
+        });
+        eprintln!("plan {pages}: {} {}", ms(wall), mib(peak));
+    }
+}
+
+/// The emulator's own cost: the whole list fetched with a bare HTTP client (all pages), median
+/// of `runs`, and the bytes of one full read.
+fn raw_list(url: &str, runs: usize) -> (Duration, usize) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("a client");
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..runs {
+            let started = Instant::now();
+            let mut total = 0;
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut u = format!("{url}/team/members");
+                if let Some(c) = &cursor {
+                    u.push_str("?cursor=");
+                    u.push_str(c);
+                }
+                let body = http
+                    .get(&u)
+                    .bearer_auth(KEY)
+                    .send()
+                    .await
+                    .expect("GET")
+                    .bytes()
+                    .await
+                    .expect("body");
+                total += body.len();
+                // Only the cursor is read; the rest is the client's business.
+                cursor = next_cursor(&body);
+                if cursor.is_none() {
+                    break;
+                }
+            }
+            times.push(started.elapsed());
+            bytes = total;
+        }
+        (median(times), bytes)
+    })
+}
+
+fn next_cursor(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let at = text.rfind("\"nextCursor\":\"")? + "\"nextCursor\":\"".len();
+    let end = text[at..].find('"')?;
+    Some(text[at..at + end].to_string())
+}
+
+fn bench_apply(bin: &Path, rows: &mut Vec<Row>) {
+    const INVITES: usize = 400;
+    const LATENCY: Duration = Duration::from_millis(20);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut yaml =
+        String::from("version: 1\nmembers:\n  - email: admin@example.com\n    role: org:admin\n");
+    for i in 0..INVITES {
+        let _ = writeln!(
+            yaml,
+            "  - email: new{i:03}@example.com\n    role: org:member"
+        );
+    }
+    std::fs::write(dir.path().join("teamsync.yaml"), &yaml).expect("write the desired file");
+    let mut base: Option<Duration> = None;
+    for parallelism in [1usize, 4, 8, 16] {
+        let runs = if parallelism == 1 { 1 } else { 3 };
+        let mut walls = Vec::new();
+        for _ in 0..runs {
+            let emulator = Emulator::start(
+                OrgState::with_members(&[("admin@example.com", "org:admin")]),
+                Options {
+                    api_key: KEY.into(),
+                    ..Options::default()
+                },
+            );
+            emulator.set_faults(Faults {
+                latency: LATENCY,
+                ..Faults::default()
+            });
+            let p = parallelism.to_string();
+            let run = run_binary(
+                bin,
+                &[
+                    "apply",
+                    "-f",
+                    "teamsync.yaml",
+                    "--auto-approve",
+                    "--parallelism",
+                    &p,
+                ],
+                &emulator.url(),
+                dir.path(),
+            );
+            let sent: usize = emulator.invites_committed().values().sum();
+            if run.code != 0 || sent != INVITES {
+                let err = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
+                panic!(
+                    "teamsync apply exited {} after {sent} invitations: {}",
+                    run.code,
+                    err.lines().last().unwrap_or_default()
+                );
+            }
+            walls.push(run.wall);
+        }
+        let wall = median(walls);
+        let base = *base.get_or_insert(wall);
+        let speedup = base.as_secs_f64() / wall.as_secs_f64();
+        let ideal = LATENCY * (INVITES.div_ceil(parallelism) as u32 + 1);
+        rows.push(Row {
+            bench: format!("`teamsync apply`, {INVITES} invites, 20 ms latency"),
+            size: format!("--parallelism {parallelism}"),
+            figure: ms(wall),
+            extra: format!("{speedup:.1}× parallelism 1; latency alone {}", ms(ideal)),
+            goal: if parallelism == 8 {
+                "≥ 6.5× at 8".into()
+            } else {
+                String::new()
+            },
+            met: (parallelism == 8).then_some(speedup >= 6.5),
+        });
+        eprintln!("apply -p {parallelism}: {} ({speedup:.1}×)", ms(wall));
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!(
+        "Machine: {cpu}, {cores} cores available; {} {}; release build.",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
