@@ -109,6 +109,19 @@ impl Desired {
     }
 
     pub fn is_protected(&self, email: &str) -> bool {
+        if self.protected.is_empty() {
+            return false;
+        }
+        let e = email.trim();
+        if e.is_ascii() {
+            // Compared as `normalize` would, without allocating.
+            return self.protected.iter().any(|p| {
+                p.len() == e.len()
+                    && p.bytes()
+                        .zip(e.bytes())
+                        .all(|(a, b)| a == b.to_ascii_lowercase())
+            });
+        }
         let e = email::normalize(email);
         self.protected.contains(&e)
     }
@@ -734,3 +747,7 @@ pub fn domain_allowed(allowed: &[String], email: &str) -> bool {
         None => domain == a,
     })
 }
+
+#[cfg(test)]
+#[path = "desired_tests.rs"]
+mod tests;

@@ -118,35 +118,25 @@ mod tests {
     #[test]
     fn file_schema_lists_exactly_the_fields_the_loader_reads() {
         let schema: serde_json::Value = serde_json::from_str(&super::file_schema()).unwrap();
-        let mut top: Vec<&str> = schema["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        top.sort();
-        let mut want = crate::desired::TOP_FIELDS.to_vec();
-        want.sort();
-        assert_eq!(top, want);
-        let mut member: Vec<&str> = schema["$defs"]["MemberSchema"]["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        member.sort();
-        let mut want = crate::desired::MEMBER_FIELDS.to_vec();
-        want.sort();
-        assert_eq!(member, want);
-        let mut safety: Vec<&str> = schema["$defs"]["SafetySchema"]["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        safety.sort();
-        let mut want = crate::desired::SAFETY_FIELDS.to_vec();
-        want.sort();
-        assert_eq!(safety, want);
+        let keys = |v: &serde_json::Value| {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let sorted = |fields: &[&str]| {
+            let mut f: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+            f.sort();
+            f
+        };
+        use crate::desired::{MEMBER_FIELDS, SAFETY_FIELDS, TOP_FIELDS};
+        assert_eq!(keys(&schema["properties"]), sorted(TOP_FIELDS));
+        assert_eq!(
+            keys(&schema["$defs"]["MemberSchema"]["properties"]),
+            sorted(MEMBER_FIELDS)
+        );
+        assert_eq!(
+            keys(&schema["$defs"]["SafetySchema"]["properties"]),
+            sorted(SAFETY_FIELDS)
+        );
     }
 }

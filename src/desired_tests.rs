@@ -1,0 +1,234 @@
+//! Loader and validator tests: every field of the file, the policy fields and their
+//! contradictions, the expiry notice boundary, and where each problem is reported.
+
+use super::*;
+
+fn today() -> Date {
+    Date::parse("2027-03-31").unwrap()
+}
+
+fn ok(text: &str) -> Desired {
+    let l = load(text, today());
+    l.desired.unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn errors(text: &str) -> Vec<String> {
+    load(text, today())
+        .desired
+        .expect_err("expected validation errors")
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+        .collect()
+}
+
+const HEAD: &str = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n";
+
+#[test]
+fn a_full_file_loads_every_field() {
+    let d = ok("version: 1
+allowed_domains: [Example.com, '*.example.org']
+ignore: ['*@Vendor.io', 'bot?@example.com']
+protected: [Root@Example.com]
+safety:
+  max_removals: 10%
+  min_admins: 2
+members:
+  - email: ' Root@Example.com '
+    role: org:admin
+    reason: owner
+  - email: b@eu.example.org
+    role: org:member
+    expires: 2027-06-30
+");
+    assert_eq!(d.allowed_domains, vec!["example.com", "*.example.org"]);
+    assert!(
+        d.is_ignored("support@VENDOR.IO")
+            && d.is_ignored("bot1@example.com")
+            && !d.is_ignored("bot12@example.com")
+    );
+    assert!(d.is_protected("ROOT@example.com"));
+    assert_eq!(
+        d.safety,
+        Safety {
+            max_removals: Some(MaxRemovals::Percent(10)),
+            min_admins: 2
+        }
+    );
+    assert_eq!(d.members[0].email, "root@example.com");
+    assert_eq!(d.members[0].reason.as_deref(), Some("owner"));
+    assert_eq!((d.members[0].line, d.members[0].column), (9, 12));
+    assert_eq!(d.members[1].expires, Date::parse("2027-06-30"));
+}
+
+#[test]
+fn max_removals_takes_a_number_or_a_percentage() {
+    let with = |v: &str| format!("{HEAD}safety:\n  max_removals: {v}\n");
+    assert_eq!(
+        ok(&with("5")).safety.max_removals,
+        Some(MaxRemovals::Count(5))
+    );
+    assert_eq!(
+        ok(&with("\"25 %\"")).safety.max_removals,
+        Some(MaxRemovals::Percent(25))
+    );
+    for bad in ["-1", "150%", "lots", "1.5"] {
+        assert!(
+            errors(&with(bad))[0].contains("`max_removals` must be"),
+            "{bad}"
+        );
+    }
+    assert!(errors(&format!("{HEAD}safety:\n  min_admins: -2\n"))[0].contains("`min_admins`"));
+    assert!(
+        errors(&format!("{HEAD}safety:\n  max_admins: 2\n"))[0]
+            .contains("unknown field `max_admins` in `safety`")
+    );
+}
+
+#[test]
+fn an_ignore_pattern_matching_a_member_is_a_contradiction() {
+    let e = errors(&format!("{HEAD}ignore: ['ROOT@*']\n"));
+    assert_eq!(
+        e,
+        vec![
+            "5:10: ignore pattern `root@*` matches `root@example.com` listed at line 3: teamsync cannot both manage and ignore it"
+        ]
+    );
+    assert!(errors(&format!("{HEAD}ignore: ['']\n"))[0].contains("empty"));
+}
+
+#[test]
+fn allowed_domains_exact_and_subdomains() {
+    let file = |email: &str| {
+        format!(
+            "version: 1\nallowed_domains: [example.com, '*.corp.example.org']\nmembers:\n  - email: {email}\n    role: org:admin\n"
+        )
+    };
+    ok(&file("a@example.com"));
+    ok(&file("a@EU.corp.example.org"));
+    for bad in [
+        "a@gmial.com",
+        "a@sub.example.com",
+        "a@corp.example.org",
+        "a@evilcorp.example.org",
+    ] {
+        let e = errors(&file(bad));
+        assert!(e[0].starts_with("4:12: domain"), "{bad}: {e:?}");
+        assert!(e[0].contains("is not in allowed_domains"), "{e:?}");
+    }
+    assert!(
+        errors("version: 1\nallowed_domains: ['@x.com']\nmembers: []\n")[0]
+            .contains("is not a domain")
+    );
+}
+
+#[test]
+fn protected_must_be_emails_and_missing_ones_warn() {
+    assert!(errors(&format!("{HEAD}protected: [not-an-email]\n"))[0].contains("protected:"));
+    let l = load(&format!("{HEAD}protected: [glass@example.com]\n"), today());
+    assert!(l.desired.is_ok());
+    assert_eq!(l.warnings.len(), 1);
+    assert!(
+        l.warnings[0]
+            .message
+            .contains("glass@example.com` is not listed"),
+        "{:?}",
+        l.warnings
+    );
+}
+
+#[test]
+fn expiry_notice_covers_the_next_14_days_only() {
+    let with = |date: &str| {
+        load(
+            &format!(
+                "{HEAD}  - email: temp@example.com\n    role: org:member\n    expires: {date}\n"
+            ),
+            today(),
+        )
+    };
+    let notice = |date: &str| {
+        with(date)
+            .warnings
+            .iter()
+            .map(|w| w.message.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        notice("2027-03-31"),
+        vec!["`temp@example.com` expires on 2027-03-31, today (it is removed from tomorrow)"]
+    );
+    assert_eq!(
+        notice("2027-04-01"),
+        vec!["`temp@example.com` expires on 2027-04-01, tomorrow"]
+    );
+    assert_eq!(
+        notice("2027-04-13"),
+        vec!["`temp@example.com` expires on 2027-04-13, in 13 days"]
+    );
+    assert!(
+        notice("2027-04-14").is_empty(),
+        "14 days ahead is outside the notice window"
+    );
+    assert!(
+        notice("2027-03-30").is_empty(),
+        "already expired: the plan removes it, validate says nothing more"
+    );
+    assert!(with("2027-03-30").desired.is_ok());
+    let w = &with("2027-04-01").warnings[0];
+    assert_eq!((w.line, w.column), (7, 14));
+}
+
+#[test]
+fn every_problem_is_reported_at_once_in_line_order() {
+    let e = errors(
+        "version: 3
+members:
+  - email: a@example.com
+    role: org:admin
+  - email: A@EXAMPLE.COM
+    role: org:member
+  - role: org:member
+  - email: x@example.com
+  - email: 42
+    role: org:member
+  - just a string
+",
+    );
+    assert_eq!(
+        e,
+        vec![
+            "1:10: unsupported version; this teamsync reads `version: 1`",
+            "5:12: duplicate email `a@example.com`: already listed at line 3 (emails are compared case-insensitively)",
+            "7:5: member is missing required field `email`",
+            "8:5: member is missing required field `role` (org:admin or org:member)",
+            "9:12: `email` must be a string, found a number",
+            "11:5: a member must be a mapping, found a string",
+        ]
+    );
+}
+
+#[test]
+fn yaml_syntax_errors_have_a_position() {
+    let e = errors("version: 1\nmembers:\n  - email: a@example.com\n   role: [\n");
+    assert_eq!(e.len(), 1);
+    assert!(e[0].contains("invalid YAML"), "{e:?}");
+    assert!(!e[0].starts_with("0:"), "{e:?}");
+}
+
+#[test]
+fn aliases_work_for_shared_values() {
+    let d = ok(
+        "version: 1\nmembers:\n  - email: a@example.com\n    role: &admin org:admin\n  - email: b@example.com\n    role: *admin\n",
+    );
+    assert_eq!(d.members[1].role, Role::Admin);
+}
+
+#[test]
+fn domain_allowed_rules() {
+    let allowed = vec!["example.com".to_string(), "*.example.org".to_string()];
+    assert!(domain_allowed(&allowed, "a@example.com"));
+    assert!(!domain_allowed(&allowed, "a@xexample.com"));
+    assert!(domain_allowed(&allowed, "a@x.example.org"));
+    assert!(!domain_allowed(&allowed, "a@example.org"));
+    assert!(!domain_allowed(&allowed, "a@xexample.org"));
+}
