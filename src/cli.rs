@@ -18,6 +18,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The Scaling API's documented base URL.
+pub const DEFAULT_API_URL: &str = "https://api.scaling.cloud/v1";
+
 /// Keep a Scaling organization's members and roles equal to a YAML file kept in git.
 #[derive(Parser, Debug)]
 #[command(name = "teamsync", version, about, max_term_width = 100)]
@@ -36,7 +39,7 @@ pub struct Cli {
         long,
         global = true,
         env = "SCALING_API_URL",
-        default_value = "https://api.scaling.cloud/v1",
+        default_value = DEFAULT_API_URL,
         value_name = "URL"
     )]
     pub api_url: String,
@@ -154,7 +157,7 @@ pub enum RunError {
     },
     #[error("{file} has {count} problem{}; fix {} and run again", if *.count == 1 { "" } else { "s" }, if *.count == 1 { "it" } else { "them" })]
     Invalid { file: String, count: usize },
-    #[error("{}{}", .0, .0.ids())]
+    #[error("{}{}. {}", .0, .0.ids(), .0.hint())]
     Api(#[source] ApiError),
     #[error(
         "the saved plan {path} is stale: {what}. Nothing was sent; run `teamsync plan --out` again"
@@ -202,9 +205,10 @@ pub fn main() -> ExitCode {
     };
     let color = !cli.no_color
         && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     init_logging(
         cli.verbose,
-        !cli.no_color && std::io::stderr().is_terminal(),
+        !cli.no_color && !no_color_env && std::io::stderr().is_terminal(),
     );
     let config = match config_from(cli, color) {
         Ok(c) => c,
@@ -247,8 +251,13 @@ pub fn config_from(cli: Cli, color: bool) -> Result<Config, ConfigError> {
         Some(t) => Date::parse(t.trim()).ok_or_else(|| ConfigError::BadDate(t.clone()))?,
         None => Date::today_utc(),
     };
+    // CI systems set unset variables to "": an empty URL means the default.
+    let url = match cli.api_url.trim() {
+        "" => DEFAULT_API_URL,
+        u => u,
+    };
     let api = || -> Result<ApiConfig, ConfigError> {
-        let mut api = ApiConfig::new(&cli.api_url, std::env::var("SCALING_API_KEY").ok())?;
+        let mut api = ApiConfig::new(url, std::env::var("SCALING_API_KEY").ok())?;
         api.timeout = Duration::from_secs(cli.timeout.max(1));
         api.retry.base = Duration::from_millis(cli.retry_base_ms);
         Ok(api)

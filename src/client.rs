@@ -19,7 +19,7 @@ pub enum ApiError {
         request_id: Option<String>,
     },
     /// Any other non-2xx answer.
-    #[error("the API answered {status}{}{}", .code.as_ref().map(|c| format!(" `{c}`")).unwrap_or_default(), .message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    #[error("the API answered {status}{}", .message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
     Status {
         status: u16,
         kind: Option<String>,
@@ -106,6 +106,31 @@ impl ApiError {
             ApiError::Status { status, .. } => *status == 429,
             ApiError::Transport { maybe_sent, .. } => !maybe_sent,
             _ => false,
+        }
+    }
+
+    /// What the user can do about it, as a sentence.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized { .. } => "",
+            ApiError::Status { status, .. } if *status == 429 || *status >= 500 => {
+                "The API kept failing after retries; try again in a few minutes, and quote the requestId to Scaling support if it persists."
+            }
+            ApiError::Status { status, .. } if (300..400).contains(status) => {
+                "Check --api-url / SCALING_API_URL: it should be the API's base URL, e.g. https://api.scaling.cloud/v1."
+            }
+            ApiError::Status { .. } => {
+                "The API refused the request; quote the requestId to Scaling support if it looks wrong."
+            }
+            ApiError::Transport { .. } => {
+                "Check --api-url / SCALING_API_URL and the network, or raise --timeout."
+            }
+            ApiError::Decode(_) => {
+                "Check that --api-url / SCALING_API_URL points at the Scaling API (e.g. https://api.scaling.cloud/v1)."
+            }
+            ApiError::Pagination(_) => {
+                "Try again; report the problem to Scaling support if it persists."
+            }
         }
     }
 

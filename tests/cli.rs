@@ -813,17 +813,31 @@ fn an_org_of_300_with_200_changes_converges_within_two_runs_under_mixed_faults()
     // 100 newcomers: 200 changes.
     let mut members: Vec<(String, &str)> = vec![("root@example.com".into(), "org:admin")];
     for i in 1..300 {
-        members.push((format!("p{i:03}@example.com"), if i % 10 == 0 { "org:admin" } else { "org:member" }));
+        members.push((
+            format!("p{i:03}@example.com"),
+            if i % 10 == 0 {
+                "org:admin"
+            } else {
+                "org:member"
+            },
+        ));
     }
     let refs: Vec<(&str, &str)> = members.iter().map(|(e, r)| (e.as_str(), *r)).collect();
-    let mut file = String::from("version: 1\nsafety:\n  max_removals: 40\nmembers:\n  - email: root@example.com\n    role: org:admin\n");
+    let mut file = String::from(
+        "version: 1\nsafety:\n  max_removals: 40\nmembers:\n  - email: root@example.com\n    role: org:admin\n",
+    );
     for i in 1..260 {
         let flip = i <= 60;
         let admin = (i % 10 == 0) != flip;
-        file.push_str(&format!("  - email: p{i:03}@example.com\n    role: {}\n", if admin { "org:admin" } else { "org:member" }));
+        file.push_str(&format!(
+            "  - email: p{i:03}@example.com\n    role: {}\n",
+            if admin { "org:admin" } else { "org:member" }
+        ));
     }
     for i in 0..100 {
-        file.push_str(&format!("  - email: new{i:03}@example.com\n    role: org:member\n"));
+        file.push_str(&format!(
+            "  - email: new{i:03}@example.com\n    role: org:member\n"
+        ));
     }
     let w = World::new(OrgState::with_members(&refs), &file);
     let plan = w.run(&["plan", "--format", "json"]);
@@ -851,7 +865,10 @@ fn an_org_of_300_with_200_changes_converges_within_two_runs_under_mixed_faults()
             assert_eq!(r.code, 1, "{}", r.all());
             assert!(r.stderr.contains("failed or not attempted"), "{}", r.stderr);
             for l in &failed_lines {
-                assert!(l.contains("(code ") || l.contains("timed out") || l.contains("connection"), "a failure says why: {l}");
+                assert!(
+                    l.contains("(code ") || l.contains("timed out") || l.contains("connection"),
+                    "a failure says why: {l}"
+                );
             }
         }
         runs.push(r.code);
@@ -865,16 +882,23 @@ fn an_org_of_300_with_200_changes_converges_within_two_runs_under_mixed_faults()
     for status in [500, 429] {
         assert!(statuses.contains(&status), "no {status} was injected");
     }
-    eprintln!("runs {runs:?}; {} requests; statuses: {:?}", statuses.len(), {
-        let mut counts = std::collections::BTreeMap::new();
-        for s in &statuses {
-            *counts.entry(*s).or_insert(0) += 1;
+    eprintln!(
+        "runs {runs:?}; {} requests; statuses: {:?}",
+        statuses.len(),
+        {
+            let mut counts = std::collections::BTreeMap::new();
+            for s in &statuses {
+                *counts.entry(*s).or_insert(0) += 1;
+            }
+            counts
         }
-        counts
-    });
+    );
     let invites = w.emu.invites_committed();
     assert_eq!(invites.len(), 100);
-    assert!(invites.values().all(|n| *n == 1), "no invitation sent twice: {invites:?}");
+    assert!(
+        invites.values().all(|n| *n == 1),
+        "no invitation sent twice: {invites:?}"
+    );
     w.emu.set_faults(Faults::default());
     let r = w.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
@@ -893,17 +917,67 @@ fn on_a_terminal(w: &World, args: &str, answer: &str) -> Run {
             sh.env(k, v);
         }
     }
-    sh.output().expect("sh and util-linux `script` are needed for the terminal tests").into()
+    sh.output()
+        .expect("sh and util-linux `script` are needed for the terminal tests")
+        .into()
 }
 
 #[test]
 fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
     let w = World::new(org(), FILE);
     let r = on_a_terminal(&w, "apply", "no");
-    assert!(r.stdout.contains("Only 'yes' will be accepted:"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Only 'yes' will be accepted:"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("apply cancelled"), "{}", r.stdout);
     assert_eq!(w.emu.write_count(), 0);
     let r = on_a_terminal(&w, "apply", "yes");
     assert!(r.stdout.contains("Apply finished: 6 done"), "{}", r.stdout);
     assert_eq!(w.roster(), WANT);
+}
+
+#[test]
+fn an_empty_api_url_means_the_default_as_ci_systems_pass_unset_variables() {
+    let w = World::new(org(), FILE);
+    // With no key the command stops before any request; the URL must not be the complaint.
+    let r = w.run_env(
+        &["plan"],
+        &[("SCALING_API_URL", ""), ("SCALING_API_KEY", "")],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("SCALING_API_KEY is not set"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn api_failures_say_what_to_do_next() {
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(Faults {
+        error_5xx: 1.0,
+        ..Faults::default()
+    });
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("error: the API answered 50"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("(code server_error, requestId "),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("try again in a few minutes"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "one sentence: {}", r.stderr);
+    assert_eq!(w.emu.requests().len(), 6, "a read is tried 6 times");
 }
