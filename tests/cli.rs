@@ -497,40 +497,37 @@ fn self_changes_are_blocked_with_self_and_by_the_api_without() {
     );
 }
 
+/// Root plus `n` members `pNNN@example.com` (every tenth an admin); a file that keeps the first
+/// `keep` of them, flips the role of the first `flip`, and invites `invite` newcomers. Changes:
+/// `flip` role changes, `n - keep` removals, `invite` invitations.
+fn scenario(n: usize, keep: usize, flip: usize, invite: usize) -> World {
+    let admin = |i: usize| i % 10 == 0;
+    let role = |a: bool| if a { "org:admin" } else { "org:member" };
+    let mut org = OrgState::with_members(&[("root@example.com", "org:admin")]);
+    let mut file = format!(
+        "version: 1\nsafety:\n  max_removals: {}\nmembers:\n  - email: root@example.com\n    role: org:admin\n",
+        n - keep
+    );
+    for i in 1..=n {
+        org.add_member(&format!("p{i:03}@example.com"), role(admin(i)));
+        if i <= keep {
+            let want = role(admin(i) != (i <= flip));
+            file.push_str(&format!(
+                "  - email: p{i:03}@example.com\n    role: {want}\n"
+            ));
+        }
+    }
+    for i in 0..invite {
+        file.push_str(&format!(
+            "  - email: new{i:03}@example.com\n    role: org:member\n"
+        ));
+    }
+    World::new(org, &file)
+}
+
 #[test]
 fn apply_survives_5xx_429_and_lost_answers_without_sending_an_invitation_twice() {
-    let mut members: Vec<(String, &str)> = vec![("root@example.com".into(), "org:admin")];
-    for i in 0..30 {
-        members.push((
-            format!("m{i:02}@example.com"),
-            if i % 5 == 0 {
-                "org:admin"
-            } else {
-                "org:member"
-            },
-        ));
-    }
-    let refs: Vec<(&str, &str)> = members.iter().map(|(e, r)| (e.as_str(), *r)).collect();
-    let mut file = String::from(
-        "version: 1\nsafety:\n  max_removals: 10\nmembers:\n  - email: root@example.com\n    role: org:admin\n",
-    );
-    // Keep m00..m19 (flip every third role), drop m20..m29, invite n00..n19.
-    for i in 0..20 {
-        let role = if (i % 5 == 0) != (i % 3 == 0) {
-            "org:admin"
-        } else {
-            "org:member"
-        };
-        file.push_str(&format!(
-            "  - email: m{i:02}@example.com\n    role: {role}\n"
-        ));
-    }
-    for i in 0..20 {
-        file.push_str(&format!(
-            "  - email: n{i:02}@example.com\n    role: org:member\n"
-        ));
-    }
-    let w = World::new(OrgState::with_members(&refs), &file);
+    let w = scenario(30, 20, 7, 20);
     w.emu.set_faults(Faults {
         error_5xx: 0.15,
         rate_limit_429: 0.10,
@@ -809,37 +806,8 @@ fn timeouts_are_unknown_outcomes_that_are_checked_not_repeated() {
 
 #[test]
 fn an_org_of_300_with_200_changes_converges_within_two_runs_under_mixed_faults() {
-    // 300 members: keep 200 (60 with a new role), remove 40 (allowed by the file), and invite
-    // 100 newcomers: 200 changes.
-    let mut members: Vec<(String, &str)> = vec![("root@example.com".into(), "org:admin")];
-    for i in 1..300 {
-        members.push((
-            format!("p{i:03}@example.com"),
-            if i % 10 == 0 {
-                "org:admin"
-            } else {
-                "org:member"
-            },
-        ));
-    }
-    let refs: Vec<(&str, &str)> = members.iter().map(|(e, r)| (e.as_str(), *r)).collect();
-    let mut file = String::from(
-        "version: 1\nsafety:\n  max_removals: 40\nmembers:\n  - email: root@example.com\n    role: org:admin\n",
-    );
-    for i in 1..260 {
-        let flip = i <= 60;
-        let admin = (i % 10 == 0) != flip;
-        file.push_str(&format!(
-            "  - email: p{i:03}@example.com\n    role: {}\n",
-            if admin { "org:admin" } else { "org:member" }
-        ));
-    }
-    for i in 0..100 {
-        file.push_str(&format!(
-            "  - email: new{i:03}@example.com\n    role: org:member\n"
-        ));
-    }
-    let w = World::new(OrgState::with_members(&refs), &file);
+    // 300 members: keep 260 (60 with a new role), remove 40, invite 100: 200 changes.
+    let w = scenario(299, 259, 60, 100);
     let plan = w.run(&["plan", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
     assert_eq!(v["changes"].as_array().unwrap().len(), 200);
