@@ -15,6 +15,12 @@ struct Run {
     stderr: String,
 }
 
+/// Fails with the whole text when `needle` is not in it.
+#[track_caller]
+fn has(text: &str, needle: &str) {
+    assert!(text.contains(needle), "expected {needle:?} in:\n{text}");
+}
+
 impl Run {
     fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
@@ -198,19 +204,13 @@ fn validate_requires_an_admin_and_a_members_list() {
     );
     let r = w.run(&["validate"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("teamsync.yaml:3:3: no member has role `org:admin`"),
-        "{}",
-        r.stderr
+    has(
+        &r.stderr,
+        "teamsync.yaml:3:3: no member has role `org:admin`",
     );
     w.write("teamsync.yaml", "version: 1\n");
     let r = w.run(&["validate"]);
-    assert!(
-        r.stderr.contains("missing required field `members`"),
-        "{}",
-        r.stderr
-    );
+    has(&r.stderr, "missing required field `members`");
 }
 
 #[test]
@@ -338,12 +338,7 @@ fn apply_converges_and_a_second_apply_sends_nothing() {
     let r = w.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert_eq!(w.roster(), WANT);
-    assert!(
-        r.stderr
-            .contains("Apply finished: 6 done, 0 blocked, 0 failed."),
-        "{}",
-        r.stderr
-    );
+    has(&r.stderr, "Apply finished: 6 done, 0 blocked, 0 failed.");
     assert_eq!(
         r.stderr.matches("] ").count(),
         6,
@@ -393,7 +388,7 @@ fn apply_without_a_terminal_or_auto_approve_refuses_and_sends_nothing() {
     let w = World::new(org(), FILE);
     let r = w.run(&["apply"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("stdin is not a terminal"), "{}", r.stderr);
+    has(&r.stderr, "stdin is not a terminal");
     assert_eq!(w.emu.write_count(), 0);
 }
 
@@ -423,11 +418,9 @@ fn mass_removal_guard_refuses_with_exit_3_unless_allowed() {
     );
     let r = w.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 3, "{}", r.all());
-    assert!(
-        r.stderr
-            .contains("apply refused by a safety guard, nothing was sent"),
-        "{}",
-        r.stderr
+    has(
+        &r.stderr,
+        "apply refused by a safety guard, nothing was sent",
     );
     assert_eq!(w.emu.write_count(), 0);
     let r = w.run(&["apply", "--auto-approve", "--allow-mass-removal"]);
@@ -446,7 +439,7 @@ fn min_admins_guard_is_not_lifted_by_allow_mass_removal() {
     );
     let r = w.run(&["apply", "--auto-approve", "--allow-mass-removal"]);
     assert_eq!(r.code, 3, "{}", r.all());
-    assert!(r.stderr.contains("too few admins"), "{}", r.stderr);
+    has(&r.stderr, "too few admins");
     assert_eq!(w.emu.write_count(), 0);
 }
 
@@ -463,13 +456,16 @@ fn self_changes_are_blocked_with_self_and_by_the_api_without() {
     // With --self the plan shows the change as blocked; it is still drift.
     let r = w.run(&["plan", "--self", "ROOT@example.com", "--detailed-exitcode"]);
     assert_eq!(r.code, 2);
-    assert!(r.stdout.contains("! change root@example.com from org:admin to org:member: this is the API key's own account"), "{}", r.stdout);
+    has(
+        &r.stdout,
+        "! change root@example.com from org:admin to org:member: this is the API key's own account",
+    );
     let r = w.run_env(
         &["apply", "--auto-approve"],
         &[("TEAMSYNC_SELF", "root@example.com")],
     );
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.stderr.contains("warning: blocked"), "{}", r.stderr);
+    has(&r.stderr, "warning: blocked");
     assert_eq!(
         w.emu
             .requests()
@@ -485,11 +481,9 @@ fn self_changes_are_blocked_with_self_and_by_the_api_without() {
     ]));
     let r = w.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert!(
-        r.stderr
-            .contains("blocked: the API refused: cannot_change_own_role"),
-        "{}",
-        r.stderr
+    has(
+        &r.stderr,
+        "blocked: the API refused: cannot_change_own_role",
     );
     assert!(
         w.roster()
@@ -590,28 +584,18 @@ fn a_saved_plan_is_refused_when_the_org_changed() {
     w.emu.set_state(changed);
     let r = w.run(&["apply", "--auto-approve", "plan.json"]);
     assert_eq!(r.code, 1, "{}", r.all());
-    assert!(
-        r.stderr.contains("the saved plan plan.json is stale"),
-        "{}",
-        r.stderr
+    has(&r.stderr, "the saved plan plan.json is stale");
+    has(
+        &r.stderr,
+        "bob@example.com changed: member org:member → member org:admin",
     );
-    assert!(
-        r.stderr
-            .contains("bob@example.com changed: member org:member → member org:admin"),
-        "{}",
-        r.stderr
+    has(
+        &r.stderr,
+        "dave@example.com disappeared (was member org:member)",
     );
-    assert!(
-        r.stderr
-            .contains("dave@example.com disappeared (was member org:member)"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr
-            .contains("zoe@example.com appeared (invitation org:member)"),
-        "{}",
-        r.stderr
+    has(
+        &r.stderr,
+        "zoe@example.com appeared (invitation org:member)",
     );
     assert_eq!(w.emu.write_count(), 0);
 }
@@ -623,20 +607,11 @@ fn a_saved_plan_is_refused_when_the_file_changed() {
     w.write("teamsync.yaml", &FILE.replace("erin@", "erin2@"));
     let r = w.run(&["apply", "--auto-approve", "plan.json"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr
-            .contains("teamsync.yaml changed since the plan was made"),
-        "{}",
-        r.stderr
-    );
+    has(&r.stderr, "teamsync.yaml changed since the plan was made");
     assert_eq!(w.emu.write_count(), 0);
     let r = w.run(&["apply", "--auto-approve", "no-such-plan.json"]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("cannot read the saved plan"),
-        "{}",
-        r.stderr
-    );
+    has(&r.stderr, "cannot read the saved plan");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -693,18 +668,10 @@ fn unauthorized_keys_are_explained_and_never_retried() {
         },
     );
     let r = w.run(&["plan"]);
-    assert!(
-        r.stderr.contains("lacks the org:admin role"),
-        "{}",
-        r.stderr
-    );
+    has(&r.stderr, "lacks the org:admin role");
     let r = w.run_env(&["plan"], &[("SCALING_API_KEY", "")]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("SCALING_API_KEY is not set"),
-        "{}",
-        r.stderr
-    );
+    has(&r.stderr, "SCALING_API_KEY is not set");
 }
 
 #[test]
@@ -749,10 +716,10 @@ fn plain_http_is_refused_off_loopback() {
         &[("SCALING_API_URL", "http://api.scaling.cloud/v1")],
     );
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("refusing plain http"), "{}", r.stderr);
+    has(&r.stderr, "refusing plain http");
     let r = w.run(&["plan", "--api-url", "http://10.1.2.3/v1"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("refusing plain http"), "{}", r.stderr);
+    has(&r.stderr, "refusing plain http");
 }
 
 #[test]
@@ -828,10 +795,10 @@ fn an_org_of_300_with_200_changes_converges_within_two_runs_under_mixed_faults()
         let failed_lines: Vec<&str> = r.stderr.lines().filter(|l| l.contains("FAILED")).collect();
         if r.code == 0 {
             assert!(failed_lines.is_empty(), "{}", r.stderr);
-            assert!(r.stderr.contains(" 0 failed."), "{}", r.stderr);
+            has(&r.stderr, " 0 failed.");
         } else {
             assert_eq!(r.code, 1, "{}", r.all());
-            assert!(r.stderr.contains("failed or not attempted"), "{}", r.stderr);
+            has(&r.stderr, "failed or not attempted");
             for l in &failed_lines {
                 assert!(
                     l.contains("(code ") || l.contains("timed out") || l.contains("connection"),
@@ -894,15 +861,11 @@ fn on_a_terminal(w: &World, args: &str, answer: &str) -> Run {
 fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
     let w = World::new(org(), FILE);
     let r = on_a_terminal(&w, "apply", "no");
-    assert!(
-        r.stdout.contains("Only 'yes' will be accepted:"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("apply cancelled"), "{}", r.stdout);
+    has(&r.stdout, "Only 'yes' will be accepted:");
+    has(&r.stdout, "apply cancelled");
     assert_eq!(w.emu.write_count(), 0);
     let r = on_a_terminal(&w, "apply", "yes");
-    assert!(r.stdout.contains("Apply finished: 6 done"), "{}", r.stdout);
+    has(&r.stdout, "Apply finished: 6 done");
     assert_eq!(w.roster(), WANT);
 }
 
@@ -915,11 +878,7 @@ fn an_empty_api_url_means_the_default_as_ci_systems_pass_unset_variables() {
         &[("SCALING_API_URL", ""), ("SCALING_API_KEY", "")],
     );
     assert_eq!(r.code, 1);
-    assert!(
-        r.stderr.contains("SCALING_API_KEY is not set"),
-        "{}",
-        r.stderr
-    );
+    has(&r.stderr, "SCALING_API_KEY is not set");
 }
 
 #[test]
@@ -936,16 +895,8 @@ fn api_failures_say_what_to_do_next() {
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains("(code server_error, requestId "),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("try again in a few minutes"),
-        "{}",
-        r.stderr
-    );
+    has(&r.stderr, "(code server_error, requestId ");
+    has(&r.stderr, "try again in a few minutes");
     assert_eq!(r.stderr.lines().count(), 1, "one sentence: {}", r.stderr);
     assert_eq!(w.emu.requests().len(), 6, "a read is tried 6 times");
 }
