@@ -900,3 +900,57 @@ fn api_failures_say_what_to_do_next() {
     assert_eq!(r.stderr.lines().count(), 1, "one sentence: {}", r.stderr);
     assert_eq!(w.emu.requests().len(), 6, "a read is tried 6 times");
 }
+
+/// A one-answer HTTP server on loopback: it records the request heads it gets and answers each
+/// with `response`.
+fn canned_server(
+    response: &'static str,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(20) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 8192];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn redirects_are_not_followed_so_the_key_goes_nowhere_else() {
+    let (url, seen) = canned_server(
+        "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:9/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    let w = World::new(org(), FILE);
+    let r = w.run_env(&["plan"], &[("SCALING_API_URL", &url)]);
+    assert_eq!(r.code, 1);
+    has(&r.stderr, "redirects are not followed");
+    let heads = seen.lock().unwrap();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert!(
+        heads[0].starts_with("GET /v1/team/members HTTP/1.1"),
+        "{}",
+        heads[0]
+    );
+}
+
+#[test]
+fn an_answer_that_is_not_the_api_is_explained() {
+    let (url, _) = canned_server(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 15\r\nConnection: close\r\n\r\n<html>hi</html>",
+    );
+    let w = World::new(org(), FILE);
+    let r = w.run_env(&["plan"], &[("SCALING_API_URL", &url)]);
+    assert_eq!(r.code, 1);
+    has(&r.stderr, "the API's answer could not be read");
+    has(&r.stderr, "points at the Scaling API");
+}
