@@ -86,14 +86,14 @@ impl Report {
 /// Splits a plan into steps: a replaced invitation's revoke and invite become one step.
 pub fn steps(plan: &Plan) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
-    let mut replacements: Vec<(String, usize)> = Vec::new();
+    let mut replacements: std::collections::HashMap<&str, usize> = Default::default();
     for c in &plan.changes {
         if c.replaces_invitation {
-            if let Some((_, at)) = replacements.iter().find(|(e, _)| *e == c.email) {
+            if let Some(at) = replacements.get(c.email.as_str()) {
                 steps[*at].changes.push(c.clone());
                 continue;
             }
-            replacements.push((c.email.clone(), steps.len()));
+            replacements.insert(&c.email, steps.len());
         }
         steps.push(Step {
             index: 0,
@@ -152,23 +152,36 @@ pub async fn execute(
         }
         let limit = Arc::new(Semaphore::new(parallelism.max(1)));
         let mut tasks = JoinSet::new();
+        let mut running = std::collections::HashMap::new();
         for step in phase_steps {
             let client = client.clone();
             let limit = limit.clone();
-            tasks.spawn(async move {
+            let copy = step.clone();
+            let handle = tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await;
                 run_step(&client, step).await
             });
+            running.insert(handle.id(), copy);
         }
         let mut unauthorized = false;
-        while let Some(joined) = tasks.join_next().await {
+        while let Some(joined) = tasks.join_next_with_id().await {
             let r = match joined {
-                Ok(r) => r,
-                Err(e) => {
-                    // A panicking step must not take the others down; it cannot happen by design.
-                    tracing::error!("a step's task ended abnormally: {e}");
-                    continue;
-                }
+                Ok((_, r)) => r,
+                // A step whose task died is reported as failed, never dropped from the report.
+                Err(e) => StepReport {
+                    step: match running.remove(&e.id()) {
+                        Some(step) => step,
+                        None => continue,
+                    },
+                    outcome: Outcome::Failed {
+                        message: format!("the step ended abnormally: {e}"),
+                        status: None,
+                        code: None,
+                        request_id: None,
+                    },
+                    attempts: 0,
+                    confirmed_by_reread: false,
+                },
             };
             if let Outcome::Failed {
                 status: Some(401), ..
