@@ -31,13 +31,13 @@ fn sample_org() -> OrgState {
     org
 }
 
-fn config(api: &ApiConfig, command: Command) -> Config {
-    let _ = api;
+fn config(command: Command) -> Config {
     Config {
         file: PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/examples/teamsync.yaml"
         )),
+        file_explicit: true,
         format: Format::Text,
         color: std::env::var_os("NO_COLOR").is_none()
             && std::io::IsTerminal::is_terminal(&std::io::stdout()),
@@ -48,9 +48,9 @@ fn config(api: &ApiConfig, command: Command) -> Config {
     }
 }
 
-fn step(title: &str, api: &ApiConfig, command: Command) -> u8 {
+fn step(title: &str, command: Command) -> u8 {
     println!("\n\x1b[1m$ {title}\x1b[0m");
-    let code = match run(&config(api, command)) {
+    let code = match run(&config(command)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -103,7 +103,6 @@ fn main() {
     };
     step(
         "teamsync plan --self jane@example.com --detailed-exitcode",
-        &api,
         plan(true),
     );
     let apply = Command::Apply {
@@ -115,13 +114,11 @@ fn main() {
     };
     let mut code = step(
         "teamsync apply --self jane@example.com --auto-approve",
-        &api,
         apply.clone(),
     );
     if code != 0 {
         code = step(
             "teamsync apply --self jane@example.com --auto-approve   # again, to finish what failed",
-            &api,
             apply,
         );
     }
@@ -129,7 +126,6 @@ fn main() {
     emulator.accept_invitation("carol@example.com");
     let last = step(
         "teamsync plan --self jane@example.com --detailed-exitcode",
-        &api,
         plan(true),
     );
 

@@ -236,21 +236,56 @@ async fn run_step(client: &Client, step: Step) -> StepReport {
             if !err.outcome_unknown() || attempts >= max_attempts {
                 return report(step, failed(&err), attempts, confirmed);
             }
-            // The change may have happened. Never send it blindly again: look first.
-            let wait = client.retry_policy().backoff(attempts, &err);
-            tracing::info!(email = %change.email, "outcome unknown ({err}); re-reading the org in {wait:?}");
-            tokio::time::sleep(wait).await;
-            match client.list().await {
-                Ok(live) if is_done(change, &live) => {
-                    confirmed = true;
-                    break;
+            // The change may have happened. Never send it blindly again: look first. An
+            // invitation would land in someone's inbox twice, and a backend behind a gateway
+            // that gave up (504) may still be working, so look again, longer, before re-sending.
+            let looks = if change.action == Action::Invite {
+                INVITE_LOOKS
+            } else {
+                1
+            };
+            let mut seen = false;
+            for look in 0..looks {
+                let wait = settle_delay(client.retry_policy(), attempts, look, &err);
+                tracing::info!(email = %change.email, "outcome unknown ({err}); reading the org again in {wait:?}");
+                tokio::time::sleep(wait).await;
+                match client.list().await {
+                    Ok(live) if is_done(change, &live) => {
+                        seen = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(e) => return report(step, failed_with(&err, &e), attempts, confirmed),
                 }
-                Ok(_) => {}
-                Err(e) => return report(step, failed_with(&err, &e), attempts, confirmed),
+            }
+            if seen {
+                confirmed = true;
+                break;
             }
         }
     }
     report(step, Outcome::Done, attempts, confirmed)
+}
+
+/// How many times an invitation whose outcome is unknown is looked for before it is sent again.
+pub const INVITE_LOOKS: u32 = 3;
+
+/// The wait before look `look` (0-based) after an unknown outcome: the usual backoff first, then
+/// 4× and 8× the retry base (2 s and 4 s by default), so an invitation is looked for during
+/// about 6.5 s before it is ever sent again.
+pub fn settle_delay(
+    policy: &crate::config::RetryPolicy,
+    attempt: u32,
+    look: u32,
+    err: &ApiError,
+) -> std::time::Duration {
+    match look {
+        0 => policy.backoff(attempt, err),
+        n => policy
+            .base
+            .saturating_mul(1 << (n + 1).min(16))
+            .min(policy.cap),
+    }
 }
 
 fn report(step: Step, outcome: Outcome, attempts: u32, confirmed_by_reread: bool) -> StepReport {

@@ -11,7 +11,7 @@ use crate::plan::Plan;
 use crate::planner::{self, PlanOptions};
 use crate::render;
 use crate::saved::{self, Fingerprints, PlanDocument};
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -195,29 +195,54 @@ impl RunError {
 
 /// Parses the command line and runs; the whole binary.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(ok) => ok,
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
-    let color = !cli.no_color
-        && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    init_logging(
-        cli.verbose,
-        !cli.no_color && !no_color_env && std::io::stderr().is_terminal(),
-    );
+    // `-f` may be given before or after the subcommand.
+    let explicit = |m: &clap::ArgMatches| {
+        m.value_source("file") == Some(clap::parser::ValueSource::CommandLine)
+    };
+    let file_explicit =
+        explicit(&matches) || matches.subcommand().is_some_and(|(_, sub)| explicit(sub));
+    // Colour only on a terminal, never with NO_COLOR or --no-color.
+    let no_color = cli.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = !no_color && std::io::stdout().is_terminal();
+    init_logging(cli.verbose, !no_color && std::io::stderr().is_terminal());
     let config = match config_from(cli, color) {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.file_explicit = file_explicit;
+            c
+        }
         Err(e) => return fail(&RunError::Config(e)),
     };
     match run(&config) {
         Ok(code) => ExitCode::from(code),
         Err(e) => fail(&e),
     }
+}
+
+/// Writes to stdout. A reader that went away (`teamsync plan | head`) is not an error worth a
+/// panic: the rest of the output is dropped.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// `eprintln!` that never panics when stderr is closed.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
 }
 
 fn fail(e: &RunError) -> ExitCode {
@@ -298,6 +323,7 @@ pub fn config_from(cli: Cli, color: bool) -> Result<Config, ConfigError> {
     };
     Ok(Config {
         file: cli.file,
+        file_explicit: false,
         format: match cli.format {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
@@ -318,9 +344,9 @@ pub fn run(config: &Config) -> Result<u8, RunError> {
         Command::Validate => validate(config),
         Command::Schema { plan } => {
             if *plan {
-                print!("{}", crate::schema::plan_schema());
+                out(&crate::schema::plan_schema());
             } else {
-                print!("{}", crate::schema::file_schema());
+                out(&crate::schema::file_schema());
             }
             Ok(0)
         }
@@ -433,7 +459,7 @@ pub fn annotation(level: &str, file: &str, d: &Diagnostic) -> String {
 
 fn annotate(config: &Config, level: &str, file: &str, d: &Diagnostic) {
     if config.github_annotations {
-        println!("{}", annotation(level, file, d));
+        note!("{}", annotation(level, file, d));
     }
 }
 
@@ -445,7 +471,7 @@ fn validate(config: &Config) -> Result<u8, RunError> {
         .iter()
         .filter(|m| m.role == Role::Admin)
         .count();
-    eprintln!(
+    note!(
         "{} is valid: {} members ({} admin{}).",
         display(&config.file),
         loaded.desired.members.len(),
@@ -492,7 +518,7 @@ async fn plan_cmd(
     config: &Config,
     api: &ApiConfig,
     detailed: bool,
-    out: Option<&Path>,
+    save_to: Option<&Path>,
 ) -> Result<u8, RunError> {
     let file = load_file(config, &config.file)?;
     let (_, live) = read_live(api).await?;
@@ -503,19 +529,23 @@ async fn plan_cmd(
         live_state: saved::live_fingerprint(&snapshot),
     };
     let name = display(&config.file);
-    print!(
-        "{}",
-        render(config, &plan, &live, &file.desired, &fingerprints, &name)
-    );
-    if let Some(out) = out {
+    out(&render(
+        config,
+        &plan,
+        &live,
+        &file.desired,
+        &fingerprints,
+        &name,
+    ));
+    if let Some(save_to) = save_to {
         let mut doc = PlanDocument::new(&plan, &name, fingerprints);
         doc.live_snapshot = Some(snapshot);
         let json = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-        write_atomically(out, json.as_bytes())?;
-        eprintln!(
+        write_atomically(save_to, json.as_bytes())?;
+        note!(
             "Saved the plan to {}; apply it with `teamsync apply {}`.",
-            display(out),
-            display(out)
+            display(save_to),
+            display(save_to)
         );
     }
     Ok(if detailed && !plan.is_empty() { 2 } else { 0 })
@@ -557,6 +587,23 @@ async fn apply_cmd(config: &Config, api: &ApiConfig, args: ApplyArgs<'_>) -> Res
         None => None,
     };
     // A saved plan names its desired file; apply checks that very file.
+    if let (Some(doc), true) = (&saved_doc, config.file_explicit) {
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        };
+        if !same(Path::new(&doc.desired_file), &config.file) {
+            return Err(RunError::BadPlanFile {
+                path: args.plan_file.map(display).unwrap_or_default(),
+                why: format!(
+                    "it was made from {}, not {}; run `teamsync plan -f {} --out PLANFILE` again, or apply it without -f",
+                    doc.desired_file,
+                    display(&config.file),
+                    display(&config.file)
+                ),
+            });
+        }
+    }
     let file_path = saved_doc
         .as_ref()
         .map(|d| PathBuf::from(&d.desired_file))
@@ -584,21 +631,24 @@ async fn apply_cmd(config: &Config, api: &ApiConfig, args: ApplyArgs<'_>) -> Res
         plan.blocked = doc.blocked.clone();
     }
     let name = display(&file_path);
-    print!(
-        "{}",
-        render(config, &plan, &live, &file.desired, &fingerprints, &name)
-    );
-    let _ = std::io::stdout().flush();
+    out(&render(
+        config,
+        &plan,
+        &live,
+        &file.desired,
+        &fingerprints,
+        &name,
+    ));
     if plan.changes.is_empty() {
         if !plan.blocked.is_empty() {
-            eprintln!(
+            note!(
                 "Nothing to send: {} blocked change{} remain{} (see above).",
                 plan.blocked.len(),
                 if plan.blocked.len() == 1 { "" } else { "s" },
                 if plan.blocked.len() == 1 { "s" } else { "" }
             );
         } else if config.format != Format::Text {
-            eprintln!("No changes.");
+            note!("No changes.");
         }
         return Ok(0);
     }
@@ -610,7 +660,8 @@ async fn apply_cmd(config: &Config, api: &ApiConfig, args: ApplyArgs<'_>) -> Res
         if !std::io::stdin().is_terminal() {
             return Err(RunError::NoTerminal);
         }
-        eprint!(
+        let _ = write!(
+            std::io::stderr(),
             "\nApply {} change{} to the org at {}?\n  Only 'yes' will be accepted: ",
             plan.changes.len(),
             if plan.changes.len() == 1 { "" } else { "s" },
@@ -624,7 +675,7 @@ async fn apply_cmd(config: &Config, api: &ApiConfig, args: ApplyArgs<'_>) -> Res
         }
     }
     let progress: Progress = Arc::new(|r: &StepReport, n: usize, total: usize| {
-        eprintln!("[{n}/{total}] {}", step_line(r));
+        note!("[{n}/{total}] {}", step_line(r));
     });
     let report = apply::execute(&client, &plan, args.parallelism, progress).await;
     let mut err = anstream::stderr();
@@ -778,13 +829,13 @@ async fn export_cmd(api: &ApiConfig, output: Option<&Path>) -> Result<u8, RunErr
     match output {
         Some(path) => {
             write_atomically(path, yaml.as_bytes())?;
-            eprintln!(
+            note!(
                 "Wrote {} entries to {}.",
                 yaml.matches("- email:").count(),
                 display(path)
             );
         }
-        None => print!("{yaml}"),
+        None => out(&yaml),
     }
     Ok(0)
 }

@@ -201,7 +201,16 @@ pub fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>), ApiEr
     let env: Envelope<ListData> =
         serde_json::from_slice(body).map_err(|e| ApiError::Decode(e.to_string()))?;
     let mut state = LiveState::default();
-    for m in env.data.members.unwrap_or_default() {
+    // Both lists are required: reading a missing list as empty would plan to invite everyone
+    // again (or remove no one when someone should go).
+    let missing = |what: &str| {
+        ApiError::Decode(format!(
+            "the member list has no `{what}` field; refusing to plan against it"
+        ))
+    };
+    let members = env.data.members.ok_or_else(|| missing("members"))?;
+    let invitations = env.data.invitations.ok_or_else(|| missing("invitations"))?;
+    for m in members {
         match m.email {
             Some(email) if !email.trim().is_empty() => state.members.push(LiveMember {
                 id: m.id,
@@ -211,7 +220,7 @@ pub fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>), ApiEr
             _ => tracing::warn!(id = %m.id, "member without an email in the list: left alone"),
         }
     }
-    for i in env.data.invitations.unwrap_or_default() {
+    for i in invitations {
         match i.email_address {
             Some(email) if !email.trim().is_empty() => state.invitations.push(LiveInvitation {
                 id: i.id,
@@ -273,17 +282,30 @@ impl Client {
         let mut state = LiveState::default();
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
+        let (mut member_ids, mut invitation_ids) = (HashSet::new(), HashSet::new());
         for _ in 0..MAX_PAGES {
             let mut url = self.url("team/members")?;
             if let Some(c) = &cursor {
                 url.query_pairs_mut().append_pair("cursor", c);
             }
-            let body = self
-                .with_retries(|| self.send(Method::GET, url.clone(), None))
+            // An unreadable page is retried like a failed one.
+            let (page, next) = self
+                .with_retries(|| {
+                    let url = url.clone();
+                    async move { parse_list_page(&self.send(Method::GET, url, None).await?) }
+                })
                 .await?;
-            let (page, next) = parse_list_page(&body)?;
-            state.members.extend(page.members);
-            state.invitations.extend(page.invitations);
+            // Offset cursors can repeat an entry when the org changes between pages: keep one.
+            for m in page.members {
+                if member_ids.insert(m.id.clone()) {
+                    state.members.push(m);
+                }
+            }
+            for i in page.invitations {
+                if invitation_ids.insert(i.id.clone()) {
+                    state.invitations.push(i);
+                }
+            }
             match next {
                 None => return Ok(state),
                 Some(next) => {
@@ -355,15 +377,15 @@ impl Client {
         }
     }
 
-    async fn with_retries<F, Fut>(&self, mut call: F) -> Result<Vec<u8>, ApiError>
+    async fn with_retries<T, F, Fut>(&self, mut call: F) -> Result<T, ApiError>
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<Vec<u8>, ApiError>>,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
         let mut attempt = 1;
         loop {
             match call().await {
-                Ok(body) => return Ok(body),
+                Ok(value) => return Ok(value),
                 Err(e) if e.is_transient() && attempt < self.retry.max_attempts => {
                     let wait = self.retry.backoff(attempt, &e);
                     tracing::info!(attempt, ?wait, "retrying a read: {e}");
@@ -601,7 +623,19 @@ mod tests {
         assert_eq!(state.invitations.len(), 2);
         assert_eq!(state.pending_invitations().count(), 1);
         assert_eq!(next, None);
-        let (_, next) = parse_list_page(br#"{"data":{"members":[],"nextCursor":"abc"}}"#).unwrap();
+        let (_, next) =
+            parse_list_page(br#"{"data":{"members":[],"invitations":[],"nextCursor":"abc"}}"#)
+                .unwrap();
+        for partial in [
+            &br#"{"data":{}}"#[..],
+            br#"{"data":{"members":[]}}"#,
+            br#"{"data":{"invitations":[]}}"#,
+        ] {
+            assert!(
+                matches!(parse_list_page(partial), Err(ApiError::Decode(_))),
+                "a missing list is an error, never an empty org"
+            );
+        }
         assert_eq!(next.as_deref(), Some("abc"));
         assert!(parse_list_page(b"<html>").is_err());
         assert!(

@@ -73,6 +73,10 @@ pub enum ConfigError {
         "SCALING_API_KEY is not set: export an org admin's API key (Settings → API Access in the Scaling dashboard); teamsync never takes it as an argument"
     )]
     MissingKey,
+    #[error(
+        "SCALING_API_KEY contains characters that cannot be sent in an HTTP header (a stray newline or space?); set it to the key alone"
+    )]
+    BadKey,
     #[error("the API URL `{0}` is not a valid URL")]
     BadUrl(String),
     #[error(
@@ -94,6 +98,9 @@ impl ApiConfig {
             .map(|k| k.trim().to_string())
             .filter(|k| !k.is_empty())
             .ok_or(ConfigError::MissingKey)?;
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::BadKey);
+        }
         let mut text = url.trim().to_string();
         if !text.ends_with('/') {
             text.push('/');
@@ -140,6 +147,8 @@ pub enum Format {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub file: PathBuf,
+    /// `-f` was given on the command line (not the default).
+    pub file_explicit: bool,
     pub format: Format,
     pub color: bool,
     pub self_email: Option<String>,
@@ -233,6 +242,10 @@ mod tests {
         assert_eq!(
             ApiConfig::new("https://a.b/v1", Some("  ".into())).unwrap_err(),
             ConfigError::MissingKey
+        );
+        assert_eq!(
+            ApiConfig::new("https://a.b/v1", Some("scl_live_a\nb".into())).unwrap_err(),
+            ConfigError::BadKey
         );
         let c = ApiConfig::new("https://a.b/v1", key()).unwrap();
         let shown = format!("{c:?} {}", c.key);

@@ -221,12 +221,32 @@ fn github_actions_gets_annotations() {
     );
     let r = w.run_env(&["validate"], &[("GITHUB_ACTIONS", "true")]);
     assert_eq!(r.code, 1);
-    assert_eq!(
-        r.stdout,
-        "::error file=teamsync.yaml,line=4,col=11::unknown role `org:owner`; use `org:admin` or `org:member`\n"
+    // On stderr, so the plan on stdout stays clean (the Markdown marker must be line 1).
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    has(
+        &r.stderr,
+        "\n::error file=teamsync.yaml,line=4,col=11::unknown role `org:owner`; use `org:admin` or `org:member`\n",
     );
     let r = w.run(&["validate"]);
-    assert!(r.stdout.is_empty(), "no annotations outside GitHub Actions");
+    assert!(
+        !r.stderr.contains("::error"),
+        "no annotations outside GitHub Actions"
+    );
+    // A warning annotation does not disturb a Markdown plan.
+    w.write(
+        "teamsync.yaml",
+        &format!("{FILE}protected: [glass@example.com]\n"),
+    );
+    let r = w.run_env(
+        &["plan", "--format", "markdown"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    assert!(
+        r.stdout.starts_with("<!-- teamsync:plan -->\n"),
+        "{}",
+        r.stdout
+    );
+    has(&r.stderr, "::warning file=teamsync.yaml,line=");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -953,4 +973,79 @@ fn an_answer_that_is_not_the_api_is_explained() {
     assert_eq!(r.code, 1);
     has(&r.stderr, "the API's answer could not be read");
     has(&r.stderr, "points at the Scaling API");
+}
+
+#[test]
+fn an_invitation_whose_gateway_gave_up_is_found_not_sent_again() {
+    // Every invitation answers 504 at once and is created 300 ms later.
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(Faults {
+        late_commit: 1.0,
+        late_commit_delay: Duration::from_millis(300),
+        writes_only: true,
+        seed: 5,
+        ..Faults::default()
+    });
+    let r = w.run_env(
+        &["apply", "--auto-approve"],
+        &[("TEAMSYNC_RETRY_BASE_MS", "100")],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    has(&r.stderr, "done (confirmed by reading the org again)");
+    std::thread::sleep(Duration::from_millis(500));
+    let invites = w.emu.invites_committed();
+    assert_eq!(invites.len(), 2, "{invites:?}");
+    assert!(
+        invites.values().all(|n| *n == 1),
+        "no invitation sent twice: {invites:?}"
+    );
+    w.emu.set_faults(Faults::default());
+    assert_eq!(w.run(&["plan", "--detailed-exitcode"]).code, 0);
+}
+
+#[test]
+fn a_saved_plan_is_not_applied_to_another_file() {
+    let w = World::new(org(), FILE);
+    w.write("other.yaml", &FILE.replace("erin@", "erin2@"));
+    assert_eq!(
+        w.run(&["plan", "-f", "other.yaml", "--out", "plan.json"])
+            .code,
+        0
+    );
+    let r = w.run(&[
+        "apply",
+        "-f",
+        "teamsync.yaml",
+        "--auto-approve",
+        "plan.json",
+    ]);
+    assert_eq!(r.code, 1);
+    has(&r.stderr, "it was made from other.yaml, not teamsync.yaml");
+    assert_eq!(w.emu.write_count(), 0);
+    // The same file, named explicitly, is fine.
+    let r = w.run(&["apply", "--auto-approve", "-f", "other.yaml", "plan.json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn a_reader_that_goes_away_is_no_panic_and_colour_never_reaches_a_pipe() {
+    // 3,000 invitations: far more JSON than a pipe holds.
+    let w = scenario(5, 5, 0, 3000);
+    let bin = env!("CARGO_BIN_EXE_teamsync");
+    let mut sh = w.cmd(&[]);
+    sh.env("PATH", std::env::var("PATH").unwrap_or_default());
+    let mut c = Command::new("sh");
+    c.arg("-c").arg(format!(
+        "'{bin}' plan --format json | head -c 1 >/dev/null; sleep 0.5"
+    ));
+    c.current_dir(w.dir.path());
+    for (k, v) in sh.get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    let r: Run = c.output().unwrap().into();
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    let r = w.run_env(&["plan"], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]);
+    assert!(!r.stdout.contains('\x1b'), "{:?}", r.stdout);
 }

@@ -74,6 +74,8 @@
 //! * **Unknown routes** answer 404 `invalid_request_error`/`not_found`; a known path with
 //!   the wrong method answers 405 `invalid_request_error`/`method_not_allowed`. Both come
 //!   after authentication, like every other answer.
+//! * **Late commits** ([`Faults::late_commit`]): a write answers 504 at once and is applied
+//!   [`Faults::late_commit_delay`] later, as behind a gateway that gave up on a slow backend.
 //! * **Fault order** for each request: the request is recorded; `latency` is slept; the
 //!   probabilistic faults are drawn from the seeded generator (when
 //!   [`Faults::writes_only`] is set, only POST/PATCH/DELETE draw); a 5xx or 429 fault is
@@ -247,6 +249,10 @@ pub struct Faults {
     pub seed: u64,
     /// When true, the probabilistic faults apply only to POST/PATCH/DELETE.
     pub writes_only: bool,
+    /// Probability for writes: answer 504 at once, as a gateway that gave up would, and
+    /// apply the change `late_commit_delay` later (the backend was still working).
+    pub late_commit: f64,
+    pub late_commit_delay: Duration,
 }
 
 impl Default for Faults {
@@ -263,6 +269,8 @@ impl Default for Faults {
             page_size: None,
             seed: 0,
             writes_only: false,
+            late_commit: 0.0,
+            late_commit_delay: Duration::ZERO,
         }
     }
 }
@@ -641,6 +649,7 @@ struct Decision {
     pre_5xx: Option<StatusCode>,
     pre_429: bool,
     commit_then_fail: bool,
+    late_commit: bool,
     slow: bool,
     drop_connection: bool,
 }
@@ -678,7 +687,7 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         tokio::time::sleep(latency).await;
     }
 
-    let (decision, retry_after, slow_delay, options) = {
+    let (decision, retry_after, slow_delay, late_delay, options) = {
         let mut inner = shared.lock();
         let f = inner.faults.clone();
         let mut d = Decision::default();
@@ -690,6 +699,7 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
                 d.pre_429 = true;
             } else {
                 d.commit_then_fail = is_write && draw(rng, f.commit_then_fail);
+                d.late_commit = is_write && !d.commit_then_fail && draw(rng, f.late_commit);
                 d.slow = draw(rng, f.slow);
                 d.drop_connection = draw(rng, f.drop_connection);
             }
@@ -703,7 +713,13 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
                 inner.rotate_5xx += 1;
             }
         }
-        (d, f.retry_after, f.slow_delay, inner.options.clone())
+        (
+            d,
+            f.retry_after,
+            f.slow_delay,
+            f.late_commit_delay,
+            inner.options.clone(),
+        )
     };
 
     let mut resp = if let Some(status) = decision.pre_5xx {
@@ -725,6 +741,12 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         r
     } else if let Err(e) = authenticate(req.headers(), &options) {
         e.render(&request_id)
+    } else if decision.late_commit {
+        tokio::spawn(async move {
+            tokio::time::sleep(late_delay).await;
+            let _ = next.run(req).await;
+        });
+        ApiError::server(StatusCode::GATEWAY_TIMEOUT).render(&request_id)
     } else {
         let r = next.run(req).await;
         let r = match r.extensions().get::<ApiError>() {
