@@ -825,17 +825,39 @@ fn check_fresh(
 
 async fn export_cmd(api: &ApiConfig, output: Option<&Path>) -> Result<u8, RunError> {
     let (_, live) = read_live(api).await?;
-    let yaml = crate::export::export_yaml(&live);
+    let exported = crate::export::export(&live);
+    let mut summary = format!(
+        "{} entries ({} pending invitation{})",
+        exported.entries,
+        exported.invitations,
+        if exported.invitations == 1 { "" } else { "s" }
+    );
+    if exported.ignored > 0 {
+        summary.push_str(&format!(
+            ", {} under `ignore` (roles teamsync does not manage)",
+            exported.ignored
+        ));
+    }
+    if exported.redundant_invitations > 0 {
+        summary.push_str(&format!(
+            "; `plan` on it will revoke {} redundant invitation{}",
+            exported.redundant_invitations,
+            if exported.redundant_invitations == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+    }
     match output {
         Some(path) => {
-            write_atomically(path, yaml.as_bytes())?;
-            note!(
-                "Wrote {} entries to {}.",
-                yaml.matches("- email:").count(),
-                display(path)
-            );
+            write_atomically(path, exported.yaml.as_bytes())?;
+            note!("Wrote {summary} to {}.", display(path));
         }
-        None => out(&yaml),
+        None => {
+            out(&exported.yaml);
+            note!("Exported {summary}.");
+        }
     }
     Ok(0)
 }

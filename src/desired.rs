@@ -849,6 +849,8 @@ fn validate_root(
         }
     }
 
+    // Every entry of `members`, with whatever could be read of it even when it has errors.
+    let mut entries: Vec<Entry> = Vec::new();
     match top.get("members") {
         None => errors.push(Diagnostic::at(
             root.loc,
@@ -857,9 +859,11 @@ fn validate_root(
         Some(node) => match &node.value {
             Value::Seq(items) => {
                 for item in items {
-                    if let Some(m) = validate_member(item, &desired, today, errors, warnings) {
+                    let mut entry = validate_member(item, &desired, today, errors, warnings);
+                    if let Some(m) = entry.member.take() {
                         desired.members.push(m);
                     }
+                    entries.push(entry);
                 }
             }
             Value::Null => {}
@@ -870,20 +874,19 @@ fn validate_root(
         },
     }
 
-    // Duplicates, case-insensitively, naming both lines.
-    let mut first_seen: HashMap<&str, &DesiredMember> = HashMap::new();
-    for m in &desired.members {
-        if let Some(first) = first_seen.get(m.email.as_str()) {
-            errors.push(Diagnostic {
-                line: m.line,
-                column: m.column,
-                message: format!(
-                    "duplicate email `{}`: already listed at line {} (emails are compared case-insensitively)",
-                    m.email, first.line
+    // Duplicates, case-insensitively, naming both lines: among every entry whose email is
+    // valid, even when the entry has other problems, so that all are reported at once.
+    let mut first_seen: HashMap<&str, u64> = HashMap::new();
+    for (email, loc) in entries.iter().filter_map(|e| e.email.as_ref()) {
+        if let Some(first_line) = first_seen.get(email.as_str()) {
+            errors.push(Diagnostic::at(
+                *loc,
+                format!(
+                    "duplicate email `{email}`: already listed at line {first_line} (emails are compared case-insensitively)"
                 ),
-            });
+            ));
         } else {
-            first_seen.insert(&m.email, m);
+            first_seen.insert(email, loc.line);
         }
     }
 
@@ -906,15 +909,35 @@ fn validate_root(
         top.get("members").map(|n| &n.value),
         Some(Value::Seq(_)) | Some(Value::Null)
     );
-    if has_members_list
-        && !desired.members.iter().any(|m| m.role == Role::Admin)
-        && errors.is_empty()
-    {
+    // At least one admin that has not expired. Checked even when there are other problems,
+    // unless an entry's role is missing or invalid (or the entry is not a mapping): then
+    // whether there is an admin cannot be told.
+    if has_members_list && entries.iter().all(|e| e.role.is_some()) {
+        let admins = entries.iter().filter(|e| e.role == Some(Role::Admin));
+        let (mut listed, mut current) = (0usize, 0usize);
+        for e in admins {
+            listed += 1;
+            if !matches!(e.expires, Some(d) if today > d) {
+                current += 1;
+            }
+        }
         let loc = top.get("members").map(|n| n.loc).unwrap_or(root.loc);
-        errors.push(Diagnostic::at(
-            loc,
-            "no member has role `org:admin`; the API requires at least one admin",
-        ));
+        if listed == 0 {
+            errors.push(Diagnostic::at(
+                loc,
+                "no member has role `org:admin`; the API requires at least one admin",
+            ));
+        } else if current == 0 {
+            errors.push(Diagnostic::at(
+                loc,
+                format!(
+                    "no member has role `org:admin` that has not expired; the API requires at least one admin (the {} listed {} past {} `expires` date)",
+                    if listed == 1 { "admin".to_string() } else { format!("{listed} admins") },
+                    if listed == 1 { "is" } else { "are" },
+                    if listed == 1 { "its" } else { "their" }
+                ),
+            ));
+        }
     }
 
     for (p, loc) in desired.protected.iter().zip(&protected_locs) {
@@ -964,17 +987,34 @@ fn validate_safety(node: &Node, errors: &mut Vec<Diagnostic>) -> Safety {
     safety
 }
 
+/// What could be read of one entry of `members`, even when it has errors.
+struct Entry {
+    /// The normalized email and where it is written, when its syntax is valid.
+    email: Option<(String, Loc)>,
+    /// The role, unless it is missing or invalid (or the entry is not a mapping).
+    role: Option<Role>,
+    /// The expiry date, when one is given and valid.
+    expires: Option<Date>,
+    /// The whole member, when the entry has no error (taken by the caller).
+    member: Option<DesiredMember>,
+}
+
 fn validate_member(
     item: &Node,
     desired: &Desired,
     today: Date,
     errors: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
-) -> Option<DesiredMember> {
+) -> Entry {
     let before = errors.len();
     let f = fields(item, "a member", MEMBER_FIELDS, errors);
     if !matches!(item.value, Value::Map(_)) {
-        return None;
+        return Entry {
+            email: None,
+            role: None,
+            expires: None,
+            member: None,
+        };
     }
     let email_value = match f.get("email") {
         None => {
@@ -1063,10 +1103,18 @@ fn validate_member(
             }
         },
     };
+    let entry = Entry {
+        email: email_value.clone(),
+        role,
+        expires: expires.map(|(d, _)| d),
+        member: None,
+    };
     if errors.len() > before {
-        return None;
+        return entry;
     }
-    let (email, email_loc) = email_value?;
+    let (Some((email, email_loc)), Some(role)) = (email_value, role) else {
+        return entry;
+    };
     if let Some((d, loc)) = expires {
         let left = today.days_until(d);
         if (0..EXPIRY_NOTICE_DAYS).contains(&left) {
@@ -1081,14 +1129,17 @@ fn validate_member(
             ));
         }
     }
-    Some(DesiredMember {
-        email,
-        role: role?,
-        reason,
-        expires: expires.map(|(d, _)| d),
-        line: email_loc.line,
-        column: email_loc.column,
-    })
+    Entry {
+        member: Some(DesiredMember {
+            email,
+            role,
+            reason,
+            expires: expires.map(|(d, _)| d),
+            line: email_loc.line,
+            column: email_loc.column,
+        }),
+        ..entry
+    }
 }
 
 /// Whether `email`'s domain is one of `allowed` (exact, or `*.d` for subdomains of `d`).

@@ -232,3 +232,110 @@ fn domain_allowed_rules() {
     assert!(!domain_allowed(&allowed, "a@example.org"));
     assert!(!domain_allowed(&allowed, "a@xexample.org"));
 }
+
+#[test]
+fn duplicates_are_found_even_in_entries_with_other_problems() {
+    let e = errors(
+        "version: 1
+allowed_domains: [example.com]
+members:
+  - email: a@example.com
+    role: org:admin
+  - email: A@Example.com
+    role: admin
+  - email: b@example.org
+    role: org:member
+  - email: B@example.org
+    role: org:member
+    expires: someday
+  - email: a@EXAMPLE.com
+    role: org:member
+    colour: blue
+",
+    );
+    assert_eq!(
+        e,
+        vec![
+            "6:12: duplicate email `a@example.com`: already listed at line 4 (emails are compared case-insensitively)",
+            "7:11: unknown role `admin`; use `org:admin` or `org:member`",
+            "8:12: domain `example.org` of `b@example.org` is not in allowed_domains (example.com); is it a typo?",
+            "10:12: domain `example.org` of `b@example.org` is not in allowed_domains (example.com); is it a typo?",
+            "10:12: duplicate email `b@example.org`: already listed at line 8 (emails are compared case-insensitively)",
+            "12:14: `expires` must be a date written YYYY-MM-DD (kept through that day, UTC)",
+            "13:12: duplicate email `a@example.com`: already listed at line 4 (emails are compared case-insensitively)",
+            "15:5: unknown field `colour` in a member; expected one of: email, role, reason, expires",
+        ]
+    );
+}
+
+#[test]
+fn a_missing_admin_is_reported_with_other_problems_unless_a_role_is_unreadable() {
+    let e = errors(
+        "version: 2
+members:
+  - email: a@example.com
+    role: org:member
+  - email: not-an-email
+    role: org:member
+",
+    );
+    assert_eq!(
+        e,
+        vec![
+            "1:10: unsupported version; this teamsync reads `version: 1`",
+            "3:3: no member has role `org:admin`; the API requires at least one admin",
+            "5:12: `not-an-email` is not a valid email address (Missing separator character '@'.)",
+        ]
+    );
+    // An admin entry with another problem still counts as the admin.
+    let e = errors("version: 1\nmembers:\n  - email: a@localhost\n    role: org:admin\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("3:12: `a@localhost` is not a valid"),
+        "{e:?}"
+    );
+    // A role that is missing, invalid or unreadable may be the admin: not reported.
+    for entry in [
+        "  - email: b@example.com\n",
+        "  - email: b@example.com\n    role: org:owner\n",
+        "  - just a string\n",
+    ] {
+        let e = errors(&format!(
+            "version: 1\nmembers:\n  - email: a@example.com\n    role: org:member\n{entry}"
+        ));
+        assert!(!e.iter().any(|m| m.contains("no member has role")), "{e:?}");
+        assert_eq!(e.len(), 1, "{e:?}");
+    }
+}
+
+#[test]
+fn an_admin_whose_expiry_has_passed_does_not_count() {
+    let file = |expires: &str| {
+        format!(
+            "version: 1\nmembers:\n  - email: a@example.com\n    role: org:admin\n    expires: {expires}\n  - email: b@example.com\n    role: org:member\n"
+        )
+    };
+    assert_eq!(
+        errors(&file("2027-03-30")),
+        vec![
+            "3:3: no member has role `org:admin` that has not expired; the API requires at least one admin (the admin listed is past its `expires` date)"
+        ]
+    );
+    // Kept through its last day (UTC).
+    assert_eq!(ok(&file("2027-03-31")).members.len(), 2);
+    // Another admin that has not expired is enough.
+    ok(&format!(
+        "{}  - email: c@example.com\n    role: org:admin\n    expires: 2027-04-30\n",
+        file("2027-01-01")
+    ));
+    let e = errors(&format!(
+        "{}  - email: c@example.com\n    role: org:admin\n    expires: 2026-12-31\n",
+        file("2027-01-01")
+    ));
+    assert_eq!(
+        e,
+        vec![
+            "3:3: no member has role `org:admin` that has not expired; the API requires at least one admin (the 2 admins listed are past their `expires` date)"
+        ]
+    );
+}

@@ -1,44 +1,396 @@
 //! `teamsync export`: the live state as a valid desired-state file, members and pending
 //! invitations sorted by email, so that `plan` on it is empty.
+//!
+//! Two things in a live org cannot be written as members, and are handled so the plan stays
+//! empty or says exactly what it will do:
+//! - members (or invitations) whose role teamsync does not know, say `org:billing`, or whose
+//!   email teamsync would refuse in `members`: listed under `ignore` by their exact email, so
+//!   they are never touched. An email containing `*` or `?` would be a wider glob, not that
+//!   one address: it is written as a comment only, and `plan` on the file removes it.
+//! - redundant invitations (an invitation for someone who is already a member, or several
+//!   pending invitations for one email): a file lists an email once, so `plan` on the file
+//!   revokes the extra ones; a comment before `members:` says how many.
 
-use crate::email::normalize;
+use crate::email::{self, normalize};
 use crate::model::{LiveState, Role};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// Renders the live state as a version-1 file. A member wins over an invitation for the same
-/// email; of several pending invitations the first is kept. Entries whose role teamsync does
-/// not know are written as comments, since the file cannot express them.
+/// An exported file and what is in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exported {
+    /// The desired-state file.
+    pub yaml: String,
+    /// Entries written under `members` (members and pending invitations), comments not counted.
+    pub entries: usize,
+    /// Of `entries`, how many are pending invitations.
+    pub invitations: usize,
+    /// Emails written under `ignore` (roles teamsync does not manage, or emails it refuses).
+    pub ignored: usize,
+    /// Emails that could be neither managed nor ignored exactly (written as comments only):
+    /// `plan` on the file removes or revokes them.
+    pub unexpressible: usize,
+    /// Redundant pending invitations that `plan` on the file revokes.
+    pub redundant_invitations: usize,
+}
+
+/// What the file says about one email.
+enum Entry {
+    /// Under `members`, with this role; `pending` when only invited; `redundant` pending
+    /// invitations that the plan revokes.
+    Member {
+        role: Role,
+        pending: bool,
+        redundant: usize,
+    },
+    /// Under `ignore`, with why.
+    Ignored { why: String },
+    /// A comment only: it can be neither managed nor ignored exactly.
+    Comment { why: String },
+}
+
+/// Renders the live state as a version-1 file; see [`export`].
 pub fn export_yaml(live: &LiveState) -> String {
-    let mut roster: BTreeMap<String, (String, bool)> = BTreeMap::new();
-    for i in live.pending_invitations() {
-        roster
-            .entry(normalize(&i.email))
-            .or_insert((i.role.clone(), true));
-    }
+    export(live).yaml
+}
+
+/// Renders the live state as a version-1 file, sorted by email. A member wins over an
+/// invitation for the same email; of several pending invitations the first with a known role
+/// is kept. Entries whose role teamsync does not know are listed under `ignore`.
+pub fn export(live: &LiveState) -> Exported {
+    // Live entries by normalized email, each list in the API's order.
+    let mut by_email: BTreeMap<String, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
     for m in &live.members {
-        roster.insert(normalize(&m.email), (m.role.clone(), false));
+        by_email
+            .entry(normalize(&m.email))
+            .or_default()
+            .0
+            .push(&m.role);
     }
+    for i in live.pending_invitations() {
+        by_email
+            .entry(normalize(&i.email))
+            .or_default()
+            .1
+            .push(&i.role);
+    }
+
+    let mut redundant = 0usize;
+    let mut roster: Vec<(String, Entry)> = Vec::with_capacity(by_email.len());
+    for (email, (members, invitations)) in by_email {
+        let unknown = |roles: &[&str]| {
+            roles
+                .iter()
+                .find(|r| Role::parse(r).is_none())
+                .map(|r| format!("role {r:?} is not one teamsync manages"))
+        };
+        let (role, pending, why) = if members.is_empty() {
+            // Only invited: the planner keeps the first invitation whose role is wanted.
+            match invitations.iter().find_map(|r| Role::parse(r)) {
+                Some(role) => (Some(role), true, None),
+                None => (None, true, unknown(&invitations)),
+            }
+        } else {
+            match unknown(&members) {
+                Some(why) => (None, false, Some(why)),
+                None => (Role::parse(members[0]), false, None),
+            }
+        };
+        let why = why.or_else(|| {
+            email::check(&email)
+                .err()
+                .map(|e| format!("teamsync refuses it in `members`: {e}"))
+        });
+        let entry = match (role, why) {
+            (Some(role), None) => {
+                // Every invitation but the one kept is revoked by the plan.
+                let extra = if pending {
+                    invitations.len() - 1
+                } else {
+                    invitations.len()
+                };
+                redundant += extra;
+                Entry::Member {
+                    role,
+                    pending,
+                    redundant: extra,
+                }
+            }
+            (_, why) => {
+                let why = why.unwrap_or_default();
+                if email.is_empty() || email.contains(['*', '?']) {
+                    Entry::Comment { why }
+                } else {
+                    Entry::Ignored { why }
+                }
+            }
+        };
+        roster.push((email, entry));
+    }
+
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut out = String::new();
     out.push_str("# yaml-language-server: $schema=./schema/teamsync.schema.json\n");
     out.push_str("# Exported by `teamsync export` from the live org.\n");
-    out.push_str("version: 1\nmembers:\n");
-    for (email, (role, pending)) in &roster {
-        let quoted = serde_json::to_string(email).unwrap_or_default();
-        match Role::parse(role) {
-            Some(r) => {
-                let _ = write!(out, "  - email: {quoted}\n    role: {r}\n");
+    out.push_str("version: 1\n");
+
+    let ignored: Vec<_> = roster
+        .iter()
+        .filter_map(|(e, x)| match x {
+            Entry::Ignored { why } => Some((e, why)),
+            _ => None,
+        })
+        .collect();
+    if !ignored.is_empty() {
+        out.push_str(
+            "# Members teamsync cannot manage (a role it does not know, or an email it refuses):\n\
+             # ignored by their exact email, so `plan` and `apply` never touch them.\n",
+        );
+        out.push_str("ignore:\n");
+        for (email, why) in &ignored {
+            let _ = writeln!(out, "  - {}  # {}", quote(email), comment(why));
+        }
+    }
+
+    let unexpressible = roster
+        .iter()
+        .filter(|(_, x)| matches!(x, Entry::Comment { .. }))
+        .count();
+    if unexpressible > 0 {
+        let _ = writeln!(
+            out,
+            "# {unexpressible} entr{} below cannot be managed, and {} cannot be ignored exactly (`*` and `?`\n\
+             # are glob characters in `ignore`): `plan` on this file removes or revokes {}; add an\n\
+             # `ignore` pattern by hand to keep {}.",
+            if unexpressible == 1 { "y" } else { "ies" },
+            if unexpressible == 1 {
+                "its email"
+            } else {
+                "their emails"
+            },
+            if unexpressible == 1 { "it" } else { "them" },
+            if unexpressible == 1 { "it" } else { "them" },
+        );
+    }
+    if redundant > 0 {
+        let _ = writeln!(
+            out,
+            "# `plan` on this file revokes {redundant} redundant invitation{}: for someone who is already a\n\
+             # member, or a second pending invitation for one email (a file lists each email once).",
+            if redundant == 1 { "" } else { "s" }
+        );
+    }
+    out.push_str("members:\n");
+    let (mut entries, mut invitations) = (0usize, 0usize);
+    for (email, entry) in &roster {
+        let quoted = quote(email);
+        match entry {
+            Entry::Member {
+                role,
+                pending,
+                redundant,
+            } => {
+                let _ = write!(out, "  - email: {quoted}\n    role: {role}\n");
+                entries += 1;
                 if *pending {
                     out.push_str("    # pending invitation\n");
+                    invitations += 1;
+                }
+                if *redundant > 0 {
+                    let _ = writeln!(
+                        out,
+                        "    # {redundant} redundant pending invitation{}: `plan` revokes {}",
+                        if *redundant == 1 { "" } else { "s" },
+                        if *redundant == 1 { "it" } else { "them" }
+                    );
                 }
             }
-            None => {
+            Entry::Ignored { why } => {
+                let _ = writeln!(out, "  # - email: {quoted}  ({}; ignored)", comment(why));
+            }
+            Entry::Comment { why } => {
                 let _ = writeln!(
                     out,
-                    "  # - email: {quoted}  (role {role:?} is not one teamsync manages)"
+                    "  # - email: {quoted}  ({}; cannot be ignored exactly: `plan` removes it)",
+                    comment(why)
                 );
             }
         }
     }
-    out
+    Exported {
+        yaml: out,
+        entries,
+        invitations,
+        ignored: ignored.len(),
+        unexpressible,
+        redundant_invitations: redundant,
+    }
+}
+
+/// Text made safe for the rest of a comment line.
+fn comment(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::date::Date;
+    use crate::model::{LiveInvitation, LiveMember};
+    use crate::plan::Action;
+    use crate::planner::{PlanOptions, plan};
+
+    fn today() -> Date {
+        Date::parse("2027-03-31").unwrap()
+    }
+
+    fn member(id: &str, email: &str, role: &str) -> LiveMember {
+        LiveMember {
+            id: id.into(),
+            email: email.into(),
+            role: role.into(),
+        }
+    }
+
+    fn invitation(id: &str, email: &str, role: &str, status: &str) -> LiveInvitation {
+        LiveInvitation {
+            id: id.into(),
+            email: email.into(),
+            role: role.into(),
+            status: status.into(),
+        }
+    }
+
+    fn org() -> LiveState {
+        LiveState {
+            members: vec![
+                member("u_root", "Root@Example.com", "org:admin"),
+                member("u_bob", "bob@example.com", "org:member"),
+                member("u_bill", "Billing@Example.com", "org:billing"),
+                member("u_dual", "dual@example.com", "org:member"),
+            ],
+            invitations: vec![
+                invitation("i_carol", "carol@example.com", "org:admin", "pending"),
+                invitation("i_dual", "Dual@example.com", "org:member", "pending"),
+                invitation("i_twice1", "twice@example.com", "org:member", "pending"),
+                invitation("i_twice2", "TWICE@example.com", "org:admin", "pending"),
+                invitation("i_gone", "gone@example.com", "org:member", "expired"),
+            ],
+        }
+    }
+
+    #[test]
+    fn plan_on_the_export_only_revokes_the_redundant_invitations() {
+        let live = org();
+        let exported = export(&live);
+        let text = &exported.yaml;
+        let loaded = crate::desired::load(text, today());
+        let desired = loaded.desired.unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        assert!(desired.is_ignored("billing@example.com"), "{text}");
+        assert_eq!(desired.ignore.len(), 1, "{text}");
+        let p = plan(&desired, &live, &PlanOptions::new(today()));
+        let changes: Vec<_> = p
+            .changes
+            .iter()
+            .map(|c| (c.action, c.email.as_str(), c.id.as_deref()))
+            .collect();
+        assert_eq!(
+            changes,
+            vec![
+                (Action::Revoke, "dual@example.com", Some("i_dual")),
+                (Action::Revoke, "twice@example.com", Some("i_twice2")),
+            ],
+            "{text}"
+        );
+        assert!(p.blocked.is_empty(), "{:?}", p.blocked);
+        assert_eq!(p.summary.ignored, 1, "the org:billing member is left alone");
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        assert_eq!(exported.redundant_invitations, 2);
+        assert!(
+            text.contains("# `plan` on this file revokes 2 redundant invitations"),
+            "{text}"
+        );
+        let comment_at = text.find("redundant invitations").unwrap();
+        assert!(comment_at < text.find("\nmembers:").unwrap(), "{text}");
+    }
+
+    #[test]
+    fn export_counts_entries_not_comment_lines() {
+        let exported = export(&org());
+        // root, bob, dual (members); carol, twice (invitations); billing is ignored.
+        assert_eq!(exported.entries, 5, "{}", exported.yaml);
+        assert_eq!(exported.invitations, 2);
+        assert_eq!(exported.ignored, 1);
+        assert_eq!(exported.unexpressible, 0);
+        assert_eq!(
+            exported
+                .yaml
+                .lines()
+                .filter(|l| l.starts_with("  - email: "))
+                .count(),
+            exported.entries
+        );
+        assert_eq!(export_yaml(&org()), exported.yaml);
+    }
+
+    #[test]
+    fn a_plain_org_exports_without_extra_comments() {
+        let live = LiveState {
+            members: vec![member("u1", "root@example.com", "org:admin")],
+            invitations: vec![invitation("i1", "new@example.com", "org:member", "pending")],
+        };
+        let e = export(&live);
+        assert_eq!(
+            e.yaml,
+            "# yaml-language-server: $schema=./schema/teamsync.schema.json\n\
+             # Exported by `teamsync export` from the live org.\n\
+             version: 1\n\
+             members:\n  \
+             - email: \"new@example.com\"\n    role: org:member\n    # pending invitation\n  \
+             - email: \"root@example.com\"\n    role: org:admin\n"
+        );
+        assert_eq!((e.redundant_invitations, e.ignored), (0, 0));
+    }
+
+    #[test]
+    fn unknown_roles_with_glob_characters_are_comments_only() {
+        let live = LiveState {
+            members: vec![
+                member("u1", "root@example.com", "org:admin"),
+                member("u2", "star*@example.com", "org:billing"),
+                member("u3", "ok@example.com", "org:billing"),
+            ],
+            invitations: vec![invitation("i1", "q?@example.com", "org:viewer", "pending")],
+        };
+        let e = export(&live);
+        assert_eq!(
+            (e.ignored, e.unexpressible, e.entries),
+            (1, 2, 1),
+            "{}",
+            e.yaml
+        );
+        assert!(
+            e.yaml.contains("# 2 entries below cannot be managed"),
+            "{}",
+            e.yaml
+        );
+        let d = crate::desired::load(&e.yaml, today())
+            .desired
+            .unwrap_or_else(|err| panic!("{err:?}\n{}", e.yaml));
+        assert_eq!(d.ignore.len(), 1);
+        assert!(d.is_ignored("ok@example.com"));
+        assert!(!d.is_ignored("star*@example.com"));
+        // What the comment announces: those two are removed and revoked, nothing else.
+        let p = plan(&d, &live, &PlanOptions::new(today()));
+        let changes: Vec<_> = p
+            .changes
+            .iter()
+            .map(|c| (c.action, c.id.as_deref()))
+            .collect();
+        assert_eq!(
+            changes,
+            vec![(Action::Remove, Some("u2")), (Action::Revoke, Some("i1"))]
+        );
+    }
 }

@@ -182,13 +182,36 @@ pub fn plan(desired: &Desired, live: &LiveState, options: &PlanOptions) -> Plan 
     summary.blocked = blocked.len();
 
     let live_members = live.members.len();
+    let admins_before = live
+        .members
+        .iter()
+        .filter(|m| m.role == Role::Admin.as_str())
+        .count();
     let admins_after = admins_after(live, &to_send);
-    let guards = guards(desired, options, live_members, admins_after, summary.remove);
+    let guards = guards(
+        desired,
+        options,
+        live_members,
+        Admins {
+            before: admins_before,
+            after: admins_after,
+        },
+        summary.remove,
+    );
     let mut warnings: Vec<String> = guards
         .iter()
         .filter(|g| g.tripped)
         .map(|g| g.message.clone())
         .collect();
+    let min = desired.safety.min_admins;
+    if (admins_after as u64) < min && admins_after >= admins_before {
+        // Below the minimum already, and the plan does not make it worse: not a reason to
+        // refuse (the file may be inviting the admins it needs), but worth saying.
+        warnings.push(format!(
+            "the org has {admins_after} admin member{}, fewer than min_admins {min}; pending admin invitations count once accepted",
+            if admins_after == 1 { "" } else { "s" }
+        ));
+    }
     for p in &desired.protected {
         if !desired.members.iter().any(|m| &m.email == p) {
             warnings.push(format!(
@@ -439,11 +462,18 @@ pub fn removal_limit(limit: Option<MaxRemovals>, members: usize) -> u64 {
     }
 }
 
+/// Admin members before and after the plan (pending invitations do not count).
+#[derive(Clone, Copy)]
+struct Admins {
+    before: usize,
+    after: usize,
+}
+
 fn guards(
     desired: &Desired,
     options: &PlanOptions,
     live_members: usize,
-    admins_after: usize,
+    admins: Admins,
     removals: usize,
 ) -> Vec<Guard> {
     let limit = removal_limit(desired.safety.max_removals, live_members);
@@ -484,8 +514,12 @@ fn guards(
         },
     };
     let min = desired.safety.min_admins;
-    let admins = admins_after as u64;
-    let admin_tripped = admins < min;
+    let admins_reduced = admins.after < admins.before;
+    let admins = admins.after as u64;
+    // Only a plan that takes admins away (demotes or removes them) and leaves fewer than the
+    // minimum trips: an org already below it, with a plan that does not lower the count, must
+    // stay appliable, or a file inviting the missing admins could never be applied.
+    let admin_tripped = admins_reduced && admins < min;
     let admin = Guard {
         kind: GuardKind::MinAdmins,
         tripped: admin_tripped,
@@ -497,6 +531,10 @@ fn guards(
                 "too few admins: the plan leaves {admins} admin member{} and at least {min} {} required (pending admin invitations do not count); apply will refuse",
                 if admins == 1 { "" } else { "s" },
                 if min == 1 { "is" } else { "are" }
+            )
+        } else if admins < min {
+            format!(
+                "{admins} admin members after the plan; at least {min} required, but the plan does not reduce them, so apply goes ahead"
             )
         } else {
             format!("{admins} admin members after the plan; at least {min} required")

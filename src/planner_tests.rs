@@ -607,6 +607,98 @@ fn min_admins_guard_counts_admin_members_after_the_plan_not_invitations() {
 }
 
 #[test]
+fn min_admins_guard_trips_when_the_plan_removes_or_demotes_admins_below_the_minimum() {
+    let l = live(
+        vec![
+            member("u1", "a@example.com", A),
+            member("u2", "b@example.com", A),
+            member("u3", "c@example.com", A),
+        ],
+        vec![],
+    );
+    // b is removed (not listed), c demoted: 3 admins become 1.
+    let mut d = want(&[
+        ("a@example.com", Role::Admin),
+        ("c@example.com", Role::Member),
+    ]);
+    d.safety.min_admins = 2;
+    let p = plan(&d, &l, &opts());
+    assert_eq!(p.admins_after, 1);
+    let g = guard(&p, GuardKind::MinAdmins);
+    assert!(g.tripped && !g.overridden, "{g:?}");
+    assert_eq!((g.value, g.limit), (1, 2));
+    assert!(
+        p.warnings[0].starts_with("too few admins: the plan leaves 1 admin member"),
+        "{:?}",
+        p.warnings
+    );
+    assert_eq!(p.refusing_guards().count(), 1);
+    // Reducing, but not below the minimum: no trip, no warning.
+    d.members
+        .push(DesiredMember::new("b@example.com", Role::Admin));
+    let p = plan(&d, &l, &opts());
+    assert_eq!(p.admins_after, 2);
+    assert!(!guard(&p, GuardKind::MinAdmins).tripped);
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    // Already below the minimum and the plan lowers it further: still refused, even with
+    // --allow-mass-removal.
+    d.safety.min_admins = 4;
+    let mut o = opts();
+    o.allow_mass_removal = true;
+    let p = plan(&d, &l, &o);
+    let g = guard(&p, GuardKind::MinAdmins);
+    assert!(g.tripped && !g.overridden, "{g:?}");
+    assert_eq!(p.refusing_guards().count(), 1);
+}
+
+#[test]
+fn min_admins_already_below_without_a_reduction_warns_and_does_not_trip() {
+    // The file raises min_admins to 2 and invites a second admin: the invitation does not
+    // count until accepted, but the plan takes no admin away, so apply must go ahead.
+    let l = live(
+        vec![admin_live(), member("u1", "bob@example.com", M)],
+        vec![],
+    );
+    let mut d = with_root(vec![
+        ("bob@example.com", Role::Member),
+        ("second@example.com", Role::Admin),
+    ]);
+    d.safety.min_admins = 2;
+    let p = plan(&d, &l, &opts());
+    assert_eq!(p.admins_after, 1);
+    let g = guard(&p, GuardKind::MinAdmins);
+    assert!(!g.tripped, "{g:?}");
+    assert_eq!(p.refusing_guards().count(), 0);
+    assert_eq!(
+        p.warnings,
+        vec![
+            "the org has 1 admin member, fewer than min_admins 2; pending admin invitations count once accepted"
+        ]
+    );
+    // The same with nothing to do at all (the invitation is pending): still a warning only.
+    let pending = live(
+        vec![admin_live(), member("u1", "bob@example.com", M)],
+        vec![invitation("i1", "second@example.com", A)],
+    );
+    let p = plan(&d, &pending, &opts());
+    assert!(p.is_empty(), "{p:?}");
+    assert_eq!(p.refusing_guards().count(), 0);
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    // A promotion that raises the count, still short of the minimum: a warning, no trip.
+    d.members[0].role = Role::Admin;
+    d.safety.min_admins = 3;
+    let p = plan(&d, &l, &opts());
+    assert_eq!(p.admins_after, 2);
+    assert_eq!(p.refusing_guards().count(), 0);
+    assert_eq!(
+        p.warnings,
+        vec![
+            "the org has 2 admin members, fewer than min_admins 3; pending admin invitations count once accepted"
+        ]
+    );
+}
+
+#[test]
 fn blocked_changes_do_not_count_toward_guards() {
     let l = live(
         vec![

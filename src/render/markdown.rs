@@ -8,6 +8,14 @@ pub const MARKER: &str = "<!-- teamsync:plan -->";
 pub const MAX_COMMENT_CHARS: usize = 65_000;
 /// Room kept for the closing lines after the details are cut.
 const RESERVE: usize = 600;
+/// Most warnings shown; the rest are counted in one line.
+const MAX_WARNINGS: usize = 20;
+/// Longest warning shown, in characters (before escaping); longer ones are cut.
+const MAX_WARNING_CHARS: usize = 500;
+/// Most bytes all shown warnings may take together.
+const WARNINGS_BUDGET: usize = 16_000;
+/// Longest file name shown in the heading, in characters.
+const MAX_FILE_CHARS: usize = 200;
 
 /// Escapes text for Markdown outside code spans.
 fn esc(s: &str) -> String {
@@ -28,9 +36,13 @@ fn esc(s: &str) -> String {
 /// The plan as a pull-request comment: marker, verdict, guard warnings first, a summary table,
 /// details in a collapsible section, never longer than [`MAX_COMMENT_CHARS`].
 pub fn markdown(plan: &Plan, file: &str) -> String {
+    fit(render(plan, file), MAX_COMMENT_CHARS)
+}
+
+fn render(plan: &Plan, file: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{MARKER}");
-    let file_md = esc(file);
+    let file_md = esc(&cut(file, MAX_FILE_CHARS));
     if plan.is_empty() {
         let _ = writeln!(out, "### teamsync: no changes");
         let _ = writeln!(
@@ -38,9 +50,9 @@ pub fn markdown(plan: &Plan, file: &str) -> String {
             "\nThe org matches {file_md} ({} unchanged, {} ignored).",
             plan.summary.unchanged, plan.summary.ignored
         );
-        for w in &plan.warnings {
-            let _ = writeln!(out, "\n> [!WARNING]\n> {}", esc(w));
-        }
+        warnings(&mut out, &plan.warnings, |out, _, w| {
+            let _ = writeln!(out, "\n> [!WARNING]\n> {w}");
+        });
         return out;
     }
     let s = &plan.summary;
@@ -64,14 +76,14 @@ pub fn markdown(plan: &Plan, file: &str) -> String {
         s.blocked
     );
     out.push('\n');
-    for w in &plan.warnings {
-        let kind = if w.starts_with("mass removal") || w.starts_with("too few admins") {
+    warnings(&mut out, &plan.warnings, |out, raw, w| {
+        let kind = if raw.starts_with("mass removal") || raw.starts_with("too few admins") {
             "CAUTION"
         } else {
             "WARNING"
         };
-        let _ = writeln!(out, "> [!{kind}]\n> **{}**\n", esc(w));
-    }
+        let _ = writeln!(out, "> [!{kind}]\n> **{w}**\n");
+    });
     let _ = writeln!(out, "| | Action | Count |\n|---|---|---:|");
     let _ = writeln!(out, "| + | Invitations | {} |", s.invite);
     let _ = writeln!(out, "| ~ | Role changes | {} |", s.update_role);
@@ -133,6 +145,74 @@ pub fn markdown(plan: &Plan, file: &str) -> String {
         }
     }
     let _ = writeln!(out, "\n</details>");
+    out
+}
+
+/// Writes the first warnings that fit (tripped guards come first in the plan), each cut to
+/// [`MAX_WARNING_CHARS`] and escaped, then one line counting the rest. `write` gets the
+/// warning as the plan has it and as it is to be shown (cut and escaped).
+fn warnings(out: &mut String, all: &[String], write: impl Fn(&mut String, &str, &str)) {
+    let start = out.len();
+    let mut shown = 0;
+    for w in all.iter().take(MAX_WARNINGS) {
+        let mut one = String::new();
+        write(&mut one, w, &esc(&cut(w, MAX_WARNING_CHARS)));
+        if out.len() - start + one.len() > WARNINGS_BUDGET {
+            break;
+        }
+        out.push_str(&one);
+        shown += 1;
+    }
+    if shown < all.len() {
+        let more = all.len() - shown;
+        let _ = writeln!(
+            out,
+            "\n… and {more} more warning{} (run `teamsync plan` for all of them)\n",
+            plural(more)
+        );
+    }
+}
+
+/// `s` cut to at most `max` characters, with `…` when something was cut.
+fn cut(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some(_) => {
+            let end = s
+                .char_indices()
+                .nth(max.saturating_sub(1))
+                .map_or(s.len(), |(i, _)| i);
+            std::borrow::Cow::Owned(format!("{}…", &s[..end]))
+        }
+    }
+}
+
+/// The last guarantee that the comment stays under `max` characters, whatever it holds: cut
+/// at the last line break that fits, close the collapsible section if it is open, and say so.
+fn fit(text: String, max: usize) -> String {
+    if text.chars().count() < max {
+        return text;
+    }
+    const NOTE: &str = "\n**The comment was cut to stay under GitHub's size limit; run `teamsync plan` for the full plan.**\n";
+    const CLOSE: &str = "\n</details>\n";
+    // Room for the kept text and the line break that may end it, strictly under `max`.
+    let room = max.saturating_sub(NOTE.chars().count() + CLOSE.chars().count() + 2);
+    let end = text.char_indices().nth(room).map_or(text.len(), |(i, _)| i);
+    let mut kept = &text[..end];
+    // Prefer a whole line; the marker line is always kept.
+    if let Some(nl) = kept.rfind('\n') {
+        if nl >= MARKER.len() {
+            kept = &kept[..=nl];
+        }
+    }
+    let mut out = kept.to_string();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    if out.matches("<details>").count() > out.matches("</details>").count() {
+        out.push_str(CLOSE);
+    }
+    out.push_str(NOTE);
     out
 }
 
@@ -296,5 +376,115 @@ mod tests {
             "markdown_3000_head",
             md.lines().take(20).collect::<Vec<_>>().join("\n")
         );
+    }
+
+    fn protected_but_unlisted(n: usize, extra: Vec<DesiredMember>) -> Plan {
+        let mut want = vec![DesiredMember::new("root@example.com", Role::Admin)];
+        want.extend(extra);
+        let mut d = Desired::new(want);
+        for i in 0..n {
+            d.protected.push(format!(
+                "protected.person.with.a.rather.long.name.{i:04}@example.com"
+            ));
+        }
+        let live = LiveState {
+            members: vec![root()],
+            invitations: vec![],
+        };
+        plan(&d, &live, &opts())
+    }
+
+    #[test]
+    fn a_thousand_warnings_stay_under_the_limit_with_the_marker_first() {
+        let invite = DesiredMember::new("new@example.com", Role::Member);
+        for (p, kind) in [
+            (protected_but_unlisted(1000, vec![]), "no changes"),
+            (protected_but_unlisted(1000, vec![invite]), "changes"),
+        ] {
+            assert_eq!(p.warnings.len(), 1000, "{kind}");
+            assert_eq!(p.is_empty(), kind == "no changes");
+            let md = markdown(&p, "teamsync.yaml");
+            let chars = md.chars().count();
+            assert!(chars < MAX_COMMENT_CHARS, "{kind}: {chars} characters");
+            assert_eq!(md.lines().next(), Some(MARKER), "{kind}");
+            let shown = md.lines().filter(|l| l.contains("protected email")).count();
+            assert_eq!(shown, MAX_WARNINGS, "{kind}");
+            assert!(
+                md.contains(&format!(
+                    "… and {} more warnings (run `teamsync plan` for all of them)",
+                    1000 - MAX_WARNINGS
+                )),
+                "{kind}: {md}"
+            );
+            assert!(
+                !md.contains("The comment was cut"),
+                "{kind}: fits without the last resort"
+            );
+        }
+        let md = markdown(
+            &protected_but_unlisted(
+                1000,
+                vec![DesiredMember::new("new@example.com", Role::Member)],
+            ),
+            "teamsync.yaml",
+        );
+        assert!(
+            md.contains("- invite new@example.com as org:member"),
+            "{md}"
+        );
+        assert!(md.trim_end().ends_with("</details>"), "{md}");
+    }
+
+    #[test]
+    fn long_warnings_and_file_names_are_cut() {
+        let mut p =
+            protected_but_unlisted(0, vec![DesiredMember::new("new@example.com", Role::Member)]);
+        p.warnings = vec!["é".repeat(70_000), "short one".into()];
+        let md = markdown(&p, &"dir/".repeat(20_000));
+        let chars = md.chars().count();
+        assert!(chars < 5_000, "{chars} characters");
+        assert_eq!(md.lines().next(), Some(MARKER));
+        let long = md.lines().find(|l| l.contains("éé")).unwrap();
+        assert_eq!(
+            long,
+            format!("> **{}…**", "é".repeat(MAX_WARNING_CHARS - 1))
+        );
+        assert!(md.contains("> **short one**"), "{md}");
+        assert!(!md.contains("more warning"), "{md}");
+    }
+
+    #[test]
+    fn the_last_resort_cuts_at_a_line_and_closes_the_details() {
+        let mut text = format!("{MARKER}\n### head\n\n<details><summary>x</summary>\n\n");
+        for i in 0..1000 {
+            text.push_str(&format!("- item {i} ééé\n"));
+        }
+        text.push_str("\n</details>\n");
+        let out = fit(text.clone(), 1_000);
+        assert!(out.chars().count() < 1_000, "{}", out.chars().count());
+        assert!(out.starts_with(&format!("{MARKER}\n### head\n")), "{out}");
+        assert!(
+            out.ends_with(
+                "\n</details>\n\n**The comment was cut to stay under GitHub's size limit; run `teamsync plan` for the full plan.**\n"
+            ),
+            "{out}"
+        );
+        let last_item = out.lines().rfind(|l| l.starts_with("- item ")).unwrap();
+        assert!(
+            last_item.ends_with(" ééé"),
+            "cut at a line break: {last_item}"
+        );
+        // Nothing to close when no section was opened; nothing changes when it fits.
+        let plain = format!("{MARKER}\n{}", "word ".repeat(1_000));
+        let out = fit(plain, 1_000);
+        assert!(out.chars().count() < 1_000);
+        assert!(
+            out.starts_with(MARKER) && !out.contains("</details>"),
+            "{out}"
+        );
+        assert_eq!(fit(text.clone(), text.chars().count() + 1), text);
+        // Text without a line break is cut too.
+        let out = fit("x".repeat(500), 200);
+        assert!(out.chars().count() < 200, "{out}");
     }
 }
