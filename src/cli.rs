@@ -508,6 +508,55 @@ fn render(
     }
 }
 
+/// A plan with what it was computed from.
+struct Computed {
+    plan: Plan,
+    snapshot: Vec<String>,
+    fingerprints: Fingerprints,
+}
+
+fn compute(
+    config: &Config,
+    file: &LoadedFile,
+    live: &LiveState,
+    allow_mass_removal: bool,
+) -> Computed {
+    let plan = planner::plan(
+        &file.desired,
+        live,
+        &plan_options(config, allow_mass_removal),
+    );
+    let snapshot = saved::live_snapshot(live, &file.desired);
+    let fingerprints = Fingerprints {
+        desired_file: file.fingerprint.clone(),
+        live_state: saved::live_fingerprint(&snapshot),
+    };
+    Computed {
+        plan,
+        snapshot,
+        fingerprints,
+    }
+}
+
+/// Prints the plan in the chosen format on stdout.
+fn show(
+    config: &Config,
+    plan: &Plan,
+    live: &LiveState,
+    file: &LoadedFile,
+    fingerprints: &Fingerprints,
+    name: &str,
+) {
+    out(&render(
+        config,
+        plan,
+        live,
+        &file.desired,
+        fingerprints,
+        name,
+    ));
+}
+
 async fn read_live(api: &ApiConfig) -> Result<(Client, LiveState), RunError> {
     let client = Client::new(api)?;
     let live = client.list().await?;
@@ -522,21 +571,13 @@ async fn plan_cmd(
 ) -> Result<u8, RunError> {
     let file = load_file(config, &config.file)?;
     let (_, live) = read_live(api).await?;
-    let plan = planner::plan(&file.desired, &live, &plan_options(config, false));
-    let snapshot = saved::live_snapshot(&live, &file.desired);
-    let fingerprints = Fingerprints {
-        desired_file: file.fingerprint.clone(),
-        live_state: saved::live_fingerprint(&snapshot),
-    };
+    let Computed {
+        plan,
+        snapshot,
+        fingerprints,
+    } = compute(config, &file, &live, false);
     let name = display(&config.file);
-    out(&render(
-        config,
-        &plan,
-        &live,
-        &file.desired,
-        &fingerprints,
-        &name,
-    ));
+    show(config, &plan, &live, &file, &fingerprints, &name);
     if let Some(save_to) = save_to {
         let mut doc = PlanDocument::new(&plan, &name, fingerprints);
         doc.live_snapshot = Some(snapshot);
@@ -610,13 +651,11 @@ async fn apply_cmd(config: &Config, api: &ApiConfig, args: ApplyArgs<'_>) -> Res
         .unwrap_or_else(|| config.file.clone());
     let file = load_file(config, &file_path)?;
     let (client, live) = read_live(api).await?;
-    let options = plan_options(config, args.allow_mass_removal);
-    let mut plan = planner::plan(&file.desired, &live, &options);
-    let snapshot = saved::live_snapshot(&live, &file.desired);
-    let fingerprints = Fingerprints {
-        desired_file: file.fingerprint.clone(),
-        live_state: saved::live_fingerprint(&snapshot),
-    };
+    let Computed {
+        mut plan,
+        snapshot,
+        fingerprints,
+    } = compute(config, &file, &live, args.allow_mass_removal);
     if let (Some(doc), Some(path)) = (&saved_doc, args.plan_file) {
         check_fresh(
             doc,
@@ -631,14 +670,7 @@ async fn apply_cmd(config: &Config, api: &ApiConfig, args: ApplyArgs<'_>) -> Res
         plan.blocked = doc.blocked.clone();
     }
     let name = display(&file_path);
-    out(&render(
-        config,
-        &plan,
-        &live,
-        &file.desired,
-        &fingerprints,
-        &name,
-    ));
+    show(config, &plan, &live, &file, &fingerprints, &name);
     if plan.changes.is_empty() {
         if !plan.blocked.is_empty() {
             note!(
