@@ -49,7 +49,11 @@ fn config(command: Command) -> Config {
 }
 
 fn step(title: &str, command: Command) -> u8 {
-    println!("\n\x1b[1m$ {title}\x1b[0m");
+    if config(Command::Schema { plan: false }).color {
+        println!("\n\x1b[1m$ {title}\x1b[0m");
+    } else {
+        println!("\n$ {title}");
+    }
     let code = match run(&config(command)) {
         Ok(code) => code,
         Err(e) => {
