@@ -328,6 +328,32 @@ struct Inner {
 }
 
 impl Inner {
+    /// The index of the member a PATCH or DELETE targets, after the rules in the order the
+    /// emulator applies them: unknown id (404), the key's own account (`self_rule`), and the
+    /// last admin when the change takes admin rights away.
+    fn member_to_change(
+        &self,
+        user_id: &str,
+        self_rule: (&'static str, &'static str),
+        drops_admin: bool,
+    ) -> Result<usize, ApiError> {
+        let Some(idx) = self.org.members.iter().position(|m| m.id == user_id) else {
+            return Err(ApiError::not_found(format!(
+                "No member with id '{user_id}'."
+            )));
+        };
+        if self.self_id().as_deref() == Some(user_id) {
+            return Err(ApiError::rule(self_rule.0, self_rule.1));
+        }
+        if drops_admin && self.org.members[idx].role == ROLE_ADMIN && self.admin_count() <= 1 {
+            return Err(ApiError::rule(
+                "last_admin",
+                "The organization must keep at least one admin.",
+            ));
+        }
+        Ok(idx)
+    }
+
     fn self_id(&self) -> Option<String> {
         let email = self.self_email.as_deref()?;
         self.org.member_by_email(email).map(|m| m.id.clone())
@@ -1094,23 +1120,14 @@ async fn change_role(
     let map = json_body(&headers, &body)?;
     let role = role_field(&map)?;
     let mut inner = shared.lock();
-    let Some(idx) = inner.org.members.iter().position(|m| m.id == user_id) else {
-        return Err(ApiError::not_found(format!(
-            "No member with id '{user_id}'."
-        )));
-    };
-    if inner.self_id().as_deref() == Some(user_id.as_str()) {
-        return Err(ApiError::rule(
+    let idx = inner.member_to_change(
+        &user_id,
+        (
             "cannot_change_own_role",
             "You attempted to change your own role, which is not allowed.",
-        ));
-    }
-    if inner.org.members[idx].role == ROLE_ADMIN && role != ROLE_ADMIN && inner.admin_count() <= 1 {
-        return Err(ApiError::rule(
-            "last_admin",
-            "The organization must keep at least one admin.",
-        ));
-    }
+        ),
+        role != ROLE_ADMIN,
+    )?;
     inner.org.members[idx].role = role;
     let body = inner.member_json(&inner.org.members[idx]);
     Ok(data(StatusCode::OK, body))
@@ -1121,23 +1138,14 @@ async fn remove_member(
     Path(user_id): Path<String>,
 ) -> ApiResult {
     let mut inner = shared.lock();
-    let Some(idx) = inner.org.members.iter().position(|m| m.id == user_id) else {
-        return Err(ApiError::not_found(format!(
-            "No member with id '{user_id}'."
-        )));
-    };
-    if inner.self_id().as_deref() == Some(user_id.as_str()) {
-        return Err(ApiError::rule(
+    let idx = inner.member_to_change(
+        &user_id,
+        (
             "cannot_remove_self",
             "You attempted to remove yourself from the organization, which is not allowed.",
-        ));
-    }
-    if inner.org.members[idx].role == ROLE_ADMIN && inner.admin_count() <= 1 {
-        return Err(ApiError::rule(
-            "last_admin",
-            "The organization must keep at least one admin.",
-        ));
-    }
+        ),
+        true,
+    )?;
     inner.org.members.remove(idx);
     Ok(deleted(inner.options.delete_status, &user_id))
 }
