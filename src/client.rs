@@ -26,6 +26,8 @@ pub enum ApiError {
         code: Option<String>,
         message: Option<String>,
         request_id: Option<String>,
+        /// The answer's `Retry-After`, when it had one.
+        retry_after: Option<Duration>,
     },
     /// The request may or may not have reached the API (timeout, connection lost).
     #[error("{message}")]
@@ -427,7 +429,7 @@ impl Client {
             .headers()
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+            .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
         let header_request_id = resp
             .headers()
             .get("x-request-id")
@@ -447,6 +449,7 @@ impl Client {
                     "redirects are not followed; check --api-url / SCALING_API_URL".into(),
                 ),
                 request_id: header_request_id,
+                retry_after: None,
             });
         }
         let parsed: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
@@ -457,18 +460,13 @@ impl Client {
                 request_id,
             });
         }
-        let mut message = parsed.message;
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            if let Some(ra) = retry_after {
-                message = Some(format!("retry-after={ra}"));
-            }
-        }
         Err(ApiError::Status {
             status: status.as_u16(),
             kind: parsed.kind,
             code: parsed.code,
-            message,
+            message: parsed.message,
             request_id,
+            retry_after,
         })
     }
 }
@@ -525,15 +523,11 @@ impl RetryPolicy {
     pub fn backoff(&self, attempt: u32, error: &ApiError) -> Duration {
         if let ApiError::Status {
             status: 429,
-            message: Some(m),
+            retry_after: Some(wait),
             ..
         } = error
         {
-            if let Some(ra) = m.strip_prefix("retry-after=") {
-                if let Some(d) = parse_retry_after(ra, std::time::SystemTime::now()) {
-                    return d.min(self.max_retry_after);
-                }
-            }
+            return (*wait).min(self.max_retry_after);
         }
         let exp = self
             .base
@@ -590,20 +584,22 @@ mod tests {
             code: None,
             message: None,
             request_id: None,
+            retry_after: None,
         };
         for attempt in 1..10 {
             assert!(p.backoff(attempt, &e) <= Duration::from_millis(400));
         }
-        let limited = |ra: &str| ApiError::Status {
+        let limited = |ra: u64| ApiError::Status {
             status: 429,
             kind: None,
             code: None,
-            message: Some(format!("retry-after={ra}")),
+            message: None,
             request_id: None,
+            retry_after: Some(Duration::from_secs(ra)),
         };
-        assert_eq!(p.backoff(1, &limited("1")), Duration::from_secs(1));
+        assert_eq!(p.backoff(1, &limited(1)), Duration::from_secs(1));
         assert_eq!(
-            p.backoff(1, &limited("3600")),
+            p.backoff(1, &limited(3600)),
             Duration::from_secs(2),
             "capped"
         );
@@ -659,6 +655,7 @@ mod tests {
             code: None,
             message: None,
             request_id: None,
+            retry_after: None,
         };
         assert!(s(500).outcome_unknown() && !s(500).safe_to_resend());
         assert!(s(429).safe_to_resend() && !s(429).outcome_unknown());
