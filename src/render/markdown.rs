@@ -77,7 +77,9 @@ fn render(plan: &Plan, file: &str) -> String {
     );
     out.push('\n');
     warnings(&mut out, &plan.warnings, |out, raw, w| {
-        let kind = if raw.starts_with("mass removal") || raw.starts_with("too few admins") {
+        // A tripped guard is a caution; the plan says which warnings are guards.
+        let is_guard = plan.guards.iter().any(|g| g.tripped && g.message == raw);
+        let kind = if is_guard {
             "CAUTION"
         } else {
             "WARNING"
