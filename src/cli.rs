@@ -150,6 +150,8 @@ pub enum RunError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
     #[error("cannot write {path}: {source}")]
     WriteFile {
         path: String,
@@ -363,14 +365,14 @@ pub fn run(config: &Config) -> Result<u8, RunError> {
             api,
             detailed_exitcode,
             out,
-        } => runtime().block_on(plan_cmd(config, api, *detailed_exitcode, out.as_deref())),
+        } => runtime()?.block_on(plan_cmd(config, api, *detailed_exitcode, out.as_deref())),
         Command::Apply {
             api,
             auto_approve,
             parallelism,
             allow_mass_removal,
             plan_file,
-        } => runtime().block_on(apply_cmd(
+        } => runtime()?.block_on(apply_cmd(
             config,
             api,
             ApplyArgs {
@@ -380,16 +382,16 @@ pub fn run(config: &Config) -> Result<u8, RunError> {
                 plan_file: plan_file.as_deref(),
             },
         )),
-        Command::Export { api, output } => runtime().block_on(export_cmd(api, output.as_deref())),
+        Command::Export { api, output } => runtime()?.block_on(export_cmd(api, output.as_deref())),
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+fn runtime() -> Result<tokio::runtime::Runtime, RunError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("a tokio runtime")
+        .map_err(RunError::Runtime)
 }
 
 fn display(path: &Path) -> String {

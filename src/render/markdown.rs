@@ -79,11 +79,7 @@ fn render(plan: &Plan, file: &str) -> String {
     warnings(&mut out, &plan.warnings, |out, raw, w| {
         // A tripped guard is a caution; the plan says which warnings are guards.
         let is_guard = plan.guards.iter().any(|g| g.tripped && g.message == raw);
-        let kind = if is_guard {
-            "CAUTION"
-        } else {
-            "WARNING"
-        };
+        let kind = if is_guard { "CAUTION" } else { "WARNING" };
         let _ = writeln!(out, "> [!{kind}]\n> **{w}**\n");
     });
     let _ = writeln!(out, "| | Action | Count |\n|---|---|---:|");
