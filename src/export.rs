@@ -11,8 +11,13 @@
 //!   pending invitations for one email): a file lists an email once, so `plan` on the file
 //!   revokes the extra ones; a comment before `members:` says how many.
 
+use crate::date::Date;
+use crate::desired::{Desired, DesiredMember};
 use crate::email::{self, normalize};
+use crate::glob::Glob;
 use crate::model::{LiveState, Role};
+use crate::plan::Action;
+use crate::planner::{self, PlanOptions};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -75,7 +80,6 @@ pub fn export(live: &LiveState) -> Exported {
             .push(&i.role);
     }
 
-    let mut redundant = 0usize;
     let mut roster: Vec<(String, Entry)> = Vec::with_capacity(by_email.len());
     for (email, (members, invitations)) in by_email {
         let unknown = |roles: &[&str]| {
@@ -102,20 +106,11 @@ pub fn export(live: &LiveState) -> Exported {
                 .map(|e| format!("teamsync refuses it in `members`: {e}"))
         });
         let entry = match (role, why) {
-            (Some(role), None) => {
-                // Every invitation but the one kept is revoked by the plan.
-                let extra = if pending {
-                    invitations.len() - 1
-                } else {
-                    invitations.len()
-                };
-                redundant += extra;
-                Entry::Member {
-                    role,
-                    pending,
-                    redundant: extra,
-                }
-            }
+            (Some(role), None) => Entry::Member {
+                role,
+                pending,
+                redundant: 0,
+            },
             (_, why) => {
                 let why = why.unwrap_or_default();
                 if email.is_empty() || email.contains(['*', '?']) {
@@ -126,6 +121,17 @@ pub fn export(live: &LiveState) -> Exported {
             }
         };
         roster.push((email, entry));
+    }
+
+    // Which invitations `plan` on this file revokes is the planner's call: ask it, rather than
+    // restate its rules here.
+    let revoked = revocations(live, &roster);
+    let mut redundant = 0usize;
+    for (email, entry) in &mut roster {
+        if let Entry::Member { redundant: n, .. } = entry {
+            *n = revoked.get(email.as_str()).copied().unwrap_or(0);
+            redundant += *n;
+        }
     }
 
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
@@ -225,6 +231,33 @@ pub fn export(live: &LiveState) -> Exported {
         unexpressible,
         redundant_invitations: redundant,
     }
+}
+
+/// Revocations the planner makes for each managed email when the exported file is planned
+/// against the org it came from.
+fn revocations(live: &LiveState, roster: &[(String, Entry)]) -> BTreeMap<String, usize> {
+    let mut desired = Desired::new(Vec::new());
+    for (email, entry) in roster {
+        match entry {
+            Entry::Member { role, .. } => desired.members.push(DesiredMember::new(email, *role)),
+            Entry::Ignored { .. } => desired.ignore.push(Glob::new(email)),
+            Entry::Comment { .. } => {}
+        }
+    }
+    // Nothing in an export expires, so the date does not matter.
+    let plan = planner::plan(&desired, live, &PlanOptions::new(Date::EPOCH));
+    let mut out = BTreeMap::new();
+    for (email, entry) in roster {
+        if matches!(entry, Entry::Member { .. }) {
+            let n = plan
+                .changes
+                .iter()
+                .filter(|c| c.action == Action::Revoke && c.email == *email)
+                .count();
+            out.insert(email.clone(), n);
+        }
+    }
+    out
 }
 
 /// Text made safe for the rest of a comment line.
