@@ -7,7 +7,6 @@ use crate::email::normalize;
 use crate::model::{LiveState, Role};
 use crate::plan::{Action, Change, Plan};
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// API codes that mean "the key's own account": the step is blocked, not failed.
@@ -150,23 +149,29 @@ pub async fn execute(
             }
             continue;
         }
-        let limit = Arc::new(Semaphore::new(parallelism.max(1)));
+        // Steps start in plan order, at most `parallelism` at a time: a new one starts when one
+        // finishes, so `--parallelism 1` runs the plan exactly in order.
+        let mut queue = phase_steps.into_iter();
         let mut tasks = JoinSet::new();
         let mut running = std::collections::HashMap::new();
-        for step in phase_steps {
+        let start = |tasks: &mut JoinSet<StepReport>,
+                     running: &mut std::collections::HashMap<tokio::task::Id, Step>,
+                     step: Step| {
             let client = client.clone();
-            let limit = limit.clone();
             let copy = step.clone();
-            let handle = tasks.spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                run_step(&client, step).await
-            });
+            let handle = tasks.spawn(async move { run_step(&client, step).await });
             running.insert(handle.id(), copy);
+        };
+        for step in queue.by_ref().take(parallelism.max(1)) {
+            start(&mut tasks, &mut running, step);
         }
         let mut unauthorized = false;
         while let Some(joined) = tasks.join_next_with_id().await {
             let r = match joined {
-                Ok((_, r)) => r,
+                Ok((id, r)) => {
+                    running.remove(&id);
+                    r
+                }
                 // A step whose task died is reported as failed, never dropped from the report.
                 Err(e) => StepReport {
                     step: match running.remove(&e.id()) {
@@ -192,6 +197,9 @@ pub async fn execute(
             finished += 1;
             progress(&r, finished, total);
             report.steps.push(r);
+            if let Some(step) = queue.next() {
+                start(&mut tasks, &mut running, step);
+            }
         }
         if unauthorized {
             stop = Some("not attempted: the API refused the key".into());
