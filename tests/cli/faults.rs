@@ -1,0 +1,158 @@
+//! A faulty API: 5xx, 429, lost answers, timeouts, late commits, dropped connections. Steps
+//! finish in any order here, so these tests check behaviour (convergence, no invitation sent
+//! twice, every failure explained) rather than whole outputs.
+
+use crate::assert_run;
+use crate::support::*;
+use scaling_emulator::Faults;
+use std::time::Duration;
+
+#[test]
+fn apply_survives_5xx_429_and_lost_answers_without_sending_an_invitation_twice() {
+    let w = scenario(30, 20, 7, 20);
+    w.emu.set_faults(Faults {
+        error_5xx: 0.15,
+        rate_limit_429: 0.10,
+        retry_after: "0".into(),
+        commit_then_fail: 0.10,
+        seed: 42,
+        ..Faults::default()
+    });
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let r = w.run(&["apply", "--auto-approve"]);
+        codes.push(r.code);
+        if r.code == 0 {
+            break;
+        }
+        assert_eq!(r.code, 1, "{}", r.all());
+        assert!(
+            r.stderr.contains("FAILED") && r.stderr.contains("code "),
+            "a failed step names its code: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(codes.last(), Some(&0), "converged: {codes:?}");
+    let invites = w.emu.invites_committed();
+    assert_eq!(invites.len(), 20);
+    assert!(
+        invites.values().all(|n| *n == 1),
+        "no invitation sent twice: {invites:?}"
+    );
+    w.emu.set_faults(Faults::default());
+    assert_eq!(
+        w.run(&["plan", "--detailed-exitcode"]).code,
+        0,
+        "nothing left to do"
+    );
+}
+
+#[test]
+fn timeouts_are_unknown_outcomes_that_are_checked_not_repeated() {
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(Faults {
+        slow: 0.5,
+        slow_delay: Duration::from_millis(1500),
+        writes_only: true,
+        seed: 9,
+        ..Faults::default()
+    });
+    let mut last = 1;
+    for _ in 0..3 {
+        last = w
+            .run_env(&["apply", "--auto-approve"], &[("TEAMSYNC_TIMEOUT", "1")])
+            .code;
+        if last == 0 {
+            break;
+        }
+    }
+    assert_eq!(last, 0);
+    assert_eq!(w.roster(), WANT);
+    assert!(w.emu.invites_committed().values().all(|n| *n == 1));
+}
+
+#[test]
+fn an_org_of_300_with_200_changes_converges_within_two_runs_under_mixed_faults() {
+    // 300 members: keep 260 (60 with a new role), remove 40, invite 100: 200 changes.
+    let w = scenario(299, 259, 60, 100);
+    let plan = w.run(&["plan", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(v["changes"].as_array().unwrap().len(), 200);
+    w.emu.set_faults(Faults {
+        error_5xx: 0.10,
+        rate_limit_429: 0.05,
+        retry_after: "0".into(),
+        commit_then_fail: 0.10,
+        slow: 0.01,
+        slow_delay: Duration::from_millis(1500),
+        drop_connection: 0.03,
+        seed: 2026,
+        ..Faults::default()
+    });
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let r = w.run_env(&["apply", "--auto-approve"], &[("TEAMSYNC_TIMEOUT", "1")]);
+        let failed_lines: Vec<&str> = r.stderr.lines().filter(|l| l.contains("FAILED")).collect();
+        if r.code == 0 {
+            assert!(failed_lines.is_empty(), "{}", r.stderr);
+            has(&r.stderr, " 0 failed.");
+        } else {
+            assert_eq!(r.code, 1, "{}", r.all());
+            has(&r.stderr, "failed or not attempted");
+            for l in &failed_lines {
+                assert!(
+                    l.contains("(code ") || l.contains("timed out") || l.contains("connection"),
+                    "a failure says why: {l}"
+                );
+            }
+        }
+        runs.push(r.code);
+        if r.code == 0 {
+            break;
+        }
+    }
+    assert_eq!(runs.last(), Some(&0), "converged within two runs: {runs:?}");
+    // The faults really happened.
+    let statuses: Vec<u16> = w.emu.requests().iter().map(|q| q.status).collect();
+    for status in [500, 429] {
+        assert!(statuses.contains(&status), "no {status} was injected");
+    }
+    let invites = w.emu.invites_committed();
+    assert_eq!(invites.len(), 100);
+    assert!(
+        invites.values().all(|n| *n == 1),
+        "no invitation sent twice: {invites:?}"
+    );
+    w.emu.set_faults(Faults::default());
+    let r = w.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+#[test]
+fn an_invitation_whose_gateway_gave_up_is_found_not_sent_again() {
+    // Every invitation answers 504 at once and is created 300 ms later.
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(Faults {
+        late_commit: 1.0,
+        late_commit_delay: Duration::from_millis(300),
+        writes_only: true,
+        seed: 5,
+        ..Faults::default()
+    });
+    assert_run!(
+        "late_commit_confirmed",
+        w.run_env(
+            &["apply", "--auto-approve", "--parallelism", "1"],
+            &[("TEAMSYNC_RETRY_BASE_MS", "100")],
+        )
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let invites = w.emu.invites_committed();
+    assert_eq!(invites.len(), 2, "{invites:?}");
+    assert!(
+        invites.values().all(|n| *n == 1),
+        "no invitation sent twice: {invites:?}"
+    );
+    w.emu.set_faults(Faults::default());
+    assert_eq!(w.run(&["plan", "--detailed-exitcode"]).code, 0);
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real `teamsync` binary against the in-process emulator, over HTTP on
+//! 127.0.0.1, with a pinned environment (`NO_COLOR=1`, a fixed date, fast retries). Outputs are
+//! asserted whole (exit code, stdout and stderr in one snapshot, ports and request ids redacted).
+
+mod support;
+
+mod apply;
+mod errors;
+mod export;
+mod faults;
+mod plan;
+mod saved;
+mod validate;

@@ -1,0 +1,72 @@
+//! `teamsync validate`: the file alone, offline.
+
+use crate::assert_run;
+use crate::support::*;
+use scaling_emulator::OrgState;
+
+#[test]
+fn validate_reports_every_problem_with_line_and_column() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 2\ncolour: blue\nallowed_domains: [example.com]\nmembers:\n  - email: jane@example.com\n    role: org:admin\n  - email: JANE@example.com \n    role: org:member\n  - email: bob@gmial.com\n    role: org:member\n  - email: not-an-email\n    role: admin\n    rol: x\n  - email: x@example.com\n    role: org:member\n    expires: 2027-02-30\n",
+    );
+    assert_run!("validate_errors", w.run(&["validate"]));
+}
+
+#[test]
+fn validate_accepts_a_good_file_offline_and_warns_about_expiry() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 1\nmembers:\n  - email: jane@example.com\n    role: org:admin\n  - email: temp@example.com\n    role: org:member\n    expires: 2027-04-05\n",
+    );
+    // No API at all: validate must not need one.
+    let r = w.run_env(
+        &["validate"],
+        &[
+            ("SCALING_API_URL", "http://127.0.0.1:9/v1"),
+            ("SCALING_API_KEY", ""),
+        ],
+    );
+    assert_run!("validate_ok_offline", r);
+    assert_eq!(w.emu.requests().len(), 0);
+}
+
+#[test]
+fn validate_requires_an_admin_and_a_members_list() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 1\nmembers:\n  - email: a@example.com\n    role: org:member\n",
+    );
+    assert_run!("validate_no_admin", w.run(&["validate"]));
+    w.write("teamsync.yaml", "version: 1\n");
+    assert_run!("validate_no_members", w.run(&["validate"]));
+}
+
+#[test]
+fn github_actions_gets_annotations() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 1\nmembers:\n  - email: jane@example.com\n    role: org:owner\n",
+    );
+    // On stderr, so the plan on stdout stays clean (the Markdown marker must be line 1).
+    assert_run!(
+        "validate_annotations",
+        w.run_env(&["validate"], &[("GITHUB_ACTIONS", "true")])
+    );
+    assert_run!(
+        "validate_no_annotations_outside_actions",
+        w.run(&["validate"])
+    );
+    // A warning annotation does not disturb a Markdown plan.
+    w.write(
+        "teamsync.yaml",
+        &format!("{FILE}protected: [glass@example.com]\n"),
+    );
+    assert_run!(
+        "plan_markdown_with_annotations",
+        w.run_env(
+            &["plan", "--format", "markdown"],
+            &[("GITHUB_ACTIONS", "true")],
+        )
+    );
+}
