@@ -18,11 +18,22 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use teamsync::date::Date;
-use teamsync::desired::{Desired, DesiredMember};
-use teamsync::glob::Glob;
-use teamsync::model::{LiveInvitation, LiveMember, LiveState, Role};
-use teamsync::planner::{self, PlanOptions};
+
+/// The two roles, as the bench writes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Admin,
+    Member,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "org:admin",
+            Role::Member => "org:member",
+        }
+    }
+}
 
 const KEY: &str = "scl_live_bench_key_never_printed";
 const TODAY: &str = "2026-06-01";
@@ -179,48 +190,21 @@ fn scenario(n: usize) -> Scenario {
     s
 }
 
-fn today() -> Date {
-    Date::parse(TODAY).expect("a date")
-}
-
-fn desired_of(s: &Scenario) -> Desired {
-    let members = s
-        .desired
-        .iter()
-        .map(|(email, role, reason, expires)| DesiredMember {
-            reason: reason.clone(),
-            expires: expires.and_then(Date::parse),
-            ..DesiredMember::new(email, *role)
-        })
-        .collect();
-    let mut d = Desired::new(members);
-    d.ignore.push(Glob::new("*@vendor.io"));
-    d.protected.push("user0000000@example.com".into());
-    d
-}
-
-fn live_of(s: &Scenario) -> LiveState {
-    LiveState {
-        members: s
-            .members
-            .iter()
-            .map(|(id, email, role)| LiveMember {
-                id: id.clone(),
-                email: email.clone(),
-                role: role.to_string(),
-            })
-            .collect(),
-        invitations: s
-            .invitations
-            .iter()
-            .map(|(id, email, role, status)| LiveInvitation {
-                id: id.clone(),
-                email: email.clone(),
-                role: role.to_string(),
-                status: status.to_string(),
-            })
-            .collect(),
+/// The scenario in memory, for the planner alone.
+fn org_in_memory(s: &Scenario) -> teamsync::bench::Org {
+    let mut org = teamsync::bench::Org::new(TODAY);
+    for (email, role, reason, expires) in &s.desired {
+        org.want(email, role.as_str(), reason.as_deref(), *expires);
     }
+    org.ignore("*@vendor.io");
+    org.protect("user0000000@example.com");
+    for (id, email, role) in &s.members {
+        org.member(id, email, role);
+    }
+    for (id, email, role, status) in &s.invitations {
+        org.invitation(id, email, role, status);
+    }
+    org
 }
 
 fn org_of(s: &Scenario) -> OrgState {
@@ -253,7 +237,7 @@ fn yaml_of(s: &Scenario) -> String {
     let mut y = String::with_capacity(s.desired.len() * 60);
     y.push_str("version: 1\nignore:\n  - \"*@vendor.io\"\nprotected:\n  - user0000000@example.com\nmembers:\n");
     for (email, role, reason, expires) in &s.desired {
-        let _ = writeln!(y, "  - email: {email}\n    role: {role}");
+        let _ = writeln!(y, "  - email: {email}\n    role: {}", role.as_str());
         if let Some(r) = reason {
             let _ = writeln!(y, "    reason: {r}");
         }
@@ -292,18 +276,15 @@ fn size(n: usize) -> String {
 fn bench_planner(rows: &mut Vec<Row>) {
     for (n, runs) in [(1_000, 101), (10_000, 31), (100_000, 11), (1_000_000, 5)] {
         let s = scenario(n);
-        let desired = desired_of(&s);
-        let live = live_of(&s);
+        let org = org_in_memory(&s);
         drop(s);
-        let options = PlanOptions::new(today());
         let mut times = Vec::with_capacity(runs);
         let mut changes = 0;
         for _ in 0..runs {
+            let prepared = org.prepare();
             let started = Instant::now();
-            let plan = planner::plan(&desired, &live, &options);
+            changes = std::hint::black_box(prepared.plan());
             times.push(started.elapsed());
-            changes = plan.changes.len() + plan.blocked.len();
-            std::hint::black_box(plan);
         }
         let min = *times.iter().min().expect("runs");
         let med = median(times);
@@ -445,10 +426,9 @@ fn bench_plan(bin: &Path, rows: &mut Vec<Row>) {
     let mut load_times = Vec::new();
     for _ in 0..3 {
         let started = Instant::now();
-        let loaded = teamsync::desired::load(&yaml, today());
+        let loaded = teamsync::bench::load(&yaml, TODAY);
         load_times.push(started.elapsed());
-        let desired = loaded.desired.expect("the generated file is valid");
-        assert_eq!(desired.members.len(), N);
+        assert_eq!(loaded, Ok(N), "the generated file is valid");
     }
     rows.push(Row {
         bench: "`desired::load` (in memory)".into(),

@@ -7,13 +7,12 @@
 //! Nothing leaves this machine: the emulator listens on 127.0.0.1.
 
 use scaling_emulator::{Emulator, Faults, Options, OrgState};
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::time::Duration;
-use teamsync::cli::run;
-use teamsync::config::{ApiConfig, Command, Config, Format};
-use teamsync::date::Date;
 
 const KEY: &str = "scl_live_demo_key_never_printed";
+const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/teamsync.yaml");
 
 /// A sample org as a hand-edited dashboard left it.
 fn sample_org() -> OrgState {
@@ -31,36 +30,31 @@ fn sample_org() -> OrgState {
     org
 }
 
-fn config(command: Command) -> Config {
-    Config {
-        file: PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/teamsync.yaml"
-        )),
-        file_explicit: true,
-        format: Format::Text,
-        color: std::env::var_os("NO_COLOR").is_none()
-            && std::io::IsTerminal::is_terminal(&std::io::stdout()),
-        self_email: Some("jane@example.com".into()),
-        today: Date::today_utc(),
-        github_annotations: false,
-        command,
-    }
-}
-
-fn step(title: &str, command: Command) -> u8 {
-    if config(Command::Schema { plan: false }).color {
-        println!("\n\x1b[1m$ {title}\x1b[0m");
+/// Runs teamsync as a user would type it, against the emulator, and prints its exit code.
+fn step(url: &str, args: &[&str]) -> u8 {
+    let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let shown = format!(
+        "{} -f examples/teamsync.yaml --self jane@example.com",
+        args.join(" ")
+    );
+    if color {
+        println!("\n\x1b[1m$ teamsync {shown}\x1b[0m");
     } else {
-        println!("\n$ {title}");
+        println!("\n$ teamsync {shown}");
     }
-    let code = match run(&config(command)) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            e.exit_code()
-        }
-    };
+    let mut argv = vec!["teamsync"];
+    argv.extend_from_slice(args);
+    argv.extend(["-f", FILE, "--self", "jane@example.com"]);
+    // The environment a CI job would give it; the key is never a flag.
+    let mut env: Vec<(OsString, OsString)> = vec![
+        ("SCALING_API_KEY".into(), KEY.into()),
+        ("SCALING_API_URL".into(), url.into()),
+        ("TEAMSYNC_RETRY_BASE_MS".into(), "50".into()),
+    ];
+    if let Some(v) = std::env::var_os("NO_COLOR") {
+        env.push(("NO_COLOR".into(), v));
+    }
+    let code = teamsync::run(argv, env);
     println!("(exit code {code})");
     code
 }
@@ -96,42 +90,16 @@ fn main() {
         "Desired state: examples/teamsync.yaml. The API key's own account: jane@example.com (--self)."
     );
 
-    let mut api =
-        ApiConfig::new(&emulator.url(), Some(KEY.into())).expect("a loopback URL is allowed");
-    api.retry.base = Duration::from_millis(50);
-
-    let plan = |detailed| Command::Plan {
-        api: api.clone(),
-        detailed_exitcode: detailed,
-        out: None,
-    };
-    step(
-        "teamsync plan --self jane@example.com --detailed-exitcode",
-        plan(true),
-    );
-    let apply = Command::Apply {
-        api: api.clone(),
-        auto_approve: true,
-        parallelism: 8,
-        allow_mass_removal: false,
-        plan_file: None,
-    };
-    let mut code = step(
-        "teamsync apply --self jane@example.com --auto-approve",
-        apply.clone(),
-    );
+    let url = emulator.url();
+    step(&url, &["plan", "--detailed-exitcode"]);
+    let mut code = step(&url, &["apply", "--auto-approve"]);
     if code != 0 {
-        code = step(
-            "teamsync apply --self jane@example.com --auto-approve   # again, to finish what failed",
-            apply,
-        );
+        println!("(a faulty API left steps undone: apply again, as CI would on the next run)");
+        code = step(&url, &["apply", "--auto-approve"]);
     }
     println!("\ncarol@example.com accepts her invitation.");
     emulator.accept_invitation("carol@example.com");
-    let last = step(
-        "teamsync plan --self jane@example.com --detailed-exitcode",
-        plan(true),
-    );
+    let last = step(&url, &["plan", "--detailed-exitcode"]);
 
     let invites = emulator.invites_committed();
     println!(
@@ -141,6 +109,7 @@ fn main() {
         invites.values().sum::<usize>(),
         invites.values().all(|n| *n == 1)
     );
+    // The first plan shows drift (exit 2); after apply, the last one must find none.
     if code != 0 || last != 0 {
         std::process::exit(1);
     }

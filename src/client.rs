@@ -3,7 +3,9 @@
 //! never the key.
 
 use crate::config::{ApiConfig, ApiKey, RetryPolicy};
-use crate::model::{LiveInvitation, LiveMember, LiveState, Role};
+use crate::email::Email;
+use crate::live::{LiveInvitation, LiveMember, LiveState};
+use crate::role::{LiveRole, Role};
 use reqwest::{Method, StatusCode, header};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -11,7 +13,7 @@ use std::time::Duration;
 
 /// What went wrong talking to the API.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// 401: never retried.
     #[error("{}", unauthorized_text(.code.as_deref()))]
     Unauthorized {
@@ -56,14 +58,14 @@ fn unauthorized_text(code: Option<&str>) -> String {
 
 impl ApiError {
     /// The API's error `code`, when it gave one.
-    pub fn code(&self) -> Option<&str> {
+    pub(crate) fn code(&self) -> Option<&str> {
         match self {
             ApiError::Unauthorized { code, .. } | ApiError::Status { code, .. } => code.as_deref(),
             _ => None,
         }
     }
 
-    pub fn request_id(&self) -> Option<&str> {
+    pub(crate) fn request_id(&self) -> Option<&str> {
         match self {
             ApiError::Unauthorized { request_id, .. } | ApiError::Status { request_id, .. } => {
                 request_id.as_deref()
@@ -72,7 +74,7 @@ impl ApiError {
         }
     }
 
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             ApiError::Unauthorized { .. } => Some(401),
             ApiError::Status { status, .. } => Some(*status),
@@ -81,7 +83,7 @@ impl ApiError {
     }
 
     /// Worth another try for a read: 429, 5xx, connection trouble, an unreadable body.
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         match self {
             ApiError::Status { status, .. } => *status == 429 || *status >= 500,
             ApiError::Transport { .. } | ApiError::Decode(_) => true,
@@ -92,7 +94,7 @@ impl ApiError {
     /// For a write: the change may have happened although no success came back (5xx, timeout,
     /// connection lost, unreadable answer). Such a write is not repeated before the live state
     /// has been read again.
-    pub fn outcome_unknown(&self) -> bool {
+    pub(crate) fn outcome_unknown(&self) -> bool {
         match self {
             ApiError::Status { status, .. } => *status >= 500,
             ApiError::Transport { maybe_sent, .. } => *maybe_sent,
@@ -103,7 +105,7 @@ impl ApiError {
 
     /// For a write: it provably did nothing and may be sent again at once (429, or a
     /// connection that was never made).
-    pub fn safe_to_resend(&self) -> bool {
+    pub(crate) fn safe_to_resend(&self) -> bool {
         match self {
             ApiError::Status { status, .. } => *status == 429,
             ApiError::Transport { maybe_sent, .. } => !maybe_sent,
@@ -112,7 +114,7 @@ impl ApiError {
     }
 
     /// What the user can do about it, as a sentence.
-    pub fn hint(&self) -> &'static str {
+    pub(crate) fn hint(&self) -> &'static str {
         match self {
             ApiError::Unauthorized { .. } => "",
             ApiError::Status { status, .. } if *status == 429 || *status >= 500 => {
@@ -137,7 +139,7 @@ impl ApiError {
     }
 
     /// The `code` and `requestId` as a suffix for messages, e.g. ` (code server_error, requestId 55…)`.
-    pub fn ids(&self) -> String {
+    pub(crate) fn ids(&self) -> String {
         match (self.code(), self.request_id()) {
             (Some(c), Some(r)) => format!(" (code {c}, requestId {r})"),
             (Some(c), None) => format!(" (code {c})"),
@@ -199,7 +201,7 @@ struct ErrorBody {
 
 /// One page of `GET team/members`, parsed. Public so the parser can be tested on its own
 /// (hostile input must never panic it).
-pub fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>), ApiError> {
+pub(crate) fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>), ApiError> {
     let env: Envelope<ListData> =
         serde_json::from_slice(body).map_err(|e| ApiError::Decode(e.to_string()))?;
     let mut state = LiveState::default();
@@ -216,21 +218,28 @@ pub fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>), ApiEr
         match m.email {
             Some(email) if !email.trim().is_empty() => state.members.push(LiveMember {
                 id: m.id,
-                email,
-                role: m.role.unwrap_or_default(),
+                email: Email::from_string(email),
+                role: LiveRole::parse(&m.role.unwrap_or_default()),
             }),
             _ => tracing::warn!(id = %m.id, "member without an email in the list: left alone"),
         }
     }
     for i in invitations {
+        // The docs show only `pending`; an invitation without a status is listed as
+        // outstanding, so it is taken as pending. Other statuses are not the org's business.
+        if let Some(status) = i
+            .status
+            .as_deref()
+            .filter(|s| !s.eq_ignore_ascii_case("pending"))
+        {
+            tracing::debug!(id = %i.id, status, "invitation that is not pending: left out");
+            continue;
+        }
         match i.email_address {
             Some(email) if !email.trim().is_empty() => state.invitations.push(LiveInvitation {
                 id: i.id,
-                email,
-                role: i.role.unwrap_or_default(),
-                // The docs show only `pending`; an invitation without a status is listed as
-                // outstanding, so it is taken as pending.
-                status: i.status.unwrap_or_else(|| "pending".into()),
+                email: Email::from_string(email),
+                role: LiveRole::parse(&i.role.unwrap_or_default()),
             }),
             _ => tracing::warn!(id = %i.id, "invitation without an email in the list: left alone"),
         }
@@ -244,7 +253,7 @@ const MAX_PAGES: usize = 100_000;
 
 /// A client of the team endpoints. Cheap to clone: one connection pool is shared.
 #[derive(Clone, Debug)]
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     base: reqwest::Url,
     key: ApiKey,
@@ -252,7 +261,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(config: &ApiConfig) -> Result<Client, ApiError> {
+    pub(crate) fn new(config: &ApiConfig) -> Result<Client, ApiError> {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
@@ -273,14 +282,14 @@ impl Client {
         })
     }
 
-    pub fn retry_policy(&self) -> &RetryPolicy {
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.retry
     }
 
     /// Reads the whole live state, following `data.nextCursor`. Each page is retried on
     /// transient failures; a page that still fails fails the whole read, so nothing is ever
     /// planned against a partial list.
-    pub async fn list(&self) -> Result<LiveState, ApiError> {
+    pub(crate) async fn list(&self) -> Result<LiveState, ApiError> {
         let mut state = LiveState::default();
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
@@ -326,14 +335,14 @@ impl Client {
     }
 
     /// `POST team/members/invite`.
-    pub async fn invite(&self, email: &str, role: Role) -> Result<(), ApiError> {
-        let body = serde_json::json!({ "emailAddress": email, "role": role.as_str() });
+    pub(crate) async fn invite(&self, email: &Email, role: Role) -> Result<(), ApiError> {
+        let body = serde_json::json!({ "emailAddress": email.as_str(), "role": role.as_str() });
         self.write(Method::POST, "team/members/invite", Some(body))
             .await
     }
 
     /// `PATCH team/members/{id}/role`.
-    pub async fn update_role(&self, id: &str, role: Role) -> Result<(), ApiError> {
+    pub(crate) async fn update_role(&self, id: &str, role: Role) -> Result<(), ApiError> {
         let path = format!("team/members/{}/role", seg(id)?);
         self.write(
             Method::PATCH,
@@ -344,13 +353,13 @@ impl Client {
     }
 
     /// `DELETE team/members/{id}`.
-    pub async fn remove(&self, id: &str) -> Result<(), ApiError> {
+    pub(crate) async fn remove(&self, id: &str) -> Result<(), ApiError> {
         self.write(Method::DELETE, &format!("team/members/{}", seg(id)?), None)
             .await
     }
 
     /// `DELETE team/members/invitations/{id}`.
-    pub async fn revoke(&self, id: &str) -> Result<(), ApiError> {
+    pub(crate) async fn revoke(&self, id: &str) -> Result<(), ApiError> {
         let path = format!("team/members/invitations/{}", seg(id)?);
         self.write(Method::DELETE, &path, None).await
     }
@@ -520,7 +529,7 @@ fn transport(e: reqwest::Error) -> ApiError {
 impl RetryPolicy {
     /// How long to wait before attempt `attempt + 1`: `Retry-After` when the API gave one
     /// (capped), else capped exponential backoff with full jitter.
-    pub fn backoff(&self, attempt: u32, error: &ApiError) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32, error: &ApiError) -> Duration {
         if let ApiError::Status {
             status: 429,
             retry_after: Some(wait),
@@ -543,7 +552,7 @@ impl RetryPolicy {
 }
 
 /// `Retry-After`: whole seconds, or an HTTP date (a date in the past means now).
-pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -615,9 +624,12 @@ mod tests {
           "nextCursor":null},"requestId":"r"}"#;
         let (state, next) = parse_list_page(body).unwrap();
         assert_eq!(state.members.len(), 1);
-        assert_eq!(state.members[0].email, "Jane@Example.com");
-        assert_eq!(state.invitations.len(), 2);
-        assert_eq!(state.pending_invitations().count(), 1);
+        assert_eq!(state.members[0].email.as_str(), "jane@example.com");
+        assert_eq!(
+            state.invitations.len(),
+            1,
+            "only pending invitations are kept"
+        );
         assert_eq!(next, None);
         let (_, next) =
             parse_list_page(br#"{"data":{"members":[],"invitations":[],"nextCursor":"abc"}}"#)

@@ -1,21 +1,87 @@
-//! The validated configuration that the CLI layer hands down. clap types stop here.
+//! The second layer of arguments: what the clap layer parsed, plus the environment, checked and
+//! turned into the values the commands use. clap types stop at [`crate::cli`]; below it, only
+//! [`Config`], [`ApiConfig`] and each command's own arguments.
 
 use crate::date::Date;
+use crate::email::Email;
+use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The Scaling API's documented base URL.
+pub(crate) const DEFAULT_API_URL: &str = "https://api.scaling.cloud/v1";
+
+/// The environment variables teamsync reads (docs/contract.md §1), read once, here. Nothing else
+/// in teamsync looks at the environment.
+#[derive(Clone, Default)]
+pub(crate) struct Environment {
+    /// `SCALING_API_KEY`.
+    pub(crate) api_key: Option<String>,
+    /// `SCALING_API_URL`.
+    pub(crate) api_url: Option<String>,
+    /// `TEAMSYNC_SELF`.
+    pub(crate) self_email: Option<String>,
+    /// `TEAMSYNC_TIMEOUT`.
+    pub(crate) timeout: Option<String>,
+    /// `TEAMSYNC_RETRY_BASE_MS`.
+    pub(crate) retry_base_ms: Option<String>,
+    /// `TEAMSYNC_TODAY`.
+    pub(crate) today: Option<String>,
+    /// `TEAMSYNC_LOG`: a log filter.
+    pub(crate) log: Option<String>,
+    /// `NO_COLOR` set and not empty.
+    pub(crate) no_color: bool,
+    /// `GITHUB_ACTIONS=true`.
+    pub(crate) github_actions: bool,
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Everything but the key.
+        f.debug_struct("Environment")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_url", &self.api_url)
+            .field("self_email", &self.self_email)
+            .field("log", &self.log)
+            .field("no_color", &self.no_color)
+            .field("github_actions", &self.github_actions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Environment {
+    /// Reads the variables teamsync knows from `vars` (the process's, or a test's).
+    pub(crate) fn from_vars(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Environment {
+        let mut env = Environment::default();
+        for (k, v) in vars {
+            let (Some(k), Some(v)) = (k.to_str(), v.into_string().ok()) else {
+                continue;
+            };
+            match k {
+                "SCALING_API_KEY" => env.api_key = Some(v),
+                "SCALING_API_URL" => env.api_url = Some(v),
+                "TEAMSYNC_SELF" => env.self_email = Some(v),
+                "TEAMSYNC_TIMEOUT" => env.timeout = Some(v),
+                "TEAMSYNC_RETRY_BASE_MS" => env.retry_base_ms = Some(v),
+                "TEAMSYNC_TODAY" => env.today = Some(v),
+                "TEAMSYNC_LOG" => env.log = Some(v),
+                "NO_COLOR" => env.no_color = !v.is_empty(),
+                "GITHUB_ACTIONS" => env.github_actions = v == "true",
+                _ => {}
+            }
+        }
+        env
+    }
+}
+
 /// The Scaling API key. Its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
+pub(crate) struct ApiKey(String);
 
 impl ApiKey {
-    pub fn new(key: impl Into<String>) -> ApiKey {
-        ApiKey(key.into())
-    }
-
     /// The secret itself, for the Authorization header only.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -34,15 +100,15 @@ impl fmt::Display for ApiKey {
 
 /// Retry behaviour for 429, 5xx and connection failures.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Attempts per request, the first included.
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// First backoff; doubles each attempt, with full jitter.
-    pub base: Duration,
+    pub(crate) base: Duration,
     /// Longest backoff between two attempts.
-    pub cap: Duration,
+    pub(crate) cap: Duration,
     /// Longest `Retry-After` honoured; a longer one is cut to this.
-    pub max_retry_after: Duration,
+    pub(crate) max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -58,17 +124,17 @@ impl Default for RetryPolicy {
 
 /// Where and how to reach the API.
 #[derive(Clone, Debug)]
-pub struct ApiConfig {
+pub(crate) struct ApiConfig {
     /// Base URL, always ending in `/`, e.g. `https://api.scaling.cloud/v1/`.
-    pub base_url: reqwest::Url,
-    pub key: ApiKey,
+    pub(crate) base_url: reqwest::Url,
+    pub(crate) key: ApiKey,
     /// Per-request timeout.
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum ConfigError {
     #[error(
         "SCALING_API_KEY is not set: export an org admin's API key (Settings → API Access in the Scaling dashboard); teamsync never takes it as an argument"
     )]
@@ -89,13 +155,15 @@ pub enum ConfigError {
     BadParallelism(usize),
     #[error("`{0}` is not a valid date: write YYYY-MM-DD")]
     BadDate(String),
+    #[error("{var} is `{value}`, not a whole number")]
+    BadNumber { var: &'static str, value: String },
 }
 
 impl ApiConfig {
     /// Validates the base URL (https, or http on loopback) and the key.
-    pub fn new(url: &str, key: Option<String>) -> Result<ApiConfig, ConfigError> {
+    pub(crate) fn new(url: &str, key: Option<&str>) -> Result<ApiConfig, ConfigError> {
         let key = key
-            .map(|k| k.trim().to_string())
+            .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or(ConfigError::MissingKey)?;
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -117,7 +185,7 @@ impl ApiConfig {
         }
         Ok(ApiConfig {
             base_url,
-            key: ApiKey::new(key),
+            key: ApiKey(key.to_string()),
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
         })
@@ -125,7 +193,7 @@ impl ApiConfig {
 }
 
 /// Loopback: 127.0.0.0/8, ::1 and `localhost`.
-pub fn is_loopback(url: &reqwest::Url) -> bool {
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -135,65 +203,111 @@ pub fn is_loopback(url: &reqwest::Url) -> bool {
 }
 
 /// Output formats for plans.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
     Text,
     Json,
     Markdown,
     Diff,
 }
 
-/// Everything a command needs, validated.
-#[derive(Clone, Debug)]
-pub struct Config {
-    pub file: PathBuf,
+/// What every command may need, checked.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) file: PathBuf,
     /// `-f` was given on the command line (not the default).
-    pub file_explicit: bool,
-    pub format: Format,
-    pub color: bool,
-    pub self_email: Option<String>,
-    pub today: Date,
-    /// `GITHUB_ACTIONS=true`: also print validation errors as workflow annotations.
-    pub github_annotations: bool,
-    pub command: Command,
+    pub(crate) file_explicit: bool,
+    pub(crate) format: Format,
+    /// Colour on stdout.
+    pub(crate) color: bool,
+    pub(crate) self_email: Option<Email>,
+    pub(crate) today: Date,
+    /// Where and how to reach the API, or why that cannot be done. Only commands that talk to
+    /// the API look at it, so a missing key never stops `validate`.
+    pub(crate) api: Result<ApiConfig, ConfigError>,
 }
 
-#[derive(Clone, Debug)]
-pub enum Command {
-    Validate,
-    Plan {
-        api: ApiConfig,
-        detailed_exitcode: bool,
-        out: Option<PathBuf>,
-    },
-    Apply {
-        api: ApiConfig,
-        auto_approve: bool,
-        parallelism: usize,
-        allow_mass_removal: bool,
-        plan_file: Option<PathBuf>,
-    },
-    Export {
-        api: ApiConfig,
-        output: Option<PathBuf>,
-    },
-    Schema {
-        plan: bool,
-    },
-    Completions(clap_complete::Shell),
+/// The parsed flags the global configuration is made from (the clap layer fills it).
+#[derive(Debug)]
+pub(crate) struct GlobalFlags {
+    pub(crate) file: PathBuf,
+    pub(crate) file_explicit: bool,
+    pub(crate) api_url: Option<String>,
+    pub(crate) self_email: Option<String>,
+    pub(crate) format: Format,
+    pub(crate) no_color: bool,
+    pub(crate) timeout: Option<u64>,
+    pub(crate) retry_base_ms: Option<u64>,
+    pub(crate) today: Option<String>,
+}
+
+fn number(var: &'static str, value: Option<&str>) -> Result<Option<u64>, ConfigError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| ConfigError::BadNumber {
+            var,
+            value: v.to_string(),
+        }),
+    }
+}
+
+impl Config {
+    /// Flags win over the environment; an empty variable counts as unset (CI systems pass unset
+    /// variables as "").
+    pub(crate) fn new(
+        flags: GlobalFlags,
+        env: &Environment,
+        stdout_is_terminal: bool,
+    ) -> Result<Config, ConfigError> {
+        let today = match flags.today.as_deref().or(env.today.as_deref()) {
+            Some(t) => Date::parse(t.trim()).ok_or_else(|| ConfigError::BadDate(t.to_string()))?,
+            None => Date::today_utc(),
+        };
+        let timeout = match flags.timeout {
+            Some(t) => t,
+            None => number("TEAMSYNC_TIMEOUT", env.timeout.as_deref())?.unwrap_or(30),
+        };
+        let retry_base_ms = match flags.retry_base_ms {
+            Some(ms) => ms,
+            None => number("TEAMSYNC_RETRY_BASE_MS", env.retry_base_ms.as_deref())?.unwrap_or(500),
+        };
+        let url = flags
+            .api_url
+            .as_deref()
+            .or(env.api_url.as_deref())
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .unwrap_or(DEFAULT_API_URL);
+        let api = ApiConfig::new(url, env.api_key.as_deref()).map(|mut api| {
+            api.timeout = Duration::from_secs(timeout.max(1));
+            api.retry.base = Duration::from_millis(retry_base_ms);
+            api
+        });
+        Ok(Config {
+            file: flags.file,
+            file_explicit: flags.file_explicit,
+            format: flags.format,
+            color: !flags.no_color && !env.no_color && stdout_is_terminal,
+            self_email: flags
+                .self_email
+                .or_else(|| env.self_email.clone())
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| Email::new(&s)),
+            today,
+            api,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn key() -> Option<String> {
-        Some("scl_live_secret".into())
-    }
+    const KEY: Option<&str> = Some("scl_live_secret");
 
     #[test]
     fn https_anywhere_http_only_on_loopback() {
-        assert!(ApiConfig::new("https://api.scaling.cloud/v1", key()).is_ok());
+        assert!(ApiConfig::new("https://api.scaling.cloud/v1", KEY).is_ok());
         for ok in [
             "http://127.0.0.1:8080/v1",
             "http://127.8.9.10/v1",
@@ -201,7 +315,7 @@ mod tests {
             "http://localhost:1/v1",
             "http://LOCALHOST/v1",
         ] {
-            assert!(ApiConfig::new(ok, key()).is_ok(), "{ok}");
+            assert!(ApiConfig::new(ok, KEY).is_ok(), "{ok}");
         }
         for bad in [
             "http://api.scaling.cloud/v1",
@@ -210,23 +324,23 @@ mod tests {
             "http://localhost.evil.com/",
         ] {
             assert!(
-                matches!(ApiConfig::new(bad, key()), Err(ConfigError::InsecureUrl(_))),
+                matches!(ApiConfig::new(bad, KEY), Err(ConfigError::InsecureUrl(_))),
                 "{bad}"
             );
         }
         assert!(matches!(
-            ApiConfig::new("ftp://x.com/", key()),
+            ApiConfig::new("ftp://x.com/", KEY),
             Err(ConfigError::BadScheme(_))
         ));
         assert!(matches!(
-            ApiConfig::new("not a url", key()),
+            ApiConfig::new("not a url", KEY),
             Err(ConfigError::BadUrl(_))
         ));
     }
 
     #[test]
     fn base_url_gets_a_trailing_slash_so_paths_join_under_it() {
-        let c = ApiConfig::new("https://api.scaling.cloud/v1", key()).unwrap();
+        let c = ApiConfig::new("https://api.scaling.cloud/v1", KEY).unwrap();
         assert_eq!(
             c.base_url.join("team/members").unwrap().as_str(),
             "https://api.scaling.cloud/v1/team/members"
@@ -240,16 +354,73 @@ mod tests {
             ConfigError::MissingKey
         );
         assert_eq!(
-            ApiConfig::new("https://a.b/v1", Some("  ".into())).unwrap_err(),
+            ApiConfig::new("https://a.b/v1", Some("  ")).unwrap_err(),
             ConfigError::MissingKey
         );
         assert_eq!(
-            ApiConfig::new("https://a.b/v1", Some("scl_live_a\nb".into())).unwrap_err(),
+            ApiConfig::new("https://a.b/v1", Some("scl_live_a\nb")).unwrap_err(),
             ConfigError::BadKey
         );
-        let c = ApiConfig::new("https://a.b/v1", key()).unwrap();
+        let c = ApiConfig::new("https://a.b/v1", KEY).unwrap();
         let shown = format!("{c:?} {}", c.key);
         assert!(!shown.contains("secret"), "{shown}");
         assert_eq!(c.key.expose(), "scl_live_secret");
+        let env = Environment::from_vars([("SCALING_API_KEY".into(), "scl_live_secret".into())]);
+        assert!(!format!("{env:?}").contains("secret"));
+    }
+
+    #[test]
+    fn flags_win_over_the_environment_and_empty_variables_are_unset() {
+        let env = Environment::from_vars(
+            [
+                ("SCALING_API_KEY", "k"),
+                ("SCALING_API_URL", ""),
+                ("TEAMSYNC_SELF", "Me@X.io"),
+                ("TEAMSYNC_TIMEOUT", "7"),
+                ("NO_COLOR", ""),
+            ]
+            .map(|(k, v)| (k.into(), v.into())),
+        );
+        let flags = || GlobalFlags {
+            file: "f.yaml".into(),
+            file_explicit: false,
+            api_url: None,
+            self_email: None,
+            format: Format::Text,
+            no_color: false,
+            timeout: None,
+            retry_base_ms: None,
+            today: Some("2027-01-02".into()),
+        };
+        let c = Config::new(flags(), &env, true).unwrap();
+        let api = c.api.as_ref().unwrap();
+        assert_eq!(api.base_url.as_str(), "https://api.scaling.cloud/v1/");
+        assert_eq!(api.timeout, Duration::from_secs(7));
+        assert_eq!(c.self_email, Some(Email::new("me@x.io")));
+        assert!(c.color, "an empty NO_COLOR does not count");
+        let c = Config::new(
+            GlobalFlags {
+                timeout: Some(3),
+                self_email: Some("other@x.io".into()),
+                ..flags()
+            },
+            &env,
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.api.unwrap().timeout, Duration::from_secs(3));
+        assert_eq!(c.self_email, Some(Email::new("other@x.io")));
+        assert!(!c.color, "never colour off a terminal");
+        let bad = Environment {
+            timeout: Some("soon".into()),
+            ..Environment::default()
+        };
+        assert_eq!(
+            Config::new(flags(), &bad, false).unwrap_err(),
+            ConfigError::BadNumber {
+                var: "TEAMSYNC_TIMEOUT",
+                value: "soon".into()
+            }
+        );
     }
 }

@@ -4,16 +4,16 @@
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
+pub(crate) struct Date {
     /// Days since 1970-01-01.
     days: i64,
 }
 
 impl Date {
     /// 1970-01-01.
-    pub const EPOCH: Date = Date { days: 0 };
+    pub(crate) const EPOCH: Date = Date { days: 0 };
 
-    pub fn from_ymd(y: i64, m: u32, d: u32) -> Option<Date> {
+    pub(crate) fn from_ymd(y: i64, m: u32, d: u32) -> Option<Date> {
         if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) || !(1..=9999).contains(&y) {
             return None;
         }
@@ -23,7 +23,7 @@ impl Date {
     }
 
     /// Parses exactly `YYYY-MM-DD`.
-    pub fn parse(s: &str) -> Option<Date> {
+    pub(crate) fn parse(s: &str) -> Option<Date> {
         let b = s.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
@@ -40,7 +40,7 @@ impl Date {
     }
 
     /// Today in UTC from the system clock.
-    pub fn today_utc() -> Date {
+    pub(crate) fn today_utc() -> Date {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
@@ -50,17 +50,18 @@ impl Date {
         }
     }
 
-    pub fn add_days(self, n: i64) -> Date {
+    #[cfg(test)]
+    pub(crate) fn add_days(self, n: i64) -> Date {
         Date {
             days: self.days + n,
         }
     }
 
-    pub fn days_until(self, later: Date) -> i64 {
+    pub(crate) fn days_until(self, later: Date) -> i64 {
         later.days - self.days
     }
 
-    pub fn ymd(self) -> (i64, u32, u32) {
+    pub(crate) fn ymd(self) -> (i64, u32, u32) {
         civil_from_days(self.days)
     }
 }

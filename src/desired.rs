@@ -1,24 +1,21 @@
-//! The desired-state file (SPEC §3): parsing with serde-saphyr's event parser (granit-parser)
-//! into a tree that keeps the line and column of every node, then validation that reports every
-//! problem at once.
+//! The desired-state file (docs/contract.md §3): the validated [`Desired`] state, and
+//! [`load`], which validates the YAML tree of [`crate::yaml`] and reports every problem at once,
+//! each at its line and column.
 
 use crate::date::Date;
-use crate::email;
+use crate::email::{self, Email};
 use crate::glob::Glob;
-use crate::model::Role;
-use serde_saphyr::granit_parser::{
-    self, ErrorKind, Event, Marker, Parser, ScalarStyle, ScanError, Tag,
-};
-use std::borrow::Cow;
+use crate::role::Role;
+use crate::yaml::{Diagnostic, Loc, Node, Value, parse_tree};
 use std::collections::HashMap;
 use std::fmt;
 
 /// The only file version this teamsync reads.
-pub const VERSION: i64 = 1;
+pub(crate) const VERSION: i64 = 1;
 /// How many days ahead `validate` warns about entries that expire.
-pub const EXPIRY_NOTICE_DAYS: i64 = 14;
+pub(crate) const EXPIRY_NOTICE_DAYS: i64 = 14;
 
-pub const TOP_FIELDS: &[&str] = &[
+pub(crate) const TOP_FIELDS: &[&str] = &[
     "version",
     "members",
     "allowed_domains",
@@ -26,50 +23,53 @@ pub const TOP_FIELDS: &[&str] = &[
     "protected",
     "safety",
 ];
-pub const MEMBER_FIELDS: &[&str] = &["email", "role", "reason", "expires"];
-pub const SAFETY_FIELDS: &[&str] = &["max_removals", "min_admins"];
+pub(crate) const MEMBER_FIELDS: &[&str] = &["email", "role", "reason", "expires"];
+pub(crate) const SAFETY_FIELDS: &[&str] = &["max_removals", "min_admins"];
 
 /// A validated desired state.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Desired {
-    pub members: Vec<DesiredMember>,
-    pub allowed_domains: Vec<String>,
-    pub ignore: Vec<Glob>,
-    pub protected: Vec<String>,
-    pub safety: Safety,
+pub(crate) struct Desired {
+    pub(crate) members: Vec<DesiredMember>,
+    pub(crate) allowed_domains: Vec<String>,
+    pub(crate) ignore: Vec<Glob>,
+    pub(crate) protected: Vec<Email>,
+    pub(crate) safety: Safety,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct DesiredMember {
-    /// Normalized (trimmed, lower-case): the plan's key.
-    pub email: String,
-    pub role: Role,
-    pub reason: Option<String>,
-    pub expires: Option<Date>,
-    /// Line and column of the entry's email in the file (0 when built in code).
-    pub line: u64,
-    pub column: u64,
+pub(crate) struct DesiredMember {
+    pub(crate) email: Email,
+    pub(crate) role: Role,
+    pub(crate) reason: Option<String>,
+    pub(crate) expires: Option<Date>,
+    /// Where the entry's email is written in the file (0:0 when built in code).
+    pub(crate) loc: Loc,
 }
 
 impl DesiredMember {
-    pub fn new(email: &str, role: Role) -> DesiredMember {
+    pub(crate) fn new(email: &str, role: Role) -> DesiredMember {
         DesiredMember {
-            email: email::normalize(email),
+            email: Email::new(email),
             role,
             reason: None,
             expires: None,
-            line: 0,
-            column: 0,
+            loc: Loc::default(),
         }
+    }
+
+    /// Whether the entry's `expires` date has passed: from the day after it, the member is not
+    /// desired.
+    pub(crate) fn is_expired(&self, today: Date) -> bool {
+        matches!(self.expires, Some(d) if today > d)
     }
 }
 
 /// The `safety` block: limits apply refuses to cross.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Safety {
+pub(crate) struct Safety {
     /// Replaces the default removal limit, max(3, 25 % of current members).
-    pub max_removals: Option<MaxRemovals>,
-    pub min_admins: u64,
+    pub(crate) max_removals: Option<MaxRemovals>,
+    pub(crate) min_admins: u64,
 }
 
 impl Default for Safety {
@@ -82,7 +82,7 @@ impl Default for Safety {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MaxRemovals {
+pub(crate) enum MaxRemovals {
     Count(u64),
     Percent(u64),
 }
@@ -97,7 +97,7 @@ impl fmt::Display for MaxRemovals {
 }
 
 impl Desired {
-    pub fn new(members: Vec<DesiredMember>) -> Desired {
+    pub(crate) fn new(members: Vec<DesiredMember>) -> Desired {
         Desired {
             members,
             allowed_domains: Vec::new(),
@@ -107,588 +107,46 @@ impl Desired {
         }
     }
 
-    pub fn is_ignored(&self, email: &str) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_ignored(&self, email: &Email) -> bool {
         self.ignore.iter().any(|g| g.matches(email))
     }
 
-    pub fn is_protected(&self, email: &str) -> bool {
-        if self.protected.is_empty() {
-            return false;
-        }
-        let e = email.trim();
-        if e.is_ascii() {
-            // Compared as `normalize` would, without allocating.
-            return self.protected.iter().any(|p| {
-                p.len() == e.len()
-                    && p.bytes()
-                        .zip(e.bytes())
-                        .all(|(a, b)| a == b.to_ascii_lowercase())
-            });
-        }
-        let e = email::normalize(email);
-        self.protected.contains(&e)
-    }
-}
-
-/// One problem found in the file, at a 1-based line and column.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Diagnostic {
-    pub line: u64,
-    pub column: u64,
-    pub message: String,
-}
-
-impl Diagnostic {
-    fn at(loc: Loc, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            line: loc.line,
-            column: loc.column,
-            message: message.into(),
-        }
-    }
-
-    /// `FILE:LINE:COL: message`.
-    pub fn render(&self, file: &str) -> String {
-        format!("{file}:{}:{}: {}", self.line, self.column, self.message)
+    pub(crate) fn is_protected(&self, email: &Email) -> bool {
+        self.protected.contains(email)
     }
 }
 
 /// What loading a file produced: the desired state when there were no errors, and warnings
 /// either way.
 #[derive(Debug)]
-pub struct Loaded {
-    pub desired: Result<Desired, Vec<Diagnostic>>,
-    pub warnings: Vec<Diagnostic>,
+pub(crate) struct Loaded {
+    pub(crate) desired: Result<Desired, Vec<Diagnostic>>,
+    pub(crate) warnings: Vec<Diagnostic>,
 }
-
-// ---------------------------------------------------------------------------------------------
-// The YAML tree.
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-struct Loc {
-    line: u64,
-    column: u64,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum Value {
-    Null,
-    Bool,
-    Int(i128),
-    Float,
-    Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-struct Node {
-    value: Value,
-    loc: Loc,
-}
-
-impl Node {
-    fn kind(&self) -> &'static str {
-        match self.value {
-            Value::Null => "null",
-            Value::Bool => "a boolean",
-            Value::Int(_) => "a number",
-            Value::Float => "a number",
-            Value::Str(_) => "a string",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
-        }
-    }
-
-    fn as_str(&self) -> Option<&str> {
-        match &self.value {
-            Value::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Building the tree from the parser's events.
-//
-// The tree is built directly from granit-parser events (the parser serde-saphyr uses), with an
-// explicit stack: no recursion, so no input can overflow the stack. Positions are the events'
-// start markers, which is what `serde_saphyr::Spanned` reports: a scalar where it starts, a block
-// list at its first `-`, a block mapping at its first key, a flow collection at its bracket.
-
-/// Most nodes one file may produce, copies made by aliases included (alias bombs).
-const MAX_NODES: u64 = 4_000_000;
-/// Most nodes kept for anchors (an anchored node is kept whole for later aliases).
-const MAX_ANCHORED_NODES: u64 = 4_000_000;
-/// Deepest nesting of lists and mappings.
-const MAX_DEPTH: usize = 32;
-
-fn loc_of(m: &Marker) -> Loc {
-    Loc {
-        line: m.line() as u64,
-        column: m.col() as u64 + 1,
-    }
-}
-
-fn invalid(loc: Loc, what: impl fmt::Display) -> Diagnostic {
-    let (line, column) = (loc.line.max(1), loc.column.max(1));
-    Diagnostic {
-        line,
-        column,
-        message: format!("invalid YAML: {what} at line {line}, column {column}"),
-    }
-}
-
-enum Open {
-    Seq(Vec<Node>),
-    Map {
-        entries: Vec<(Node, Node)>,
-        /// The key waiting for its value.
-        key: Option<Node>,
-        /// Indices in `entries` of merge keys (a plain `<<`).
-        merges: Vec<usize>,
-    },
-}
-
-/// A list or mapping being built.
-struct Frame {
-    open: Open,
-    loc: Loc,
-    anchor: usize,
-    /// `TreeBuilder::produced` before this collection started.
-    produced_before: u64,
-    /// The greatest height of its children so far (a scalar's height is 0).
-    child_height: usize,
-}
-
-/// A finished node, with what the limits need to know of it.
-struct Built {
-    node: Node,
-    /// Nodes in it, itself included.
-    size: u64,
-    /// Levels of lists and mappings in it (0 for a scalar).
-    height: usize,
-}
-
-#[derive(Default)]
-struct TreeBuilder {
-    stack: Vec<Frame>,
-    /// By anchor id: the anchored node, its size and its height.
-    anchors: Vec<Option<(Node, u64, usize)>>,
-    /// Nodes produced so far, alias copies included.
-    produced: u64,
-    /// Nodes kept in `anchors`.
-    anchored: u64,
-    root: Option<Node>,
-}
-
-impl TreeBuilder {
-    fn count(&mut self, nodes: u64, loc: Loc) -> Result<(), Diagnostic> {
-        self.produced += nodes;
-        if self.produced > MAX_NODES {
-            return Err(invalid(
-                loc,
-                format_args!(
-                    "the document has more than {MAX_NODES} values (counting each use of an alias)"
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Whether a node of `height` fits at the current depth.
-    fn fits(&self, height: usize, loc: Loc) -> Result<(), Diagnostic> {
-        if self.stack.len() + height > MAX_DEPTH {
-            return Err(invalid(
-                loc,
-                format_args!("lists and mappings are nested more than {MAX_DEPTH} levels deep"),
-            ));
-        }
-        Ok(())
-    }
-
-    fn open(&mut self, open: Open, anchor: usize, loc: Loc) -> Result<(), Diagnostic> {
-        self.fits(1, loc)?;
-        self.count(1, loc)?;
-        self.stack.push(Frame {
-            open,
-            loc,
-            anchor,
-            produced_before: self.produced - 1,
-            child_height: 0,
-        });
-        Ok(())
-    }
-
-    fn close(&mut self, loc: Loc) -> Result<(), Diagnostic> {
-        let Some(frame) = self.stack.pop() else {
-            return Err(invalid(loc, "a collection ends that never started"));
-        };
-        let value = match frame.open {
-            Open::Seq(items) => Value::Seq(items),
-            Open::Map { key: Some(key), .. } => {
-                return Err(invalid(key.loc, "a mapping key has no value"));
-            }
-            Open::Map {
-                entries, merges, ..
-            } => Value::Map(if merges.is_empty() {
-                entries
-            } else {
-                merge(entries, &merges)?
-            }),
-        };
-        let built = Built {
-            node: Node {
-                value,
-                loc: frame.loc,
-            },
-            size: self.produced - frame.produced_before,
-            height: frame.child_height + 1,
-        };
-        self.complete(built, frame.anchor, false)
-    }
-
-    /// Places a finished node in its parent, or as the root.
-    fn complete(&mut self, built: Built, anchor: usize, merge_key: bool) -> Result<(), Diagnostic> {
-        let Built { node, size, height } = built;
-        if anchor != 0 {
-            self.anchored += size;
-            if self.anchored > MAX_ANCHORED_NODES {
-                return Err(invalid(
-                    node.loc,
-                    format_args!("anchors hold more than {MAX_ANCHORED_NODES} values"),
-                ));
-            }
-            if self.anchors.len() <= anchor {
-                self.anchors.resize_with(anchor + 1, || None);
-            }
-            self.anchors[anchor] = Some((node.clone(), size, height));
-        }
-        let Some(parent) = self.stack.last_mut() else {
-            if self.root.is_some() {
-                return Err(invalid(node.loc, "a second value after the document's end"));
-            }
-            self.root = Some(node);
-            return Ok(());
-        };
-        parent.child_height = parent.child_height.max(height);
-        match &mut parent.open {
-            Open::Seq(items) => items.push(node),
-            Open::Map {
-                entries,
-                key,
-                merges,
-            } => match key.take() {
-                None => {
-                    if merge_key {
-                        merges.push(entries.len());
-                    }
-                    *key = Some(node);
-                }
-                Some(k) => entries.push((k, node)),
-            },
-        }
-        Ok(())
-    }
-
-    fn scalar(
-        &mut self,
-        value: Value,
-        merge_key: bool,
-        anchor: usize,
-        loc: Loc,
-    ) -> Result<(), Diagnostic> {
-        self.count(1, loc)?;
-        let built = Built {
-            node: Node { value, loc },
-            size: 1,
-            height: 0,
-        };
-        self.complete(built, anchor, merge_key)
-    }
-
-    /// A copy of the anchored node, every node of it placed at the alias (as serde-saphyr's
-    /// `Spanned` reports it).
-    fn alias(&mut self, id: usize, loc: Loc) -> Result<(), Diagnostic> {
-        let Some((size, height)) = self
-            .anchors
-            .get(id)
-            .and_then(|a| a.as_ref().map(|(_, size, height)| (*size, *height)))
-        else {
-            return Err(invalid(
-                loc,
-                "this alias refers to the node that contains it (recursive aliases are not supported)",
-            ));
-        };
-        self.fits(height, loc)?;
-        // Counted before copying: an alias bomb fails before it takes the memory.
-        self.count(size, loc)?;
-        let Some((node, _, _)) = &self.anchors[id] else {
-            unreachable!("checked above");
-        };
-        let mut node = node.clone();
-        relocate(&mut node, loc);
-        self.complete(Built { node, size, height }, 0, false)
-    }
-}
-
-/// Moves `node` and everything in it to `loc`. Recursive, but trees are at most `MAX_DEPTH`
-/// deep.
-fn relocate(node: &mut Node, loc: Loc) {
-    node.loc = loc;
-    match &mut node.value {
-        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, loc)),
-        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-            relocate(k, loc);
-            relocate(v, loc);
-        }),
-        _ => {}
-    }
-}
-
-fn same_key(a: &Node, b: &Node) -> bool {
-    match (&a.value, &b.value) {
-        (Value::Str(a), Value::Str(b)) => a == b,
-        (Value::Int(a), Value::Int(b)) => a == b,
-        (Value::Null, Value::Null) => true,
-        _ => false,
-    }
-}
-
-/// Applies a mapping's merge keys (`<<: *base`, `<<: [*a, *b]`) as serde-saphyr does: the
-/// merged mappings' entries that the mapping does not set itself come after its own entries,
-/// the first merged mapping winning, each placed where its mapping is referenced.
-fn merge(entries: Vec<(Node, Node)>, merges: &[usize]) -> Result<Vec<(Node, Node)>, Diagnostic> {
-    let not_a_mapping = |loc| {
-        invalid(
-            loc,
-            "YAML merge value must be mapping or sequence of mappings",
-        )
-    };
-    let mut own = Vec::with_capacity(entries.len());
-    let mut sources = Vec::new();
-    for (i, (k, v)) in entries.into_iter().enumerate() {
-        if !merges.contains(&i) {
-            own.push((k, v));
-            continue;
-        }
-        match v.value {
-            Value::Null => {}
-            Value::Map(_) => sources.push(v),
-            Value::Seq(items) => {
-                for item in items {
-                    match item.value {
-                        Value::Map(_) => sources.push(item),
-                        _ => return Err(not_a_mapping(item.loc)),
-                    }
-                }
-            }
-            _ => return Err(not_a_mapping(v.loc)),
-        }
-    }
-    for source in sources {
-        let Value::Map(merged) = source.value else {
-            continue;
-        };
-        for (mut k, mut v) in merged {
-            if own.iter().any(|(o, _)| same_key(o, &k)) {
-                continue;
-            }
-            relocate(&mut k, source.loc);
-            relocate(&mut v, source.loc);
-            own.push((k, v));
-        }
-    }
-    Ok(own)
-}
-
-fn parse_tree(text: &str) -> Result<Node, Diagnostic> {
-    let options = granit_parser::options! { emit_comments: false };
-    let mut parser = Parser::new_from_str_with_options(text, options);
-    let mut tree = TreeBuilder::default();
-    let mut documents = 0;
-    while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| scan_error(&e))?;
-        let loc = loc_of(&span.start);
-        match event {
-            Event::DocumentStart(..) => {
-                documents += 1;
-                if documents > 1 {
-                    return Err(invalid(
-                        loc,
-                        "multiple YAML documents detected; the file must hold one",
-                    ));
-                }
-            }
-            Event::Scalar(value, style, anchor, tag) => {
-                let merge_key = style == ScalarStyle::Plain && tag.is_none() && value == "<<";
-                let value = resolve_scalar(value, style, tag.as_deref());
-                tree.scalar(value, merge_key, anchor, loc)?;
-            }
-            Event::SequenceStart(_, anchor, _) => tree.open(Open::Seq(Vec::new()), anchor, loc)?,
-            Event::MappingStart(_, anchor, _) => tree.open(
-                Open::Map {
-                    entries: Vec::new(),
-                    key: None,
-                    merges: Vec::new(),
-                },
-                anchor,
-                loc,
-            )?,
-            Event::SequenceEnd | Event::MappingEnd => tree.close(loc)?,
-            Event::Alias(id) => tree.alias(id, loc)?,
-            _ => {}
-        }
-    }
-    Ok(tree.root.unwrap_or(Node {
-        value: Value::Null,
-        loc: Loc { line: 1, column: 1 },
-    }))
-}
-
-fn scan_error(e: &ScanError) -> Diagnostic {
-    let info = match e.kind() {
-        ErrorKind::UnknownAnchor => "alias references unknown anchor".to_string(),
-        _ => e.info(),
-    };
-    let first = info.lines().next().unwrap_or("").trim();
-    invalid(
-        loc_of(e.marker()),
-        if first.is_empty() {
-            "syntax error"
-        } else {
-            first
-        },
-    )
-}
-
-/// The YAML spelling of a scalar's tag that changes how it resolves: `str` (also the
-/// non-specific `!`), `null`, `bool`, `int`, `float`; as serde-saphyr reads tags.
-fn tag_name(tag: &Tag) -> Option<String> {
-    if let Some(core) = tag.core_suffix() {
-        return Some(core.to_string());
-    }
-    if let Some(name) = tag.suffix_in_namespace("tag:yaml.org,2002:") {
-        return Some(name.strip_prefix('!').unwrap_or(&name).to_string());
-    }
-    let name = tag.suffix_in_namespace("!")?;
-    match name.as_ref() {
-        "" | "!" => Some("str".to_string()),
-        n => Some(n.strip_prefix('!').unwrap_or(n).to_string()),
-    }
-}
-
-/// What a scalar is, as serde-saphyr's `deserialize_any` decides with its default options:
-/// quoted and block scalars are strings; plain ones are null, a YAML 1.1 boolean, an integer
-/// (decimal, `0x`, `0o`, `0b`), a float (`.inf` and `.nan` included) or else a string.
-fn resolve_scalar(value: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
-    let plain = style == ScalarStyle::Plain;
-    match tag.and_then(tag_name).as_deref() {
-        Some("str") => return Value::Str(value.into_owned()),
-        Some("null") => return Value::Null,
-        Some("bool" | "int" | "float") => {}
-        _ if !plain => return Value::Str(value.into_owned()),
-        _ => {
-            if matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL") {
-                return Value::Null;
-            }
-        }
-    }
-    let t = value.trim_matches([' ', '\t', '\r', '\n']);
-    if is_yaml11_bool(t) {
-        Value::Bool
-    } else if let Some(n) = parse_int(t) {
-        Value::Int(n)
-    } else if is_float(t) {
-        Value::Float
-    } else {
-        Value::Str(value.into_owned())
-    }
-}
-
-fn is_yaml11_bool(t: &str) -> bool {
-    ["true", "yes", "y", "on", "false", "no", "n", "off"]
-        .iter()
-        .any(|b| t.eq_ignore_ascii_case(b))
-}
-
-/// A YAML integer that fits an i64 (negative) or a u64, as serde-saphyr parses one.
-fn parse_int(t: &str) -> Option<i128> {
-    let (negative, rest) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let (radix, digits) = if let Some(d) = rest.strip_prefix("0x").or(rest.strip_prefix("0X")) {
-        (16, d)
-    } else if let Some(d) = rest.strip_prefix("0o").or(rest.strip_prefix("0O")) {
-        (8, d)
-    } else if let Some(d) = rest.strip_prefix("0b").or(rest.strip_prefix("0B")) {
-        (2, d)
-    } else {
-        if rest.starts_with('0') && rest != "0" {
-            return None;
-        }
-        (10, rest)
-    };
-    let bytes = digits.as_bytes();
-    let mut magnitude: u128 = 0;
-    let mut saw_digit = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'_' {
-            if i == 0 || bytes[i - 1] == b'_' || i + 1 == bytes.len() || bytes[i + 1] == b'_' {
-                return None;
-            }
-            continue;
-        }
-        let d = (b as char).to_digit(radix)?;
-        magnitude = magnitude
-            .checked_mul(u128::from(radix))?
-            .checked_add(u128::from(d))?;
-        saw_digit = true;
-    }
-    if !saw_digit {
-        return None;
-    }
-    if negative {
-        (magnitude <= 1u128 << 63).then(|| -(magnitude as i128))
-    } else {
-        (magnitude <= u128::from(u64::MAX)).then_some(magnitude as i128)
-    }
-}
-
-/// A YAML 1.2 float: `.inf`, `.nan` (signed or not) or a numeral Rust parses (overflowing to
-/// infinity only when written with digits).
-fn is_float(t: &str) -> bool {
-    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
-    if matches!(
-        unsigned,
-        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF"
-    ) {
-        return true;
-    }
-    match t.parse::<f64>() {
-        Ok(v) => v.is_finite() || unsigned.as_bytes().first().is_some_and(u8::is_ascii_digit),
-        Err(_) => false,
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Validation.
 
 /// Loads and validates a desired-state file's text. `today` decides expiry warnings.
-pub fn load(text: &str, today: Date) -> Loaded {
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
+pub(crate) fn load(text: &str, today: Date) -> Loaded {
     let root = match parse_tree(text) {
         Ok(node) => node,
         Err(d) => {
             return Loaded {
                 desired: Err(vec![d]),
-                warnings,
+                warnings: Vec::new(),
             };
         }
     };
-    let desired = validate_root(&root, today, &mut errors, &mut warnings);
+    let mut check = Check {
+        today,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let desired = check.file(&root);
+    let Check {
+        mut errors,
+        mut warnings,
+        ..
+    } = check;
     errors.sort();
     warnings.sort();
     Loaded {
@@ -699,6 +157,20 @@ pub fn load(text: &str, today: Date) -> Loaded {
         },
         warnings,
     }
+}
+
+/// Validation in progress: every problem is collected, none stops it.
+struct Check {
+    today: Date,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Where the file writes its `ignore` patterns and `protected` emails, for later checks.
+#[derive(Default)]
+struct PolicyLocs {
+    ignore: Vec<Loc>,
+    protected: Vec<Loc>,
 }
 
 fn fields<'a>(
@@ -774,162 +246,204 @@ fn string_list<'a>(
     }
 }
 
-fn validate_root(
-    root: &Node,
-    today: Date,
-    errors: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<Diagnostic>,
-) -> Desired {
-    let mut desired = Desired::new(Vec::new());
-    if matches!(root.value, Value::Null) {
-        errors.push(Diagnostic::at(
-            Loc { line: 1, column: 1 },
-            "the file is empty; it needs `version: 1` and a `members` list",
-        ));
-        return desired;
-    }
-    let top = fields(root, "the file", TOP_FIELDS, errors);
-    if !matches!(root.value, Value::Map(_)) {
-        return desired;
-    }
-
-    match top.get("version") {
-        None => errors.push(Diagnostic::at(
-            root.loc,
-            "missing required field `version` (use `version: 1`)",
-        )),
-        Some(v) => match v.value {
-            Value::Int(n) if n == VERSION as i128 => {}
-            _ => errors.push(Diagnostic::at(
-                v.loc,
-                format!("unsupported version; this teamsync reads `version: {VERSION}`"),
+impl Check {
+    /// The whole file: its top-level fields, the policy fields, the members, then the checks
+    /// across members.
+    fn file(&mut self, root: &Node) -> Desired {
+        let mut desired = Desired::new(Vec::new());
+        if matches!(root.value, Value::Null) {
+            self.errors.push(Diagnostic::at(
+                Loc { line: 1, column: 1 },
+                "the file is empty; it needs `version: 1` and a `members` list",
+            ));
+            return desired;
+        }
+        let top = fields(root, "the file", TOP_FIELDS, &mut self.errors);
+        if !matches!(root.value, Value::Map(_)) {
+            return desired;
+        }
+        match top.get("version") {
+            None => self.errors.push(Diagnostic::at(
+                root.loc,
+                "missing required field `version` (use `version: 1`)",
             )),
-        },
-    }
-
-    if let Some(node) = top.get("allowed_domains") {
-        for (d, loc) in string_list(node, "allowed_domains", errors) {
-            let d = d.trim().to_lowercase();
-            let bare = d.strip_prefix("*.").unwrap_or(&d);
-            if bare.is_empty() || bare.contains('@') || bare.contains('*') || !bare.contains('.') {
-                errors.push(Diagnostic::at(
-                    loc,
-                    format!("`{d}` is not a domain; write `example.com`, or `*.example.com` for its subdomains"),
+            Some(v) => match v.value {
+                Value::Int(n) if n == VERSION as i128 => {}
+                _ => self.errors.push(Diagnostic::at(
+                    v.loc,
+                    format!("unsupported version; this teamsync reads `version: {VERSION}`"),
+                )),
+            },
+        }
+        let locs = self.policies(&top, &mut desired);
+        let entries = match top.get("members") {
+            None => {
+                self.errors.push(Diagnostic::at(
+                    root.loc,
+                    "missing required field `members` (a list of `email` and `role`)",
                 ));
-            } else {
-                desired.allowed_domains.push(d);
+                None
             }
+            Some(node) => self.members(node, &mut desired),
+        };
+        self.duplicates(entries.as_deref().unwrap_or_default());
+        self.contradictions(&desired, &locs);
+        if let (Some(entries), Some(members)) = (&entries, top.get("members")) {
+            self.admin_present(entries, members.loc);
         }
-    }
-    let mut ignore_locs = Vec::new();
-    if let Some(node) = top.get("ignore") {
-        for (g, loc) in string_list(node, "ignore", errors) {
-            if g.trim().is_empty() {
-                errors.push(Diagnostic::at(loc, "an `ignore` pattern is empty"));
-                continue;
-            }
-            desired.ignore.push(Glob::new(g));
-            ignore_locs.push(loc);
-        }
-    }
-    let mut protected_locs = Vec::new();
-    if let Some(node) = top.get("protected") {
-        for (p, loc) in string_list(node, "protected", errors) {
-            if let Err(why) = email::check(p) {
-                errors.push(Diagnostic::at(loc, format!("protected: {why}")));
-                continue;
-            }
-            desired.protected.push(email::normalize(p));
-            protected_locs.push(loc);
-        }
-    }
-    if let Some(node) = top.get("safety") {
-        if !matches!(node.value, Value::Null) {
-            desired.safety = validate_safety(node, errors);
-        }
+        desired
     }
 
-    // Every entry of `members`, with whatever could be read of it even when it has errors.
-    let mut entries: Vec<Entry> = Vec::new();
-    match top.get("members") {
-        None => errors.push(Diagnostic::at(
-            root.loc,
-            "missing required field `members` (a list of `email` and `role`)",
-        )),
-        Some(node) => match &node.value {
-            Value::Seq(items) => {
-                for item in items {
-                    let mut entry = validate_member(item, &desired, today, errors, warnings);
-                    if let Some(m) = entry.member.take() {
-                        desired.members.push(m);
-                    }
-                    entries.push(entry);
+    /// `allowed_domains`, `ignore`, `protected` and `safety`, into `desired`.
+    fn policies(&mut self, top: &HashMap<&str, &Node>, desired: &mut Desired) -> PolicyLocs {
+        let errors = &mut self.errors;
+        let mut locs = PolicyLocs::default();
+        if let Some(node) = top.get("allowed_domains") {
+            for (d, loc) in string_list(node, "allowed_domains", errors) {
+                let d = d.trim().to_lowercase();
+                let bare = d.strip_prefix("*.").unwrap_or(&d);
+                if bare.is_empty()
+                    || bare.contains('@')
+                    || bare.contains('*')
+                    || !bare.contains('.')
+                {
+                    errors.push(Diagnostic::at(
+                        loc,
+                        format!("`{d}` is not a domain; write `example.com`, or `*.example.com` for its subdomains"),
+                    ));
+                } else {
+                    desired.allowed_domains.push(d);
                 }
             }
-            Value::Null => {}
-            _ => errors.push(Diagnostic::at(
-                node.loc,
-                format!("`members` must be a list, found {}", node.kind()),
-            )),
-        },
+        }
+        if let Some(node) = top.get("ignore") {
+            for (g, loc) in string_list(node, "ignore", errors) {
+                if g.trim().is_empty() {
+                    errors.push(Diagnostic::at(loc, "an `ignore` pattern is empty"));
+                    continue;
+                }
+                desired.ignore.push(Glob::new(g));
+                locs.ignore.push(loc);
+            }
+        }
+        if let Some(node) = top.get("protected") {
+            for (p, loc) in string_list(node, "protected", errors) {
+                if let Err(why) = email::check(p) {
+                    errors.push(Diagnostic::at(loc, format!("protected: {why}")));
+                    continue;
+                }
+                desired.protected.push(Email::new(p));
+                locs.protected.push(loc);
+            }
+        }
+        if let Some(node) = top.get("safety") {
+            if !matches!(node.value, Value::Null) {
+                desired.safety = validate_safety(node, errors);
+            }
+        }
+        locs
     }
 
-    // Duplicates, case-insensitively, naming both lines: among every entry whose email is
-    // valid, even when the entry has other problems, so that all are reported at once.
-    let mut first_seen: HashMap<&str, u64> = HashMap::new();
-    for (email, loc) in entries.iter().filter_map(|e| e.email.as_ref()) {
-        if let Some(first_line) = first_seen.get(email.as_str()) {
-            errors.push(Diagnostic::at(
-                *loc,
-                format!(
-                    "duplicate email `{email}`: already listed at line {first_line} (emails are compared case-insensitively)"
-                ),
-            ));
-        } else {
-            first_seen.insert(email, loc.line);
+    /// Every entry of `members`, with whatever could be read of it even when it has errors;
+    /// `None` when `members` is not a list. Entries without errors go into `desired`.
+    fn members(&mut self, node: &Node, desired: &mut Desired) -> Option<Vec<Entry>> {
+        match &node.value {
+            Value::Seq(items) => Some(
+                items
+                    .iter()
+                    .map(|item| {
+                        let mut entry = validate_member(
+                            item,
+                            desired,
+                            self.today,
+                            &mut self.errors,
+                            &mut self.warnings,
+                        );
+                        if let Some(m) = entry.member.take() {
+                            desired.members.push(m);
+                        }
+                        entry
+                    })
+                    .collect(),
+            ),
+            Value::Null => Some(Vec::new()),
+            _ => {
+                self.errors.push(Diagnostic::at(
+                    node.loc,
+                    format!("`members` must be a list, found {}", node.kind()),
+                ));
+                None
+            }
         }
     }
 
-    // An ignore pattern that matches a listed member contradicts it.
-    for (g, loc) in desired.ignore.iter().zip(&ignore_locs) {
-        for m in desired.members.iter().filter(|m| g.matches(&m.email)) {
-            errors.push(Diagnostic::at(
-                *loc,
-                format!(
-                    "ignore pattern `{}` matches `{}` listed at line {}: teamsync cannot both manage and ignore it",
-                    g.as_str(),
-                    m.email,
-                    m.line
-                ),
-            ));
+    /// Duplicates, case-insensitively, naming both lines: among every entry whose email is
+    /// valid, even when the entry has other problems, so that all are reported at once.
+    fn duplicates(&mut self, entries: &[Entry]) {
+        let mut first_seen: HashMap<&Email, u64> = HashMap::new();
+        for (email, loc) in entries.iter().filter_map(|e| e.email.as_ref()) {
+            if let Some(first_line) = first_seen.get(email) {
+                self.errors.push(Diagnostic::at(
+                    *loc,
+                    format!(
+                        "duplicate email `{email}`: already listed at line {first_line} (emails are compared case-insensitively)"
+                    ),
+                ));
+            } else {
+                first_seen.insert(email, loc.line);
+            }
         }
     }
 
-    let has_members_list = matches!(
-        top.get("members").map(|n| &n.value),
-        Some(Value::Seq(_)) | Some(Value::Null)
-    );
-    // At least one admin that has not expired. Checked even when there are other problems,
-    // unless an entry's role is missing or invalid (or the entry is not a mapping): then
-    // whether there is an admin cannot be told.
-    if has_members_list && entries.iter().all(|e| e.role.is_some()) {
+    /// An `ignore` pattern that matches a listed member contradicts it; a `protected` email
+    /// that is not listed is kept but not managed.
+    fn contradictions(&mut self, desired: &Desired, locs: &PolicyLocs) {
+        for (g, loc) in desired.ignore.iter().zip(&locs.ignore) {
+            for m in desired.members.iter().filter(|m| g.matches(&m.email)) {
+                self.errors.push(Diagnostic::at(
+                    *loc,
+                    format!(
+                        "ignore pattern `{}` matches `{}` listed at line {}: teamsync cannot both manage and ignore it",
+                        g.as_str(),
+                        m.email,
+                        m.loc.line
+                    ),
+                ));
+            }
+        }
+        for (p, loc) in desired.protected.iter().zip(&locs.protected) {
+            if !desired.members.iter().any(|m| &m.email == p) {
+                self.warnings.push(Diagnostic::at(
+                    *loc,
+                    format!("protected email `{p}` is not listed in `members`: teamsync will not remove it, but it is not managed either"),
+                ));
+            }
+        }
+    }
+
+    /// At least one admin that has not expired. Checked even when there are other problems,
+    /// unless an entry's role is missing or invalid (or the entry is not a mapping): then
+    /// whether there is an admin cannot be told.
+    fn admin_present(&mut self, entries: &[Entry], members: Loc) {
+        if entries.iter().any(|e| e.role.is_none()) {
+            return;
+        }
         let admins = entries.iter().filter(|e| e.role == Some(Role::Admin));
         let (mut listed, mut current) = (0usize, 0usize);
         for e in admins {
             listed += 1;
-            if !matches!(e.expires, Some(d) if today > d) {
+            if e.expires.is_none_or(|d| self.today <= d) {
                 current += 1;
             }
         }
-        let loc = top.get("members").map(|n| n.loc).unwrap_or(root.loc);
         if listed == 0 {
-            errors.push(Diagnostic::at(
-                loc,
+            self.errors.push(Diagnostic::at(
+                members,
                 "no member has role `org:admin`; the API requires at least one admin",
             ));
         } else if current == 0 {
-            errors.push(Diagnostic::at(
-                loc,
+            self.errors.push(Diagnostic::at(
+                members,
                 format!(
                     "no member has role `org:admin` that has not expired; the API requires at least one admin (the {} listed {} past {} `expires` date)",
                     if listed == 1 { "admin".to_string() } else { format!("{listed} admins") },
@@ -939,16 +453,6 @@ fn validate_root(
             ));
         }
     }
-
-    for (p, loc) in desired.protected.iter().zip(&protected_locs) {
-        if !desired.members.iter().any(|m| &m.email == p) {
-            warnings.push(Diagnostic::at(
-                *loc,
-                format!("protected email `{p}` is not listed in `members`: teamsync will not remove it, but it is not managed either"),
-            ));
-        }
-    }
-    desired
 }
 
 fn validate_safety(node: &Node, errors: &mut Vec<Diagnostic>) -> Safety {
@@ -987,10 +491,28 @@ fn validate_safety(node: &Node, errors: &mut Vec<Diagnostic>) -> Safety {
     safety
 }
 
+/// A member's required field, or an error at the member naming it (`hint` follows its name).
+fn required<'a>(
+    fields: &HashMap<&str, &'a Node>,
+    member: &Node,
+    name: &str,
+    hint: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<&'a Node> {
+    let found = fields.get(name).copied();
+    if found.is_none() {
+        errors.push(Diagnostic::at(
+            member.loc,
+            format!("member is missing required field `{name}`{hint}"),
+        ));
+    }
+    found
+}
+
 /// What could be read of one entry of `members`, even when it has errors.
 struct Entry {
     /// The normalized email and where it is written, when its syntax is valid.
-    email: Option<(String, Loc)>,
+    email: Option<(Email, Loc)>,
     /// The role, unless it is missing or invalid (or the entry is not a mapping).
     role: Option<Role>,
     /// The expiry date, when one is given and valid.
@@ -1016,66 +538,48 @@ fn validate_member(
             member: None,
         };
     }
-    let email_value = match f.get("email") {
+    let email_value = required(&f, item, "email", "", errors).and_then(|n| match n.as_str() {
         None => {
             errors.push(Diagnostic::at(
-                item.loc,
-                "member is missing required field `email`",
+                n.loc,
+                format!("`email` must be a string, found {}", n.kind()),
             ));
             None
         }
-        Some(n) => match n.as_str() {
-            None => {
-                errors.push(Diagnostic::at(
-                    n.loc,
-                    format!("`email` must be a string, found {}", n.kind()),
-                ));
+        Some(s) => match email::check(s) {
+            Err(why) => {
+                errors.push(Diagnostic::at(n.loc, why));
                 None
             }
-            Some(s) => match email::check(s) {
-                Err(why) => {
-                    errors.push(Diagnostic::at(n.loc, why));
-                    None
-                }
-                Ok(()) => Some((email::normalize(s), n.loc)),
-            },
+            Ok(()) => Some((Email::new(s), n.loc)),
         },
-    };
+    });
     if let Some((e, loc)) = &email_value {
         if !desired.allowed_domains.is_empty() && !domain_allowed(&desired.allowed_domains, e) {
             errors.push(Diagnostic::at(
                 *loc,
                 format!(
                     "domain `{}` of `{e}` is not in allowed_domains ({}); is it a typo?",
-                    email::domain(e),
+                    e.domain(),
                     desired.allowed_domains.join(", ")
                 ),
             ));
         }
     }
-    let role = match f.get("role") {
-        None => {
+    let role = required(&f, item, "role", " (org:admin or org:member)", errors).and_then(|n| {
+        let role = n.as_str().and_then(Role::parse);
+        if role.is_none() {
+            let shown = n
+                .as_str()
+                .map(|s| format!("`{s}`"))
+                .unwrap_or_else(|| n.kind().to_string());
             errors.push(Diagnostic::at(
-                item.loc,
-                "member is missing required field `role` (org:admin or org:member)",
+                n.loc,
+                format!("unknown role {shown}; use `org:admin` or `org:member`"),
             ));
-            None
         }
-        Some(n) => match n.as_str().and_then(Role::parse) {
-            Some(r) => Some(r),
-            None => {
-                let shown = n
-                    .as_str()
-                    .map(|s| format!("`{s}`"))
-                    .unwrap_or_else(|| n.kind().to_string());
-                errors.push(Diagnostic::at(
-                    n.loc,
-                    format!("unknown role {shown}; use `org:admin` or `org:member`"),
-                ));
-                None
-            }
-        },
-    };
+        role
+    });
     let reason = match f.get("reason") {
         None => None,
         Some(n) => match &n.value {
@@ -1135,16 +639,15 @@ fn validate_member(
             role,
             reason,
             expires: expires.map(|(d, _)| d),
-            line: email_loc.line,
-            column: email_loc.column,
+            loc: email_loc,
         }),
         ..entry
     }
 }
 
 /// Whether `email`'s domain is one of `allowed` (exact, or `*.d` for subdomains of `d`).
-pub fn domain_allowed(allowed: &[String], email: &str) -> bool {
-    let domain = email::domain(email);
+pub(crate) fn domain_allowed(allowed: &[String], email: &Email) -> bool {
+    let domain = email.domain();
     allowed.iter().any(|a| match a.strip_prefix("*.") {
         Some(parent) => {
             domain.len() > parent.len() + 1
@@ -1156,174 +659,346 @@ pub fn domain_allowed(allowed: &[String], email: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tree_tests {
-    //! The tree builder: scalar resolution, positions, anchors, merges and limits.
+mod tests {
+    //! Loader and validator tests: every field of the file, the policy fields and their
+    //! contradictions, the expiry notice boundary, and where each problem is reported.
+
     use super::*;
 
-    fn tree(text: &str) -> Node {
-        parse_tree(text).unwrap_or_else(|d| panic!("{text:?}: {d:?}"))
+    fn today() -> Date {
+        Date::parse("2027-03-31").unwrap()
     }
 
-    fn value_of<'a>(root: &'a Node, key: &str) -> &'a Node {
-        let Value::Map(entries) = &root.value else {
-            panic!("not a mapping: {root:?}")
-        };
-        &entries
+    fn ok(text: &str) -> Desired {
+        let l = load(text, today());
+        l.desired.unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        load(text, today())
+            .desired
+            .expect_err("expected validation errors")
             .iter()
-            .find(|(k, _)| k.as_str() == Some(key))
-            .unwrap()
-            .1
+            .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+            .collect()
     }
 
-    fn at(n: &Node) -> (u64, u64) {
-        (n.loc.line, n.loc.column)
+    const HEAD: &str = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n";
+
+    #[test]
+    fn a_full_file_loads_every_field() {
+        let d = ok("version: 1
+allowed_domains: [Example.com, '*.example.org']
+ignore: ['*@Vendor.io', 'bot?@example.com']
+protected: [Root@Example.com]
+safety:
+  max_removals: 10%
+  min_admins: 2
+members:
+  - email: ' Root@Example.com '
+    role: org:admin
+    reason: owner
+  - email: b@eu.example.org
+    role: org:member
+    expires: 2027-06-30
+");
+        assert_eq!(d.allowed_domains, vec!["example.com", "*.example.org"]);
+        assert!(
+            d.is_ignored(&Email::new("support@VENDOR.IO"))
+                && d.is_ignored(&Email::new("bot1@example.com"))
+                && !d.is_ignored(&Email::new("bot12@example.com"))
+        );
+        assert!(d.is_protected(&Email::new("ROOT@example.com")));
+        assert_eq!(
+            d.safety,
+            Safety {
+                max_removals: Some(MaxRemovals::Percent(10)),
+                min_admins: 2
+            }
+        );
+        assert_eq!(d.members[0].email.as_str(), "root@example.com");
+        assert_eq!(d.members[0].reason.as_deref(), Some("owner"));
+        assert_eq!((d.members[0].loc.line, d.members[0].loc.column), (9, 12));
+        assert_eq!(d.members[1].expires, Date::parse("2027-06-30"));
     }
 
     #[test]
-    fn scalars_resolve_as_serde_saphyr_does() {
-        let cases = [
-            ("1", "a number"),
-            ("-12", "a number"),
-            ("+3", "a number"),
-            ("0x1F", "a number"),
-            ("0o17", "a number"),
-            ("1_000", "a number"),
-            ("1.5", "a number"),
-            (".inf", "a number"),
-            ("-.Inf", "a number"),
-            (".nan", "a number"),
-            ("1e999", "a number"),
-            ("~", "null"),
-            ("null", "null"),
-            ("NULL", "null"),
-            ("", "null"),
-            ("true", "a boolean"),
-            ("False", "a boolean"),
-            ("yes", "a boolean"),
-            ("off", "a boolean"),
-            ("007", "a number"),
-            ("2027-03-31", "a string"),
-            ("10%", "a string"),
-            ("inf", "a string"),
-            ("nulls", "a string"),
-            ("'1'", "a string"),
-            ("\"true\"", "a string"),
-            ("'~'", "a string"),
-            ("!!str 1", "a string"),
-            ("! 1", "a string"),
-            ("!!null x", "null"),
-            ("!custom 1", "a number"),
-            ("|\n  1", "a string"),
-            (">\n  1", "a string"),
-        ];
-        for (text, kind) in cases {
-            let root = tree(&format!("v: {text}\n"));
-            assert_eq!(value_of(&root, "v").kind(), kind, "{text:?}");
+    fn max_removals_takes_a_number_or_a_percentage() {
+        let with = |v: &str| format!("{HEAD}safety:\n  max_removals: {v}\n");
+        assert_eq!(
+            ok(&with("5")).safety.max_removals,
+            Some(MaxRemovals::Count(5))
+        );
+        assert_eq!(
+            ok(&with("\"25 %\"")).safety.max_removals,
+            Some(MaxRemovals::Percent(25))
+        );
+        for bad in ["-1", "150%", "lots", "1.5"] {
+            assert!(
+                errors(&with(bad))[0].contains("`max_removals` must be"),
+                "{bad}"
+            );
         }
-        assert!(matches!(
-            value_of(&tree("v: 1\n"), "v").value,
-            Value::Int(1)
-        ));
-        assert!(matches!(
-            value_of(&tree("v: -0x10\n"), "v").value,
-            Value::Int(-16)
-        ));
+        assert!(errors(&format!("{HEAD}safety:\n  min_admins: -2\n"))[0].contains("`min_admins`"));
+        assert!(
+            errors(&format!("{HEAD}safety:\n  max_admins: 2\n"))[0]
+                .contains("unknown field `max_admins` in `safety`")
+        );
     }
 
     #[test]
-    fn positions_are_where_spanned_put_them() {
-        let root = tree("a:\n  - k: 1\n    l: [2, {m: 3}]\n");
-        assert_eq!(at(&root), (1, 1));
-        let list = value_of(&root, "a");
-        assert_eq!(at(list), (2, 3), "a block list starts at its first `-`");
-        let Value::Seq(items) = &list.value else {
-            panic!()
+    fn an_ignore_pattern_matching_a_member_is_a_contradiction() {
+        let e = errors(&format!("{HEAD}ignore: ['ROOT@*']\n"));
+        assert_eq!(
+            e,
+            vec![
+                "5:10: ignore pattern `root@*` matches `root@example.com` listed at line 3: teamsync cannot both manage and ignore it"
+            ]
+        );
+        assert!(errors(&format!("{HEAD}ignore: ['']\n"))[0].contains("empty"));
+    }
+
+    #[test]
+    fn allowed_domains_exact_and_subdomains() {
+        let file = |email: &str| {
+            format!(
+                "version: 1\nallowed_domains: [example.com, '*.corp.example.org']\nmembers:\n  - email: {email}\n    role: org:admin\n"
+            )
+        };
+        ok(&file("a@example.com"));
+        ok(&file("a@EU.corp.example.org"));
+        for bad in [
+            "a@gmial.com",
+            "a@sub.example.com",
+            "a@corp.example.org",
+            "a@evilcorp.example.org",
+        ] {
+            let e = errors(&file(bad));
+            assert!(e[0].starts_with("4:12: domain"), "{bad}: {e:?}");
+            assert!(e[0].contains("is not in allowed_domains"), "{e:?}");
+        }
+        assert!(
+            errors("version: 1\nallowed_domains: ['@x.com']\nmembers: []\n")[0]
+                .contains("is not a domain")
+        );
+    }
+
+    #[test]
+    fn protected_must_be_emails_and_missing_ones_warn() {
+        assert!(errors(&format!("{HEAD}protected: [not-an-email]\n"))[0].contains("protected:"));
+        let l = load(&format!("{HEAD}protected: [glass@example.com]\n"), today());
+        assert!(l.desired.is_ok());
+        assert_eq!(l.warnings.len(), 1);
+        assert!(
+            l.warnings[0]
+                .message
+                .contains("glass@example.com` is not listed"),
+            "{:?}",
+            l.warnings
+        );
+    }
+
+    #[test]
+    fn expiry_notice_covers_the_next_14_days_only() {
+        let with = |date: &str| {
+            load(
+                &format!(
+                    "{HEAD}  - email: temp@example.com\n    role: org:member\n    expires: {date}\n"
+                ),
+                today(),
+            )
+        };
+        let notice = |date: &str| {
+            with(date)
+                .warnings
+                .iter()
+                .map(|w| w.message.clone())
+                .collect::<Vec<_>>()
         };
         assert_eq!(
-            at(&items[0]),
-            (2, 5),
-            "a block mapping starts at its first key"
+            notice("2027-03-31"),
+            vec!["`temp@example.com` expires on 2027-03-31, today (it is removed from tomorrow)"]
         );
-        let flow = value_of(&items[0], "l");
-        assert_eq!(at(flow), (3, 8), "a flow list starts at its bracket");
-        assert_eq!(at(&tree("\u{feff}v: 1\n")), (1, 1));
-        assert_eq!(at(value_of(&tree("---\nv: 1\n"), "v")), (2, 4));
+        assert_eq!(
+            notice("2027-04-01"),
+            vec!["`temp@example.com` expires on 2027-04-01, tomorrow"]
+        );
+        assert_eq!(
+            notice("2027-04-13"),
+            vec!["`temp@example.com` expires on 2027-04-13, in 13 days"]
+        );
+        assert!(
+            notice("2027-04-14").is_empty(),
+            "14 days ahead is outside the notice window"
+        );
+        assert!(
+            notice("2027-03-30").is_empty(),
+            "already expired: the plan removes it, validate says nothing more"
+        );
+        assert!(with("2027-03-30").desired.is_ok());
+        let w = &with("2027-04-01").warnings[0];
+        assert_eq!((w.line, w.column), (7, 14));
     }
 
     #[test]
-    fn aliases_copy_the_anchored_node_at_the_alias() {
-        let root = tree("a: &x {k: 1}\nb: *x\n");
-        let b = value_of(&root, "b");
-        assert_eq!(at(b), (2, 4));
-        assert_eq!(at(value_of(b, "k")), (2, 4));
-        assert!(matches!(value_of(b, "k").value, Value::Int(1)));
-        let e = parse_tree("a: &x [*x]\n").unwrap_err();
-        assert_eq!((e.line, e.column), (1, 8));
-        let e = parse_tree("a: *nope\n").unwrap_err();
-        assert!(e.message.contains("unknown anchor"), "{e:?}");
+    fn every_problem_is_reported_at_once_in_line_order() {
+        let e = errors(
+            "version: 3
+members:
+  - email: a@example.com
+    role: org:admin
+  - email: A@EXAMPLE.COM
+    role: org:member
+  - role: org:member
+  - email: x@example.com
+  - email: 42
+    role: org:member
+  - just a string
+",
+        );
+        assert_eq!(
+            e,
+            vec![
+                "1:10: unsupported version; this teamsync reads `version: 1`",
+                "5:12: duplicate email `a@example.com`: already listed at line 3 (emails are compared case-insensitively)",
+                "7:5: member is missing required field `email`",
+                "8:5: member is missing required field `role` (org:admin or org:member)",
+                "9:12: `email` must be a string, found a number",
+                "11:5: a member must be a mapping, found a string",
+            ]
+        );
     }
 
     #[test]
-    fn merge_keys_add_the_entries_not_already_set() {
-        let root =
-            tree("b: &b {role: org:admin, email: x}\nm:\n  email: a@example.com\n  <<: *b\n");
-        let Value::Map(entries) = &value_of(&root, "m").value else {
-            panic!()
-        };
-        let keys: Vec<_> = entries.iter().map(|(k, _)| k.as_str().unwrap()).collect();
-        assert_eq!(keys, ["email", "role"]);
-        assert_eq!(entries[0].1.as_str(), Some("a@example.com"));
-        assert_eq!(at(&entries[1].1), (4, 7));
-        let quoted = tree("m:\n  '<<': {a: 1}\n");
-        assert!(value_of(&quoted, "m").as_str().is_none());
-        assert_eq!(at(value_of(value_of(&quoted, "m"), "<<")), (2, 9));
-        let e = parse_tree("m:\n  <<: 5\n").unwrap_err();
-        assert!(e.message.contains("merge value"), "{e:?}");
+    fn yaml_syntax_errors_have_a_position() {
+        let e = errors("version: 1\nmembers:\n  - email: a@example.com\n   role: [\n");
+        assert_eq!(e.len(), 1);
+        assert!(e[0].contains("invalid YAML"), "{e:?}");
+        assert!(!e[0].starts_with("0:"), "{e:?}");
     }
 
     #[test]
-    fn duplicate_keys_are_kept_for_the_validator() {
-        let Value::Map(entries) = tree("a: 1\na: 2\n").value else {
-            panic!()
-        };
-        assert_eq!(entries.len(), 2);
+    fn aliases_work_for_shared_values() {
+        let d = ok(
+            "version: 1\nmembers:\n  - email: a@example.com\n    role: &admin org:admin\n  - email: b@example.com\n    role: *admin\n",
+        );
+        assert_eq!(d.members[1].role, Role::Admin);
     }
 
     #[test]
-    fn documents_and_syntax_errors() {
-        assert!(matches!(tree("").value, Value::Null));
-        assert!(matches!(tree("# nothing\n").value, Value::Null));
-        for two in ["a: 1\n---\nb: 2\n", "a: 1\n---\n"] {
-            let e = parse_tree(two).unwrap_err();
-            assert!(e.message.contains("multiple YAML documents"), "{e:?}");
-            assert_eq!((e.line, e.column), (2, 1));
-        }
-        let e = parse_tree("a: [1, 2\n").unwrap_err();
-        assert!(e.message.starts_with("invalid YAML: "), "{e:?}");
-        assert!(e.line > 0 && e.column > 0);
+    fn domain_allowed_rules() {
+        let allowed = vec!["example.com".to_string(), "*.example.org".to_string()];
+        assert!(domain_allowed(&allowed, &Email::new("a@example.com")));
+        assert!(!domain_allowed(&allowed, &Email::new("a@xexample.com")));
+        assert!(domain_allowed(&allowed, &Email::new("a@x.example.org")));
+        assert!(!domain_allowed(&allowed, &Email::new("a@example.org")));
+        assert!(!domain_allowed(&allowed, &Email::new("a@xexample.org")));
     }
 
     #[test]
-    fn nesting_and_size_limits() {
-        let nest = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-        assert!(parse_tree(&nest(MAX_DEPTH)).is_ok());
-        let e = parse_tree(&nest(MAX_DEPTH + 1)).unwrap_err();
-        assert_eq!((e.line, e.column), (1, 33));
-        // Aliases cannot nest deeper than the text could.
-        let deep = format!("a: &a {}\nb: [[*a]]\n", nest(MAX_DEPTH - 2));
-        assert!(parse_tree(&deep).unwrap_err().message.contains("nested"));
-        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
-        for i in 1..10 {
-            let p = i - 1;
-            bomb.push_str(&format!(
-                "a{i}: &a{i} [{}]\n",
-                vec![format!("*a{p}"); 10].join(", ")
+    fn duplicates_are_found_even_in_entries_with_other_problems() {
+        let e = errors(
+            "version: 1
+allowed_domains: [example.com]
+members:
+  - email: a@example.com
+    role: org:admin
+  - email: A@Example.com
+    role: admin
+  - email: b@example.org
+    role: org:member
+  - email: B@example.org
+    role: org:member
+    expires: someday
+  - email: a@EXAMPLE.com
+    role: org:member
+    colour: blue
+",
+        );
+        assert_eq!(
+            e,
+            vec![
+                "6:12: duplicate email `a@example.com`: already listed at line 4 (emails are compared case-insensitively)",
+                "7:11: unknown role `admin`; use `org:admin` or `org:member`",
+                "8:12: domain `example.org` of `b@example.org` is not in allowed_domains (example.com); is it a typo?",
+                "10:12: domain `example.org` of `b@example.org` is not in allowed_domains (example.com); is it a typo?",
+                "10:12: duplicate email `b@example.org`: already listed at line 8 (emails are compared case-insensitively)",
+                "12:14: `expires` must be a date written YYYY-MM-DD (kept through that day, UTC)",
+                "13:12: duplicate email `a@example.com`: already listed at line 4 (emails are compared case-insensitively)",
+                "15:5: unknown field `colour` in a member; expected one of: email, role, reason, expires",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_admin_is_reported_with_other_problems_unless_a_role_is_unreadable() {
+        let e = errors(
+            "version: 2
+members:
+  - email: a@example.com
+    role: org:member
+  - email: not-an-email
+    role: org:member
+",
+        );
+        assert_eq!(
+            e,
+            vec![
+                "1:10: unsupported version; this teamsync reads `version: 1`",
+                "3:3: no member has role `org:admin`; the API requires at least one admin",
+                "5:12: `not-an-email` is not a valid email address (Missing separator character '@'.)",
+            ]
+        );
+        // An admin entry with another problem still counts as the admin.
+        let e = errors("version: 1\nmembers:\n  - email: a@localhost\n    role: org:admin\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("3:12: `a@localhost` is not a valid"),
+            "{e:?}"
+        );
+        // A role that is missing, invalid or unreadable may be the admin: not reported.
+        for entry in [
+            "  - email: b@example.com\n",
+            "  - email: b@example.com\n    role: org:owner\n",
+            "  - just a string\n",
+        ] {
+            let e = errors(&format!(
+                "version: 1\nmembers:\n  - email: a@example.com\n    role: org:member\n{entry}"
             ));
+            assert!(!e.iter().any(|m| m.contains("no member has role")), "{e:?}");
+            assert_eq!(e.len(), 1, "{e:?}");
         }
-        assert!(parse_tree(&bomb).unwrap_err().message.contains("values"));
+    }
+
+    #[test]
+    fn an_admin_whose_expiry_has_passed_does_not_count() {
+        let file = |expires: &str| {
+            format!(
+                "version: 1\nmembers:\n  - email: a@example.com\n    role: org:admin\n    expires: {expires}\n  - email: b@example.com\n    role: org:member\n"
+            )
+        };
+        assert_eq!(
+            errors(&file("2027-03-30")),
+            vec![
+                "3:3: no member has role `org:admin` that has not expired; the API requires at least one admin (the admin listed is past its `expires` date)"
+            ]
+        );
+        // Kept through its last day (UTC).
+        assert_eq!(ok(&file("2027-03-31")).members.len(), 2);
+        // Another admin that has not expired is enough.
+        ok(&format!(
+            "{}  - email: c@example.com\n    role: org:admin\n    expires: 2027-04-30\n",
+            file("2027-01-01")
+        ));
+        let e = errors(&format!(
+            "{}  - email: c@example.com\n    role: org:admin\n    expires: 2026-12-31\n",
+            file("2027-01-01")
+        ));
+        assert_eq!(
+            e,
+            vec![
+                "3:3: no member has role `org:admin` that has not expired; the API requires at least one admin (the 2 admins listed are past their `expires` date)"
+            ]
+        );
     }
 }
-
-#[cfg(test)]
-#[path = "desired_tests.rs"]
-mod tests;

@@ -1,19 +1,81 @@
-//! Email normalization and syntax checks. Emails are compared trimmed and case-insensitively,
-//! everywhere (SPEC §3): the normalized form is the plan's key.
+//! Emails: one normalized type from where they enter (the file, the API's list, `--self`).
+//!
+//! The contract (docs/contract.md §3) compares emails trimmed and case-insensitively,
+//! everywhere. Rather than remembering to normalize at each comparison, every email becomes an
+//! [`Email`] where it enters, and only an `Email` can be compared with an `Email`: a path that
+//! forgets to normalize does not compile.
 
 use email_address::{EmailAddress, Options};
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// The API's limit on an invitation's email address.
-pub const MAX_EMAIL_LEN: usize = 320;
+pub(crate) const MAX_EMAIL_LEN: usize = 320;
 
-/// The comparison key of an email: trimmed and lower-cased.
-pub fn normalize(email: &str) -> String {
-    email.trim().to_lowercase()
+/// An email address, trimmed and lower-cased: the key of everything teamsync plans.
+///
+/// Its only constructor normalizes, and it derefs to nothing, so comparing it with a raw
+/// `&str` takes an explicit `as_str()`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub(crate) struct Email(String);
+
+impl Email {
+    /// Normalizes `raw`: surrounding whitespace removed, lower-cased.
+    pub(crate) fn new(raw: &str) -> Email {
+        Email::from_string(raw.to_string())
+    }
+
+    /// Like [`Email::new`], keeping the allocation when `raw` is already normalized (the
+    /// common case for an API's list of 100,000 members).
+    pub(crate) fn from_string(raw: String) -> Email {
+        let trimmed = raw.trim();
+        let normalized = trimmed.len() == raw.len()
+            && raw.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase());
+        if normalized {
+            Email(raw)
+        } else {
+            Email(trimmed.to_lowercase())
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The part after the last `@` (empty when there is none).
+    pub(crate) fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+    }
+}
+
+impl From<String> for Email {
+    fn from(raw: String) -> Email {
+        Email::from_string(raw)
+    }
+}
+
+impl From<Email> for String {
+    fn from(e: Email) -> String {
+        e.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
 }
 
 /// Checks an email's syntax strictly: a plain `local@domain` address, no display name, no
 /// domain literal, and a domain with at least one dot. Returns why it is refused.
-pub fn check(email: &str) -> Result<(), String> {
+pub(crate) fn check(email: &str) -> Result<(), String> {
     let trimmed = email.trim();
     if trimmed.is_empty() {
         return Err("email is empty".into());
@@ -34,18 +96,23 @@ pub fn check(email: &str) -> Result<(), String> {
     }
 }
 
-/// The domain part of a normalized email.
-pub fn domain(email: &str) -> &str {
-    email.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn normalizes_case_and_space() {
-        assert_eq!(normalize("  Jane@Example.COM "), "jane@example.com");
+    fn normalizes_case_and_space_once() {
+        assert_eq!(
+            Email::new("  Jane@Example.COM ").as_str(),
+            "jane@example.com"
+        );
+        assert_eq!(
+            Email::new("jane@example.com"),
+            Email::new("JANE@example.com ")
+        );
+        assert_eq!(Email::new("ÉVA@Example.com").as_str(), "éva@example.com");
+        let parsed: Email = serde_json::from_str("\" Bob@X.io\"").unwrap();
+        assert_eq!(parsed.as_str(), "bob@x.io", "deserializing normalizes too");
     }
 
     #[test]
@@ -77,6 +144,7 @@ mod tests {
 
     #[test]
     fn domain_of_email() {
-        assert_eq!(domain("a@b.example.com"), "b.example.com");
+        assert_eq!(Email::new("a@b.example.com").domain(), "b.example.com");
+        assert_eq!(Email::new("nodomain").domain(), "");
     }
 }

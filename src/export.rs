@@ -13,30 +13,31 @@
 
 use crate::date::Date;
 use crate::desired::{Desired, DesiredMember};
-use crate::email::{self, normalize};
+use crate::email::{self, Email};
 use crate::glob::Glob;
-use crate::model::{LiveState, Role};
-use crate::plan::Action;
+use crate::live::{LiveState, Managed};
+use crate::plan::Change;
 use crate::planner::{self, PlanOptions};
+use crate::role::{LiveRole, Role};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// An exported file and what is in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Exported {
+pub(crate) struct Exported {
     /// The desired-state file.
-    pub yaml: String,
+    pub(crate) yaml: String,
     /// Entries written under `members` (members and pending invitations), comments not counted.
-    pub entries: usize,
+    pub(crate) entries: usize,
     /// Of `entries`, how many are pending invitations.
-    pub invitations: usize,
+    pub(crate) invitations: usize,
     /// Emails written under `ignore` (roles teamsync does not manage, or emails it refuses).
-    pub ignored: usize,
+    pub(crate) ignored: usize,
     /// Emails that could be neither managed nor ignored exactly (written as comments only):
     /// `plan` on the file removes or revokes them.
-    pub unexpressible: usize,
+    pub(crate) unexpressible: usize,
     /// Redundant pending invitations that `plan` on the file revokes.
-    pub redundant_invitations: usize,
+    pub(crate) redundant_invitations: usize,
 }
 
 /// What the file says about one email.
@@ -54,54 +55,43 @@ enum Entry {
     Comment { why: String },
 }
 
-/// Renders the live state as a version-1 file; see [`export`].
-pub fn export_yaml(live: &LiveState) -> String {
-    export(live).yaml
-}
-
-/// Renders the live state as a version-1 file, sorted by email. A member wins over an
-/// invitation for the same email; of several pending invitations the first with a known role
-/// is kept. Entries whose role teamsync does not know are listed under `ignore`.
-pub fn export(live: &LiveState) -> Exported {
-    // Live entries by normalized email, each list in the API's order.
-    let mut by_email: BTreeMap<String, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
-    for m in &live.members {
-        by_email
-            .entry(normalize(&m.email))
-            .or_default()
-            .0
-            .push(&m.role);
+/// Renders the org as a version-1 file, sorted by email. A member wins over an invitation for
+/// the same email; of several pending invitations the first with a known role is kept. Entries
+/// whose role teamsync does not know are listed under `ignore`. `org` is the managed view of
+/// the whole org (no `ignore` yet: the export writes it).
+/// What the file says about each email of the org, sorted by email.
+fn roster(org: &Managed) -> Vec<(&Email, Entry)> {
+    // Live entries by email, each list in the API's order.
+    let mut by_email: BTreeMap<&Email, (Vec<&LiveRole>, Vec<&LiveRole>)> = BTreeMap::new();
+    for m in &org.members {
+        by_email.entry(&m.email).or_default().0.push(&m.role);
     }
-    for i in live.pending_invitations() {
-        by_email
-            .entry(normalize(&i.email))
-            .or_default()
-            .1
-            .push(&i.role);
+    for i in &org.invitations {
+        by_email.entry(&i.email).or_default().1.push(&i.role);
     }
 
-    let mut roster: Vec<(String, Entry)> = Vec::with_capacity(by_email.len());
+    let mut roster: Vec<(&Email, Entry)> = Vec::with_capacity(by_email.len());
     for (email, (members, invitations)) in by_email {
-        let unknown = |roles: &[&str]| {
+        let unknown = |roles: &[&LiveRole]| {
             roles
                 .iter()
-                .find(|r| Role::parse(r).is_none())
-                .map(|r| format!("role {r:?} is not one teamsync manages"))
+                .find(|r| r.known().is_none())
+                .map(|r| format!("role {:?} is not one teamsync manages", r.as_str()))
         };
         let (role, pending, why) = if members.is_empty() {
             // Only invited: the planner keeps the first invitation whose role is wanted.
-            match invitations.iter().find_map(|r| Role::parse(r)) {
+            match invitations.iter().find_map(|r| r.known()) {
                 Some(role) => (Some(role), true, None),
                 None => (None, true, unknown(&invitations)),
             }
         } else {
             match unknown(&members) {
                 Some(why) => (None, false, Some(why)),
-                None => (Role::parse(members[0]), false, None),
+                None => (members[0].known(), false, None),
             }
         };
         let why = why.or_else(|| {
-            email::check(&email)
+            email::check(email.as_str())
                 .err()
                 .map(|e| format!("teamsync refuses it in `members`: {e}"))
         });
@@ -113,7 +103,7 @@ pub fn export(live: &LiveState) -> Exported {
             },
             (_, why) => {
                 let why = why.unwrap_or_default();
-                if email.is_empty() || email.contains(['*', '?']) {
+                if email.as_str().is_empty() || email.as_str().contains(['*', '?']) {
                     Entry::Comment { why }
                 } else {
                     Entry::Ignored { why }
@@ -123,13 +113,19 @@ pub fn export(live: &LiveState) -> Exported {
         roster.push((email, entry));
     }
 
+    roster
+}
+
+pub(crate) fn export(org: &Managed) -> Exported {
+    let mut roster = roster(org);
+
     // Which invitations `plan` on this file revokes is the planner's call: ask it, rather than
     // restate its rules here.
-    let revoked = revocations(live, &roster);
+    let revoked = revocations(org, &roster);
     let mut redundant = 0usize;
     for (email, entry) in &mut roster {
         if let Entry::Member { redundant: n, .. } = entry {
-            *n = revoked.get(email.as_str()).copied().unwrap_or(0);
+            *n = revoked.get(*email).copied().unwrap_or(0);
             redundant += *n;
         }
     }
@@ -154,7 +150,7 @@ pub fn export(live: &LiveState) -> Exported {
         );
         out.push_str("ignore:\n");
         for (email, why) in &ignored {
-            let _ = writeln!(out, "  - {}  # {}", quote(email), comment(why));
+            let _ = writeln!(out, "  - {}  # {}", quote(email.as_str()), comment(why));
         }
     }
 
@@ -189,7 +185,7 @@ pub fn export(live: &LiveState) -> Exported {
     out.push_str("members:\n");
     let (mut entries, mut invitations) = (0usize, 0usize);
     for (email, entry) in &roster {
-        let quoted = quote(email);
+        let quoted = quote(email.as_str());
         match entry {
             Entry::Member {
                 role,
@@ -235,26 +231,36 @@ pub fn export(live: &LiveState) -> Exported {
 
 /// Revocations the planner makes for each managed email when the exported file is planned
 /// against the org it came from.
-fn revocations(live: &LiveState, roster: &[(String, Entry)]) -> BTreeMap<String, usize> {
+fn revocations<'a>(org: &Managed, roster: &[(&'a Email, Entry)]) -> BTreeMap<&'a Email, usize> {
     let mut desired = Desired::new(Vec::new());
     for (email, entry) in roster {
         match entry {
-            Entry::Member { role, .. } => desired.members.push(DesiredMember::new(email, *role)),
-            Entry::Ignored { .. } => desired.ignore.push(Glob::new(email)),
+            Entry::Member { role, .. } => desired
+                .members
+                .push(DesiredMember::new(email.as_str(), *role)),
+            Entry::Ignored { .. } => desired.ignore.push(Glob::new(email.as_str())),
             Entry::Comment { .. } => {}
         }
     }
-    // Nothing in an export expires, so the date does not matter.
-    let plan = planner::plan(&desired, live, &PlanOptions::new(Date::EPOCH));
+    // Nothing in an export expires, so the date does not matter; the file's `ignore` entries
+    // leave those emails out, as they would be in a run on the file.
+    let managed = Managed::new(
+        LiveState {
+            members: org.members.clone(),
+            invitations: org.invitations.clone(),
+        },
+        &desired.ignore,
+    );
+    let plan = planner::plan(&desired, &managed, &PlanOptions::new(Date::EPOCH));
     let mut out = BTreeMap::new();
     for (email, entry) in roster {
         if matches!(entry, Entry::Member { .. }) {
             let n = plan
                 .changes
                 .iter()
-                .filter(|c| c.action == Action::Revoke && c.email == *email)
+                .filter(|c| matches!(c, Change::Revoke(r) if &r.email == *email))
                 .count();
-            out.insert(email.clone(), n);
+            out.insert(*email, n);
         }
     }
     out
@@ -268,30 +274,24 @@ fn comment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::date::Date;
-    use crate::model::{LiveInvitation, LiveMember};
+    use crate::live::{LiveInvitation, LiveMember};
     use crate::plan::Action;
-    use crate::planner::{PlanOptions, plan};
+    use crate::planner::{PlanOptions, plan_live as plan};
+
+    fn export_live(live: &LiveState) -> Exported {
+        export(&Managed::new(live.clone(), &[]))
+    }
 
     fn today() -> Date {
         Date::parse("2027-03-31").unwrap()
     }
 
     fn member(id: &str, email: &str, role: &str) -> LiveMember {
-        LiveMember {
-            id: id.into(),
-            email: email.into(),
-            role: role.into(),
-        }
+        LiveMember::new(id, email, role)
     }
 
-    fn invitation(id: &str, email: &str, role: &str, status: &str) -> LiveInvitation {
-        LiveInvitation {
-            id: id.into(),
-            email: email.into(),
-            role: role.into(),
-            status: status.into(),
-        }
+    fn invitation(id: &str, email: &str, role: &str) -> LiveInvitation {
+        LiveInvitation::new(id, email, role)
     }
 
     fn org() -> LiveState {
@@ -303,11 +303,10 @@ mod tests {
                 member("u_dual", "dual@example.com", "org:member"),
             ],
             invitations: vec![
-                invitation("i_carol", "carol@example.com", "org:admin", "pending"),
-                invitation("i_dual", "Dual@example.com", "org:member", "pending"),
-                invitation("i_twice1", "twice@example.com", "org:member", "pending"),
-                invitation("i_twice2", "TWICE@example.com", "org:admin", "pending"),
-                invitation("i_gone", "gone@example.com", "org:member", "expired"),
+                invitation("i_carol", "carol@example.com", "org:admin"),
+                invitation("i_dual", "Dual@example.com", "org:member"),
+                invitation("i_twice1", "twice@example.com", "org:member"),
+                invitation("i_twice2", "TWICE@example.com", "org:admin"),
             ],
         }
     }
@@ -315,18 +314,21 @@ mod tests {
     #[test]
     fn plan_on_the_export_only_revokes_the_redundant_invitations() {
         let live = org();
-        let exported = export(&live);
+        let exported = export_live(&live);
         let text = &exported.yaml;
         let loaded = crate::desired::load(text, today());
         let desired = loaded.desired.unwrap_or_else(|e| panic!("{e:?}\n{text}"));
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
-        assert!(desired.is_ignored("billing@example.com"), "{text}");
+        assert!(
+            desired.is_ignored(&Email::new("billing@example.com")),
+            "{text}"
+        );
         assert_eq!(desired.ignore.len(), 1, "{text}");
         let p = plan(&desired, &live, &PlanOptions::new(today()));
         let changes: Vec<_> = p
             .changes
             .iter()
-            .map(|c| (c.action, c.email.as_str(), c.id.as_deref()))
+            .map(|c| (c.action(), c.email().as_str(), c.id()))
             .collect();
         assert_eq!(
             changes,
@@ -350,7 +352,7 @@ mod tests {
 
     #[test]
     fn export_counts_entries_not_comment_lines() {
-        let exported = export(&org());
+        let exported = export_live(&org());
         // root, bob, dual (members); carol, twice (invitations); billing is ignored.
         assert_eq!(exported.entries, 5, "{}", exported.yaml);
         assert_eq!(exported.invitations, 2);
@@ -364,16 +366,15 @@ mod tests {
                 .count(),
             exported.entries
         );
-        assert_eq!(export_yaml(&org()), exported.yaml);
     }
 
     #[test]
     fn a_plain_org_exports_without_extra_comments() {
         let live = LiveState {
             members: vec![member("u1", "root@example.com", "org:admin")],
-            invitations: vec![invitation("i1", "new@example.com", "org:member", "pending")],
+            invitations: vec![invitation("i1", "new@example.com", "org:member")],
         };
-        let e = export(&live);
+        let e = export_live(&live);
         assert_eq!(
             e.yaml,
             "# yaml-language-server: $schema=./schema/teamsync.schema.json\n\
@@ -394,9 +395,9 @@ mod tests {
                 member("u2", "star*@example.com", "org:billing"),
                 member("u3", "ok@example.com", "org:billing"),
             ],
-            invitations: vec![invitation("i1", "q?@example.com", "org:viewer", "pending")],
+            invitations: vec![invitation("i1", "q?@example.com", "org:viewer")],
         };
-        let e = export(&live);
+        let e = export_live(&live);
         assert_eq!(
             (e.ignored, e.unexpressible, e.entries),
             (1, 2, 1),
@@ -412,15 +413,11 @@ mod tests {
             .desired
             .unwrap_or_else(|err| panic!("{err:?}\n{}", e.yaml));
         assert_eq!(d.ignore.len(), 1);
-        assert!(d.is_ignored("ok@example.com"));
-        assert!(!d.is_ignored("star*@example.com"));
+        assert!(d.is_ignored(&Email::new("ok@example.com")));
+        assert!(!d.is_ignored(&Email::new("star*@example.com")));
         // What the comment announces: those two are removed and revoked, nothing else.
         let p = plan(&d, &live, &PlanOptions::new(today()));
-        let changes: Vec<_> = p
-            .changes
-            .iter()
-            .map(|c| (c.action, c.id.as_deref()))
-            .collect();
+        let changes: Vec<_> = p.changes.iter().map(|c| (c.action(), c.id())).collect();
         assert_eq!(
             changes,
             vec![(Action::Remove, Some("u2")), (Action::Revoke, Some("i1"))]

@@ -1,28 +1,106 @@
 //! teamsync keeps a Scaling organization's members and roles equal to a YAML file kept in git.
+//! The contract it implements (commands, file format, plan semantics, exit codes, JSON
+//! documents) is `docs/contract.md`.
 //!
 //! Layers, from the outside in:
-//! - [`cli`]: clap types, turned into a validated [`config::Config`] and dispatched.
-//! - [`desired`]: the desired-state file: parsing (serde-saphyr, with line and column for every
-//!   node) and validation (every problem at once).
-//! - [`client`]: the Scaling team API over HTTP (retries, pagination, redaction of the key).
-//! - [`planner`]: a pure function, desired × live × options → [`plan::Plan`].
-//! - [`render`]: text, JSON, Markdown and diff views over one `Plan`.
-//! - [`apply`]: executes a `Plan` in safe phases and returns a per-step report.
+//! - [`cli`] parses the command line; [`config`] checks it, with the environment, into a
+//!   [`config::Config`]; [`commands`] has one file per command; [`ui::Ui`] is the only way out
+//!   to the terminal.
+//! - [`desired`] validates the file, read by [`yaml`] into a tree with line and column per node.
+//! - [`client`] talks to the Scaling team API; [`live`] holds what it lists and the managed view
+//!   of it.
+//! - [`planner`] is pure: desired × managed org × options → [`plan::Plan`], typed data that
+//!   [`render`] shows (text, Markdown, diff; JSON in [`saved`]) and [`executor`] runs.
+//!
+//! The public surface is what the binary, the examples and the tests need: [`main`], [`run`],
+//! [`command`] and the [`bench`] entry points. Everything else is crate-private.
 
-pub mod apply;
-pub mod cli;
-pub mod client;
-pub mod config;
-pub mod date;
-pub mod desired;
-pub mod email;
-pub mod export;
-pub mod glob;
-pub mod model;
-pub mod plan;
-pub mod planner;
+mod cli;
+mod client;
+mod commands;
+mod config;
+mod date;
+mod desired;
+mod email;
+mod error;
+mod executor;
+mod export;
+mod glob;
+mod live;
+mod plan;
+mod planner;
 #[cfg(test)]
 mod proptests;
-pub mod render;
-pub mod saved;
-pub mod schema;
+mod render;
+mod role;
+mod saved;
+mod schema;
+mod ui;
+mod yaml;
+
+#[doc(hidden)]
+pub mod bench;
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// The whole binary: this process's arguments and environment.
+pub fn main() -> ExitCode {
+    ExitCode::from(run(std::env::args_os(), std::env::vars_os()))
+}
+
+/// Runs teamsync as the binary would, with these arguments (the first is the program's name)
+/// and these environment variables instead of the process's, printing to this process's stdout
+/// and stderr. Returns the exit code (docs/contract.md §2).
+pub fn run(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> u8 {
+    let env = config::Environment::from_vars(vars);
+    let matches = match cli::command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => return clap_exit(e),
+    };
+    let parsed = match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(p) => p,
+        Err(e) => return clap_exit(e),
+    };
+    let stdout_terminal = std::io::stdout().is_terminal();
+    let config = config::Config::new(parsed.global.flags(&matches), &env, stdout_terminal);
+    let ui = ui::Ui::new(config.as_ref().is_ok_and(|c| c.color), env.github_actions);
+    ui.init_logging(
+        parsed.global.verbose,
+        env.log.as_deref(),
+        parsed.global.no_color || env.no_color,
+    );
+    let result = config
+        .map_err(error::CommandError::from)
+        .and_then(|config| {
+            commands::run(
+                &parsed.command,
+                &commands::Context {
+                    config: &config,
+                    ui: &ui,
+                },
+            )
+        });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            ui.error(&e);
+            e.exit_code()
+        }
+    }
+}
+
+/// clap's own output: help and version on stdout (exit 0), usage errors on stderr (exit 1).
+fn clap_exit(e: clap::Error) -> u8 {
+    let _ = e.print();
+    if e.use_stderr() { 1 } else { 0 }
+}
+
+/// The command-line definition (for shell completions and the man page).
+pub fn command() -> clap::Command {
+    cli::command()
+}

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    teamsync::cli::main()
+    teamsync::main()
 }

@@ -1,6 +1,13 @@
-//! The plan: data, not behaviour. Every renderer and the apply executor read this one type.
+//! The plan: typed data, not behaviour. The planner makes one; every renderer and the executor
+//! read it. Each kind of change carries exactly its own fields; why a change is made, blocked or
+//! warned about is a value, and the words shown for it are chosen by `Display` impls and the
+//! JSON view (docs/contract.md §6), never by the planner.
 
-use crate::model::Role;
+use crate::date::Date;
+use crate::desired::MaxRemovals;
+use crate::email::Email;
+use crate::live::{LiveInvitation, LiveMember, Managed};
+use crate::role::{LiveRole, Role};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -10,7 +17,7 @@ use std::fmt;
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     /// Send an invitation (`POST team/members/invite`).
     Invite,
     /// Change a member's role (`PATCH team/members/{id}/role`).
@@ -22,165 +29,639 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Invite => "invite",
-            Action::UpdateRole => "update_role",
-            Action::Remove => "remove",
-            Action::Revoke => "revoke",
-        }
-    }
+    /// In plan order.
+    pub(crate) const ALL: [Action; 4] = [
+        Action::Invite,
+        Action::UpdateRole,
+        Action::Remove,
+        Action::Revoke,
+    ];
 }
 
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// Why someone listed in the org is no longer wanted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Departure {
+    /// The file does not list them.
+    NotDesired,
+    /// The file lists them with an `expires` date that has passed.
+    Expired { on: Date },
 }
 
-/// One change. `email` is the key: trimmed and lower-cased.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Change {
-    pub action: Action,
-    /// The normalized email this change is about.
-    pub email: String,
-    /// The role after the change (`invite`, `update_role`), or the role that goes away
-    /// (`remove`, `revoke`).
-    pub role: Option<Role>,
-    /// For `update_role`: the role the member has now (a string: the API may know roles
-    /// teamsync does not).
-    pub from_role: Option<String>,
-    /// The member id (`update_role`, `remove`) or invitation id (`revoke`).
-    pub id: Option<String>,
-    /// The file's `reason` for this member, or why an expired member leaves.
-    pub reason: Option<String>,
-    /// Why the planner chose this change.
-    pub cause: String,
-    /// Set on the `revoke` and `invite` of an invitation replaced because its role is wrong:
-    /// they run as one step, revoke then invite.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub replaces_invitation: bool,
-    /// Why the change will not be sent (self, protected). Only on entries of `Plan::blocked`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked_reason: Option<String>,
+/// Send an invitation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Invite {
+    pub(crate) email: Email,
+    pub(crate) role: Role,
+    /// The file's `reason` for this member.
+    pub(crate) reason: Option<String>,
+    /// The role of the pending invitation this one replaces (revoked first, in the same step),
+    /// when there is one: invitations cannot be edited.
+    pub(crate) replaces: Option<LiveRole>,
+}
+
+/// Change a member's role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UpdateRole {
+    pub(crate) email: Email,
+    pub(crate) id: String,
+    pub(crate) from: LiveRole,
+    pub(crate) to: Role,
+    pub(crate) reason: Option<String>,
+}
+
+/// Remove a member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Remove {
+    pub(crate) email: Email,
+    pub(crate) id: String,
+    /// The role that goes away.
+    pub(crate) role: LiveRole,
+    pub(crate) departure: Departure,
+    /// The file's `reason` of an expired entry.
+    pub(crate) reason: Option<String>,
+}
+
+/// Why a pending invitation is revoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RevokeCause {
+    /// Its email is no longer wanted.
+    Departed(Departure),
+    /// The email already belongs to a member.
+    AlreadyMember,
+    /// Another pending invitation for the email is kept (`kept`), or all of them have another
+    /// role and the first is replaced.
+    Duplicate { kept: bool },
+    /// Its role is wrong: it is replaced by a new invitation, in the same step.
+    Replaced,
+}
+
+/// Revoke a pending invitation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Revoke {
+    pub(crate) email: Email,
+    pub(crate) id: String,
+    /// The role the invitation would have given.
+    pub(crate) role: LiveRole,
+    pub(crate) cause: RevokeCause,
+    /// The file's `reason` for the email (of the expired entry, for an expiry).
+    pub(crate) reason: Option<String>,
+}
+
+/// One change to the organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Change {
+    Invite(Invite),
+    UpdateRole(UpdateRole),
+    Remove(Remove),
+    Revoke(Revoke),
+}
+
+/// The apply phases (docs/contract.md §5): each starts when the previous one has finished, so
+/// the org never loses its last admin midway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Phase {
+    /// Invitations (replacements included) and promotions.
+    Grant = 1,
+    /// Demotions.
+    Demote = 2,
+    /// Revocations and removals.
+    Remove = 3,
+}
+
+impl Phase {
+    pub(crate) const ALL: [Phase; 3] = [Phase::Grant, Phase::Demote, Phase::Remove];
 }
 
 impl Change {
-    /// True when this change takes admin rights away (a demotion).
-    pub fn is_demotion(&self) -> bool {
-        self.action == Action::UpdateRole && self.role != Some(Role::Admin)
-    }
-
-    /// The apply phase: 1 invitations and promotions, 2 demotions, 3 revocations and removals.
-    pub fn phase(&self) -> u8 {
-        match self.action {
-            Action::Invite => 1,
-            Action::Revoke if self.replaces_invitation => 1,
-            Action::UpdateRole if !self.is_demotion() => 1,
-            Action::UpdateRole => 2,
-            Action::Revoke | Action::Remove => 3,
+    pub(crate) fn action(&self) -> Action {
+        match self {
+            Change::Invite(_) => Action::Invite,
+            Change::UpdateRole(_) => Action::UpdateRole,
+            Change::Remove(_) => Action::Remove,
+            Change::Revoke(_) => Action::Revoke,
         }
     }
+
+    pub(crate) fn email(&self) -> &Email {
+        match self {
+            Change::Invite(c) => &c.email,
+            Change::UpdateRole(c) => &c.email,
+            Change::Remove(c) => &c.email,
+            Change::Revoke(c) => &c.email,
+        }
+    }
+
+    /// The member or invitation id the request names (none for an invitation yet to be sent).
+    pub(crate) fn id(&self) -> Option<&str> {
+        match self {
+            Change::Invite(_) => None,
+            Change::UpdateRole(c) => Some(&c.id),
+            Change::Remove(c) => Some(&c.id),
+            Change::Revoke(c) => Some(&c.id),
+        }
+    }
+
+    /// The file's reason for this email, if it gave one.
+    pub(crate) fn reason(&self) -> Option<&str> {
+        match self {
+            Change::Invite(c) => c.reason.as_deref(),
+            Change::UpdateRole(c) => c.reason.as_deref(),
+            Change::Remove(c) => c.reason.as_deref(),
+            Change::Revoke(c) => c.reason.as_deref(),
+        }
+    }
+
+    /// True when this change takes admin rights away.
+    pub(crate) fn is_demotion(&self) -> bool {
+        matches!(self, Change::UpdateRole(c) if c.to != Role::Admin)
+    }
+
+    /// True for a demotion, removal or revocation: what `protected` forbids.
+    pub(crate) fn takes_away(&self) -> bool {
+        matches!(self, Change::Remove(_) | Change::Revoke(_)) || self.is_demotion()
+    }
+
+    /// Half of an invitation replacement (the revoke or the invite).
+    pub(crate) fn is_replacement(&self) -> bool {
+        match self {
+            Change::Invite(c) => c.replaces.is_some(),
+            Change::Revoke(c) => c.cause == RevokeCause::Replaced,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn phase(&self) -> Phase {
+        match self {
+            Change::Invite(_) => Phase::Grant,
+            Change::Revoke(c) if c.cause == RevokeCause::Replaced => Phase::Grant,
+            Change::UpdateRole(_) if !self.is_demotion() => Phase::Grant,
+            Change::UpdateRole(_) => Phase::Demote,
+            Change::Revoke(_) | Change::Remove(_) => Phase::Remove,
+        }
+    }
+
+    /// Plan order: by action, then email.
+    pub(crate) fn sort_key(&self) -> (Action, &Email) {
+        (self.action(), self.email())
+    }
 }
 
-/// A safety guard (SPEC §5) and whether it trips.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Guard {
-    /// `max_removals` or `min_admins`.
-    pub kind: GuardKind,
-    /// Whether applying the plan would cross the limit.
-    pub tripped: bool,
-    /// Whether `--allow-mass-removal` lifts it (never for `min_admins`).
-    pub overridden: bool,
-    /// The measured value: removals planned, or admin members left after the plan.
-    pub value: u64,
-    /// The limit: most removals allowed, or fewest admins required.
-    pub limit: u64,
-    pub message: String,
+/// Why a change will not be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BlockReason {
+    /// It would change the role of the API key's own account, which the API refuses.
+    OwnRole,
+    /// It would remove the API key's own account, which the API refuses.
+    OwnRemoval,
+    /// It would demote, remove or revoke a `protected` email.
+    Protected,
+    /// The other half of an invitation replacement is blocked.
+    BlockedReplacement,
 }
 
+impl fmt::Display for BlockReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BlockReason::OwnRole => {
+                "this is the API key's own account (--self): the API refuses to change its own role"
+            }
+            BlockReason::OwnRemoval => {
+                "this is the API key's own account (--self): the API refuses to remove it"
+            }
+            BlockReason::Protected => {
+                "protected: listed under `protected`, never demoted, removed or revoked"
+            }
+            BlockReason::BlockedReplacement => "part of an invitation replacement that is blocked",
+        })
+    }
+}
+
+/// Drift that teamsync will not send, with why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Blocked {
+    pub(crate) change: Change,
+    pub(crate) why: BlockReason,
+}
+
+/// A safety guard (docs/contract.md §5) and whether it trips.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Guard {
+    /// The plan removes more members than the limit.
+    MaxRemovals {
+        removals: u64,
+        /// Live members now, ignored ones included.
+        members: u64,
+        /// The most removals allowed.
+        limit: u64,
+        /// The file's `safety.max_removals`, or the default when `None`.
+        rule: Option<MaxRemovals>,
+        tripped: bool,
+        /// `--allow-mass-removal` lifts it.
+        allowed: bool,
+    },
+    /// The plan takes admins away and leaves fewer admin members than required.
+    MinAdmins {
+        /// Admin members after the plan (pending invitations do not count).
+        admins: u64,
+        min: u64,
+        tripped: bool,
+    },
+}
+
+// Which guard: the JSON plan's `guards[].kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum GuardKind {
+pub(crate) enum GuardKind {
     MaxRemovals,
     MinAdmins,
 }
 
-/// Counts by action, for summaries.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Summary {
-    pub invite: usize,
-    pub update_role: usize,
-    pub remove: usize,
-    pub revoke: usize,
-    pub blocked: usize,
-    /// Live members and pending invitations left alone because they match `ignore`.
-    pub ignored: usize,
-    /// Desired members that already match the org.
-    pub unchanged: usize,
+impl Guard {
+    pub(crate) fn kind(&self) -> GuardKind {
+        match self {
+            Guard::MaxRemovals { .. } => GuardKind::MaxRemovals,
+            Guard::MinAdmins { .. } => GuardKind::MinAdmins,
+        }
+    }
+
+    /// Whether applying the plan would cross the limit.
+    pub(crate) fn tripped(&self) -> bool {
+        match self {
+            Guard::MaxRemovals { tripped, .. } | Guard::MinAdmins { tripped, .. } => *tripped,
+        }
+    }
+
+    /// Tripped, but lifted by `--allow-mass-removal` (never the admin guard).
+    pub(crate) fn overridden(&self) -> bool {
+        matches!(
+            self,
+            Guard::MaxRemovals {
+                tripped: true,
+                allowed: true,
+                ..
+            }
+        )
+    }
+
+    /// Tripped and not lifted: apply refuses (exit 3).
+    pub(crate) fn refuses(&self) -> bool {
+        self.tripped() && !self.overridden()
+    }
+
+    /// The measured value: removals planned, or admin members left.
+    pub(crate) fn value(&self) -> u64 {
+        match self {
+            Guard::MaxRemovals { removals, .. } => *removals,
+            Guard::MinAdmins { admins, .. } => *admins,
+        }
+    }
+
+    /// The limit: most removals allowed, or fewest admins required.
+    pub(crate) fn limit(&self) -> u64 {
+        match self {
+            Guard::MaxRemovals { limit, .. } => *limit,
+            Guard::MinAdmins { min, .. } => *min,
+        }
+    }
 }
 
-/// The result of planning: changes to send, changes refused, guards and warnings.
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+impl fmt::Display for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Guard::MaxRemovals {
+                removals,
+                members,
+                rule,
+                tripped,
+                allowed,
+                ..
+            } => {
+                let rule = match rule {
+                    Some(m) => format!("safety.max_removals is {m}"),
+                    None => "the default limit is max(3, 25% of current members)".to_string(),
+                };
+                if *tripped {
+                    write!(
+                        f,
+                        "mass removal: the plan removes {removals} of {members} members; {rule}{}",
+                        if *allowed {
+                            " (allowed by --allow-mass-removal)"
+                        } else {
+                            ". apply will refuse without --allow-mass-removal"
+                        }
+                    )
+                } else {
+                    write!(f, "{removals} removal{} planned; {rule}", plural(*removals))
+                }
+            }
+            Guard::MinAdmins {
+                admins,
+                min,
+                tripped,
+            } => {
+                if *tripped {
+                    write!(
+                        f,
+                        "too few admins: the plan leaves {admins} admin member{} and at least {min} {} required (pending admin invitations do not count); apply will refuse",
+                        plural(*admins),
+                        if *min == 1 { "is" } else { "are" }
+                    )
+                } else if admins < min {
+                    write!(
+                        f,
+                        "{admins} admin members after the plan; at least {min} required, but the plan does not reduce them, so apply goes ahead"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "{admins} admin members after the plan; at least {min} required"
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Something a reviewer should know before applying.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Warning {
+    /// A guard trips (these come first).
+    Guard(Guard),
+    /// The org has fewer admin members than `min_admins` already, and the plan does not lower
+    /// the count: not a reason to refuse (the file may be inviting the admins it needs).
+    BelowMinAdmins { admins: u64, min: u64 },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Guard(g) => g.fmt(f),
+            Warning::BelowMinAdmins { admins, min } => write!(
+                f,
+                "the org has {admins} admin member{}, fewer than min_admins {min}; pending admin invitations count once accepted",
+                plural(*admins)
+            ),
+        }
+    }
+}
+
+impl Serialize for Warning {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Counts by action, for summaries.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Plan {
+pub(crate) struct Summary {
+    pub(crate) invite: usize,
+    pub(crate) update_role: usize,
+    pub(crate) remove: usize,
+    pub(crate) revoke: usize,
+    pub(crate) blocked: usize,
+    /// Live members and pending invitations left alone because they match `ignore`.
+    pub(crate) ignored: usize,
+    /// Desired members that already match the org.
+    pub(crate) unchanged: usize,
+}
+
+/// The result of planning. Serialized as the body of the JSON plan (docs/contract.md §6),
+/// field for field: a field added here reaches the JSON.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub(crate) struct Plan {
     /// Changes apply will send, sorted by action then email.
-    pub changes: Vec<Change>,
+    #[schemars(with = "Vec<ChangeWire>")]
+    pub(crate) changes: Vec<Change>,
     /// Drift that will not be sent (the key's own account, protected emails), with the reason.
-    pub blocked: Vec<Change>,
+    #[schemars(with = "Vec<ChangeWire>")]
+    pub(crate) blocked: Vec<Blocked>,
+    /// What a reviewer should know; tripped guards come first.
+    #[schemars(with = "Vec<String>")]
+    pub(crate) warnings: Vec<Warning>,
     /// Safety guards, tripped or not.
-    pub guards: Vec<Guard>,
-    /// Human-readable warnings (tripped guards come first).
-    pub warnings: Vec<String>,
-    pub summary: Summary,
-    /// Live members before the plan.
-    pub live_members: usize,
+    #[schemars(with = "Vec<GuardWire>")]
+    pub(crate) guards: Vec<Guard>,
+    pub(crate) summary: Summary,
+    /// Live members before the plan, ignored ones included.
+    pub(crate) live_members: usize,
     /// Admin members after the plan (pending invitations do not count).
-    pub admins_after: usize,
+    pub(crate) admins_after: usize,
 }
 
 impl Plan {
     /// True when there is nothing to send and nothing blocked: the org matches the file.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.blocked.is_empty()
     }
 
     /// Guards that trip and are not overridden: apply refuses (exit 3).
-    pub fn refusing_guards(&self) -> impl Iterator<Item = &Guard> {
-        self.guards.iter().filter(|g| g.tripped && !g.overridden)
-    }
-
-    /// How many changes to send have this action.
-    pub fn count(&self, action: Action) -> usize {
-        self.changes.iter().filter(|c| c.action == action).count()
+    pub(crate) fn refusing_guards(&self) -> impl Iterator<Item = &Guard> {
+        self.guards.iter().filter(|g| g.refuses())
     }
 }
 
-/// The live state as it will be once `changes` are applied: the model the diff view and the
-/// property tests use. New invitations get the id `(planned)`.
-pub fn simulate(live: &crate::model::LiveState, changes: &[Change]) -> crate::model::LiveState {
-    let mut after = live.clone();
-    // Revocations first, so a replacement's new invitation is not taken for the old one.
-    for c in changes.iter().filter(|c| c.action == Action::Revoke) {
-        let id = c.id.as_deref().unwrap_or_default();
-        after.invitations.retain(|i| i.id != id);
-    }
-    for c in changes {
-        let id = c.id.as_deref().unwrap_or_default();
-        match c.action {
-            Action::Invite => after.invitations.push(crate::model::LiveInvitation {
-                id: "(planned)".into(),
-                email: c.email.clone(),
-                role: c.role.map(Role::as_str).unwrap_or_default().into(),
-                status: "pending".into(),
-            }),
-            Action::UpdateRole => {
-                for m in after.members.iter_mut().filter(|m| m.id == id) {
-                    m.role = c.role.map(Role::as_str).unwrap_or_default().into();
-                }
+// ---------------------------------------------------------------------------------------------
+// The JSON view of a change (format_version 1): one flat object per change whose fields mean
+// what docs/contract.md §6 says. It is how `--format json` and saved plans show a change, and
+// what a saved plan is compared with when it is applied.
+
+/// One change. `email` is the key: trimmed and lower-cased.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "Change")]
+pub(crate) struct ChangeWire {
+    pub(crate) action: Action,
+    /// The normalized email this change is about.
+    pub(crate) email: String,
+    /// The role after the change (`invite`, `update_role`), or the role that goes away
+    /// (`remove`, `revoke`).
+    pub(crate) role: Option<Role>,
+    /// For `update_role`: the role the member has now (a string: the API may know roles
+    /// teamsync does not).
+    pub(crate) from_role: Option<String>,
+    /// The member id (`update_role`, `remove`) or invitation id (`revoke`).
+    pub(crate) id: Option<String>,
+    /// The file's `reason` for this member, or why an expired member leaves.
+    pub(crate) reason: Option<String>,
+    /// Why the planner chose this change.
+    pub(crate) cause: String,
+    /// Set on the `revoke` and `invite` of an invitation replaced because its role is wrong:
+    /// they run as one step, revoke then invite.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) replaces_invitation: bool,
+    /// Why the change will not be sent (self, protected). Only on entries of `Plan::blocked`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) blocked_reason: Option<String>,
+}
+
+impl Change {
+    /// Why the planner chose this change, in words (the JSON plan's `cause`).
+    pub(crate) fn cause(&self) -> &'static str {
+        let departed = |d: Departure| match d {
+            Departure::NotDesired => "not in the desired file",
+            Departure::Expired { .. } => "expired",
+        };
+        match self {
+            Change::Invite(c) if c.replaces.is_some() => {
+                "replaces a pending invitation with another role"
             }
-            Action::Remove => after.members.retain(|m| m.id != id),
-            Action::Revoke => {}
+            Change::Invite(_) => "not a member and not invited",
+            Change::UpdateRole(_) => "member has another role",
+            Change::Remove(c) => departed(c.departure),
+            Change::Revoke(c) => match c.cause {
+                RevokeCause::Departed(d) => departed(d),
+                RevokeCause::AlreadyMember => "already a member; the invitation is redundant",
+                RevokeCause::Duplicate { kept: true } => "duplicate pending invitation",
+                RevokeCause::Duplicate { kept: false } => {
+                    "duplicate pending invitation with another role"
+                }
+                RevokeCause::Replaced => {
+                    "wrong role; invitations cannot be edited, so it is replaced"
+                }
+            },
         }
     }
+
+    /// The reason shown next to the change (the JSON plan's `reason`): the file's reason, and
+    /// for an expiry the date first.
+    pub(crate) fn shown_reason(&self) -> Option<String> {
+        let departure = match self {
+            Change::Remove(c) => Some(c.departure),
+            Change::Revoke(Revoke {
+                cause: RevokeCause::Departed(d),
+                ..
+            }) => Some(*d),
+            _ => None,
+        };
+        match (departure, self.reason()) {
+            (Some(Departure::Expired { on }), Some(r)) => Some(format!("expired on {on}: {r}")),
+            (Some(Departure::Expired { on }), None) => Some(format!("expired on {on}")),
+            (_, r) => r.map(str::to_owned),
+        }
+    }
+
+    /// The role after the change, or the role that goes away (the JSON plan's `role`).
+    pub(crate) fn role(&self) -> Option<Role> {
+        match self {
+            Change::Invite(c) => Some(c.role),
+            Change::UpdateRole(c) => Some(c.to),
+            Change::Remove(c) => c.role.known(),
+            Change::Revoke(c) => c.role.known(),
+        }
+    }
+
+    /// The role before the change: the member's, the revoked invitation's, or the replaced
+    /// invitation's (the JSON plan's `from_role`).
+    pub(crate) fn role_before(&self) -> Option<&LiveRole> {
+        match self {
+            Change::Invite(c) => c.replaces.as_ref(),
+            Change::UpdateRole(c) => Some(&c.from),
+            Change::Remove(c) => Some(&c.role),
+            Change::Revoke(c) => Some(&c.role),
+        }
+    }
+}
+
+impl From<&Change> for ChangeWire {
+    fn from(c: &Change) -> ChangeWire {
+        ChangeWire {
+            action: c.action(),
+            email: c.email().to_string(),
+            role: c.role(),
+            from_role: c.role_before().map(|r| r.as_str().to_string()),
+            id: c.id().map(str::to_owned),
+            reason: c.shown_reason(),
+            cause: c.cause().to_string(),
+            replaces_invitation: c.is_replacement(),
+            blocked_reason: None,
+        }
+    }
+}
+
+impl From<&Blocked> for ChangeWire {
+    fn from(b: &Blocked) -> ChangeWire {
+        ChangeWire {
+            blocked_reason: Some(b.why.to_string()),
+            ..ChangeWire::from(&b.change)
+        }
+    }
+}
+
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ChangeWire::from(self).serialize(s)
+    }
+}
+
+impl Serialize for Blocked {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ChangeWire::from(self).serialize(s)
+    }
+}
+
+/// A safety guard (docs/contract.md §5) and whether it trips.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Guard")]
+pub(crate) struct GuardWire {
+    /// `max_removals` or `min_admins`.
+    kind: GuardKind,
+    /// Whether applying the plan would cross the limit.
+    tripped: bool,
+    /// Whether `--allow-mass-removal` lifts it (never for `min_admins`).
+    overridden: bool,
+    /// The measured value: removals planned, or admin members left after the plan.
+    value: u64,
+    /// The limit: most removals allowed, or fewest admins required.
+    limit: u64,
+    message: String,
+}
+
+impl Serialize for Guard {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        GuardWire {
+            kind: self.kind(),
+            tripped: self.tripped(),
+            overridden: self.overridden(),
+            value: self.value(),
+            limit: self.limit(),
+            message: self.to_string(),
+        }
+        .serialize(s)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// The managed org as it will be once `changes` are applied: the model the diff view and the
+/// property tests use. New invitations get the id `(planned)`.
+pub(crate) fn simulate(org: &Managed, changes: &[Change]) -> Managed {
+    let mut after = org.clone();
+    // Revocations first, so a replacement's new invitation is not taken for the old one.
+    for c in changes {
+        if let Change::Revoke(r) = c {
+            after.invitations.retain(|i| i.id != r.id);
+        }
+    }
+    for c in changes {
+        match c {
+            Change::Invite(c) => after.invitations.push(LiveInvitation {
+                id: "(planned)".into(),
+                email: c.email.clone(),
+                role: c.role.into(),
+            }),
+            Change::UpdateRole(c) => {
+                for m in after.members.iter_mut().filter(|m| m.id == c.id) {
+                    m.role = c.to.into();
+                }
+            }
+            Change::Remove(c) => after.members.retain(|m: &LiveMember| m.id != c.id),
+            Change::Revoke(_) => {}
+        }
+    }
+    after.members.sort_by(|a, b| a.email.cmp(&b.email));
+    after.invitations.sort_by(|a, b| a.email.cmp(&b.email));
     after
 }

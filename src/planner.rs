@@ -1,27 +1,31 @@
-//! The planner: a pure function of desired state × live state × options → [`Plan`]. No I/O, no
-//! clock, no HTTP types: everything it needs comes in through its arguments.
+//! The planner: a pure function of desired state × managed org × options → [`Plan`]
+//! (docs/contract.md §4). No I/O, no clock, no HTTP, no command-line words: everything it needs
+//! comes in through its arguments, and what it decides comes out as typed data.
 
 use crate::date::Date;
 use crate::desired::{Desired, DesiredMember, MaxRemovals};
-use crate::email::normalize;
-use crate::model::{LiveInvitation, LiveMember, LiveState, Role};
-use crate::plan::{Action, Change, Guard, GuardKind, Plan, Summary};
-use std::borrow::Cow;
+use crate::email::Email;
+use crate::live::{LiveInvitation, LiveMember, Managed};
+use crate::plan::{
+    BlockReason, Blocked, Change, Departure, Guard, Invite, Plan, Remove, Revoke, RevokeCause,
+    Summary, UpdateRole, Warning,
+};
+use crate::role::Role;
 use std::collections::{HashMap, HashSet};
 
 /// Options that change what is planned.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PlanOptions {
+pub(crate) struct PlanOptions {
     /// The API key's own account: never demoted, promoted or removed.
-    pub self_email: Option<String>,
+    pub(crate) self_email: Option<Email>,
     /// Today (UTC), for `expires`.
-    pub today: Date,
-    /// `--allow-mass-removal`: lifts the removal guard, never the admin guard.
-    pub allow_mass_removal: bool,
+    pub(crate) today: Date,
+    /// Lifts the removal guard, never the admin guard.
+    pub(crate) allow_mass_removal: bool,
 }
 
 impl PlanOptions {
-    pub fn new(today: Date) -> PlanOptions {
+    pub(crate) fn new(today: Date) -> PlanOptions {
         PlanOptions {
             self_email: None,
             today,
@@ -31,193 +35,98 @@ impl PlanOptions {
 }
 
 /// The default removal limit when the file sets none: max(3, 25 % of current members).
-pub const DEFAULT_REMOVAL_FLOOR: u64 = 3;
-pub const DEFAULT_REMOVAL_PERCENT: u64 = 25;
+const DEFAULT_REMOVAL_FLOOR: u64 = 3;
+const DEFAULT_REMOVAL_PERCENT: u64 = 25;
 
-/// A comparison key: the email trimmed and lower-cased ([`normalize`]), borrowed when the email
-/// already is in that form (the common case), so most entries cost no allocation.
-type Key<'a> = Cow<'a, str>;
-
-fn key(email: &str) -> Key<'_> {
-    let t = email.trim();
-    if t.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-        Cow::Borrowed(t)
-    } else {
-        Cow::Owned(normalize(t))
-    }
+/// The live entries of one email: runs of the managed org's sorted lists.
+struct Live<'a> {
+    members: &'a [LiveMember],
+    invitations: &'a [LiveInvitation],
 }
 
-/// The live entries of one email: runs of the sorted member and invitation lists.
-struct Live<'a, 'b> {
-    members: &'b [(Key<'a>, &'a LiveMember)],
-    invitations: &'b [(Key<'a>, &'a LiveInvitation)],
-}
-
-/// The end of the run of equal keys that starts at `from`.
-fn run_end<T>(v: &[(Key, T)], from: usize) -> usize {
-    let k = &v[from].0;
-    from + v[from..].iter().take_while(|(x, _)| x == k).count()
+/// The end of the run of entries with email `email` that starts at `from`.
+fn run_end<T>(v: &[T], from: usize, email: &Email, key: impl Fn(&T) -> &Email) -> usize {
+    from + v[from..].iter().take_while(|x| key(x) == email).count()
 }
 
 /// Computes the plan. Deterministic: the same inputs give the same plan, sorted by action then
 /// email.
-pub fn plan(desired: &Desired, live: &LiveState, options: &PlanOptions) -> Plan {
-    let self_email = options.self_email.as_deref().map(normalize);
-    let mut summary = Summary::default();
+pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> Plan {
+    let mut summary = Summary {
+        ignored: org.ignored,
+        ..Summary::default()
+    };
 
-    // Live state by normalized email, in sorted runs (a stable sort keeps the API's order
-    // within one email); ignored emails are dropped here and never seen again.
-    let mut members: Vec<(Key, &LiveMember)> = Vec::with_capacity(live.members.len());
-    for m in &live.members {
-        if desired.is_ignored(&m.email) {
-            summary.ignored += 1;
-            continue;
-        }
-        members.push((key(&m.email), m));
-    }
-    let mut invitations: Vec<(Key, &LiveInvitation)> = Vec::new();
-    for i in live.pending_invitations() {
-        if desired.is_ignored(&i.email) {
-            summary.ignored += 1;
-            continue;
-        }
-        invitations.push((key(&i.email), i));
-    }
-    members.sort_by(|a, b| a.0.cmp(&b.0));
-    invitations.sort_by(|a, b| a.0.cmp(&b.0));
-
-    // Desired members by email, in sorted runs; the last entry of an email wins, and expired
-    // ones are not desired.
+    // Desired members in sorted runs by email; the last entry of an email wins, and expired ones
+    // are not desired.
     let mut wanted: Vec<&DesiredMember> = desired.members.iter().collect();
     wanted.sort_by(|a, b| a.email.cmp(&b.email));
 
     let mut changes = Vec::new();
     // Every email seen on either side, in order: a merge of the three sorted lists.
+    let (members, invitations) = (&org.members, &org.invitations);
     let (mut mi, mut ii, mut wi) = (0, 0, 0);
     loop {
-        let mut next: Option<&str> = None;
-        for k in [
-            members.get(mi).map(|(k, _)| k.as_ref()),
-            invitations.get(ii).map(|(k, _)| k.as_ref()),
-            wanted.get(wi).map(|m| m.email.as_str()),
+        let next = [
+            members.get(mi).map(|m| &m.email),
+            invitations.get(ii).map(|i| &i.email),
+            wanted.get(wi).map(|m| &m.email),
         ]
         .into_iter()
         .flatten()
-        {
-            if next.is_none_or(|n| k < n) {
-                next = Some(k);
-            }
-        }
-        let Some(k) = next else { break };
-        let m_end = if members.get(mi).is_some_and(|(x, _)| x == k) {
-            run_end(&members, mi)
-        } else {
-            mi
-        };
-        let i_end = if invitations.get(ii).is_some_and(|(x, _)| x == k) {
-            run_end(&invitations, ii)
-        } else {
-            ii
-        };
-        let mut w_end = wi;
-        while wanted.get(w_end).is_some_and(|m| m.email == k) {
-            w_end += 1;
-        }
+        .min();
+        let Some(email) = next else { break };
+        let m_end = run_end(members, mi, email, |m| &m.email);
+        let i_end = run_end(invitations, ii, email, |i| &i.email);
+        let w_end = run_end(&wanted, wi, email, |m| &m.email);
         let group = &wanted[wi..w_end];
-        let want = group.iter().rev().find(|m| !is_expired(m, options.today));
-        let live_here = Live {
+        let live = Live {
             members: &members[mi..m_end],
             invitations: &invitations[ii..i_end],
         };
-        match want {
-            Some(want) => plan_desired(want, &live_here, &mut changes, &mut summary),
+        match group.iter().rev().find(|m| !m.is_expired(options.today)) {
+            Some(want) => plan_desired(want, &live, &mut changes, &mut summary),
             None => {
-                let gone_reason = group
-                    .iter()
-                    .rev()
-                    .find(|m| is_expired(m, options.today))
-                    .map(|m| expiry_reason(m));
-                plan_undesired(k, &live_here, gone_reason, &mut changes)
+                let expired = group.iter().rev().find(|m| m.is_expired(options.today));
+                plan_undesired(email, &live, expired, &mut changes)
             }
         }
         (mi, ii, wi) = (m_end, i_end, w_end);
     }
 
-    // Self and protected: such changes are blocked, not sent.
-    let (mut to_send, mut blocked): (Vec<Change>, Vec<Change>) = (Vec::new(), Vec::new());
-    let mut blocked_replacements: HashSet<String> = HashSet::new();
-    for mut c in changes {
-        if let Some(why) = block_reason(&c, desired, self_email.as_deref()) {
-            if c.replaces_invitation {
-                blocked_replacements.insert(c.email.clone());
-            }
-            c.blocked_reason = Some(why);
-            blocked.push(c);
-        } else {
-            to_send.push(c);
-        }
-    }
-    // A replacement is one step: when its revoke is blocked, its invite is too.
-    if !blocked_replacements.is_empty() {
-        let (keep, more): (Vec<Change>, Vec<Change>) = to_send
-            .into_iter()
-            .partition(|c| !(c.replaces_invitation && blocked_replacements.contains(&c.email)));
-        to_send = keep;
-        for mut c in more {
-            c.blocked_reason = Some("part of an invitation replacement that is blocked".into());
-            blocked.push(c);
-        }
-    }
-    to_send.sort_by(|a, b| (a.action, &a.email).cmp(&(b.action, &b.email)));
-    blocked.sort_by(|a, b| (a.action, &a.email).cmp(&(b.action, &b.email)));
-
+    let (to_send, blocked) = block(changes, desired, options.self_email.as_ref());
     for c in &to_send {
-        match c.action {
-            Action::Invite => summary.invite += 1,
-            Action::UpdateRole => summary.update_role += 1,
-            Action::Remove => summary.remove += 1,
-            Action::Revoke => summary.revoke += 1,
+        match c {
+            Change::Invite(_) => summary.invite += 1,
+            Change::UpdateRole(_) => summary.update_role += 1,
+            Change::Remove(_) => summary.remove += 1,
+            Change::Revoke(_) => summary.revoke += 1,
         }
     }
     summary.blocked = blocked.len();
 
-    let live_members = live.members.len();
-    let admins_before = live
-        .members
-        .iter()
-        .filter(|m| m.role == Role::Admin.as_str())
-        .count();
-    let admins_after = admins_after(live, &to_send);
+    let admins_before = org.admins();
+    let admins_after = admins_after(org, &to_send);
     let guards = guards(
         desired,
         options,
-        live_members,
-        Admins {
-            before: admins_before,
-            after: admins_after,
-        },
+        org.live_members,
+        admins_before,
+        admins_after,
         summary.remove,
     );
-    let mut warnings: Vec<String> = guards
+    let mut warnings: Vec<Warning> = guards
         .iter()
-        .filter(|g| g.tripped)
-        .map(|g| g.message.clone())
+        .filter(|g| g.tripped())
+        .cloned()
+        .map(Warning::Guard)
         .collect();
     let min = desired.safety.min_admins;
     if (admins_after as u64) < min && admins_after >= admins_before {
-        // Below the minimum already, and the plan does not make it worse: not a reason to
-        // refuse (the file may be inviting the admins it needs), but worth saying.
-        warnings.push(format!(
-            "the org has {admins_after} admin member{}, fewer than min_admins {min}; pending admin invitations count once accepted",
-            if admins_after == 1 { "" } else { "s" }
-        ));
-    }
-    for p in &desired.protected {
-        if !desired.members.iter().any(|m| &m.email == p) {
-            warnings.push(format!(
-                "protected email {p} is not listed in members: it is kept, but not managed"
-            ));
-        }
+        warnings.push(Warning::BelowMinAdmins {
+            admins: admins_after as u64,
+            min,
+        });
     }
     Plan {
         changes: to_send,
@@ -225,235 +134,198 @@ pub fn plan(desired: &Desired, live: &LiveState, options: &PlanOptions) -> Plan 
         guards,
         warnings,
         summary,
-        live_members,
+        live_members: org.live_members,
         admins_after,
     }
 }
 
-fn is_expired(m: &DesiredMember, today: Date) -> bool {
-    matches!(m.expires, Some(d) if today > d)
-}
-
-fn expiry_reason(m: &DesiredMember) -> String {
-    let date = m.expires.map(|d| d.to_string()).unwrap_or_default();
-    match &m.reason {
-        Some(r) => format!("expired on {date}: {r}"),
-        None => format!("expired on {date}"),
-    }
-}
-
-fn change(action: Action, email: &str, cause: &str) -> Change {
-    Change {
-        action,
-        email: email.to_string(),
-        role: None,
-        from_role: None,
-        id: None,
-        reason: None,
-        cause: cause.to_string(),
-        replaces_invitation: false,
-        blocked_reason: None,
-    }
+/// The planner on a whole live state, through the managed view as the commands do.
+#[cfg(test)]
+pub(crate) fn plan_live(
+    desired: &Desired,
+    live: &crate::live::LiveState,
+    options: &PlanOptions,
+) -> Plan {
+    plan(
+        desired,
+        &Managed::new(live.clone(), &desired.ignore),
+        options,
+    )
 }
 
 fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summary: &mut Summary) {
-    let email = want.email.as_str();
+    let email = &want.email;
     let reason = want.reason.clone();
-    if let Some(((_, first), others)) = live.members.split_first() {
+    if let Some((first, others)) = live.members.split_first() {
         // A member: reconcile the role; any invitation for the same email is redundant.
-        if first.role != want.role.as_str() {
-            out.push(Change {
-                role: Some(want.role),
-                from_role: Some(first.role.clone()),
-                id: Some(first.id.clone()),
-                reason: reason.clone(),
-                ..change(Action::UpdateRole, email, "member has another role")
-            });
-        } else {
+        if first.role.is(want.role) {
             summary.unchanged += 1;
         }
         // Two accounts with one email should not exist; reconcile each to the same role.
-        for (_, other) in others {
-            if other.role != want.role.as_str() {
-                out.push(Change {
-                    role: Some(want.role),
-                    from_role: Some(other.role.clone()),
-                    id: Some(other.id.clone()),
+        for m in std::iter::once(first).chain(others) {
+            if !m.role.is(want.role) {
+                out.push(Change::UpdateRole(UpdateRole {
+                    email: email.clone(),
+                    id: m.id.clone(),
+                    from: m.role.clone(),
+                    to: want.role,
                     reason: reason.clone(),
-                    ..change(Action::UpdateRole, email, "member has another role")
-                });
+                }));
             }
         }
-        for (_, inv) in live.invitations {
-            out.push(Change {
-                role: Role::parse(&inv.role),
-                from_role: Some(inv.role.clone()),
-                id: Some(inv.id.clone()),
+        for inv in live.invitations {
+            out.push(Change::Revoke(Revoke {
+                email: email.clone(),
+                id: inv.id.clone(),
+                role: inv.role.clone(),
+                cause: RevokeCause::AlreadyMember,
                 reason: reason.clone(),
-                ..change(
-                    Action::Revoke,
-                    email,
-                    "already a member; the invitation is redundant",
-                )
-            });
+            }));
         }
         return;
     }
-    // Not a member: keep one pending invitation with the right role, revoke the rest.
-    let keep = live
-        .invitations
-        .iter()
-        .position(|(_, i)| i.role == want.role.as_str());
-    for (n, (_, inv)) in live.invitations.iter().enumerate() {
+    // Not a member: keep one pending invitation with the right role, revoke the rest; with none
+    // right, the first is replaced.
+    let keep = live.invitations.iter().position(|i| i.role.is(want.role));
+    for (n, inv) in live.invitations.iter().enumerate() {
         if Some(n) == keep {
             continue;
         }
-        let replacing = keep.is_none() && n == 0;
-        out.push(Change {
-            role: Role::parse(&inv.role),
-            from_role: Some(inv.role.clone()),
-            id: Some(inv.id.clone()),
+        let cause = match keep {
+            None if n == 0 => RevokeCause::Replaced,
+            kept => RevokeCause::Duplicate {
+                kept: kept.is_some(),
+            },
+        };
+        out.push(Change::Revoke(Revoke {
+            email: email.clone(),
+            id: inv.id.clone(),
+            role: inv.role.clone(),
+            cause,
             reason: reason.clone(),
-            replaces_invitation: replacing,
-            ..change(
-                Action::Revoke,
-                email,
-                if replacing {
-                    "wrong role; invitations cannot be edited, so it is replaced"
-                } else if keep.is_some() {
-                    "duplicate pending invitation"
-                } else {
-                    "duplicate pending invitation with another role"
-                },
-            )
-        });
+        }));
     }
     if keep.is_some() {
         summary.unchanged += 1;
         return;
     }
-    let replacing = !live.invitations.is_empty();
-    out.push(Change {
-        role: Some(want.role),
-        from_role: live.invitations.first().map(|(_, i)| i.role.clone()),
+    out.push(Change::Invite(Invite {
+        email: email.clone(),
+        role: want.role,
         reason,
-        replaces_invitation: replacing,
-        ..change(
-            Action::Invite,
-            email,
-            if replacing {
-                "replaces a pending invitation with another role"
-            } else {
-                "not a member and not invited"
-            },
-        )
-    });
+        replaces: live.invitations.first().map(|i| i.role.clone()),
+    }));
 }
 
-fn plan_undesired(email: &str, live: &Live, gone: Option<String>, out: &mut Vec<Change>) {
-    let cause = if gone.is_some() {
-        "expired"
-    } else {
-        "not in the desired file"
+fn plan_undesired(
+    email: &Email,
+    live: &Live,
+    expired: Option<&&DesiredMember>,
+    out: &mut Vec<Change>,
+) {
+    let departure = match expired.and_then(|m| m.expires) {
+        Some(on) => Departure::Expired { on },
+        None => Departure::NotDesired,
     };
-    for (_, m) in live.members {
-        out.push(Change {
-            role: Role::parse(&m.role),
-            from_role: Some(m.role.clone()),
-            id: Some(m.id.clone()),
-            reason: gone.clone(),
-            ..change(Action::Remove, email, cause)
-        });
+    let reason = expired.and_then(|m| m.reason.clone());
+    for m in live.members {
+        out.push(Change::Remove(Remove {
+            email: email.clone(),
+            id: m.id.clone(),
+            role: m.role.clone(),
+            departure,
+            reason: reason.clone(),
+        }));
     }
-    for (_, inv) in live.invitations {
-        out.push(Change {
-            role: Role::parse(&inv.role),
-            from_role: Some(inv.role.clone()),
-            id: Some(inv.id.clone()),
-            reason: gone.clone(),
-            ..change(Action::Revoke, email, cause)
-        });
+    for inv in live.invitations {
+        out.push(Change::Revoke(Revoke {
+            email: email.clone(),
+            id: inv.id.clone(),
+            role: inv.role.clone(),
+            cause: RevokeCause::Departed(departure),
+            reason: reason.clone(),
+        }));
     }
 }
 
-fn block_reason(c: &Change, desired: &Desired, self_email: Option<&str>) -> Option<String> {
-    if self_email == Some(c.email.as_str()) {
-        match c.action {
-            Action::UpdateRole => {
-                return Some(
-                    "this is the API key's own account (--self): the API refuses to change its own role"
-                        .into(),
-                );
+/// Splits the changes into those to send and those blocked (self, protected); a replacement is
+/// one step, so when one half is blocked the other is too. Both lists come out in plan order.
+fn block(
+    changes: Vec<Change>,
+    desired: &Desired,
+    self_email: Option<&Email>,
+) -> (Vec<Change>, Vec<Blocked>) {
+    let (mut to_send, mut blocked) = (Vec::new(), Vec::new());
+    let mut blocked_replacements: HashSet<Email> = HashSet::new();
+    for c in changes {
+        match block_reason(&c, desired, self_email) {
+            Some(why) => {
+                if c.is_replacement() {
+                    blocked_replacements.insert(c.email().clone());
+                }
+                blocked.push(Blocked { change: c, why });
             }
-            Action::Remove => {
-                return Some(
-                    "this is the API key's own account (--self): the API refuses to remove it"
-                        .into(),
-                );
-            }
+            None => to_send.push(c),
+        }
+    }
+    if !blocked_replacements.is_empty() {
+        let (keep, more): (Vec<Change>, Vec<Change>) = to_send
+            .into_iter()
+            .partition(|c| !(c.is_replacement() && blocked_replacements.contains(c.email())));
+        to_send = keep;
+        blocked.extend(more.into_iter().map(|change| Blocked {
+            change,
+            why: BlockReason::BlockedReplacement,
+        }));
+    }
+    to_send.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    blocked.sort_by(|a, b| a.change.sort_key().cmp(&b.change.sort_key()));
+    (to_send, blocked)
+}
+
+fn block_reason(c: &Change, desired: &Desired, self_email: Option<&Email>) -> Option<BlockReason> {
+    if self_email == Some(c.email()) {
+        match c {
+            Change::UpdateRole(_) => return Some(BlockReason::OwnRole),
+            Change::Remove(_) => return Some(BlockReason::OwnRemoval),
             _ => {}
         }
     }
-    let takes_away = match c.action {
-        Action::Remove | Action::Revoke => true,
-        Action::UpdateRole => c.is_demotion(),
-        Action::Invite => false,
-    };
-    if takes_away && desired.is_protected(&c.email) {
-        return Some(
-            "protected: listed under `protected`, never demoted, removed or revoked".into(),
-        );
+    if c.takes_away() && desired.is_protected(c.email()) {
+        return Some(BlockReason::Protected);
     }
     None
 }
 
-fn admins_after(live: &LiveState, to_send: &[Change]) -> usize {
-    // Only ids that are admins now or that a change touches can be admins after: the map holds
-    // just those, each with its role as last listed (ids no member has are dropped).
-    let touched = |c: &&Change| matches!(c.action, Action::Remove | Action::UpdateRole);
-    let mut listed: HashMap<&str, Option<&str>> = live
-        .members
-        .iter()
-        .filter(|m| m.role == Role::Admin.as_str())
-        .map(|m| m.id.as_str())
-        .chain(
-            to_send
-                .iter()
-                .filter(touched)
-                .filter_map(|c| c.id.as_deref()),
-        )
-        .map(|id| (id, None))
-        .collect();
-    for m in &live.members {
-        if let Some(slot) = listed.get_mut(m.id.as_str()) {
-            *slot = Some(m.role.as_str());
-        }
-    }
-    let mut role: HashMap<&str, &str> = listed
-        .into_iter()
-        .filter_map(|(id, r)| Some((id, r?)))
-        .collect();
+/// Admin members once `to_send` is applied: ignored admins, plus managed members whose role is
+/// admin after the changes (pending invitations do not count).
+fn admins_after(org: &Managed, to_send: &[Change]) -> usize {
+    // Only the few members a change touches need a lookup.
+    let mut after: HashMap<&str, Option<Role>> = HashMap::new();
     for c in to_send {
-        let Some(id) = c.id.as_deref() else { continue };
-        match c.action {
-            Action::Remove => {
-                role.remove(id);
+        match c {
+            Change::Remove(r) => {
+                after.insert(&r.id, None);
             }
-            Action::UpdateRole => {
-                if let (Some(slot), Some(r)) = (role.get_mut(id), c.role) {
-                    *slot = r.as_str();
-                }
+            Change::UpdateRole(u) => {
+                after.insert(&u.id, Some(u.to));
             }
             _ => {}
         }
     }
-    role.values()
-        .filter(|r| **r == Role::Admin.as_str())
-        .count()
+    org.ignored_admins
+        + org
+            .members
+            .iter()
+            .filter(|m| match after.get(m.id.as_str()) {
+                Some(role) => *role == Some(Role::Admin),
+                None => m.role.is(Role::Admin),
+            })
+            .count()
 }
 
 /// The most removals allowed for `members` current members.
-pub fn removal_limit(limit: Option<MaxRemovals>, members: usize) -> u64 {
+fn removal_limit(limit: Option<MaxRemovals>, members: usize) -> u64 {
     let members = members as u64;
     match limit {
         Some(MaxRemovals::Count(n)) => n,
@@ -462,87 +334,770 @@ pub fn removal_limit(limit: Option<MaxRemovals>, members: usize) -> u64 {
     }
 }
 
-/// Admin members before and after the plan (pending invitations do not count).
-#[derive(Clone, Copy)]
-struct Admins {
-    before: usize,
-    after: usize,
-}
-
 fn guards(
     desired: &Desired,
     options: &PlanOptions,
     live_members: usize,
-    admins: Admins,
+    admins_before: usize,
+    admins_after: usize,
     removals: usize,
 ) -> Vec<Guard> {
-    let limit = removal_limit(desired.safety.max_removals, live_members);
+    let rule = desired.safety.max_removals;
     let removals = removals as u64;
+    let members = live_members as u64;
     // "More than N %" compares exactly, without rounding the percentage.
-    let tripped = match desired.safety.max_removals {
-        Some(MaxRemovals::Percent(p)) => removals * 100 > p * live_members as u64,
+    let tripped = match rule {
+        Some(MaxRemovals::Percent(p)) => removals * 100 > p * members,
         None => {
-            removals > DEFAULT_REMOVAL_FLOOR
-                && removals * 100 > DEFAULT_REMOVAL_PERCENT * live_members as u64
+            removals > DEFAULT_REMOVAL_FLOOR && removals * 100 > DEFAULT_REMOVAL_PERCENT * members
         }
         Some(MaxRemovals::Count(n)) => removals > n,
     };
-    let rule = match desired.safety.max_removals {
-        Some(m) => format!("safety.max_removals is {m}"),
-        None => "the default limit is max(3, 25% of current members)".to_string(),
-    };
-    let removal = Guard {
-        kind: GuardKind::MaxRemovals,
+    let removal = Guard::MaxRemovals {
+        removals,
+        members,
+        limit: removal_limit(rule, live_members),
+        rule,
         tripped,
-        overridden: tripped && options.allow_mass_removal,
-        value: removals,
-        limit,
-        message: if tripped {
-            format!(
-                "mass removal: the plan removes {removals} of {live_members} members; {rule}{}",
-                if options.allow_mass_removal {
-                    " (allowed by --allow-mass-removal)"
-                } else {
-                    ". apply will refuse without --allow-mass-removal"
-                }
-            )
-        } else {
-            format!(
-                "{removals} removal{} planned; {rule}",
-                if removals == 1 { "" } else { "s" }
-            )
-        },
+        allowed: options.allow_mass_removal,
     };
-    let min = desired.safety.min_admins;
-    let admins_reduced = admins.after < admins.before;
-    let admins = admins.after as u64;
     // Only a plan that takes admins away (demotes or removes them) and leaves fewer than the
     // minimum trips: an org already below it, with a plan that does not lower the count, must
     // stay appliable, or a file inviting the missing admins could never be applied.
-    let admin_tripped = admins_reduced && admins < min;
-    let admin = Guard {
-        kind: GuardKind::MinAdmins,
-        tripped: admin_tripped,
-        overridden: false,
-        value: admins,
-        limit: min,
-        message: if admin_tripped {
-            format!(
-                "too few admins: the plan leaves {admins} admin member{} and at least {min} {} required (pending admin invitations do not count); apply will refuse",
-                if admins == 1 { "" } else { "s" },
-                if min == 1 { "is" } else { "are" }
-            )
-        } else if admins < min {
-            format!(
-                "{admins} admin members after the plan; at least {min} required, but the plan does not reduce them, so apply goes ahead"
-            )
-        } else {
-            format!("{admins} admin members after the plan; at least {min} required")
-        },
+    let min = desired.safety.min_admins;
+    let admin = Guard::MinAdmins {
+        admins: admins_after as u64,
+        min,
+        tripped: admins_after < admins_before && (admins_after as u64) < min,
     };
     vec![removal, admin]
 }
 
 #[cfg(test)]
-#[path = "planner_tests.rs"]
-mod tests;
+mod tests {
+    //! One test per row of the plan table (docs/contract.md §4), the self and protected rules,
+    //! expiry, and the guards of §5.
+
+    use super::*;
+    use crate::desired::{Desired, DesiredMember, MaxRemovals};
+    use crate::glob::Glob;
+    use crate::live::{LiveInvitation, LiveMember, LiveState};
+    use crate::plan::{Action, ChangeWire, GuardKind, Phase, Plan};
+
+    fn today() -> Date {
+        Date::parse("2027-03-31").unwrap()
+    }
+
+    fn opts() -> PlanOptions {
+        PlanOptions::new(today())
+    }
+
+    use super::plan_live as plan;
+
+    fn want(list: &[(&str, Role)]) -> Desired {
+        Desired::new(
+            list.iter()
+                .map(|(e, r)| DesiredMember::new(e, *r))
+                .collect(),
+        )
+    }
+
+    fn member(id: &str, email: &str, role: &str) -> LiveMember {
+        LiveMember::new(id, email, role)
+    }
+
+    fn invitation(id: &str, email: &str, role: &str) -> LiveInvitation {
+        LiveInvitation::new(id, email, role)
+    }
+
+    fn live(members: Vec<LiveMember>, invitations: Vec<LiveInvitation>) -> LiveState {
+        LiveState {
+            members,
+            invitations,
+        }
+    }
+
+    /// A change as the JSON plan shows it.
+    fn wire(c: &Change) -> ChangeWire {
+        ChangeWire::from(c)
+    }
+
+    /// `(action, email, id)` of each change to send.
+    fn actions(p: &Plan) -> Vec<(Action, &str, Option<&str>)> {
+        p.changes
+            .iter()
+            .map(|c| (c.action(), c.email().as_str(), c.id()))
+            .collect()
+    }
+
+    const A: &str = "org:admin";
+    const M: &str = "org:member";
+
+    fn admin_live() -> LiveMember {
+        member("u_root", "root@example.com", A)
+    }
+
+    fn with_root(mut list: Vec<(&str, Role)>) -> Desired {
+        list.push(("root@example.com", Role::Admin));
+        want(&list)
+    }
+
+    #[test]
+    fn desired_not_live_is_invited() {
+        let p = plan(
+            &with_root(vec![("jane@example.com", Role::Member)]),
+            &live(vec![admin_live()], vec![]),
+            &opts(),
+        );
+        assert_eq!(
+            actions(&p),
+            vec![(Action::Invite, "jane@example.com", None)]
+        );
+        assert_eq!(wire(&p.changes[0]).role, Some(Role::Member));
+        assert_eq!(p.summary.invite, 1);
+        assert_eq!(p.summary.unchanged, 1);
+    }
+
+    #[test]
+    fn member_with_another_role_gets_update_role() {
+        let l = live(
+            vec![admin_live(), member("u1", "bob@example.com", M)],
+            vec![],
+        );
+        let p = plan(
+            &with_root(vec![("bob@example.com", Role::Admin)]),
+            &l,
+            &opts(),
+        );
+        assert_eq!(
+            actions(&p),
+            vec![(Action::UpdateRole, "bob@example.com", Some("u1"))]
+        );
+        assert_eq!(wire(&p.changes[0]).from_role.as_deref(), Some(M));
+        assert_eq!(wire(&p.changes[0]).role, Some(Role::Admin));
+        assert_eq!(p.changes[0].phase(), Phase::Grant, "a promotion runs first");
+    }
+
+    #[test]
+    fn pending_invitation_with_the_same_role_is_left_alone() {
+        let l = live(
+            vec![admin_live()],
+            vec![invitation("i1", "ann@example.com", M)],
+        );
+        let p = plan(
+            &with_root(vec![("ann@example.com", Role::Member)]),
+            &l,
+            &opts(),
+        );
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(p.summary.unchanged, 2);
+    }
+
+    #[test]
+    fn pending_invitation_with_another_role_is_replaced() {
+        let l = live(
+            vec![admin_live()],
+            vec![invitation("i1", "ann@example.com", M)],
+        );
+        let p = plan(
+            &with_root(vec![("ann@example.com", Role::Admin)]),
+            &l,
+            &opts(),
+        );
+        assert_eq!(
+            actions(&p),
+            vec![
+                (Action::Invite, "ann@example.com", None),
+                (Action::Revoke, "ann@example.com", Some("i1"))
+            ]
+        );
+        assert!(p.changes.iter().all(|c| c.is_replacement()));
+        assert!(
+            p.changes.iter().all(|c| c.phase() == Phase::Grant),
+            "a replacement is one early step"
+        );
+        let steps = crate::executor::steps(&p);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(
+            steps[0].changes[0].action(),
+            Action::Revoke,
+            "revoke, then invite"
+        );
+    }
+
+    #[test]
+    fn member_not_desired_is_removed() {
+        let l = live(
+            vec![admin_live(), member("u9", "eve@example.com", M)],
+            vec![],
+        );
+        let p = plan(&with_root(vec![]), &l, &opts());
+        assert_eq!(
+            actions(&p),
+            vec![(Action::Remove, "eve@example.com", Some("u9"))]
+        );
+        assert_eq!(wire(&p.changes[0]).cause, "not in the desired file");
+        assert_eq!(p.changes[0].phase(), Phase::Remove);
+    }
+
+    #[test]
+    fn invitation_not_desired_is_revoked() {
+        let l = live(
+            vec![admin_live()],
+            vec![invitation("i5", "old@example.com", M)],
+        );
+        let p = plan(&with_root(vec![]), &l, &opts());
+        assert_eq!(
+            actions(&p),
+            vec![(Action::Revoke, "old@example.com", Some("i5"))]
+        );
+        assert_eq!(p.summary.revoke, 1);
+    }
+
+    #[test]
+    fn member_and_invitation_for_one_email_reconcile_the_member_and_revoke_the_invitation() {
+        let l = live(
+            vec![admin_live(), member("u1", "bob@example.com", M)],
+            vec![invitation("i1", "BOB@example.com", A)],
+        );
+        let p = plan(
+            &with_root(vec![("bob@example.com", Role::Admin)]),
+            &l,
+            &opts(),
+        );
+        assert_eq!(
+            actions(&p),
+            vec![
+                (Action::UpdateRole, "bob@example.com", Some("u1")),
+                (Action::Revoke, "bob@example.com", Some("i1"))
+            ]
+        );
+    }
+
+    #[test]
+    fn several_invitations_keep_one_that_matches_and_revoke_the_rest() {
+        let l = live(
+            vec![admin_live()],
+            vec![
+                invitation("i1", "ann@example.com", A),
+                invitation("i2", "ann@example.com", M),
+                invitation("i3", "Ann@Example.com", M),
+            ],
+        );
+        let p = plan(
+            &with_root(vec![("ann@example.com", Role::Member)]),
+            &l,
+            &opts(),
+        );
+        assert_eq!(
+            actions(&p),
+            vec![
+                (Action::Revoke, "ann@example.com", Some("i1")),
+                (Action::Revoke, "ann@example.com", Some("i3"))
+            ]
+        );
+        assert!(p.changes.iter().all(|c| !c.is_replacement()));
+    }
+
+    #[test]
+    fn several_invitations_none_matching_are_replaced_by_one_invite() {
+        let l = live(
+            vec![admin_live()],
+            vec![
+                invitation("i1", "ann@example.com", A),
+                invitation("i2", "ann@example.com", A),
+            ],
+        );
+        let p = plan(
+            &with_root(vec![("ann@example.com", Role::Member)]),
+            &l,
+            &opts(),
+        );
+        assert_eq!(p.summary.invite, 1);
+        assert_eq!(p.summary.revoke, 2);
+        assert_eq!(
+            crate::executor::steps(&p).len(),
+            2,
+            "one replacement step and one plain revocation"
+        );
+    }
+
+    #[test]
+    fn ignored_emails_are_never_touched_and_counted() {
+        let mut d = with_root(vec![]);
+        d.ignore.push(Glob::new("*@Vendor.IO"));
+        let l = live(
+            vec![admin_live(), member("u7", "Support@vendor.io", A)],
+            vec![invitation("i7", "bot@VENDOR.io", M)],
+        );
+        let p = plan(&d, &l, &opts());
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(p.summary.ignored, 2);
+    }
+
+    #[test]
+    fn emails_match_trimmed_and_case_insensitively() {
+        let l = live(vec![member("u1", "  Jane@Example.COM ", A)], vec![]);
+        let p = plan(&want(&[(" jane@EXAMPLE.com", Role::Admin)]), &l, &opts());
+        assert!(p.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn unknown_live_role_is_reconciled_to_the_desired_one() {
+        let l = live(
+            vec![admin_live(), member("u1", "bob@example.com", "org:billing")],
+            vec![],
+        );
+        let p = plan(
+            &with_root(vec![("bob@example.com", Role::Member)]),
+            &l,
+            &opts(),
+        );
+        assert_eq!(
+            actions(&p),
+            vec![(Action::UpdateRole, "bob@example.com", Some("u1"))]
+        );
+        assert_eq!(
+            wire(&p.changes[0]).from_role.as_deref(),
+            Some("org:billing")
+        );
+    }
+
+    #[test]
+    fn self_is_never_demoted_promoted_or_removed() {
+        let mut o = opts();
+        o.self_email = Some(Email::new("Me@Example.com"));
+        let l = live(
+            vec![admin_live(), member("u_me", "me@example.com", A)],
+            vec![],
+        );
+        let p = plan(&with_root(vec![("me@example.com", Role::Member)]), &l, &o);
+        assert!(p.changes.is_empty());
+        assert_eq!(p.blocked.len(), 1);
+        assert_eq!(p.blocked[0].why, BlockReason::OwnRole);
+        assert!(!p.is_empty(), "a blocked change is still drift");
+
+        let p = plan(&with_root(vec![]), &l, &o);
+        assert!(p.changes.is_empty());
+        assert_eq!(p.blocked[0].change.action(), Action::Remove);
+
+        let l = live(
+            vec![admin_live(), member("u_me", "me@example.com", M)],
+            vec![],
+        );
+        let p = plan(&with_root(vec![("me@example.com", Role::Admin)]), &l, &o);
+        assert_eq!(p.blocked.len(), 1, "the API refuses promotion of self too");
+    }
+
+    #[test]
+    fn protected_emails_are_never_demoted_removed_or_revoked_but_may_be_promoted() {
+        let mut d = with_root(vec![("glass@example.com", Role::Member)]);
+        d.protected.push(Email::new("glass@example.com"));
+        d.protected.push(Email::new("vault@example.com"));
+        let l = live(
+            vec![
+                admin_live(),
+                member("u1", "glass@example.com", A),
+                member("u2", "vault@example.com", M),
+            ],
+            vec![],
+        );
+        let p = plan(&d, &l, &opts());
+        assert!(p.changes.is_empty(), "{:?}", p.changes);
+        assert_eq!(p.blocked.len(), 2);
+        assert!(p.blocked.iter().all(|b| b.why == BlockReason::Protected));
+        // A protected email missing from `members` is the loader's warning, with its position;
+        // the plan does not say it again.
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+
+        let mut d = with_root(vec![("glass@example.com", Role::Admin)]);
+        d.protected.push(Email::new("glass@example.com"));
+        let l = live(
+            vec![admin_live(), member("u1", "glass@example.com", M)],
+            vec![invitation("i1", "glass@example.com", M)],
+        );
+        let p = plan(&d, &l, &opts());
+        assert_eq!(
+            actions(&p),
+            vec![(Action::UpdateRole, "glass@example.com", Some("u1"))]
+        );
+        assert_eq!(
+            p.blocked.len(),
+            1,
+            "the redundant invitation is not revoked either"
+        );
+    }
+
+    #[test]
+    fn protected_invitation_replacement_is_blocked_as_a_whole() {
+        let mut d = with_root(vec![("glass@example.com", Role::Admin)]);
+        d.protected.push(Email::new("glass@example.com"));
+        let l = live(
+            vec![admin_live()],
+            vec![invitation("i1", "glass@example.com", M)],
+        );
+        let p = plan(&d, &l, &opts());
+        assert!(p.changes.is_empty(), "{:?}", p.changes);
+        assert_eq!(p.blocked.len(), 2);
+    }
+
+    fn expiring(email: &str, date: &str, reason: Option<&str>) -> DesiredMember {
+        let mut m = DesiredMember::new(email, Role::Member);
+        m.expires = Date::parse(date);
+        m.reason = reason.map(str::to_owned);
+        m
+    }
+
+    #[test]
+    fn expires_keeps_through_the_day_and_removes_from_the_next() {
+        let l = live(vec![admin_live(), member("u1", "c@example.com", M)], vec![]);
+        for (date, removed) in [
+            ("2027-03-30", true),
+            ("2027-03-31", false),
+            ("2027-04-01", false),
+        ] {
+            let mut d = with_root(vec![]);
+            d.members
+                .push(expiring("c@example.com", date, Some("Acme contract")));
+            let p = plan(&d, &l, &opts());
+            if removed {
+                assert_eq!(
+                    actions(&p),
+                    vec![(Action::Remove, "c@example.com", Some("u1"))],
+                    "{date}"
+                );
+                assert_eq!(
+                    wire(&p.changes[0]).reason.as_deref(),
+                    Some(format!("expired on {date}: Acme contract").as_str())
+                );
+            } else {
+                assert!(p.is_empty(), "{date}: {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn expired_invitation_is_revoked_and_expired_absentee_is_not_invited() {
+        let mut d = with_root(vec![]);
+        d.members
+            .push(expiring("c@example.com", "2027-01-01", None));
+        d.members
+            .push(expiring("never@example.com", "2027-01-01", None));
+        let l = live(
+            vec![admin_live()],
+            vec![invitation("i1", "c@example.com", M)],
+        );
+        let p = plan(&d, &l, &opts());
+        assert_eq!(
+            actions(&p),
+            vec![(Action::Revoke, "c@example.com", Some("i1"))]
+        );
+        assert_eq!(
+            wire(&p.changes[0]).reason.as_deref(),
+            Some("expired on 2027-01-01")
+        );
+    }
+
+    #[test]
+    fn reasons_from_the_file_ride_on_changes() {
+        let mut d = with_root(vec![]);
+        let mut m = DesiredMember::new("carol@example.com", Role::Member);
+        m.reason = Some("new SRE".into());
+        d.members.push(m);
+        let p = plan(&d, &live(vec![admin_live()], vec![]), &opts());
+        assert_eq!(wire(&p.changes[0]).reason.as_deref(), Some("new SRE"));
+    }
+
+    fn org_of(n: usize) -> LiveState {
+        let mut members = vec![admin_live()];
+        for i in 1..n {
+            members.push(member(&format!("u{i}"), &format!("m{i}@example.com"), M));
+        }
+        live(members, vec![])
+    }
+
+    fn keep_first(n_keep: usize, org: &LiveState) -> Desired {
+        want(
+            &org.members
+                .iter()
+                .take(n_keep)
+                .map(|m| {
+                    (
+                        m.email.as_str(),
+                        if m.role.is(Role::Admin) {
+                            Role::Admin
+                        } else {
+                            Role::Member
+                        },
+                    )
+                })
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn guard(p: &Plan, kind: GuardKind) -> &crate::plan::Guard {
+        p.guards.iter().find(|g| g.kind() == kind).unwrap()
+    }
+
+    #[test]
+    fn default_removal_guard_is_max_of_three_and_a_quarter() {
+        // 12 members: the limit is max(3, 3) = 3.
+        let org = org_of(12);
+        let p = plan(&keep_first(9, &org), &org, &opts());
+        assert_eq!(p.summary.remove, 3);
+        assert!(!guard(&p, GuardKind::MaxRemovals).tripped());
+        let p = plan(&keep_first(8, &org), &org, &opts());
+        assert!(guard(&p, GuardKind::MaxRemovals).tripped());
+        assert_eq!(p.refusing_guards().count(), 1);
+        assert!(
+            p.warnings[0].to_string().starts_with("mass removal"),
+            "{:?}",
+            p.warnings
+        );
+        // 40 members: the limit is 10.
+        let org = org_of(40);
+        assert!(
+            !guard(
+                &plan(&keep_first(30, &org), &org, &opts()),
+                GuardKind::MaxRemovals
+            )
+            .tripped()
+        );
+        assert!(
+            guard(
+                &plan(&keep_first(29, &org), &org, &opts()),
+                GuardKind::MaxRemovals
+            )
+            .tripped()
+        );
+        // 4 members: removing 3 is allowed by the floor of 3.
+        let org = org_of(4);
+        assert!(
+            !guard(
+                &plan(&keep_first(1, &org), &org, &opts()),
+                GuardKind::MaxRemovals
+            )
+            .tripped()
+        );
+    }
+
+    #[test]
+    fn removal_guard_counts_only_removals_of_members() {
+        let org = org_of(4);
+        let mut l = org.clone();
+        for i in 0..10 {
+            l.invitations.push(invitation(
+                &format!("i{i}"),
+                &format!("inv{i}@example.com"),
+                M,
+            ));
+        }
+        let mut d = keep_first(4, &org);
+        d.ignore.push(Glob::new("m3@example.com"));
+        d.members.retain(|m| m.email.as_str() != "m3@example.com");
+        let p = plan(&d, &l, &opts());
+        assert_eq!(p.summary.revoke, 10);
+        assert_eq!(p.summary.remove, 0);
+        assert!(!guard(&p, GuardKind::MaxRemovals).tripped());
+    }
+
+    #[test]
+    fn safety_max_removals_count_and_percent_and_override() {
+        let org = org_of(20);
+        let mut d = keep_first(18, &org);
+        d.safety.max_removals = Some(MaxRemovals::Count(1));
+        let p = plan(&d, &org, &opts());
+        assert!(guard(&p, GuardKind::MaxRemovals).tripped());
+        assert_eq!(guard(&p, GuardKind::MaxRemovals).limit(), 1);
+        d.safety.max_removals = Some(MaxRemovals::Percent(10));
+        assert!(
+            !guard(&plan(&d, &org, &opts()), GuardKind::MaxRemovals).tripped(),
+            "2 of 20 is 10%"
+        );
+        d.members.pop();
+        let p = plan(&d, &org, &opts());
+        assert!(
+            guard(&p, GuardKind::MaxRemovals).tripped(),
+            "3 of 20 is more than 10%"
+        );
+        let mut o = opts();
+        o.allow_mass_removal = true;
+        let p = plan(&d, &org, &o);
+        let g = guard(&p, GuardKind::MaxRemovals);
+        assert!(g.tripped() && g.overridden());
+        assert_eq!(p.refusing_guards().count(), 0);
+    }
+
+    #[test]
+    fn min_admins_guard_counts_admin_members_after_the_plan_not_invitations() {
+        let l = live(
+            vec![
+                member("u1", "a@example.com", A),
+                member("u2", "b@example.com", A),
+            ],
+            vec![],
+        );
+        let mut d = want(&[
+            ("a@example.com", Role::Admin),
+            ("b@example.com", Role::Member),
+            ("new@example.com", Role::Admin),
+        ]);
+        d.safety.min_admins = 2;
+        let mut o = opts();
+        o.allow_mass_removal = true;
+        let p = plan(&d, &l, &o);
+        assert_eq!(p.admins_after, 1);
+        let g = guard(&p, GuardKind::MinAdmins);
+        assert!(
+            g.tripped() && !g.overridden(),
+            "--allow-mass-removal never lifts the admin guard"
+        );
+        assert_eq!(p.refusing_guards().count(), 1);
+        d.safety.min_admins = 1;
+        assert_eq!(plan(&d, &l, &o).refusing_guards().count(), 0);
+    }
+
+    #[test]
+    fn min_admins_guard_trips_when_the_plan_removes_or_demotes_admins_below_the_minimum() {
+        let l = live(
+            vec![
+                member("u1", "a@example.com", A),
+                member("u2", "b@example.com", A),
+                member("u3", "c@example.com", A),
+            ],
+            vec![],
+        );
+        // b is removed (not listed), c demoted: 3 admins become 1.
+        let mut d = want(&[
+            ("a@example.com", Role::Admin),
+            ("c@example.com", Role::Member),
+        ]);
+        d.safety.min_admins = 2;
+        let p = plan(&d, &l, &opts());
+        assert_eq!(p.admins_after, 1);
+        let g = guard(&p, GuardKind::MinAdmins);
+        assert!(g.tripped() && !g.overridden(), "{g:?}");
+        assert_eq!((g.value(), g.limit()), (1, 2));
+        assert!(
+            p.warnings[0]
+                .to_string()
+                .starts_with("too few admins: the plan leaves 1 admin member"),
+            "{:?}",
+            p.warnings
+        );
+        assert_eq!(p.refusing_guards().count(), 1);
+        // Reducing, but not below the minimum: no trip, no warning.
+        d.members
+            .push(DesiredMember::new("b@example.com", Role::Admin));
+        let p = plan(&d, &l, &opts());
+        assert_eq!(p.admins_after, 2);
+        assert!(!guard(&p, GuardKind::MinAdmins).tripped());
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        // Already below the minimum and the plan lowers it further: still refused, even with
+        // --allow-mass-removal.
+        d.safety.min_admins = 4;
+        let mut o = opts();
+        o.allow_mass_removal = true;
+        let p = plan(&d, &l, &o);
+        let g = guard(&p, GuardKind::MinAdmins);
+        assert!(g.tripped() && !g.overridden(), "{g:?}");
+        assert_eq!(p.refusing_guards().count(), 1);
+    }
+
+    #[test]
+    fn min_admins_already_below_without_a_reduction_warns_and_does_not_trip() {
+        // The file raises min_admins to 2 and invites a second admin: the invitation does not
+        // count until accepted, but the plan takes no admin away, so apply must go ahead.
+        let l = live(
+            vec![admin_live(), member("u1", "bob@example.com", M)],
+            vec![],
+        );
+        let mut d = with_root(vec![
+            ("bob@example.com", Role::Member),
+            ("second@example.com", Role::Admin),
+        ]);
+        d.safety.min_admins = 2;
+        let p = plan(&d, &l, &opts());
+        assert_eq!(p.admins_after, 1);
+        let g = guard(&p, GuardKind::MinAdmins);
+        assert!(!g.tripped(), "{g:?}");
+        assert_eq!(p.refusing_guards().count(), 0);
+        assert_eq!(
+            p.warnings,
+            vec![Warning::BelowMinAdmins { admins: 1, min: 2 }]
+        );
+        assert_eq!(
+            p.warnings[0].to_string(),
+            "the org has 1 admin member, fewer than min_admins 2; pending admin invitations count once accepted"
+        );
+        // The same with nothing to do at all (the invitation is pending): still a warning only.
+        let pending = live(
+            vec![admin_live(), member("u1", "bob@example.com", M)],
+            vec![invitation("i1", "second@example.com", A)],
+        );
+        let p = plan(&d, &pending, &opts());
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(p.refusing_guards().count(), 0);
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        // A promotion that raises the count, still short of the minimum: a warning, no trip.
+        d.members[0].role = Role::Admin;
+        d.safety.min_admins = 3;
+        let p = plan(&d, &l, &opts());
+        assert_eq!(p.admins_after, 2);
+        assert_eq!(p.refusing_guards().count(), 0);
+        assert_eq!(
+            p.warnings,
+            vec![Warning::BelowMinAdmins { admins: 2, min: 3 }]
+        );
+    }
+
+    #[test]
+    fn blocked_changes_do_not_count_toward_guards() {
+        let l = live(
+            vec![
+                member("u1", "me@example.com", A),
+                member("u2", "b@example.com", M),
+            ],
+            vec![],
+        );
+        let d = want(&[
+            ("b@example.com", Role::Member),
+            ("c@example.com", Role::Admin),
+        ]);
+        let mut o = opts();
+        o.self_email = Some(Email::new("me@example.com"));
+        let p = plan(&d, &l, &o);
+        assert_eq!(
+            p.admins_after, 1,
+            "the blocked removal of self keeps its admin"
+        );
+        assert_eq!(p.summary.remove, 0);
+        assert!(p.refusing_guards().next().is_none());
+    }
+
+    #[test]
+    fn plans_are_sorted_and_deterministic() {
+        let l = live(
+            vec![
+                admin_live(),
+                member("u2", "zed@example.com", M),
+                member("u3", "amy@example.com", M),
+            ],
+            vec![invitation("i1", "old@example.com", M)],
+        );
+        let d = with_root(vec![
+            ("new@example.com", Role::Member),
+            ("amy@example.com", Role::Admin),
+        ]);
+        let p = plan(&d, &l, &opts());
+        let order: Vec<_> = p
+            .changes
+            .iter()
+            .map(|c| (c.action(), c.email().clone()))
+            .collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted);
+        assert_eq!(p, plan(&d, &l, &opts()));
+    }
+}

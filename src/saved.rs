@@ -1,78 +1,137 @@
-//! The JSON plan document (`--format json`, `plan --out`): the stable interface for scripts,
-//! with the fingerprints a saved plan needs to detect a stale org or file.
+//! The JSON plan document (`--format json`, `plan --out`; docs/contract.md §6): the stable
+//! interface for scripts, with the fingerprints a saved plan needs, and the checks that refuse
+//! to apply a saved plan that no longer describes the org or the file.
 
-use crate::desired::Desired;
-use crate::email::normalize;
-use crate::model::LiveState;
-use crate::plan::{Change, Guard, Plan, Summary};
+use crate::live::Managed;
+use crate::plan::{ChangeWire, Plan};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// The version of the JSON plan's shape. Fields may be added within a version; none is removed
 /// or changes meaning.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// Fingerprints of what the plan was computed from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Fingerprints {
+pub(crate) struct Fingerprints {
     /// `sha256:` of the desired file's bytes.
-    pub desired_file: String,
+    pub(crate) desired_file: String,
     /// `sha256:` of the live state's members, roles and pending invitations (ignored emails
     /// left out).
-    pub live_state: String,
+    pub(crate) live_state: String,
 }
 
 /// The JSON plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct PlanDocument {
+// The plan itself is flattened in, so that a field added to `Plan` reaches the JSON.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct PlanDocument<'a> {
     /// Always 1 for this shape.
-    pub format_version: u32,
+    pub(crate) format_version: u32,
     /// The desired-state file the plan was made from, as given on the command line.
-    pub desired_file: String,
-    pub changes: Vec<Change>,
-    pub blocked: Vec<Change>,
-    pub warnings: Vec<String>,
-    pub guards: Vec<Guard>,
-    pub summary: Summary,
-    pub live_members: usize,
-    pub admins_after: usize,
-    pub fingerprints: Fingerprints,
+    pub(crate) desired_file: &'a str,
+    #[serde(flatten)]
+    pub(crate) plan: &'a Plan,
+    pub(crate) fingerprints: &'a Fingerprints,
     /// Only in saved plans (`plan --out`): the live roster the plan was made against, one
     /// `kind email role id` line each, so a stale plan can say what changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub live_snapshot: Option<Vec<String>>,
+    pub(crate) live_snapshot: Option<&'a [String]>,
 }
 
-impl PlanDocument {
-    pub fn new(plan: &Plan, desired_file: &str, fingerprints: Fingerprints) -> PlanDocument {
-        PlanDocument {
-            format_version: FORMAT_VERSION,
-            desired_file: desired_file.to_string(),
-            changes: plan.changes.clone(),
-            blocked: plan.blocked.clone(),
-            warnings: plan.warnings.clone(),
-            guards: plan.guards.clone(),
-            summary: plan.summary.clone(),
-            live_members: plan.live_members,
-            admins_after: plan.admins_after,
-            fingerprints,
-            live_snapshot: None,
+impl PlanDocument<'_> {
+    /// Pretty JSON with a final newline, as printed and saved.
+    pub(crate) fn to_json(&self) -> String {
+        // Serializing plain data to a string cannot fail.
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// A saved plan as `apply PLANFILE` reads it back: what it needs to check that the plan still
+/// holds. The changes stay in their JSON form: apply re-plans and compares.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SavedPlan {
+    pub(crate) format_version: u32,
+    pub(crate) desired_file: String,
+    pub(crate) changes: Vec<ChangeWire>,
+    pub(crate) blocked: Vec<ChangeWire>,
+    pub(crate) fingerprints: Fingerprints,
+    #[serde(default)]
+    pub(crate) live_snapshot: Option<Vec<String>>,
+}
+
+/// Why a saved plan cannot be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum BadPlanFile {
+    #[error("not a teamsync plan ({0})")]
+    NotAPlan(String),
+    #[error("format_version {0} is not {FORMAT_VERSION}")]
+    Version(u32),
+    #[error("it has no live snapshot; save plans with `teamsync plan --out PLANFILE`")]
+    NoSnapshot,
+}
+
+/// Why a saved plan no longer holds. Nothing is sent.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Stale {
+    /// The file, the org, or both changed since the plan was made.
+    Changed {
+        file_changed: bool,
+        /// What changed in the org, one sentence per email (empty when the org did not change).
+        org_drift: Vec<String>,
+    },
+    /// The file and the org are as they were, yet planning again gives other changes.
+    Differs,
+}
+
+impl SavedPlan {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<SavedPlan, BadPlanFile> {
+        let doc: SavedPlan =
+            serde_json::from_slice(bytes).map_err(|e| BadPlanFile::NotAPlan(e.to_string()))?;
+        if doc.format_version != FORMAT_VERSION {
+            return Err(BadPlanFile::Version(doc.format_version));
         }
+        if doc.live_snapshot.is_none() {
+            return Err(BadPlanFile::NoSnapshot);
+        }
+        Ok(doc)
     }
 
-    /// The plan back out of a saved document.
-    pub fn plan(&self) -> Plan {
-        Plan {
-            changes: self.changes.clone(),
-            blocked: self.blocked.clone(),
-            guards: self.guards.clone(),
-            warnings: self.warnings.clone(),
-            summary: self.summary.clone(),
-            live_members: self.live_members,
-            admins_after: self.admins_after,
+    /// Whether the plan still holds: the same file and the same org, and planning them again
+    /// gives exactly the saved changes.
+    pub(crate) fn check_fresh(
+        &self,
+        now: &Fingerprints,
+        snapshot: &[String],
+        replanned: &Plan,
+    ) -> Result<(), Stale> {
+        let file_changed = self.fingerprints.desired_file != now.desired_file;
+        let org_drift = if self.fingerprints.live_state != now.live_state {
+            describe_drift(self.live_snapshot.as_deref().unwrap_or_default(), snapshot)
+        } else {
+            Vec::new()
+        };
+        if file_changed || !org_drift.is_empty() {
+            return Err(Stale::Changed {
+                file_changed,
+                org_drift,
+            });
         }
+        let same = |wire: &[ChangeWire], now: Vec<ChangeWire>| wire == now.as_slice();
+        if !same(
+            &self.changes,
+            replanned.changes.iter().map(Into::into).collect(),
+        ) || !same(
+            &self.blocked,
+            replanned.blocked.iter().map(Into::into).collect(),
+        ) {
+            return Err(Stale::Differs);
+        }
+        Ok(())
     }
 }
 
@@ -81,51 +140,48 @@ fn sha256(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in digest.iter() {
-        out.push_str(&format!("{b:02x}"));
+        let _ = write!(out, "{b:02x}");
     }
     out
 }
 
-pub fn file_fingerprint(bytes: &[u8]) -> String {
+pub(crate) fn file_fingerprint(bytes: &[u8]) -> String {
     sha256(bytes)
 }
 
-/// The live roster as sorted `member|invitation email role id` lines, ignored emails left out.
-pub fn live_snapshot(live: &LiveState, desired: &Desired) -> Vec<String> {
-    let mut lines: Vec<String> = live
+/// The managed roster as sorted `member|invitation email role id` lines.
+pub(crate) fn live_snapshot(org: &Managed) -> Vec<String> {
+    let mut lines: Vec<String> = org
         .members
         .iter()
-        .filter(|m| !desired.is_ignored(&m.email))
-        .map(|m| format!("member {} {} {}", normalize(&m.email), m.role, m.id))
+        .map(|m| format!("member {} {} {}", m.email, m.role, m.id))
         .chain(
-            live.pending_invitations()
-                .filter(|i| !desired.is_ignored(&i.email))
-                .map(|i| format!("invitation {} {} {}", normalize(&i.email), i.role, i.id)),
+            org.invitations
+                .iter()
+                .map(|i| format!("invitation {} {} {}", i.email, i.role, i.id)),
         )
         .collect();
     lines.sort_unstable();
     lines
 }
 
-pub fn live_fingerprint(snapshot: &[String]) -> String {
+pub(crate) fn live_fingerprint(snapshot: &[String]) -> String {
     sha256(snapshot.join("\n").as_bytes())
 }
 
 /// What changed between two live snapshots, one sentence per email.
-pub fn describe_drift(before: &[String], after: &[String]) -> Vec<String> {
-    fn index(lines: &[String]) -> BTreeMap<String, Vec<(String, String)>> {
-        let mut map: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+fn describe_drift(before: &[String], after: &[String]) -> Vec<String> {
+    fn index(lines: &[String]) -> BTreeMap<&str, Vec<(&str, &str)>> {
+        let mut map: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
         for l in lines {
             let parts: Vec<&str> = l.split(' ').collect();
             if let [kind, email, role, ..] = parts[..] {
-                map.entry(email.to_string())
-                    .or_default()
-                    .push((kind.to_string(), role.to_string()));
+                map.entry(email).or_default().push((kind, role));
             }
         }
         map
     }
-    fn show(entries: &[(String, String)]) -> String {
+    fn show(entries: &[(&str, &str)]) -> String {
         entries
             .iter()
             .map(|(k, r)| format!("{k} {r}"))
@@ -157,50 +213,28 @@ pub fn describe_drift(before: &[String], after: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{LiveInvitation, LiveMember};
+    use crate::glob::Glob;
+    use crate::live::{LiveInvitation, LiveMember, LiveState};
 
     fn live() -> LiveState {
         LiveState {
             members: vec![
-                LiveMember {
-                    id: "u1".into(),
-                    email: "A@x.com".into(),
-                    role: "org:admin".into(),
-                },
-                LiveMember {
-                    id: "u2".into(),
-                    email: "b@x.com".into(),
-                    role: "org:member".into(),
-                },
-                LiveMember {
-                    id: "u3".into(),
-                    email: "bot@vendor.io".into(),
-                    role: "org:member".into(),
-                },
+                LiveMember::new("u1", "A@x.com", "org:admin"),
+                LiveMember::new("u2", "b@x.com", "org:member"),
+                LiveMember::new("u3", "bot@vendor.io", "org:member"),
             ],
-            invitations: vec![
-                LiveInvitation {
-                    id: "i1".into(),
-                    email: "c@x.com".into(),
-                    role: "org:member".into(),
-                    status: "pending".into(),
-                },
-                LiveInvitation {
-                    id: "i2".into(),
-                    email: "d@x.com".into(),
-                    role: "org:member".into(),
-                    status: "revoked".into(),
-                },
-            ],
+            invitations: vec![LiveInvitation::new("i1", "c@x.com", "org:member")],
         }
     }
 
+    fn snapshot(live: LiveState) -> Vec<String> {
+        live_snapshot(&Managed::new(live, &[Glob::new("*@vendor.io")]))
+    }
+
     #[test]
-    fn snapshot_is_sorted_normalized_and_skips_ignored_and_non_pending() {
-        let mut d = Desired::new(vec![]);
-        d.ignore.push(crate::glob::Glob::new("*@vendor.io"));
+    fn snapshot_is_sorted_normalized_and_skips_ignored() {
         assert_eq!(
-            live_snapshot(&live(), &d),
+            snapshot(live()),
             vec![
                 "invitation c@x.com org:member i1",
                 "member a@x.com org:admin u1",
@@ -211,42 +245,54 @@ mod tests {
 
     #[test]
     fn fingerprints_change_with_content() {
-        let d = Desired::new(vec![]);
-        let a = live_snapshot(&live(), &d);
+        let a = snapshot(live());
         let mut changed = live();
-        changed.members[1].role = "org:admin".into();
-        let b = live_snapshot(&changed, &d);
+        changed.members[1] = LiveMember::new("u2", "b@x.com", "org:admin");
+        let b = snapshot(changed);
         assert_ne!(live_fingerprint(&a), live_fingerprint(&b));
-        assert_eq!(
-            live_fingerprint(&a),
-            live_fingerprint(&live_snapshot(&live(), &d))
-        );
+        assert_eq!(live_fingerprint(&a), live_fingerprint(&snapshot(live())));
         assert!(file_fingerprint(b"x").starts_with("sha256:"));
         assert_eq!(file_fingerprint(b"x").len(), 7 + 64);
     }
 
     #[test]
     fn drift_names_each_email() {
-        let d = Desired::new(vec![]);
-        let before = live_snapshot(&live(), &d);
+        let before = snapshot(live());
         let mut now = live();
-        now.members[1].role = "org:admin".into();
+        now.members[1] = LiveMember::new("u2", "b@x.com", "org:admin");
         now.members.remove(0);
-        now.invitations.push(LiveInvitation {
-            id: "i9".into(),
-            email: "new@x.com".into(),
-            role: "org:admin".into(),
-            status: "pending".into(),
-        });
-        let after = live_snapshot(&now, &d);
-        let drift = describe_drift(&before, &after);
+        now.invitations
+            .push(LiveInvitation::new("i9", "new@x.com", "org:admin"));
         assert_eq!(
-            drift,
+            describe_drift(&before, &snapshot(now)),
             vec![
                 "a@x.com disappeared (was member org:admin)",
                 "b@x.com changed: member org:member → member org:admin",
                 "new@x.com appeared (invitation org:admin)",
             ]
         );
+    }
+
+    #[test]
+    fn a_saved_plan_must_be_a_plan_of_this_version_with_a_snapshot() {
+        assert!(matches!(
+            SavedPlan::parse(b"{}"),
+            Err(BadPlanFile::NotAPlan(_))
+        ));
+        let doc = |version: u32, snapshot: &str| {
+            format!(
+                r#"{{"format_version":{version},"desired_file":"f","changes":[],"blocked":[],
+                "fingerprints":{{"desired_file":"a","live_state":"b"}}{snapshot}}}"#
+            )
+        };
+        assert_eq!(
+            SavedPlan::parse(doc(2, ",\"live_snapshot\":[]").as_bytes()).unwrap_err(),
+            BadPlanFile::Version(2)
+        );
+        assert_eq!(
+            SavedPlan::parse(doc(1, "").as_bytes()).unwrap_err(),
+            BadPlanFile::NoSnapshot
+        );
+        assert!(SavedPlan::parse(doc(1, ",\"live_snapshot\":[]").as_bytes()).is_ok());
     }
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 #[schemars(title = "teamsync desired state")]
 #[allow(dead_code)]
-pub struct FileSchema {
+pub(crate) struct FileSchema {
     /// Always 1.
     #[schemars(range(min = 1, max = 1))]
     version: u8,
@@ -36,11 +36,11 @@ pub struct FileSchema {
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-pub struct MemberSchema {
+pub(crate) struct MemberSchema {
     /// The member's email (compared trimmed and case-insensitively; at most 320 characters).
     #[schemars(length(max = 320), email)]
     email: String,
-    role: crate::model::Role,
+    role: crate::role::Role,
     /// Why this member is here; shown next to their changes in plans.
     #[serde(default)]
     reason: Option<String>,
@@ -54,7 +54,7 @@ pub struct MemberSchema {
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-pub struct SafetySchema {
+pub(crate) struct SafetySchema {
     /// Most members one apply may remove: a number, or a percentage of current members such
     /// as "10%". Default: max(3, 25%).
     #[serde(default)]
@@ -69,7 +69,7 @@ pub struct SafetySchema {
 #[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
-pub enum MaxRemovalsSchema {
+pub(crate) enum MaxRemovalsSchema {
     Count(u32),
     Percent(#[schemars(regex(pattern = r"^\s*\d{1,3}\s*%\s*$"))] String),
 }
@@ -81,13 +81,13 @@ fn pretty(schema: schemars::Schema) -> String {
 }
 
 /// The desired-state file's schema, as committed at `schema/teamsync.schema.json`.
-pub fn file_schema() -> String {
+pub(crate) fn file_schema() -> String {
     pretty(schemars::schema_for!(FileSchema))
 }
 
 /// The JSON plan's schema, as committed at `schema/plan.schema.json`.
-pub fn plan_schema() -> String {
-    pretty(schemars::schema_for!(PlanDocument))
+pub(crate) fn plan_schema() -> String {
+    pretty(schemars::schema_for!(PlanDocument<'static>))
 }
 
 #[cfg(test)]

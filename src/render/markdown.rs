@@ -1,11 +1,11 @@
-use super::{ACTIONS, describe, heading};
-use crate::plan::{Action, Plan};
+use super::{describe, heading, note};
+use crate::plan::{Action, Change, Plan, Warning};
 use std::fmt::Write;
 
 /// The first line of every comment, so a CI job can find and update its previous one.
-pub const MARKER: &str = "<!-- teamsync:plan -->";
+pub(crate) const MARKER: &str = "<!-- teamsync:plan -->";
 /// GitHub refuses comments over 65,536 characters; stay well under.
-pub const MAX_COMMENT_CHARS: usize = 65_000;
+pub(crate) const MAX_COMMENT_CHARS: usize = 65_000;
 /// Room kept for the closing lines after the details are cut.
 const RESERVE: usize = 600;
 /// Most warnings shown; the rest are counted in one line.
@@ -35,7 +35,7 @@ fn esc(s: &str) -> String {
 
 /// The plan as a pull-request comment: marker, verdict, guard warnings first, a summary table,
 /// details in a collapsible section, never longer than [`MAX_COMMENT_CHARS`].
-pub fn markdown(plan: &Plan, file: &str) -> String {
+pub(crate) fn markdown(plan: &Plan, file: &str) -> String {
     fit(render(plan, file), MAX_COMMENT_CHARS)
 }
 
@@ -76,10 +76,12 @@ fn render(plan: &Plan, file: &str) -> String {
         s.blocked
     );
     out.push('\n');
-    warnings(&mut out, &plan.warnings, |out, raw, w| {
-        // A tripped guard is a caution; the plan says which warnings are guards.
-        let is_guard = plan.guards.iter().any(|g| g.tripped && g.message == raw);
-        let kind = if is_guard { "CAUTION" } else { "WARNING" };
+    warnings(&mut out, &plan.warnings, |out, warning, w| {
+        // A tripped guard is a caution.
+        let kind = match warning {
+            Warning::Guard(_) => "CAUTION",
+            _ => "WARNING",
+        };
         let _ = writeln!(out, "> [!{kind}]\n> **{w}**\n");
     });
     let _ = writeln!(out, "| | Action | Count |\n|---|---|---:|");
@@ -99,11 +101,11 @@ fn render(plan: &Plan, file: &str) -> String {
     // Sections in plan order. Each gets a fair share of what is left of the budget, so a
     // long list of invitations can never push the removals out of sight.
     let mut sections: Vec<(String, Vec<String>)> = Vec::new();
-    for action in ACTIONS {
+    for action in Action::ALL {
         let items: Vec<String> = plan
             .changes
             .iter()
-            .filter(|c| c.action == action)
+            .filter(|c| c.action() == action)
             .map(|c| item(c, None))
             .collect();
         if !items.is_empty() {
@@ -114,7 +116,7 @@ fn render(plan: &Plan, file: &str) -> String {
         let items = plan
             .blocked
             .iter()
-            .map(|c| item(c, c.blocked_reason.as_deref()))
+            .map(|b| item(&b.change, Some(&b.why.to_string())))
             .collect();
         sections.push(("Blocked (not sent)".to_string(), items));
     }
@@ -149,12 +151,16 @@ fn render(plan: &Plan, file: &str) -> String {
 /// Writes the first warnings that fit (tripped guards come first in the plan), each cut to
 /// [`MAX_WARNING_CHARS`] and escaped, then one line counting the rest. `write` gets the
 /// warning as the plan has it and as it is to be shown (cut and escaped).
-fn warnings(out: &mut String, all: &[String], write: impl Fn(&mut String, &str, &str)) {
+fn warnings<W: std::fmt::Display>(
+    out: &mut String,
+    all: &[W],
+    write: impl Fn(&mut String, &W, &str),
+) {
     let start = out.len();
     let mut shown = 0;
     for w in all.iter().take(MAX_WARNINGS) {
         let mut one = String::new();
-        write(&mut one, w, &esc(&cut(w, MAX_WARNING_CHARS)));
+        write(&mut one, w, &esc(&cut(&w.to_string(), MAX_WARNING_CHARS)));
         if out.len() - start + one.len() > WARNINGS_BUDGET {
             break;
         }
@@ -214,14 +220,14 @@ fn fit(text: String, max: usize) -> String {
     out
 }
 
-fn item(c: &crate::plan::Change, blocked: Option<&str>) -> String {
+fn item(c: &Change, blocked: Option<&str>) -> String {
     let mut line = format!("- {}", esc(&describe(c)));
     if let Some(b) = blocked {
         let _ = write!(line, ": {}", esc(b));
-    } else if let Some(r) = &c.reason {
-        let _ = write!(line, " — _{}_", esc(r));
-    } else if matches!(c.action, Action::Remove | Action::Revoke) {
-        let _ = write!(line, " — {}", esc(&c.cause));
+    } else if let Some(r) = c.shown_reason() {
+        let _ = write!(line, " — _{}_", esc(&r));
+    } else if let Some(n) = note(c) {
+        let _ = write!(line, " — {}", esc(&n));
     }
     line
 }
@@ -235,19 +241,17 @@ mod tests {
     use super::*;
     use crate::date::Date;
     use crate::desired::{Desired, DesiredMember};
-    use crate::model::{LiveInvitation, LiveMember, LiveState, Role};
-    use crate::planner::{PlanOptions, plan};
+    use crate::email::Email;
+    use crate::live::{LiveInvitation, LiveMember, LiveState};
+    use crate::planner::{PlanOptions, plan_live as plan};
+    use crate::role::Role;
 
     fn opts() -> PlanOptions {
         PlanOptions::new(Date::parse("2027-03-31").unwrap())
     }
 
     fn root() -> LiveMember {
-        LiveMember {
-            id: "user_root".into(),
-            email: "root@example.com".into(),
-            role: "org:admin".into(),
-        }
+        LiveMember::new("user_root", "root@example.com", "org:admin")
     }
 
     #[test]
@@ -271,27 +275,14 @@ mod tests {
             carol,
             DesiredMember::new("bob@example.com", Role::Admin),
         ]);
-        d.protected.push("glass@example.com".into());
+        d.protected.push(Email::new("glass@example.com"));
         let live = LiveState {
             members: vec![
                 root(),
-                LiveMember {
-                    id: "u2".into(),
-                    email: "bob@example.com".into(),
-                    role: "org:member".into(),
-                },
-                LiveMember {
-                    id: "u3".into(),
-                    email: "glass@example.com".into(),
-                    role: "org:admin".into(),
-                },
+                LiveMember::new("u2", "bob@example.com", "org:member"),
+                LiveMember::new("u3", "glass@example.com", "org:admin"),
             ],
-            invitations: vec![LiveInvitation {
-                id: "i1".into(),
-                email: "old@example.com".into(),
-                role: "org:member".into(),
-                status: "pending".into(),
-            }],
+            invitations: vec![LiveInvitation::new("i1", "old@example.com", "org:member")],
         };
         let md = markdown(&plan(&d, &live, &opts()), "teamsync.yaml");
         assert!(md.starts_with(MARKER));
@@ -306,11 +297,11 @@ mod tests {
     fn three_thousand_changes_stay_under_githubs_limit_with_guards_first() {
         let mut members = vec![root()];
         for i in 0..1500 {
-            members.push(LiveMember {
-                id: format!("u{i}"),
-                email: format!("leaving.person.{i:04}@example.com"),
-                role: "org:member".into(),
-            });
+            members.push(LiveMember::new(
+                &format!("u{i}"),
+                &format!("leaving.person.{i:04}@example.com"),
+                "org:member",
+            ));
         }
         let mut want = vec![DesiredMember::new("root@example.com", Role::Admin)];
         for i in 0..1500 {
@@ -376,28 +367,25 @@ mod tests {
         );
     }
 
-    fn protected_but_unlisted(n: usize, extra: Vec<DesiredMember>) -> Plan {
+    /// A plan with `n` warnings (the same one, for the budget's sake) and the `extra` members.
+    fn with_warnings(n: usize, extra: Vec<DesiredMember>) -> Plan {
         let mut want = vec![DesiredMember::new("root@example.com", Role::Admin)];
         want.extend(extra);
-        let mut d = Desired::new(want);
-        for i in 0..n {
-            d.protected.push(format!(
-                "protected.person.with.a.rather.long.name.{i:04}@example.com"
-            ));
-        }
         let live = LiveState {
             members: vec![root()],
             invitations: vec![],
         };
-        plan(&d, &live, &opts())
+        let mut p = plan(&Desired::new(want), &live, &opts());
+        p.warnings = vec![Warning::BelowMinAdmins { admins: 1, min: 2 }; n];
+        p
     }
 
     #[test]
     fn a_thousand_warnings_stay_under_the_limit_with_the_marker_first() {
         let invite = DesiredMember::new("new@example.com", Role::Member);
         for (p, kind) in [
-            (protected_but_unlisted(1000, vec![]), "no changes"),
-            (protected_but_unlisted(1000, vec![invite]), "changes"),
+            (with_warnings(1000, vec![]), "no changes"),
+            (with_warnings(1000, vec![invite]), "changes"),
         ] {
             assert_eq!(p.warnings.len(), 1000, "{kind}");
             assert_eq!(p.is_empty(), kind == "no changes");
@@ -405,7 +393,10 @@ mod tests {
             let chars = md.chars().count();
             assert!(chars < MAX_COMMENT_CHARS, "{kind}: {chars} characters");
             assert_eq!(md.lines().next(), Some(MARKER), "{kind}");
-            let shown = md.lines().filter(|l| l.contains("protected email")).count();
+            let shown = md
+                .lines()
+                .filter(|l| l.contains("fewer than min\\_admins"))
+                .count();
             assert_eq!(shown, MAX_WARNINGS, "{kind}");
             assert!(
                 md.contains(&format!(
@@ -420,7 +411,7 @@ mod tests {
             );
         }
         let md = markdown(
-            &protected_but_unlisted(
+            &with_warnings(
                 1000,
                 vec![DesiredMember::new("new@example.com", Role::Member)],
             ),
@@ -435,20 +426,24 @@ mod tests {
 
     #[test]
     fn long_warnings_and_file_names_are_cut() {
-        let mut p =
-            protected_but_unlisted(0, vec![DesiredMember::new("new@example.com", Role::Member)]);
-        p.warnings = vec!["é".repeat(70_000), "short one".into()];
+        let p = with_warnings(0, vec![DesiredMember::new("new@example.com", Role::Member)]);
         let md = markdown(&p, &"dir/".repeat(20_000));
         let chars = md.chars().count();
         assert!(chars < 5_000, "{chars} characters");
         assert_eq!(md.lines().next(), Some(MARKER));
-        let long = md.lines().find(|l| l.contains("éé")).unwrap();
-        assert_eq!(
-            long,
-            format!("> **{}…**", "é".repeat(MAX_WARNING_CHARS - 1))
+        let mut out = String::new();
+        warnings(
+            &mut out,
+            &["é".repeat(70_000), "short one".into()],
+            |out, _, w| {
+                out.push_str(w);
+                out.push('\n');
+            },
         );
-        assert!(md.contains("> **short one**"), "{md}");
-        assert!(!md.contains("more warning"), "{md}");
+        assert_eq!(
+            out,
+            format!("{}…\nshort one\n", "é".repeat(MAX_WARNING_CHARS - 1))
+        );
     }
 
     #[test]

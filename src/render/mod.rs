@@ -1,18 +1,22 @@
-//! Views over one [`Plan`]: text for people, JSON for scripts, Markdown for pull requests, and a
-//! unified diff of rosters for reviewers who think in diffs.
+//! Views over one [`Plan`] (docs/contract.md §6): text for people, Markdown for pull requests,
+//! a unified diff of rosters for reviewers who think in diffs (JSON is
+//! [`crate::saved::PlanDocument`]), and the apply report's lines. Data from the file or the API
+//! is shown as it is; nothing here decides anything.
 
 mod diff;
 mod markdown;
+mod report;
 mod text;
 
-pub use diff::{diff, roster};
-pub use markdown::{MARKER, MAX_COMMENT_CHARS, markdown};
-pub use text::text;
+pub(crate) use diff::diff;
+pub(crate) use markdown::markdown;
+pub(crate) use report::{finished, step_line};
+pub(crate) use text::text;
 
-use crate::plan::{Action, Change};
+use crate::plan::{Action, Change, Plan};
 
 /// Headline counts, e.g. `2 to invite, 1 role change, 0 to remove, 0 to revoke, 1 blocked`.
-pub fn counts(plan: &crate::plan::Plan) -> String {
+fn counts(plan: &Plan) -> String {
     let s = &plan.summary;
     format!(
         "{} to invite, {} role change{}, {} to remove, {} to revoke, {} blocked",
@@ -26,26 +30,24 @@ pub fn counts(plan: &crate::plan::Plan) -> String {
 }
 
 /// One line describing a change, without its symbol, e.g.
-/// `bob@example.com: org:member → org:admin`.
-pub fn describe(c: &Change) -> String {
-    let role = c.role.map(|r| r.as_str()).unwrap_or("?");
-    let from = c.from_role.as_deref().unwrap_or("?");
-    match c.action {
-        Action::Invite if c.replaces_invitation => {
-            format!(
-                "invite {} as {role} (replacing the {from} invitation)",
-                c.email
-            )
-        }
-        Action::Invite => format!("invite {} as {role}", c.email),
-        Action::UpdateRole => format!("change {} from {from} to {role}", c.email),
-        Action::Remove => format!("remove {} ({from})", c.email),
-        Action::Revoke => format!("revoke the invitation of {} ({from})", c.email),
+/// `change bob@example.com from org:member to org:admin`.
+pub(crate) fn describe(c: &Change) -> String {
+    match c {
+        Change::Invite(c) => match &c.replaces {
+            Some(from) => format!(
+                "invite {} as {} (replacing the {from} invitation)",
+                c.email, c.role
+            ),
+            None => format!("invite {} as {}", c.email, c.role),
+        },
+        Change::UpdateRole(c) => format!("change {} from {} to {}", c.email, c.from, c.to),
+        Change::Remove(c) => format!("remove {} ({})", c.email, c.role),
+        Change::Revoke(c) => format!("revoke the invitation of {} ({})", c.email, c.role),
     }
 }
 
 /// Section headings in plan order.
-pub fn heading(action: Action) -> &'static str {
+fn heading(action: Action) -> &'static str {
     match action {
         Action::Invite => "Invitations",
         Action::UpdateRole => "Role changes",
@@ -54,7 +56,7 @@ pub fn heading(action: Action) -> &'static str {
     }
 }
 
-pub fn symbol(action: Action) -> char {
+fn symbol(action: Action) -> char {
     match action {
         Action::Invite => '+',
         Action::UpdateRole => '~',
@@ -62,9 +64,12 @@ pub fn symbol(action: Action) -> char {
     }
 }
 
-pub const ACTIONS: [Action; 4] = [
-    Action::Invite,
-    Action::UpdateRole,
-    Action::Remove,
-    Action::Revoke,
-];
+/// The note shown after a change: the file's reason, or for a removal or revocation without
+/// one, why it is planned.
+fn note(c: &Change) -> Option<String> {
+    match c.shown_reason() {
+        Some(r) => Some(r),
+        None if matches!(c.action(), Action::Remove | Action::Revoke) => Some(c.cause().into()),
+        None => None,
+    }
+}

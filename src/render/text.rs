@@ -1,4 +1,4 @@
-use super::{ACTIONS, counts, describe, heading, symbol};
+use super::{counts, describe, heading, note, symbol};
 use crate::plan::{Action, Plan};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
@@ -21,7 +21,7 @@ fn style_for(action: Action) -> Style {
 
 /// The plan for people: grouped by action with `+ ~ - !`, reasons, warnings and counts.
 /// Readable without colour; `color` adds ANSI styles.
-pub fn text(plan: &Plan, file: &str, color: bool) -> String {
+pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
     let mut out = String::new();
     let bold = Style::new().bold();
     let warn = AnsiColor::Red.on_default().bold();
@@ -39,8 +39,12 @@ pub fn text(plan: &Plan, file: &str, color: bool) -> String {
         );
         return out;
     }
-    for action in ACTIONS {
-        let group: Vec<_> = plan.changes.iter().filter(|c| c.action == action).collect();
+    for action in Action::ALL {
+        let group: Vec<_> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action() == action)
+            .collect();
         if group.is_empty() {
             continue;
         }
@@ -53,10 +57,8 @@ pub fn text(plan: &Plan, file: &str, color: bool) -> String {
         for c in group {
             let line = format!("  {} {}", symbol(action), describe(c));
             let _ = write!(out, "{}", paint(color, style_for(action), &line));
-            if let Some(r) = &c.reason {
-                let _ = write!(out, "  # {r}");
-            } else if action != Action::Invite && action != Action::UpdateRole {
-                let _ = write!(out, "  # {}", c.cause);
+            if let Some(n) = note(c) {
+                let _ = write!(out, "  # {n}");
             }
             out.push('\n');
         }
@@ -69,9 +71,8 @@ pub fn text(plan: &Plan, file: &str, color: bool) -> String {
             paint(color, bold, "Blocked, not sent"),
             plan.blocked.len()
         );
-        for c in &plan.blocked {
-            let why = c.blocked_reason.as_deref().unwrap_or("blocked");
-            let line = format!("  ! {}: {why}", describe(c));
+        for b in &plan.blocked {
+            let line = format!("  ! {}: {}", describe(&b.change), b.why);
             let _ = writeln!(
                 out,
                 "{}",

@@ -1,98 +1,101 @@
-//! The apply executor: runs a [`Plan`] in three phases (invitations and promotions, then
-//! demotions, then revocations and removals), with bounded concurrency inside a phase, and
-//! returns a per-step report. Partial failure is data: a failed step is reported, not raised.
+//! The executor: consumes a [`Plan`] and runs it in three phases (docs/contract.md §5):
+//! invitations and promotions, then demotions, then revocations and removals, with bounded
+//! concurrency inside a phase. It returns a per-step [`Report`]: partial failure is data, never
+//! an error. Guards are the caller's business: this runs what it is given.
 
 use crate::client::{ApiError, Client};
-use crate::email::normalize;
-use crate::model::{LiveState, Role};
-use crate::plan::{Action, Change, Plan};
-use std::sync::Arc;
+use crate::live::LiveState;
+use crate::plan::{Blocked, Change, Phase, Plan};
+use std::collections::HashMap;
 use tokio::task::JoinSet;
 
 /// API codes that mean "the key's own account": the step is blocked, not failed.
-pub const SELF_CODES: &[&str] = &["cannot_change_own_role", "cannot_remove_self"];
+const SELF_CODES: &[&str] = &["cannot_change_own_role", "cannot_remove_self"];
 
-/// One unit of work: one change, or the revoke + invite that replace an invitation.
+/// How many times an invitation whose outcome is unknown is looked for before it is sent again.
+const INVITE_LOOKS: u32 = 3;
+
+/// One unit of work: one change, or the revoke then invite that replace an invitation.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Step {
-    pub index: usize,
-    pub phase: u8,
-    pub changes: Vec<Change>,
-}
-
-impl Step {
-    pub fn email(&self) -> &str {
-        &self.changes[0].email
-    }
+pub(crate) struct Step {
+    /// 1-based, in the order steps are started.
+    pub(crate) index: usize,
+    pub(crate) phase: Phase,
+    pub(crate) changes: Vec<Change>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Done,
-    /// The API refused because the change concerns the key's own account.
+    /// The API refused because the change concerns the key's own account (its `code`).
     Blocked(String),
-    Failed {
-        message: String,
-        status: Option<u16>,
-        code: Option<String>,
-        request_id: Option<String>,
-    },
-    /// Not attempted because an earlier phase failed or the key was refused.
-    Skipped(String),
+    Failed(Failure),
+    /// Not attempted, and why.
+    NotAttempted(String),
+}
+
+/// Why a step failed, with what the API said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) status: Option<u16>,
+    pub(crate) code: Option<String>,
+    pub(crate) request_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StepReport {
-    pub step: Step,
-    pub outcome: Outcome,
+pub(crate) struct StepReport {
+    pub(crate) step: Step,
+    pub(crate) outcome: Outcome,
     /// Requests sent for this step (retries included).
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// The answer was lost (5xx, timeout) and a fresh read of the org showed the change done.
-    pub confirmed_by_reread: bool,
+    pub(crate) confirmed_by_reread: bool,
 }
 
 /// What apply did, step by step.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Report {
-    pub steps: Vec<StepReport>,
+pub(crate) struct Report {
+    pub(crate) steps: Vec<StepReport>,
     /// Changes the plan itself blocked (never sent).
-    pub blocked_in_plan: Vec<Change>,
+    pub(crate) blocked_in_plan: Vec<Blocked>,
 }
 
 impl Report {
     fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
         self.steps.iter().filter(|s| f(&s.outcome)).count()
     }
-    pub fn done(&self) -> usize {
+    pub(crate) fn done(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Done))
     }
-    pub fn failed(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Failed { .. }))
+    pub(crate) fn failed(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Failed(_)))
     }
-    pub fn skipped(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Skipped(_)))
+    pub(crate) fn not_attempted(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::NotAttempted(_)))
     }
     /// Blocked by the plan or by the API's answer.
-    pub fn blocked(&self) -> usize {
+    pub(crate) fn blocked(&self) -> usize {
         self.blocked_in_plan.len() + self.count(|o| matches!(o, Outcome::Blocked(_)))
     }
-    /// Apply succeeded when no step failed or was skipped (blocked steps are warnings).
-    pub fn success(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0
+    /// Apply succeeded when no step failed or was left out (blocked steps are warnings).
+    pub(crate) fn success(&self) -> bool {
+        self.failed() == 0 && self.not_attempted() == 0
     }
 }
 
-/// Splits a plan into steps: a replaced invitation's revoke and invite become one step.
-pub fn steps(plan: &Plan) -> Vec<Step> {
+/// Splits a plan into steps, in the order they run: a replaced invitation's revoke and invite
+/// become one step (revoke first), and steps are ordered by phase, then plan order.
+pub(crate) fn steps(plan: &Plan) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
-    let mut replacements: std::collections::HashMap<&str, usize> = Default::default();
+    let mut replacements: HashMap<&str, usize> = HashMap::new();
     for c in &plan.changes {
-        if c.replaces_invitation {
-            if let Some(at) = replacements.get(c.email.as_str()) {
+        if c.is_replacement() {
+            if let Some(at) = replacements.get(c.email().as_str()) {
                 steps[*at].changes.push(c.clone());
                 continue;
             }
-            replacements.insert(&c.email, steps.len());
+            replacements.insert(c.email().as_str(), steps.len());
         }
         steps.push(Step {
             index: 0,
@@ -101,9 +104,13 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
         });
     }
     for s in &mut steps {
-        // Revoke before invite inside a replacement.
-        s.changes.sort_by_key(|c| c.action != Action::Revoke);
-        s.phase = s.changes.iter().map(Change::phase).min().unwrap_or(1);
+        s.changes.sort_by_key(|c| !matches!(c, Change::Revoke(_)));
+        s.phase = s
+            .changes
+            .iter()
+            .map(Change::phase)
+            .min()
+            .unwrap_or(Phase::Grant);
     }
     steps.sort_by_key(|s| s.phase);
     for (i, s) in steps.iter_mut().enumerate() {
@@ -112,15 +119,13 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
     steps
 }
 
-/// Called once per finished step, with the number of steps finished so far and in all.
-pub type Progress = Arc<dyn Fn(&StepReport, usize, usize) + Send + Sync>;
-
-/// Executes `plan` against the API. Guards are the caller's business: this runs what it is given.
-pub async fn execute(
+/// Executes `plan`. `progress` is called once per finished step, with the number of steps
+/// finished so far and in all.
+pub(crate) async fn execute(
     client: &Client,
     plan: &Plan,
     parallelism: usize,
-    progress: Progress,
+    progress: &dyn Fn(&StepReport, usize, usize),
 ) -> Report {
     let all = steps(plan);
     let total = all.len();
@@ -130,7 +135,7 @@ pub async fn execute(
     };
     let mut finished = 0usize;
     let mut stop: Option<String> = None;
-    for phase in 1..=3u8 {
+    for phase in Phase::ALL {
         let phase_steps: Vec<Step> = all.iter().filter(|s| s.phase == phase).cloned().collect();
         if phase_steps.is_empty() {
             continue;
@@ -140,7 +145,7 @@ pub async fn execute(
                 finished += 1;
                 let r = StepReport {
                     step,
-                    outcome: Outcome::Skipped(why.clone()),
+                    outcome: Outcome::NotAttempted(why.clone()),
                     attempts: 0,
                     confirmed_by_reread: false,
                 };
@@ -153,9 +158,9 @@ pub async fn execute(
         // finishes, so `--parallelism 1` runs the plan exactly in order.
         let mut queue = phase_steps.into_iter();
         let mut tasks = JoinSet::new();
-        let mut running = std::collections::HashMap::new();
+        let mut running: HashMap<tokio::task::Id, Step> = HashMap::new();
         let start = |tasks: &mut JoinSet<StepReport>,
-                     running: &mut std::collections::HashMap<tokio::task::Id, Step>,
+                     running: &mut HashMap<tokio::task::Id, Step>,
                      step: Step| {
             let client = client.clone();
             let copy = step.clone();
@@ -173,25 +178,22 @@ pub async fn execute(
                     r
                 }
                 // A step whose task died is reported as failed, never dropped from the report.
-                Err(e) => StepReport {
-                    step: match running.remove(&e.id()) {
-                        Some(step) => step,
-                        None => continue,
+                Err(e) => match running.remove(&e.id()) {
+                    Some(step) => StepReport {
+                        step,
+                        outcome: Outcome::Failed(Failure {
+                            message: format!("the step ended abnormally: {e}"),
+                            status: None,
+                            code: None,
+                            request_id: None,
+                        }),
+                        attempts: 0,
+                        confirmed_by_reread: false,
                     },
-                    outcome: Outcome::Failed {
-                        message: format!("the step ended abnormally: {e}"),
-                        status: None,
-                        code: None,
-                        request_id: None,
-                    },
-                    attempts: 0,
-                    confirmed_by_reread: false,
+                    None => continue,
                 },
             };
-            if let Outcome::Failed {
-                status: Some(401), ..
-            } = &r.outcome
-            {
+            if matches!(&r.outcome, Outcome::Failed(f) if f.status == Some(401)) {
                 unauthorized = true;
             }
             finished += 1;
@@ -205,7 +207,8 @@ pub async fn execute(
             stop = Some("not attempted: the API refused the key".into());
         } else if report.failed() > 0 {
             stop = Some(format!(
-                "not attempted: phase {phase} had failures, and later phases demote or remove (run apply again once fixed)"
+                "not attempted: phase {} had failures, and later phases demote or remove (run apply again once fixed)",
+                phase as u8
             ));
         }
     }
@@ -220,8 +223,7 @@ async fn run_step(client: &Client, step: Step) -> StepReport {
     for change in &step.changes {
         loop {
             attempts += 1;
-            let result = send(client, change).await;
-            let err = match result {
+            let err = match send(client, change).await {
                 Ok(()) => break,
                 Err(e) => e,
             };
@@ -235,10 +237,10 @@ async fn run_step(client: &Client, step: Step) -> StepReport {
                     confirmed,
                 );
             }
-            if err.status() == Some(404) && matches!(change.action, Action::Remove | Action::Revoke)
+            if err.status() == Some(404) && matches!(change, Change::Remove(_) | Change::Revoke(_))
             {
                 // Already gone: what the step wanted.
-                tracing::info!(email = %change.email, "{} target no longer exists", change.action);
+                tracing::info!(email = %change.email(), "{:?} target no longer exists", change.action());
                 break;
             }
             if !err.outcome_unknown() || attempts >= max_attempts {
@@ -247,7 +249,7 @@ async fn run_step(client: &Client, step: Step) -> StepReport {
             // The change may have happened. Never send it blindly again: look first. An
             // invitation would land in someone's inbox twice, and a backend behind a gateway
             // that gave up (504) may still be working, so look again, longer, before re-sending.
-            let looks = if change.action == Action::Invite {
+            let looks = if matches!(change, Change::Invite(_)) {
                 INVITE_LOOKS
             } else {
                 1
@@ -255,7 +257,7 @@ async fn run_step(client: &Client, step: Step) -> StepReport {
             let mut seen = false;
             for look in 0..looks {
                 let wait = settle_delay(client.retry_policy(), attempts, look, &err);
-                tracing::info!(email = %change.email, "outcome unknown ({err}); reading the org again in {wait:?}");
+                tracing::info!(email = %change.email(), "outcome unknown ({err}); reading the org again in {wait:?}");
                 tokio::time::sleep(wait).await;
                 match client.list().await {
                     Ok(live) if is_done(change, &live) => {
@@ -275,13 +277,10 @@ async fn run_step(client: &Client, step: Step) -> StepReport {
     report(step, Outcome::Done, attempts, confirmed)
 }
 
-/// How many times an invitation whose outcome is unknown is looked for before it is sent again.
-pub const INVITE_LOOKS: u32 = 3;
-
 /// The wait before look `look` (0-based) after an unknown outcome: the usual backoff first, then
 /// 4× and 8× the retry base (2 s and 4 s by default), so an invitation is looked for during
 /// about 6.5 s before it is ever sent again.
-pub fn settle_delay(
+fn settle_delay(
     policy: &crate::config::RetryPolicy,
     attempt: u32,
     look: u32,
@@ -306,50 +305,44 @@ fn report(step: Step, outcome: Outcome, attempts: u32, confirmed_by_reread: bool
 }
 
 fn failed(e: &ApiError) -> Outcome {
-    Outcome::Failed {
+    Outcome::Failed(Failure {
         message: e.to_string(),
         status: e.status(),
         code: e.code().map(str::to_owned),
         request_id: e.request_id().map(str::to_owned),
-    }
+    })
 }
 
 fn failed_with(write: &ApiError, read: &ApiError) -> Outcome {
-    Outcome::Failed {
+    Outcome::Failed(Failure {
         message: format!("{write}; reading the org again to check also failed: {read}"),
         status: write.status(),
         code: write.code().or(read.code()).map(str::to_owned),
         request_id: write.request_id().or(read.request_id()).map(str::to_owned),
-    }
+    })
 }
 
 async fn send(client: &Client, c: &Change) -> Result<(), ApiError> {
-    let id = c.id.as_deref().unwrap_or_default();
-    let role = c.role.unwrap_or(Role::Member);
-    match c.action {
-        Action::Invite => client.invite(&c.email, role).await,
-        Action::UpdateRole => client.update_role(id, role).await,
-        Action::Remove => client.remove(id).await,
-        Action::Revoke => client.revoke(id).await,
+    match c {
+        Change::Invite(c) => client.invite(&c.email, c.role).await,
+        Change::UpdateRole(c) => client.update_role(&c.id, c.to).await,
+        Change::Remove(c) => client.remove(&c.id).await,
+        Change::Revoke(c) => client.revoke(&c.id).await,
     }
 }
 
 /// Whether `live` already shows the effect of `c`.
-pub fn is_done(c: &Change, live: &LiveState) -> bool {
-    let id = c.id.as_deref().unwrap_or_default();
-    match c.action {
-        Action::Invite => {
-            let role = c.role.map(Role::as_str).unwrap_or_default();
-            live.members.iter().any(|m| normalize(&m.email) == c.email)
+fn is_done(c: &Change, live: &LiveState) -> bool {
+    match c {
+        Change::Invite(c) => {
+            live.members.iter().any(|m| m.email == c.email)
                 || live
-                    .pending_invitations()
-                    .any(|i| normalize(&i.email) == c.email && i.role == role)
+                    .invitations
+                    .iter()
+                    .any(|i| i.email == c.email && i.role.is(c.role))
         }
-        Action::UpdateRole => {
-            let role = c.role.map(Role::as_str).unwrap_or_default();
-            live.members.iter().any(|m| m.id == id && m.role == role)
-        }
-        Action::Remove => !live.members.iter().any(|m| m.id == id),
-        Action::Revoke => !live.pending_invitations().any(|i| i.id == id),
+        Change::UpdateRole(c) => live.members.iter().any(|m| m.id == c.id && m.role.is(c.to)),
+        Change::Remove(c) => !live.members.iter().any(|m| m.id == c.id),
+        Change::Revoke(c) => !live.invitations.iter().any(|i| i.id == c.id),
     }
 }

@@ -1,0 +1,105 @@
+//! `teamsync plan`: reads the org and prints what apply would change; changes nothing
+//! (docs/contract.md §1, §4, §6).
+
+use super::{Context, LoadedFile, read_org, runtime, write_atomically};
+use crate::client::Client;
+use crate::config::{Config, Format};
+use crate::error::CommandError;
+use crate::live::Managed;
+use crate::plan::Plan;
+use crate::planner::{self, PlanOptions};
+use crate::render;
+use crate::saved::{self, Fingerprints, PlanDocument};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// Exit 2 when the plan has changes (0 when none, 1 on error).
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Also save the plan (JSON, with fingerprints) for `teamsync apply PLANFILE`.
+    #[arg(long, value_name = "PLANFILE")]
+    out: Option<PathBuf>,
+}
+
+pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
+    let api = ctx.api()?;
+    let file = ctx.load(&ctx.config.file)?;
+    let client = Client::new(api)?;
+    let org = runtime()?.block_on(read_org(&client, &file.desired))?;
+    let computed = compute(ctx.config, &file, &org, false);
+    show(ctx, &computed, &org, &file.name);
+    if let Some(path) = &args.out {
+        let doc = PlanDocument {
+            live_snapshot: Some(&computed.snapshot),
+            ..computed.document(&file.name)
+        };
+        write_atomically(path, doc.to_json().as_bytes())?;
+        ctx.ui.note(format_args!(
+            "Saved the plan to {}; apply it with `teamsync apply {}`.",
+            path.display(),
+            path.display()
+        ));
+    }
+    Ok(if args.detailed_exitcode && !computed.plan.is_empty() {
+        2
+    } else {
+        0
+    })
+}
+
+/// A plan with what it was computed from.
+pub(super) struct Computed {
+    pub(super) plan: Plan,
+    /// The managed roster the plan was made against (saved plans keep it).
+    pub(super) snapshot: Vec<String>,
+    pub(super) fingerprints: Fingerprints,
+}
+
+impl Computed {
+    fn document<'a>(&'a self, file: &'a str) -> PlanDocument<'a> {
+        PlanDocument {
+            format_version: saved::FORMAT_VERSION,
+            desired_file: file,
+            plan: &self.plan,
+            fingerprints: &self.fingerprints,
+            live_snapshot: None,
+        }
+    }
+}
+
+/// Plans `file` against `org`.
+pub(super) fn compute(
+    config: &Config,
+    file: &LoadedFile,
+    org: &Managed,
+    allow_mass_removal: bool,
+) -> Computed {
+    let options = PlanOptions {
+        self_email: config.self_email.clone(),
+        today: config.today,
+        allow_mass_removal,
+    };
+    let plan = planner::plan(&file.desired, org, &options);
+    let snapshot = saved::live_snapshot(org);
+    let fingerprints = Fingerprints {
+        desired_file: file.fingerprint.clone(),
+        live_state: saved::live_fingerprint(&snapshot),
+    };
+    Computed {
+        plan,
+        snapshot,
+        fingerprints,
+    }
+}
+
+/// Prints the plan on stdout in the chosen format.
+pub(super) fn show(ctx: &Context, computed: &Computed, org: &Managed, file: &str) {
+    let plan = &computed.plan;
+    ctx.ui.print(&match ctx.config.format {
+        Format::Text => render::text(plan, file, ctx.ui.color()),
+        Format::Json => computed.document(file).to_json(),
+        Format::Markdown => render::markdown(plan, file),
+        Format::Diff => render::diff(org, plan, file),
+    });
+}

@@ -1,0 +1,22 @@
+//! `teamsync validate`: the file alone, offline (docs/contract.md §1, §3).
+
+use super::Context;
+use crate::error::CommandError;
+use crate::role::Role;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {}
+
+pub(crate) fn run(ctx: &Context, _args: &Args) -> Result<u8, CommandError> {
+    let file = ctx.load(&ctx.config.file)?;
+    let members = &file.desired.members;
+    let admins = members.iter().filter(|m| m.role == Role::Admin).count();
+    ctx.ui.note(format_args!(
+        "{} is valid: {} members ({} admin{}).",
+        file.name,
+        members.len(),
+        admins,
+        if admins == 1 { "" } else { "s" }
+    ));
+    Ok(0)
+}

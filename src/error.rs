@@ -1,0 +1,67 @@
+//! The command layer's errors: everything that ends a command early, each with what to do next,
+//! mapped once to an exit code (docs/contract.md §2).
+
+use crate::client::ApiError;
+use crate::config::ConfigError;
+use crate::saved::BadPlanFile;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CommandError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot read {path}: {source}; create it (see `teamsync export`) or pass -f FILE")]
+    ReadFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot write {path}: {source}")]
+    WriteFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{file} has {count} problem{}; fix {} and run again", if *.count == 1 { "" } else { "s" }, if *.count == 1 { "it" } else { "them" })]
+    Invalid { file: String, count: usize },
+    #[error("{}{}. {}", .0, .0.ids(), .0.hint())]
+    Api(#[from] ApiError),
+    #[error(
+        "the saved plan {path} is stale: {what}. Nothing was sent; run `teamsync plan --out` again"
+    )]
+    Stale { path: String, what: String },
+    #[error("cannot read the saved plan {path}: {why}")]
+    BadPlanFile { path: String, why: String },
+    #[error("apply refused by a safety guard, nothing was sent: {0}")]
+    Guard(String),
+    #[error(
+        "refusing to apply without confirmation: stdin is not a terminal. Review the plan, then pass --auto-approve"
+    )]
+    NoTerminal,
+    #[error("apply cancelled: only `yes` is accepted. Nothing was sent")]
+    Cancelled,
+    #[error("apply finished with {count} step{} failed or not attempted; see above. Run `teamsync apply` again to retry what is left", if *.count == 1 { "" } else { "s" })]
+    StepsFailed { count: usize },
+}
+
+impl CommandError {
+    /// 3 for a safety guard (nothing was sent), 1 for every other error.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            CommandError::Guard(_) => 3,
+            _ => 1,
+        }
+    }
+
+    pub(crate) fn bad_plan_file(path: &str, why: impl ToString) -> CommandError {
+        CommandError::BadPlanFile {
+            path: path.to_string(),
+            why: why.to_string(),
+        }
+    }
+}
+
+impl From<(&str, BadPlanFile)> for CommandError {
+    fn from((path, why): (&str, BadPlanFile)) -> CommandError {
+        CommandError::bad_plan_file(path, why)
+    }
+}

@@ -1,0 +1,126 @@
+//! The organization as the API lists it, and the part of it teamsync manages.
+
+use crate::email::Email;
+use crate::glob::Glob;
+use crate::role::{LiveRole, Role};
+
+/// A member as the API lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LiveMember {
+    pub(crate) id: String,
+    pub(crate) email: Email,
+    pub(crate) role: LiveRole,
+}
+
+/// A pending invitation as the API lists it (invitations with another status are dropped where
+/// the list is read: docs/contract.md §4 ignores them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LiveInvitation {
+    pub(crate) id: String,
+    pub(crate) email: Email,
+    pub(crate) role: LiveRole,
+}
+
+impl LiveMember {
+    pub(crate) fn new(id: &str, email: &str, role: &str) -> LiveMember {
+        LiveMember {
+            id: id.to_string(),
+            email: Email::new(email),
+            role: LiveRole::parse(role),
+        }
+    }
+}
+
+impl LiveInvitation {
+    pub(crate) fn new(id: &str, email: &str, role: &str) -> LiveInvitation {
+        LiveInvitation {
+            id: id.to_string(),
+            email: Email::new(email),
+            role: LiveRole::parse(role),
+        }
+    }
+}
+
+/// Everything `GET team/members` returned, all pages joined: members and pending invitations.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct LiveState {
+    pub(crate) members: Vec<LiveMember>,
+    pub(crate) invitations: Vec<LiveInvitation>,
+}
+
+/// The part of the org teamsync manages: the live state without the emails `ignore` matches,
+/// members and pending invitations each sorted by email (a stable sort keeps the API's order
+/// within one email). Computed once per run; the planner, the diff view, saved plans and export
+/// all read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Managed {
+    pub(crate) members: Vec<LiveMember>,
+    pub(crate) invitations: Vec<LiveInvitation>,
+    /// Members and pending invitations left out because `ignore` matches them.
+    pub(crate) ignored: usize,
+    /// Every live member, ignored ones included: the base of the removal limit.
+    pub(crate) live_members: usize,
+    /// Admin members that `ignore` matches: they stay admins whatever the plan does.
+    pub(crate) ignored_admins: usize,
+}
+
+impl Managed {
+    pub(crate) fn new(live: LiveState, ignore: &[Glob]) -> Managed {
+        let ignored = |e: &Email| ignore.iter().any(|g| g.matches(e));
+        let live_members = live.members.len();
+        let (mut members, ignored_members): (Vec<_>, Vec<_>) =
+            live.members.into_iter().partition(|m| !ignored(&m.email));
+        let (mut invitations, ignored_invitations): (Vec<_>, Vec<_>) = live
+            .invitations
+            .into_iter()
+            .partition(|i| !ignored(&i.email));
+        members.sort_by(|a, b| a.email.cmp(&b.email));
+        invitations.sort_by(|a, b| a.email.cmp(&b.email));
+        Managed {
+            members,
+            invitations,
+            ignored: ignored_members.len() + ignored_invitations.len(),
+            live_members,
+            ignored_admins: ignored_members
+                .iter()
+                .filter(|m| m.role.is(Role::Admin))
+                .count(),
+        }
+    }
+
+    /// Admin members now, ignored ones included.
+    pub(crate) fn admins(&self) -> usize {
+        self.ignored_admins
+            + self
+                .members
+                .iter()
+                .filter(|m| m.role.is(Role::Admin))
+                .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_managed_view_leaves_ignored_emails_out_and_sorts() {
+        let live = LiveState {
+            members: vec![
+                LiveMember::new("u1", "Zed@x.com", "org:admin"),
+                LiveMember::new("u2", "bot@vendor.io", "org:admin"),
+                LiveMember::new("u3", "amy@x.com", "org:member"),
+            ],
+            invitations: vec![
+                LiveInvitation::new("i1", "new@vendor.io", "org:member"),
+                LiveInvitation::new("i2", "b@x.com", "org:member"),
+            ],
+        };
+        let m = Managed::new(live, &[Glob::new("*@VENDOR.io")]);
+        let emails: Vec<&str> = m.members.iter().map(|m| m.email.as_str()).collect();
+        assert_eq!(emails, ["amy@x.com", "zed@x.com"]);
+        assert_eq!(m.invitations.len(), 1);
+        assert_eq!((m.ignored, m.live_members, m.ignored_admins), (2, 3, 1));
+        assert_eq!(m.admins(), 2);
+    }
+}
