@@ -21,7 +21,7 @@ pub(crate) enum ApiError {
         request_id: Option<String>,
     },
     /// Any other non-2xx answer.
-    #[error("the API answered {status}{}", .message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    #[error("the API answered {status}{}", .message.as_deref().map(|m| format!(": {}", m.trim().trim_end_matches('.'))).unwrap_or_default())]
     Status {
         status: u16,
         kind: Option<String>,
@@ -46,13 +46,13 @@ pub(crate) enum ApiError {
     Pagination(String),
 }
 
-fn unauthorized_text(code: Option<&str>) -> String {
+/// What a 401 means, by its code. The code itself is shown with the request id.
+fn unauthorized_text(code: Option<&str>) -> &'static str {
     match code {
-        Some("missing_authorization_header") => "the API received no API key (401 missing_authorization_header): set SCALING_API_KEY".into(),
-        Some("invalid_api_key") => "the API key was refused as invalid or expired (401 invalid_api_key): generate a new key under Settings → API Access and update SCALING_API_KEY".into(),
-        Some("not_authorized") => "the API key is valid but lacks the org:admin role (401 not_authorized): team endpoints need a key created by an org admin".into(),
-        Some(other) => format!("the API refused the key (401 {other}): check SCALING_API_KEY and that it belongs to an org admin"),
-        None => "the API refused the key (401): check SCALING_API_KEY and that it belongs to an org admin".into(),
+        Some("missing_authorization_header") => "the API received no API key",
+        Some("invalid_api_key") => "the API refused the key as invalid or expired",
+        Some("not_authorized") => "the API key is valid but lacks the org:admin role",
+        _ => "the API refused the key (401)",
     }
 }
 
@@ -113,10 +113,26 @@ impl ApiError {
         }
     }
 
+    /// The whole story for an error line: what happened, the API's `code` and `requestId`,
+    /// and what to do next, e.g. `the API answered 503 (code server_error, requestId 55…). The
+    /// API kept failing after retries; …`.
+    pub(crate) fn explain(&self) -> String {
+        format!("{self}{}. {}", self.ids(), self.hint())
+    }
+
     /// What the user can do about it, as a sentence.
-    pub(crate) fn hint(&self) -> &'static str {
+    fn hint(&self) -> &'static str {
         match self {
-            ApiError::Unauthorized { .. } => "",
+            ApiError::Unauthorized { code, .. } => match code.as_deref() {
+                Some("missing_authorization_header") => {
+                    "Set SCALING_API_KEY to an org admin's API key."
+                }
+                Some("invalid_api_key") => {
+                    "Generate a new key under Settings → API Access and update SCALING_API_KEY."
+                }
+                Some("not_authorized") => "Team endpoints need a key created by an org admin.",
+                _ => "Check SCALING_API_KEY and that it belongs to an org admin.",
+            },
             ApiError::Status { status, .. } if *status == 429 || *status >= 500 => {
                 "The API kept failing after retries; try again in a few minutes, and quote the requestId to Scaling support if it persists."
             }
@@ -454,9 +470,7 @@ impl Client {
                 status: status.as_u16(),
                 kind: None,
                 code: None,
-                message: Some(
-                    "redirects are not followed; check --api-url / SCALING_API_URL".into(),
-                ),
+                message: Some("a redirect, which teamsync does not follow".into()),
                 request_id: header_request_id,
                 retry_after: None,
             });

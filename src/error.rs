@@ -23,7 +23,7 @@ pub(crate) enum CommandError {
     },
     #[error("{file} has {count} problem{}; fix {} and run again", if *.count == 1 { "" } else { "s" }, if *.count == 1 { "it" } else { "them" })]
     Invalid { file: String, count: usize },
-    #[error("{}{}. {}", .0, .0.ids(), .0.hint())]
+    #[error("{}", .0.explain())]
     Api(#[from] ApiError),
     #[error(
         "the saved plan {path} is stale: {what}. Nothing was sent; run `teamsync plan --out` again"

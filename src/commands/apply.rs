@@ -71,7 +71,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         }
         return Ok(0);
     }
-    let refusing: Vec<String> = plan.refusing_guards().map(|g| g.to_string()).collect();
+    let refusing: Vec<String> = plan.refusing_guards().map(render::refusal).collect();
     if !refusing.is_empty() {
         return Err(CommandError::Guard(refusing.join("; ")));
     }

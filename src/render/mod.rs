@@ -13,7 +13,7 @@ pub(crate) use markdown::markdown;
 pub(crate) use report::{finished, step_line};
 pub(crate) use text::text;
 
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, Change, Guard, Plan};
 
 /// Headline counts, e.g. `2 to invite, 1 role change, 0 to remove, 0 to revoke, 1 blocked`.
 fn counts(plan: &Plan) -> String {
@@ -71,5 +71,28 @@ fn note(c: &Change) -> Option<String> {
         Some(r) => Some(r),
         None if matches!(c.action(), Action::Remove | Action::Revoke) => Some(c.cause().into()),
         None => None,
+    }
+}
+
+/// Why apply refuses, for a guard that trips, and how to proceed.
+pub(crate) fn refusal(g: &Guard) -> String {
+    match g {
+        Guard::MaxRemovals {
+            removals,
+            members,
+            limit,
+            rule,
+            ..
+        } => format!(
+            "the plan removes {removals} of {members} members and the limit is {limit} ({}); if the removals are intended, run apply again with --allow-mass-removal",
+            match rule {
+                Some(m) => format!("safety.max_removals: {m}"),
+                None => "the default: max(3, 25% of current members)".into(),
+            }
+        ),
+        Guard::MinAdmins { admins, min, .. } => format!(
+            "the plan leaves {admins} admin member{} and safety.min_admins requires {min} (pending admin invitations do not count); keep more admins in the file, or lower min_admins",
+            if *admins == 1 { "" } else { "s" }
+        ),
     }
 }
