@@ -3,9 +3,7 @@
 //! its position (docs/contract.md §3). Validation lives in [`crate::desired`]; this module knows
 //! YAML, not teamsync.
 
-use serde_saphyr::granit_parser::{
-    self, ErrorKind, Event, Marker, Parser, ScalarStyle, ScanError, Tag,
-};
+use granit_parser::{ErrorKind, Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use std::borrow::Cow;
 use std::fmt;
 
