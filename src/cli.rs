@@ -3,7 +3,7 @@
 //! values; nothing below this module sees clap.
 
 use crate::commands::{apply, completions, export, plan, schema, validate};
-use crate::config::{Format, GlobalFlags};
+use crate::config::{ColorChoice, Format, GlobalFlags};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -44,9 +44,13 @@ pub(crate) struct GlobalArgs {
     /// Output format of the plan.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// No colour, even on a terminal (NO_COLOR does the same).
-    #[arg(long, global = true)]
-    pub(crate) no_color: bool,
+    /// When to use colour [default: auto: on a terminal, unless NO_COLOR or CLICOLOR=0;
+    /// CLICOLOR_FORCE=1 forces it]
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    color: Option<ColorChoice>,
+    /// The same as --color never.
+    #[arg(long, global = true, conflicts_with = "color")]
+    no_color: bool,
     /// Seconds before a request to the API is given up [env: TEAMSYNC_TIMEOUT; default: 30]
     #[arg(long, global = true, value_name = "SECS")]
     timeout: Option<u64>,
@@ -86,7 +90,10 @@ impl GlobalArgs {
             api_url: self.api_url.clone(),
             self_email: self.self_email.clone(),
             format: self.format,
-            no_color: self.no_color,
+            color: match (self.no_color, self.color) {
+                (true, _) => ColorChoice::Never,
+                (false, choice) => choice.unwrap_or(ColorChoice::Auto),
+            },
             timeout: self.timeout,
             retry_base_ms: self.retry_base_ms,
             today: self.today.clone(),

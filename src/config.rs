@@ -30,8 +30,12 @@ pub(crate) struct Environment {
     pub(crate) today: Option<String>,
     /// `TEAMSYNC_LOG`: a log filter.
     pub(crate) log: Option<String>,
-    /// `NO_COLOR` set and not empty.
+    /// `NO_COLOR` set and not empty: no colour.
     pub(crate) no_color: bool,
+    /// `CLICOLOR=0`: no colour.
+    pub(crate) clicolor_off: bool,
+    /// `CLICOLOR_FORCE` set and not `0`: colour even off a terminal.
+    pub(crate) clicolor_force: bool,
     /// `GITHUB_ACTIONS=true`.
     pub(crate) github_actions: bool,
 }
@@ -67,6 +71,8 @@ impl Environment {
                 "TEAMSYNC_TODAY" => env.today = Some(v),
                 "TEAMSYNC_LOG" => env.log = Some(v),
                 "NO_COLOR" => env.no_color = !v.is_empty(),
+                "CLICOLOR" => env.clicolor_off = v == "0",
+                "CLICOLOR_FORCE" => env.clicolor_force = !v.is_empty() && v != "0",
                 "GITHUB_ACTIONS" => env.github_actions = v == "true",
                 _ => {}
             }
@@ -202,6 +208,31 @@ pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
+/// When to use colour: `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` or `CLICOLOR=0` say no, or `CLICOLOR_FORCE` says yes.
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether a stream gets colour, by the usual conventions (no-color.org, bixense.com/clicolors):
+    /// the flag wins; then `NO_COLOR`, then `CLICOLOR_FORCE`, then `CLICOLOR=0`, then whether the
+    /// stream is a terminal.
+    pub(crate) fn decide(self, env: &Environment, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if env.no_color => false,
+            ColorChoice::Auto if env.clicolor_force => true,
+            ColorChoice::Auto if env.clicolor_off => false,
+            ColorChoice::Auto => is_terminal,
+        }
+    }
+}
+
 /// Output formats for plans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Format {
@@ -218,8 +249,8 @@ pub(crate) struct Config {
     /// `-f` was given on the command line (not the default).
     pub(crate) file_explicit: bool,
     pub(crate) format: Format,
-    /// Colour on stdout.
-    pub(crate) color: bool,
+    /// When to use colour (`--color`, `--no-color`); see [`ColorChoice::decide`].
+    pub(crate) color: ColorChoice,
     pub(crate) self_email: Option<Email>,
     pub(crate) today: Date,
     /// Where and how to reach the API, or why that cannot be done. Only commands that talk to
@@ -235,7 +266,7 @@ pub(crate) struct GlobalFlags {
     pub(crate) api_url: Option<String>,
     pub(crate) self_email: Option<String>,
     pub(crate) format: Format,
-    pub(crate) no_color: bool,
+    pub(crate) color: ColorChoice,
     pub(crate) timeout: Option<u64>,
     pub(crate) retry_base_ms: Option<u64>,
     pub(crate) today: Option<String>,
@@ -254,11 +285,7 @@ fn number(var: &'static str, value: Option<&str>) -> Result<Option<u64>, ConfigE
 impl Config {
     /// Flags win over the environment; an empty variable counts as unset (CI systems pass unset
     /// variables as "").
-    pub(crate) fn new(
-        flags: GlobalFlags,
-        env: &Environment,
-        stdout_is_terminal: bool,
-    ) -> Result<Config, ConfigError> {
+    pub(crate) fn new(flags: GlobalFlags, env: &Environment) -> Result<Config, ConfigError> {
         let today = match flags.today.as_deref().or(env.today.as_deref()) {
             Some(t) => Date::parse(t.trim()).ok_or_else(|| ConfigError::BadDate(t.to_string()))?,
             None => Date::today_utc(),
@@ -287,7 +314,7 @@ impl Config {
             file: flags.file,
             file_explicit: flags.file_explicit,
             format: flags.format,
-            color: !flags.no_color && !env.no_color && stdout_is_terminal,
+            color: flags.color,
             self_email: flags
                 .self_email
                 .or_else(|| env.self_email.clone())
@@ -370,6 +397,26 @@ mod tests {
     }
 
     #[test]
+    fn colour_follows_the_flag_then_no_color_then_clicolor() {
+        let env = |vars: &[(&str, &str)]| {
+            Environment::from_vars(vars.iter().map(|(k, v)| (k.into(), v.into())))
+        };
+        let auto = ColorChoice::Auto;
+        assert!(auto.decide(&env(&[]), true));
+        assert!(!auto.decide(&env(&[]), false));
+        assert!(!auto.decide(&env(&[("NO_COLOR", "1")]), true));
+        assert!(!auto.decide(&env(&[("CLICOLOR", "0")]), true));
+        assert!(auto.decide(&env(&[("CLICOLOR_FORCE", "1")]), false));
+        assert!(!auto.decide(&env(&[("CLICOLOR_FORCE", "0")]), false));
+        assert!(
+            !auto.decide(&env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]), false),
+            "NO_COLOR wins"
+        );
+        assert!(ColorChoice::Always.decide(&env(&[("NO_COLOR", "1")]), false));
+        assert!(!ColorChoice::Never.decide(&env(&[("CLICOLOR_FORCE", "1")]), true));
+    }
+
+    #[test]
     fn flags_win_over_the_environment_and_empty_variables_are_unset() {
         let env = Environment::from_vars(
             [
@@ -387,17 +434,20 @@ mod tests {
             api_url: None,
             self_email: None,
             format: Format::Text,
-            no_color: false,
+            color: ColorChoice::Auto,
             timeout: None,
             retry_base_ms: None,
             today: Some("2027-01-02".into()),
         };
-        let c = Config::new(flags(), &env, true).unwrap();
+        let c = Config::new(flags(), &env).unwrap();
         let api = c.api.as_ref().unwrap();
         assert_eq!(api.base_url.as_str(), "https://api.scaling.cloud/v1/");
         assert_eq!(api.timeout, Duration::from_secs(7));
         assert_eq!(c.self_email, Some(Email::new("me@x.io")));
-        assert!(c.color, "an empty NO_COLOR does not count");
+        assert!(
+            c.color.decide(&env, true),
+            "an empty NO_COLOR does not count"
+        );
         let c = Config::new(
             GlobalFlags {
                 timeout: Some(3),
@@ -405,18 +455,17 @@ mod tests {
                 ..flags()
             },
             &env,
-            false,
         )
         .unwrap();
         assert_eq!(c.api.unwrap().timeout, Duration::from_secs(3));
         assert_eq!(c.self_email, Some(Email::new("other@x.io")));
-        assert!(!c.color, "never colour off a terminal");
+        assert!(!c.color.decide(&env, false), "no colour off a terminal");
         let bad = Environment {
             timeout: Some("soon".into()),
             ..Environment::default()
         };
         assert_eq!(
-            Config::new(flags(), &bad, false).unwrap_err(),
+            Config::new(flags(), &bad).unwrap_err(),
             ConfigError::BadNumber {
                 var: "TEAMSYNC_TIMEOUT",
                 value: "soon".into()

@@ -66,13 +66,18 @@ pub fn run(
         Ok(p) => p,
         Err(e) => return clap_exit(e),
     };
-    let stdout_terminal = std::io::stdout().is_terminal();
-    let config = config::Config::new(parsed.global.flags(&matches), &env, stdout_terminal);
-    let ui = ui::Ui::new(config.as_ref().is_ok_and(|c| c.color), env.github_actions);
+    let config = config::Config::new(parsed.global.flags(&matches), &env);
+    let choice = config
+        .as_ref()
+        .map_or(config::ColorChoice::Auto, |c| c.color);
+    let ui = ui::Ui::new(
+        choice.decide(&env, std::io::stdout().is_terminal()),
+        env.github_actions,
+    );
     ui.init_logging(
         parsed.global.verbose,
         env.log.as_deref(),
-        parsed.global.no_color || env.no_color,
+        choice.decide(&env, std::io::stderr().is_terminal()),
     );
     let result = config
         .map_err(error::CommandError::from)

@@ -96,7 +96,7 @@ impl Ui {
 
     /// Logs (`tracing`) on stderr: `TEAMSYNC_LOG` is a full filter; without it, `-v` is info,
     /// `-vv` debug, `-vvv` trace.
-    pub(crate) fn init_logging(&self, verbose: u8, filter: Option<&str>, no_color: bool) {
+    pub(crate) fn init_logging(&self, verbose: u8, filter: Option<&str>, color: bool) {
         use tracing_subscriber::EnvFilter;
         let filter = match filter.map(str::trim).filter(|f| !f.is_empty()) {
             Some(f) => EnvFilter::new(f),
@@ -110,7 +110,7 @@ impl Ui {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(io::stderr)
-            .with_ansi(!no_color && io::stderr().is_terminal())
+            .with_ansi(color)
             .with_target(false)
             .try_init();
     }

@@ -20,12 +20,20 @@ fn no_dependency_needs_a_newer_compiler_than_rust_version() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let packages = meta["packages"].as_array().unwrap();
     let by_id = |id: &str| packages.iter().find(|p| p["id"] == id).unwrap();
     let root = packages.iter().find(|p| p["name"] == "teamsync").unwrap();
-    let declared = version(root["rust_version"].as_str().expect("rust-version is declared"));
+    let declared = version(
+        root["rust_version"]
+            .as_str()
+            .expect("rust-version is declared"),
+    );
     let nodes = meta["resolve"]["nodes"].as_array().unwrap();
     let node = |id: &str| nodes.iter().find(|n| n["id"] == id).unwrap();
     // Walk the normal and build dependencies from teamsync.

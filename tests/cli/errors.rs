@@ -155,7 +155,7 @@ fn an_answer_that_is_not_the_api_is_explained() {
 }
 
 #[test]
-fn a_reader_that_goes_away_is_no_panic_and_colour_never_reaches_a_pipe() {
+fn a_reader_that_goes_away_is_no_panic() {
     // 3,000 invitations: far more JSON than a pipe holds.
     let w = scenario(5, 5, 0, 3000);
     let bin = env!("CARGO_BIN_EXE_teamsync");
@@ -163,6 +163,46 @@ fn a_reader_that_goes_away_is_no_panic_and_colour_never_reaches_a_pipe() {
         "'{bin}' plan --format json | head -c 1 >/dev/null; sleep 0.5"
     ));
     assert_eq!(r.stderr, "", "no panic, no message");
-    let r = w.run_env(&["plan"], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]);
-    assert!(!r.stdout.contains('\x1b'), "{:?}", r.stdout);
+}
+
+#[test]
+fn colour_follows_the_flag_then_no_color_then_clicolor() {
+    let w = World::new(org(), FILE);
+    let coloured = |args: &[&str], env: &[(&str, &str)]| {
+        let mut env = env.to_vec();
+        if !env.iter().any(|(k, _)| *k == "NO_COLOR") {
+            env.push(("NO_COLOR", ""));
+        }
+        let r = w.run_env(args, &env);
+        assert_eq!(r.code, 0, "{}", r.all());
+        r.stdout.contains('\x1b')
+    };
+    // stdout is a pipe here.
+    assert!(!coloured(&["plan"], &[]), "never on a pipe by default");
+    assert!(coloured(&["plan"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!coloured(
+        &["plan"],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]
+    ));
+    assert!(coloured(
+        &["plan", "--color", "always"],
+        &[("CLICOLOR", "0")]
+    ));
+    assert!(!coloured(
+        &["plan", "--color", "never"],
+        &[("CLICOLOR_FORCE", "1")]
+    ));
+    assert!(!coloured(
+        &["plan", "--no-color"],
+        &[("CLICOLOR_FORCE", "1")]
+    ));
+    assert!(!coloured(&["plan", "--color", "auto"], &[]));
+    assert_run!(
+        "plan_text_in_colour",
+        w.run_env(&["plan", "--color", "always"], &[("NO_COLOR", "")])
+    );
+    assert_run!(
+        "color_and_no_color_conflict",
+        w.run(&["plan", "--color", "always", "--no-color"])
+    );
 }
