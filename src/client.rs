@@ -3,6 +3,7 @@
 //! never the key.
 
 use crate::config::{ApiConfig, ApiKey, RetryPolicy};
+use crate::date::Timestamp;
 use crate::email::Email;
 use crate::live::{LiveInvitation, LiveMember, LiveState};
 use crate::role::{LiveRole, Role};
@@ -200,6 +201,10 @@ struct WireInvitation {
     role: Option<String>,
     #[serde(default)]
     status: Option<String>,
+    /// Anything but a readable RFC 3339 string (a number, null, garbage) is "unknown", never
+    /// an error: the age of an invitation must not stop a plan.
+    #[serde(default)]
+    created_at: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -256,6 +261,11 @@ pub(crate) fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>)
                 id: i.id,
                 email: Email::from_string(email),
                 role: LiveRole::parse(&i.role.unwrap_or_default()),
+                created_at: i
+                    .created_at
+                    .as_ref()
+                    .and_then(|v| v.as_str())
+                    .and_then(Timestamp::parse),
             }),
             _ => tracing::warn!(id = %i.id, "invitation without an email in the list: left alone"),
         }

@@ -66,6 +66,83 @@ impl Date {
     }
 }
 
+/// A point in time as the API writes it (RFC 3339, e.g. `2026-04-05T10:00:00.000Z`): kept as
+/// written, for showing, with its UTC date, for ages in days.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Timestamp {
+    text: String,
+    date: Date,
+}
+
+// The invitation lifecycle (issue 10) reads these; until it lands, only the tests do.
+#[cfg_attr(not(test), allow(dead_code))]
+impl Timestamp {
+    /// Reads an RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SS`, optional fraction, `Z` or an
+    /// offset); anything else is `None`, which callers show as "unknown".
+    pub(crate) fn parse(text: &str) -> Option<Timestamp> {
+        let t = text.trim();
+        let b = t.as_bytes();
+        let digits = |r: std::ops::Range<usize>| -> Option<i64> {
+            let part = t.get(r)?;
+            if !part.is_empty() && part.bytes().all(|c| c.is_ascii_digit()) {
+                part.parse().ok()
+            } else {
+                None
+            }
+        };
+        let date = Date::parse(t.get(..10)?)?;
+        if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
+            return None;
+        }
+        let (h, m) = (digits(11..13)?, digits(14..16)?);
+        if b.get(16) != Some(&b':') {
+            return None;
+        }
+        let s = digits(17..19)?;
+        if h > 23 || m > 59 || s > 60 {
+            return None;
+        }
+        let mut rest = &t[19..];
+        if let Some(frac) = rest.strip_prefix('.') {
+            let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+            if n == 0 {
+                return None;
+            }
+            rest = &frac[n..];
+        }
+        // The offset moves the instant; the UTC date is what ages are counted in.
+        let offset_minutes = match rest {
+            "Z" | "z" => 0,
+            o if o.len() == 6 && matches!(&o[..1], "+" | "-") && &o[3..4] == ":" => {
+                let (oh, om) = (o[1..3].parse::<i64>().ok()?, o[4..6].parse::<i64>().ok()?);
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let sign = if o.starts_with('-') { -1 } else { 1 };
+                sign * (oh * 60 + om)
+            }
+            _ => return None,
+        };
+        let minutes_utc = h * 60 + m - offset_minutes;
+        Some(Timestamp {
+            text: t.to_string(),
+            date: Date {
+                days: date.days + minutes_utc.div_euclid(24 * 60),
+            },
+        })
+    }
+
+    /// As the API wrote it.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The UTC calendar date.
+    pub(crate) fn date(&self) -> Date {
+        self.date
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();
@@ -151,6 +228,33 @@ mod tests {
         for n in 0..146_097 {
             let d = start.add_days(n);
             assert_eq!(Date::parse(&d.to_string()), Some(d));
+        }
+    }
+
+    #[test]
+    fn timestamps_are_rfc_3339_with_a_utc_date() {
+        let t = super::Timestamp::parse("2026-04-05T10:00:00.000Z").unwrap();
+        assert_eq!(
+            (t.as_str(), t.date().to_string().as_str()),
+            ("2026-04-05T10:00:00.000Z", "2026-04-05")
+        );
+        let late = super::Timestamp::parse("2026-04-05T23:30:00-02:00").unwrap();
+        assert_eq!(late.date().to_string(), "2026-04-06", "the UTC date");
+        let early = super::Timestamp::parse("2026-04-05T00:30:00+01:00").unwrap();
+        assert_eq!(early.date().to_string(), "2026-04-04");
+        assert!(super::Timestamp::parse("2026-04-05T10:00:00Z").is_some());
+        for bad in [
+            "",
+            "x",
+            "2026-04-05",
+            "2026-04-05T10:00Z",
+            "2026-13-05T10:00:00Z",
+            "2026-04-05T25:00:00Z",
+            "2026-04-05T10:00:00",
+            "2026-04-05T10:00:00.Z",
+            "2026-04-05T10:00:00+5:00",
+        ] {
+            assert!(super::Timestamp::parse(bad).is_none(), "{bad}");
         }
     }
 

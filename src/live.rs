@@ -1,5 +1,6 @@
 //! The organization as the API lists it, and the part of it teamsync manages.
 
+use crate::date::Timestamp;
 use crate::email::Email;
 use crate::glob::Glob;
 use crate::role::{LiveRole, Role};
@@ -19,6 +20,8 @@ pub(crate) struct LiveInvitation {
     pub(crate) id: String,
     pub(crate) email: Email,
     pub(crate) role: LiveRole,
+    /// When it was sent (`createdAt`); `None` when missing or unreadable: its age is unknown.
+    pub(crate) created_at: Option<Timestamp>,
 }
 
 impl LiveMember {
@@ -37,6 +40,7 @@ impl LiveInvitation {
             id: id.to_string(),
             email: Email::new(email),
             role: LiveRole::parse(role),
+            created_at: None,
         }
     }
 }

@@ -651,6 +651,7 @@ pub(crate) fn simulate(org: &Managed, changes: &[Change]) -> Managed {
                 id: "(planned)".into(),
                 email: c.email.clone(),
                 role: c.role.into(),
+                created_at: None,
             }),
             Change::UpdateRole(c) => {
                 for m in after.members.iter_mut().filter(|m| m.id == c.id) {
