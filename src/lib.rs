@@ -23,6 +23,7 @@ mod date;
 mod desired;
 mod email;
 mod error;
+mod escape;
 mod executor;
 mod export;
 mod glob;

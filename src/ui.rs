@@ -2,6 +2,7 @@
 //! notes, file problems, GitHub annotations, progress, the prompt and errors on stderr. Logs go
 //! to the same stderr, set up here too.
 
+use crate::escape::escape;
 use crate::yaml::Diagnostic;
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
@@ -62,20 +63,22 @@ impl Ui {
         Ui::write(&self.err, &format!("{line}\n"));
     }
 
-    /// An error that ends the command.
+    /// An error that ends the command: one line, with what came from the file or the API
+    /// escaped.
     pub(crate) fn error(&self, e: impl Display) {
-        self.note(format_args!("error: {e}"));
+        self.note(format_args!("error: {}", escape(&e.to_string())));
     }
 
     /// A problem in the file, as `FILE:LINE:COL: message`, and as a workflow annotation when
     /// running in GitHub Actions.
     pub(crate) fn diagnostic(&self, level: Level, file: &str, d: &Diagnostic) {
         let (line, col) = (d.line, d.column);
+        let (file_shown, message) = (escape(file), escape(&d.message));
         match level {
-            Level::Error => self.note(format_args!("{file}:{line}:{col}: {}", d.message)),
-            Level::Warning => {
-                self.note(format_args!("{file}:{line}:{col}: warning: {}", d.message))
-            }
+            Level::Error => self.note(format_args!("{file_shown}:{line}:{col}: {message}")),
+            Level::Warning => self.note(format_args!(
+                "{file_shown}:{line}:{col}: warning: {message}"
+            )),
         }
         if self.annotations {
             self.note(annotation(level, file, d));
@@ -192,10 +195,10 @@ mod tests {
         ui.diagnostic(Level::Error, "dir,a:b.yaml", &d);
         assert_eq!(
             err.text(),
-            "dir,a:b.yaml:3:7: 100% wrong\nreally\n::error file=dir%2Ca%3Ab.yaml,line=3,col=7::100%25 wrong%0Areally\n"
+            "dir,a:b.yaml:3:7: 100% wrong\\nreally\n::error file=dir%2Ca%3Ab.yaml,line=3,col=7::100%25 wrong%0Areally\n"
         );
         let (ui, err) = Ui::captured(false);
         ui.diagnostic(Level::Warning, "f.yaml", &d);
-        assert_eq!(err.text(), "f.yaml:3:7: warning: 100% wrong\nreally\n");
+        assert_eq!(err.text(), "f.yaml:3:7: warning: 100% wrong\\nreally\n");
     }
 }

@@ -1,3 +1,4 @@
+use crate::escape::escape;
 use crate::live::Managed;
 use crate::plan::{Plan, simulate};
 use similar::TextDiff;
@@ -7,12 +8,14 @@ fn roster(org: &Managed) -> String {
     let mut lines: Vec<String> = org
         .members
         .iter()
-        .map(|m| format!("{} {}", m.email, m.role))
-        .chain(
-            org.invitations
-                .iter()
-                .map(|i| format!("{} {} (invited)", i.email, i.role)),
-        )
+        .map(|m| format!("{} {}", escape(m.email.as_str()), escape(m.role.as_str())))
+        .chain(org.invitations.iter().map(|i| {
+            format!(
+                "{} {} (invited)",
+                escape(i.email.as_str()),
+                escape(i.role.as_str())
+            )
+        }))
         .collect();
     lines.sort();
     lines.dedup();

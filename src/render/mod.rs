@@ -13,6 +13,7 @@ pub(crate) use markdown::markdown;
 pub(crate) use report::{finished, step_line};
 pub(crate) use text::text;
 
+use crate::escape::escape;
 use crate::plan::{Action, Change, Guard, Plan};
 
 /// Headline counts, e.g. `2 to invite, 1 role change, 0 to remove, 0 to revoke, 1 blocked`.
@@ -30,19 +31,35 @@ fn counts(plan: &Plan) -> String {
 }
 
 /// One line describing a change, without its symbol, e.g.
-/// `change bob@example.com from org:member to org:admin`.
+/// `change bob@example.com from org:member to org:admin`. Emails and roles from the API are
+/// escaped: they may hold anything.
 pub(crate) fn describe(c: &Change) -> String {
     match c {
         Change::Invite(c) => match &c.replaces {
             Some(from) => format!(
-                "invite {} as {} (replacing the {from} invitation)",
-                c.email, c.role
+                "invite {} as {} (replacing the {} invitation)",
+                escape(c.email.as_str()),
+                c.role,
+                escape(from.as_str())
             ),
-            None => format!("invite {} as {}", c.email, c.role),
+            None => format!("invite {} as {}", escape(c.email.as_str()), c.role),
         },
-        Change::UpdateRole(c) => format!("change {} from {} to {}", c.email, c.from, c.to),
-        Change::Remove(c) => format!("remove {} ({})", c.email, c.role),
-        Change::Revoke(c) => format!("revoke the invitation of {} ({})", c.email, c.role),
+        Change::UpdateRole(c) => format!(
+            "change {} from {} to {}",
+            escape(c.email.as_str()),
+            escape(c.from.as_str()),
+            c.to
+        ),
+        Change::Remove(c) => format!(
+            "remove {} ({})",
+            escape(c.email.as_str()),
+            escape(c.role.as_str())
+        ),
+        Change::Revoke(c) => format!(
+            "revoke the invitation of {} ({})",
+            escape(c.email.as_str()),
+            escape(c.role.as_str())
+        ),
     }
 }
 
@@ -64,11 +81,11 @@ fn symbol(action: Action) -> char {
     }
 }
 
-/// The note shown after a change: the file's reason, or for a removal or revocation without
-/// one, why it is planned.
+/// The note shown after a change: the file's reason (escaped), or for a removal or revocation
+/// without one, why it is planned.
 fn note(c: &Change) -> Option<String> {
     match c.shown_reason() {
-        Some(r) => Some(r),
+        Some(r) => Some(escape(&r).into_owned()),
         None if matches!(c.action(), Action::Remove | Action::Revoke) => Some(c.cause().into()),
         None => None,
     }

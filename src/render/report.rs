@@ -1,6 +1,7 @@
 //! The apply report's lines: one progress line per finished step, and the closing summary.
 
 use super::{describe, symbol};
+use crate::escape::escape;
 use crate::executor::{Outcome, Report, StepReport};
 use std::fmt::Write;
 
@@ -23,22 +24,22 @@ pub(crate) fn step_line(r: &StepReport) -> String {
             format!("{sym} {what}: done (confirmed by reading the org again)")
         }
         Outcome::Done => format!("{sym} {what}: done"),
-        Outcome::Blocked(why) => format!("! {what}: blocked: {why}"),
+        Outcome::Blocked(why) => format!("! {what}: blocked: {}", escape(why)),
         Outcome::NotAttempted(why) => format!("  {what}: {why}"),
         Outcome::Failed(f) => {
             let mut ids = Vec::new();
             if let Some(c) = &f.code {
-                ids.push(format!("code {c}"));
+                ids.push(format!("code {}", escape(c)));
             }
             if let Some(r) = &f.request_id {
-                ids.push(format!("requestId {r}"));
+                ids.push(format!("requestId {}", escape(r)));
             }
             let ids = if ids.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", ids.join(", "))
             };
-            format!("{sym} {what}: FAILED: {}{ids}", f.message)
+            format!("{sym} {what}: FAILED: {}{ids}", escape(&f.message))
         }
     }
 }
@@ -66,7 +67,7 @@ pub(crate) fn finished(report: &Report) -> String {
     for s in &report.steps {
         match &s.outcome {
             Outcome::Blocked(why) => {
-                let _ = writeln!(out, "  warning: blocked: {}: {why}", what(s));
+                let _ = writeln!(out, "  warning: blocked: {}: {}", what(s), escape(why));
             }
             Outcome::Failed(_) => {
                 let _ = writeln!(out, "  failed: {}", step_line(s));

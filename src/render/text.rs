@@ -1,4 +1,5 @@
 use super::{counts, describe, heading, note, symbol};
+use crate::escape::escape;
 use crate::plan::{Action, Plan};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
@@ -26,7 +27,12 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
     let bold = Style::new().bold();
     let warn = AnsiColor::Red.on_default().bold();
     for w in &plan.warnings {
-        let _ = writeln!(out, "{} {w}", paint(color, warn, "! warning:"));
+        let _ = writeln!(
+            out,
+            "{} {}",
+            paint(color, warn, "! warning:"),
+            escape(&w.to_string())
+        );
     }
     if !plan.warnings.is_empty() {
         out.push('\n');
@@ -34,8 +40,10 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
     if plan.is_empty() {
         let _ = writeln!(
             out,
-            "No changes. The org matches {file} ({} unchanged, {} ignored).",
-            plan.summary.unchanged, plan.summary.ignored
+            "No changes. The org matches {} ({} unchanged, {} ignored).",
+            escape(file),
+            plan.summary.unchanged,
+            plan.summary.ignored
         );
         return out;
     }

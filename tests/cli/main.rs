@@ -6,6 +6,7 @@ mod support;
 
 mod apply;
 mod errors;
+mod escaping;
 mod export;
 mod faults;
 mod plan;

@@ -1,0 +1,50 @@
+//! Data from the file or the API shown on a terminal or in a CI log: control characters are
+//! escaped, so that a `reason`, an email or an error `code` can never move the cursor, erase a
+//! line at the apply prompt, or put a `::warning …` workflow command on a line of its own.
+//! Markdown has its own escaping (`render::markdown`); this is for text.
+
+use std::borrow::Cow;
+
+/// Whether `c` must not reach a terminal as it is: C0 and C1 controls, DEL, and the Unicode
+/// bidirectional overrides and isolates, which reorder what is shown.
+fn is_unsafe(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every unsafe character written as an escape (`\n`, `\r`, `\t`, `\u{1b}`, …);
+/// borrowed, without a copy, when there is none (the common case).
+pub(crate) fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_unsafe(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert!(matches!(
+            escape("plain reason, é ✓"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(escape("a\nb"), "a\\nb");
+        assert_eq!(escape("x\r\n::warning ::owned"), "x\\r\\n::warning ::owned");
+        assert_eq!(escape("\u{1b}[2K\u{1b}[1A"), "\\u{1b}[2K\\u{1b}[1A");
+        assert_eq!(escape("tab\there"), "tab\\there");
+        assert_eq!(escape("\u{7f}\u{9b}"), "\\u{7f}\\u{9b}");
+        assert_eq!(escape("abc\u{202e}fed"), "abc\\u{202e}fed");
+    }
+}
