@@ -2,7 +2,7 @@
 //! `commands/<name>.rs`; the global ones are here. [`crate::config`] turns them into checked
 //! values; nothing below this module sees clap.
 
-use crate::commands::{apply, completions, export, plan, schema, validate};
+use crate::commands::{adopt, apply, completions, export, plan, schema, validate};
 use crate::config::{ColorChoice, Format, GlobalFlags};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Parser, Subcommand};
@@ -72,6 +72,8 @@ pub(crate) enum Command {
     Apply(apply::Args),
     /// Write the live org as a desired-state file.
     Export(export::Args),
+    /// Read the org and edit the file in place to accept its drift; prints the file's diff.
+    Adopt(adopt::Args),
     /// Print the JSON Schema of the desired-state file (or, with --plan, of the JSON plan).
     Schema(schema::Args),
     /// Print shell completions.

@@ -21,6 +21,8 @@ pub(crate) enum CommandError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot adopt into {file}: {why}")]
+    Adopt { file: String, why: String },
     #[error("{file} has {count} problem{}; fix {} and run again", if *.count == 1 { "" } else { "s" }, if *.count == 1 { "it" } else { "them" })]
     Invalid { file: String, count: usize },
     #[error("{}", .0.explain())]

@@ -15,6 +15,7 @@
 //! The public surface is what the binary, the examples and the tests need: [`main`], [`run`],
 //! [`command`] and the [`bench`] entry points. Everything else is crate-private.
 
+mod adopt;
 mod cli;
 mod client;
 mod commands;

@@ -1,6 +1,7 @@
 //! One file per command: each pairs its clap arguments with the function that runs it. What
 //! several commands share (loading the file, reading the org, writing a file) is here.
 
+pub(crate) mod adopt;
 pub(crate) mod apply;
 pub(crate) mod completions;
 pub(crate) mod export;
@@ -32,6 +33,7 @@ pub(crate) fn run(command: &Command, ctx: &Context) -> Result<u8, CommandError> 
         Command::Plan(args) => plan::run(ctx, args),
         Command::Apply(args) => apply::run(ctx, args),
         Command::Export(args) => export::run(ctx, args),
+        Command::Adopt(args) => adopt::run(ctx, args),
         Command::Schema(args) => schema::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
     }

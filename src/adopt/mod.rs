@@ -1,0 +1,406 @@
+//! `teamsync adopt` (docs/contract.md §7), the pure part: a function of (the file's text, its
+//! validated desired state, the org, options) → (the new text, what was adopted, what was left
+//! alone and why). No I/O and no clock: today's date comes in through [`AdoptOptions`].
+//!
+//! What is adopted is decided here on the validated [`Desired`] against the whole live org;
+//! [`edit`] then makes each decision a splice of the text, so that every byte outside the
+//! entries added, changed or deleted stays as it was.
+
+mod edit;
+
+use crate::date::Date;
+use crate::desired::{self, Desired};
+use crate::email::{self, Email};
+use crate::live::LiveState;
+use crate::role::{LiveRole, Role};
+use crate::yaml::Diagnostic;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+/// The kinds of drift `--only` chooses from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Kind {
+    /// A live member or pending invitation the file does not list: an entry is added.
+    Added,
+    /// An entry whose role differs from the live one: it gets the live role.
+    Roles,
+    /// An entry for someone neither a member nor invited: it is deleted.
+    Removed,
+}
+
+/// What to adopt, and the facts the decisions need.
+#[derive(Clone, Debug)]
+pub(crate) struct AdoptOptions {
+    pub(crate) kinds: Vec<Kind>,
+    /// Today (UTC): the date in a new entry's reason, and what has expired.
+    pub(crate) today: Date,
+    /// The API key's own account: never adopted.
+    pub(crate) self_email: Option<Email>,
+}
+
+/// One change made to the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Adoption {
+    Add { email: Email, role: Role },
+    Role { email: Email, from: Role, to: Role },
+    Delete { email: Email, role: Role },
+}
+
+impl Adoption {
+    pub(crate) fn email(&self) -> &Email {
+        match self {
+            Adoption::Add { email, .. }
+            | Adoption::Role { email, .. }
+            | Adoption::Delete { email, .. } => email,
+        }
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            Adoption::Add { .. } => Kind::Added,
+            Adoption::Role { .. } => Kind::Roles,
+            Adoption::Delete { .. } => Kind::Removed,
+        }
+    }
+}
+
+/// Why a change was not adopted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Why {
+    /// Matched by an `ignore` pattern.
+    Ignored(String),
+    /// A demotion or removal of a `protected` email.
+    Protected,
+    /// The entry expired on this date: `plan` removes the person; adopt does not undo that.
+    Expired(Date),
+    /// The address is outside `allowed_domains`.
+    OutsideDomains,
+    /// The API key's own account.
+    OwnAccount,
+    /// The file would be left with no `org:admin`.
+    LastAdmin,
+    /// The live role is not one the file can hold.
+    UnknownRole(String),
+    /// The live address would not pass validation.
+    InvalidEmail(String),
+    /// The entry (or the list) is not written so that it can be edited in place.
+    NotEditable,
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Why::Ignored(p) => write!(f, "it matches the ignore pattern `{p}`"),
+            Why::Protected => write!(f, "it is protected: adopt never demotes or removes it"),
+            Why::Expired(d) => write!(
+                f,
+                "its entry expired on {d}; plan removes it, adopt does not bring it back"
+            ),
+            Why::OutsideDomains => write!(f, "the address is outside allowed_domains"),
+            Why::OwnAccount => write!(f, "it is the API key's own account (--self)"),
+            Why::LastAdmin => write!(f, "the file would be left with no org:admin"),
+            Why::UnknownRole(r) => write!(f, "its live role `{r}` is not one the file can hold"),
+            Why::InvalidEmail(e) => write!(f, "the file cannot hold the address: {e}"),
+            Why::NotEditable => write!(
+                f,
+                "its entry is written with an alias, a merge key or a block scalar; edit it by hand"
+            ),
+        }
+    }
+}
+
+/// A change left alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    pub(crate) email: Email,
+    pub(crate) kind: Kind,
+    pub(crate) why: Why,
+}
+
+/// What adopting produced.
+#[derive(Debug)]
+pub(crate) struct Adopted {
+    /// The new text (the same as the old when nothing was adopted).
+    pub(crate) text: String,
+    pub(crate) adopted: Vec<Adoption>,
+    pub(crate) skipped: Vec<Skipped>,
+}
+
+impl Adopted {
+    pub(crate) fn changed(&self) -> bool {
+        !self.adopted.is_empty()
+    }
+}
+
+/// The edited text does not validate: a bug, reported with the problems; nothing is written.
+#[derive(Debug)]
+pub(crate) struct WouldBeInvalid(pub(crate) Vec<Diagnostic>);
+
+/// The live side of one email: its member's role, else its first pending invitation's; and
+/// every pending invitation's role.
+#[derive(Default)]
+struct LiveOf<'a> {
+    member: Option<&'a LiveRole>,
+    invited: Vec<&'a LiveRole>,
+}
+
+impl LiveOf<'_> {
+    fn role(&self) -> Option<&LiveRole> {
+        self.member.or(self.invited.first().copied())
+    }
+}
+
+/// Adopts the org's drift into `text`, whose validated state is `desired`.
+pub(crate) fn adopt(
+    text: &str,
+    desired: &Desired,
+    live: &LiveState,
+    options: &AdoptOptions,
+) -> Result<Adopted, WouldBeInvalid> {
+    let (mut adopted, mut skipped) = decide(desired, live, options);
+    let edits = edit::Edits {
+        add: adopted
+            .iter()
+            .filter_map(|a| match a {
+                Adoption::Add { email, role } => Some((email.clone(), *role)),
+                _ => None,
+            })
+            .collect(),
+        set_role: adopted
+            .iter()
+            .filter_map(|a| match a {
+                Adoption::Role { email, to, .. } => Some((email.clone(), *to)),
+                _ => None,
+            })
+            .collect(),
+        delete: adopted
+            .iter()
+            .filter_map(|a| match a {
+                Adoption::Delete { email, .. } => Some(email.clone()),
+                _ => None,
+            })
+            .collect(),
+        reason: format!("adopted from the org on {}", options.today),
+    };
+    let edited = edit::apply(text, &edits);
+    if !edited.failed.is_empty() {
+        let mut failed = Vec::new();
+        adopted.retain(|a| {
+            let gone = edited.failed.iter().any(|(e, _)| e == a.email());
+            if gone {
+                failed.push(Skipped {
+                    email: a.email().clone(),
+                    kind: a.kind(),
+                    why: Why::NotEditable,
+                });
+            }
+            !gone
+        });
+        if !failed.is_empty() {
+            // Some edits could not be made: make the others alone, so that the file says
+            // exactly what is reported.
+            let again = adopt_exactly(text, &adopted, &edits.reason);
+            skipped.extend(failed);
+            skipped.sort_by(|a, b| a.email.cmp(&b.email));
+            return finish(again, adopted, skipped, options.today);
+        }
+    }
+    finish(edited.text, adopted, skipped, options.today)
+}
+
+/// The text with exactly `adopted` made (each of which is known to be editable).
+fn adopt_exactly(text: &str, adopted: &[Adoption], reason: &str) -> String {
+    let mut edits = edit::Edits {
+        reason: reason.to_string(),
+        ..edit::Edits::default()
+    };
+    for a in adopted {
+        match a {
+            Adoption::Add { email, role } => edits.add.push((email.clone(), *role)),
+            Adoption::Role { email, to, .. } => edits.set_role.push((email.clone(), *to)),
+            Adoption::Delete { email, .. } => edits.delete.push(email.clone()),
+        }
+    }
+    edit::apply(text, &edits).text
+}
+
+fn finish(
+    text: String,
+    adopted: Vec<Adoption>,
+    skipped: Vec<Skipped>,
+    today: Date,
+) -> Result<Adopted, WouldBeInvalid> {
+    if !adopted.is_empty() {
+        if let Err(errors) = desired::load(&text, today).desired {
+            return Err(WouldBeInvalid(errors));
+        }
+    }
+    Ok(Adopted {
+        text,
+        adopted,
+        skipped,
+    })
+}
+
+/// What to adopt and what to leave alone, sorted by email.
+fn decide(
+    desired: &Desired,
+    live: &LiveState,
+    options: &AdoptOptions,
+) -> (Vec<Adoption>, Vec<Skipped>) {
+    let wants = |k: Kind| options.kinds.contains(&k);
+    let mut org: BTreeMap<&Email, LiveOf> = BTreeMap::new();
+    for m in &live.members {
+        let e = org.entry(&m.email).or_default();
+        e.member = e.member.or(Some(&m.role));
+    }
+    for i in &live.invitations {
+        org.entry(&i.email).or_default().invited.push(&i.role);
+    }
+    let ignored = |e: &Email| desired.ignore.iter().find(|g| g.matches(e));
+    let own = |e: &Email| options.self_email.as_ref() == Some(e);
+
+    let mut adopted = Vec::new();
+    let mut skipped = Vec::new();
+    let mut skip = |email: &Email, kind: Kind, why: Why| {
+        skipped.push(Skipped {
+            email: email.clone(),
+            kind,
+            why,
+        })
+    };
+
+    // Live, not listed: added.
+    if wants(Kind::Added) {
+        let listed: HashSet<&Email> = desired.members.iter().map(|m| &m.email).collect();
+        for (email, l) in &org {
+            if listed.contains(email) {
+                continue;
+            }
+            let Some(role) = l.role() else { continue };
+            let why = if let Some(g) = ignored(email) {
+                Some(Why::Ignored(g.as_str().to_string()))
+            } else if own(email) {
+                Some(Why::OwnAccount)
+            } else if let Err(e) = email::check(email.as_str()) {
+                Some(Why::InvalidEmail(e))
+            } else if !desired.allowed_domains.is_empty()
+                && !desired::domain_allowed(&desired.allowed_domains, email)
+            {
+                Some(Why::OutsideDomains)
+            } else {
+                None
+            };
+            match (why, role) {
+                (Some(why), _) => skip(email, Kind::Added, why),
+                (None, LiveRole::Other(r)) => skip(email, Kind::Added, Why::UnknownRole(r.clone())),
+                (None, LiveRole::Known(role)) => adopted.push(Adoption::Add {
+                    email: (*email).clone(),
+                    role: *role,
+                }),
+            }
+        }
+    }
+
+    // Listed: a role that differs, or nobody there.
+    for m in &desired.members {
+        let l = org.get(&m.email);
+        if let Some(d) = m.expires.filter(|_| m.is_expired(options.today)) {
+            // Not desired any more: plan removes a live one, and adopt does not bring the
+            // entry back (a gone one is no drift at all).
+            if l.is_some() && wants(Kind::Added) {
+                skip(&m.email, Kind::Added, Why::Expired(d));
+            }
+            continue;
+        }
+        let kind = match l {
+            None => Kind::Removed,
+            Some(l) => {
+                let matches = match l.member {
+                    Some(r) => r.is(m.role),
+                    None => l.invited.iter().any(|r| r.is(m.role)),
+                };
+                if matches {
+                    continue;
+                }
+                Kind::Roles
+            }
+        };
+        if !wants(kind) {
+            continue;
+        }
+        if own(&m.email) {
+            skip(&m.email, kind, Why::OwnAccount);
+            continue;
+        }
+        match l.and_then(|l| l.role()) {
+            None => {
+                if desired.is_protected(&m.email) {
+                    skip(&m.email, kind, Why::Protected);
+                } else {
+                    adopted.push(Adoption::Delete {
+                        email: m.email.clone(),
+                        role: m.role,
+                    });
+                }
+            }
+            Some(LiveRole::Other(r)) => skip(&m.email, kind, Why::UnknownRole(r.clone())),
+            Some(LiveRole::Known(to)) => {
+                if desired.is_protected(&m.email) && m.role == Role::Admin {
+                    // The entry says admin and the org says otherwise: a demotion.
+                    skip(&m.email, kind, Why::Protected);
+                } else {
+                    adopted.push(Adoption::Role {
+                        email: m.email.clone(),
+                        from: m.role,
+                        to: *to,
+                    });
+                }
+            }
+        }
+    }
+
+    // No change may leave the file without a current admin: if it would, every change that
+    // takes an admin away is left alone.
+    let by_email: HashMap<&Email, &Adoption> = adopted.iter().map(|a| (a.email(), a)).collect();
+    let admin_after = desired.members.iter().any(|m| {
+        !m.is_expired(options.today)
+            && match by_email.get(&m.email) {
+                Some(Adoption::Role { to, .. }) => *to == Role::Admin,
+                Some(Adoption::Delete { .. }) => false,
+                _ => m.role == Role::Admin,
+            }
+    }) || adopted.iter().any(|a| {
+        matches!(
+            a,
+            Adoption::Add {
+                role: Role::Admin,
+                ..
+            }
+        )
+    });
+    if !admin_after {
+        adopted.retain(|a| {
+            let takes_admin = matches!(
+                a,
+                Adoption::Role {
+                    from: Role::Admin,
+                    ..
+                } | Adoption::Delete {
+                    role: Role::Admin,
+                    ..
+                }
+            );
+            if takes_admin {
+                skip(a.email(), a.kind(), Why::LastAdmin);
+            }
+            !takes_admin
+        });
+    }
+    adopted.sort_by(|a, b| a.email().cmp(b.email()));
+    skipped.sort_by(|a, b| a.email.cmp(&b.email));
+    (adopted, skipped)
+}
+
+#[cfg(test)]
+mod tests;

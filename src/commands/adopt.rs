@@ -1,0 +1,194 @@
+//! `teamsync adopt`: reads the org and edits the desired file in place so that it accepts the
+//! org's drift, every byte outside the edited entries kept (docs/contract.md §7).
+
+use super::{Context, runtime, write_atomically};
+use crate::adopt::{self, AdoptOptions, Adoption, Kind};
+use crate::client::Client;
+use crate::desired;
+use crate::error::CommandError;
+use crate::escape::escape;
+use crate::ui::Level;
+use similar::TextDiff;
+use std::path::Path;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// Adopt only these kinds of drift (comma-separated) [default: all three]
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
+    only: Vec<Only>,
+    /// Write nothing; exit 2 when adopting would change the file, 0 when not.
+    #[arg(long)]
+    check: bool,
+}
+
+/// `--only`'s words for [`Kind`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Only {
+    /// Live members and pending invitations the file does not list get an entry.
+    Added,
+    /// Entries whose role differs from the live one get the live role.
+    Roles,
+    /// Entries for someone neither a member nor invited are deleted.
+    Removed,
+}
+
+impl From<Only> for Kind {
+    fn from(o: Only) -> Kind {
+        match o {
+            Only::Added => Kind::Added,
+            Only::Roles => Kind::Roles,
+            Only::Removed => Kind::Removed,
+        }
+    }
+}
+
+pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
+    let api = ctx.api()?;
+    let path = ctx.config.file.as_path();
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| CommandError::ReadFile {
+        path: name.clone(),
+        source,
+    })?;
+    // Edited in place: a file that is not UTF-8 would not be written back byte for byte.
+    let text = String::from_utf8(bytes).map_err(|_| CommandError::Adopt {
+        file: name.clone(),
+        why: "it is not UTF-8 text, so it cannot be edited in place".to_string(),
+    })?;
+    let loaded = desired::load(&text, ctx.config.today);
+    for w in &loaded.warnings {
+        ctx.ui.diagnostic(Level::Warning, &name, w);
+    }
+    let desired = match loaded.desired {
+        Ok(d) => d,
+        Err(errors) => {
+            for d in &errors {
+                ctx.ui.diagnostic(Level::Error, &name, d);
+            }
+            return Err(CommandError::Invalid {
+                file: name,
+                count: errors.len(),
+            });
+        }
+    };
+    let client = Client::new(api)?;
+    let live = runtime()?.block_on(client.list())?;
+    let options = AdoptOptions {
+        kinds: if args.only.is_empty() {
+            vec![Kind::Added, Kind::Roles, Kind::Removed]
+        } else {
+            args.only.iter().map(|&o| Kind::from(o)).collect()
+        },
+        today: ctx.config.today,
+        self_email: ctx.config.self_email.clone(),
+    };
+    let adopted =
+        adopt::adopt(&text, &desired, &live, &options).map_err(|e| CommandError::Adopt {
+            file: name.clone(),
+            why: format!(
+                "the edited file would not pass validate ({}); nothing was written",
+                e.0.first().map_or(String::new(), |d| format!(
+                    "{}:{}: {}",
+                    d.line, d.column, d.message
+                ))
+            ),
+        })?;
+    for s in &adopted.skipped {
+        ctx.ui.note(format_args!(
+            "left alone: {} ({}): {}",
+            escape(s.email.as_str()),
+            kind_word(s.kind),
+            escape(&s.why.to_string())
+        ));
+    }
+    if !adopted.changed() {
+        ctx.ui.note(format_args!(
+            "Nothing to adopt: {} already accepts what the org holds{}.",
+            escape(&name),
+            if adopted.skipped.is_empty() {
+                ""
+            } else {
+                " (apart from what is left alone above)"
+            }
+        ));
+        return Ok(0);
+    }
+    ctx.ui.print(&diff(&text, &adopted.text, &name));
+    let counts = counts(&adopted.adopted);
+    if args.check {
+        ctx.ui.note(format_args!(
+            "{} would change: {counts}. Nothing was written (--check).",
+            escape(&name)
+        ));
+        return Ok(2);
+    }
+    write_in_place(path, adopted.text.as_bytes())?;
+    ctx.ui.note(format_args!(
+        "Adopted into {}: {counts}. Review the diff, commit it, and `teamsync plan` shows none of it.",
+        escape(&name)
+    ));
+    Ok(0)
+}
+
+fn kind_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Added => "not in the file",
+        Kind::Roles => "role differs",
+        Kind::Removed => "not in the org",
+    }
+}
+
+/// `2 added, 1 role changed, 1 removed`.
+fn counts(adopted: &[Adoption]) -> String {
+    let n = |k: Kind| adopted.iter().filter(|a| a.kind() == k).count();
+    let mut parts = Vec::new();
+    for (kind, one, many) in [
+        (Kind::Added, "added", "added"),
+        (Kind::Roles, "role changed", "roles changed"),
+        (Kind::Removed, "removed", "removed"),
+    ] {
+        match n(kind) {
+            0 => {}
+            1 => parts.push(format!("1 {one}")),
+            c => parts.push(format!("{c} {many}")),
+        }
+    }
+    parts.join(", ")
+}
+
+/// The file's unified diff, before → after; each line's content escaped, so that a control
+/// character (a CR of CRLF included) is shown rather than obeyed.
+fn diff(before: &str, after: &str, name: &str) -> String {
+    let text = TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(name, name)
+        .to_string();
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        out.push_str(&escape(body));
+        out.push('\n');
+    }
+    out
+}
+
+/// Replaces the file atomically, keeping its permissions; a file that is read-only is not
+/// replaced (its directory may still let a rename through).
+fn write_in_place(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
+    let err = |source| CommandError::WriteFile {
+        path: path.display().to_string(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(err)?;
+    if meta.permissions().readonly() {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file is read-only; it was left as it was",
+        )));
+    }
+    write_atomically(path, bytes)?;
+    // The temporary file was created private; give the file back its own permissions.
+    std::fs::set_permissions(path, meta.permissions()).map_err(err)
+}
