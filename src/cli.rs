@@ -8,9 +8,17 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `--version`: the version, the commit and the target (docs/contract.md §11), from build.rs.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("TEAMSYNC_BUILD_INFO"),
+    ")"
+);
+
 /// Keep a Scaling organization's members and roles equal to a YAML file kept in git.
 #[derive(Parser, Debug)]
-#[command(name = "teamsync", version, about, max_term_width = 100)]
+#[command(name = "teamsync", version = VERSION, about, max_term_width = 100)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
@@ -106,4 +114,38 @@ impl GlobalArgs {
 /// The whole command-line definition, for completions and the man page.
 pub(crate) fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    /// `teamsync --version` (docs/contract.md §11): version, short commit hash and the commit's
+    /// date (each `unknown` outside git), and the target triple; the volatile parts redacted.
+    #[test]
+    fn version_names_commit_date_and_target() {
+        let out = super::command().render_version();
+        let target = env!("TEAMSYNC_BUILD_TARGET");
+        let inner = out
+            .trim_end()
+            .strip_prefix(concat!("teamsync ", env!("CARGO_PKG_VERSION"), " ("))
+            .and_then(|rest| rest.strip_suffix(&format!(" {target})")))
+            .unwrap_or_else(|| panic!("unexpected --version: {out:?}"));
+        let (hash, date) = inner
+            .split_once(' ')
+            .unwrap_or_else(|| panic!("no date in {out:?}"));
+        let hash_ok =
+            hash == "unknown" || (hash.len() >= 7 && hash.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(hash_ok, "hash {hash:?} in {out:?}");
+        let b = date.as_bytes();
+        let date_ok = date == "unknown"
+            || (b.len() == 10
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && date.chars().filter(char::is_ascii_digit).count() == 8);
+        assert!(date_ok, "date {date:?} in {out:?}");
+        let redacted = out
+            .replacen(hash, "[HASH]", 1)
+            .replacen(date, "[DATE]", 1)
+            .replace(target, "[TARGET]");
+        insta::assert_snapshot!(redacted.trim_end(), @"teamsync 0.2.0 ([HASH] [DATE] [TARGET])");
+    }
 }
