@@ -1,0 +1,229 @@
+//! The GitHub Action's run script (`scripts/action/run.sh`, docs/install.md) with the real
+//! binary against the emulator: the flags it passes, the outputs it sets, the comment it writes,
+//! and that a pull request without the key only validates. Unix only (bash).
+#![cfg(unix)]
+
+use scaling_emulator::{Emulator, Options, OrgState};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const KEY: &str = "scl_live_TESTKEY_0123456789abcdef";
+
+struct Runner {
+    emu: Emulator,
+    dir: tempfile::TempDir,
+}
+
+struct Step {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    outputs: String,
+}
+
+impl Runner {
+    /// An org of two admins and a member; the file keeps the admins and invites a newcomer.
+    fn new() -> Runner {
+        let org = OrgState::with_members(&[
+            ("root@example.com", "org:admin"),
+            ("ann@example.com", "org:admin"),
+            ("bob@example.com", "org:member"),
+        ]);
+        let emu = Emulator::start(
+            org,
+            Options {
+                api_key: KEY.into(),
+                ..Options::default()
+            },
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("teamsync.yaml"),
+            "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n  \
+             - email: ann@example.com\n    role: org:admin\n  \
+             - email: bob@example.com\n    role: org:member\n  \
+             - email: new@example.com\n    role: org:member\n",
+        )
+        .unwrap();
+        Runner { emu, dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// run.sh as the action's step runs it, with `teamsync` on PATH and these inputs.
+    fn step(&self, inputs: &[(&str, &str)], key: Option<&str>) -> Step {
+        let bin = Path::new(env!("CARGO_BIN_EXE_teamsync")).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let _ = std::fs::remove_file(self.path("out"));
+        let mut c = Command::new("bash");
+        c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/action/run.sh"))
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", path)
+            .env("RUNNER_TEMP", self.dir.path())
+            .env("GITHUB_OUTPUT", self.path("out"))
+            .env("GITHUB_STEP_SUMMARY", self.path("summary"))
+            .env("SCALING_API_URL", self.emu.url())
+            .env("NO_COLOR", "1")
+            .env("TEAMSYNC_TODAY", "2027-03-31")
+            .stdin(Stdio::null());
+        if let Some(key) = key {
+            c.env("SCALING_API_KEY", key);
+        }
+        for (k, v) in inputs {
+            c.env(format!("INPUT_{}", k.to_uppercase().replace('-', "_")), v);
+        }
+        let o = c.output().unwrap();
+        Step {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            outputs: std::fs::read_to_string(self.path("out"))
+                .unwrap_or_default()
+                .replace(&self.dir.path().display().to_string(), "[TMP]"),
+        }
+    }
+
+    fn writes(&self) -> usize {
+        self.emu
+            .requests()
+            .iter()
+            .filter(|q| q.method != "GET")
+            .count()
+    }
+}
+
+#[test]
+fn plan_sets_the_outputs_and_writes_the_sticky_comment() {
+    let r = Runner::new();
+    let s = r.step(&[("command", "plan")], Some(KEY));
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert_eq!(
+        s.outputs,
+        "exit-code=2\nhas-changes=true\nplan-json=[TMP]/teamsync-plan.json\n\
+         plan-markdown=[TMP]/teamsync-plan.md\ncomment-file=[TMP]/teamsync-comment.md\n"
+    );
+    let comment = std::fs::read_to_string(r.path("teamsync-comment.md")).unwrap();
+    assert!(comment.starts_with("<!-- teamsync:plan -->"), "{comment}");
+    assert!(comment.contains("new@example.com"), "{comment}");
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(r.path("teamsync-plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["summary"]["invite"], 1, "{plan}");
+    let summary = std::fs::read_to_string(r.path("summary")).unwrap();
+    assert_eq!(
+        summary,
+        std::fs::read_to_string(r.path("teamsync-plan.md")).unwrap()
+    );
+    assert_eq!(r.writes(), 0, "plan sends nothing");
+    assert!(!s.stdout.contains(KEY) && !s.stderr.contains(KEY));
+}
+
+#[test]
+fn without_the_key_a_pull_request_is_only_validated() {
+    let r = Runner::new();
+    let s = r.step(&[("command", "plan")], None);
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        s.stdout
+            .contains("::notice::SCALING_API_KEY is not set (a pull request from a fork?)"),
+        "{}",
+        s.stdout
+    );
+    assert!(
+        s.outputs
+            .starts_with("exit-code=0\nhas-changes=false\nplan-json=\n")
+    );
+    let comment = std::fs::read_to_string(r.path("teamsync-comment.md")).unwrap();
+    assert!(
+        comment.starts_with("<!-- teamsync:plan -->\n### teamsync: only validation ran\n"),
+        "{comment}"
+    );
+    assert!(r.emu.requests().is_empty(), "no request without a key");
+
+    // An invalid file fails the step, and the comment says so.
+    std::fs::write(r.path("teamsync.yaml"), "version: 2\nmembers: []\n").unwrap();
+    let s = r.step(&[("command", "plan")], None);
+    assert_eq!(s.code, 1);
+    let comment = std::fs::read_to_string(r.path("teamsync-comment.md")).unwrap();
+    assert!(comment.contains("is invalid"), "{comment}");
+}
+
+#[test]
+fn drift_needs_the_key() {
+    let r = Runner::new();
+    let s = r.step(&[("command", "drift")], None);
+    assert_eq!(s.code, 1);
+    assert!(
+        s.stdout.contains("::error::SCALING_API_KEY is not set"),
+        "{}",
+        s.stdout
+    );
+}
+
+#[test]
+fn apply_applies_the_plan_it_showed_with_the_flags_given() {
+    let r = Runner::new();
+    let s = r.step(
+        &[
+            ("command", "apply"),
+            ("parallelism", "2"),
+            ("self", "root@example.com"),
+        ],
+        Some(KEY),
+    );
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        s.outputs.starts_with("exit-code=0\nhas-changes=true\n"),
+        "{}",
+        s.outputs
+    );
+    assert_eq!(r.writes(), 1, "one invitation");
+    // Applied: nothing left to do.
+    let s = r.step(&[("command", "apply")], Some(KEY));
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert!(s.stdout.contains("Nothing to apply."), "{}", s.stdout);
+    assert!(s.outputs.starts_with("exit-code=0\nhas-changes=false\n"));
+    assert_eq!(r.writes(), 1);
+}
+
+#[test]
+fn a_guard_refusal_fails_the_step_with_exit_code_3() {
+    let r = Runner::new();
+    // Demoting ann leaves one admin member, under `min_admins: 2`: apply refuses, sends nothing.
+    std::fs::write(
+        r.path("teamsync.yaml"),
+        "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n  \
+         - email: ann@example.com\n    role: org:member\n  - email: bob@example.com\n    role: org:member\n\
+         safety:\n  min_admins: 2\n",
+    )
+    .unwrap();
+    let s = r.step(&[("command", "apply")], Some(KEY));
+    assert_eq!(s.code, 1, "{}\n{}", s.stdout, s.stderr);
+    assert!(s.outputs.starts_with("exit-code=3\n"), "{}", s.outputs);
+    assert!(
+        s.stdout.contains("refused by a safety guard (exit 3)"),
+        "{}",
+        s.stdout
+    );
+    assert_eq!(r.writes(), 0);
+}
+
+#[test]
+fn an_unknown_command_is_an_error() {
+    let r = Runner::new();
+    let s = r.step(&[("command", "destroy")], Some(KEY));
+    assert_eq!(s.code, 1);
+    assert!(
+        s.stdout.contains(
+            "::error::unknown command 'destroy': use validate, plan, apply, drift or adopt."
+        ),
+        "{}",
+        s.stdout
+    );
+}
