@@ -97,7 +97,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         ctx.ui.note(format_args!(
             "left alone: {} ({}): {}",
             escape(s.email.as_str()),
-            kind_word(s.kind),
+            what(s),
             escape(&s.why.to_string())
         ));
     }
@@ -130,11 +130,13 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     Ok(0)
 }
 
-fn kind_word(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Added => "not in the file",
-        Kind::Roles => "role differs",
-        Kind::Removed => "not in the org",
+/// What drift was left alone, in a few words.
+fn what(s: &adopt::Skipped) -> &'static str {
+    match (s.kind, &s.why) {
+        (_, adopt::Why::Expired(_)) => "expired entry, still in the org",
+        (Kind::Added, _) => "in the org, not in the file",
+        (Kind::Roles, _) => "role differs",
+        (Kind::Removed, _) => "in the file, not in the org",
     }
 }
 

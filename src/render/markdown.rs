@@ -91,6 +91,9 @@ fn render(plan: &Plan, file: &str) -> String {
     let _ = writeln!(out, "| - | Revocations | {} |", s.revoke);
     let _ = writeln!(out, "| ! | Blocked | {} |", s.blocked);
     let _ = writeln!(out, "\n{} unchanged, {} ignored.\n", s.unchanged, s.ignored);
+    if super::text::undoes_live_changes(plan) {
+        let _ = writeln!(out, "{}\n", super::text::adopt_hint(&file_md));
+    }
     let total = plan.changes.len() + plan.blocked.len();
     let _ = writeln!(
         out,

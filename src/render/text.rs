@@ -1,6 +1,6 @@
 use super::{counts, describe, heading, note, symbol};
 use crate::escape::escape;
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Change, Departure, Plan, RevokeCause};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
 
@@ -97,5 +97,26 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         plan.summary.unchanged,
         plan.summary.ignored
     );
+    if undoes_live_changes(plan) {
+        let _ = writeln!(out, "{}", adopt_hint(&escape(file)));
+    }
     out
+}
+
+/// Whether the plan undoes changes made in the org: it removes or revokes someone the file
+/// does not list (not an expiry), or changes a role (docs/contract.md §7).
+pub(super) fn undoes_live_changes(plan: &Plan) -> bool {
+    plan.changes.iter().any(|c| match c {
+        Change::UpdateRole(_) => true,
+        Change::Invite(i) => i.replaces.is_some(),
+        Change::Remove(r) => r.departure == Departure::NotDesired,
+        Change::Revoke(r) => r.cause == RevokeCause::Departed(Departure::NotDesired),
+    })
+}
+
+/// The pointer to `teamsync adopt`, for a plan that undoes changes made in the org.
+pub(super) fn adopt_hint(file: &str) -> String {
+    format!(
+        "This plan undoes changes made in the org. To keep them instead, run `teamsync adopt` to write them into {file}."
+    )
 }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod adopt;
 mod apply;
 mod errors;
 mod escaping;

@@ -1,0 +1,193 @@
+//! `teamsync adopt` through the real binary against the emulator (docs/contract.md §7): the
+//! diff on stdout, what is left alone on stderr, the file written (or not), and `plan` after.
+
+use crate::support::*;
+use crate::{assert_run, assert_text};
+use scaling_emulator::{Faults, OrgState};
+
+/// The issue's story: an owner added two people and promoted one from the dashboard.
+const OWNED: &str = "# Who may use the Scaling org.
+version: 1
+
+members:
+  # Founders
+  - email: ada@example.com
+    role: org:admin   # break-glass
+  - email: bob@example.com
+    role: org:member
+
+  # Engineering
+  - email: eve@example.com
+    role: org:member
+  - email: fay@example.com
+    role: org:member
+  - email: gus@example.com
+    role: org:member
+  - email: hal@example.com
+    role: org:member
+    reason: on-call rotation
+  - email: ian@example.com
+    role: org:member
+  - email: jon@example.com
+    role: org:member
+  - email: kim@example.com   # intern
+    role: org:member
+";
+
+fn dashboard_org() -> OrgState {
+    let mut o = OrgState::with_members(&[
+        ("ada@example.com", "org:admin"),
+        ("bob@example.com", "org:member"),
+        ("cal@example.com", "org:member"),
+        ("eve@example.com", "org:member"),
+        ("fay@example.com", "org:member"),
+        ("gus@example.com", "org:member"),
+        ("hal@example.com", "org:admin"),
+        ("ian@example.com", "org:member"),
+        ("jon@example.com", "org:member"),
+        ("kim@example.com", "org:member"),
+    ]);
+    o.add_invitation("lea@example.com", "org:member");
+    o
+}
+
+#[test]
+fn adopt_writes_the_drift_and_the_next_plan_is_empty() {
+    let w = World::new(dashboard_org(), OWNED);
+    let r = w.run(&["adopt"]);
+    assert_run!("adopt_dashboard", r);
+    let text = std::fs::read_to_string(w.path("teamsync.yaml")).unwrap();
+    assert_text!("adopt_dashboard_file", text);
+    assert_eq!(
+        r.stdout.matches("\n@@ ").count() + usize::from(r.stdout.starts_with("@@ ")),
+        3,
+        "three hunks:\n{}",
+        r.stdout
+    );
+    let plan = w.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.whole());
+    assert!(w.writes().is_empty(), "adopt and plan only read");
+    // Adopting again changes nothing.
+    assert_run!("adopt_again_nothing", w.run(&["adopt"]));
+}
+
+#[test]
+fn check_writes_nothing_and_exits_2() {
+    let w = World::new(dashboard_org(), OWNED);
+    let r = w.run(&["adopt", "--check"]);
+    assert_run!("adopt_check", r);
+    assert_eq!(
+        std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+        OWNED
+    );
+    let r = w.run(&["adopt", "--check", "--only", "removed"]);
+    assert_eq!(r.code, 0, "nothing to remove: {}", r.whole());
+    assert_eq!(r.stdout, "");
+}
+
+#[test]
+fn only_roles_promotes_and_adds_nobody() {
+    let w = World::new(dashboard_org(), OWNED);
+    let r = w.run(&["adopt", "--only", "roles"]);
+    assert_run!("adopt_only_roles", r);
+    let plan = w.run(&["plan"]);
+    has(&plan.stdout, "cal@example.com");
+    assert!(!plan.stdout.contains("hal@example.com"), "{}", plan.stdout);
+}
+
+#[test]
+fn never_adopted_is_said_on_stderr_and_left() {
+    let file = "version: 1
+allowed_domains: [example.com]
+ignore: [\"*@vendor.io\"]
+protected: [root@example.com]
+members:
+  - email: root@example.com
+    role: org:admin
+  - email: me@example.com
+    role: org:member
+  - email: temp@example.com
+    role: org:member
+    expires: 2027-01-31
+";
+    let mut o = OrgState::with_members(&[
+        ("root@example.com", "org:member"),
+        ("me@example.com", "org:admin"),
+        ("temp@example.com", "org:member"),
+        ("support@vendor.io", "org:admin"),
+        ("friend@gmail.com", "org:member"),
+    ]);
+    o.add_invitation("root2@example.com", "org:admin");
+    let w = World::new(o, file);
+    let r = w.run(&["adopt", "--self", "me@example.com"]);
+    assert_run!("adopt_never", r);
+    let text = std::fs::read_to_string(w.path("teamsync.yaml")).unwrap();
+    assert_text!("adopt_never_file", text);
+}
+
+#[test]
+fn a_read_only_file_fails_and_stays() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new(dashboard_org(), OWNED);
+    let path = w.path("teamsync.yaml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let r = w.run(&["adopt"]);
+    assert_eq!(r.code, 1, "{}", r.whole());
+    has(&r.stderr, "cannot write teamsync.yaml");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), OWNED);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o444
+    );
+}
+
+#[test]
+fn the_file_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new(dashboard_org(), OWNED);
+    let path = w.path("teamsync.yaml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert_eq!(w.run(&["adopt"]).code, 0);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+}
+
+#[test]
+fn an_api_failure_leaves_the_file() {
+    let w = World::new(dashboard_org(), OWNED);
+    w.emu.set_faults(Faults {
+        error_5xx: 1.0,
+        ..Faults::default()
+    });
+    let r = w.run(&["adopt"]);
+    assert_eq!(r.code, 1, "{}", r.whole());
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+        OWNED
+    );
+}
+
+#[test]
+fn an_invalid_file_is_not_touched() {
+    let w = World::new(dashboard_org(), "version: 1\nmembers:\n  - email: nope\n");
+    assert_run!("adopt_invalid_file", w.run(&["adopt"]));
+}
+
+#[test]
+fn plans_that_undo_live_changes_point_to_adopt() {
+    let w = World::new(dashboard_org(), OWNED);
+    let text = w.run(&["plan"]);
+    has(&text.stdout, "run `teamsync adopt`");
+    let md = w.run(&["plan", "--format", "markdown"]);
+    has(&md.stdout, "run `teamsync adopt`");
+    // A plan that only invites undoes nothing.
+    let w = World::new(
+        OrgState::with_members(&[("ada@example.com", "org:admin")]),
+        "version: 1\nmembers:\n  - email: ada@example.com\n    role: org:admin\n  - email: new@example.com\n    role: org:member\n",
+    );
+    let text = w.run(&["plan"]);
+    assert!(!text.stdout.contains("teamsync adopt"), "{}", text.stdout);
+}
