@@ -9,7 +9,10 @@
 //!   100k members (one page, then pages of 1000): wall time and the child's peak RSS
 //!   (`wait4`'s `ru_maxrss`). The emulator's own share is measured apart (a raw GET of the list).
 //! - `apply`: `teamsync apply --auto-approve` of 400 invitations at 20 ms emulated latency per
-//!   request, with `--parallelism` 1, 4, 8 and 16; a fresh emulator per run.
+//!   request, with `--parallelism` 1, 4, 8 and 16; a fresh emulator per run. Then the same
+//!   apply under 10 % commit-then-fail: how many list reads the unknown outcomes cost (each
+//!   unknown outcome cost one read before reads were shared).
+//! - `plan` also measures the list's bytes on the wire at 100k members, gzipped and not.
 //!
 //! Nothing leaves this machine: the emulator listens on 127.0.0.1.
 
@@ -76,8 +79,12 @@ fn main() {
         if plan_on {
             bench_plan(&bin, &mut rows);
         }
+        if plan_on {
+            bench_wire(&bin, &mut rows);
+        }
         if apply_on {
             bench_apply(&bin, &mut rows);
+            bench_rereads(&bin, &mut rows);
         }
     }
     println!("{}", machine());
@@ -622,6 +629,114 @@ fn bench_apply(bin: &Path, rows: &mut Vec<Row>) {
         });
         eprintln!("apply -p {parallelism}: {} ({speedup:.1}×)", ms(wall));
     }
+}
+
+/// Bytes on the wire for one `teamsync plan` at 100k members: the emulator gzips when asked
+/// (teamsync always asks), or never (`Options::gzip = false`, as before compression).
+fn bench_wire(bin: &Path, rows: &mut Vec<Row>) {
+    const N: usize = 100_000;
+    let s = scenario(N);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("teamsync.yaml"), yaml_of(&s)).expect("write the file");
+    let mut figures = Vec::new();
+    for gzip in [false, true] {
+        let emulator = Emulator::start(
+            org_of(&s),
+            Options {
+                api_key: KEY.into(),
+                gzip,
+                ..Options::default()
+            },
+        );
+        let mut walls = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..3 {
+            let before = emulator.body_bytes_sent();
+            let run = run_binary(
+                bin,
+                &["plan", "-f", "teamsync.yaml"],
+                &emulator.url(),
+                dir.path(),
+            );
+            assert_eq!(run.code, 0, "teamsync plan failed");
+            bytes = emulator.body_bytes_sent() - before;
+            walls.push(run.wall);
+        }
+        let wall = median(walls);
+        figures.push(bytes);
+        rows.push(Row {
+            bench: format!(
+                "list bytes on the wire, {}",
+                if gzip { "gzip" } else { "uncompressed" }
+            ),
+            size: size(N),
+            figure: format!("{:.1} MB", bytes as f64 / 1e6),
+            extra: format!("`teamsync plan` {}", ms(wall)),
+            goal: String::new(),
+            met: None,
+        });
+        eprintln!("wire gzip={gzip}: {bytes} bytes, plan {}", ms(wall));
+    }
+    if let [plain, zipped] = figures[..] {
+        eprintln!("gzip: {:.1}× fewer bytes", plain as f64 / zipped as f64);
+    }
+}
+
+/// 400 invitations under 10 % commit-then-fail at 20 ms latency, parallelism 8: the list reads
+/// the unknown outcomes cost. Before reads were shared, each unknown outcome read the whole org
+/// at least once; now steps at the same time share one read in flight.
+fn bench_rereads(bin: &Path, rows: &mut Vec<Row>) {
+    const INVITES: usize = 400;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut yaml =
+        String::from("version: 1\nmembers:\n  - email: admin@example.com\n    role: org:admin\n");
+    for i in 0..INVITES {
+        let _ = writeln!(
+            yaml,
+            "  - email: new{i:03}@example.com\n    role: org:member"
+        );
+    }
+    std::fs::write(dir.path().join("teamsync.yaml"), &yaml).expect("write the desired file");
+    let emulator = Emulator::start(
+        OrgState::with_members(&[("admin@example.com", "org:admin")]),
+        Options {
+            api_key: KEY.into(),
+            ..Options::default()
+        },
+    );
+    emulator.set_faults(Faults {
+        latency: Duration::from_millis(20),
+        commit_then_fail: 0.10,
+        writes_only: true,
+        seed: 10,
+        ..Faults::default()
+    });
+    let run = run_binary(
+        bin,
+        &["apply", "-f", "teamsync.yaml", "--auto-approve"],
+        &emulator.url(),
+        dir.path(),
+    );
+    let requests = emulator.requests();
+    let unknown = requests
+        .iter()
+        .filter(|q| q.method == "POST" && q.status == 500)
+        .count();
+    let reads = requests.iter().filter(|q| q.method == "GET").count() - 1;
+    let sent: usize = emulator.invites_committed().values().sum();
+    rows.push(Row {
+        bench: "list re-reads, 400 invites, 10 % commit-then-fail".into(),
+        size: "--parallelism 8".into(),
+        figure: format!("{reads} reads"),
+        extra: format!(
+            "{unknown} unknown outcomes (≥ {unknown} reads before sharing); {} in all; exit {}",
+            ms(run.wall),
+            run.code
+        ),
+        goal: "fewer reads than unknown outcomes".into(),
+        met: Some(run.code == 0 && sent == INVITES && reads < unknown),
+    });
+    eprintln!("rereads: {unknown} unknown outcomes, {reads} list reads");
 }
 
 fn machine() -> String {

@@ -7,13 +7,24 @@ use crate::date::Timestamp;
 use crate::email::Email;
 use crate::live::{LiveInvitation, LiveMember, LiveState};
 use crate::role::{LiveRole, Role};
+use crate::ui::Notes;
 use reqwest::{Method, StatusCode, header};
 use serde::Deserialize;
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
+use tokio::time::Instant;
+
+/// The most a page of the member list may hold, decompressed (docs/network.md): a 100,000-member
+/// org is about 19 MB in one page, so 64 MiB leaves room without letting an endless answer eat
+/// the memory.
+pub(crate) const LIST_PAGE_CAP: usize = 64 * 1024 * 1024;
+/// The most any other answer (a write's answer, an error body) may hold, decompressed.
+pub(crate) const ANSWER_CAP: usize = 1024 * 1024;
 
 /// What went wrong talking to the API.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub(crate) enum ApiError {
     /// 401: never retried.
     #[error("{}", unauthorized_text(.code.as_deref()))]
@@ -45,6 +56,16 @@ pub(crate) enum ApiError {
     /// The list's pagination went wrong (a cursor loop).
     #[error("{0}")]
     Pagination(String),
+    /// An id from the API that cannot be one path segment (`.`, `..`, empty): the request is
+    /// never sent, so it can never reach another endpoint (docs/network.md).
+    #[error("{0}")]
+    BadId(String),
+    /// An answer larger than its cap (docs/network.md): teamsync stopped reading it.
+    #[error("the API's answer to {what} was larger than {} MiB; teamsync stopped reading it", .limit / (1024 * 1024))]
+    TooLarge { what: String, limit: usize },
+    /// The TLS handshake failed (a certificate nobody trusts, or no TLS at all): never retried.
+    #[error("{0}")]
+    Tls(String),
 }
 
 /// What a 401 means, by its code. The code itself is shown with the request id.
@@ -83,7 +104,8 @@ impl ApiError {
         }
     }
 
-    /// Worth another try for a read: 429, 5xx, connection trouble, an unreadable body.
+    /// Worth another try for a read: 429, 5xx, connection trouble, an unreadable body. Not a
+    /// TLS failure (a certificate does not become trusted by waiting) nor an oversized answer.
     pub(crate) fn is_transient(&self) -> bool {
         match self {
             ApiError::Status { status, .. } => *status == 429 || *status >= 500,
@@ -99,7 +121,8 @@ impl ApiError {
         match self {
             ApiError::Status { status, .. } => *status >= 500,
             ApiError::Transport { maybe_sent, .. } => *maybe_sent,
-            ApiError::Decode(_) => true,
+            // A 2xx whose body was cut at its cap: the write may well have happened.
+            ApiError::Decode(_) | ApiError::TooLarge { .. } => true,
             _ => false,
         }
     }
@@ -143,8 +166,20 @@ impl ApiError {
             ApiError::Status { .. } => {
                 "The API refused the request; quote the requestId to Scaling support if it looks wrong."
             }
+            ApiError::Transport { message, .. } if message.contains("timed out") => {
+                "Check --api-url / SCALING_API_URL, the network and any proxy (HTTPS_PROXY, NO_PROXY), or raise --timeout."
+            }
             ApiError::Transport { .. } => {
-                "Check --api-url / SCALING_API_URL and the network, or raise --timeout."
+                "Check --api-url / SCALING_API_URL, the network and any proxy (HTTPS_PROXY, NO_PROXY; see docs/network.md)."
+            }
+            ApiError::Tls(_) => {
+                "Check the certificates teamsync trusts: SSL_CERT_FILE (a PEM bundle, e.g. your company's root CA), the system certificate store, and any proxy (HTTPS_PROXY, NO_PROXY) that intercepts TLS; see docs/network.md."
+            }
+            ApiError::BadId(_) => {
+                "The API listed an id teamsync cannot put in a URL safely; report it to Scaling support."
+            }
+            ApiError::TooLarge { .. } => {
+                "Check that --api-url / SCALING_API_URL points at the Scaling API; the caps are in docs/network.md."
             }
             ApiError::Decode(_) => {
                 "Check that --api-url / SCALING_API_URL points at the Scaling API (e.g. https://api.scaling.cloud/v1)."
@@ -277,17 +312,51 @@ pub(crate) fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>)
 /// The most pages a list may have before teamsync assumes the cursor is broken.
 const MAX_PAGES: usize = 100_000;
 
-/// A client of the team endpoints. Cheap to clone: one connection pool is shared.
+/// A client of the team endpoints. Cheap to clone: one connection pool, one rate-limit pause and
+/// one in-flight list read are shared by every clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Client {
     http: reqwest::Client,
     base: reqwest::Url,
     key: ApiKey,
     retry: RetryPolicy,
+    shared: Arc<Shared>,
+}
+
+/// What every clone of a [`Client`] shares.
+#[derive(Default)]
+struct Shared {
+    /// Until when every request waits, after a 429 (docs/contract.md §8: one pause for
+    /// everyone).
+    paused_until: std::sync::Mutex<Option<Instant>>,
+    /// The list read in flight (held while reading) and the last one's result, with the ticket
+    /// it started at, kept only while callers are waiting for it.
+    flight: tokio::sync::Mutex<Option<(u64, Result<LiveState, ApiError>)>>,
+    /// Tickets: a caller takes one when it asks; a read takes one when it starts. A caller may
+    /// take a read's result only if the read started after it asked.
+    tickets: AtomicU64,
+    /// Callers queued for `flight`.
+    waiting: AtomicUsize,
+    /// How many list reads were really sent (single-flight merges the others).
+    list_reads: AtomicUsize,
+    /// Where "rate limited, waiting N s" goes; none in unit tests.
+    notes: std::sync::OnceLock<Notes>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("list_reads", &self.list_reads)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
     pub(crate) fn new(config: &ApiConfig) -> Result<Client, ApiError> {
+        // reqwest asks for gzip (`Accept-Encoding: gzip`), decompresses what comes back that
+        // way and takes an uncompressed answer as it is (docs/contract.md §10). It honours
+        // HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY itself, and trusts the system's
+        // certificate store (or SSL_CERT_FILE); see docs/network.md.
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
@@ -305,17 +374,65 @@ impl Client {
             base: config.base_url.clone(),
             key: config.key.clone(),
             retry: config.retry.clone(),
+            shared: Arc::new(Shared::default()),
         })
+    }
+
+    /// Sends the client's notes ("rate limited, waiting N s") to `notes`.
+    pub(crate) fn with_notes(self, notes: Notes) -> Client {
+        let _ = self.shared.notes.set(notes);
+        self
     }
 
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.retry
     }
 
-    /// Reads the whole live state, following `data.nextCursor`. Each page is retried on
+    /// How many list reads this client (and its clones) really sent.
+    #[cfg(test)]
+    pub(crate) fn list_reads(&self) -> usize {
+        self.shared.list_reads.load(Ordering::SeqCst)
+    }
+
+    /// Reads the whole live state (docs/contract.md §8: re-reads are shared). Callers at the
+    /// same time share one read: one read is in flight at a time, and a caller takes the
+    /// result of a read that *started after it asked* (so it always sees the org as it was
+    /// after its own write), else it starts the next read, which those queued behind it share.
+    /// A burst of unknown outcomes costs two reads, not one per step.
+    pub(crate) async fn list(&self) -> Result<LiveState, ApiError> {
+        let shared = &self.shared;
+        let asked = shared.tickets.fetch_add(1, Ordering::SeqCst);
+        shared.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut flight = shared.flight.lock().await;
+        let still_waiting = shared.waiting.fetch_sub(1, Ordering::SeqCst) - 1;
+        if let Some((started, result)) = flight.as_ref() {
+            if *started > asked {
+                // The last waiter takes the result itself; the others take a copy.
+                return if still_waiting == 0 {
+                    flight
+                        .take()
+                        .map(|(_, r)| r)
+                        .unwrap_or_else(|| result_gone())
+                } else {
+                    result.clone()
+                };
+            }
+        }
+        *flight = None;
+        let started = shared.tickets.fetch_add(1, Ordering::SeqCst);
+        let result = self.list_uncached().await;
+        // Keep it only for those already queued behind this read.
+        if shared.waiting.load(Ordering::SeqCst) > 0 {
+            *flight = Some((started, result.clone()));
+        }
+        result
+    }
+
+    /// One whole read of the live state, following `data.nextCursor`. Each page is retried on
     /// transient failures; a page that still fails fails the whole read, so nothing is ever
     /// planned against a partial list.
-    pub(crate) async fn list(&self) -> Result<LiveState, ApiError> {
+    async fn list_uncached(&self) -> Result<LiveState, ApiError> {
+        self.shared.list_reads.fetch_add(1, Ordering::SeqCst);
         let mut state = LiveState::default();
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
@@ -329,7 +446,9 @@ impl Client {
             let (page, next) = self
                 .with_retries(|| {
                     let url = url.clone();
-                    async move { parse_list_page(&self.send(Method::GET, url, None).await?) }
+                    async move {
+                        parse_list_page(&self.send(Method::GET, url, None, LIST_PAGE_CAP).await?)
+                    }
                 })
                 .await?;
             // Offset cursors can repeat an entry when the org changes between pages: keep one.
@@ -401,12 +520,16 @@ impl Client {
         let url = self.url(path)?;
         let mut attempt = 1;
         loop {
-            match self.send(method.clone(), url.clone(), body.clone()).await {
+            self.wait_for_pause().await;
+            match self
+                .send(method.clone(), url.clone(), body.clone(), ANSWER_CAP)
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(e) if e.safe_to_resend() && attempt < self.retry.max_attempts => {
                     let wait = self.retry.backoff(attempt, &e);
                     tracing::info!(%method, path, attempt, ?wait, "retrying: {e}");
-                    tokio::time::sleep(wait).await;
+                    self.back_off(wait, &e).await;
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
@@ -421,15 +544,67 @@ impl Client {
     {
         let mut attempt = 1;
         loop {
+            self.wait_for_pause().await;
             match call().await {
                 Ok(value) => return Ok(value),
                 Err(e) if e.is_transient() && attempt < self.retry.max_attempts => {
                     let wait = self.retry.backoff(attempt, &e);
                     tracing::info!(attempt, ?wait, "retrying a read: {e}");
-                    tokio::time::sleep(wait).await;
+                    self.back_off(wait, &e).await;
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Waits before the next attempt: after a 429, by pausing *every* request of this client
+    /// (docs/contract.md §8), else this request alone.
+    async fn back_off(&self, wait: Duration, e: &ApiError) {
+        if e.status() == Some(429) {
+            self.pause_all(wait);
+        } else {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Starts (or lengthens) the pause every request waits for; says so once per pause.
+    fn pause_all(&self, wait: Duration) {
+        let now = Instant::now();
+        let until = now + wait;
+        let fresh = {
+            let mut paused = self
+                .shared
+                .paused_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let fresh = paused.is_none_or(|p| p <= now);
+            if paused.is_none_or(|p| p < until) {
+                *paused = Some(until);
+            }
+            fresh
+        };
+        if fresh {
+            // Whole seconds, rounded up: "waiting 0 s" would read as no wait at all.
+            let secs = wait.as_millis().div_ceil(1000);
+            match self.shared.notes.get() {
+                Some(notes) => notes.note(format_args!("rate limited, waiting {secs} s")),
+                None => tracing::info!("rate limited, waiting {secs} s"),
+            }
+        }
+    }
+
+    /// Returns once no pause is in force.
+    async fn wait_for_pause(&self) {
+        loop {
+            let until = *self
+                .shared
+                .paused_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                _ => return,
             }
         }
     }
@@ -440,12 +615,14 @@ impl Client {
             .map_err(|e| ApiError::Decode(format!("bad URL for {path}: {e}")))
     }
 
-    /// One HTTP exchange. 2xx → the body (possibly empty); anything else → an error.
+    /// One HTTP exchange. 2xx → the body (possibly empty, at most `cap` bytes decompressed);
+    /// anything else → an error.
     async fn send(
         &self,
         method: Method,
         url: reqwest::Url,
         body: Option<serde_json::Value>,
+        cap: usize,
     ) -> Result<Vec<u8>, ApiError> {
         let mut req = self
             .http
@@ -458,7 +635,7 @@ impl Client {
                 .body(b.to_string());
         }
         let started = std::time::Instant::now();
-        let resp = req.send().await.map_err(transport)?;
+        let mut resp = req.send().await.map_err(transport)?;
         let status = resp.status();
         let retry_after = resp
             .headers()
@@ -470,10 +647,27 @@ impl Client {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = resp.bytes().await.map_err(transport)?;
-        tracing::debug!(%method, path = url.path(), status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
+        // An error's body is only read for its code: 1 MiB at most, and one that is larger is
+        // as good as none.
+        let cap = if status.is_success() {
+            cap
+        } else {
+            cap.min(ANSWER_CAP)
+        };
+        let bytes = match read_capped(&mut resp, cap).await {
+            Ok(bytes) => bytes,
+            Err(Capped::Transport(e)) => return Err(transport(e)),
+            Err(Capped::TooLarge) if status.is_success() => {
+                return Err(ApiError::TooLarge {
+                    what: format!("{method} {}", url.path()),
+                    limit: cap,
+                });
+            }
+            Err(Capped::TooLarge) => Vec::new(),
+        };
+        tracing::debug!(%method, path = url.path(), status = status.as_u16(), bytes = bytes.len(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
         if status.is_success() {
-            return Ok(bytes.to_vec());
+            return Ok(bytes);
         }
         if status.is_redirection() {
             return Err(ApiError::Status {
@@ -504,11 +698,44 @@ impl Client {
     }
 }
 
+/// Only reached if the single-flight slot was emptied under a caller's feet, which the lock
+/// prevents; an error rather than a panic all the same.
+fn result_gone() -> Result<LiveState, ApiError> {
+    Err(ApiError::Decode(
+        "the shared read of the org went missing".into(),
+    ))
+}
+
+enum Capped {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+/// Reads a body chunk by chunk (decompressed, when it came gzipped), and stops as soon as it
+/// would pass `cap` bytes: an endless or huge answer never sits in memory whole.
+async fn read_capped(resp: &mut reqwest::Response, cap: usize) -> Result<Vec<u8>, Capped> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(Capped::TooLarge);
+    }
+    let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = resp.chunk().await.map_err(Capped::Transport)? {
+        if buf.len() + chunk.len() > cap {
+            return Err(Capped::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
 /// An id as one path segment: everything but letters, digits, `-`, `_` and `~` is
-/// percent-encoded (dots too, so `..` cannot climb), so an id can never change the path.
+/// percent-encoded, so an id can never add a segment, a query or a fragment. `.` and `..` are
+/// refused outright: URL parsers read even `%2E%2E` as "up one level" (WHATWG URL), so member
+/// `..` would become `DELETE /v1/team/` (docs/network.md).
 fn seg(id: &str) -> Result<String, ApiError> {
-    if id.is_empty() {
-        return Err(ApiError::Decode("the API listed an empty id".into()));
+    if id.is_empty() || id == "." || id == ".." {
+        return Err(ApiError::BadId(format!(
+            "the API listed the id `{id}`, which cannot be sent as one path segment; refusing to send the request"
+        )));
     }
     let mut out = String::with_capacity(id.len());
     for b in id.bytes() {
@@ -522,6 +749,26 @@ fn seg(id: &str) -> Result<String, ApiError> {
 }
 
 fn transport(e: reqwest::Error) -> ApiError {
+    // reqwest's message names the URL (never the key); keep its cause chain short.
+    let mut detail = String::new();
+    let mut tls = false;
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail = s.to_string();
+        tls |= is_tls_error(s);
+        source = s.source();
+    }
+    if tls {
+        // The handshake failed, so nothing was sent; trying again will fail the same way.
+        return ApiError::Tls(format!(
+            "the TLS connection to the API failed: {}",
+            if detail.is_empty() {
+                "handshake failed".to_string()
+            } else {
+                detail
+            }
+        ));
+    }
     let maybe_sent = !e.is_connect();
     let what = if e.is_timeout() {
         "the request timed out"
@@ -532,13 +779,6 @@ fn transport(e: reqwest::Error) -> ApiError {
     } else {
         "the request to the API failed"
     };
-    // reqwest's message names the URL (never the key); keep its cause chain short.
-    let mut detail = String::new();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
     let message = if detail.is_empty() {
         what.to_string()
     } else {
@@ -548,6 +788,20 @@ fn transport(e: reqwest::Error) -> ApiError {
         message,
         maybe_sent,
     }
+}
+
+/// A rustls failure (a certificate nobody trusts, a peer that does not speak TLS), as rustls
+/// words it: reqwest hands it over as an `io::Error` whose text comes from rustls.
+fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let text = e.to_string();
+    [
+        "invalid peer certificate",
+        "certificate",
+        "received corrupt message",
+        "tls handshake",
+    ]
+    .iter()
+    .any(|needle| text.to_ascii_lowercase().contains(needle))
 }
 
 impl RetryPolicy {
@@ -680,7 +934,145 @@ mod tests {
     fn ids_are_percent_encoded_into_one_segment() {
         assert_eq!(seg("user_2abc").unwrap(), "user_2abc");
         assert_eq!(seg("../invitations/x").unwrap(), "%2E%2E%2Finvitations%2Fx");
-        assert!(seg("").is_err());
+        for bad in ["", ".", ".."] {
+            let err = seg(bad).unwrap_err();
+            assert!(matches!(err, ApiError::BadId(_)), "{bad:?}");
+            assert!(
+                !err.outcome_unknown() && !err.safe_to_resend() && !err.is_transient(),
+                "a refused id fails its step at once"
+            );
+        }
+    }
+
+    fn test_client(url: &str) -> Client {
+        let mut config = ApiConfig::new(url, Some("scl_live_test")).unwrap();
+        config.retry.base = Duration::from_millis(5);
+        config.timeout = Duration::from_secs(5);
+        Client::new(&config).unwrap()
+    }
+
+    /// Every URL the client would send for `id`, with the part its endpoint fixes.
+    fn endpoint_urls(client: &Client, id: &str) -> Vec<(String, reqwest::Url)> {
+        let Ok(s) = seg(id) else { return Vec::new() };
+        [
+            (
+                "/v1/team/members/",
+                format!("team/members/{s}/role"),
+                "/role",
+            ),
+            ("/v1/team/members/", format!("team/members/{s}"), ""),
+            (
+                "/v1/team/members/invitations/",
+                format!("team/members/invitations/{s}"),
+                "",
+            ),
+        ]
+        .into_iter()
+        .map(|(prefix, path, suffix)| (format!("{prefix}|{suffix}"), client.url(&path).unwrap()))
+        .collect()
+    }
+
+    proptest::proptest! {
+        /// docs/network.md: for any id, every request stays inside its endpoint: the path
+        /// is the endpoint's prefix, one segment that is neither `.` nor `..` (nor their
+        /// encodings), then the endpoint's suffix; no query, no fragment; same host.
+        #[test]
+        fn any_id_stays_inside_its_endpoint(
+            id in proptest::prop_oneof![
+                proptest::string::string_regex("[./%?#a-zA-Z0-9_~ -]{0,12}").unwrap(),
+                proptest::prelude::any::<String>(),
+                proptest::sample::select(vec![
+                    ".".to_string(), "..".to_string(), "%2e%2e".to_string(), "%2E".to_string(),
+                    "../..".to_string(), "a/../..".to_string(), "?x".to_string(), "#".to_string(),
+                    "\\..".to_string(), "..\\".to_string(), ".%2e".to_string(),
+                ]),
+            ]
+        ) {
+            let client = test_client("https://api.scaling.cloud/v1");
+            let urls = endpoint_urls(&client, &id);
+            if id.is_empty() || id == "." || id == ".." {
+                proptest::prop_assert!(urls.is_empty(), "refused");
+            } else {
+                proptest::prop_assert_eq!(urls.len(), 3);
+            }
+            for (shape, url) in urls {
+                let (prefix, suffix) = shape.split_once('|').unwrap();
+                proptest::prop_assert_eq!(url.host_str(), Some("api.scaling.cloud"));
+                proptest::prop_assert_eq!(url.query(), None);
+                proptest::prop_assert_eq!(url.fragment(), None);
+                let rest = url.path().strip_prefix(prefix);
+                proptest::prop_assert!(rest.is_some(), "{} left {}", url, prefix);
+                let segment = rest.unwrap().strip_suffix(suffix);
+                proptest::prop_assert!(segment.is_some(), "{} lost {}", url, suffix);
+                let segment = segment.unwrap();
+                proptest::prop_assert!(!segment.is_empty() && !segment.contains('/'), "{}", url);
+                let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+                proptest::prop_assert!(decoded != "." && decoded != "..", "{}", url);
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_429_pauses_every_request_of_the_client() {
+        let emu = scaling_emulator::Emulator::start(
+            scaling_emulator::OrgState::with_members(&[("root@example.com", "org:admin")]),
+            scaling_emulator::Options {
+                api_key: "scl_live_test".into(),
+                ..Default::default()
+            },
+        );
+        let client = test_client(&emu.url());
+        let other = client.clone();
+        // One caller sees a 429 with Retry-After: 1 s (through a clone: the pause is shared).
+        client.pause_all(Duration::from_millis(700));
+        let started = Instant::now();
+        other.list().await.unwrap();
+        assert!(
+            started.elapsed() >= Duration::from_millis(650),
+            "the other caller waited for the pause: {:?}",
+            started.elapsed()
+        );
+        // Once it has passed, nothing waits.
+        let started = Instant::now();
+        other.list().await.unwrap();
+        assert!(started.elapsed() < Duration::from_millis(500));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_list_callers_share_reads_that_started_after_they_asked() {
+        let emu = scaling_emulator::Emulator::start(
+            scaling_emulator::OrgState::with_members(&[("root@example.com", "org:admin")]),
+            scaling_emulator::Options {
+                api_key: "scl_live_test".into(),
+                ..Default::default()
+            },
+        );
+        emu.set_faults(scaling_emulator::Faults {
+            latency: Duration::from_millis(100),
+            ..Default::default()
+        });
+        let client = test_client(&emu.url());
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let c = client.clone();
+            tasks.spawn(async move { c.list().await.map(|s| s.members.len()) });
+        }
+        while let Some(r) = tasks.join_next().await {
+            assert_eq!(r.unwrap().unwrap(), 1);
+        }
+        let reads = client.list_reads();
+        assert!((1..=2).contains(&reads), "20 callers, {reads} reads");
+        assert_eq!(
+            emu.requests().iter().filter(|r| r.method == "GET").count(),
+            reads
+        );
+        // A caller that asks after a read has finished gets a fresh read, never an old answer.
+        emu.set_state(scaling_emulator::OrgState::with_members(&[
+            ("root@example.com", "org:admin"),
+            ("new@example.com", "org:member"),
+        ]));
+        assert_eq!(client.list().await.unwrap().members.len(), 2);
+        assert_eq!(client.list_reads(), reads + 1);
     }
 
     #[test]

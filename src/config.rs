@@ -45,7 +45,7 @@ impl fmt::Debug for Environment {
         // Everything but the key.
         f.debug_struct("Environment")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("api_url", &self.api_url)
+            .field("api_url", &self.api_url.as_deref().map(redact_url))
             .field("self_email", &self.self_email)
             .field("log", &self.log)
             .field("no_color", &self.no_color)
@@ -152,6 +152,10 @@ pub(crate) enum ConfigError {
     #[error("the API URL `{0}` is not a valid URL")]
     BadUrl(String),
     #[error(
+        "the API URL `{0}` carries a user name or password; teamsync authenticates with SCALING_API_KEY only: remove the `user:password@` part"
+    )]
+    UrlWithCredentials(String),
+    #[error(
         "refusing plain http for `{0}`: the API key would cross the network in clear text; use https (http is only allowed for loopback hosts)"
     )]
     InsecureUrl(String),
@@ -179,15 +183,23 @@ impl ApiConfig {
         if !text.ends_with('/') {
             text.push('/');
         }
-        let base_url = reqwest::Url::parse(&text).map_err(|_| ConfigError::BadUrl(url.into()))?;
+        // Every message shows the URL without its user info (docs/network.md).
+        let shown = redact_url(url);
+        let base_url =
+            reqwest::Url::parse(&text).map_err(|_| ConfigError::BadUrl(shown.clone()))?;
+        // A password in the URL would be printed in errors and sent as a second Authorization
+        // header (Basic) before the key's.
+        if !base_url.username().is_empty() || base_url.password().is_some() {
+            return Err(ConfigError::UrlWithCredentials(shown));
+        }
         match base_url.scheme() {
             "https" => {}
             "http" if is_loopback(&base_url) => {}
-            "http" => return Err(ConfigError::InsecureUrl(url.into())),
-            _ => return Err(ConfigError::BadScheme(url.into())),
+            "http" => return Err(ConfigError::InsecureUrl(shown)),
+            _ => return Err(ConfigError::BadScheme(shown)),
         }
         if base_url.host_str().is_none() || base_url.cannot_be_a_base() {
-            return Err(ConfigError::BadUrl(url.into()));
+            return Err(ConfigError::BadUrl(shown));
         }
         Ok(ApiConfig {
             base_url,
@@ -195,6 +207,22 @@ impl ApiConfig {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
         })
+    }
+}
+
+/// A URL as it may be shown: any `user:password@` before the host becomes `***@`. Works on
+/// text that does not parse as a URL too (the part after `://` up to the first `/`, `?` or
+/// `#` is the authority; its user info ends at its last `@`).
+pub(crate) fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}***{}{tail}", &authority[at..]),
+        None => url.to_string(),
     }
 }
 
@@ -363,6 +391,34 @@ mod tests {
             ApiConfig::new("not a url", KEY),
             Err(ConfigError::BadUrl(_))
         ));
+    }
+
+    #[test]
+    fn urls_with_user_info_are_refused_and_never_shown() {
+        for url in [
+            "https://user:hunter2@api.scaling.cloud/v1",
+            "https://hunter2@api.scaling.cloud/v1",
+            "https://user:hunter2@api.scaling.cloud",
+            "http://user:hunter2@127.0.0.1:9/v1",
+            "ftp://user:hunter2@x.com/",
+            "http://user:hunter2@10.0.0.1/v1",
+            "https://us er:hunter2@exa mple.com/v1",
+        ] {
+            let err = ApiConfig::new(url, KEY).unwrap_err();
+            let text = err.to_string();
+            assert!(!text.contains("hunter2"), "{url}: {text}");
+            assert!(text.contains("***@"), "{url}: {text}");
+        }
+        assert!(matches!(
+            ApiConfig::new("https://user:hunter2@api.scaling.cloud/v1", KEY),
+            Err(ConfigError::UrlWithCredentials(_))
+        ));
+        assert_eq!(
+            redact_url("https://a:b@c@host:1/v1?x=@y"),
+            "https://***@host:1/v1?x=@y"
+        );
+        assert_eq!(redact_url("https://host/v1@x"), "https://host/v1@x");
+        assert_eq!(redact_url("a:b@host"), "***@host");
     }
 
     #[test]

@@ -16,7 +16,24 @@ pub(crate) struct Ui {
     /// `GITHUB_ACTIONS=true`: file problems are also printed as workflow annotations.
     annotations: bool,
     out: Sink,
-    err: Sink,
+    err: std::sync::Arc<Sink>,
+}
+
+/// A handle on the [`Ui`]'s stderr for code that runs apart from the command (the HTTP client
+/// says "rate limited, waiting N s" through it): one line per note, like [`Ui::note`].
+#[derive(Clone)]
+pub(crate) struct Notes(std::sync::Arc<Sink>);
+
+impl Notes {
+    pub(crate) fn note(&self, line: impl Display) {
+        Ui::write(&self.0, &format!("{line}\n"));
+    }
+}
+
+impl std::fmt::Debug for Notes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Notes")
+    }
 }
 
 /// How serious a file problem is.
@@ -33,7 +50,7 @@ impl Ui {
             color,
             annotations,
             out: Mutex::new(Box::new(io::stdout())),
-            err: Mutex::new(Box::new(io::stderr())),
+            err: std::sync::Arc::new(Mutex::new(Box::new(io::stderr()))),
         }
     }
 
@@ -56,6 +73,11 @@ impl Ui {
     /// Text for stderr, as it is.
     pub(crate) fn eprint(&self, text: &str) {
         Ui::write(&self.err, text);
+    }
+
+    /// A handle that writes notes to this `Ui`'s stderr from anywhere.
+    pub(crate) fn notes(&self) -> Notes {
+        Notes(self.err.clone())
     }
 
     /// One line on stderr.
@@ -127,7 +149,7 @@ impl Ui {
             color: false,
             annotations,
             out: Mutex::new(Box::new(out.clone())),
-            err: Mutex::new(Box::new(err.clone())),
+            err: std::sync::Arc::new(Mutex::new(Box::new(err.clone()))),
         };
         (ui, err)
     }

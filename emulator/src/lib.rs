@@ -253,6 +253,16 @@ pub struct Faults {
     /// apply the change `late_commit_delay` later (the backend was still working).
     pub late_commit: f64,
     pub late_commit_delay: Duration,
+    /// A rate-limit window of this length (zero = none): every request answered while it is
+    /// open gets 429 `rate_limited` with `Retry-After` = the window's remaining time in whole
+    /// seconds, rounded up. It opens when write number `rate_limit_window_at_write` (1-based,
+    /// counted from this `set_faults`) arrives; 0 opens it with the first request of any kind.
+    pub rate_limit_window: Duration,
+    pub rate_limit_window_at_write: usize,
+    /// Nonzero: every successful answer (only writes' answers when `writes_only`) is replaced
+    /// by a 200 whose body streams this many bytes of JSON-looking filler
+    /// without a `Content-Length` (`u64::MAX`: endless), as a broken gateway might.
+    pub oversized_body: u64,
 }
 
 impl Default for Faults {
@@ -271,6 +281,9 @@ impl Default for Faults {
             writes_only: false,
             late_commit: 0.0,
             late_commit_delay: Duration::ZERO,
+            rate_limit_window: Duration::ZERO,
+            rate_limit_window_at_write: 0,
+            oversized_body: 0,
         }
     }
 }
@@ -288,6 +301,9 @@ pub struct Options {
     pub delete_status: u16,
     /// Keep revoked/accepted invitations in the list, with their status.
     pub list_non_pending: bool,
+    /// Compress answers with gzip when the request says `Accept-Encoding: gzip` (false: always
+    /// send them as they are, as a server without compression would).
+    pub gzip: bool,
 }
 
 impl Default for Options {
@@ -298,6 +314,7 @@ impl Default for Options {
             key_is_admin: true,
             delete_status: 204,
             list_non_pending: false,
+            gzip: true,
         }
     }
 }
@@ -325,6 +342,12 @@ struct Inner {
     invites_committed: BTreeMap<String, usize>,
     requests: Vec<RequestRecord>,
     write_count: usize,
+    /// Writes received since the last `set_faults` (for `rate_limit_window_at_write`).
+    writes_since_faults: usize,
+    /// Until when the rate-limit window is open.
+    window_until: Option<std::time::Instant>,
+    /// Response body bytes sent, as sent (compressed when they were).
+    body_bytes_sent: u64,
 }
 
 impl Inner {
@@ -491,6 +514,9 @@ impl Shared {
                 invites_committed: BTreeMap::new(),
                 requests: Vec::new(),
                 write_count: 0,
+                writes_since_faults: 0,
+                window_until: None,
+                body_bytes_sent: 0,
             }),
         })
     }
@@ -505,6 +531,8 @@ impl Shared {
         let mut inner = self.lock();
         inner.fault_rng = fastrand::Rng::with_seed(faults.seed);
         inner.faults = faults;
+        inner.writes_since_faults = 0;
+        inner.window_until = None;
     }
 
     /// A snapshot of the organization.
@@ -540,6 +568,11 @@ impl Shared {
     /// See [`Emulator::write_count`].
     pub fn write_count(&self) -> usize {
         self.lock().write_count
+    }
+
+    /// See [`Emulator::body_bytes_sent`].
+    pub fn body_bytes_sent(&self) -> u64 {
+        self.lock().body_bytes_sent
     }
 }
 
@@ -702,6 +735,17 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         if method != Method::GET {
             inner.write_count += 1;
         }
+        if is_write {
+            inner.writes_since_faults += 1;
+        }
+        let window = inner.faults.rate_limit_window;
+        let at = inner.faults.rate_limit_window_at_write;
+        if !window.is_zero()
+            && inner.window_until.is_none()
+            && (at == 0 || (is_write && inner.writes_since_faults == at))
+        {
+            inner.window_until = Some(std::time::Instant::now() + window);
+        }
         inner.requests.push(RequestRecord {
             method: method.to_string(),
             path,
@@ -713,10 +757,22 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         tokio::time::sleep(latency).await;
     }
 
-    let (decision, retry_after, slow_delay, late_delay, options) = {
+    let accepts_gzip = req
+        .headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.split(';').next().unwrap_or("").trim() == "gzip");
+    let (decision, retry_after, slow_delay, late_delay, options, oversized) = {
         let mut inner = shared.lock();
         let f = inner.faults.clone();
         let mut d = Decision::default();
+        let now = std::time::Instant::now();
+        let window_left = inner
+            .window_until
+            .filter(|until| *until > now)
+            .map(|until| until - now);
         if !f.writes_only || is_write {
             let rng = &mut inner.fault_rng;
             if draw(rng, f.error_5xx) {
@@ -739,12 +795,23 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
                 inner.rotate_5xx += 1;
             }
         }
+        let mut retry_after = f.retry_after;
+        if let Some(left) = window_left {
+            d = Decision {
+                pre_429: true,
+                ..Decision::default()
+            };
+            retry_after = left.as_millis().div_ceil(1000).to_string();
+        }
+        let oversized =
+            (f.oversized_body > 0 && (!f.writes_only || is_write)).then_some(f.oversized_body);
         (
             d,
-            f.retry_after,
+            retry_after,
             f.slow_delay,
             f.late_commit_delay,
             inner.options.clone(),
+            oversized,
         )
     };
 
@@ -786,8 +853,16 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         }
     };
 
-    if decision.drop_connection {
+    let succeeded = resp.status().is_success();
+    if let Some(n) = oversized.filter(|_| succeeded) {
+        resp = oversized_answer(n);
+    } else if decision.drop_connection {
         resp = truncate(resp).await;
+    } else {
+        let gzip = options.gzip && accepts_gzip;
+        let (r, sent) = finish_body(resp, gzip).await;
+        resp = r;
+        shared.lock().body_bytes_sent += sent;
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
@@ -827,6 +902,65 @@ fn authenticate(headers: &HeaderMap, options: &Options) -> Result<(), ApiError> 
         ));
     }
     Ok(())
+}
+
+/// A 200 whose body is `n` bytes (`u64::MAX`: endless) of JSON-looking filler, streamed in
+/// 64 KiB chunks without a `Content-Length`.
+fn oversized_answer(n: u64) -> Response {
+    use futures_util::StreamExt;
+    const CHUNK: usize = 64 * 1024;
+    let head = Bytes::from_static(b"{\"data\":{\"members\":[");
+    let filler = Bytes::from(vec![b' '; CHUNK]);
+    let mut left = n.saturating_sub(head.len() as u64);
+    let body = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(head) }).chain(
+        futures_util::stream::iter(std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
+            }
+            let take = left.min(CHUNK as u64) as usize;
+            if n != u64::MAX {
+                left -= take as u64;
+            }
+            Some(Ok(filler.slice(..take)))
+        })),
+    );
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+/// The body of `resp` as it goes on the wire: gzipped when `gzip` (and there is a body), with
+/// its length, which is returned for [`Shared::body_bytes_sent`].
+async fn finish_body(resp: Response, gzip: bool) -> (Response, u64) {
+    use std::io::Write;
+    let (mut parts, body) = resp.into_parts();
+    let full = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    if !gzip || full.is_empty() {
+        let n = full.len() as u64;
+        return (Response::from_parts(parts, Body::from(full)), n);
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let packed = enc
+        .write_all(&full)
+        .and_then(|()| enc.finish())
+        .unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    parts
+        .headers
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let n = packed.len() as u64;
+    (Response::from_parts(parts, Body::from(packed)), n)
 }
 
 /// Send the head of `resp` with a `Content-Length` larger than what follows, then fail
@@ -1321,6 +1455,12 @@ impl Emulator {
     /// Number of non-GET requests received.
     pub fn write_count(&self) -> usize {
         self.shared.write_count()
+    }
+
+    /// Response body bytes sent so far, as they went on the wire (gzipped ones compressed);
+    /// answers cut by `drop_connection` or made by `oversized_body` are not counted.
+    pub fn body_bytes_sent(&self) -> u64 {
+        self.shared.body_bytes_sent()
     }
 
     /// Stop serving and join the thread (also done on drop).

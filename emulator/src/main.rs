@@ -30,6 +30,12 @@ OPTIONS:
     --commit-then-fail F   Probability that a write is applied, then answered 500
     --page-size N          Paginate the member list in pages of N items
     --seed N               Seed of the fault generator (default 0)
+    --no-gzip              Never compress answers (default: gzip when asked)
+    --rate-limit-window-ms N
+                           A window in which every request gets 429 (Retry-After: the rest)
+    --rate-limit-window-at-write N
+                           Open that window at the N-th write (default 0: the first request)
+    --oversized-body N     Answer successes with N bytes of filler (18446744073709551615: endless)
     -h, --help             Print this help
 ";
 
@@ -113,6 +119,14 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 args.faults.page_size = Some(n);
             }
             "--seed" => args.faults.seed = num(&name, &value()?)?,
+            "--no-gzip" => args.options.gzip = false,
+            "--rate-limit-window-ms" => {
+                args.faults.rate_limit_window = Duration::from_millis(num(&name, &value()?)?);
+            }
+            "--rate-limit-window-at-write" => {
+                args.faults.rate_limit_window_at_write = num(&name, &value()?)?;
+            }
+            "--oversized-body" => args.faults.oversized_body = num(&name, &value()?)?,
             _ => return Err(format!("unknown argument {flag:?}")),
         }
     }

@@ -46,7 +46,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     };
     let file = ctx.load(&file_path)?;
     let runtime = runtime()?;
-    let client = Client::new(api)?;
+    let client = Client::new(api)?.with_notes(ctx.ui.notes());
     let org = runtime.block_on(read_org(&client, &file.desired))?;
     let computed = compute(ctx.config, &file, &org, args.allow_mass_removal);
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {

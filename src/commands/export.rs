@@ -15,7 +15,8 @@ pub(crate) struct Args {
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let api = ctx.api()?;
-    let live = runtime()?.block_on(async { Client::new(api)?.list().await })?;
+    let live =
+        runtime()?.block_on(async { Client::new(api)?.with_notes(ctx.ui.notes()).list().await })?;
     // The whole org: the export writes the `ignore` list itself.
     let exported = crate::export::export(&Managed::new(live, &[]));
     let mut summary = format!(

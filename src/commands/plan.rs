@@ -25,7 +25,7 @@ pub(crate) struct Args {
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let api = ctx.api()?;
     let file = ctx.load(&ctx.config.file)?;
-    let client = Client::new(api)?;
+    let client = Client::new(api)?.with_notes(ctx.ui.notes());
     let org = runtime()?.block_on(read_org(&client, &file.desired))?;
     let computed = compute(ctx.config, &file, &org, false);
     show(ctx, &computed, &org, &file.name);

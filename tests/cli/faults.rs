@@ -156,3 +156,64 @@ fn an_invitation_whose_gateway_gave_up_is_found_not_sent_again() {
     w.emu.set_faults(Faults::default());
     assert_eq!(w.run(&["plan", "--detailed-exitcode"]).code, 0);
 }
+
+/// docs/contract.md §8: one pause for everyone. A rate-limit window opens mid-apply; every
+/// request that reaches it gets 429 with `Retry-After`, after which every worker waits, so the
+/// window sees at most `--parallelism` 429s, and the wait is said at default verbosity.
+#[test]
+fn a_rate_limit_window_pauses_every_worker_at_once() {
+    let w = scenario(10, 10, 0, 60);
+    w.emu.set_faults(Faults {
+        latency: Duration::from_millis(10),
+        rate_limit_window: Duration::from_millis(1000),
+        rate_limit_window_at_write: 12,
+        ..Faults::default()
+    });
+    let r = w.run(&["apply", "--auto-approve", "--parallelism", "8"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let limited = w.emu.requests().iter().filter(|q| q.status == 429).count();
+    assert!(
+        (1..=8).contains(&limited),
+        "{limited} answers were 429 in one window"
+    );
+    let said: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("rate limited"))
+        .collect();
+    assert_eq!(said, ["rate limited, waiting 1 s"], "{}", r.stderr);
+    assert!(w.emu.invites_committed().values().all(|n| *n == 1));
+    assert_eq!(w.emu.invites_committed().len(), 60);
+}
+
+/// docs/contract.md §8: re-reads are shared. Under commit-then-fail, steps whose outcome is
+/// unknown at the same time share one list read in flight instead of one read each.
+#[test]
+fn steps_with_unknown_outcomes_share_list_reads() {
+    let w = scenario(5, 5, 0, 120);
+    w.emu.set_faults(Faults {
+        latency: Duration::from_millis(20),
+        commit_then_fail: 0.25,
+        writes_only: true,
+        seed: 7,
+        ..Faults::default()
+    });
+    let r = w.run_env(
+        &["apply", "--auto-approve", "--parallelism", "8"],
+        &[("TEAMSYNC_RETRY_BASE_MS", "1")],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let requests = w.emu.requests();
+    let unknown = requests
+        .iter()
+        .filter(|q| q.method == "POST" && q.status == 500)
+        .count();
+    let reads = requests.iter().filter(|q| q.method == "GET").count() - 1;
+    eprintln!("{unknown} unknown outcomes, {reads} re-reads");
+    assert!(unknown >= 15, "the fault fired: {unknown}");
+    assert!(
+        reads < unknown,
+        "{unknown} unknown outcomes cost {reads} list reads"
+    );
+    assert!(w.emu.invites_committed().values().all(|n| *n == 1));
+}

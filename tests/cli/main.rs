@@ -10,6 +10,8 @@ mod errors;
 mod escaping;
 mod export;
 mod faults;
+mod hostile_api;
+mod network;
 mod plan;
 mod saved;
 mod validate;

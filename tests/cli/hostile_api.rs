@@ -1,0 +1,159 @@
+//! A hostile or broken API, and a hostile configuration (docs/network.md): ids that would climb
+//! out of their endpoint, credentials in the API URL, answers without end.
+
+use crate::assert_run;
+use crate::support::*;
+use scaling_emulator::{Faults, Invitation, Member, OrgState};
+use std::time::{Duration, Instant};
+
+/// docs/network.md: member `..` would become `DELETE /v1/team/` and invitation `.` would
+/// become `DELETE /v1/team/members/invitations/`; both steps fail instead, and nothing leaves
+/// its endpoint.
+#[test]
+fn dot_ids_are_refused_and_no_request_leaves_its_endpoint() {
+    let mut org = OrgState::with_members(&[("root@example.com", "org:admin")]);
+    for (id, email, role) in [
+        ("..", "dots@example.com", "org:member"),
+        (".", "dot@example.com", "org:admin"),
+    ] {
+        org.members.push(Member {
+            id: id.into(),
+            email: email.into(),
+            first_name: None,
+            last_name: None,
+            role: role.into(),
+        });
+    }
+    org.invitations.push(Invitation {
+        id: ".".into(),
+        email_address: "pending@example.com".into(),
+        role: "org:member".into(),
+        status: "pending".into(),
+    });
+    let file = "version: 1
+members:
+  - email: root@example.com
+    role: org:admin
+  - email: dot@example.com
+    role: org:admin
+";
+    let w = World::new(org, file);
+    assert_run!(
+        "dot_ids_refused",
+        w.run(&[
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+            "--allow-mass-removal"
+        ])
+    );
+    assert_eq!(w.writes(), Vec::<String>::new(), "nothing was sent");
+}
+
+#[test]
+fn credentials_in_the_api_url_are_refused_and_never_shown() {
+    let w = World::new(org(), FILE);
+    let port = w.emu.addr().port();
+    for url in [
+        "https://user:hunter2@api.scaling.cloud/v1".to_string(),
+        format!("http://user:hunter2@127.0.0.1:{port}/v1"),
+        "http://hunter2@api.scaling.cloud/v1".to_string(),
+        "https://user:hunter2@not a host/v1".to_string(),
+    ] {
+        for r in [
+            w.run_env(&["plan"], &[("SCALING_API_URL", &url)]),
+            w.run(&["plan", "--api-url", &url, "-v"]),
+            w.run_env(&["--help"], &[("SCALING_API_URL", &url)]),
+            w.run_env(&["plan", "--help"], &[("SCALING_API_URL", &url)]),
+        ] {
+            assert!(!r.all().contains("hunter2"), "{url}: {}", r.all());
+        }
+    }
+    assert!(w.emu.requests().is_empty(), "no request was sent");
+    let url = format!("http://user:hunter2@127.0.0.1:{port}/v1");
+    assert_run!(
+        "credentials_in_api_url",
+        w.run_env(&["plan"], &[("SCALING_API_URL", &url)])
+    );
+}
+
+/// An endless list answer is cut at 64 MiB: a clear error, at once, without eating memory.
+#[test]
+fn an_endless_list_answer_fails_closed() {
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(Faults {
+        oversized_body: u64::MAX,
+        ..Faults::default()
+    });
+    let started = Instant::now();
+    let r = w.run(&["plan"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_run!("endless_list_answer", r);
+    assert_eq!(
+        w.emu.requests().len(),
+        1,
+        "an oversized answer is not retried"
+    );
+}
+
+/// A list page of 20 MiB is still read, past the 1 MiB cap of other answers (a 100,000-member org is about 19 MB).
+#[test]
+fn a_list_page_under_its_cap_is_read() {
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(Faults {
+        oversized_body: 20 * 1024 * 1024,
+        ..Faults::default()
+    });
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has(&r.stderr, "could not be read");
+    assert!(!r.stderr.contains("MiB"), "{}", r.stderr);
+}
+
+/// A write's answer over 1 MiB is not trusted: the step's outcome is unknown, so the org is
+/// read again, and the invitation is found, never sent twice.
+#[test]
+fn an_oversized_write_answer_is_checked_by_reading_the_org() {
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(Faults {
+        oversized_body: 2 * 1024 * 1024,
+        writes_only: true,
+        ..Faults::default()
+    });
+    let r = w.run(&["apply", "--auto-approve", "--parallelism", "1"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    has(&r.stderr, "confirmed");
+    assert!(w.emu.invites_committed().values().all(|n| *n == 1));
+    assert_eq!(w.roster(), WANT);
+}
+
+/// The list is asked for gzipped and read either way; the bytes on the wire shrink.
+#[test]
+fn lists_come_gzipped_when_the_api_can_and_plain_when_it_cannot() {
+    let mut org = OrgState::with_members(&[("root@example.com", "org:admin")]);
+    for i in 0..2000 {
+        org.add_member(&format!("person{i:04}@example.com"), "org:member");
+    }
+    let file = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n";
+    let zipped = World::new(org.clone(), file);
+    let plain = World::with_options(
+        org,
+        file,
+        scaling_emulator::Options {
+            api_key: KEY.into(),
+            gzip: false,
+            ..Default::default()
+        },
+    );
+    let a = zipped.run(&["plan", "--format", "json"]);
+    let b = plain.run(&["plan", "--format", "json"]);
+    assert_eq!(a.code, 0, "{}", a.all());
+    assert_eq!(a.whole(), b.whole(), "the same plan either way");
+    let (z, p) = (zipped.emu.body_bytes_sent(), plain.emu.body_bytes_sent());
+    assert!(z * 5 < p, "gzip: {z} bytes, plain: {p} bytes");
+}
