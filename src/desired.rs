@@ -22,9 +22,11 @@ pub(crate) const TOP_FIELDS: &[&str] = &[
     "ignore",
     "protected",
     "safety",
+    "invitations",
 ];
 pub(crate) const MEMBER_FIELDS: &[&str] = &["email", "role", "reason", "expires"];
 pub(crate) const SAFETY_FIELDS: &[&str] = &["max_removals", "min_admins"];
+pub(crate) const INVITATION_FIELDS: &[&str] = &["resend_after_days"];
 
 /// A validated desired state.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +36,14 @@ pub(crate) struct Desired {
     pub(crate) ignore: Vec<Glob>,
     pub(crate) protected: Vec<Email>,
     pub(crate) safety: Safety,
+    pub(crate) invitations: InvitationPolicy,
+}
+
+/// The `invitations` block (docs/contract.md §9).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct InvitationPolicy {
+    /// Re-send (revoke, then invite again) a pending invitation older than this many days.
+    pub(crate) resend_after_days: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -104,6 +114,7 @@ impl Desired {
             ignore: Vec::new(),
             protected: Vec::new(),
             safety: Safety::default(),
+            invitations: InvitationPolicy::default(),
         }
     }
 
@@ -125,6 +136,32 @@ pub(crate) struct Loaded {
     pub(crate) warnings: Vec<Diagnostic>,
 }
 
+/// Loads and validates a desired-state file's bytes: they must be UTF-8 (docs/contract.md
+/// §3; bytes that are not are an error at their position, never replaced silently).
+pub(crate) fn load_bytes(bytes: &[u8], today: Date) -> Loaded {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => load(text, today),
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+            let start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            // Columns count characters, as everywhere else.
+            let column = String::from_utf8_lossy(&good[start..]).chars().count() as u64 + 1;
+            Loaded {
+                desired: Err(vec![Diagnostic::at(
+                    Loc { line, column },
+                    format!(
+                        "the file is not valid UTF-8 (byte 0x{:02x} at byte offset {}); save it as UTF-8",
+                        bytes[e.valid_up_to()],
+                        e.valid_up_to()
+                    ),
+                )]),
+                warnings: Vec::new(),
+            }
+        }
+    }
+}
+
 /// Loads and validates a desired-state file's text. `today` decides expiry warnings.
 pub(crate) fn load(text: &str, today: Date) -> Loaded {
     let root = match parse_tree(text) {
@@ -142,6 +179,8 @@ pub(crate) fn load(text: &str, today: Date) -> Loaded {
         warnings: Vec::new(),
     };
     let desired = check.file(&root);
+    check.control_characters(&root);
+    check.version_as_written(&root, text);
     let Check {
         mut errors,
         mut warnings,
@@ -246,7 +285,90 @@ fn string_list<'a>(
     }
 }
 
+/// Why an email written in decomposed Unicode (NFD: a letter then a combining accent) is
+/// refused, naming the character: it looks like the composed (NFC) email it would be, but is
+/// another string, so it would never match the address the API holds. teamsync does not
+/// normalize Unicode (docs/contract.md §3): the file must say what the API will be sent.
+fn decomposed(email: &str) -> Option<String> {
+    let c = email.chars().find(|c| {
+        matches!(*c, '\u{0300}'..='\u{036f}' | '\u{1ab0}'..='\u{1aff}' | '\u{1dc0}'..='\u{1dff}' | '\u{20d0}'..='\u{20ff}' | '\u{fe20}'..='\u{fe2f}')
+    })?;
+    Some(format!(
+        "`{}` holds the combining character U+{:04X}: it is written in decomposed Unicode (NFD); write it in composed form (NFC), e.g. `é` as one character, as the API stores it",
+        email.trim(),
+        c as u32
+    ))
+}
+
+/// A character no string of the file may hold (docs/contract.md §3, validation rules): C0 and
+/// C1 controls and DEL (an ESC can rewrite a terminal line, a newline can start a CI workflow
+/// command), and the bidirectional overrides and isolates that make text read other than it
+/// is stored.
+fn forbidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 impl Check {
+    /// Every string of the file, keys included, is free of [`forbidden`] characters, leading
+    /// and trailing whitespace aside (every field is trimmed, and a block scalar ends with a
+    /// line break).
+    fn control_characters(&mut self, root: &Node) {
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            match &node.value {
+                Value::Str(s) => {
+                    if let Some(c) = s.trim().chars().find(|c| forbidden(*c)) {
+                        self.errors.push(Diagnostic::at(
+                            node.loc,
+                            format!(
+                                "a string holds the control character U+{:04X}; control characters (and bidirectional overrides) are not allowed in the file's strings",
+                                c as u32
+                            ),
+                        ));
+                    }
+                }
+                Value::Seq(items) => stack.extend(items.iter()),
+                Value::Map(entries) => {
+                    for (k, v) in entries {
+                        stack.push(k);
+                        stack.push(v);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `version` is the integer 1 written as `1`: `0x1`, `0o1` or `+1` read as 1 in YAML, but
+    /// a file that says `version: 0x1` is not one this teamsync was written for.
+    fn version_as_written(&mut self, root: &Node, text: &str) {
+        let Value::Map(entries) = &root.value else {
+            return;
+        };
+        let version = entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("version"))
+            .map(|(_, v)| v);
+        let Some(v) = version.filter(|v| v.value == Value::Int(VERSION as i128)) else {
+            return;
+        };
+        let written: String = text
+            .lines()
+            .nth((v.loc.line as usize).saturating_sub(1))
+            .unwrap_or_default()
+            .chars()
+            .skip((v.loc.column as usize).saturating_sub(1))
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '}' | ']' | '#'))
+            .collect();
+        // An alias (`version: *v`) is where its anchor is written; only check plain text.
+        if !written.is_empty() && !written.starts_with('*') && written != "1" {
+            self.errors.push(Diagnostic::at(
+                v.loc,
+                format!("unsupported version `{written}`; this teamsync reads `version: {VERSION}`, written as the integer 1"),
+            ));
+        }
+    }
+
     /// The whole file: its top-level fields, the policy fields, the members, then the checks
     /// across members.
     fn file(&mut self, root: &Node) -> Desired {
@@ -268,6 +390,7 @@ impl Check {
                 "missing required field `version` (use `version: 1`)",
             )),
             Some(v) => match v.value {
+                // Written other than `1` (`0x1`): see `version_as_written`.
                 Value::Int(n) if n == VERSION as i128 => {}
                 _ => self.errors.push(Diagnostic::at(
                     v.loc,
@@ -328,6 +451,22 @@ impl Check {
         }
         if let Some(node) = top.get("protected") {
             for (p, loc) in string_list(node, "protected", errors) {
+                // Exact emails only (docs/contract.md §3): a pattern here would be a guard
+                // whose reach nobody reviews; `ignore` is where patterns go.
+                if p.contains(['*', '?']) {
+                    errors.push(Diagnostic::at(
+                        loc,
+                        format!(
+                            "protected: `{}` contains `*` or `?`; `protected` takes exact emails, not patterns: list each protected email (a pattern that teamsync should never touch belongs in `ignore`)",
+                            p.trim()
+                        ),
+                    ));
+                    continue;
+                }
+                if let Some(why) = decomposed(p) {
+                    errors.push(Diagnostic::at(loc, format!("protected: {why}")));
+                    continue;
+                }
                 if let Err(why) = email::check(p) {
                     errors.push(Diagnostic::at(loc, format!("protected: {why}")));
                     continue;
@@ -339,6 +478,11 @@ impl Check {
         if let Some(node) = top.get("safety") {
             if !matches!(node.value, Value::Null) {
                 desired.safety = validate_safety(node, errors);
+            }
+        }
+        if let Some(node) = top.get("invitations") {
+            if !matches!(node.value, Value::Null) {
+                desired.invitations = validate_invitations(node, errors);
             }
         }
         locs
@@ -491,6 +635,25 @@ fn validate_safety(node: &Node, errors: &mut Vec<Diagnostic>) -> Safety {
     safety
 }
 
+/// The `invitations` block (docs/contract.md §9): `resend_after_days`, a whole number of days,
+/// 1 or more (0 would re-send every invitation on every apply).
+fn validate_invitations(node: &Node, errors: &mut Vec<Diagnostic>) -> InvitationPolicy {
+    let f = fields(node, "`invitations`", INVITATION_FIELDS, errors);
+    let mut policy = InvitationPolicy::default();
+    if let Some(v) = f.get("resend_after_days") {
+        match v.value {
+            Value::Int(n) if (1..=36_500).contains(&n) => {
+                policy.resend_after_days = Some(n as u64);
+            }
+            _ => errors.push(Diagnostic::at(
+                v.loc,
+                "`resend_after_days` must be a whole number of days, from 1 to 36500",
+            )),
+        }
+    }
+    policy
+}
+
 /// A member's required field, or an error at the member naming it (`hint` follows its name).
 fn required<'a>(
     fields: &HashMap<&str, &'a Node>,
@@ -546,7 +709,7 @@ fn validate_member(
             ));
             None
         }
-        Some(s) => match email::check(s) {
+        Some(s) => match decomposed(s).map_or_else(|| email::check(s), Err) {
             Err(why) => {
                 errors.push(Diagnostic::at(n.loc, why));
                 None
@@ -684,6 +847,103 @@ mod tests {
     }
 
     const HEAD: &str = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n";
+
+    #[test]
+    fn invitations_resend_after_days_is_a_whole_number_of_days() {
+        let with = |v: &str| format!("{HEAD}invitations:\n  resend_after_days: {v}\n");
+        assert_eq!(ok(&with("30")).invitations.resend_after_days, Some(30));
+        assert_eq!(ok(HEAD).invitations.resend_after_days, None);
+        for bad in ["0", "-1", "'30'", "1.5", "36501"] {
+            assert_eq!(
+                errors(&with(bad)),
+                ["6:22: `resend_after_days` must be a whole number of days, from 1 to 36500"],
+                "{bad}"
+            );
+        }
+        assert!(
+            errors(&format!("{HEAD}invitations: {{resend: 3}}\n"))[0]
+                .contains("unknown field `resend` in `invitations`")
+        );
+    }
+
+    #[test]
+    fn control_characters_in_strings_are_errors_at_their_string() {
+        let e = errors(&format!(
+            "{HEAD}  - email: a@example.com\n    role: org:member\n    reason: \"new\\e[2Khire\"\n"
+        ));
+        assert_eq!(
+            e,
+            [
+                "7:13: a string holds the control character U+001B; control characters (and bidirectional overrides) are not allowed in the file's strings"
+            ]
+        );
+        let e = errors(&format!(
+            "{HEAD}  - email: a@example.com\n    role: org:member\n    reason: \"x\\n::warning y\"\n"
+        ));
+        assert!(e[0].contains("U+000A"), "{e:?}");
+        assert!(errors(&format!("{HEAD}ignore: [\"a\\u202e@x.io\"]\n"))[0].contains("U+202E"));
+        // A block scalar's final line break, and surrounding blanks, are fine.
+        let d = ok(&format!(
+            "{HEAD}  - email: a@example.com\n    role: org:member\n    reason: |\n      new hire\n"
+        ));
+        assert_eq!(d.members[1].reason.as_deref(), Some("new hire"));
+    }
+
+    #[test]
+    fn version_must_be_written_as_1() {
+        for v in ["0x1", "0o1", "+1"] {
+            let e = errors(&format!(
+                "version: {v}\nmembers:\n  - email: r@example.com\n    role: org:admin\n"
+            ));
+            assert_eq!(
+                e,
+                [format!(
+                    "1:10: unsupported version `{v}`; this teamsync reads `version: 1`, written as the integer 1"
+                )],
+                "{v}"
+            );
+        }
+        ok("{version: 1, members: [{email: r@example.com, role: org:admin}]}");
+        ok("version: 1 # the only one\nmembers:\n  - email: r@example.com\n    role: org:admin\n");
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_at_its_position() {
+        let mut bytes = HEAD.as_bytes().to_vec();
+        bytes.extend_from_slice(b"  - email: caf\xe9@example.com\n    role: org:member\n");
+        let e = load_bytes(&bytes, today()).desired.unwrap_err();
+        assert_eq!((e[0].line, e[0].column), (5, 15));
+        assert!(
+            e[0].message
+                .starts_with("the file is not valid UTF-8 (byte 0xe9"),
+            "{e:?}"
+        );
+        assert!(load_bytes(HEAD.as_bytes(), today()).desired.is_ok());
+    }
+
+    #[test]
+    fn decomposed_emails_are_refused_saying_so_and_composed_ones_load() {
+        let nfd = format!("{HEAD}  - email: jose\u{301}@example.com\n    role: org:member\n");
+        let e = errors(&nfd);
+        assert!(
+            e[0].starts_with("5:12: `jose\u{301}@example.com` holds the combining character U+0301: it is written in decomposed Unicode (NFD)"),
+            "{e:?}"
+        );
+        let nfc = format!("{HEAD}  - email: jos\u{e9}@example.com\n    role: org:member\n");
+        assert_eq!(ok(&nfc).members[1].email.as_str(), "jos\u{e9}@example.com");
+        assert!(
+            errors(&format!("{HEAD}protected: [\"jose\u{301}@example.com\"]\n"))[0].contains("NFD")
+        );
+    }
+
+    #[test]
+    fn protected_takes_exact_emails_not_patterns() {
+        let e = errors(&format!(
+            "{HEAD}protected: ['*@example.com', root@example.co?]\n"
+        ));
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].starts_with("5:13: protected: `*@example.com` contains `*` or `?`; `protected` takes exact emails, not patterns"), "{e:?}");
+    }
 
     #[test]
     fn a_full_file_loads_every_field() {

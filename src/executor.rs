@@ -220,7 +220,14 @@ async fn run_step(client: &Client, step: Step) -> StepReport {
     let mut attempts = 0u32;
     let mut confirmed = false;
     let max_attempts = client.retry_policy().max_attempts.max(1);
-    for change in &step.changes {
+    // A re-send is two requests, revoke then invite, each with the usual rules (docs/contract.md §9).
+    for change in step
+        .changes
+        .iter()
+        .flat_map(Change::requests)
+        .collect::<Vec<_>>()
+        .iter()
+    {
         loop {
             attempts += 1;
             let err = match send(client, change).await {
@@ -328,6 +335,11 @@ async fn send(client: &Client, c: &Change) -> Result<(), ApiError> {
         Change::UpdateRole(c) => client.update_role(&c.id, c.to).await,
         Change::Remove(c) => client.remove(&c.id).await,
         Change::Revoke(c) => client.revoke(&c.id).await,
+        // run_step sends a re-send's two requests one by one; this is the same, without retries.
+        Change::Resend(c) => {
+            client.revoke(&c.id).await?;
+            client.invite(&c.email, c.role).await
+        }
     }
 }
 
@@ -344,5 +356,12 @@ fn is_done(c: &Change, live: &LiveState) -> bool {
         Change::UpdateRole(c) => live.members.iter().any(|m| m.id == c.id && m.role.is(c.to)),
         Change::Remove(c) => !live.members.iter().any(|m| m.id == c.id),
         Change::Revoke(c) => !live.invitations.iter().any(|i| i.id == c.id),
+        Change::Resend(c) => {
+            !live.invitations.iter().any(|i| i.id == c.id)
+                && live
+                    .invitations
+                    .iter()
+                    .any(|i| i.email == c.email && i.role.is(c.role))
+        }
     }
 }

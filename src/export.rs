@@ -183,6 +183,13 @@ pub(crate) fn export(org: &Managed) -> Exported {
         );
     }
     out.push_str("members:\n");
+    // When each email's first invitation with a known role (the one the file keeps) was sent.
+    let mut sent: std::collections::HashMap<&Email, Option<Date>> =
+        std::collections::HashMap::new();
+    for i in org.invitations.iter().filter(|i| i.role.known().is_some()) {
+        sent.entry(&i.email)
+            .or_insert(i.created_at.as_ref().map(|at| at.date()));
+    }
     let (mut entries, mut invitations) = (0usize, 0usize);
     for (email, entry) in &roster {
         let quoted = quote(email.as_str());
@@ -195,7 +202,13 @@ pub(crate) fn export(org: &Managed) -> Exported {
                 let _ = write!(out, "  - email: {quoted}\n    role: {role}\n");
                 entries += 1;
                 if *pending {
-                    out.push_str("    # pending invitation\n");
+                    // docs/lifecycle.md: the date, when the API gave one.
+                    match sent.get(*email).copied().flatten() {
+                        Some(d) => {
+                            let _ = writeln!(out, "    # pending invitation, sent {d}");
+                        }
+                        None => out.push_str("    # pending invitation\n"),
+                    }
                     invitations += 1;
                 }
                 if *redundant > 0 {

@@ -3,7 +3,7 @@
 //! warned about is a value, and the words shown for it are chosen by `Display` impls and the
 //! JSON view (docs/contract.md §6), never by the planner.
 
-use crate::date::Date;
+use crate::date::{Date, Timestamp};
 use crate::desired::MaxRemovals;
 use crate::email::Email;
 use crate::live::{LiveInvitation, LiveMember, Managed};
@@ -20,6 +20,9 @@ use std::fmt;
 pub(crate) enum Action {
     /// Send an invitation (`POST team/members/invite`).
     Invite,
+    /// Replace a stale pending invitation: revoke it, then invite again, as one step
+    /// (docs/contract.md §9).
+    Resend,
     /// Change a member's role (`PATCH team/members/{id}/role`).
     UpdateRole,
     /// Remove a member (`DELETE team/members/{id}`).
@@ -30,8 +33,9 @@ pub(crate) enum Action {
 
 impl Action {
     /// In plan order.
-    pub(crate) const ALL: [Action; 4] = [
+    pub(crate) const ALL: [Action; 5] = [
         Action::Invite,
+        Action::Resend,
         Action::UpdateRole,
         Action::Remove,
         Action::Revoke,
@@ -45,6 +49,49 @@ pub(crate) enum Departure {
     NotDesired,
     /// The file lists them with an `expires` date that has passed.
     Expired { on: Date },
+}
+
+/// When a pending invitation was sent and how many whole days it has waited by the plan's
+/// "today" (docs/contract.md §9). An invitation whose `createdAt` is missing or unreadable has
+/// no `Invited`: its age is unknown, and it is never re-sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Invited {
+    pub(crate) at: Timestamp,
+    /// Days from its UTC date to today; 0 for a date in the future (a skewed clock).
+    pub(crate) age_days: u64,
+}
+
+impl Invited {
+    pub(crate) fn new(at: &Timestamp, today: Date) -> Invited {
+        Invited {
+            at: at.clone(),
+            age_days: at.date().days_until(today).max(0) as u64,
+        }
+    }
+}
+
+impl fmt::Display for Invited {
+    /// `invited 2026-04-05, 12 days ago`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invited {}, {}",
+            self.at.date(),
+            match self.age_days {
+                0 => "today".to_string(),
+                1 => "1 day ago".to_string(),
+                n => format!("{n} days ago"),
+            }
+        )
+    }
+}
+
+/// How long an invitation has waited, in words: its [`Invited`], or "age unknown".
+pub(crate) fn waited(invited: Option<&Invited>) -> String {
+    match invited {
+        Some(i) => i.to_string(),
+        None => "invited on an unknown date (age unknown)".to_string(),
+    }
 }
 
 /// Send an invitation.
@@ -105,6 +152,25 @@ pub(crate) struct Revoke {
     pub(crate) cause: RevokeCause,
     /// The file's `reason` for the email (of the expired entry, for an expiry).
     pub(crate) reason: Option<String>,
+    /// When it was sent; `None` when the API did not say (age unknown).
+    pub(crate) invited: Option<Invited>,
+}
+
+/// Replace a pending invitation older than `invitations.resend_after_days`: revoke it, then
+/// invite again with the same role, as one step (docs/contract.md §9). Only an invitation whose
+/// age is known is ever re-sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Resend {
+    pub(crate) email: Email,
+    /// The stale invitation's id.
+    pub(crate) id: String,
+    /// Its role, which is the desired one (a wrong role is a replacement instead).
+    pub(crate) role: Role,
+    pub(crate) invited: Invited,
+    /// The file's `resend_after_days`.
+    pub(crate) after_days: u64,
+    /// The file's `reason` for the member.
+    pub(crate) reason: Option<String>,
 }
 
 /// One change to the organization.
@@ -114,6 +180,7 @@ pub(crate) enum Change {
     UpdateRole(UpdateRole),
     Remove(Remove),
     Revoke(Revoke),
+    Resend(Resend),
 }
 
 /// The apply phases (docs/contract.md §5): each starts when the previous one has finished, so
@@ -139,6 +206,7 @@ impl Change {
             Change::UpdateRole(_) => Action::UpdateRole,
             Change::Remove(_) => Action::Remove,
             Change::Revoke(_) => Action::Revoke,
+            Change::Resend(_) => Action::Resend,
         }
     }
 
@@ -148,6 +216,40 @@ impl Change {
             Change::UpdateRole(c) => &c.email,
             Change::Remove(c) => &c.email,
             Change::Revoke(c) => &c.email,
+            Change::Resend(c) => &c.email,
+        }
+    }
+
+    /// The requests the change sends, in order: itself, except a re-send, which is a revoke
+    /// then an invite (the executor runs them as one step, with the usual retry rules each).
+    pub(crate) fn requests(&self) -> Vec<Change> {
+        match self {
+            Change::Resend(c) => vec![
+                Change::Revoke(Revoke {
+                    email: c.email.clone(),
+                    id: c.id.clone(),
+                    role: c.role.into(),
+                    cause: RevokeCause::Replaced,
+                    reason: c.reason.clone(),
+                    invited: Some(c.invited.clone()),
+                }),
+                Change::Invite(Invite {
+                    email: c.email.clone(),
+                    role: c.role,
+                    reason: c.reason.clone(),
+                    replaces: Some(c.role.into()),
+                }),
+            ],
+            c => vec![c.clone()],
+        }
+    }
+
+    /// When the pending invitation a revocation or re-send concerns was sent.
+    pub(crate) fn invited(&self) -> Option<&Invited> {
+        match self {
+            Change::Revoke(c) => c.invited.as_ref(),
+            Change::Resend(c) => Some(&c.invited),
+            _ => None,
         }
     }
 
@@ -158,6 +260,7 @@ impl Change {
             Change::UpdateRole(c) => Some(&c.id),
             Change::Remove(c) => Some(&c.id),
             Change::Revoke(c) => Some(&c.id),
+            Change::Resend(c) => Some(&c.id),
         }
     }
 
@@ -168,6 +271,7 @@ impl Change {
             Change::UpdateRole(c) => c.reason.as_deref(),
             Change::Remove(c) => c.reason.as_deref(),
             Change::Revoke(c) => c.reason.as_deref(),
+            Change::Resend(c) => c.reason.as_deref(),
         }
     }
 
@@ -176,9 +280,13 @@ impl Change {
         matches!(self, Change::UpdateRole(c) if c.to != Role::Admin)
     }
 
-    /// True for a demotion, removal or revocation: what `protected` forbids.
+    /// True for a demotion, removal or revocation (a re-send revokes first): what `protected`
+    /// forbids.
     pub(crate) fn takes_away(&self) -> bool {
-        matches!(self, Change::Remove(_) | Change::Revoke(_)) || self.is_demotion()
+        matches!(
+            self,
+            Change::Remove(_) | Change::Revoke(_) | Change::Resend(_)
+        ) || self.is_demotion()
     }
 
     /// Half of an invitation replacement (the revoke or the invite).
@@ -192,7 +300,7 @@ impl Change {
 
     pub(crate) fn phase(&self) -> Phase {
         match self {
-            Change::Invite(_) => Phase::Grant,
+            Change::Invite(_) | Change::Resend(_) => Phase::Grant,
             Change::Revoke(c) if c.cause == RevokeCause::Replaced => Phase::Grant,
             Change::UpdateRole(_) if !self.is_demotion() => Phase::Grant,
             Change::UpdateRole(_) => Phase::Demote,
@@ -394,7 +502,21 @@ pub(crate) enum Warning {
     /// The org has fewer admin members than `min_admins` already, and the plan does not lower
     /// the count: not a reason to refuse (the file may be inviting the admins it needs).
     BelowMinAdmins { admins: u64, min: u64 },
+    /// A pending invitation kept by the plan has waited longer than
+    /// [`STALE_INVITATION_DAYS`], and the file sets no `invitations.resend_after_days`.
+    StaleInvitation {
+        email: Email,
+        role: Role,
+        invited: Invited,
+    },
+    /// `--self` names an email that is neither a member nor invited: the protection of the
+    /// key's own account rests on it, so a typo matters.
+    SelfNotInOrg { email: Email },
 }
+
+/// Without `invitations.resend_after_days`, a pending invitation older than this many days is
+/// a plan warning (docs/contract.md §9).
+pub(crate) const STALE_INVITATION_DAYS: u64 = 30;
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -404,6 +526,19 @@ impl fmt::Display for Warning {
                 f,
                 "the org has {admins} admin member{}, fewer than min_admins {min}; pending admin invitations count once accepted",
                 plural(*admins)
+            ),
+            Warning::StaleInvitation {
+                email,
+                role,
+                invited,
+            } => write!(
+                f,
+                "the invitation of {email} ({role}) is pending for {} days ({invited}), more than {STALE_INVITATION_DAYS}; set `invitations.resend_after_days` to re-send stale invitations",
+                invited.age_days
+            ),
+            Warning::SelfNotInOrg { email } => write!(
+                f,
+                "--self {email} is neither a member nor invited: check the email (it should be the API key's own account)"
             ),
         }
     }
@@ -422,6 +557,9 @@ pub(crate) struct Summary {
     pub(crate) update_role: usize,
     pub(crate) remove: usize,
     pub(crate) revoke: usize,
+    /// Stale invitations re-sent (revoke, then invite again).
+    #[serde(default)]
+    pub(crate) resend: usize,
     pub(crate) blocked: usize,
     /// Live members and pending invitations left alone because they match `ignore`.
     pub(crate) ignored: usize,
@@ -439,6 +577,10 @@ pub(crate) struct Plan {
     /// Drift that will not be sent (the key's own account, protected emails), with the reason.
     #[schemars(with = "Vec<ChangeWire>")]
     pub(crate) blocked: Vec<Blocked>,
+    /// Pending invitations the plan keeps as they are, with how long each has waited
+    /// (docs/contract.md §9), sorted by email.
+    #[schemars(with = "Vec<PendingWire>")]
+    pub(crate) pending_invitations: Vec<Pending>,
     /// What a reviewer should know; tripped guards come first.
     #[schemars(with = "Vec<String>")]
     pub(crate) warnings: Vec<Warning>,
@@ -450,6 +592,39 @@ pub(crate) struct Plan {
     pub(crate) live_members: usize,
     /// Admin members after the plan (pending invitations do not count).
     pub(crate) admins_after: usize,
+}
+
+/// A pending invitation that the plan keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Pending {
+    pub(crate) email: Email,
+    pub(crate) role: Role,
+    /// `None`: the API gave no readable `createdAt`, the age is unknown.
+    pub(crate) invited: Option<Invited>,
+}
+
+/// A kept pending invitation in the JSON plan.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "PendingInvitation")]
+pub(crate) struct PendingWire {
+    pub(crate) email: String,
+    pub(crate) role: Role,
+    /// The API's `createdAt`, as it wrote it; null when missing or unreadable.
+    pub(crate) invited_at: Option<String>,
+    /// Whole days since `invited_at` (UTC dates); null when the age is unknown.
+    pub(crate) age_days: Option<u64>,
+}
+
+impl Serialize for Pending {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        PendingWire {
+            email: self.email.to_string(),
+            role: self.role,
+            invited_at: self.invited.as_ref().map(|i| i.at.as_str().to_string()),
+            age_days: self.invited.as_ref().map(|i| i.age_days),
+        }
+        .serialize(s)
+    }
 }
 
 impl Plan {
@@ -492,6 +667,10 @@ pub(crate) struct ChangeWire {
     /// they run as one step, revoke then invite.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) replaces_invitation: bool,
+    /// On `revoke` and `resend`: when the pending invitation was sent (the API's `createdAt`,
+    /// as written); absent when its age is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) invited_at: Option<String>,
     /// Why the change will not be sent (self, protected). Only on entries of `Plan::blocked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) blocked_reason: Option<String>,
@@ -522,12 +701,18 @@ impl Change {
                     "wrong role; invitations cannot be edited, so it is replaced"
                 }
             },
+            Change::Resend(_) => {
+                "pending longer than invitations.resend_after_days; revoked and sent again"
+            }
         }
     }
 
     /// The reason shown next to the change (the JSON plan's `reason`): the file's reason, and
     /// for an expiry the date first.
     pub(crate) fn shown_reason(&self) -> Option<String> {
+        if let Change::Resend(c) = self {
+            return Some(format!("pending for {} days", c.invited.age_days));
+        }
         let departure = match self {
             Change::Remove(c) => Some(c.departure),
             Change::Revoke(Revoke {
@@ -550,6 +735,7 @@ impl Change {
             Change::UpdateRole(c) => Some(c.to),
             Change::Remove(c) => c.role.known(),
             Change::Revoke(c) => c.role.known(),
+            Change::Resend(c) => Some(c.role),
         }
     }
 
@@ -561,6 +747,7 @@ impl Change {
             Change::UpdateRole(c) => Some(&c.from),
             Change::Remove(c) => Some(&c.role),
             Change::Revoke(c) => Some(&c.role),
+            Change::Resend(_) => None,
         }
     }
 }
@@ -576,6 +763,7 @@ impl From<&Change> for ChangeWire {
             reason: c.shown_reason(),
             cause: c.cause().to_string(),
             replaces_invitation: c.is_replacement(),
+            invited_at: c.invited().map(|i| i.at.as_str().to_string()),
             blocked_reason: None,
         }
     }
@@ -660,6 +848,13 @@ pub(crate) fn simulate(org: &Managed, changes: &[Change]) -> Managed {
             }
             Change::Remove(c) => after.members.retain(|m: &LiveMember| m.id != c.id),
             Change::Revoke(_) => {}
+            // The same invitation, sent again today: a new id, and (here) no known age.
+            Change::Resend(c) => {
+                for i in after.invitations.iter_mut().filter(|i| i.id == c.id) {
+                    i.id = "(planned)".into();
+                    i.created_at = None;
+                }
+            }
         }
     }
     after.members.sort_by(|a, b| a.email.cmp(&b.email));

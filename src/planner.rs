@@ -7,8 +7,8 @@ use crate::desired::{Desired, DesiredMember, MaxRemovals};
 use crate::email::Email;
 use crate::live::{LiveInvitation, LiveMember, Managed};
 use crate::plan::{
-    BlockReason, Blocked, Change, Departure, Guard, Invite, Plan, Remove, Revoke, RevokeCause,
-    Summary, UpdateRole, Warning,
+    BlockReason, Blocked, Change, Departure, Guard, Invite, Invited, Pending, Plan, Remove, Resend,
+    Revoke, RevokeCause, STALE_INVITATION_DAYS, Summary, UpdateRole, Warning,
 };
 use crate::role::Role;
 use std::collections::{HashMap, HashSet};
@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 pub(crate) struct PlanOptions {
     /// The API key's own account: never demoted, promoted or removed.
     pub(crate) self_email: Option<Email>,
-    /// Today (UTC), for `expires`.
+    /// Today (UTC), for `expires` and the age of pending invitations.
     pub(crate) today: Date,
     /// Lifts the removal guard, never the admin guard.
     pub(crate) allow_mass_removal: bool,
@@ -44,6 +44,25 @@ struct Live<'a> {
     invitations: &'a [LiveInvitation],
 }
 
+/// What planning one email needs besides its entries, and where kept invitations go.
+struct Lifecycle {
+    today: Date,
+    /// The file's `invitations.resend_after_days`.
+    resend_after_days: Option<u64>,
+    /// Pending invitations kept as they are.
+    pending: Vec<Pending>,
+    /// Kept invitations older than [`STALE_INVITATION_DAYS`] when nothing re-sends them.
+    stale: Vec<Warning>,
+}
+
+impl Lifecycle {
+    fn invited(&self, inv: &LiveInvitation) -> Option<Invited> {
+        inv.created_at
+            .as_ref()
+            .map(|at| Invited::new(at, self.today))
+    }
+}
+
 /// The end of the run of entries with email `email` that starts at `from`.
 fn run_end<T>(v: &[T], from: usize, email: &Email, key: impl Fn(&T) -> &Email) -> usize {
     from + v[from..].iter().take_while(|x| key(x) == email).count()
@@ -63,6 +82,12 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
     wanted.sort_by(|a, b| a.email.cmp(&b.email));
 
     let mut changes = Vec::new();
+    let mut lifecycle = Lifecycle {
+        today: options.today,
+        resend_after_days: desired.invitations.resend_after_days,
+        pending: Vec::new(),
+        stale: Vec::new(),
+    };
     // Every email seen on either side, in order: a merge of the three sorted lists.
     let (members, invitations) = (&org.members, &org.invitations);
     let (mut mi, mut ii, mut wi) = (0, 0, 0);
@@ -85,10 +110,10 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
             invitations: &invitations[ii..i_end],
         };
         match group.iter().rev().find(|m| !m.is_expired(options.today)) {
-            Some(want) => plan_desired(want, &live, &mut changes, &mut summary),
+            Some(want) => plan_desired(want, &live, &mut lifecycle, &mut changes, &mut summary),
             None => {
                 let expired = group.iter().rev().find(|m| m.is_expired(options.today));
-                plan_undesired(email, &live, expired, &mut changes)
+                plan_undesired(email, &live, expired, &lifecycle, &mut changes)
             }
         }
         (mi, ii, wi) = (m_end, i_end, w_end);
@@ -101,6 +126,7 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
             Change::UpdateRole(_) => summary.update_role += 1,
             Change::Remove(_) => summary.remove += 1,
             Change::Revoke(_) => summary.revoke += 1,
+            Change::Resend(_) => summary.resend += 1,
         }
     }
     summary.blocked = blocked.len();
@@ -128,9 +154,19 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
             min,
         });
     }
+    if let Some(me) = &options.self_email {
+        let known = org.members.iter().any(|m| &m.email == me)
+            || org.invitations.iter().any(|i| &i.email == me)
+            || desired.ignore.iter().any(|g| g.matches(me));
+        if !known {
+            warnings.push(Warning::SelfNotInOrg { email: me.clone() });
+        }
+    }
+    warnings.extend(lifecycle.stale);
     Plan {
         changes: to_send,
         blocked,
+        pending_invitations: lifecycle.pending,
         guards,
         warnings,
         summary,
@@ -153,7 +189,13 @@ pub(crate) fn plan_live(
     )
 }
 
-fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summary: &mut Summary) {
+fn plan_desired(
+    want: &DesiredMember,
+    live: &Live,
+    lifecycle: &mut Lifecycle,
+    out: &mut Vec<Change>,
+    summary: &mut Summary,
+) {
     let email = &want.email;
     let reason = want.reason.clone();
     if let Some((first, others)) = live.members.split_first() {
@@ -180,6 +222,7 @@ fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summar
                 role: inv.role.clone(),
                 cause: RevokeCause::AlreadyMember,
                 reason: reason.clone(),
+                invited: lifecycle.invited(inv),
             }));
         }
         return;
@@ -203,10 +246,11 @@ fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summar
             role: inv.role.clone(),
             cause,
             reason: reason.clone(),
+            invited: lifecycle.invited(inv),
         }));
     }
-    if keep.is_some() {
-        summary.unchanged += 1;
+    if let Some(kept) = keep.map(|n| &live.invitations[n]) {
+        keep_invitation(want, kept, lifecycle, out, summary);
         return;
     }
     out.push(Change::Invite(Invite {
@@ -217,10 +261,52 @@ fn plan_desired(want: &DesiredMember, live: &Live, out: &mut Vec<Change>, summar
     }));
 }
 
+/// The one pending invitation of a desired email with the right role (docs/contract.md §9):
+/// re-sent when older than `resend_after_days`, else kept (and a warning when older than
+/// [`STALE_INVITATION_DAYS`] and nothing re-sends it). An unknown age is never re-sent.
+fn keep_invitation(
+    want: &DesiredMember,
+    kept: &LiveInvitation,
+    lifecycle: &mut Lifecycle,
+    out: &mut Vec<Change>,
+    summary: &mut Summary,
+) {
+    let invited = lifecycle.invited(kept);
+    if let (Some(after_days), Some(invited)) = (lifecycle.resend_after_days, &invited) {
+        if invited.age_days > after_days {
+            out.push(Change::Resend(Resend {
+                email: want.email.clone(),
+                id: kept.id.clone(),
+                role: want.role,
+                invited: invited.clone(),
+                after_days,
+                reason: want.reason.clone(),
+            }));
+            return;
+        }
+    }
+    summary.unchanged += 1;
+    if let Some(i) = &invited {
+        if lifecycle.resend_after_days.is_none() && i.age_days > STALE_INVITATION_DAYS {
+            lifecycle.stale.push(Warning::StaleInvitation {
+                email: want.email.clone(),
+                role: want.role,
+                invited: i.clone(),
+            });
+        }
+    }
+    lifecycle.pending.push(Pending {
+        email: want.email.clone(),
+        role: want.role,
+        invited,
+    });
+}
+
 fn plan_undesired(
     email: &Email,
     live: &Live,
     expired: Option<&&DesiredMember>,
+    lifecycle: &Lifecycle,
     out: &mut Vec<Change>,
 ) {
     let departure = match expired.and_then(|m| m.expires) {
@@ -244,6 +330,7 @@ fn plan_undesired(
             role: inv.role.clone(),
             cause: RevokeCause::Departed(departure),
             reason: reason.clone(),
+            invited: lifecycle.invited(inv),
         }));
     }
 }
@@ -1073,6 +1160,168 @@ mod tests {
         );
         assert_eq!(p.summary.remove, 0);
         assert!(p.refusing_guards().next().is_none());
+    }
+
+    /// An invitation sent `age` days before [`today`] (docs/contract.md §9).
+    fn aged(id: &str, email: &str, role: &str, age: Option<i64>) -> LiveInvitation {
+        let mut i = invitation(id, email, role);
+        i.created_at = age.and_then(|a| {
+            crate::date::Timestamp::parse(&format!("{}T23:59:59.000Z", today().add_days(-a)))
+        });
+        i
+    }
+
+    #[test]
+    fn a_kept_invitation_older_than_resend_after_days_is_re_sent_as_one_change() {
+        let l = live(
+            vec![admin_live()],
+            vec![
+                aged("i1", "old@example.com", M, Some(31)),
+                aged("i2", "edge@example.com", M, Some(30)),
+                aged("i3", "unknown@example.com", M, None),
+            ],
+        );
+        let mut d = with_root(vec![
+            ("old@example.com", Role::Member),
+            ("edge@example.com", Role::Member),
+            ("unknown@example.com", Role::Member),
+        ]);
+        d.invitations.resend_after_days = Some(30);
+        let p = plan(&d, &l, &opts());
+        assert_eq!(
+            actions(&p),
+            vec![(Action::Resend, "old@example.com", Some("i1"))]
+        );
+        let w = wire(&p.changes[0]);
+        assert_eq!(w.reason.as_deref(), Some("pending for 31 days"));
+        assert_eq!(w.role, Some(Role::Member));
+        assert_eq!(w.invited_at.as_deref(), Some("2027-02-28T23:59:59.000Z"));
+        assert_eq!(p.changes[0].phase(), Phase::Grant);
+        assert_eq!((p.summary.resend, p.summary.unchanged), (1, 3));
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        // The other two are kept, with their ages (unknown for one).
+        let kept: Vec<_> = p
+            .pending_invitations
+            .iter()
+            .map(|k| (k.email.as_str(), k.invited.as_ref().map(|i| i.age_days)))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("edge@example.com", Some(30)),
+                ("unknown@example.com", None)
+            ]
+        );
+        // The executor sends a re-send as a revoke then an invite.
+        let parts: Vec<_> = p.changes[0]
+            .requests()
+            .iter()
+            .map(|c| (c.action(), c.id().map(str::to_owned)))
+            .collect();
+        assert_eq!(
+            parts,
+            [(Action::Revoke, Some("i1".into())), (Action::Invite, None)]
+        );
+    }
+
+    #[test]
+    fn without_resend_after_days_invitations_older_than_30_days_are_warnings() {
+        let l = live(
+            vec![admin_live()],
+            vec![
+                aged("i1", "old@example.com", M, Some(31)),
+                aged("i2", "edge@example.com", M, Some(30)),
+                aged("i3", "unknown@example.com", M, None),
+                aged("i4", "future@example.com", M, Some(-3)),
+            ],
+        );
+        let d = with_root(vec![
+            ("old@example.com", Role::Member),
+            ("edge@example.com", Role::Member),
+            ("unknown@example.com", Role::Member),
+            ("future@example.com", Role::Member),
+        ]);
+        let p = plan(&d, &l, &opts());
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert_eq!(
+            p.warnings[0].to_string(),
+            "the invitation of old@example.com (org:member) is pending for 31 days (invited 2027-02-28, 31 days ago), more than 30; set `invitations.resend_after_days` to re-send stale invitations"
+        );
+        assert_eq!(p.pending_invitations.len(), 4);
+        let future = p
+            .pending_invitations
+            .iter()
+            .find(|k| k.email.as_str() == "future@example.com")
+            .unwrap();
+        assert_eq!(future.invited.as_ref().map(|i| i.age_days), Some(0));
+    }
+
+    #[test]
+    fn revocations_carry_the_invitations_age_and_wrong_roles_are_replaced_not_re_sent() {
+        let l = live(
+            vec![admin_live()],
+            vec![
+                aged("i1", "gone@example.com", M, Some(90)),
+                aged("i2", "wrong@example.com", M, Some(90)),
+            ],
+        );
+        let mut d = with_root(vec![("wrong@example.com", Role::Admin)]);
+        d.invitations.resend_after_days = Some(7);
+        let p = plan(&d, &l, &opts());
+        assert_eq!(
+            actions(&p),
+            vec![
+                (Action::Invite, "wrong@example.com", None),
+                (Action::Revoke, "gone@example.com", Some("i1")),
+                (Action::Revoke, "wrong@example.com", Some("i2")),
+            ]
+        );
+        assert_eq!(
+            wire(&p.changes[1]).invited_at.as_deref(),
+            Some("2026-12-31T23:59:59.000Z")
+        );
+        assert_eq!(p.summary.resend, 0);
+    }
+
+    #[test]
+    fn a_protected_stale_invitation_is_not_re_sent() {
+        let l = live(
+            vec![admin_live()],
+            vec![aged("i1", "glass@example.com", M, Some(90))],
+        );
+        let mut d = with_root(vec![("glass@example.com", Role::Member)]);
+        d.protected.push(Email::new("glass@example.com"));
+        d.invitations.resend_after_days = Some(30);
+        let p = plan(&d, &l, &opts());
+        assert!(p.changes.is_empty(), "{:?}", p.changes);
+        assert_eq!(p.blocked.len(), 1);
+        assert_eq!(p.blocked[0].why, BlockReason::Protected);
+    }
+
+    #[test]
+    fn a_self_that_is_neither_member_nor_invited_is_a_warning() {
+        let l = live(
+            vec![admin_live()],
+            vec![invitation("i1", "inv@example.com", M)],
+        );
+        let d = with_root(vec![("inv@example.com", Role::Member)]);
+        let with_self = |e: &str| {
+            let mut o = opts();
+            o.self_email = Some(Email::new(e));
+            plan(&d, &l, &o).warnings
+        };
+        assert_eq!(
+            with_self("ROOT@example.com "),
+            vec![],
+            "a member, compared normalized"
+        );
+        assert_eq!(with_self("inv@example.com"), vec![]);
+        let w = with_self("roto@example.com");
+        assert_eq!(
+            w[0].to_string(),
+            "--self roto@example.com is neither a member nor invited: check the email (it should be the API key's own account)"
+        );
     }
 
     #[test]

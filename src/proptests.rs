@@ -153,6 +153,53 @@ proptest! {
         prop_assert_eq!(again.blocked.len(), p.blocked.len());
     }
 
+    /// docs/contract.md §9: invitations get ages (some unknown), the file may set
+    /// `resend_after_days`. A re-send only ever replaces an invitation whose age is known and
+    /// greater than the threshold; a kept invitation never is; the plan still converges.
+    #[test]
+    fn resends_only_known_ages_past_the_threshold(
+        live in live_state(),
+        d in desired_state(),
+        ages in prop::collection::vec(prop::option::of(0i64..120), 6),
+        after in prop::option::of(1u64..90),
+    ) {
+        let mut live = live;
+        for (inv, age) in live.invitations.iter_mut().zip(&ages) {
+            inv.created_at = age.and_then(|a| {
+                crate::date::Timestamp::parse(&format!("{}T12:00:00Z", today().add_days(-a)))
+            });
+        }
+        let mut d = d;
+        d.invitations.resend_after_days = after;
+        let opts = PlanOptions::new(today());
+        let org = Managed::new(live, &d.ignore);
+        let p = plan(&d, &org, &opts);
+        let age_of = |id: &str| {
+            org.invitations.iter().find(|i| i.id == id).map(|i| {
+                i.created_at.as_ref().map(|t| t.date().days_until(today()))
+            })
+        };
+        for c in &p.changes {
+            if let crate::plan::Change::Resend(r) = c {
+                let threshold = after.expect("no threshold, no re-send");
+                let age = age_of(&r.id).expect("a live invitation").expect("never an unknown age");
+                prop_assert!(age > threshold as i64, "age {} re-sent at threshold {}", age, threshold);
+                prop_assert_eq!(r.invited.age_days as i64, age);
+            }
+        }
+        for k in &p.pending_invitations {
+            if let (Some(i), Some(t)) = (&k.invited, after) {
+                prop_assert!(i.age_days <= t, "a kept invitation older than the threshold");
+            }
+            let stale = p.warnings.iter().any(|w| matches!(w, crate::plan::Warning::StaleInvitation { email, .. } if email == &k.email));
+            let old = k.invited.as_ref().is_some_and(|i| i.age_days > crate::plan::STALE_INVITATION_DAYS);
+            prop_assert_eq!(stale, after.is_none() && old);
+        }
+        // Re-sent invitations are new (age unknown in the model): the next plan is empty.
+        let again = plan(&d, &simulate(&org, &p.changes), &opts);
+        prop_assert!(again.is_empty(), "second plan: {:?}", again.changes);
+    }
+
     #[test]
     fn the_loader_never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
         let _ = desired::load(&String::from_utf8_lossy(&bytes), today());

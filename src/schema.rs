@@ -30,6 +30,22 @@ pub(crate) struct FileSchema {
     /// Limits apply refuses to cross.
     #[serde(default)]
     safety: Option<SafetySchema>,
+    /// The pending-invitation lifecycle.
+    #[serde(default)]
+    invitations: Option<InvitationsSchema>,
+}
+
+/// The `invitations` block.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(crate) struct InvitationsSchema {
+    /// Re-send (revoke, then invite again, as one step) a pending invitation still wanted and
+    /// older than this many days. Unset: invitations pending more than 30 days are plan
+    /// warnings.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 36500))]
+    resend_after_days: Option<u32>,
 }
 
 /// One member.

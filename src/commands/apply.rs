@@ -156,6 +156,6 @@ fn stale_text(stale: &Stale, file: &str) -> String {
             }
             what.join("; and ")
         }
-        Stale::Differs => "the same file and org now give a different plan (a member's `expires` date passed, or --self changed)".into(),
+        Stale::Differs => "the plan file does not match what teamsync would plan now from the same file and org (the plan file was edited, a date it depends on passed, or --self changed)".into(),
     }
 }

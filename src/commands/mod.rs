@@ -52,8 +52,7 @@ impl Context<'_> {
             path: name.clone(),
             source,
         })?;
-        let text = String::from_utf8_lossy(&bytes);
-        let loaded = desired::load(&text, self.config.today);
+        let loaded = desired::load_bytes(&bytes, self.config.today);
         for w in &loaded.warnings {
             self.ui.diagnostic(Level::Warning, &name, w);
         }

@@ -1,4 +1,4 @@
-use super::{describe, heading, note};
+use super::{age, describe, heading, note, pending_line};
 use crate::plan::{Action, Change, Plan, Warning};
 use std::fmt::Write;
 
@@ -53,6 +53,15 @@ fn render(plan: &Plan, file: &str) -> String {
         warnings(&mut out, &plan.warnings, |out, _, w| {
             let _ = writeln!(out, "\n> [!WARNING]\n> {w}");
         });
+        if !plan.pending_invitations.is_empty() {
+            let n = plan.pending_invitations.len();
+            let _ = writeln!(
+                out,
+                "\n<details><summary>Pending invitations ({n})</summary>\n"
+            );
+            details(&mut out, vec![pending_section(plan)]);
+            let _ = writeln!(out, "\n</details>");
+        }
         return out;
     }
     let s = &plan.summary;
@@ -75,6 +84,11 @@ fn render(plan: &Plan, file: &str) -> String {
         plural(s.revoke),
         s.blocked
     );
+    if s.resend > 0 {
+        // Inside the parenthesis: `…, 1 blocked, 2 re-sent)`.
+        out.truncate(out.len() - 2);
+        let _ = writeln!(out, ", {} re-sent)", s.resend);
+    }
     out.push('\n');
     warnings(&mut out, &plan.warnings, |out, warning, w| {
         // A tripped guard is a caution.
@@ -86,6 +100,9 @@ fn render(plan: &Plan, file: &str) -> String {
     });
     let _ = writeln!(out, "| | Action | Count |\n|---|---|---:|");
     let _ = writeln!(out, "| + | Invitations | {} |", s.invite);
+    if s.resend > 0 {
+        let _ = writeln!(out, "| ~ | Invitations re-sent | {} |", s.resend);
+    }
     let _ = writeln!(out, "| ~ | Role changes | {} |", s.update_role);
     let _ = writeln!(out, "| - | Removals | {} |", s.remove);
     let _ = writeln!(out, "| - | Revocations | {} |", s.revoke);
@@ -123,6 +140,27 @@ fn render(plan: &Plan, file: &str) -> String {
             .collect();
         sections.push(("Blocked (not sent)".to_string(), items));
     }
+    if !plan.pending_invitations.is_empty() {
+        sections.push(pending_section(plan));
+    }
+    details(&mut out, sections);
+    let _ = writeln!(out, "\n</details>");
+    out
+}
+
+/// The pending invitations the plan keeps, with how long each has waited (docs/contract.md §9).
+fn pending_section(plan: &Plan) -> (String, Vec<String>) {
+    (
+        "Pending invitations, kept".to_string(),
+        plan.pending_invitations
+            .iter()
+            .map(|p| format!("- {}", esc(&pending_line(p))))
+            .collect(),
+    )
+}
+
+/// Writes the sections, each with a fair share of what is left of the budget.
+fn details(out: &mut String, sections: Vec<(String, Vec<String>)>) {
     let budget = MAX_COMMENT_CHARS - RESERVE;
     let count = sections.len();
     for (n, (title, items)) in sections.iter().enumerate() {
@@ -147,8 +185,6 @@ fn render(plan: &Plan, file: &str) -> String {
             );
         }
     }
-    let _ = writeln!(out, "\n</details>");
-    out
 }
 
 /// Writes the first warnings that fit (tripped guards come first in the plan), each cut to
@@ -229,6 +265,9 @@ fn item(c: &Change, blocked: Option<&str>) -> String {
         let _ = write!(line, ": {}", esc(b));
     } else if let Some(r) = c.shown_reason() {
         let _ = write!(line, " — _{}_", esc(&r));
+        if let Some(a) = age(c) {
+            let _ = write!(line, " ({})", esc(&a));
+        }
     } else if let Some(n) = note(c) {
         let _ = write!(line, " — {}", esc(&n));
     }

@@ -14,7 +14,7 @@ pub(crate) use report::{finished, step_line};
 pub(crate) use text::text;
 
 use crate::escape::escape;
-use crate::plan::{Action, Change, Guard, Plan};
+use crate::plan::{Action, Change, Guard, Pending, Plan, waited};
 
 /// Headline counts, e.g. `2 to invite, 1 role change, 0 to remove, 0 to revoke, 1 blocked`.
 fn counts(plan: &Plan) -> String {
@@ -27,7 +27,37 @@ fn counts(plan: &Plan) -> String {
         s.remove,
         s.revoke,
         s.blocked
+    ) + &resends(s.resend)
+}
+
+/// `, N to re-send` when stale invitations are re-sent (nothing otherwise, so plans without
+/// any read as before).
+fn resends(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} to re-send")
+    }
+}
+
+/// A kept pending invitation, e.g. `jane@example.com (org:member): invited 2026-04-05, 12 days
+/// ago` (docs/contract.md §9).
+fn pending_line(p: &Pending) -> String {
+    format!(
+        "{} ({}): {}",
+        escape(p.email.as_str()),
+        p.role,
+        waited(p.invited.as_ref())
     )
+}
+
+/// How long the invitation a revocation or re-send concerns has waited (docs/contract.md §9).
+fn age(c: &Change) -> Option<String> {
+    match c {
+        Change::Revoke(r) => Some(waited(r.invited.as_ref())),
+        Change::Resend(r) => Some(format!("since {}", r.invited.at.date())),
+        _ => None,
+    }
 }
 
 /// One line describing a change, without its symbol, e.g.
@@ -60,6 +90,11 @@ pub(crate) fn describe(c: &Change) -> String {
             escape(c.email.as_str()),
             escape(c.role.as_str())
         ),
+        Change::Resend(c) => format!(
+            "re-send the invitation of {} ({})",
+            escape(c.email.as_str()),
+            c.role
+        ),
     }
 }
 
@@ -67,6 +102,7 @@ pub(crate) fn describe(c: &Change) -> String {
 fn heading(action: Action) -> &'static str {
     match action {
         Action::Invite => "Invitations",
+        Action::Resend => "Invitations re-sent (revoke, then invite again)",
         Action::UpdateRole => "Role changes",
         Action::Remove => "Removals",
         Action::Revoke => "Revocations",
@@ -76,18 +112,24 @@ fn heading(action: Action) -> &'static str {
 fn symbol(action: Action) -> char {
     match action {
         Action::Invite => '+',
-        Action::UpdateRole => '~',
+        Action::UpdateRole | Action::Resend => '~',
         Action::Remove | Action::Revoke => '-',
     }
 }
 
 /// The note shown after a change: the file's reason (escaped), or for a removal or revocation
-/// without one, why it is planned.
+/// without one, why it is planned; then, for a revocation or re-send, how long the invitation
+/// has waited.
 fn note(c: &Change) -> Option<String> {
-    match c.shown_reason() {
+    let note = match c.shown_reason() {
         Some(r) => Some(escape(&r).into_owned()),
         None if matches!(c.action(), Action::Remove | Action::Revoke) => Some(c.cause().into()),
         None => None,
+    };
+    match (note, age(c)) {
+        (Some(n), Some(a)) if matches!(c, Change::Resend(_)) => Some(format!("{n}, {a}")),
+        (Some(n), Some(a)) => Some(format!("{n}; {a}")),
+        (n, a) => n.or(a),
     }
 }
 

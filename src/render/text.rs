@@ -1,4 +1,4 @@
-use super::{counts, describe, heading, note, symbol};
+use super::{counts, describe, heading, note, pending_line, symbol};
 use crate::escape::escape;
 use crate::plan::{Action, Change, Departure, Plan, RevokeCause};
 use anstyle::{AnsiColor, Style};
@@ -15,7 +15,7 @@ fn paint(color: bool, style: Style, text: &str) -> String {
 fn style_for(action: Action) -> Style {
     match action {
         Action::Invite => AnsiColor::Green.on_default(),
-        Action::UpdateRole => AnsiColor::Yellow.on_default(),
+        Action::UpdateRole | Action::Resend => AnsiColor::Yellow.on_default(),
         Action::Remove | Action::Revoke => AnsiColor::Red.on_default(),
     }
 }
@@ -38,6 +38,7 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         out.push('\n');
     }
     if plan.is_empty() {
+        pending(&mut out, plan, color);
         let _ = writeln!(
             out,
             "No changes. The org matches {} ({} unchanged, {} ignored).",
@@ -89,6 +90,7 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         }
         out.push('\n');
     }
+    pending(&mut out, plan, color);
     let _ = writeln!(
         out,
         "{} {} ({} unchanged, {} ignored).",
@@ -111,6 +113,8 @@ pub(super) fn undoes_live_changes(plan: &Plan) -> bool {
         Change::Invite(i) => i.replaces.is_some(),
         Change::Remove(r) => r.departure == Departure::NotDesired,
         Change::Revoke(r) => r.cause == RevokeCause::Departed(Departure::NotDesired),
+        // A stale invitation sent again undoes nothing made in the org.
+        Change::Resend(_) => false,
     })
 }
 
@@ -119,4 +123,21 @@ pub(super) fn adopt_hint(file: &str) -> String {
     format!(
         "This plan undoes changes made in the org. To keep them instead, run `teamsync adopt` to write them into {file}."
     )
+}
+
+/// The pending invitations the plan keeps, with how long each has waited (docs/contract.md §9).
+fn pending(out: &mut String, plan: &Plan, color: bool) {
+    if plan.pending_invitations.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} ({}):",
+        paint(color, Style::new().bold(), "Pending invitations, kept"),
+        plan.pending_invitations.len()
+    );
+    for p in &plan.pending_invitations {
+        let _ = writeln!(out, "  . {}", pending_line(p));
+    }
+    out.push('\n');
 }
