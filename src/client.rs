@@ -409,10 +409,7 @@ impl Client {
             if *started > asked {
                 // The last waiter takes the result itself; the others take a copy.
                 return if still_waiting == 0 {
-                    flight
-                        .take()
-                        .map(|(_, r)| r)
-                        .unwrap_or_else(|| result_gone())
+                    flight.take().map(|(_, r)| r).unwrap_or_else(result_gone)
                 } else {
                     result.clone()
                 };

@@ -155,5 +155,6 @@ fn lists_come_gzipped_when_the_api_can_and_plain_when_it_cannot() {
     assert_eq!(a.code, 0, "{}", a.all());
     assert_eq!(a.whole(), b.whole(), "the same plan either way");
     let (z, p) = (zipped.emu.body_bytes_sent(), plain.emu.body_bytes_sent());
+    eprintln!("gzip: {z} bytes, plain: {p} bytes");
     assert!(z * 5 < p, "gzip: {z} bytes, plain: {p} bytes");
 }
