@@ -71,7 +71,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             });
         }
     };
-    let client = Client::new(api)?;
+    let client = Client::new(api)?.with_notes(ctx.ui.notes());
     let live = runtime()?.block_on(client.list())?;
     let options = AdoptOptions {
         kinds: if args.only.is_empty() {
