@@ -227,3 +227,48 @@ fn an_unknown_command_is_an_error() {
         s.stdout
     );
 }
+
+#[test]
+fn adopt_reports_whether_the_file_changed_and_check_writes_nothing() {
+    let r = Runner::new();
+    let before = std::fs::read_to_string(r.path("teamsync.yaml")).unwrap();
+    // --check: exit 2 is "would change", a result: the step passes and the file stays.
+    let s = r.step(&[("command", "adopt"), ("args", "--check")], Some(KEY));
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        s.outputs.starts_with("exit-code=2\nhas-changes=true\n"),
+        "{}",
+        s.outputs
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.path("teamsync.yaml")).unwrap(),
+        before
+    );
+    // adopt: new@ is neither a member nor invited, so its entry goes; the diff is in the log.
+    let s = r.step(&[("command", "adopt")], Some(KEY));
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        s.outputs.starts_with("exit-code=0\nhas-changes=true\n"),
+        "{}",
+        s.outputs
+    );
+    assert!(
+        s.stdout.contains("-  - email: new@example.com"),
+        "{}",
+        s.stdout
+    );
+    assert!(
+        !std::fs::read_to_string(r.path("teamsync.yaml"))
+            .unwrap()
+            .contains("new@")
+    );
+    // Nothing left to adopt.
+    let s = r.step(&[("command", "adopt")], Some(KEY));
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        s.outputs.starts_with("exit-code=0\nhas-changes=false\n"),
+        "{}",
+        s.outputs
+    );
+    assert_eq!(r.writes(), 0, "adopt only reads the org");
+}
