@@ -4,7 +4,7 @@
 //! an error. The guards are the caller's business ([`Checks`]): before the demotion and removal
 //! phases the org is read again and the caller re-checks them against what is really there, and
 //! after the last phase one verification read looks for changes that did not stick
-//! (docs/contract.md §8, §11). A [`Stop`] (the first SIGINT or SIGTERM) lets requests in flight
+//! (docs/contract.md §8). A [`Stop`] (the first SIGINT or SIGTERM) lets requests in flight
 //! finish and starts nothing new.
 
 use crate::client::{ApiError, Client};
@@ -77,7 +77,7 @@ pub(crate) enum Halt {
     RereadFailed { phase: Phase, failure: Failure },
 }
 
-/// What the verification read after the last phase found (docs/contract.md §11).
+/// What the verification read after the last phase found (docs/contract.md §8).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Finding {
     /// More than one pending invitation for an email this apply invited.
@@ -280,7 +280,7 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Repor
         }
         if stop.is_none() && phase != Phase::Grant {
             // Another apply, or someone in the dashboard, may have changed the org since it was
-            // planned: check the guards against what is really there (docs/contract.md §11).
+            // planned: check the guards against what is really there (docs/contract.md §8).
             let remaining: Vec<Change> = all
                 .iter()
                 .filter(|s| s.phase >= phase)
@@ -357,7 +357,7 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Repor
                 },
             };
             // A 401 means the key no longer works: every request after it would fail the same
-            // way, so the phase stops here (docs/contract.md §11).
+            // way, so the phase stops here (docs/contract.md §8).
             if halted.is_none() && matches!(&r.outcome, Outcome::Failed(f) if f.status == Some(401))
             {
                 halted = Some("not attempted: the API refused the key".into());
@@ -481,7 +481,7 @@ async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Ou
                 && matches!(change, Change::Remove(_) | Change::Revoke(_));
             if gone {
                 // "Not found" is what the step wants, but a gateway or proxy may answer 404
-                // for the API: believe it only when a fresh read agrees (docs/contract.md §11).
+                // for the API: believe it only when a fresh read agrees (docs/contract.md §8).
                 match client.list().await {
                     Ok(live) if is_done(change, &live) => {
                         r.confirmed_by_reread = true;

@@ -325,7 +325,7 @@ fn admins_after(org: &Managed, to_send: &[Change]) -> usize {
 }
 
 /// The safety guards for sending `changes` to `org` as it is now, by the rules the plan used:
-/// apply's re-check before its demotion and removal phases (docs/contract.md §11). Removals of
+/// apply's re-check before its demotion and removal phases (docs/contract.md §8). Removals of
 /// members already gone do not count.
 pub(crate) fn guards_now(
     desired: &Desired,

@@ -258,7 +258,7 @@ fn cut_off(
 }
 
 /// The guards, re-checked by the executor against fresh reads of the org
-/// (docs/contract.md §11).
+/// (docs/contract.md §8).
 struct Guards<'a> {
     desired: &'a Desired,
     options: &'a PlanOptions,
