@@ -38,6 +38,8 @@ pub(crate) struct Environment {
     pub(crate) clicolor_force: bool,
     /// `GITHUB_ACTIONS=true`.
     pub(crate) github_actions: bool,
+    /// `GITHUB_STEP_SUMMARY`: the job summary file `plan` and `apply` append to.
+    pub(crate) step_summary: Option<PathBuf>,
 }
 
 impl fmt::Debug for Environment {
@@ -74,6 +76,7 @@ impl Environment {
                 "CLICOLOR" => env.clicolor_off = v == "0",
                 "CLICOLOR_FORCE" => env.clicolor_force = !v.is_empty() && v != "0",
                 "GITHUB_ACTIONS" => env.github_actions = v == "true",
+                "GITHUB_STEP_SUMMARY" if !v.is_empty() => env.step_summary = Some(v.into()),
                 _ => {}
             }
         }
@@ -284,6 +287,8 @@ pub(crate) struct Config {
     /// Where and how to reach the API, or why that cannot be done. Only commands that talk to
     /// the API look at it, so a missing key never stops `validate`.
     pub(crate) api: Result<ApiConfig, ConfigError>,
+    /// `GITHUB_STEP_SUMMARY`: where `plan` and `apply` append Markdown for the job's page.
+    pub(crate) step_summary: Option<PathBuf>,
 }
 
 /// The parsed flags the global configuration is made from (the clap layer fills it).
@@ -350,6 +355,7 @@ impl Config {
                 .map(|s| Email::new(&s)),
             today,
             api,
+            step_summary: env.step_summary.clone(),
         })
     }
 }

@@ -50,7 +50,6 @@ impl Date {
         }
     }
 
-    #[cfg(test)]
     pub(crate) fn add_days(self, n: i64) -> Date {
         Date {
             days: self.days + n,

@@ -41,6 +41,21 @@ pub(crate) enum CommandError {
     NoTerminal,
     #[error("apply cancelled: only `yes` is accepted. Nothing was sent")]
     Cancelled,
+    #[error(
+        "apply stopped by a safety guard before phase {phase}, because the org changed while applying: {why}. The phases before it were applied; nothing more was sent"
+    )]
+    GuardMidway { phase: u8, why: String },
+    #[error(
+        "after apply the org has fewer admins than safety.min_admins (see above): check it now (another apply or a dashboard change at the same time?)"
+    )]
+    GuardCrossed,
+    #[error("{}", interrupted_text(signal, *not_attempted))]
+    Interrupted {
+        signal: &'static str,
+        code: u8,
+        /// `None` when nothing had been sent.
+        not_attempted: Option<usize>,
+    },
     #[error("apply finished with {count} step{} failed or not attempted; see above. Run `teamsync apply` again to retry what is left", if *.count == 1 { "" } else { "s" })]
     StepsFailed { count: usize },
 }
@@ -49,7 +64,8 @@ impl CommandError {
     /// 3 for a safety guard (nothing was sent), 1 for every other error.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            CommandError::Guard(_) => 3,
+            CommandError::Guard(_) | CommandError::GuardMidway { .. } => 3,
+            CommandError::Interrupted { code, .. } => *code,
             _ => 1,
         }
     }
@@ -59,6 +75,16 @@ impl CommandError {
             path: path.to_string(),
             why: why.to_string(),
         }
+    }
+}
+
+fn interrupted_text(signal: &str, not_attempted: Option<usize>) -> String {
+    match not_attempted {
+        None => format!("interrupted by {signal} before anything was sent"),
+        Some(n) => format!(
+            "apply interrupted by {signal}: {n} step{} not attempted (listed above). Run `teamsync apply` again to finish: it reads the org first, so nothing is sent twice",
+            if n == 1 { "" } else { "s" }
+        ),
     }
 }
 

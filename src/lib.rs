@@ -28,12 +28,14 @@ mod escape;
 mod executor;
 mod export;
 mod glob;
+mod interrupt;
 mod live;
 mod plan;
 mod planner;
 #[cfg(test)]
 mod proptests;
 mod render;
+mod report;
 mod role;
 mod saved;
 mod schema;

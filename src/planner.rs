@@ -411,6 +411,30 @@ fn admins_after(org: &Managed, to_send: &[Change]) -> usize {
             .count()
 }
 
+/// The safety guards for sending `changes` to `org` as it is now, by the rules the plan used:
+/// apply's re-check before its demotion and removal phases (docs/contract.md §8). Removals of
+/// members already gone do not count.
+pub(crate) fn guards_now(
+    desired: &Desired,
+    org: &Managed,
+    changes: &[Change],
+    options: &PlanOptions,
+) -> Vec<Guard> {
+    let removals = changes
+        .iter()
+        .filter(|c| matches!(c, Change::Remove(r) if org.members.iter().any(|m| m.id == r.id)))
+        .count();
+    let after = admins_after(org, changes);
+    guards(
+        desired,
+        options,
+        org.live_members,
+        org.admins(),
+        after,
+        removals,
+    )
+}
+
 /// The most removals allowed for `members` current members.
 fn removal_limit(limit: Option<MaxRemovals>, members: usize) -> u64 {
     let members = members as u64;

@@ -1,5 +1,5 @@
 //! JSON Schemas: the desired-state file (`teamsync schema`, `schema/teamsync.schema.json`) and
-//! the JSON plan (`schema/plan.schema.json`).
+//! the JSON plan (`schema/plan.schema.json`) and the apply report (`schema/report.schema.json`).
 
 use crate::saved::PlanDocument;
 use schemars::JsonSchema;
@@ -106,6 +106,11 @@ pub(crate) fn plan_schema() -> String {
     pretty(schemars::schema_for!(PlanDocument<'static>))
 }
 
+/// The apply report's schema, as committed at `schema/report.schema.json`.
+pub(crate) fn report_schema() -> String {
+    pretty(schemars::schema_for!(crate::report::ReportDocument))
+}
+
 #[cfg(test)]
 mod tests {
     fn committed(name: &str) -> String {
@@ -128,6 +133,15 @@ mod tests {
             committed("plan.schema.json"),
             super::plan_schema(),
             "regenerate with: cargo run -- schema --plan > schema/plan.schema.json"
+        );
+    }
+
+    #[test]
+    fn committed_report_schema_is_current() {
+        assert_eq!(
+            committed("report.schema.json"),
+            super::report_schema(),
+            "regenerate with: cargo run -- schema --report > schema/report.schema.json"
         );
     }
 

@@ -5,7 +5,7 @@
 use crate::escape::escape;
 use crate::yaml::Diagnostic;
 use std::fmt::Display;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::sync::Mutex;
 
 type Sink = Mutex<Box<dyn Write + Send>>;
@@ -105,18 +105,6 @@ impl Ui {
         if self.annotations {
             self.note(annotation(level, file, d));
         }
-    }
-
-    /// Asks a question on the terminal and returns the answer, or `None` when stdin is not a
-    /// terminal (nobody could answer).
-    pub(crate) fn ask(&self, question: &str) -> Option<String> {
-        if !io::stdin().is_terminal() {
-            return None;
-        }
-        Ui::write(&self.err, question);
-        let mut answer = String::new();
-        let _ = io::stdin().read_line(&mut answer);
-        Some(answer)
     }
 
     /// Logs (`tracing`) on stderr: `TEAMSYNC_LOG` is a full filter; without it, `-v` is info,

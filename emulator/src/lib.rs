@@ -76,6 +76,10 @@
 //!   after authentication, like every other answer.
 //! * **Late commits** ([`Faults::late_commit`]): a write answers 504 at once and is applied
 //!   [`Faults::late_commit_delay`] later, as behind a gateway that gave up on a slow backend.
+//! * **A 404 gateway** ([`Faults::delete_404`]): every authenticated DELETE answers 404
+//!   `not_found` without touching state, as a broken gateway in front of the API would.
+//! * **A revoked key** ([`Faults::revoke_key_after_writes`]): once that many writes have been
+//!   received, every later request answers 401 `invalid_api_key`.
 //! * **Fault order** for each request: the request is recorded; `latency` is slept; the
 //!   probabilistic faults are drawn from the seeded generator (when
 //!   [`Faults::writes_only`] is set, only POST/PATCH/DELETE draw); a 5xx or 429 fault is
@@ -263,6 +267,15 @@ pub struct Faults {
     /// by a 200 whose body streams this many bytes of JSON-looking filler
     /// without a `Content-Length` (`u64::MAX`: endless), as a broken gateway might.
     pub oversized_body: u64,
+    /// At most this many late commits in all (counted from the emulator's start); `None`: no
+    /// limit. With `late_commit: 1.0` and `Some(1)`, exactly the first write commits late.
+    pub late_commit_max: Option<usize>,
+    /// A broken gateway: every DELETE (after authentication) answers 404 `not_found` and
+    /// changes nothing.
+    pub delete_404: bool,
+    /// The key is revoked once this many writes have been received: every later request
+    /// answers 401 `invalid_api_key`.
+    pub revoke_key_after_writes: Option<usize>,
 }
 
 impl Default for Faults {
@@ -284,6 +297,9 @@ impl Default for Faults {
             rate_limit_window: Duration::ZERO,
             rate_limit_window_at_write: 0,
             oversized_body: 0,
+            late_commit_max: None,
+            delete_404: false,
+            revoke_key_after_writes: None,
         }
     }
 }
@@ -348,6 +364,8 @@ struct Inner {
     window_until: Option<std::time::Instant>,
     /// Response body bytes sent, as sent (compressed when they were).
     body_bytes_sent: u64,
+    /// Late commits drawn so far ([`Faults::late_commit_max`]).
+    late_commits: usize,
 }
 
 impl Inner {
@@ -517,6 +535,7 @@ impl Shared {
                 writes_since_faults: 0,
                 window_until: None,
                 body_bytes_sent: 0,
+                late_commits: 0,
             }),
         })
     }
@@ -730,8 +749,9 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
     );
     let request_id = uuid_v4();
 
-    let (record_idx, latency) = {
+    let (record_idx, latency, writes_before) = {
         let mut inner = shared.lock();
+        let writes_before = inner.write_count;
         if method != Method::GET {
             inner.write_count += 1;
         }
@@ -751,7 +771,11 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
             path,
             status: 0,
         });
-        (inner.requests.len() - 1, inner.faults.latency)
+        (
+            inner.requests.len() - 1,
+            inner.faults.latency,
+            writes_before,
+        )
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -764,7 +788,7 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|v| v.split(';').next().unwrap_or("").trim() == "gzip");
-    let (decision, retry_after, slow_delay, late_delay, options, oversized) = {
+    let (decision, retry_after, slow_delay, late_delay, options, oversized, delete_404, key_revoked) = {
         let mut inner = shared.lock();
         let f = inner.faults.clone();
         let mut d = Decision::default();
@@ -805,6 +829,10 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         }
         let oversized =
             (f.oversized_body > 0 && (!f.writes_only || is_write)).then_some(f.oversized_body);
+        if d.late_commit {
+            d.late_commit = f.late_commit_max.is_none_or(|m| inner.late_commits < m);
+            inner.late_commits += usize::from(d.late_commit);
+        }
         (
             d,
             retry_after,
@@ -812,6 +840,9 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
             f.late_commit_delay,
             inner.options.clone(),
             oversized,
+            f.delete_404,
+            f.revoke_key_after_writes
+                .is_some_and(|n| writes_before >= n),
         )
     };
 
@@ -834,6 +865,10 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         r
     } else if let Err(e) = authenticate(req.headers(), &options) {
         e.render(&request_id)
+    } else if key_revoked {
+        ApiError::unauthorized("invalid_api_key", "The API key was revoked.").render(&request_id)
+    } else if delete_404 && method == Method::DELETE {
+        ApiError::not_found("Not found.").render(&request_id)
     } else if decision.late_commit {
         tokio::spawn(async move {
             tokio::time::sleep(late_delay).await;

@@ -1,15 +1,24 @@
 //! `teamsync apply`: re-reads the org, prints the plan, asks, and executes it in phases
 //! (docs/contract.md §5).
 
-use super::plan::{compute, show};
-use super::{Context, read_org, runtime};
+use super::plan::{Computed, compute, plan_options, show};
+use super::{Context, append_step_summary, read_org, runtime, write_atomically};
 use crate::client::Client;
 use crate::config::{ConfigError, Format};
+use crate::desired::Desired;
 use crate::error::CommandError;
 use crate::executor;
+use crate::interrupt::{Signal, Signals};
+use crate::live::{LiveState, Managed};
+use crate::plan::{Change, Plan};
+use crate::planner::{self, PlanOptions};
 use crate::render;
+use crate::report::{Ending, ReportDocument};
 use crate::saved::{SavedPlan, Stale};
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
@@ -25,6 +34,10 @@ pub(crate) struct Args {
     /// A plan saved by `plan --out`; refused if the org or the file changed since.
     #[arg(value_name = "PLANFILE")]
     plan_file: Option<PathBuf>,
+    /// Also write a JSON report of what was done, step by step (schema: `teamsync schema
+    /// --report`), whatever happens once the plan is made.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
@@ -47,14 +60,34 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let file = ctx.load(&file_path)?;
     let runtime = runtime()?;
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
-    let org = runtime.block_on(read_org(&client, &file.desired))?;
+    // From here on a signal is apply's to handle (docs/contract.md §8). Until the first write,
+    // it ends the run at once: nothing has been sent.
+    let signals = Signals::listen(&runtime);
+    let started = SystemTime::now();
+    let read = runtime.block_on(async {
+        tokio::select! {
+            org = read_org(&client, &file.desired) => Ok(org),
+            s = signals.nth(1) => Err(s),
+        }
+    });
+    let org = match read {
+        Ok(org) => org?,
+        Err(signal) => return Err(interrupted_early(signal)),
+    };
+    let options = plan_options(ctx.config, args.allow_mass_removal);
     let computed = compute(ctx.config, &file, &org, args.allow_mass_removal);
+    // Planning succeeded: whatever happens next, the report is written.
+    let out = Outcome::new(ctx, args, &file.name, started, &computed);
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
-        doc.check_fresh(&computed.fingerprints, &computed.snapshot, &computed.plan)
-            .map_err(|stale| CommandError::Stale {
+        if let Err(stale) =
+            doc.check_fresh(&computed.fingerprints, &computed.snapshot, &computed.plan)
+        {
+            let e = CommandError::Stale {
                 path: path.display().to_string(),
                 what: stale_text(&stale, &file.name),
-            })?;
+            };
+            return out.nothing_sent(Ending::Stale, "the saved plan is stale", e);
+        }
     }
     show(ctx, &computed, &org, &file.name);
     let plan = &computed.plan;
@@ -69,11 +102,19 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         } else if ctx.config.format != Format::Text {
             ctx.ui.note("No changes.");
         }
-        return Ok(0);
+        return out.finish(&executor::Report::nothing_sent(plan, ""), Ok(0));
     }
     let refusing: Vec<String> = plan.refusing_guards().map(render::refusal).collect();
     if !refusing.is_empty() {
-        return Err(CommandError::Guard(refusing.join("; ")));
+        let e = CommandError::Guard(refusing.join("; "));
+        return out.nothing_sent(
+            Ending::Refused,
+            "not attempted: refused by a safety guard",
+            e,
+        );
+    }
+    if let Some(signal) = signals.first() {
+        return out.interrupted_before_sending(signal);
     }
     if !args.auto_approve {
         let n = plan.changes.len();
@@ -82,29 +123,331 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             if n == 1 { "" } else { "s" },
             api.base_url
         );
-        match ctx.ui.ask(&question) {
-            None => return Err(CommandError::NoTerminal),
-            Some(answer) if answer.trim() == "yes" => {}
-            Some(_) => return Err(CommandError::Cancelled),
+        match ask(ctx, &runtime, &signals, &question) {
+            Answer::NoTerminal => {
+                return out.nothing_sent(
+                    Ending::NotConfirmed,
+                    "not attempted: no terminal to confirm on, and no --auto-approve",
+                    CommandError::NoTerminal,
+                );
+            }
+            Answer::Signal(signal) => return out.interrupted_before_sending(signal),
+            Answer::Line(answer) if answer.trim() == "yes" => {}
+            Answer::Line(_) => {
+                return out.nothing_sent(
+                    Ending::NotConfirmed,
+                    "not attempted: the answer was not `yes`",
+                    CommandError::Cancelled,
+                );
+            }
         }
     }
+    if let Some(signal) = signals.first() {
+        return out.interrupted_before_sending(signal);
+    }
+
+    // The writes. The first signal stops new steps (requests in flight finish); the second ends
+    // the run at once.
+    let finished: RefCell<Vec<executor::StepReport>> = RefCell::new(Vec::new());
+    let in_flight: RefCell<HashSet<usize>> = RefCell::new(HashSet::new());
     let progress = |r: &executor::StepReport, n: usize, total: usize| {
         ctx.ui
             .note(format_args!("[{n}/{total}] {}", render::step_line(r)));
+        in_flight.borrow_mut().remove(&r.step.index);
+        finished.borrow_mut().push(r.clone());
     };
-    let report = runtime.block_on(executor::execute(
-        &client,
+    let step_started = |index: usize| {
+        in_flight.borrow_mut().insert(index);
+    };
+    let checks = Guards {
+        desired: &file.desired,
+        options: &options,
+        admins_before: org.admins(),
+    };
+    let (stop_tx, stop) = executor::Stop::new();
+    let run = executor::Run {
+        parallelism: args.parallelism,
+        progress: &progress,
+        started: &step_started,
+        checks: &checks,
+        stop,
+    };
+    let ran = runtime.block_on(async {
+        let exec = executor::execute(&client, plan, run);
+        tokio::pin!(exec);
+        let mut first: Option<Signal> = None;
+        loop {
+            tokio::select! {
+                report = &mut exec => break Ok((report, first)),
+                s = signals.nth(1), if first.is_none() => {
+                    first = Some(s);
+                    ctx.ui.note(format_args!(
+                        "\n{}: starting no new step; waiting for the requests in flight (send it again to stop at once).",
+                        s.name()
+                    ));
+                    let _ = stop_tx.send(Some(format!("interrupted by {}", s.name())));
+                }
+                s = signals.nth(2), if first.is_some() => break Err(s),
+            }
+        }
+    });
+    match ran {
+        Ok((report, None)) => out.after_writes(report),
+        Ok((report, Some(signal))) => out.interrupted(&report, signal),
+        Err(second) => {
+            // Ended at once: the steps in flight were cut off, their outcome unknown.
+            let first = signals.first().unwrap_or(second);
+            let report = cut_off(
+                plan,
+                finished.into_inner(),
+                &in_flight.into_inner(),
+                first,
+                second,
+            );
+            ctx.ui.eprint(&render::finished(&report));
+            out.interrupted(&report, first)
+        }
+    }
+}
+
+/// A signal before anything was sent: the run ends at once, before planning finished.
+fn interrupted_early(signal: Signal) -> CommandError {
+    CommandError::Interrupted {
+        signal: signal.name(),
+        code: signal.exit_code(),
+        not_attempted: None,
+    }
+}
+
+/// The report after a second signal ended the run at once: the steps that finished, the steps
+/// in flight (failed, outcome unknown) and the steps never started.
+fn cut_off(
+    plan: &Plan,
+    mut finished: Vec<executor::StepReport>,
+    in_flight: &HashSet<usize>,
+    first: Signal,
+    second: Signal,
+) -> executor::Report {
+    let done: HashSet<usize> = finished.iter().map(|r| r.step.index).collect();
+    let mut report = executor::Report::nothing_sent(
         plan,
-        args.parallelism,
-        &progress,
-    ));
-    ctx.ui.eprint(&render::finished(&report));
-    if report.success() {
-        Ok(0)
-    } else {
-        Err(CommandError::StepsFailed {
-            count: report.failed() + report.not_attempted(),
-        })
+        &format!("not attempted: interrupted by {}", first.name()),
+    );
+    report.halt = Some(executor::Halt::Interrupted(format!(
+        "interrupted by {}, then ended at once by {}",
+        first.name(),
+        second.name()
+    )));
+    report.steps.retain(|s| !done.contains(&s.step.index));
+    for s in &mut report.steps {
+        if in_flight.contains(&s.step.index) {
+            s.outcome = executor::Outcome::Failed(executor::Failure {
+                message: format!(
+                    "its request was cut off by a second {}: the outcome is unknown (run apply again: it reads the org first)",
+                    second.name()
+                ),
+                status: None,
+                code: None,
+                request_id: None,
+            });
+        }
+    }
+    report.steps.append(&mut finished);
+    report.steps.sort_by_key(|s| s.step.index);
+    report
+}
+
+/// The guards, re-checked by the executor against fresh reads of the org
+/// (docs/contract.md §8).
+struct Guards<'a> {
+    desired: &'a Desired,
+    options: &'a PlanOptions,
+    /// Admin members when the plan was made.
+    admins_before: usize,
+}
+
+impl executor::Checks for Guards<'_> {
+    fn refusals(&self, live: &LiveState, remaining: &[Change]) -> Vec<String> {
+        let org = Managed::new(live.clone(), &self.desired.ignore);
+        planner::guards_now(self.desired, &org, remaining, self.options)
+            .iter()
+            .filter(|g| g.refuses())
+            .map(render::refusal)
+            .collect()
+    }
+
+    fn admins_crossed(&self, live: &LiveState) -> Option<(usize, u64)> {
+        let admins = Managed::new(live.clone(), &self.desired.ignore).admins();
+        let min = self.desired.safety.min_admins;
+        ((admins as u64) < min && admins < self.admins_before).then_some((admins, min))
+    }
+}
+
+enum Answer {
+    NoTerminal,
+    Line(String),
+    Signal(Signal),
+}
+
+/// Asks on the terminal; a signal while waiting for the answer ends the wait.
+fn ask(
+    ctx: &Context,
+    runtime: &tokio::runtime::Runtime,
+    signals: &Signals,
+    question: &str,
+) -> Answer {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Answer::NoTerminal;
+    }
+    ctx.ui.eprint(question);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    // The reading thread is left behind if a signal comes first; the process ends soon after.
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    runtime.block_on(async {
+        tokio::select! {
+            line = rx => Answer::Line(line.unwrap_or_default()),
+            s = signals.nth(1) => Answer::Signal(s),
+        }
+    })
+}
+
+/// What apply needs to end: the report file, the GitHub job summary, the exit code.
+struct Outcome<'a> {
+    ctx: &'a Context<'a>,
+    report_path: Option<&'a Path>,
+    file: &'a str,
+    started: SystemTime,
+    computed: &'a Computed,
+}
+
+impl<'a> Outcome<'a> {
+    fn new(
+        ctx: &'a Context<'a>,
+        args: &'a Args,
+        file: &'a str,
+        started: SystemTime,
+        computed: &'a Computed,
+    ) -> Outcome<'a> {
+        Outcome {
+            ctx,
+            report_path: args.report.as_deref(),
+            file,
+            started,
+            computed,
+        }
+    }
+
+    /// Nothing was sent, for `why`: every step is not attempted.
+    fn nothing_sent(&self, ending: Ending, why: &str, e: CommandError) -> Result<u8, CommandError> {
+        let report = executor::Report::nothing_sent(&self.computed.plan, why);
+        self.write(&report, ending, e.exit_code(), None, Some(e.to_string()));
+        Err(e)
+    }
+
+    fn interrupted_before_sending(&self, signal: Signal) -> Result<u8, CommandError> {
+        let why = format!("not attempted: interrupted by {}", signal.name());
+        let report = executor::Report::nothing_sent(&self.computed.plan, &why);
+        let e = CommandError::Interrupted {
+            signal: signal.name(),
+            code: signal.exit_code(),
+            not_attempted: None,
+        };
+        self.write(
+            &report,
+            Ending::Interrupted,
+            signal.exit_code(),
+            Some(signal),
+            Some(e.to_string()),
+        );
+        Err(e)
+    }
+
+    fn interrupted(&self, report: &executor::Report, signal: Signal) -> Result<u8, CommandError> {
+        self.ctx.ui.eprint(&render::finished(report));
+        let e = CommandError::Interrupted {
+            signal: signal.name(),
+            code: signal.exit_code(),
+            not_attempted: Some(report.not_attempted()),
+        };
+        self.write(
+            report,
+            Ending::Interrupted,
+            signal.exit_code(),
+            Some(signal),
+            None,
+        );
+        Err(e)
+    }
+
+    /// The writes ran to their end (or to a halt).
+    fn after_writes(&self, report: executor::Report) -> Result<u8, CommandError> {
+        self.ctx.ui.eprint(&render::finished(&report));
+        let result = match &report.halt {
+            Some(executor::Halt::Refused { phase, reasons }) => Err(CommandError::GuardMidway {
+                phase: *phase as u8,
+                why: reasons.join("; "),
+            }),
+            _ if report.failed() + report.not_attempted() > 0 => Err(CommandError::StepsFailed {
+                count: report.failed() + report.not_attempted(),
+            }),
+            _ if report.guard_crossed() => Err(CommandError::GuardCrossed),
+            _ => Ok(0),
+        };
+        self.finish(&report, result)
+    }
+
+    fn finish(
+        &self,
+        report: &executor::Report,
+        result: Result<u8, CommandError>,
+    ) -> Result<u8, CommandError> {
+        let ending = match &result {
+            Ok(_) if report.steps.is_empty() => Ending::NoChanges,
+            Ok(_) => Ending::Succeeded,
+            Err(CommandError::GuardMidway { .. }) => Ending::Refused,
+            Err(_) => Ending::Failed,
+        };
+        let code = match &result {
+            Ok(code) => *code,
+            Err(e) => e.exit_code(),
+        };
+        self.write(report, ending, code, None, None);
+        result
+    }
+
+    /// Writes the report file and the job summary; a failure to write either is an error
+    /// line, not a change of exit code.
+    fn write(
+        &self,
+        report: &executor::Report,
+        ending: Ending,
+        exit_code: u8,
+        signal: Option<Signal>,
+        message: Option<String>,
+    ) {
+        let doc = ReportDocument::new(
+            report,
+            crate::report::Context {
+                desired_file: self.file,
+                started: self.started,
+                fingerprints: &self.computed.fingerprints,
+                ending,
+                exit_code,
+                signal: signal.map(Signal::name),
+                message,
+            },
+        );
+        if let Some(path) = self.report_path {
+            if let Err(e) = write_atomically(path, doc.to_json().as_bytes()) {
+                self.ctx.ui.error(e);
+            }
+        }
+        append_step_summary(self.ctx, &render::apply_summary(&doc));
     }
 }
 

@@ -99,6 +99,26 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
         .map_err(CommandError::Runtime)
 }
 
+/// Appends `markdown` to the GitHub job summary when `GITHUB_STEP_SUMMARY` names a file
+/// (docs/contract.md §8). A summary that cannot be written is a warning: the command's own
+/// outcome stands.
+pub(crate) fn append_step_summary(ctx: &Context, markdown: &str) {
+    let Some(path) = &ctx.config.step_summary else {
+        return;
+    };
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(format!("{markdown}\n").as_bytes()));
+    if let Err(e) = appended {
+        ctx.ui.note(format_args!(
+            "warning: cannot append to the job summary {}: {e}",
+            crate::escape::escape(&path.display().to_string())
+        ));
+    }
+}
+
 /// Writes `bytes` to `path` so that a reader sees the old file or the new one, never half of
 /// one: a temporary file with an unpredictable name beside it, synced, then renamed over it
 /// (and removed if anything fails).

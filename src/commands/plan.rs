@@ -1,7 +1,7 @@
 //! `teamsync plan`: reads the org and prints what apply would change; changes nothing
 //! (docs/contract.md §1, §4, §6).
 
-use super::{Context, LoadedFile, read_org, runtime, write_atomically};
+use super::{Context, LoadedFile, append_step_summary, read_org, runtime, write_atomically};
 use crate::client::Client;
 use crate::config::{Config, Format};
 use crate::error::CommandError;
@@ -29,6 +29,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let org = runtime()?.block_on(read_org(&client, &file.desired))?;
     let computed = compute(ctx.config, &file, &org, false);
     show(ctx, &computed, &org, &file.name);
+    append_step_summary(ctx, &render::markdown(&computed.plan, &file.name));
     if let Some(path) = &args.out {
         let doc = PlanDocument {
             live_snapshot: Some(&computed.snapshot),
@@ -68,6 +69,15 @@ impl Computed {
     }
 }
 
+/// The planner's options from the configuration.
+pub(super) fn plan_options(config: &Config, allow_mass_removal: bool) -> PlanOptions {
+    PlanOptions {
+        self_email: config.self_email.clone(),
+        today: config.today,
+        allow_mass_removal,
+    }
+}
+
 /// Plans `file` against `org`.
 pub(super) fn compute(
     config: &Config,
@@ -75,12 +85,11 @@ pub(super) fn compute(
     org: &Managed,
     allow_mass_removal: bool,
 ) -> Computed {
-    let options = PlanOptions {
-        self_email: config.self_email.clone(),
-        today: config.today,
-        allow_mass_removal,
-    };
-    let plan = planner::plan(&file.desired, org, &options);
+    let plan = planner::plan(
+        &file.desired,
+        org,
+        &plan_options(config, allow_mass_removal),
+    );
     let snapshot = saved::live_snapshot(org);
     let fingerprints = Fingerprints {
         desired_file: file.fingerprint.clone(),

@@ -1,4 +1,4 @@
-//! `teamsync schema`: the JSON Schemas of the file and of the JSON plan.
+//! `teamsync schema`: the JSON Schemas of the file, of the JSON plan and of the apply report.
 
 use super::Context;
 use crate::error::CommandError;
@@ -6,13 +6,18 @@ use crate::error::CommandError;
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
     /// The schema of `plan --format json` and saved plans instead.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "report")]
     plan: bool,
+    /// The schema of the apply report (`apply --report FILE`) instead.
+    #[arg(long)]
+    report: bool,
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     ctx.ui.print(&if args.plan {
         crate::schema::plan_schema()
+    } else if args.report {
+        crate::schema::report_schema()
     } else {
         crate::schema::file_schema()
     });

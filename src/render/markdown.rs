@@ -18,7 +18,7 @@ const WARNINGS_BUDGET: usize = 16_000;
 const MAX_FILE_CHARS: usize = 200;
 
 /// Escapes text for Markdown outside code spans.
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

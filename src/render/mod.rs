@@ -10,7 +10,7 @@ mod text;
 
 pub(crate) use diff::diff;
 pub(crate) use markdown::markdown;
-pub(crate) use report::{finished, step_line};
+pub(crate) use report::{apply_summary, finished, step_line};
 pub(crate) use text::text;
 
 use crate::escape::escape;

@@ -182,3 +182,203 @@ fn on_a_terminal_apply_asks_and_only_yes_proceeds() {
     );
     assert_eq!(w.roster(), WANT);
 }
+
+/// A file that keeps root, x and y as admins and invites `new`: phase 1 invites, and `demote`
+/// (x or y) is demoted in phase 2, with `min_admins: 2`.
+fn two_admins_file(demote: &str) -> String {
+    let mut f = "version: 1\nsafety:\n  min_admins: 2\nmembers:\n  - email: root@example.com\n    role: org:admin\n  - email: new@example.com\n    role: org:member\n".to_string();
+    for who in ["x", "y"] {
+        let role = if who == demote {
+            "org:member"
+        } else {
+            "org:admin"
+        };
+        f.push_str(&format!("  - email: {who}@example.com\n    role: {role}\n"));
+    }
+    f
+}
+
+fn three_admins() -> OrgState {
+    OrgState::with_members(&[
+        ("root@example.com", "org:admin"),
+        ("x@example.com", "org:admin"),
+        ("y@example.com", "org:admin"),
+    ])
+}
+
+#[test]
+fn the_demotion_phase_is_refused_when_the_org_changed_under_apply() {
+    // Another apply (of the next commit) demotes x while this one, which demotes y, is in its
+    // first phase. Before demoting, this apply reads the org again: demoting y now would leave
+    // one admin, below min_admins: it refuses the phase, exit 3.
+    let w = World::new(three_admins(), &two_admins_file("y"));
+    w.emu.set_faults(scaling_emulator::Faults {
+        latency: std::time::Duration::from_millis(300),
+        ..scaling_emulator::Faults::default()
+    });
+    let child = w
+        .cmd(&["apply", "--auto-approve", "--report", "report.json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !w.emu.requests().iter().any(|q| q.method == "POST") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no invitation was sent"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let mut other = w.emu.state();
+    for m in other
+        .members
+        .iter_mut()
+        .filter(|m| m.email == "x@example.com")
+    {
+        m.role = "org:member".into();
+    }
+    w.emu.set_state(other);
+    let run: Run = child.wait_with_output().unwrap().into();
+    assert_run!("demotion_refused_midway", run);
+    assert!(
+        w.roster().contains(&"y@example.com org:admin".to_string()),
+        "y kept admin: {:?}",
+        w.roster()
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("report.json")).unwrap()).unwrap();
+    assert_eq!(v["ending"], "refused");
+    assert_eq!(v["counts"]["done"], 1);
+    assert_eq!(v["counts"]["not_attempted"], 1);
+}
+
+#[test]
+fn two_applies_at_once_are_caught_by_the_verification_read() {
+    // Two applies of the same file start together: both read the org before either invites,
+    // so every invitation goes out twice. Each one's verification read reports it; the next
+    // apply revokes the extra invitations.
+    let w = scenario(0, 0, 0, 3);
+    w.emu.set_faults(scaling_emulator::Faults {
+        latency: std::time::Duration::from_millis(800),
+        ..scaling_emulator::Faults::default()
+    });
+    let spawn = || {
+        w.cmd(&["apply", "--auto-approve"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let run: Run = child.wait_with_output().unwrap().into();
+        assert_eq!(run.code, 0, "a warning, not a failure: {}", run.all());
+        for i in 0..3 {
+            has(
+                &run.stderr,
+                &format!("warning: verification: new00{i}@example.com has 2 pending invitations"),
+            );
+        }
+    }
+    w.emu.set_faults(scaling_emulator::Faults::default());
+    let again = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    has(&again.stdout, "duplicate pending invitation");
+    assert_eq!(w.run(&["plan", "--detailed-exitcode"]).code, 0);
+}
+
+#[test]
+fn fewer_admins_than_min_admins_after_apply_is_exit_1() {
+    // Between this apply's re-read and its demotion, the other apply demotes x: the
+    // verification read finds one admin where two are required.
+    let w = World::new(three_admins(), &two_admins_file("y"));
+    w.emu.set_faults(scaling_emulator::Faults {
+        latency: std::time::Duration::from_millis(300),
+        ..scaling_emulator::Faults::default()
+    });
+    let child = w
+        .cmd(&["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !w.emu.requests().iter().any(|q| q.method == "PATCH") {
+        assert!(std::time::Instant::now() < deadline, "no demotion was sent");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let mut other = w.emu.state();
+    for m in other
+        .members
+        .iter_mut()
+        .filter(|m| m.email == "x@example.com")
+    {
+        m.role = "org:member".into();
+    }
+    w.emu.set_state(other);
+    let run: Run = child.wait_with_output().unwrap().into();
+    assert_run!("admins_crossed_after_apply", run);
+}
+
+#[test]
+fn a_gateway_answering_404_to_every_delete_is_not_taken_for_done() {
+    let w = World::new(org(), FILE);
+    w.emu.set_faults(scaling_emulator::Faults {
+        delete_404: true,
+        ..scaling_emulator::Faults::default()
+    });
+    assert_run!(
+        "delete_404_gateway",
+        w.run(&["apply", "--auto-approve", "--parallelism", "1"])
+    );
+    // Every run says so, rather than "done" forever.
+    assert_eq!(w.run(&["apply", "--auto-approve"]).code, 1);
+    // A 404 for something really gone is confirmed by the read, and done.
+    w.emu.set_faults(scaling_emulator::Faults::default());
+    assert_eq!(w.run(&["apply", "--auto-approve"]).code, 0);
+    assert_eq!(w.roster(), WANT);
+}
+
+#[test]
+fn a_401_in_the_middle_of_a_phase_stops_the_phase() {
+    let w = scenario(0, 0, 0, 10);
+    w.emu.set_faults(scaling_emulator::Faults {
+        revoke_key_after_writes: Some(3),
+        ..scaling_emulator::Faults::default()
+    });
+    assert_run!(
+        "unauthorized_midway",
+        w.run(&["apply", "--auto-approve", "--parallelism", "1"])
+    );
+    assert_eq!(w.emu.write_count(), 4, "no request after the 401");
+}
+
+#[test]
+fn a_late_commit_beyond_the_look_window_is_reported_by_the_verification_read() {
+    // The invitation's gateway gives up (504) and the backend commits 3.4 s later: after
+    // teamsync stopped looking (about 2.6 s at a 200 ms retry base) and re-sent it, but before
+    // the verification read (1.6 s after that).
+    let w = scenario(0, 0, 0, 1);
+    w.emu.set_faults(scaling_emulator::Faults {
+        late_commit: 1.0,
+        late_commit_max: Some(1),
+        late_commit_delay: std::time::Duration::from_millis(3400),
+        writes_only: true,
+        ..scaling_emulator::Faults::default()
+    });
+    let r = w.run_env(
+        &["apply", "--auto-approve"],
+        &[("TEAMSYNC_RETRY_BASE_MS", "200")],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    has(
+        &r.stderr,
+        "warning: verification: new000@example.com has 2 pending invitations",
+    );
+    assert_eq!(w.emu.invites_committed()["new000@example.com"], 2);
+    // The next apply revokes the extra one.
+    let again = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(w.run(&["plan", "--detailed-exitcode"]).code, 0);
+}

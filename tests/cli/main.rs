@@ -13,5 +13,7 @@ mod faults;
 mod hostile_api;
 mod network;
 mod plan;
+mod report;
 mod saved;
+mod signals;
 mod validate;

@@ -1,0 +1,357 @@
+//! The apply report (`apply --report FILE`, docs/contract.md §8): a JSON audit document that
+//! says, for every step of the plan, what happened, with how many requests, and the API's
+//! `code` and `requestId` when it failed. Its schema is `schema/report.schema.json`
+//! (`teamsync schema --report`). It never holds the API key or the API URL.
+
+use crate::date::Date;
+use crate::executor::{Finding, Halt, Outcome, Report, StepReport};
+use crate::plan::{Action, ChangeWire};
+use crate::role::Role;
+use crate::saved::Fingerprints;
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::time::SystemTime;
+
+/// The version of the report's shape. Fields may be added within a version; none is removed or
+/// changes meaning.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+
+/// How an apply ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Ending {
+    /// Every step done (or blocked), and the verification read found no guard crossed.
+    Succeeded,
+    /// Nothing to send.
+    NoChanges,
+    /// A step failed, a step was left out after a failure, or the verification read found
+    /// fewer admins than `min_admins`.
+    Failed,
+    /// A safety guard refused, before anything was sent or before a later phase.
+    Refused,
+    /// A signal stopped it.
+    Interrupted,
+    /// Nobody answered `yes` (or there was no terminal to ask on); nothing was sent.
+    NotConfirmed,
+    /// The saved plan no longer matched the org or the file; nothing was sent.
+    Stale,
+}
+
+/// How one step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StepOutcome {
+    Done,
+    /// The API refused because the change concerns the key's own account.
+    Blocked,
+    Failed,
+    NotAttempted,
+}
+
+/// What `teamsync apply --report FILE` did, step by step (format_version 1).
+#[derive(Serialize, JsonSchema)]
+#[schemars(title = "teamsync apply report")]
+pub(crate) struct ReportDocument {
+    /// Always 1 for this shape.
+    pub(crate) format_version: u32,
+    /// The teamsync version that ran the apply.
+    pub(crate) teamsync_version: String,
+    /// The desired-state file, as given on the command line.
+    pub(crate) desired_file: String,
+    /// When apply started and ended (RFC 3339, UTC).
+    pub(crate) started_at: String,
+    pub(crate) finished_at: String,
+    pub(crate) ending: Ending,
+    /// The process's exit code.
+    pub(crate) exit_code: u8,
+    /// The signal that interrupted the apply (`SIGINT`, `SIGTERM`), when one did.
+    pub(crate) signal: Option<String>,
+    /// Why apply stopped early or did not start, in words.
+    pub(crate) message: Option<String>,
+    /// Fingerprints of the file and the live state the plan was computed from, as in the JSON
+    /// plan.
+    pub(crate) fingerprints: Fingerprints,
+    /// One entry per step, in the order steps start.
+    pub(crate) steps: Vec<StepEntry>,
+    /// Changes the plan blocked (never sent).
+    pub(crate) blocked_in_plan: Vec<ChangeWire>,
+    /// What the verification read after the last phase found; null when it was not made
+    /// (nothing was sent, or apply was interrupted).
+    pub(crate) verification: Option<Verification>,
+    pub(crate) counts: Counts,
+}
+
+/// One step: one change, or the revoke and invite that replace an invitation.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct StepEntry {
+    /// 1-based, in the order steps start.
+    pub(crate) index: usize,
+    /// 1 invitations and promotions, 2 demotions, 3 revocations and removals.
+    pub(crate) phase: u8,
+    /// What the step does (for a replacement: `invite`, with `replaces_invitation`).
+    pub(crate) action: Action,
+    /// The normalized email.
+    pub(crate) email: String,
+    /// The role after the step, or the role that goes away (`remove`, `revoke`).
+    pub(crate) role: Option<Role>,
+    /// The role before the step (a member's, or the replaced or revoked invitation's).
+    pub(crate) from_role: Option<String>,
+    /// The member id or invitation id the step names.
+    pub(crate) id: Option<String>,
+    /// The step revokes a pending invitation, then invites again.
+    pub(crate) replaces_invitation: bool,
+    pub(crate) outcome: StepOutcome,
+    /// Why the step was blocked or not attempted.
+    pub(crate) why: Option<String>,
+    /// Requests sent for the step, retries included.
+    pub(crate) attempts: u32,
+    /// An answer was lost or was a 404, and a fresh read of the org showed the change done.
+    pub(crate) confirmed_by_reread: bool,
+    /// For a failed step: the HTTP status, the API's `code` and `requestId`, and the message.
+    pub(crate) status: Option<u16>,
+    pub(crate) code: Option<String>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) message: Option<String>,
+    /// When the step started and ended (RFC 3339, UTC); null when not attempted.
+    pub(crate) started_at: Option<String>,
+    pub(crate) finished_at: Option<String>,
+}
+
+/// The verification read after the last phase.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Verification {
+    /// Empty when the org shows every change and no guard is crossed.
+    pub(crate) findings: Vec<FindingEntry>,
+}
+
+/// Something the verification read found.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct FindingEntry {
+    pub(crate) kind: FindingKind,
+    /// The email concerned, when there is one.
+    pub(crate) email: Option<String>,
+    /// The step concerned, when there is one.
+    pub(crate) step: Option<usize>,
+    pub(crate) message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FindingKind {
+    /// More than one pending invitation for an email this apply invited.
+    DuplicateInvitation,
+    /// A step reported done whose effect the org does not show.
+    DidNotStick,
+    /// Fewer admin members than `min_admins`, and fewer than before the apply.
+    TooFewAdmins,
+    /// The verification read failed.
+    ReadFailed,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Counts {
+    pub(crate) steps: usize,
+    pub(crate) done: usize,
+    /// Blocked by the API's answer or by the plan.
+    pub(crate) blocked: usize,
+    pub(crate) failed: usize,
+    pub(crate) not_attempted: usize,
+}
+
+/// What the report is made from, besides the executor's report.
+pub(crate) struct Context<'a> {
+    pub(crate) desired_file: &'a str,
+    pub(crate) started: SystemTime,
+    pub(crate) fingerprints: &'a Fingerprints,
+    pub(crate) ending: Ending,
+    pub(crate) exit_code: u8,
+    pub(crate) signal: Option<&'a str>,
+    pub(crate) message: Option<String>,
+}
+
+impl ReportDocument {
+    pub(crate) fn new(report: &Report, ctx: Context<'_>) -> ReportDocument {
+        ReportDocument {
+            format_version: FORMAT_VERSION,
+            teamsync_version: env!("CARGO_PKG_VERSION").to_string(),
+            desired_file: ctx.desired_file.to_string(),
+            started_at: rfc3339(ctx.started),
+            finished_at: rfc3339(SystemTime::now()),
+            ending: ctx.ending,
+            exit_code: ctx.exit_code,
+            signal: ctx.signal.map(str::to_owned),
+            message: ctx.message.or_else(|| report.halt.as_ref().map(halt_text)),
+            fingerprints: ctx.fingerprints.clone(),
+            steps: report.steps.iter().map(step_entry).collect(),
+            blocked_in_plan: report
+                .blocked_in_plan
+                .iter()
+                .map(ChangeWire::from)
+                .collect(),
+            verification: report.findings.as_ref().map(|f| Verification {
+                findings: f.iter().map(|f| finding_entry(report, f)).collect(),
+            }),
+            counts: Counts {
+                steps: report.steps.len(),
+                done: report.done(),
+                blocked: report.blocked(),
+                failed: report.failed(),
+                not_attempted: report.not_attempted(),
+            },
+        }
+    }
+
+    /// Pretty JSON with a final newline.
+    pub(crate) fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// Why apply stopped early, in words (plain text: the renderers escape it).
+pub(crate) fn halt_text(h: &Halt) -> String {
+    match h {
+        Halt::Interrupted(why) => why.clone(),
+        Halt::Refused { phase, reasons } => format!(
+            "the org changed during apply: phase {} was refused by a safety guard: {}",
+            *phase as u8,
+            reasons.join("; ")
+        ),
+        Halt::RereadFailed { phase, failure } => format!(
+            "the org could not be read again before phase {}: {}",
+            *phase as u8, failure.message
+        ),
+    }
+}
+
+/// A finding in words (plain text: the renderers escape it).
+pub(crate) fn finding_text(report: &Report, f: &Finding) -> String {
+    match f {
+        Finding::DuplicateInvitation { email, pending } => format!(
+            "{email} has {pending} pending invitations (another apply at the same time, or an answer lost for longer than teamsync looks); the next plan revokes the extra ones"
+        ),
+        Finding::DidNotStick { step } => {
+            let what = report
+                .steps
+                .iter()
+                .find(|s| s.step.index == *step)
+                .and_then(|s| s.step.changes.last())
+                .map(|c| {
+                    let action = match c.action() {
+                        Action::Invite => "invite",
+                        Action::UpdateRole => "role change of",
+                        Action::Remove => "removal of",
+                        Action::Revoke => "revocation of the invitation of",
+                        Action::Resend => "re-sent invitation of",
+                    };
+                    format!("{action} {}", c.email())
+                })
+                .unwrap_or_default();
+            format!(
+                "step {step} ({what}) was reported done but the org does not show it (another apply or a dashboard change at the same time?)"
+            )
+        }
+        Finding::TooFewAdmins { admins, min } => format!(
+            "the org now has {admins} admin member{} and safety.min_admins is {min}: a guard was crossed (another apply at the same time?)",
+            if *admins == 1 { "" } else { "s" }
+        ),
+        Finding::ReadFailed(failure) => format!(
+            "the verification read failed: {}; run `teamsync plan` to check the org",
+            failure.message
+        ),
+    }
+}
+
+fn finding_entry(report: &Report, f: &Finding) -> FindingEntry {
+    let (kind, email, step) = match f {
+        Finding::DuplicateInvitation { email, .. } => (
+            FindingKind::DuplicateInvitation,
+            Some(email.to_string()),
+            None,
+        ),
+        Finding::DidNotStick { step } => (
+            FindingKind::DidNotStick,
+            report
+                .steps
+                .iter()
+                .find(|s| s.step.index == *step)
+                .and_then(|s| s.step.changes.first())
+                .map(|c| c.email().to_string()),
+            Some(*step),
+        ),
+        Finding::TooFewAdmins { .. } => (FindingKind::TooFewAdmins, None, None),
+        Finding::ReadFailed(_) => (FindingKind::ReadFailed, None, None),
+    };
+    FindingEntry {
+        kind,
+        email,
+        step,
+        message: finding_text(report, f),
+    }
+}
+
+fn step_entry(r: &StepReport) -> StepEntry {
+    let changes = &r.step.changes;
+    let (first, last) = (changes.first(), changes.last());
+    let (outcome, why) = match &r.outcome {
+        Outcome::Done => (StepOutcome::Done, None),
+        Outcome::Blocked(why) => (StepOutcome::Blocked, Some(why.clone())),
+        Outcome::Failed(_) => (StepOutcome::Failed, None),
+        Outcome::NotAttempted(why) => (StepOutcome::NotAttempted, Some(why.clone())),
+    };
+    let failure = match &r.outcome {
+        Outcome::Failed(f) => Some(f),
+        _ => None,
+    };
+    StepEntry {
+        index: r.step.index,
+        phase: r.step.phase as u8,
+        action: last.map_or(Action::Invite, |c| c.action()),
+        email: first.map(|c| c.email().to_string()).unwrap_or_default(),
+        role: last.and_then(|c| c.role()),
+        from_role: first
+            .and_then(|c| c.role_before())
+            .map(|r| r.as_str().to_string()),
+        id: changes.iter().find_map(|c| c.id()).map(str::to_owned),
+        replaces_invitation: changes.iter().any(|c| c.is_replacement()),
+        outcome,
+        why,
+        attempts: r.attempts,
+        confirmed_by_reread: r.confirmed_by_reread,
+        status: failure.and_then(|f| f.status),
+        code: failure.and_then(|f| f.code.clone()),
+        request_id: failure.and_then(|f| f.request_id.clone()),
+        message: failure.map(|f| f.message.clone()),
+        started_at: r.started.map(rfc3339),
+        finished_at: r.finished.map(rfc3339),
+    }
+}
+
+/// `2026-11-28T02:09:22.123Z`.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (y, m, day) = Date::EPOCH.add_days(secs.div_euclid(86_400)).ymd();
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        d.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn times_are_rfc_3339_utc_with_milliseconds() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_837_762_123);
+        assert_eq!(rfc3339(t), "2026-11-28T03:49:22.123Z");
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    }
+}
