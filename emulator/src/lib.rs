@@ -355,6 +355,8 @@ struct Inner {
     rotate_5xx: usize,
     joined_at: HashMap<String, String>,
     created_at: HashMap<String, String>,
+    /// `createdAt` given to new invitations; `None`: the real clock.
+    invitation_clock: Option<String>,
     invites_committed: BTreeMap<String, usize>,
     requests: Vec<RequestRecord>,
     write_count: usize,
@@ -529,6 +531,7 @@ impl Shared {
                 rotate_5xx: 0,
                 joined_at: HashMap::new(),
                 created_at: HashMap::new(),
+                invitation_clock: None,
                 invites_committed: BTreeMap::new(),
                 requests: Vec::new(),
                 write_count: 0,
@@ -562,6 +565,22 @@ impl Shared {
     /// Replace the organization.
     pub fn set_state(&self, state: OrgState) {
         self.lock().org = state;
+    }
+
+    /// Knob (invitation lifecycle): the `createdAt` of invitation `id`, as listed: any text,
+    /// so a test can serve a missing-looking or unreadable value; `None` restores the default.
+    pub fn set_created_at(&self, id: &str, created_at: Option<&str>) {
+        let mut inner = self.lock();
+        match created_at {
+            Some(t) => inner.created_at.insert(id.to_string(), t.to_string()),
+            None => inner.created_at.remove(id),
+        };
+    }
+
+    /// Knob: the `createdAt` new invitations get (a fixed clock, for stable outputs); `None`
+    /// uses the real clock.
+    pub fn set_invitation_clock(&self, now: Option<&str>) {
+        self.lock().invitation_clock = now.map(str::to_string);
     }
 
     /// The key's own user's address, if any.
@@ -1264,7 +1283,8 @@ async fn invite(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
 
     let mut inner = shared.lock();
     let id = inner.random_id("orginv_");
-    inner.created_at.insert(id.clone(), now_rfc3339());
+    let created = inner.invitation_clock.clone().unwrap_or_else(now_rfc3339);
+    inner.created_at.insert(id.clone(), created);
     let inv = Invitation {
         id,
         email_address: email.clone(),

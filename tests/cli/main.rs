@@ -11,6 +11,7 @@ mod escaping;
 mod export;
 mod faults;
 mod hostile_api;
+mod lifecycle;
 mod network;
 mod plan;
 mod report;

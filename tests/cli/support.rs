@@ -105,10 +105,12 @@ impl World {
     pub fn with_options(org: OrgState, file: &str, options: Options) -> World {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("teamsync.yaml"), file).unwrap();
-        World {
-            emu: Emulator::start(org, options),
-            dir,
-        }
+        let emu = Emulator::start(org, options);
+        // Invitations sent during a test get a fixed date, the day before TODAY, so outputs
+        // that show their age stay the same whatever day the tests run.
+        emu.shared()
+            .set_invitation_clock(Some("2027-03-30T09:00:00.000Z"));
+        World { emu, dir }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

@@ -1,0 +1,91 @@
+//! The invitation lifecycle (docs/contract.md §9): ages in plans, stale-invitation warnings,
+//! `invitations.resend_after_days` re-sending as one step, and an unknown age never re-sent.
+
+use crate::assert_run;
+use crate::support::*;
+use scaling_emulator::OrgState;
+
+/// Root, and three pending invitations: 90 days old, 10 days old, and one whose `createdAt`
+/// is unreadable.
+fn aged_org() -> (OrgState, [String; 3]) {
+    let mut o = OrgState::with_members(&[("root@example.com", "org:admin")]);
+    let ids = [
+        o.add_invitation("stale@example.com", "org:member"),
+        o.add_invitation("fresh@example.com", "org:member"),
+        o.add_invitation("unknown@example.com", "org:admin"),
+    ];
+    (o, ids)
+}
+
+const BASE: &str = "version: 1
+members:
+  - email: root@example.com
+    role: org:admin
+  - email: stale@example.com
+    role: org:member
+  - email: fresh@example.com
+    role: org:member
+  - email: unknown@example.com
+    role: org:admin
+";
+
+fn world(file: &str) -> World {
+    let (o, ids) = aged_org();
+    let w = World::new(o, file);
+    let shared = w.emu.shared();
+    // TODAY is 2027-03-31.
+    shared.set_created_at(&ids[0], Some("2026-12-31T08:00:00.000Z"));
+    shared.set_created_at(&ids[1], Some("2027-03-21T08:00:00+02:00"));
+    shared.set_created_at(&ids[2], Some("last tuesday"));
+    w
+}
+
+#[test]
+fn without_resend_after_days_old_invitations_are_warnings_and_ages_are_shown() {
+    let w = world(BASE);
+    assert_run!("lifecycle_warn_text", w.run(&["plan"]));
+    let r = w.run(&["plan", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v["pending_invitations"],
+        serde_json::json!([
+            {"email": "fresh@example.com", "role": "org:member", "invited_at": "2027-03-21T08:00:00+02:00", "age_days": 10},
+            {"email": "stale@example.com", "role": "org:member", "invited_at": "2026-12-31T08:00:00.000Z", "age_days": 90},
+            {"email": "unknown@example.com", "role": "org:admin", "invited_at": null, "age_days": null},
+        ])
+    );
+    assert_run!(
+        "lifecycle_warn_markdown",
+        w.run(&["plan", "--format", "markdown"])
+    );
+    assert_eq!(w.emu.write_count(), 0);
+}
+
+#[test]
+fn resend_after_days_replaces_only_invitations_older_than_it_as_one_step() {
+    let w = world(&format!("{BASE}invitations:\n  resend_after_days: 30\n"));
+    assert_run!("lifecycle_resend_plan", w.run(&["plan"]));
+    let r = w.run(&["plan", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["resend"], 1);
+    assert_eq!(v["changes"][0]["action"], "resend");
+    assert_eq!(v["changes"][0]["reason"], "pending for 90 days");
+    assert_eq!(v["changes"][0]["invited_at"], "2026-12-31T08:00:00.000Z");
+
+    assert_run!(
+        "lifecycle_resend_apply",
+        w.run(&["apply", "--auto-approve"])
+    );
+    assert_eq!(
+        w.writes(),
+        [
+            "DELETE /v1/team/members/invitations/orginv_0001",
+            "POST /v1/team/members/invite"
+        ],
+        "revoke then invite, nothing for the fresh or the unknown-age invitation"
+    );
+    assert_eq!(w.emu.invites_committed().get("stale@example.com"), Some(&1));
+    // The new invitation is a day old: nothing more to do.
+    let again = w.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
