@@ -29,6 +29,7 @@ mod executor;
 mod export;
 mod glob;
 mod live;
+mod parts;
 mod plan;
 mod planner;
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! (docs/contract.md §5).
 
 use super::plan::{compute, show};
-use super::{Context, read_org, runtime};
+use super::{Context, runtime};
 use crate::client::Client;
 use crate::config::{ConfigError, Format};
 use crate::error::CommandError;
@@ -44,10 +44,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         }
         None => ctx.config.file.clone(),
     };
-    let file = ctx.load(&file_path)?;
     let runtime = runtime()?;
     let client = Client::new(api)?;
-    let org = runtime.block_on(read_org(&client, &file.desired))?;
+    let (file, org) = ctx.load_with_org(&file_path, &client, &runtime)?;
     let computed = compute(ctx.config, &file, &org, args.allow_mass_removal);
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
         doc.check_fresh(&computed.fingerprints, &computed.snapshot, &computed.plan)

@@ -9,6 +9,7 @@ mod errors;
 mod escaping;
 mod export;
 mod faults;
+mod parts;
 mod plan;
 mod saved;
 mod validate;
