@@ -6,7 +6,7 @@ use crate::date::Date;
 use crate::email::{self, Email};
 use crate::glob::Glob;
 use crate::role::Role;
-use crate::yaml::{Diagnostic, Loc, Node, Value, parse_tree};
+use crate::yaml::{Diagnostic, Loc, Node, Value, parse_part};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -136,51 +136,83 @@ pub(crate) struct Loaded {
     pub(crate) warnings: Vec<Diagnostic>,
 }
 
-/// Loads and validates a desired-state file's bytes: they must be UTF-8 (docs/contract.md
-/// §3; bytes that are not are an error at their position, never replaced silently).
-pub(crate) fn load_bytes(bytes: &[u8], today: Date) -> Loaded {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => load(text, today),
-        Err(e) => {
-            let good = &bytes[..e.valid_up_to()];
-            let line = good.iter().filter(|b| **b == b'\n').count() as u64 + 1;
-            let start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            // Columns count characters, as everywhere else.
-            let column = String::from_utf8_lossy(&good[start..]).chars().count() as u64 + 1;
-            Loaded {
-                desired: Err(vec![Diagnostic::at(
-                    Loc { line, column },
-                    format!(
-                        "the file is not valid UTF-8 (byte 0x{:02x} at byte offset {}); save it as UTF-8",
-                        bytes[e.valid_up_to()],
-                        e.valid_up_to()
-                    ),
-                )]),
-                warnings: Vec::new(),
-            }
-        }
-    }
+/// The error for a part whose bytes are not UTF-8, at the first bad byte (docs/contract.md §3:
+/// bytes that are not UTF-8 are an error at their position, never replaced silently).
+pub(crate) fn not_utf8(bytes: &[u8], part: u32) -> Option<Diagnostic> {
+    let e = std::str::from_utf8(bytes).err()?;
+    let good = &bytes[..e.valid_up_to()];
+    let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+    let start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    // Columns count characters, as everywhere else.
+    let column = String::from_utf8_lossy(&good[start..]).chars().count() + 1;
+    Some(Diagnostic::at(
+        Loc {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+            part,
+        },
+        format!(
+            "the file is not valid UTF-8 (byte 0x{:02x} at byte offset {}); save it as UTF-8",
+            bytes[e.valid_up_to()],
+            e.valid_up_to()
+        ),
+    ))
+}
+
+/// One part of the desired state to load: its text and how messages name it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PartText<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) text: &'a str,
 }
 
 /// Loads and validates a desired-state file's text. `today` decides expiry warnings.
 pub(crate) fn load(text: &str, today: Date) -> Loaded {
-    let root = match parse_tree(text) {
-        Ok(node) => node,
-        Err(d) => {
-            return Loaded {
-                desired: Err(vec![d]),
-                warnings: Vec::new(),
-            };
-        }
-    };
+    load_parts(&[PartText { name: "", text }], false, today)
+}
+
+/// Loads and validates the parts of one desired state (docs/contract.md §10), in path order:
+/// each is parsed and its top-level fields checked; the policy fields of every part are merged
+/// before any member is checked (a domain allowed in one part allows it in all); then the
+/// members of every part, and the checks across members (duplicates, contradictions, the
+/// admin), as for one file. Every diagnostic names its part (`Diagnostic::part`). `directory`
+/// says whether the parts come from `-f DIR`: then a part need not list `members`, and each
+/// member's reason names its part (so that plan reasons do).
+pub(crate) fn load_parts(parts: &[PartText], directory: bool, today: Date) -> Loaded {
     let mut check = Check {
         today,
         errors: Vec::new(),
         warnings: Vec::new(),
+        names: parts.iter().map(|p| p.name).collect(),
+        directory,
     };
-    let desired = check.file(&root);
-    check.control_characters(&root);
-    check.version_as_written(&root, text);
+    let mut roots = Vec::with_capacity(parts.len());
+    let mut texts = Vec::with_capacity(parts.len());
+    for (parsed, part) in parse_all(parts).into_iter().zip(parts) {
+        match parsed {
+            Ok(root) => {
+                roots.push(root);
+                texts.push(part.text);
+            }
+            Err(d) => check.errors.push(d),
+        }
+    }
+    let all_parsed = roots.len() == parts.len();
+    let mut desired = check.parts(&roots, all_parsed);
+    for (root, text) in roots.iter().zip(&texts) {
+        check.control_characters(root);
+        check.version_as_written(root, text);
+    }
+    drop(roots);
+    if directory {
+        for m in &mut desired.members {
+            let part = parts.get(m.loc.part as usize).map_or("", |p| p.name);
+            m.reason = Some(match m.reason.take() {
+                Some(r) => format!("{r} (in {part})"),
+                None => format!("in {part}"),
+            });
+        }
+    }
     let Check {
         mut errors,
         mut warnings,
@@ -198,11 +230,48 @@ pub(crate) fn load(text: &str, today: Date) -> Loaded {
     }
 }
 
+/// Parses every part, in order; parts are independent, so several are parsed at once (a
+/// directory of 100 parts loads no slower than the same org in one file).
+fn parse_all(parts: &[PartText]) -> Vec<Result<Node, Diagnostic>> {
+    let parse = |offset: usize, chunk: &[PartText]| -> Vec<Result<Node, Diagnostic>> {
+        chunk
+            .iter()
+            .enumerate()
+            .map(|(i, p)| parse_part(p.text, u32::try_from(offset + i).unwrap_or(u32::MAX)))
+            .collect()
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(parts.len())
+        .min(8);
+    if workers <= 1 {
+        return parse(0, parts);
+    }
+    let size = parts.len().div_ceil(workers);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .chunks(size)
+            .enumerate()
+            .map(|(n, chunk)| s.spawn(move || parse(n * size, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Top-level fields that one part only may set (docs/contract.md §10).
+const SINGLE_PART_FIELDS: &[&str] = &["safety", "invitations"];
+
 /// Validation in progress: every problem is collected, none stops it.
-struct Check {
+struct Check<'a> {
     today: Date,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
+    /// Each part's name, for messages that point from one part into another.
+    names: Vec<&'a str>,
+    directory: bool,
 }
 
 /// Where the file writes its `ignore` patterns and `protected` emails, for later checks.
@@ -308,7 +377,7 @@ fn forbidden(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-impl Check {
+impl Check<'_> {
     /// Every string of the file, keys included, is free of [`forbidden`] characters, leading
     /// and trailing whitespace aside (every field is trimmed, and a block scalar ends with a
     /// line break).
@@ -369,20 +438,99 @@ impl Check {
         }
     }
 
-    /// The whole file: its top-level fields, the policy fields, the members, then the checks
-    /// across members.
-    fn file(&mut self, root: &Node) -> Desired {
+    /// Where `loc` is, seen from a message at `from`: `line N` in the same part, else
+    /// `PART:LINE:COL`.
+    fn place(&self, loc: Loc, from: Loc) -> String {
+        if loc.part == from.part {
+            format!("line {}", loc.line)
+        } else {
+            let name = self.names.get(loc.part as usize).copied().unwrap_or("");
+            format!("{name}:{}:{}", loc.line, loc.column)
+        }
+    }
+
+    /// Every part: each one's top-level fields and policy fields, then the members of all, then
+    /// the checks across members. `all_parsed` is false when a part could not be parsed (then
+    /// whether there is an admin, or a protected email is listed, cannot be told).
+    fn parts(&mut self, roots: &[Node], all_parsed: bool) -> Desired {
         let mut desired = Desired::new(Vec::new());
+        let mut locs = PolicyLocs::default();
+        let mut set_in: HashMap<&str, Loc> = HashMap::new();
+        let mut lists = Vec::new();
+        for root in roots {
+            let Some(top) = self.top(root) else {
+                continue;
+            };
+            for field in SINGLE_PART_FIELDS {
+                let Some(node) = top.get(field) else {
+                    continue;
+                };
+                match set_in.get(field) {
+                    Some(first) => {
+                        let first = self.place(*first, node.loc);
+                        self.errors.push(Diagnostic::at(
+                            node.loc,
+                            format!("`{field}` is already set at {first}; it may appear in one part only"),
+                        ));
+                    }
+                    None => {
+                        set_in.insert(field, node.loc);
+                    }
+                }
+            }
+            let part_locs = self.policies(&top, &mut desired);
+            locs.ignore.extend(part_locs.ignore);
+            locs.protected.extend(part_locs.protected);
+            match top.get("members") {
+                Some(node) => lists.push(*node),
+                None if self.directory => {}
+                None => self.errors.push(Diagnostic::at(
+                    root.loc,
+                    "missing required field `members` (a list of `email` and `role`)",
+                )),
+            }
+        }
+        if self.directory && all_parsed && lists.is_empty() {
+            self.errors.push(Diagnostic::at(
+                Loc::start(0),
+                "no part has a `members` list; at least one must list the members (`email` and `role`)",
+            ));
+        }
+        let mut entries = Vec::new();
+        let mut all_lists = all_parsed;
+        for node in &lists {
+            match self.members(node, &mut desired) {
+                Some(e) => entries.extend(e),
+                None => all_lists = false,
+            }
+        }
+        self.duplicates(&entries);
+        if all_parsed {
+            self.contradictions(&desired, &locs);
+        }
+        if let (true, Some(first)) = (all_lists, lists.first()) {
+            self.admin_present(&entries, first.loc);
+        }
+        desired
+    }
+
+    /// One part's top-level fields, with `version` checked; `None` when the part is empty or
+    /// not a mapping.
+    fn top<'n>(&mut self, root: &'n Node) -> Option<HashMap<&'n str, &'n Node>> {
         if matches!(root.value, Value::Null) {
             self.errors.push(Diagnostic::at(
-                Loc { line: 1, column: 1 },
-                "the file is empty; it needs `version: 1` and a `members` list",
+                root.loc,
+                if self.directory {
+                    "the part is empty; each part needs `version: 1`"
+                } else {
+                    "the file is empty; it needs `version: 1` and a `members` list"
+                },
             ));
-            return desired;
+            return None;
         }
         let top = fields(root, "the file", TOP_FIELDS, &mut self.errors);
         if !matches!(root.value, Value::Map(_)) {
-            return desired;
+            return None;
         }
         match top.get("version") {
             None => self.errors.push(Diagnostic::at(
@@ -398,23 +546,7 @@ impl Check {
                 )),
             },
         }
-        let locs = self.policies(&top, &mut desired);
-        let entries = match top.get("members") {
-            None => {
-                self.errors.push(Diagnostic::at(
-                    root.loc,
-                    "missing required field `members` (a list of `email` and `role`)",
-                ));
-                None
-            }
-            Some(node) => self.members(node, &mut desired),
-        };
-        self.duplicates(entries.as_deref().unwrap_or_default());
-        self.contradictions(&desired, &locs);
-        if let (Some(entries), Some(members)) = (&entries, top.get("members")) {
-            self.admin_present(entries, members.loc);
-        }
-        desired
+        Some(top)
     }
 
     /// `allowed_domains`, `ignore`, `protected` and `safety`, into `desired`.
@@ -524,17 +656,18 @@ impl Check {
     /// Duplicates, case-insensitively, naming both lines: among every entry whose email is
     /// valid, even when the entry has other problems, so that all are reported at once.
     fn duplicates(&mut self, entries: &[Entry]) {
-        let mut first_seen: HashMap<&Email, u64> = HashMap::new();
+        let mut first_seen: HashMap<&Email, Loc> = HashMap::new();
         for (email, loc) in entries.iter().filter_map(|e| e.email.as_ref()) {
-            if let Some(first_line) = first_seen.get(email) {
+            if let Some(first) = first_seen.get(email) {
+                let first = self.place(*first, *loc);
                 self.errors.push(Diagnostic::at(
                     *loc,
                     format!(
-                        "duplicate email `{email}`: already listed at line {first_line} (emails are compared case-insensitively)"
+                        "duplicate email `{email}`: already listed at {first} (emails are compared case-insensitively)"
                     ),
                 ));
             } else {
-                first_seen.insert(email, loc.line);
+                first_seen.insert(email, *loc);
             }
         }
     }
@@ -547,10 +680,10 @@ impl Check {
                 self.errors.push(Diagnostic::at(
                     *loc,
                     format!(
-                        "ignore pattern `{}` matches `{}` listed at line {}: teamsync cannot both manage and ignore it",
+                        "ignore pattern `{}` matches `{}` listed at {}: teamsync cannot both manage and ignore it",
                         g.as_str(),
                         m.email,
-                        m.loc.line
+                        self.place(m.loc, *loc)
                     ),
                 ));
             }
@@ -911,14 +1044,14 @@ mod tests {
     fn invalid_utf8_is_an_error_at_its_position() {
         let mut bytes = HEAD.as_bytes().to_vec();
         bytes.extend_from_slice(b"  - email: caf\xe9@example.com\n    role: org:member\n");
-        let e = load_bytes(&bytes, today()).desired.unwrap_err();
-        assert_eq!((e[0].line, e[0].column), (5, 15));
+        let e = not_utf8(&bytes, 0).unwrap();
+        assert_eq!((e.line, e.column), (5, 15));
         assert!(
-            e[0].message
+            e.message
                 .starts_with("the file is not valid UTF-8 (byte 0xe9"),
             "{e:?}"
         );
-        assert!(load_bytes(HEAD.as_bytes(), today()).desired.is_ok());
+        assert!(not_utf8(HEAD.as_bytes(), 0).is_none());
     }
 
     #[test]

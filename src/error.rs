@@ -3,6 +3,7 @@
 
 use crate::client::ApiError;
 use crate::config::ConfigError;
+use crate::parts::PartsError;
 use crate::saved::BadPlanFile;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,8 @@ pub(crate) enum CommandError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Parts(PartsError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
     #[error("cannot write {path}: {source}")]
@@ -91,5 +94,14 @@ fn interrupted_text(signal: &str, not_attempted: Option<usize>) -> String {
 impl From<(&str, BadPlanFile)> for CommandError {
     fn from((path, why): (&str, BadPlanFile)) -> CommandError {
         CommandError::bad_plan_file(path, why)
+    }
+}
+
+impl From<PartsError> for CommandError {
+    fn from(e: PartsError) -> CommandError {
+        match e {
+            PartsError::Read { path, source } => CommandError::ReadFile { path, source },
+            e => CommandError::Parts(e),
+        }
     }
 }

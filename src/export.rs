@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// An exported file and what is in it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Exported {
     /// The desired-state file.
     pub(crate) yaml: String,
@@ -118,18 +118,71 @@ fn roster(org: &Managed) -> Vec<(&Email, Entry)> {
 
 pub(crate) fn export(org: &Managed) -> Exported {
     let mut roster = roster(org);
+    count_redundant(org, &mut roster);
+    render(org, &roster)
+}
 
+/// `export --split-by domain` (docs/contract.md §10): one part per email domain, each a file
+/// name (`example.com.yaml`) and its text, in name order. Each part holds its domain's members
+/// and the `ignore` entries of its domain; together they load as the whole org, as [`export`]
+/// does.
+pub(crate) fn export_by_domain(org: &Managed) -> Vec<(String, Exported)> {
+    let mut roster = roster(org);
+    count_redundant(org, &mut roster);
+    let mut parts: BTreeMap<String, Vec<(&Email, Entry)>> = BTreeMap::new();
+    for (email, entry) in roster {
+        parts
+            .entry(part_file_name(email.domain()))
+            .or_default()
+            .push((email, entry));
+    }
+    parts
+        .into_iter()
+        .map(|(name, roster)| (name, render(org, &roster)))
+        .collect()
+}
+
+/// A file name for a domain's part: the domain with anything but letters, digits, `.`, `-` and
+/// `_` replaced by `_`, never hidden (a leading `.` would be skipped when loading), `.yaml`.
+fn part_file_name(domain: &str) -> String {
+    let mut name: String = domain
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with('.') {
+        name.insert(0, '_');
+    }
+    name.push_str(".yaml");
+    name
+}
+
+/// Sets each member's count of redundant invitations, which `plan` on the file revokes.
+fn count_redundant(org: &Managed, roster: &mut [(&Email, Entry)]) {
     // Which invitations `plan` on this file revokes is the planner's call: ask it, rather than
     // restate its rules here.
-    let revoked = revocations(org, &roster);
-    let mut redundant = 0usize;
-    for (email, entry) in &mut roster {
+    let revoked = revocations(org, roster);
+    for (email, entry) in roster.iter_mut() {
         if let Entry::Member { redundant: n, .. } = entry {
             *n = revoked.get(*email).copied().unwrap_or(0);
-            redundant += *n;
         }
     }
+}
 
+/// Writes `roster` as a version-1 file.
+fn render(org: &Managed, roster: &[(&Email, Entry)]) -> Exported {
+    let redundant: usize = roster
+        .iter()
+        .map(|(_, e)| match e {
+            Entry::Member { redundant, .. } => *redundant,
+            _ => 0,
+        })
+        .sum();
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut out = String::new();
     out.push_str("# yaml-language-server: $schema=./schema/teamsync.schema.json\n");
@@ -191,7 +244,7 @@ pub(crate) fn export(org: &Managed) -> Exported {
             .or_insert(i.created_at.as_ref().map(|at| at.date()));
     }
     let (mut entries, mut invitations) = (0usize, 0usize);
-    for (email, entry) in &roster {
+    for (email, entry) in roster {
         let quoted = quote(email.as_str());
         match entry {
             Entry::Member {

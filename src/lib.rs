@@ -30,6 +30,7 @@ mod export;
 mod glob;
 mod interrupt;
 mod live;
+mod parts;
 mod plan;
 mod planner;
 #[cfg(test)]

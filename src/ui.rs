@@ -197,6 +197,7 @@ mod tests {
     #[test]
     fn file_problems_become_annotations_only_in_github_actions() {
         let d = Diagnostic {
+            part: 0,
             line: 3,
             column: 7,
             message: "100% wrong\nreally".into(),

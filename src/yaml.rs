@@ -7,9 +7,11 @@ use granit_parser::{ErrorKind, Event, Marker, Parser, ScalarStyle, ScanError, Ta
 use std::borrow::Cow;
 use std::fmt;
 
-/// One problem found in the file, at a 1-based line and column.
+/// One problem found in the file, at a 1-based line and column of one part (docs/contract.md
+/// §10; 0 when the desired state is one file). Sorted by part, then position.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Diagnostic {
+    pub(crate) part: usize,
     pub(crate) line: u64,
     pub(crate) column: u64,
     pub(crate) message: String,
@@ -18,18 +20,30 @@ pub(crate) struct Diagnostic {
 impl Diagnostic {
     pub(crate) fn at(loc: Loc, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
-            line: loc.line,
-            column: loc.column,
+            part: loc.part as usize,
+            line: loc.line.into(),
+            column: loc.column.into(),
             message: message.into(),
         }
     }
 }
 
-/// A 1-based line and column.
+/// A 1-based line and column, in the part numbered `part` (in path order, from 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub(crate) struct Loc {
-    pub(crate) line: u64,
-    pub(crate) column: u64,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+    pub(crate) part: u32,
+}
+
+impl Loc {
+    pub(crate) fn start(part: u32) -> Loc {
+        Loc {
+            line: 1,
+            column: 1,
+            part,
+        }
+    }
 }
 
 /// What a node holds. Only strings and integers keep their value: validation needs no other.
@@ -88,16 +102,19 @@ const MAX_ANCHORED_NODES: u64 = 4_000_000;
 /// Deepest nesting of lists and mappings.
 const MAX_DEPTH: usize = 32;
 
-fn loc_of(m: &Marker) -> Loc {
+fn loc_of(m: &Marker, part: u32) -> Loc {
+    let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     Loc {
-        line: m.line() as u64,
-        column: m.col() as u64 + 1,
+        line: narrow(m.line()),
+        column: narrow(m.col()).saturating_add(1),
+        part,
     }
 }
 
 fn invalid(loc: Loc, what: impl fmt::Display) -> Diagnostic {
-    let (line, column) = (loc.line.max(1), loc.column.max(1));
+    let (line, column) = (u64::from(loc.line.max(1)), u64::from(loc.column.max(1)));
     Diagnostic {
+        part: loc.part as usize,
         line,
         column,
         message: format!("invalid YAML: {what} at line {line}, column {column}"),
@@ -369,14 +386,20 @@ fn merge(entries: Vec<(Node, Node)>, merges: &[usize]) -> Result<Vec<(Node, Node
 
 /// Parses one YAML document into a tree, or the first syntax error (or exceeded limit) with its
 /// position. An empty document is a null at 1:1.
+#[cfg(test)]
 pub(crate) fn parse_tree(text: &str) -> Result<Node, Diagnostic> {
+    parse_part(text, 0)
+}
+
+/// [`parse_tree`] for the part numbered `part`: every position names it.
+pub(crate) fn parse_part(text: &str, part: u32) -> Result<Node, Diagnostic> {
     let options = granit_parser::options! { emit_comments: false };
     let mut parser = Parser::new_from_str_with_options(text, options);
     let mut tree = TreeBuilder::default();
     let mut documents = 0;
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| scan_error(&e))?;
-        let loc = loc_of(&span.start);
+        let (event, span) = next.map_err(|e| scan_error(&e, part))?;
+        let loc = loc_of(&span.start, part);
         match event {
             Event::DocumentStart(..) => {
                 documents += 1;
@@ -409,18 +432,18 @@ pub(crate) fn parse_tree(text: &str) -> Result<Node, Diagnostic> {
     }
     Ok(tree.root.unwrap_or(Node {
         value: Value::Null,
-        loc: Loc { line: 1, column: 1 },
+        loc: Loc::start(part),
     }))
 }
 
-fn scan_error(e: &ScanError) -> Diagnostic {
+fn scan_error(e: &ScanError, part: u32) -> Diagnostic {
     let info = match e.kind() {
         ErrorKind::UnknownAnchor => "alias references unknown anchor".to_string(),
         _ => e.info(),
     };
     let first = info.lines().next().unwrap_or("").trim();
     invalid(
-        loc_of(e.marker()),
+        loc_of(e.marker(), part),
         if first.is_empty() {
             "syntax error"
         } else {
@@ -559,7 +582,7 @@ mod tests {
             .1
     }
 
-    fn at(n: &Node) -> (u64, u64) {
+    fn at(n: &Node) -> (u32, u32) {
         (n.loc.line, n.loc.column)
     }
 

@@ -57,8 +57,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         }
         None => ctx.config.file.clone(),
     };
-    let file = ctx.load(&file_path)?;
     let runtime = runtime()?;
+    let file = ctx.load(&file_path)?;
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
     // From here on a signal is apply's to handle (docs/contract.md §8). Until the first write,
     // it ends the run at once: nothing has been sent.

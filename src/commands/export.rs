@@ -3,22 +3,62 @@
 use super::{Context, runtime, write_atomically};
 use crate::client::Client;
 use crate::error::CommandError;
+use crate::export::Exported;
 use crate::live::Managed;
-use std::path::PathBuf;
+use crate::parts;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
     /// Write here instead of stdout.
-    #[arg(short = 'o', long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE", conflicts_with = "split_by")]
     output: Option<PathBuf>,
+    /// Write one part per email domain into DIR (a new or empty directory), for `-f DIR`.
+    #[arg(long, value_enum, value_name = "KEY", requires = "dir")]
+    split_by: Option<SplitBy>,
+    /// The directory `--split-by` writes into.
+    #[arg(value_name = "DIR", requires = "split_by")]
+    dir: Option<PathBuf>,
+}
+
+/// How `--split-by` groups entries into parts.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SplitBy {
+    /// One part per email domain: `example.com.yaml`.
+    Domain,
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let api = ctx.api()?;
+    if let Some(dir) = &args.dir {
+        // Refused before the org is read: nothing half-written over an existing state.
+        parts::check_empty_for_export(dir)?;
+    }
     let live =
         runtime()?.block_on(async { Client::new(api)?.with_notes(ctx.ui.notes()).list().await })?;
     // The whole org: the export writes the `ignore` list itself.
-    let exported = crate::export::export(&Managed::new(live, &[]));
+    let org = Managed::new(live, &[]);
+    if let (Some(SplitBy::Domain), Some(dir)) = (args.split_by, &args.dir) {
+        return split(ctx, &org, dir);
+    }
+    let exported = crate::export::export(&org);
+    let summary = summary(&exported);
+    match &args.output {
+        Some(path) => {
+            write_atomically(path, exported.yaml.as_bytes())?;
+            ctx.ui
+                .note(format_args!("Wrote {summary} to {}.", path.display()));
+        }
+        None => {
+            ctx.ui.print(&exported.yaml);
+            ctx.ui.note(format_args!("Exported {summary}."));
+        }
+    }
+    Ok(0)
+}
+
+/// What an export holds, for the closing note.
+fn summary(exported: &Exported) -> String {
     let mut summary = format!(
         "{} entries ({} pending invitation{})",
         exported.entries,
@@ -42,16 +82,31 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             }
         ));
     }
-    match &args.output {
-        Some(path) => {
-            write_atomically(path, exported.yaml.as_bytes())?;
-            ctx.ui
-                .note(format_args!("Wrote {summary} to {}.", path.display()));
-        }
-        None => {
-            ctx.ui.print(&exported.yaml);
-            ctx.ui.note(format_args!("Exported {summary}."));
-        }
+    summary
+}
+
+/// `--split-by domain DIR`: one part per email domain (docs/contract.md §10).
+fn split(ctx: &Context, org: &Managed, dir: &Path) -> Result<u8, CommandError> {
+    let parts = crate::export::export_by_domain(org);
+    std::fs::create_dir_all(dir).map_err(|source| CommandError::WriteFile {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut total = Exported::default();
+    for (name, part) in &parts {
+        write_atomically(&dir.join(name), part.yaml.as_bytes())?;
+        total.entries += part.entries;
+        total.invitations += part.invitations;
+        total.ignored += part.ignored;
+        total.redundant_invitations += part.redundant_invitations;
     }
+    ctx.ui.note(format_args!(
+        "Wrote {} to {} in {} part{} (one per email domain); use it with `-f {}`.",
+        summary(&total),
+        dir.display(),
+        parts.len(),
+        if parts.len() == 1 { "" } else { "s" },
+        dir.display()
+    ));
     Ok(0)
 }

@@ -12,11 +12,12 @@ pub(crate) mod validate;
 use crate::cli::Command;
 use crate::client::Client;
 use crate::config::{ApiConfig, Config};
-use crate::desired::{self, Desired};
+use crate::desired::{self, Desired, DesiredMember, PartText};
 use crate::error::CommandError;
 use crate::live::{LiveState, Managed};
-use crate::saved;
+use crate::parts::{self, Part};
 use crate::ui::{Level, Ui};
+use crate::yaml::Diagnostic;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -45,26 +46,59 @@ impl Context<'_> {
         self.config.api.as_ref().map_err(|e| e.clone().into())
     }
 
-    /// Reads and validates a desired file, printing its problems on stderr.
+    /// Reads and validates a desired file, or every part of a directory (docs/contract.md
+    /// §10), printing its problems on stderr, each at its part.
     pub(crate) fn load(&self, path: &Path) -> Result<LoadedFile, CommandError> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| CommandError::ReadFile {
-            path: name.clone(),
-            source,
-        })?;
-        let loaded = desired::load_bytes(&bytes, self.config.today);
+        let sources = parts::read(path)?;
+        let texts: Vec<_> = sources
+            .bytes
+            .iter()
+            .map(|b| String::from_utf8_lossy(b))
+            .collect();
+        let part_texts: Vec<_> = sources
+            .parts
+            .iter()
+            .zip(&texts)
+            .map(|(p, text)| PartText {
+                name: &p.name,
+                text,
+            })
+            .collect();
+        let part_name = |d: &Diagnostic| {
+            sources
+                .parts
+                .get(d.part)
+                .map_or(name.as_str(), |p| p.name.as_str())
+        };
+        // Bytes that are not UTF-8 are an error at their position (docs/contract.md §3).
+        let bad: Vec<Diagnostic> = (0u32..)
+            .zip(&sources.bytes)
+            .filter_map(|(i, b)| desired::not_utf8(b, i))
+            .collect();
+        if !bad.is_empty() {
+            for d in &bad {
+                self.ui.diagnostic(Level::Error, part_name(d), d);
+            }
+            return Err(CommandError::Invalid {
+                file: name.clone(),
+                count: bad.len(),
+            });
+        }
+        let loaded = desired::load_parts(&part_texts, sources.directory, self.config.today);
         for w in &loaded.warnings {
-            self.ui.diagnostic(Level::Warning, &name, w);
+            self.ui.diagnostic(Level::Warning, part_name(w), w);
         }
         match loaded.desired {
             Ok(desired) => Ok(LoadedFile {
                 desired,
-                fingerprint: saved::file_fingerprint(&bytes),
+                fingerprint: sources.fingerprint(path),
                 name,
+                parts: sources.parts,
             }),
             Err(errors) => {
                 for d in &errors {
-                    self.ui.diagnostic(Level::Error, &name, d);
+                    self.ui.diagnostic(Level::Error, part_name(d), d);
                 }
                 Err(CommandError::Invalid {
                     file: name,
@@ -75,13 +109,54 @@ impl Context<'_> {
     }
 }
 
-/// A desired file, validated.
+/// A desired file (or directory of parts), validated.
 pub(crate) struct LoadedFile {
     pub(crate) desired: Desired,
-    /// `sha256:` of its bytes.
+    /// `sha256:` of its bytes (of every part's, for a directory).
     pub(crate) fingerprint: String,
     /// Its path as given, for messages.
     pub(crate) name: String,
+    /// Its parts in path order (one for a file); a member's `loc.part` indexes them.
+    pub(crate) parts: Vec<Part>,
+}
+
+impl LoadedFile {
+    /// The part a member of `desired` is written in (for `adopt --into` and messages).
+    #[allow(dead_code)]
+    pub(crate) fn part_of(&self, member: &DesiredMember) -> Option<&Part> {
+        self.parts.get(member.loc.part as usize)
+    }
+}
+
+impl Context<'_> {
+    /// Loads the desired state (as [`Context::load`]) while the org's list is read, and leaves
+    /// out of the org what the file ignores. The list request does not depend on the file, so
+    /// it starts first and the file is parsed while the API answers (docs/contract.md §10: a
+    /// 100,000-member org plans in half a second). An invalid file still ends the command with
+    /// its problems; the list read so far is dropped.
+    pub(crate) fn load_with_org(
+        &self,
+        path: &Path,
+        client: &Client,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<(LoadedFile, Managed), CommandError> {
+        let lister = client.clone();
+        let listing = runtime.spawn(async move { lister.list().await });
+        let file = match self.load(path) {
+            Ok(file) => file,
+            Err(e) => {
+                listing.abort();
+                return Err(e);
+            }
+        };
+        let live: LiveState = match runtime.block_on(listing) {
+            Ok(listed) => listed?,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => return Err(CommandError::Runtime(std::io::Error::other(e))),
+        };
+        let org = Managed::new(live, &file.desired.ignore);
+        Ok((file, org))
+    }
 }
 
 /// Reads the whole org and leaves out what `desired` ignores.

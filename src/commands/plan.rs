@@ -1,7 +1,7 @@
 //! `teamsync plan`: reads the org and prints what apply would change; changes nothing
 //! (docs/contract.md §1, §4, §6).
 
-use super::{Context, LoadedFile, append_step_summary, read_org, runtime, write_atomically};
+use super::{Context, LoadedFile, append_step_summary, runtime, write_atomically};
 use crate::client::Client;
 use crate::config::{Config, Format};
 use crate::error::CommandError;
@@ -24,9 +24,8 @@ pub(crate) struct Args {
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let api = ctx.api()?;
-    let file = ctx.load(&ctx.config.file)?;
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
-    let org = runtime()?.block_on(read_org(&client, &file.desired))?;
+    let (file, org) = ctx.load_with_org(&ctx.config.file, &client, &runtime()?)?;
     let computed = compute(ctx.config, &file, &org, false);
     show(ctx, &computed, &org, &file.name);
     append_step_summary(ctx, &render::markdown(&computed.plan, &file.name));
