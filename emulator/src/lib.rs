@@ -807,7 +807,16 @@ async fn pipeline(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|v| v.split(';').next().unwrap_or("").trim() == "gzip");
-    let (decision, retry_after, slow_delay, late_delay, options, oversized, delete_404, key_revoked) = {
+    let (
+        decision,
+        retry_after,
+        slow_delay,
+        late_delay,
+        options,
+        oversized,
+        delete_404,
+        key_revoked,
+    ) = {
         let mut inner = shared.lock();
         let f = inner.faults.clone();
         let mut d = Decision::default();

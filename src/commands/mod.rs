@@ -200,7 +200,7 @@ pub(crate) fn append_step_summary(ctx: &Context, markdown: &str) {
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
     let err = |source| CommandError::WriteFile {
         path: path.display().to_string(),
-        source,
+        source: without_temp_path(source),
     };
     let dir = path
         .parent()
@@ -211,4 +211,15 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandE
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// The OS error behind one of `tempfile`'s, whose message also names the random temporary
+/// file: the user named `path`, and a message that changes every run helps nobody.
+fn without_temp_path(e: std::io::Error) -> std::io::Error {
+    // tempfile's message is "{the OS error} at path {the temporary file:?}".
+    let text = e.to_string();
+    match text.find(" at path \"") {
+        Some(at) => std::io::Error::new(e.kind(), text[..at].to_string()),
+        None => e,
+    }
 }
