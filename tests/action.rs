@@ -107,7 +107,7 @@ fn plan_sets_the_outputs_and_writes_the_sticky_comment() {
     assert_eq!(
         s.outputs,
         "exit-code=2\nhas-changes=true\nplan-json=[TMP]/teamsync-plan.json\n\
-         plan-markdown=[TMP]/teamsync-plan.md\ncomment-file=[TMP]/teamsync-comment.md\n"
+         plan-markdown=[TMP]/teamsync-plan.md\ncomment-file=[TMP]/teamsync-comment.md\nreport=\n"
     );
     let comment = std::fs::read_to_string(r.path("teamsync-comment.md")).unwrap();
     assert!(comment.starts_with("<!-- teamsync:plan -->"), "{comment}");
@@ -184,6 +184,14 @@ fn apply_applies_the_plan_it_showed_with_the_flags_given() {
         s.outputs
     );
     assert_eq!(r.writes(), 1, "one invitation");
+    assert!(
+        s.outputs.ends_with("report=[TMP]/teamsync-report.json\n"),
+        "{}",
+        s.outputs
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(r.path("teamsync-report.json")).unwrap()).unwrap();
+    assert_eq!(report["format_version"], 1, "{report}");
     // Applied: nothing left to do.
     let s = r.step(&[("command", "apply")], Some(KEY));
     assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);

@@ -5,7 +5,7 @@
 # INPUT_FILE, INPUT_API_URL, INPUT_SELF, INPUT_ALLOW_MASS_REMOVAL, INPUT_PARALLELISM, INPUT_ARGS
 # (extra flags, split on spaces, never evaluated); SCALING_API_KEY from the caller's step `env`.
 # Outputs ($GITHUB_OUTPUT): exit-code, has-changes, plan-json (path of the JSON plan),
-# plan-markdown (path of the Markdown plan, plan and drift), comment-file (path of the PR comment's Markdown, for comment.sh).
+# plan-markdown (path of the Markdown plan, plan and drift), report (path of apply's JSON audit report), comment-file (path of the PR comment's Markdown, for comment.sh).
 #
 #   validate  teamsync validate
 #   plan      teamsync plan --detailed-exitcode --format markdown --out PLAN.json; without a
@@ -23,8 +23,9 @@ tmp="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
 plan_json="$tmp/teamsync-plan.json"
 plan_md="$tmp/teamsync-plan.md"
 comment="$tmp/teamsync-comment.md"
+report="$tmp/teamsync-report.json"
 marker='<!-- teamsync:plan -->'
-rm -f "$plan_json" "$plan_md" "$comment"
+rm -f "$plan_json" "$plan_md" "$comment" "$report"
 
 output() {
   echo "$1=$2"
@@ -54,6 +55,7 @@ finish() {
   if [ -f "$plan_json" ]; then output plan-json "$plan_json"; else output plan-json ""; fi
   if [ -f "$plan_md" ]; then output plan-markdown "$plan_md"; else output plan-markdown ""; fi
   if [ -f "$comment" ]; then output comment-file "$comment"; fi
+  if [ -f "$report" ]; then output report "$report"; else output report ""; fi
   case "$code" in
     0 | 2) exit 0 ;;
     3) echo "::error::teamsync $command refused by a safety guard (exit 3); nothing was sent. Review the plan above." ;;
@@ -89,7 +91,7 @@ case "$command" in
     cat "$plan_md"
     case "$code" in
       0 | 2)
-        summary <"$plan_md"
+        # teamsync itself appends the plan to $GITHUB_STEP_SUMMARY (docs/operations.md).
         cp "$plan_md" "$comment"
         ;;
       *)
@@ -108,7 +110,8 @@ case "$command" in
       2) ;;
       *) finish false ;;
     esac
-    apply=(apply --auto-approve)
+    # The audit report (docs/operations.md) is written on every path once planning succeeded.
+    apply=(apply --auto-approve --report "$report")
     [ -z "${INPUT_PARALLELISM:-}" ] || apply+=(--parallelism "$INPUT_PARALLELISM")
     [ "${INPUT_ALLOW_MASS_REMOVAL:-false}" != "true" ] || apply+=(--allow-mass-removal)
     code=0
