@@ -9,7 +9,7 @@
 mod edit;
 
 use crate::date::Date;
-use crate::desired::{self, Desired};
+use crate::desired::{self, Desired, PartText};
 use crate::email::{self, Email};
 use crate::live::LiveState;
 use crate::role::{LiveRole, Role};
@@ -117,7 +117,8 @@ pub(crate) struct Skipped {
     pub(crate) why: Why,
 }
 
-/// What adopting produced.
+/// What adopting one file produced.
+#[cfg(test)]
 #[derive(Debug)]
 pub(crate) struct Adopted {
     /// The new text (the same as the old when nothing was adopted).
@@ -126,6 +127,7 @@ pub(crate) struct Adopted {
     pub(crate) skipped: Vec<Skipped>,
 }
 
+#[cfg(test)]
 impl Adopted {
     pub(crate) fn changed(&self) -> bool {
         !self.adopted.is_empty()
@@ -150,45 +152,63 @@ impl LiveOf<'_> {
     }
 }
 
-/// Adopts the org's drift into `text`, whose validated state is `desired`.
+/// Adopts the org's drift into `text`, whose validated state is `desired`: the one-file form
+/// of [`adopt_parts`], which the golden files and property tests drive.
+#[cfg(test)]
 pub(crate) fn adopt(
     text: &str,
     desired: &Desired,
     live: &LiveState,
     options: &AdoptOptions,
 ) -> Result<Adopted, WouldBeInvalid> {
+    let mut parts = adopt_parts(&[text], 0, desired, live, options)?;
+    Ok(Adopted {
+        text: parts.texts.pop().unwrap_or_default(),
+        adopted: parts.adopted,
+        skipped: parts.skipped,
+    })
+}
+
+/// What adopting into the parts of a directory produced: each part's new text, in the order
+/// given.
+#[derive(Debug)]
+pub(crate) struct AdoptedParts {
+    pub(crate) texts: Vec<String>,
+    pub(crate) adopted: Vec<Adoption>,
+    pub(crate) skipped: Vec<Skipped>,
+}
+
+/// Adopts the org's drift into the parts `texts` of one desired state (docs/contract.md §7,
+/// §10): a role change or a deletion is made in the part that holds the entry, a new entry
+/// goes to part `into`. With one part, this is [`adopt`].
+pub(crate) fn adopt_parts(
+    texts: &[&str],
+    into: usize,
+    desired: &Desired,
+    live: &LiveState,
+    options: &AdoptOptions,
+) -> Result<AdoptedParts, WouldBeInvalid> {
     let (mut adopted, mut skipped) = decide(desired, live, options);
-    let edits = edit::Edits {
-        add: adopted
+    let reason = format!("adopted from the org on {}", options.today);
+    let part_of = |email: &Email| {
+        desired
+            .members
             .iter()
-            .filter_map(|a| match a {
-                Adoption::Add { email, role } => Some((email.clone(), *role)),
-                _ => None,
-            })
-            .collect(),
-        set_role: adopted
-            .iter()
-            .filter_map(|a| match a {
-                Adoption::Role { email, to, .. } => Some((email.clone(), *to)),
-                _ => None,
-            })
-            .collect(),
-        delete: adopted
-            .iter()
-            .filter_map(|a| match a {
-                Adoption::Delete { email, .. } => Some(email.clone()),
-                _ => None,
-            })
-            .collect(),
-        reason: format!("adopted from the org on {}", options.today),
+            .find(|m| &m.email == email)
+            .map_or(into, |m| m.loc.part as usize)
     };
-    let edited = edit::apply(text, &edits);
-    if !edited.failed.is_empty() {
-        let mut failed = Vec::new();
+    let mut edited = edit_parts(texts, into, &adopted, &reason, &part_of);
+    let failed: Vec<Email> = edited
+        .iter()
+        .flat_map(|e| e.failed.iter().map(|(email, _)| email.clone()))
+        .collect();
+    if !failed.is_empty() {
+        // Some edits could not be made: make the others alone, so that the files say exactly
+        // what is reported.
         adopted.retain(|a| {
-            let gone = edited.failed.iter().any(|(e, _)| e == a.email());
+            let gone = failed.contains(a.email());
             if gone {
-                failed.push(Skipped {
+                skipped.push(Skipped {
                     email: a.email().clone(),
                     kind: a.kind(),
                     why: Why::NotEditable,
@@ -196,50 +216,69 @@ pub(crate) fn adopt(
             }
             !gone
         });
-        if !failed.is_empty() {
-            // Some edits could not be made: make the others alone, so that the file says
-            // exactly what is reported.
-            let again = adopt_exactly(text, &adopted, &edits.reason);
-            skipped.extend(failed);
-            skipped.sort_by(|a, b| a.email.cmp(&b.email));
-            return finish(again, adopted, skipped, options.today);
-        }
+        skipped.sort_by(|a, b| a.email.cmp(&b.email));
+        edited = edit_parts(texts, into, &adopted, &reason, &part_of);
     }
-    finish(edited.text, adopted, skipped, options.today)
-}
-
-/// The text with exactly `adopted` made (each of which is known to be editable).
-fn adopt_exactly(text: &str, adopted: &[Adoption], reason: &str) -> String {
-    let mut edits = edit::Edits {
-        reason: reason.to_string(),
-        ..edit::Edits::default()
-    };
-    for a in adopted {
-        match a {
-            Adoption::Add { email, role } => edits.add.push((email.clone(), *role)),
-            Adoption::Role { email, to, .. } => edits.set_role.push((email.clone(), *to)),
-            Adoption::Delete { email, .. } => edits.delete.push(email.clone()),
-        }
-    }
-    edit::apply(text, &edits).text
-}
-
-fn finish(
-    text: String,
-    adopted: Vec<Adoption>,
-    skipped: Vec<Skipped>,
-    today: Date,
-) -> Result<Adopted, WouldBeInvalid> {
+    let texts: Vec<String> = edited.into_iter().map(|e| e.text).collect();
     if !adopted.is_empty() {
-        if let Err(errors) = desired::load(&text, today).desired {
+        let parts: Vec<PartText> = texts
+            .iter()
+            .map(|text| PartText { name: "", text })
+            .collect();
+        if let Err(errors) = desired::load_parts(&parts, parts.len() > 1, options.today).desired {
             return Err(WouldBeInvalid(errors));
         }
     }
-    Ok(Adopted {
-        text,
+    Ok(AdoptedParts {
+        texts,
         adopted,
         skipped,
     })
+}
+
+/// Each part's text with its share of `adopted` made.
+fn edit_parts(
+    texts: &[&str],
+    into: usize,
+    adopted: &[Adoption],
+    reason: &str,
+    part_of: &dyn Fn(&Email) -> usize,
+) -> Vec<edit::Edited> {
+    let mut edits: Vec<edit::Edits> = texts
+        .iter()
+        .map(|_| edit::Edits {
+            reason: reason.to_string(),
+            ..edit::Edits::default()
+        })
+        .collect();
+    for a in adopted {
+        let part = match a {
+            Adoption::Add { .. } => into,
+            _ => part_of(a.email()),
+        };
+        let Some(e) = edits.get_mut(part) else {
+            continue;
+        };
+        match a {
+            Adoption::Add { email, role } => e.add.push((email.clone(), *role)),
+            Adoption::Role { email, to, .. } => e.set_role.push((email.clone(), *to)),
+            Adoption::Delete { email, .. } => e.delete.push(email.clone()),
+        }
+    }
+    texts
+        .iter()
+        .zip(&edits)
+        .map(|(text, e)| {
+            if e.add.is_empty() && e.set_role.is_empty() && e.delete.is_empty() {
+                edit::Edited {
+                    text: (*text).to_string(),
+                    failed: Vec::new(),
+                }
+            } else {
+                edit::apply(text, e)
+            }
+        })
+        .collect()
 }
 
 /// What to adopt and what to leave alone, sorted by email.

@@ -4,12 +4,11 @@
 use super::{Context, runtime, write_atomically};
 use crate::adopt::{self, AdoptOptions, Adoption, Kind};
 use crate::client::Client;
-use crate::desired;
 use crate::error::CommandError;
 use crate::escape::escape;
-use crate::ui::Level;
+use crate::parts;
 use similar::TextDiff;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
@@ -19,6 +18,9 @@ pub(crate) struct Args {
     /// Write nothing; exit 2 when adopting would change the file, 0 when not.
     #[arg(long)]
     check: bool,
+    /// With -f DIR: the part that gets new entries [default: the first part in path order]
+    #[arg(long, value_name = "FILE")]
+    into: Option<PathBuf>,
 }
 
 /// `--only`'s words for [`Kind`].
@@ -46,31 +48,36 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let api = ctx.api()?;
     let path = ctx.config.file.as_path();
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| CommandError::ReadFile {
-        path: name.clone(),
-        source,
-    })?;
-    // Edited in place: a file that is not UTF-8 would not be written back byte for byte.
-    let text = String::from_utf8(bytes).map_err(|_| CommandError::Adopt {
-        file: name.clone(),
-        why: "it is not UTF-8 text, so it cannot be edited in place".to_string(),
-    })?;
-    let loaded = desired::load(&text, ctx.config.today);
-    for w in &loaded.warnings {
-        ctx.ui.diagnostic(Level::Warning, &name, w);
+    let sources = parts::read(path)?;
+    // Edited in place: a part that is not UTF-8 would not be written back byte for byte.
+    let mut texts = Vec::with_capacity(sources.bytes.len());
+    for (part, bytes) in sources.parts.iter().zip(&sources.bytes) {
+        let text = std::str::from_utf8(bytes).map_err(|_| CommandError::Adopt {
+            file: part.name.clone(),
+            why: "it is not UTF-8 text, so it cannot be edited in place".to_string(),
+        })?;
+        texts.push(text);
     }
-    let desired = match loaded.desired {
-        Ok(d) => d,
-        Err(errors) => {
-            for d in &errors {
-                ctx.ui.diagnostic(Level::Error, &name, d);
-            }
-            return Err(CommandError::Invalid {
-                file: name,
-                count: errors.len(),
+    let into = match (&args.into, sources.directory) {
+        (None, _) => 0,
+        (Some(into), true) => {
+            part_index(&sources.parts, into).ok_or_else(|| CommandError::Adopt {
+                file: name.clone(),
+                why: format!(
+                    "--into {} is not one of its parts (a *.yaml or *.yml file below it)",
+                    into.display()
+                ),
+            })?
+        }
+        (Some(_), false) => {
+            return Err(CommandError::Adopt {
+                file: name.clone(),
+                why: "--into names a part of a directory; with -f FILE, new entries go to FILE"
+                    .to_string(),
             });
         }
     };
+    let desired = ctx.load(path)?.desired;
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
     let live = runtime()?.block_on(client.list())?;
     let options = AdoptOptions {
@@ -82,8 +89,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         today: ctx.config.today,
         self_email: ctx.config.self_email.clone(),
     };
-    let adopted =
-        adopt::adopt(&text, &desired, &live, &options).map_err(|e| CommandError::Adopt {
+    let adopted = adopt::adopt_parts(&texts, into, &desired, &live, &options).map_err(|e| {
+        CommandError::Adopt {
             file: name.clone(),
             why: format!(
                 "the edited file would not pass validate ({}); nothing was written",
@@ -92,7 +99,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                     d.line, d.column, d.message
                 ))
             ),
-        })?;
+        }
+    })?;
     for s in &adopted.skipped {
         ctx.ui.note(format_args!(
             "left alone: {} ({}): {}",
@@ -101,7 +109,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             escape(&s.why.to_string())
         ));
     }
-    if !adopted.changed() {
+    if adopted.adopted.is_empty() {
         ctx.ui.note(format_args!(
             "Nothing to adopt: {} already accepts what the org holds{}.",
             escape(&name),
@@ -113,7 +121,13 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         ));
         return Ok(0);
     }
-    ctx.ui.print(&diff(&text, &adopted.text, &name));
+    let changed: Vec<usize> = (0..texts.len())
+        .filter(|&i| texts[i] != adopted.texts[i])
+        .collect();
+    for &i in &changed {
+        ctx.ui
+            .print(&diff(texts[i], &adopted.texts[i], &sources.parts[i].name));
+    }
     let counts = counts(&adopted.adopted);
     if args.check {
         ctx.ui.note(format_args!(
@@ -122,12 +136,27 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         ));
         return Ok(2);
     }
-    write_in_place(path, adopted.text.as_bytes())?;
+    // Every part is checked writable before any is replaced, so that a read-only part does
+    // not leave the others half-adopted.
+    for &i in &changed {
+        writable(&sources.parts[i].path)?;
+    }
+    for &i in &changed {
+        write_in_place(&sources.parts[i].path, adopted.texts[i].as_bytes())?;
+    }
     ctx.ui.note(format_args!(
         "Adopted into {}: {counts}. Review the diff, commit it, and `teamsync plan` shows none of it.",
         escape(&name)
     ));
     Ok(0)
+}
+
+/// Which of `parts` `into` names (the same file, however it is written).
+fn part_index(parts: &[parts::Part], into: &Path) -> Option<usize> {
+    let want = std::fs::canonicalize(into).ok()?;
+    parts
+        .iter()
+        .position(|p| std::fs::canonicalize(&p.path).ok().as_ref() == Some(&want))
 }
 
 /// What drift was left alone, in a few words.
@@ -179,6 +208,18 @@ fn diff(before: &str, after: &str, name: &str) -> String {
 /// Replaces the file atomically, keeping its permissions; a file that is read-only is not
 /// replaced (its directory may still let a rename through).
 fn write_in_place(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
+    let meta = writable(path)?;
+    write_atomically(path, bytes)?;
+    // The temporary file was created private; give the file back its own permissions.
+    std::fs::set_permissions(path, meta.permissions()).map_err(|source| CommandError::WriteFile {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The file's metadata, or an error if it is read-only (its directory may still let a rename
+/// through, but a read-only file is not to be replaced).
+fn writable(path: &Path) -> Result<std::fs::Metadata, CommandError> {
     let err = |source| CommandError::WriteFile {
         path: path.display().to_string(),
         source,
@@ -190,7 +231,5 @@ fn write_in_place(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
             "the file is read-only; it was left as it was",
         )));
     }
-    write_atomically(path, bytes)?;
-    // The temporary file was created private; give the file back its own permissions.
-    std::fs::set_permissions(path, meta.permissions()).map_err(err)
+    Ok(meta)
 }
