@@ -158,3 +158,33 @@ fn export_split_by_domain_writes_parts_that_plan_empty() {
     );
     assert!(w.writes().is_empty());
 }
+
+#[test]
+fn adopt_edits_each_entry_in_its_own_part_and_adds_to_the_into_part() {
+    let w = split_world();
+    assert_run!(
+        "parts_adopt_into",
+        w.run(&["adopt", "-f", "org", "--into", "org/sales.yml"])
+    );
+    // Nothing else was touched: the root part is byte for byte the same.
+    assert_eq!(
+        std::fs::read_to_string(w.path("org/00-root.yaml")).unwrap(),
+        ROOT
+    );
+    let r = w.run(&["plan", "-f", "org", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(w.writes().is_empty(), "adopt and plan only read");
+}
+
+#[test]
+fn adopt_into_must_name_a_part() {
+    let w = split_world();
+    assert_run!(
+        "parts_adopt_into_not_a_part",
+        w.run(&["adopt", "-f", "org", "--into", "org/README.md"])
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.path("org/sales.yml")).unwrap(),
+        SALES
+    );
+}
