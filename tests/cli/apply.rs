@@ -222,23 +222,7 @@ fn the_demotion_phase_is_refused_when_the_org_changed_under_apply() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !w.emu.requests().iter().any(|q| q.method == "POST") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no invitation was sent"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    let mut other = w.emu.state();
-    for m in other
-        .members
-        .iter_mut()
-        .filter(|m| m.email == "x@example.com")
-    {
-        m.role = "org:member".into();
-    }
-    w.emu.set_state(other);
+    demote_x_once_sent(&w, "POST");
     let run: Run = child.wait_with_output().unwrap().into();
     assert_run!("demotion_refused_midway", run);
     assert!(
@@ -303,20 +287,7 @@ fn fewer_admins_than_min_admins_after_apply_is_exit_1() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !w.emu.requests().iter().any(|q| q.method == "PATCH") {
-        assert!(std::time::Instant::now() < deadline, "no demotion was sent");
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    let mut other = w.emu.state();
-    for m in other
-        .members
-        .iter_mut()
-        .filter(|m| m.email == "x@example.com")
-    {
-        m.role = "org:member".into();
-    }
-    w.emu.set_state(other);
+    demote_x_once_sent(&w, "PATCH");
     let run: Run = child.wait_with_output().unwrap().into();
     assert_run!("admins_crossed_after_apply", run);
 }
@@ -381,4 +352,23 @@ fn a_late_commit_beyond_the_look_window_is_reported_by_the_verification_read() {
     let again = w.run(&["apply", "--auto-approve"]);
     assert_eq!(again.code, 0, "{}", again.all());
     assert_eq!(w.run(&["plan", "--detailed-exitcode"]).code, 0);
+}
+
+/// Another writer at work: once apply has sent its first `method` request, x@example.com is
+/// demoted behind its back.
+fn demote_x_once_sent(w: &World, method: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !w.emu.requests().iter().any(|q| q.method == method) {
+        assert!(std::time::Instant::now() < deadline, "no {method} was sent");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let mut other = w.emu.state();
+    for m in other
+        .members
+        .iter_mut()
+        .filter(|m| m.email == "x@example.com")
+    {
+        m.role = "org:member".into();
+    }
+    w.emu.set_state(other);
 }
