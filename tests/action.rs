@@ -115,10 +115,11 @@ fn plan_sets_the_outputs_and_writes_the_sticky_comment() {
     let plan: serde_json::Value =
         serde_json::from_slice(&std::fs::read(r.path("teamsync-plan.json")).unwrap()).unwrap();
     assert_eq!(plan["summary"]["invite"], 1, "{plan}");
+    // teamsync appends the plan to the job summary once, followed by a blank line.
     let summary = std::fs::read_to_string(r.path("summary")).unwrap();
     assert_eq!(
         summary,
-        std::fs::read_to_string(r.path("teamsync-plan.md")).unwrap()
+        std::fs::read_to_string(r.path("teamsync-plan.md")).unwrap() + "\n"
     );
     assert_eq!(r.writes(), 0, "plan sends nothing");
     assert!(!s.stdout.contains(KEY) && !s.stderr.contains(KEY));
