@@ -50,14 +50,15 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let name = path.display().to_string();
     let sources = parts::read(path)?;
     // Edited in place: a part that is not UTF-8 would not be written back byte for byte.
-    let mut texts = Vec::with_capacity(sources.bytes.len());
+    let mut owned = Vec::with_capacity(sources.bytes.len());
     for (part, bytes) in sources.parts.iter().zip(&sources.bytes) {
         let text = std::str::from_utf8(bytes).map_err(|_| CommandError::Adopt {
             file: part.name.clone(),
             why: "it is not UTF-8 text, so it cannot be edited in place".to_string(),
         })?;
-        texts.push(text);
+        owned.push(text.to_string());
     }
+    let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
     let into = match (&args.into, sources.directory) {
         (None, _) => 0,
         (Some(into), true) => {
@@ -77,7 +78,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             });
         }
     };
-    let desired = ctx.load(path)?.desired;
+    let part_paths: Vec<PathBuf> = sources.parts.iter().map(|p| p.path.clone()).collect();
+    let part_names: Vec<String> = sources.parts.iter().map(|p| p.name.clone()).collect();
+    let desired = ctx.load_read(path, sources)?.desired;
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
     let live = runtime()?.block_on(client.list())?;
     let options = AdoptOptions {
@@ -126,7 +129,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         .collect();
     for &i in &changed {
         ctx.ui
-            .print(&diff(texts[i], &adopted.texts[i], &sources.parts[i].name));
+            .print(&diff(texts[i], &adopted.texts[i], &part_names[i]));
     }
     let counts = counts(&adopted.adopted);
     if args.check {
@@ -139,10 +142,10 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     // Every part is checked writable before any is replaced, so that a read-only part does
     // not leave the others half-adopted.
     for &i in &changed {
-        writable(&sources.parts[i].path)?;
+        writable(&part_paths[i])?;
     }
     for &i in &changed {
-        write_in_place(&sources.parts[i].path, adopted.texts[i].as_bytes())?;
+        write_in_place(&part_paths[i], adopted.texts[i].as_bytes())?;
     }
     ctx.ui.note(format_args!(
         "Adopted into {}: {counts}. Review the diff, commit it, and `teamsync plan` shows none of it.",

@@ -49,8 +49,17 @@ impl Context<'_> {
     /// Reads and validates a desired file, or every part of a directory (docs/contract.md
     /// §10), printing its problems on stderr, each at its part.
     pub(crate) fn load(&self, path: &Path) -> Result<LoadedFile, CommandError> {
+        self.load_read(path, parts::read(path)?)
+    }
+
+    /// [`Context::load`] of parts already read, so that a command that goes on to edit them
+    /// (adopt) validates exactly the bytes it edits, read once.
+    pub(crate) fn load_read(
+        &self,
+        path: &Path,
+        sources: parts::Sources,
+    ) -> Result<LoadedFile, CommandError> {
         let name = path.display().to_string();
-        let sources = parts::read(path)?;
         let texts: Vec<_> = sources
             .bytes
             .iter()
