@@ -30,7 +30,7 @@ pub(crate) struct Cli {
 /// environment variable, the flag wins.
 #[derive(Args, Debug)]
 pub(crate) struct GlobalArgs {
-    /// The desired-state file.
+    /// The desired-state file, or a directory whose *.yaml/*.yml files are its parts.
     #[arg(
         short = 'f',
         long,
