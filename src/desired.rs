@@ -232,8 +232,8 @@ pub(crate) fn load_parts(parts: &[PartText], directory: bool, today: Date) -> Lo
 
 /// Parses every part, in order; parts are independent, so several are parsed at once (a
 /// directory of 100 parts loads no slower than the same org in one file).
-fn parse_all(parts: &[PartText]) -> Vec<Result<Node, Diagnostic>> {
-    let parse = |offset: usize, chunk: &[PartText]| -> Vec<Result<Node, Diagnostic>> {
+fn parse_all<'t>(parts: &[PartText<'t>]) -> Vec<Result<Node<'t>, Diagnostic>> {
+    let parse = |offset: usize, chunk: &[PartText<'t>]| -> Vec<Result<Node<'t>, Diagnostic>> {
         chunk
             .iter()
             .enumerate()
@@ -281,13 +281,34 @@ struct PolicyLocs {
     protected: Vec<Loc>,
 }
 
-fn fields<'a>(
-    node: &'a Node,
+/// A mapping's fields among `known` (at most [`Fields::MAX`]), by name. A slot per known field
+/// rather than a hash map: there are a handful, and one such lookup is made for each of
+/// 100,000 members (README, Performance).
+struct Fields<'n, 'a> {
+    known: &'static [&'static str],
+    slots: [Option<&'n Node<'a>>; Fields::MAX],
+}
+
+impl<'n, 'a> Fields<'n, 'a> {
+    const MAX: usize = 8;
+
+    fn get(&self, name: &str) -> Option<&'n Node<'a>> {
+        let i = self.known.iter().position(|k| *k == name)?;
+        self.slots[i]
+    }
+}
+
+fn fields<'n, 'a>(
+    node: &'n Node<'a>,
     what: &str,
-    known: &[&str],
+    known: &'static [&'static str],
     errors: &mut Vec<Diagnostic>,
-) -> HashMap<&'a str, &'a Node> {
-    let mut out = HashMap::new();
+) -> Fields<'n, 'a> {
+    debug_assert!(known.len() <= Fields::MAX);
+    let mut out = Fields {
+        known,
+        slots: [None; Fields::MAX],
+    };
     let Value::Map(entries) = &node.value else {
         errors.push(Diagnostic::at(
             node.loc,
@@ -303,26 +324,26 @@ fn fields<'a>(
             ));
             continue;
         };
-        if !known.contains(&key) {
-            errors.push(Diagnostic::at(
+        match known.iter().position(|f| *f == key) {
+            None => errors.push(Diagnostic::at(
                 k.loc,
                 format!(
                     "unknown field `{key}` in {what}; expected one of: {}",
                     known.join(", ")
                 ),
-            ));
-        } else if out.insert(key, v).is_some() {
-            errors.push(Diagnostic::at(
+            )),
+            Some(i) if out.slots[i].is_some() => errors.push(Diagnostic::at(
                 k.loc,
                 format!("field `{key}` appears twice in {what}"),
-            ));
+            )),
+            Some(i) => out.slots[i] = Some(v),
         }
     }
     out
 }
 
 fn string_list<'a>(
-    node: &'a Node,
+    node: &'a Node<'_>,
     what: &str,
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<(&'a str, Loc)> {
@@ -381,7 +402,7 @@ impl Check<'_> {
     /// Every string of the file, keys included, is free of [`forbidden`] characters, leading
     /// and trailing whitespace aside (every field is trimmed, and a block scalar ends with a
     /// line break).
-    fn control_characters(&mut self, root: &Node) {
+    fn control_characters(&mut self, root: &Node<'_>) {
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
             match &node.value {
@@ -410,7 +431,7 @@ impl Check<'_> {
 
     /// `version` is the integer 1 written as `1`: `0x1`, `0o1` or `+1` read as 1 in YAML, but
     /// a file that says `version: 0x1` is not one this teamsync was written for.
-    fn version_as_written(&mut self, root: &Node, text: &str) {
+    fn version_as_written(&mut self, root: &Node<'_>, text: &str) {
         let Value::Map(entries) = &root.value else {
             return;
         };
@@ -452,7 +473,7 @@ impl Check<'_> {
     /// Every part: each one's top-level fields and policy fields, then the members of all, then
     /// the checks across members. `all_parsed` is false when a part could not be parsed (then
     /// whether there is an admin, or a protected email is listed, cannot be told).
-    fn parts(&mut self, roots: &[Node], all_parsed: bool) -> Desired {
+    fn parts(&mut self, roots: &[Node<'_>], all_parsed: bool) -> Desired {
         let mut desired = Desired::new(Vec::new());
         let mut locs = PolicyLocs::default();
         let mut set_in: HashMap<&str, Loc> = HashMap::new();
@@ -482,7 +503,7 @@ impl Check<'_> {
             locs.ignore.extend(part_locs.ignore);
             locs.protected.extend(part_locs.protected);
             match top.get("members") {
-                Some(node) => lists.push(*node),
+                Some(node) => lists.push(node),
                 None if self.directory => {}
                 None => self.errors.push(Diagnostic::at(
                     root.loc,
@@ -516,7 +537,7 @@ impl Check<'_> {
 
     /// One part's top-level fields, with `version` checked; `None` when the part is empty or
     /// not a mapping.
-    fn top<'n>(&mut self, root: &'n Node) -> Option<HashMap<&'n str, &'n Node>> {
+    fn top<'n, 'a>(&mut self, root: &'n Node<'a>) -> Option<Fields<'n, 'a>> {
         if matches!(root.value, Value::Null) {
             self.errors.push(Diagnostic::at(
                 root.loc,
@@ -550,7 +571,7 @@ impl Check<'_> {
     }
 
     /// `allowed_domains`, `ignore`, `protected` and `safety`, into `desired`.
-    fn policies(&mut self, top: &HashMap<&str, &Node>, desired: &mut Desired) -> PolicyLocs {
+    fn policies(&mut self, top: &Fields<'_, '_>, desired: &mut Desired) -> PolicyLocs {
         let errors = &mut self.errors;
         let mut locs = PolicyLocs::default();
         if let Some(node) = top.get("allowed_domains") {
@@ -622,7 +643,7 @@ impl Check<'_> {
 
     /// Every entry of `members`, with whatever could be read of it even when it has errors;
     /// `None` when `members` is not a list. Entries without errors go into `desired`.
-    fn members(&mut self, node: &Node, desired: &mut Desired) -> Option<Vec<Entry>> {
+    fn members(&mut self, node: &Node<'_>, desired: &mut Desired) -> Option<Vec<Entry>> {
         match &node.value {
             Value::Seq(items) => Some(
                 items
@@ -656,7 +677,10 @@ impl Check<'_> {
     /// Duplicates, case-insensitively, naming both lines: among every entry whose email is
     /// valid, even when the entry has other problems, so that all are reported at once.
     fn duplicates(&mut self, entries: &[Entry]) {
-        let mut first_seen: HashMap<&Email, Loc> = HashMap::new();
+        // foldhash: several times faster than SipHash on 100,000 emails, and seeded per process,
+        // so a file cannot be written to collide (README, Performance).
+        let mut first_seen: HashMap<&Email, Loc, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(entries.len(), foldhash::fast::RandomState::default());
         for (email, loc) in entries.iter().filter_map(|e| e.email.as_ref()) {
             if let Some(first) = first_seen.get(email) {
                 let first = self.place(*first, *loc);
@@ -732,7 +756,7 @@ impl Check<'_> {
     }
 }
 
-fn validate_safety(node: &Node, errors: &mut Vec<Diagnostic>) -> Safety {
+fn validate_safety(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Safety {
     let f = fields(node, "`safety`", SAFETY_FIELDS, errors);
     let mut safety = Safety::default();
     if let Some(v) = f.get("max_removals") {
@@ -770,7 +794,7 @@ fn validate_safety(node: &Node, errors: &mut Vec<Diagnostic>) -> Safety {
 
 /// The `invitations` block (docs/contract.md §9): `resend_after_days`, a whole number of days,
 /// 1 or more (0 would re-send every invitation on every apply).
-fn validate_invitations(node: &Node, errors: &mut Vec<Diagnostic>) -> InvitationPolicy {
+fn validate_invitations(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> InvitationPolicy {
     let f = fields(node, "`invitations`", INVITATION_FIELDS, errors);
     let mut policy = InvitationPolicy::default();
     if let Some(v) = f.get("resend_after_days") {
@@ -788,14 +812,14 @@ fn validate_invitations(node: &Node, errors: &mut Vec<Diagnostic>) -> Invitation
 }
 
 /// A member's required field, or an error at the member naming it (`hint` follows its name).
-fn required<'a>(
-    fields: &HashMap<&str, &'a Node>,
-    member: &Node,
+fn required<'n, 'a>(
+    fields: &Fields<'n, 'a>,
+    member: &Node<'_>,
     name: &str,
     hint: &str,
     errors: &mut Vec<Diagnostic>,
-) -> Option<&'a Node> {
-    let found = fields.get(name).copied();
+) -> Option<&'n Node<'a>> {
+    let found = fields.get(name);
     if found.is_none() {
         errors.push(Diagnostic::at(
             member.loc,
@@ -818,7 +842,7 @@ struct Entry {
 }
 
 fn validate_member(
-    item: &Node,
+    item: &Node<'_>,
     desired: &Desired,
     today: Date,
     errors: &mut Vec<Diagnostic>,

@@ -3,6 +3,8 @@
 //! its position (docs/contract.md §3). Validation lives in [`crate::desired`]; this module knows
 //! YAML, not teamsync.
 
+mod fast;
+
 use granit_parser::{ErrorKind, Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use std::borrow::Cow;
 use std::fmt;
@@ -48,24 +50,25 @@ impl Loc {
 
 /// What a node holds. Only strings and integers keep their value: validation needs no other.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Value {
+pub(crate) enum Value<'a> {
     Null,
     Bool,
     Int(i128),
     Float,
-    Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
+    /// Borrowed from the file's text when written without escapes or folding.
+    Str(Cow<'a, str>),
+    Seq(Vec<Node<'a>>),
+    Map(Vec<(Node<'a>, Node<'a>)>),
 }
 
 /// A value and where it is written.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Node {
-    pub(crate) value: Value,
+pub(crate) struct Node<'a> {
+    pub(crate) value: Value<'a>,
     pub(crate) loc: Loc,
 }
 
-impl Node {
+impl Node<'_> {
     /// What the node is, for messages: `a string`, `a list`, …
     pub(crate) fn kind(&self) -> &'static str {
         match self.value {
@@ -121,20 +124,20 @@ fn invalid(loc: Loc, what: impl fmt::Display) -> Diagnostic {
     }
 }
 
-enum Open {
-    Seq(Vec<Node>),
+enum Open<'a> {
+    Seq(Vec<Node<'a>>),
     Map {
-        entries: Vec<(Node, Node)>,
+        entries: Vec<(Node<'a>, Node<'a>)>,
         /// The key waiting for its value.
-        key: Option<Node>,
+        key: Option<Node<'a>>,
         /// Indices in `entries` of merge keys (a plain `<<`).
         merges: Vec<usize>,
     },
 }
 
 /// A list or mapping being built.
-struct Frame {
-    open: Open,
+struct Frame<'a> {
+    open: Open<'a>,
     loc: Loc,
     anchor: usize,
     /// `TreeBuilder::produced` before this collection started.
@@ -144,8 +147,8 @@ struct Frame {
 }
 
 /// A finished node, with what the limits need to know of it.
-struct Built {
-    node: Node,
+struct Built<'a> {
+    node: Node<'a>,
     /// Nodes in it, itself included.
     size: u64,
     /// Levels of lists and mappings in it (0 for a scalar).
@@ -153,18 +156,18 @@ struct Built {
 }
 
 #[derive(Default)]
-struct TreeBuilder {
-    stack: Vec<Frame>,
+struct TreeBuilder<'a> {
+    stack: Vec<Frame<'a>>,
     /// By anchor id: the anchored node, its size and its height.
-    anchors: Vec<Option<(Node, u64, usize)>>,
+    anchors: Vec<Option<(Node<'a>, u64, usize)>>,
     /// Nodes produced so far, alias copies included.
     produced: u64,
     /// Nodes kept in `anchors`.
     anchored: u64,
-    root: Option<Node>,
+    root: Option<Node<'a>>,
 }
 
-impl TreeBuilder {
+impl<'a> TreeBuilder<'a> {
     fn count(&mut self, nodes: u64, loc: Loc) -> Result<(), Diagnostic> {
         self.produced += nodes;
         if self.produced > MAX_NODES {
@@ -189,7 +192,7 @@ impl TreeBuilder {
         Ok(())
     }
 
-    fn open(&mut self, open: Open, anchor: usize, loc: Loc) -> Result<(), Diagnostic> {
+    fn open(&mut self, open: Open<'a>, anchor: usize, loc: Loc) -> Result<(), Diagnostic> {
         self.fits(1, loc)?;
         self.count(1, loc)?;
         self.stack.push(Frame {
@@ -231,7 +234,7 @@ impl TreeBuilder {
     }
 
     /// Places a finished node in its parent, or as the root.
-    fn complete(&mut self, built: Built, anchor: usize, merge_key: bool) -> Result<(), Diagnostic> {
+    fn complete(&mut self, built: Built<'a>, anchor: usize, merge_key: bool) -> Result<(), Diagnostic> {
         let Built { node, size, height } = built;
         if anchor != 0 {
             self.anchored += size;
@@ -275,7 +278,7 @@ impl TreeBuilder {
 
     fn scalar(
         &mut self,
-        value: Value,
+        value: Value<'a>,
         merge_key: bool,
         anchor: usize,
         loc: Loc,
@@ -316,7 +319,7 @@ impl TreeBuilder {
 
 /// Moves `node` and everything in it to `loc`. Recursive, but trees are at most `MAX_DEPTH`
 /// deep.
-fn relocate(node: &mut Node, loc: Loc) {
+fn relocate(node: &mut Node<'_>, loc: Loc) {
     node.loc = loc;
     match &mut node.value {
         Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, loc)),
@@ -328,7 +331,7 @@ fn relocate(node: &mut Node, loc: Loc) {
     }
 }
 
-fn same_key(a: &Node, b: &Node) -> bool {
+fn same_key(a: &Node<'_>, b: &Node<'_>) -> bool {
     match (&a.value, &b.value) {
         (Value::Str(a), Value::Str(b)) => a == b,
         (Value::Int(a), Value::Int(b)) => a == b,
@@ -340,7 +343,11 @@ fn same_key(a: &Node, b: &Node) -> bool {
 /// Applies a mapping's merge keys (`<<: *base`, `<<: [*a, *b]`) as serde-saphyr does: the
 /// merged mappings' entries that the mapping does not set itself come after its own entries,
 /// the first merged mapping winning, each placed where its mapping is referenced.
-fn merge(entries: Vec<(Node, Node)>, merges: &[usize]) -> Result<Vec<(Node, Node)>, Diagnostic> {
+#[allow(clippy::type_complexity)]
+fn merge<'a>(
+    entries: Vec<(Node<'a>, Node<'a>)>,
+    merges: &[usize],
+) -> Result<Vec<(Node<'a>, Node<'a>)>, Diagnostic> {
     let not_a_mapping = |loc| {
         invalid(
             loc,
@@ -387,12 +394,22 @@ fn merge(entries: Vec<(Node, Node)>, merges: &[usize]) -> Result<Vec<(Node, Node
 /// Parses one YAML document into a tree, or the first syntax error (or exceeded limit) with its
 /// position. An empty document is a null at 1:1.
 #[cfg(test)]
-pub(crate) fn parse_tree(text: &str) -> Result<Node, Diagnostic> {
+pub(crate) fn parse_tree(text: &str) -> Result<Node<'_>, Diagnostic> {
     parse_part(text, 0)
 }
 
-/// [`parse_tree`] for the part numbered `part`: every position names it.
-pub(crate) fn parse_part(text: &str, part: u32) -> Result<Node, Diagnostic> {
+/// [`parse_tree`] for the part numbered `part`: every position names it. The common shape of
+/// a desired-state file is read by the fast path ([`fast`]), anything else by granit-parser;
+/// both build the same tree.
+pub(crate) fn parse_part(text: &str, part: u32) -> Result<Node<'_>, Diagnostic> {
+    match fast::parse(text, part) {
+        Some(root) => Ok(root),
+        None => parse_granit(text, part),
+    }
+}
+
+/// [`parse_part`] by granit-parser alone.
+fn parse_granit(text: &str, part: u32) -> Result<Node<'_>, Diagnostic> {
     let options = granit_parser::options! { emit_comments: false };
     let mut parser = Parser::new_from_str_with_options(text, options);
     let mut tree = TreeBuilder::default();
@@ -471,13 +488,13 @@ fn tag_name(tag: &Tag) -> Option<String> {
 /// What a scalar is, as serde-saphyr's `deserialize_any` decides with its default options:
 /// quoted and block scalars are strings; plain ones are null, a YAML 1.1 boolean, an integer
 /// (decimal, `0x`, `0o`, `0b`), a float (`.inf` and `.nan` included) or else a string.
-fn resolve_scalar(value: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+fn resolve_scalar<'a>(value: Cow<'a, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value<'a> {
     let plain = style == ScalarStyle::Plain;
     match tag.and_then(tag_name).as_deref() {
-        Some("str") => return Value::Str(value.into_owned()),
+        Some("str") => return Value::Str(value),
         Some("null") => return Value::Null,
         Some("bool" | "int" | "float") => {}
-        _ if !plain => return Value::Str(value.into_owned()),
+        _ if !plain => return Value::Str(value),
         _ => {
             if matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL") {
                 return Value::Null;
@@ -492,7 +509,7 @@ fn resolve_scalar(value: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) ->
     } else if is_float(t) {
         Value::Float
     } else {
-        Value::Str(value.into_owned())
+        Value::Str(value)
     }
 }
 
@@ -567,11 +584,11 @@ mod tests {
     //! The tree builder: scalar resolution, positions, anchors, merges and limits.
     use super::*;
 
-    fn tree(text: &str) -> Node {
+    fn tree(text: &str) -> Node<'_> {
         parse_tree(text).unwrap_or_else(|d| panic!("{text:?}: {d:?}"))
     }
 
-    fn value_of<'a>(root: &'a Node, key: &str) -> &'a Node {
+    fn value_of<'a>(root: &'a Node<'a>, key: &str) -> &'a Node<'a> {
         let Value::Map(entries) = &root.value else {
             panic!("not a mapping: {root:?}")
         };
@@ -582,7 +599,7 @@ mod tests {
             .1
     }
 
-    fn at(n: &Node) -> (u32, u32) {
+    fn at(n: &Node<'_>) -> (u32, u32) {
         (n.loc.line, n.loc.column)
     }
 
@@ -624,7 +641,8 @@ mod tests {
             (">\n  1", "a string"),
         ];
         for (text, kind) in cases {
-            let root = tree(&format!("v: {text}\n"));
+            let text = format!("v: {text}\n");
+            let root = tree(&text);
             assert_eq!(value_of(&root, "v").kind(), kind, "{text:?}");
         }
         assert!(matches!(
