@@ -380,6 +380,9 @@ fn string_list<'a>(
 /// another string, so it would never match the address the API holds. teamsync does not
 /// normalize Unicode (docs/contract.md §3): the file must say what the API will be sent.
 fn decomposed(email: &str) -> Option<String> {
+    if email.is_ascii() {
+        return None;
+    }
     let c = email.chars().find(|c| {
         matches!(*c, '\u{0300}'..='\u{036f}' | '\u{1ab0}'..='\u{1aff}' | '\u{1dc0}'..='\u{1dff}' | '\u{20d0}'..='\u{20ff}' | '\u{fe20}'..='\u{fe2f}')
     })?;
@@ -407,6 +410,11 @@ impl Check<'_> {
         while let Some(node) = stack.pop() {
             match &node.value {
                 Value::Str(s) => {
+                    // ASCII text (nearly all of it) is checked byte by byte.
+                    let clean = s.is_ascii() && !s.trim().bytes().any(|b| b < 0x20 || b == 0x7f);
+                    if clean {
+                        continue;
+                    }
                     if let Some(c) = s.trim().chars().find(|c| forbidden(*c)) {
                         self.errors.push(Diagnostic::at(
                             node.loc,
@@ -520,12 +528,11 @@ impl Check<'_> {
         let mut entries = Vec::new();
         let mut all_lists = all_parsed;
         for node in &lists {
-            match self.members(node, &mut desired) {
-                Some(e) => entries.extend(e),
-                None => all_lists = false,
+            if !self.members(node, &mut desired, &mut entries) {
+                all_lists = false;
             }
         }
-        self.duplicates(&entries);
+        self.duplicates(&entries, &desired.members);
         if all_parsed {
             self.contradictions(&desired, &locs);
         }
@@ -641,47 +648,62 @@ impl Check<'_> {
         locs
     }
 
-    /// Every entry of `members`, with whatever could be read of it even when it has errors;
-    /// `None` when `members` is not a list. Entries without errors go into `desired`.
-    fn members(&mut self, node: &Node<'_>, desired: &mut Desired) -> Option<Vec<Entry>> {
+    /// Every entry of `members` into `entries`, with whatever could be read of it even when it
+    /// has errors; false when `members` is not a list. Entries without errors go into
+    /// `desired`.
+    fn members(
+        &mut self,
+        node: &Node<'_>,
+        desired: &mut Desired,
+        entries: &mut Vec<Entry>,
+    ) -> bool {
         match &node.value {
-            Value::Seq(items) => Some(
-                items
-                    .iter()
-                    .map(|item| {
-                        let mut entry = validate_member(
-                            item,
-                            desired,
-                            self.today,
-                            &mut self.errors,
-                            &mut self.warnings,
-                        );
-                        if let Some(m) = entry.member.take() {
-                            desired.members.push(m);
-                        }
-                        entry
-                    })
-                    .collect(),
-            ),
-            Value::Null => Some(Vec::new()),
+            Value::Seq(items) => {
+                entries.reserve(items.len());
+                desired.members.reserve(items.len());
+                for item in items {
+                    let (mut entry, member) = validate_member(
+                        item,
+                        desired,
+                        self.today,
+                        &mut self.errors,
+                        &mut self.warnings,
+                    );
+                    if let Some(m) = member {
+                        entry.member = Some(desired.members.len());
+                        desired.members.push(m);
+                    }
+                    entries.push(entry);
+                }
+                true
+            }
+            Value::Null => true,
             _ => {
                 self.errors.push(Diagnostic::at(
                     node.loc,
                     format!("`members` must be a list, found {}", node.kind()),
                 ));
-                None
+                false
             }
         }
     }
 
     /// Duplicates, case-insensitively, naming both lines: among every entry whose email is
     /// valid, even when the entry has other problems, so that all are reported at once.
-    fn duplicates(&mut self, entries: &[Entry]) {
+    fn duplicates(&mut self, entries: &[Entry], members: &[DesiredMember]) {
         // foldhash: several times faster than SipHash on 100,000 emails, and seeded per process,
         // so a file cannot be written to collide (README, Performance).
         let mut first_seen: HashMap<&Email, Loc, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(entries.len(), foldhash::fast::RandomState::default());
-        for (email, loc) in entries.iter().filter_map(|e| e.email.as_ref()) {
+            HashMap::with_capacity_and_hasher(
+                entries.len(),
+                foldhash::fast::RandomState::default(),
+            );
+        let emails = entries.iter().filter_map(|e| match (e.member, &e.email) {
+            (Some(i), _) => members.get(i).map(|m| (&m.email, &m.loc)),
+            (None, Some((email, loc))) => Some((email, loc)),
+            (None, None) => None,
+        });
+        for (email, loc) in emails {
             if let Some(first) = first_seen.get(email) {
                 let first = self.place(*first, *loc);
                 self.errors.push(Diagnostic::at(
@@ -831,14 +853,15 @@ fn required<'n, 'a>(
 
 /// What could be read of one entry of `members`, even when it has errors.
 struct Entry {
-    /// The normalized email and where it is written, when its syntax is valid.
+    /// The normalized email and where it is written, when its syntax is valid and the entry
+    /// has errors (else the email is its member's).
     email: Option<(Email, Loc)>,
+    /// The index in `Desired::members` of the member the entry became, when it has no error.
+    member: Option<usize>,
     /// The role, unless it is missing or invalid (or the entry is not a mapping).
     role: Option<Role>,
     /// The expiry date, when one is given and valid.
     expires: Option<Date>,
-    /// The whole member, when the entry has no error (taken by the caller).
-    member: Option<DesiredMember>,
 }
 
 fn validate_member(
@@ -847,16 +870,17 @@ fn validate_member(
     today: Date,
     errors: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
-) -> Entry {
+) -> (Entry, Option<DesiredMember>) {
     let before = errors.len();
     let f = fields(item, "a member", MEMBER_FIELDS, errors);
     if !matches!(item.value, Value::Map(_)) {
-        return Entry {
+        let entry = Entry {
             email: None,
+            member: None,
             role: None,
             expires: None,
-            member: None,
         };
+        return (entry, None);
     }
     let email_value = required(&f, item, "email", "", errors).and_then(|n| match n.as_str() {
         None => {
@@ -927,17 +951,18 @@ fn validate_member(
             }
         },
     };
-    let entry = Entry {
-        email: email_value.clone(),
+    let mut entry = Entry {
+        email: None,
+        member: None,
         role,
         expires: expires.map(|(d, _)| d),
-        member: None,
     };
-    if errors.len() > before {
-        return entry;
-    }
-    let (Some((email, email_loc)), Some(role)) = (email_value, role) else {
-        return entry;
+    let (Some(role), false) = (role, errors.len() > before) else {
+        entry.email = email_value;
+        return (entry, None);
+    };
+    let Some((email, email_loc)) = email_value else {
+        return (entry, None);
     };
     if let Some((d, loc)) = expires {
         let left = today.days_until(d);
@@ -953,16 +978,14 @@ fn validate_member(
             ));
         }
     }
-    Entry {
-        member: Some(DesiredMember {
-            email,
-            role,
-            reason,
-            expires: expires.map(|(d, _)| d),
-            loc: email_loc,
-        }),
-        ..entry
-    }
+    let member = DesiredMember {
+        email,
+        role,
+        reason,
+        expires: expires.map(|(d, _)| d),
+        loc: email_loc,
+    };
+    (entry, Some(member))
 }
 
 /// Whether `email`'s domain is one of `allowed` (exact, or `*.d` for subdomains of `d`).

@@ -234,7 +234,12 @@ impl<'a> TreeBuilder<'a> {
     }
 
     /// Places a finished node in its parent, or as the root.
-    fn complete(&mut self, built: Built<'a>, anchor: usize, merge_key: bool) -> Result<(), Diagnostic> {
+    fn complete(
+        &mut self,
+        built: Built<'a>,
+        anchor: usize,
+        merge_key: bool,
+    ) -> Result<(), Diagnostic> {
         let Built { node, size, height } = built;
         if anchor != 0 {
             self.anchored += size;
@@ -502,6 +507,12 @@ fn resolve_scalar<'a>(value: Cow<'a, str>, style: ScalarStyle, tag: Option<&Tag>
         }
     }
     let t = value.trim_matches([' ', '\t', '\r', '\n']);
+    // Most scalars (emails, roles, names) start with a letter and are longer than any
+    // boolean; no integer starts with a letter, and the only floats Rust parses from such text
+    // (`inf`, `nan`) are not YAML floats (see `is_float`): strings, without the parsers.
+    if t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) && t.len() > 5 {
+        return Value::Str(value);
+    }
     if is_yaml11_bool(t) {
         Value::Bool
     } else if let Some(n) = parse_int(t) {
