@@ -75,7 +75,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         Err(signal) => return Err(interrupted_early(signal)),
     };
     let options = plan_options(ctx.config, args.allow_mass_removal);
-    let computed = compute(ctx.config, &file, &org, args.allow_mass_removal);
+    let computed = compute(ctx.config, &file, &org, args.allow_mass_removal, true);
     // Planning succeeded: whatever happens next, the report is written.
     let out = Outcome::new(ctx, args, &file.name, started, &computed);
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
@@ -447,7 +447,7 @@ impl<'a> Outcome<'a> {
                 self.ctx.ui.error(e);
             }
         }
-        append_step_summary(self.ctx, &render::apply_summary(&doc));
+        append_step_summary(self.ctx, || render::apply_summary(&doc));
     }
 }
 

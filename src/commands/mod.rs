@@ -60,11 +60,19 @@ impl Context<'_> {
         sources: parts::Sources,
     ) -> Result<LoadedFile, CommandError> {
         let name = path.display().to_string();
-        let texts: Vec<_> = sources
-            .bytes
-            .iter()
-            .map(|b| String::from_utf8_lossy(b))
-            .collect();
+        // Bytes that are not UTF-8 are an error at their position (docs/contract.md §3); each
+        // part is validated once.
+        let mut texts: Vec<&str> = Vec::with_capacity(sources.bytes.len());
+        let mut bad: Vec<Diagnostic> = Vec::new();
+        for (i, b) in (0u32..).zip(&sources.bytes) {
+            match std::str::from_utf8(b) {
+                Ok(text) => texts.push(text),
+                Err(_) => {
+                    texts.push("");
+                    bad.extend(desired::not_utf8(b, i));
+                }
+            }
+        }
         let part_texts: Vec<_> = sources
             .parts
             .iter()
@@ -80,11 +88,6 @@ impl Context<'_> {
                 .get(d.part)
                 .map_or(name.as_str(), |p| p.name.as_str())
         };
-        // Bytes that are not UTF-8 are an error at their position (docs/contract.md §3).
-        let bad: Vec<Diagnostic> = (0u32..)
-            .zip(&sources.bytes)
-            .filter_map(|(i, b)| desired::not_utf8(b, i))
-            .collect();
         if !bad.is_empty() {
             for d in &bad {
                 self.ui.diagnostic(Level::Error, part_name(d), d);
@@ -149,8 +152,16 @@ impl Context<'_> {
         client: &Client,
         runtime: &tokio::runtime::Runtime,
     ) -> Result<(LoadedFile, Managed), CommandError> {
+        let started = std::time::Instant::now();
         let lister = client.clone();
-        let listing = runtime.spawn(async move { lister.list().await });
+        let listing = runtime.spawn(async move {
+            let listed = lister.list().await;
+            tracing::debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "org listed"
+            );
+            listed
+        });
         let file = match self.load(path) {
             Ok(file) => file,
             Err(e) => {
@@ -158,6 +169,10 @@ impl Context<'_> {
                 return Err(e);
             }
         };
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "desired state loaded"
+        );
         let live: LiveState = match runtime.block_on(listing) {
             Ok(listed) => listed?,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -186,10 +201,12 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
 /// Appends `markdown` to the GitHub job summary when `GITHUB_STEP_SUMMARY` names a file
 /// (docs/contract.md §8). A summary that cannot be written is a warning: the command's own
 /// outcome stands.
-pub(crate) fn append_step_summary(ctx: &Context, markdown: &str) {
+pub(crate) fn append_step_summary(ctx: &Context, markdown: impl FnOnce() -> String) {
     let Some(path) = &ctx.config.step_summary else {
         return;
     };
+    // Rendered only when there is a summary to append to (a plan of 100,000 members).
+    let markdown = markdown();
     let appended = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

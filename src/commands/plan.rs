@@ -26,9 +26,13 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let api = ctx.api()?;
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
     let (file, org) = ctx.load_with_org(&ctx.config.file, &client, &runtime()?)?;
-    let computed = compute(ctx.config, &file, &org, false);
+    // The live snapshot and fingerprints are for saved plans and the JSON document only.
+    let fingerprinted = args.out.is_some() || ctx.config.format == Format::Json;
+    let started = std::time::Instant::now();
+    let computed = compute(ctx.config, &file, &org, false, fingerprinted);
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "planned");
     show(ctx, &computed, &org, &file.name);
-    append_step_summary(ctx, &render::markdown(&computed.plan, &file.name));
+    append_step_summary(ctx, || render::markdown(&computed.plan, &file.name));
     if let Some(path) = &args.out {
         let doc = PlanDocument {
             live_snapshot: Some(&computed.snapshot),
@@ -77,22 +81,33 @@ pub(super) fn plan_options(config: &Config, allow_mass_removal: bool) -> PlanOpt
     }
 }
 
-/// Plans `file` against `org`.
+/// Plans `file` against `org`. With `fingerprinted` false, the snapshot and the live state's
+/// fingerprint are left empty: they cost a line and a hash per member, and only a saved plan
+/// or the JSON document shows them.
 pub(super) fn compute(
     config: &Config,
     file: &LoadedFile,
     org: &Managed,
     allow_mass_removal: bool,
+    fingerprinted: bool,
 ) -> Computed {
     let plan = planner::plan(
         &file.desired,
         org,
         &plan_options(config, allow_mass_removal),
     );
-    let snapshot = saved::live_snapshot(org);
+    let snapshot = if fingerprinted {
+        saved::live_snapshot(org)
+    } else {
+        Vec::new()
+    };
     let fingerprints = Fingerprints {
         desired_file: file.fingerprint.clone(),
-        live_state: saved::live_fingerprint(&snapshot),
+        live_state: if fingerprinted {
+            saved::live_fingerprint(&snapshot)
+        } else {
+            String::new()
+        },
     };
     Computed {
         plan,
