@@ -37,6 +37,9 @@ pub(crate) struct Desired {
     pub(crate) protected: Vec<Email>,
     pub(crate) safety: Safety,
     pub(crate) invitations: InvitationPolicy,
+    /// The parts' names, in `Loc::part` order, when the desired state is a directory
+    /// (docs/contract.md §10); empty for one file.
+    pub(crate) parts: Vec<String>,
 }
 
 /// The `invitations` block (docs/contract.md §9).
@@ -115,7 +118,21 @@ impl Desired {
             protected: Vec::new(),
             safety: Safety::default(),
             invitations: InvitationPolicy::default(),
+            parts: Vec::new(),
         }
+    }
+
+    /// A member's reason as a plan shows it: from a directory, with the part that lists the
+    /// member (docs/contract.md §10), so that a reviewer knows whose file a change comes from.
+    /// Made for the changes planned only, not for every member loaded.
+    pub(crate) fn reason_of(&self, m: &DesiredMember) -> Option<String> {
+        let Some(part) = self.parts.get(m.loc.part as usize) else {
+            return m.reason.clone();
+        };
+        Some(match &m.reason {
+            Some(r) => format!("{r} (in {part})"),
+            None => format!("in {part}"),
+        })
     }
 
     #[cfg(test)]
@@ -176,8 +193,9 @@ pub(crate) fn load(text: &str, today: Date) -> Loaded {
 /// before any member is checked (a domain allowed in one part allows it in all); then the
 /// members of every part, and the checks across members (duplicates, contradictions, the
 /// admin), as for one file. Every diagnostic names its part (`Diagnostic::part`). `directory`
-/// says whether the parts come from `-f DIR`: then a part need not list `members`, and each
-/// member's reason names its part (so that plan reasons do).
+/// says whether the parts come from `-f DIR`: then a part need not list `members`, and the
+/// desired state keeps the parts' names, so that plan reasons name them
+/// ([`Desired::reason_of`]).
 pub(crate) fn load_parts(parts: &[PartText], directory: bool, today: Date) -> Loaded {
     let mut check = Check {
         today,
@@ -205,13 +223,7 @@ pub(crate) fn load_parts(parts: &[PartText], directory: bool, today: Date) -> Lo
     }
     drop(roots);
     if directory {
-        for m in &mut desired.members {
-            let part = parts.get(m.loc.part as usize).map_or("", |p| p.name);
-            m.reason = Some(match m.reason.take() {
-                Some(r) => format!("{r} (in {part})"),
-                None => format!("in {part}"),
-            });
-        }
+        desired.parts = parts.iter().map(|p| p.name.to_string()).collect();
     }
     let Check {
         mut errors,

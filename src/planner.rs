@@ -110,10 +110,17 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
             invitations: &invitations[ii..i_end],
         };
         match group.iter().rev().find(|m| !m.is_expired(options.today)) {
-            Some(want) => plan_desired(want, &live, &mut lifecycle, &mut changes, &mut summary),
+            Some(want) => plan_desired(
+                want,
+                desired,
+                &live,
+                &mut lifecycle,
+                &mut changes,
+                &mut summary,
+            ),
             None => {
                 let expired = group.iter().rev().find(|m| m.is_expired(options.today));
-                plan_undesired(email, &live, expired, &lifecycle, &mut changes)
+                plan_undesired(email, desired, &live, expired, &lifecycle, &mut changes)
             }
         }
         (mi, ii, wi) = (m_end, i_end, w_end);
@@ -191,13 +198,15 @@ pub(crate) fn plan_live(
 
 fn plan_desired(
     want: &DesiredMember,
+    desired: &Desired,
     live: &Live,
     lifecycle: &mut Lifecycle,
     out: &mut Vec<Change>,
     summary: &mut Summary,
 ) {
     let email = &want.email;
-    let reason = want.reason.clone();
+    // Made for each change only: most members need none.
+    let reason = || desired.reason_of(want);
     if let Some((first, others)) = live.members.split_first() {
         // A member: reconcile the role; any invitation for the same email is redundant.
         if first.role.is(want.role) {
@@ -211,7 +220,7 @@ fn plan_desired(
                     id: m.id.clone(),
                     from: m.role.clone(),
                     to: want.role,
-                    reason: reason.clone(),
+                    reason: reason(),
                 }));
             }
         }
@@ -221,7 +230,7 @@ fn plan_desired(
                 id: inv.id.clone(),
                 role: inv.role.clone(),
                 cause: RevokeCause::AlreadyMember,
-                reason: reason.clone(),
+                reason: reason(),
                 invited: lifecycle.invited(inv),
             }));
         }
@@ -245,18 +254,18 @@ fn plan_desired(
             id: inv.id.clone(),
             role: inv.role.clone(),
             cause,
-            reason: reason.clone(),
+            reason: reason(),
             invited: lifecycle.invited(inv),
         }));
     }
     if let Some(kept) = keep.map(|n| &live.invitations[n]) {
-        keep_invitation(want, kept, lifecycle, out, summary);
+        keep_invitation(want, desired, kept, lifecycle, out, summary);
         return;
     }
     out.push(Change::Invite(Invite {
         email: email.clone(),
         role: want.role,
-        reason,
+        reason: reason(),
         replaces: live.invitations.first().map(|i| i.role.clone()),
     }));
 }
@@ -266,6 +275,7 @@ fn plan_desired(
 /// [`STALE_INVITATION_DAYS`] and nothing re-sends it). An unknown age is never re-sent.
 fn keep_invitation(
     want: &DesiredMember,
+    desired: &Desired,
     kept: &LiveInvitation,
     lifecycle: &mut Lifecycle,
     out: &mut Vec<Change>,
@@ -280,7 +290,7 @@ fn keep_invitation(
                 role: want.role,
                 invited: invited.clone(),
                 after_days,
-                reason: want.reason.clone(),
+                reason: desired.reason_of(want),
             }));
             return;
         }
@@ -304,6 +314,7 @@ fn keep_invitation(
 
 fn plan_undesired(
     email: &Email,
+    desired: &Desired,
     live: &Live,
     expired: Option<&&DesiredMember>,
     lifecycle: &Lifecycle,
@@ -313,7 +324,7 @@ fn plan_undesired(
         Some(on) => Departure::Expired { on },
         None => Departure::NotDesired,
     };
-    let reason = expired.and_then(|m| m.reason.clone());
+    let reason = expired.and_then(|m| desired.reason_of(m));
     for m in live.members {
         out.push(Change::Remove(Remove {
             email: email.clone(),
