@@ -26,6 +26,14 @@ impl Glob {
     /// Whether the whole of `email` matches. Both sides are lower-case already.
     pub(crate) fn matches(&self, email: &Email) -> bool {
         let text = email.as_str();
+        // The usual patterns, `*@vendor.io` and exact emails, without the matcher: a suffix
+        // or an equality (a million members are matched against each pattern).
+        let p = self.pattern.as_str();
+        match p.strip_prefix('*') {
+            Some(suffix) if !suffix.contains(['*', '?']) => return text.ends_with(suffix),
+            None if !p.contains(['*', '?']) => return text == p,
+            _ => {}
+        }
         if text.is_ascii() && self.pattern.is_ascii() {
             // The common case, without allocating.
             return wildcard(self.pattern.as_bytes(), text.as_bytes(), b'*', b'?');

@@ -398,8 +398,16 @@ fn block_reason(c: &Change, desired: &Desired, self_email: Option<&Email>) -> Op
 /// Admin members once `to_send` is applied: ignored admins, plus managed members whose role is
 /// admin after the changes (pending invitations do not count).
 fn admins_after(org: &Managed, to_send: &[Change]) -> usize {
-    // Only the few members a change touches need a lookup.
-    let mut after: HashMap<&str, Option<Role>> = HashMap::new();
+    // Only the few members a change touches need a lookup; every member is looked up, so the
+    // hash is foldhash (seeded per process), not SipHash.
+    let mut after: HashMap<&str, Option<Role>, foldhash::fast::RandomState> =
+        HashMap::with_hasher(foldhash::fast::RandomState::default());
+    if to_send
+        .iter()
+        .all(|c| !matches!(c, Change::Remove(_) | Change::UpdateRole(_)))
+    {
+        return org.admins();
+    }
     for c in to_send {
         match c {
             Change::Remove(r) => {
