@@ -247,7 +247,13 @@ fn org_of(s: &Scenario) -> OrgState {
 fn yaml_of(s: &Scenario) -> String {
     let mut y = String::with_capacity(s.desired.len() * 60);
     y.push_str("version: 1\nignore:\n  - \"*@vendor.io\"\nprotected:\n  - user0000000@example.com\nmembers:\n");
-    for (email, role, reason, expires) in &s.desired {
+    write_members(&mut y, &s.desired);
+    y
+}
+
+/// The `members` entries of `desired`, as a person would write them.
+fn write_members(y: &mut String, desired: &[(String, Role, Option<String>, Option<&'static str>)]) {
+    for (email, role, reason, expires) in desired {
         let _ = writeln!(y, "  - email: {email}\n    role: {}", role.as_str());
         if let Some(r) = reason {
             let _ = writeln!(y, "    reason: {r}");
@@ -256,7 +262,30 @@ fn yaml_of(s: &Scenario) -> String {
             let _ = writeln!(y, "    expires: {e}");
         }
     }
-    y
+}
+
+/// A desired file of one admin and `invites` new members, in `dir`.
+fn write_invites_file(dir: &Path, invites: usize) {
+    let mut yaml =
+        String::from("version: 1\nmembers:\n  - email: admin@example.com\n    role: org:admin\n");
+    for i in 0..invites {
+        let _ = writeln!(
+            yaml,
+            "  - email: new{i:03}@example.com\n    role: org:member"
+        );
+    }
+    std::fs::write(dir.join("teamsync.yaml"), &yaml).expect("write the desired file");
+}
+
+/// An emulator whose org is one admin.
+fn admin_only_org() -> Emulator {
+    Emulator::start(
+        OrgState::with_members(&[("admin@example.com", "org:admin")]),
+        Options {
+            api_key: KEY.into(),
+            ..Options::default()
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,15 +558,7 @@ fn bench_parts(bin: &Path, rows: &mut Vec<Row>) {
             y.push_str("ignore:\n  - \"*@vendor.io\"\nprotected:\n  - user0000000@example.com\n");
         }
         y.push_str("members:\n");
-        for (email, role, reason, expires) in chunk {
-            let _ = writeln!(y, "  - email: {email}\n    role: {}", role.as_str());
-            if let Some(r) = reason {
-                let _ = writeln!(y, "    reason: {r}");
-            }
-            if let Some(e) = expires {
-                let _ = writeln!(y, "    expires: {e}");
-            }
-        }
+        write_members(&mut y, chunk);
         std::fs::write(parts.join(format!("dept-{p:03}.yaml")), y).expect("write a part");
     }
     let emulator = Emulator::start(
@@ -638,27 +659,13 @@ fn bench_apply(bin: &Path, rows: &mut Vec<Row>) {
     const INVITES: usize = 400;
     const LATENCY: Duration = Duration::from_millis(20);
     let dir = tempfile::tempdir().expect("a temp dir");
-    let mut yaml =
-        String::from("version: 1\nmembers:\n  - email: admin@example.com\n    role: org:admin\n");
-    for i in 0..INVITES {
-        let _ = writeln!(
-            yaml,
-            "  - email: new{i:03}@example.com\n    role: org:member"
-        );
-    }
-    std::fs::write(dir.path().join("teamsync.yaml"), &yaml).expect("write the desired file");
+    write_invites_file(dir.path(), INVITES);
     let mut base: Option<Duration> = None;
     for parallelism in [1usize, 4, 8, 16] {
         let runs = if parallelism == 1 { 1 } else { 3 };
         let mut walls = Vec::new();
         for _ in 0..runs {
-            let emulator = Emulator::start(
-                OrgState::with_members(&[("admin@example.com", "org:admin")]),
-                Options {
-                    api_key: KEY.into(),
-                    ..Options::default()
-                },
-            );
+            let emulator = admin_only_org();
             emulator.set_faults(Faults {
                 latency: LATENCY,
                 ..Faults::default()
@@ -765,25 +772,11 @@ fn bench_wire(bin: &Path, rows: &mut Vec<Row>) {
 fn bench_rereads(bin: &Path, rows: &mut Vec<Row>) {
     const INVITES: usize = 400;
     let dir = tempfile::tempdir().expect("a temp dir");
-    let mut yaml =
-        String::from("version: 1\nmembers:\n  - email: admin@example.com\n    role: org:admin\n");
-    for i in 0..INVITES {
-        let _ = writeln!(
-            yaml,
-            "  - email: new{i:03}@example.com\n    role: org:member"
-        );
-    }
-    std::fs::write(dir.path().join("teamsync.yaml"), &yaml).expect("write the desired file");
+    write_invites_file(dir.path(), INVITES);
     // At 10 % the unknown outcomes rarely overlap in time, and a step may only share a read
     // that started after its own write: little to share. At 25 % they overlap.
     for (rate, percent) in [(0.10, 10), (0.25, 25)] {
-        let emulator = Emulator::start(
-            OrgState::with_members(&[("admin@example.com", "org:admin")]),
-            Options {
-                api_key: KEY.into(),
-                ..Options::default()
-            },
-        );
+        let emulator = admin_only_org();
         emulator.set_faults(Faults {
             latency: Duration::from_millis(20),
             commit_then_fail: rate,

@@ -429,6 +429,10 @@ mod tests {
         assert!(same("  indented: 1\n  root: 2\n"));
         assert!(same("k:\n    - a\n    - b\n"));
         assert!(same("é: ü\nlist:\n  - ä: 'ö'\n    ß: x\n"));
+        // The file of the CLI test `both_yaml_readers_report_the_same_problems_at_the_same_places`.
+        assert!(same(
+            "version: 1\n# the org\nmembers:\n  - email: jane@example.com\n    role: org:owner\n  -   email: 'Bob@Example.com'\n      role: org:member   # the default\n      reason: \"on call\"\n  - email: bob@example.com\n    role: org:admin\n    expires: 2027-02-30\n    colour: blue\n"
+        ));
     }
 
     #[test]

@@ -70,3 +70,17 @@ fn github_actions_gets_annotations() {
         )
     );
 }
+
+/// The two YAML readers (docs/large-orgs.md, Speed): a file in the usual shape is read by the
+/// fast path; the same file with CRLF line ends is read by granit-parser (the fast path declines
+/// carriage returns). Both must report the same problems at the same lines and columns.
+#[test]
+fn both_yaml_readers_report_the_same_problems_at_the_same_places() {
+    let text = "version: 1\n# the org\nmembers:\n  - email: jane@example.com\n    role: org:owner\n  -   email: 'Bob@Example.com'\n      role: org:member   # the default\n      reason: \"on call\"\n  - email: bob@example.com\n    role: org:admin\n    expires: 2027-02-30\n    colour: blue\n";
+    let w = World::new(OrgState::default(), text);
+    let fast = w.run(&["validate"]);
+    w.write("teamsync.yaml", &text.replace('\n', "\r\n"));
+    let full = w.run(&["validate"]);
+    assert_eq!(fast.whole(), full.whole());
+    assert_run!("validate_two_readers", fast);
+}
