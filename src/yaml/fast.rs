@@ -598,6 +598,13 @@ mod tests {
         "1_000",
         "0o7",
         "-.inf",
+        "\u{a0}x",
+        "x\u{a0}",
+        "a\u{2028}b",
+        "\u{feff}x",
+        "\u{202e}x",
+        "infinity",
+        "Yes",
     ];
     /// Scalars the fast path must decline (or read exactly).
     const ODD_SCALARS: &[&str] = &[
@@ -626,7 +633,7 @@ mod tests {
     ];
     const KEYS: &[&str] = &[
         "a", "email", "role", "k k", "é", "1", "null", "true", "x-y", "k ", "~", "0x1", "a:b",
-        "a#b", "reason", "members", "version",
+        "a#b", "reason", "members", "version", "é\u{a0}",
     ];
     const ODD_KEYS: &[&str] = &[
         "'q'", "\"d\"", "<<", "? x", "-k", "a #b", "[k]", "&a k", "*a",
