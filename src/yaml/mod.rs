@@ -507,11 +507,15 @@ fn resolve_scalar<'a>(value: Cow<'a, str>, style: ScalarStyle, tag: Option<&Tag>
         }
     }
     let t = value.trim_matches([' ', '\t', '\r', '\n']);
-    // Most scalars (emails, roles, names) start with a letter and are longer than any
-    // boolean; no integer starts with a letter, and the only floats Rust parses from such text
-    // (`inf`, `nan`) are not YAML floats (see `is_float`): strings, without the parsers.
-    if t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) && t.len() > 5 {
-        return Value::Str(value);
+    // Most scalars (emails, roles, names, keys) start with a letter: no integer does, and the
+    // only floats Rust parses from such text (`inf`, `nan`) are not YAML floats (see
+    // `is_float`): a boolean or a string, without the number parsers.
+    if t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+        return if t.len() <= 5 && is_yaml11_bool(t) {
+            Value::Bool
+        } else {
+            Value::Str(value)
+        };
     }
     if is_yaml11_bool(t) {
         Value::Bool
