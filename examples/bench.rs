@@ -418,6 +418,20 @@ fn run_binary(bin: &Path, args: &[&str], url: &str, dir: &Path) -> Run {
     }
 }
 
+/// `teamsync apply --auto-approve --parallelism N` of `dir`'s `teamsync.yaml`.
+fn run_apply(bin: &Path, url: &str, dir: &Path, parallelism: usize) -> Run {
+    let p = parallelism.to_string();
+    let args = [
+        "apply",
+        "-f",
+        "teamsync.yaml",
+        "--auto-approve",
+        "--parallelism",
+        &p,
+    ];
+    run_binary(bin, &args, url, dir)
+}
+
 /// The launcher: runs `BIN ARGS…` with this process's stdio and environment, and writes
 /// `max_rss_kib wall_ns exit_code` to `RESULT`.
 fn launch_measured(args: &[String]) -> ! {
@@ -671,20 +685,7 @@ fn bench_apply(bin: &Path, rows: &mut Vec<Row>) {
                 latency: LATENCY,
                 ..Faults::default()
             });
-            let p = parallelism.to_string();
-            let run = run_binary(
-                bin,
-                &[
-                    "apply",
-                    "-f",
-                    "teamsync.yaml",
-                    "--auto-approve",
-                    "--parallelism",
-                    &p,
-                ],
-                &emulator.url(),
-                dir.path(),
-            );
+            let run = run_apply(bin, &emulator.url(), dir.path(), parallelism);
             let sent: usize = emulator.invites_committed().values().sum();
             if run.code != 0 || sent != INVITES {
                 let err = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
@@ -788,19 +789,7 @@ fn bench_rate_window(bin: &Path, rows: &mut Vec<Row>) {
                 rate_limit_window_at_write: 12,
                 ..Faults::default()
             });
-            let run = run_binary(
-                bin,
-                &[
-                    "apply",
-                    "-f",
-                    "teamsync.yaml",
-                    "--auto-approve",
-                    "--parallelism",
-                    "8",
-                ],
-                &emulator.url(),
-                dir.path(),
-            );
+            let run = run_apply(bin, &emulator.url(), dir.path(), 8);
             assert_eq!(run.code, 0, "teamsync apply failed");
             let sent: usize = emulator.invites_committed().values().sum();
             assert_eq!(sent, INVITES, "each invitation is sent once");
