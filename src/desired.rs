@@ -195,8 +195,24 @@ pub(crate) fn load(text: &str, today: Date) -> Loaded {
 /// admin), as for one file. Every diagnostic names its part (`Diagnostic::part`). `directory`
 /// says whether the parts come from `-f DIR`: then a part need not list `members`, and the
 /// desired state keeps the parts' names, so that plan reasons name them
-/// ([`Desired::reason_of`]).
+/// ([`Desired::reason_of`]). Parts are parsed on every core ([`load_parts_on`]).
 pub(crate) fn load_parts(parts: &[PartText], directory: bool, today: Date) -> Loaded {
+    load_parts_on(parts, directory, today, cores())
+}
+
+/// The cores this process may use.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// [`load_parts`] with the parts parsed on at most `threads` threads (at least one): a load
+/// that runs beside the org's list read leaves that read a core.
+pub(crate) fn load_parts_on(
+    parts: &[PartText],
+    directory: bool,
+    today: Date,
+    threads: usize,
+) -> Loaded {
     let mut check = Check {
         today,
         errors: Vec::new(),
@@ -206,7 +222,7 @@ pub(crate) fn load_parts(parts: &[PartText], directory: bool, today: Date) -> Lo
     };
     let mut roots = Vec::with_capacity(parts.len());
     let mut texts = Vec::with_capacity(parts.len());
-    for (parsed, part) in parse_all(parts).into_iter().zip(parts) {
+    for (parsed, part) in parse_all(parts, threads).into_iter().zip(parts) {
         match parsed {
             Ok(root) => {
                 roots.push(root);
@@ -242,9 +258,9 @@ pub(crate) fn load_parts(parts: &[PartText], directory: bool, today: Date) -> Lo
     }
 }
 
-/// Parses every part, in order; parts are independent, so several are parsed at once (a
-/// directory of 100 parts loads no slower than the same org in one file).
-fn parse_all<'t>(parts: &[PartText<'t>]) -> Vec<Result<Node<'t>, Diagnostic>> {
+/// Parses every part, in order; parts are independent, so several are parsed at once, on up to
+/// `threads` threads (a directory of 100 parts loads no slower than the same org in one file).
+fn parse_all<'t>(parts: &[PartText<'t>], threads: usize) -> Vec<Result<Node<'t>, Diagnostic>> {
     let parse = |offset: usize, chunk: &[PartText<'t>]| -> Vec<Result<Node<'t>, Diagnostic>> {
         chunk
             .iter()
@@ -252,10 +268,7 @@ fn parse_all<'t>(parts: &[PartText<'t>]) -> Vec<Result<Node<'t>, Diagnostic>> {
             .map(|(i, p)| parse_part(p.text, u32::try_from(offset + i).unwrap_or(u32::MAX)))
             .collect()
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(parts.len())
-        .min(8);
+    let workers = threads.min(parts.len()).min(8);
     if workers <= 1 {
         return parse(0, parts);
     }

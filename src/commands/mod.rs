@@ -52,12 +52,23 @@ impl Context<'_> {
         self.load_read(path, parts::read(path)?)
     }
 
-    /// [`Context::load`] of parts already read, so that a command that goes on to edit them
-    /// (adopt) validates exactly the bytes it edits, read once.
+    /// [`Context::load_read`] on every core.
     pub(crate) fn load_read(
         &self,
         path: &Path,
         sources: parts::Sources,
+    ) -> Result<LoadedFile, CommandError> {
+        self.load_read_on(path, sources, desired::cores())
+    }
+
+    /// [`Context::load`] of parts already read, so that a command that goes on to edit them
+    /// (adopt) validates exactly the bytes it edits, read once; parts parsed on up to
+    /// `threads` threads.
+    fn load_read_on(
+        &self,
+        path: &Path,
+        sources: parts::Sources,
+        threads: usize,
     ) -> Result<LoadedFile, CommandError> {
         let name = path.display().to_string();
         // Bytes that are not UTF-8 are an error at their position (docs/contract.md §3); each
@@ -97,7 +108,8 @@ impl Context<'_> {
                 count: bad.len(),
             });
         }
-        let loaded = desired::load_parts(&part_texts, sources.directory, self.config.today);
+        let loaded =
+            desired::load_parts_on(&part_texts, sources.directory, self.config.today, threads);
         for w in &loaded.warnings {
             self.ui.diagnostic(Level::Warning, part_name(w), w);
         }
@@ -162,7 +174,13 @@ impl Context<'_> {
             );
             listed
         });
-        let file = match self.load(path) {
+        // The list is parsed on one core while the file is: the parts get the others (on two
+        // cores, one: parsing them on both only slowed the list down, README Performance).
+        let threads = desired::cores().saturating_sub(1).max(1);
+        let loaded = parts::read(path)
+            .map_err(CommandError::from)
+            .and_then(|sources| self.load_read_on(path, sources, threads));
+        let file = match loaded {
             Ok(file) => file,
             Err(e) => {
                 listing.abort();
