@@ -7,8 +7,8 @@ use crate::desired::{Desired, DesiredMember, MaxRemovals};
 use crate::email::Email;
 use crate::live::{LiveInvitation, LiveMember, Managed};
 use crate::plan::{
-    BlockReason, Blocked, Change, Departure, Guard, Invite, Invited, Pending, Plan, Remove, Resend,
-    Revoke, RevokeCause, STALE_INVITATION_DAYS, Summary, UpdateRole, Warning,
+    Action, BlockReason, Blocked, Change, Departure, Guard, Invite, Invited, Pending, Plan, Remove,
+    Resend, Revoke, RevokeCause, STALE_INVITATION_DAYS, Summary, UpdateRole, Warning,
 };
 use crate::role::Role;
 use std::collections::{HashMap, HashSet};
@@ -376,9 +376,29 @@ fn block(
             why: BlockReason::BlockedReplacement,
         }));
     }
-    to_send.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let to_send = in_plan_order(to_send);
     blocked.sort_by(|a, b| a.change.sort_key().cmp(&b.change.sort_key()));
     (to_send, blocked)
+}
+
+/// `changes` in plan order, action then email, as a stable sort would put them. The planner
+/// makes changes in email order, so splitting them by action keeps each action's in email
+/// order: one pass instead of a sort (5 % of planning a million members). Checked, and sorted
+/// after all should that ever not hold.
+fn in_plan_order(changes: Vec<Change>) -> Vec<Change> {
+    let mut by_action: [Vec<Change>; Action::ALL.len()] = Default::default();
+    for c in changes {
+        let i = Action::ALL
+            .iter()
+            .position(|a| *a == c.action())
+            .unwrap_or(0);
+        by_action[i].push(c);
+    }
+    let mut ordered: Vec<Change> = by_action.into_iter().flatten().collect();
+    if !ordered.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
+        ordered.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+    ordered
 }
 
 fn block_reason(c: &Change, desired: &Desired, self_email: Option<&Email>) -> Option<BlockReason> {
@@ -523,6 +543,52 @@ mod tests {
     }
 
     use super::plan_live as plan;
+
+    /// Splitting by action is the stable sort by (action, email), for changes made in email
+    /// order, and still sorted when they are not.
+    #[test]
+    fn plan_order_is_the_stable_sort_by_action_then_email() {
+        let invite = |e: &str| {
+            Change::Invite(Invite {
+                email: Email::new(e),
+                role: Role::Member,
+                reason: Some(e.to_string()),
+                replaces: None,
+            })
+        };
+        let remove = |e: &str, id: &str| {
+            Change::Remove(Remove {
+                email: Email::new(e),
+                id: id.to_string(),
+                role: crate::role::LiveRole::parse("org:member"),
+                departure: Departure::NotDesired,
+                reason: None,
+            })
+        };
+        let sorted = |v: &[Change]| {
+            let mut v = v.to_vec();
+            v.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            v
+        };
+        let in_email_order = vec![
+            remove("a@x.io", "1"),
+            invite("b@x.io"),
+            remove("b@x.io", "2"),
+            remove("b@x.io", "3"),
+            invite("c@x.io"),
+        ];
+        assert_eq!(
+            in_plan_order(in_email_order.clone()),
+            sorted(&in_email_order)
+        );
+        let shuffled = vec![
+            invite("c@x.io"),
+            remove("b@x.io", "3"),
+            invite("b@x.io"),
+            remove("a@x.io", "1"),
+        ];
+        assert_eq!(in_plan_order(shuffled.clone()), sorted(&shuffled));
+    }
 
     fn want(list: &[(&str, Role)]) -> Desired {
         Desired::new(
