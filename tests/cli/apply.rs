@@ -212,16 +212,8 @@ fn the_demotion_phase_is_refused_when_the_org_changed_under_apply() {
     // first phase. Before demoting, this apply reads the org again: demoting y now would leave
     // one admin, below min_admins: it refuses the phase, exit 3.
     let w = World::new(three_admins(), &two_admins_file("y"));
-    w.emu.set_faults(scaling_emulator::Faults {
-        latency: std::time::Duration::from_millis(300),
-        ..scaling_emulator::Faults::default()
-    });
-    let child = w
-        .cmd(&["apply", "--auto-approve", "--report", "report.json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    w.latency(300);
+    let child = w.spawn(&["apply", "--auto-approve", "--report", "report.json"]);
     demote_x_once_sent(&w, "POST");
     let run: Run = child.wait_with_output().unwrap().into();
     assert_run!("demotion_refused_midway", run);
@@ -230,8 +222,7 @@ fn the_demotion_phase_is_refused_when_the_org_changed_under_apply() {
         "y kept admin: {:?}",
         w.roster()
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(w.path("report.json")).unwrap()).unwrap();
+    let v = w.report();
     assert_eq!(v["ending"], "refused");
     assert_eq!(v["counts"]["done"], 1);
     assert_eq!(v["counts"]["not_attempted"], 1);
@@ -243,18 +234,9 @@ fn two_applies_at_once_are_caught_by_the_verification_read() {
     // so every invitation goes out twice. Each one's verification read reports it; the next
     // apply revokes the extra invitations.
     let w = scenario(0, 0, 0, 3);
-    w.emu.set_faults(scaling_emulator::Faults {
-        latency: std::time::Duration::from_millis(800),
-        ..scaling_emulator::Faults::default()
-    });
-    let spawn = || {
-        w.cmd(&["apply", "--auto-approve"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
+    w.latency(800);
+    let apply = &["apply", "--auto-approve"];
+    let (a, b) = (w.spawn(apply), w.spawn(apply));
     for child in [a, b] {
         let run: Run = child.wait_with_output().unwrap().into();
         assert_eq!(run.code, 0, "a warning, not a failure: {}", run.all());
@@ -277,16 +259,8 @@ fn fewer_admins_than_min_admins_after_apply_is_exit_1() {
     // Between this apply's re-read and its demotion, the other apply demotes x: the
     // verification read finds one admin where two are required.
     let w = World::new(three_admins(), &two_admins_file("y"));
-    w.emu.set_faults(scaling_emulator::Faults {
-        latency: std::time::Duration::from_millis(300),
-        ..scaling_emulator::Faults::default()
-    });
-    let child = w
-        .cmd(&["apply", "--auto-approve"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    w.latency(300);
+    let child = w.spawn(&["apply", "--auto-approve"]);
     demote_x_once_sent(&w, "PATCH");
     let run: Run = child.wait_with_output().unwrap().into();
     assert_run!("admins_crossed_after_apply", run);
@@ -357,11 +331,7 @@ fn a_late_commit_beyond_the_look_window_is_reported_by_the_verification_read() {
 /// Another writer at work: once apply has sent its first `method` request, x@example.com is
 /// demoted behind its back.
 fn demote_x_once_sent(w: &World, method: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !w.emu.requests().iter().any(|q| q.method == method) {
-        assert!(std::time::Instant::now() < deadline, "no {method} was sent");
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
+    w.wait_for(method, |q| q.method == method);
     let mut other = w.emu.state();
     for m in other
         .members

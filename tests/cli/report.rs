@@ -5,13 +5,6 @@ use crate::assert_run;
 use crate::support::*;
 use scaling_emulator::Faults;
 
-/// The report as JSON.
-fn report(w: &World) -> serde_json::Value {
-    let text = std::fs::read_to_string(w.path("report.json")).expect("the report was written");
-    assert!(!text.contains(KEY), "the key is never in the report");
-    serde_json::from_str(&text).expect("the report is JSON")
-}
-
 /// Times, request ids and the version vary: redact them, keeping nulls visible.
 fn redacted(mut v: serde_json::Value) -> String {
     fn put(v: &mut serde_json::Value, key: &str, with: &str) {
@@ -39,16 +32,9 @@ macro_rules! assert_report {
 #[test]
 fn the_report_of_a_successful_apply_has_every_step_and_no_key() {
     let w = World::new(org(), FILE);
-    let r = w.run(&[
-        "apply",
-        "--auto-approve",
-        "--parallelism",
-        "1",
-        "--report",
-        "report.json",
-    ]);
+    let r = w.run(APPLY_REPORTED);
     assert_eq!(r.code, 0, "{}", r.all());
-    let v = report(&w);
+    let v = w.report();
     // RFC 3339 in UTC, and in order.
     let (start, end) = (
         v["started_at"].as_str().unwrap(),
@@ -80,7 +66,7 @@ fn a_guard_refusal_writes_a_report_with_every_step_not_attempted() {
     let r = w.run(&["apply", "--auto-approve", "--report", "report.json"]);
     assert_eq!(r.code, 3, "{}", r.all());
     assert_eq!(w.emu.write_count(), 0);
-    let v = report(&w);
+    let v = w.report();
     assert_eq!(v["ending"], "refused");
     assert_eq!(v["exit_code"], 3);
     assert_eq!(v["counts"]["not_attempted"], 6);
@@ -101,16 +87,9 @@ fn failed_steps_carry_the_api_code_request_id_and_message() {
         writes_only: true,
         ..Faults::default()
     });
-    let r = w.run(&[
-        "apply",
-        "--auto-approve",
-        "--parallelism",
-        "1",
-        "--report",
-        "report.json",
-    ]);
+    let r = w.run(APPLY_REPORTED);
     assert_eq!(r.code, 1, "{}", r.all());
-    let v = report(&w);
+    let v = w.report();
     assert_report!("report_failed", v);
 }
 
@@ -137,7 +116,7 @@ fn the_report_schema_is_printed_and_committed() {
     w.run(&["apply", "--auto-approve", "--report", "report.json"]);
     let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
     let mut in_schema: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
-    let v = report(&w);
+    let v = w.report();
     let mut in_report: Vec<&String> = v.as_object().unwrap().keys().collect();
     in_schema.sort();
     in_report.sort();

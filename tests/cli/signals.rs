@@ -6,17 +6,8 @@
 
 use crate::assert_run;
 use crate::support::*;
-use scaling_emulator::Faults;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
-
-fn spawn(w: &World, args: &[&str]) -> Child {
-    w.cmd(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
 
 fn signal(child: &Child, sig: libc::c_int) {
     let pid = child.id() as libc::pid_t;
@@ -24,38 +15,12 @@ fn signal(child: &Child, sig: libc::c_int) {
     assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
 }
 
-/// Waits until the emulator has received a request that `pred` accepts.
-fn wait_for(w: &World, what: &str, pred: impl Fn(&scaling_emulator::RequestRecord) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !w.emu.requests().iter().any(&pred) {
-        assert!(Instant::now() < deadline, "no {what} came");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-fn latency(w: &World, ms: u64) {
-    w.emu.set_faults(Faults {
-        latency: Duration::from_millis(ms),
-        ..Faults::default()
-    });
-}
-
 #[test]
 fn the_first_sigint_finishes_the_step_in_flight_lists_the_rest_and_a_rerun_converges() {
     let w = World::new(org(), FILE);
-    latency(&w, 300);
-    let child = spawn(
-        &w,
-        &[
-            "apply",
-            "--auto-approve",
-            "--parallelism",
-            "1",
-            "--report",
-            "report.json",
-        ],
-    );
-    wait_for(&w, "write", |q| q.method != "GET");
+    w.latency(300);
+    let child = w.spawn(APPLY_REPORTED);
+    w.wait_for("write", |q| q.method != "GET");
     signal(&child, libc::SIGINT);
     let run: Run = child.wait_with_output().unwrap().into();
     // The first step (revoke carol's invitation, then invite her again) was in flight: it
@@ -68,15 +33,14 @@ fn the_first_sigint_finishes_the_step_in_flight_lists_the_rest_and_a_rerun_conve
         ]
     );
     assert_run!("sigint_mid_apply", run);
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(w.path("report.json")).unwrap()).unwrap();
+    let v = w.report();
     assert_eq!(v["ending"], "interrupted");
     assert_eq!(v["signal"], "SIGINT");
     assert_eq!(v["exit_code"], 130);
     assert_eq!(v["counts"]["done"], 1);
     assert_eq!(v["counts"]["not_attempted"], 5);
 
-    latency(&w, 0);
+    w.latency(0);
     let again = w.run(&["apply", "--auto-approve"]);
     assert_eq!(again.code, 0, "{}", again.all());
     assert_eq!(w.roster(), WANT);
@@ -90,9 +54,9 @@ fn the_first_sigint_finishes_the_step_in_flight_lists_the_rest_and_a_rerun_conve
 #[test]
 fn sigterm_stops_the_same_way_with_exit_143() {
     let w = scenario(0, 0, 0, 6);
-    latency(&w, 300);
-    let child = spawn(&w, &["apply", "--auto-approve", "--parallelism", "2"]);
-    wait_for(&w, "write", |q| q.method != "GET");
+    w.latency(300);
+    let child = w.spawn(&["apply", "--auto-approve", "--parallelism", "2"]);
+    w.wait_for("write", |q| q.method != "GET");
     signal(&child, libc::SIGTERM);
     let run: Run = child.wait_with_output().unwrap().into();
     assert_eq!(run.code, 143, "{}", run.all());
@@ -108,19 +72,9 @@ fn sigterm_stops_the_same_way_with_exit_143() {
 #[test]
 fn a_second_sigint_ends_the_run_at_once() {
     let w = scenario(0, 0, 0, 4);
-    latency(&w, 3000);
-    let child = spawn(
-        &w,
-        &[
-            "apply",
-            "--auto-approve",
-            "--parallelism",
-            "1",
-            "--report",
-            "report.json",
-        ],
-    );
-    wait_for(&w, "write", |q| q.method != "GET");
+    w.latency(3000);
+    let child = w.spawn(APPLY_REPORTED);
+    w.wait_for("write", |q| q.method != "GET");
     signal(&child, libc::SIGINT);
     std::thread::sleep(Duration::from_millis(100));
     let second = Instant::now();
@@ -136,12 +90,11 @@ fn a_second_sigint_ends_the_run_at_once() {
         &run.stderr,
         "cut off by a second SIGINT: the outcome is unknown",
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(w.path("report.json")).unwrap()).unwrap();
+    let v = w.report();
     assert_eq!(v["counts"]["failed"], 1);
     assert_eq!(v["counts"]["not_attempted"], 3);
     // The re-run reads first: the invitation that may have gone out is not sent again.
-    latency(&w, 0);
+    w.latency(0);
     std::thread::sleep(Duration::from_millis(3000));
     assert_eq!(w.run(&["apply", "--auto-approve"]).code, 0);
     let invites = w.emu.invites_committed();
@@ -152,9 +105,9 @@ fn a_second_sigint_ends_the_run_at_once() {
 #[test]
 fn a_signal_before_the_first_write_ends_the_run_with_nothing_sent() {
     let w = World::new(org(), FILE);
-    latency(&w, 1000);
-    let child = spawn(&w, &["apply", "--auto-approve", "--report", "report.json"]);
-    wait_for(&w, "list", |q| q.method == "GET");
+    w.latency(1000);
+    let child = w.spawn(&["apply", "--auto-approve", "--report", "report.json"]);
+    w.wait_for("list", |q| q.method == "GET");
     let sent = Instant::now();
     signal(&child, libc::SIGINT);
     let run: Run = child.wait_with_output().unwrap().into();

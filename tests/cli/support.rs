@@ -8,6 +8,16 @@ use std::process::{Command, Output, Stdio};
 pub const KEY: &str = "scl_live_TESTKEY_0123456789abcdef";
 pub const TODAY: &str = "2027-03-31";
 
+/// `apply` one step at a time, writing `report.json`.
+pub const APPLY_REPORTED: &[&str] = &[
+    "apply",
+    "--auto-approve",
+    "--parallelism",
+    "1",
+    "--report",
+    "report.json",
+];
+
 /// One finished run of the binary.
 pub struct Run {
     pub code: i32,
@@ -138,6 +148,41 @@ impl World {
 
     pub fn run(&self, args: &[&str]) -> Run {
         self.cmd(args).output().unwrap().into()
+    }
+
+    /// Starts the binary without waiting for it, its output captured.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Holds every request for `ms` milliseconds (0: none), so that a test can act while a
+    /// run is in flight.
+    pub fn latency(&self, ms: u64) {
+        self.emu.set_faults(scaling_emulator::Faults {
+            latency: std::time::Duration::from_millis(ms),
+            ..scaling_emulator::Faults::default()
+        });
+    }
+
+    /// Waits (30 s at most) until the emulator has received a request that `pred` accepts.
+    pub fn wait_for(&self, what: &str, pred: impl Fn(&scaling_emulator::RequestRecord) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !self.emu.requests().iter().any(&pred) {
+            assert!(std::time::Instant::now() < deadline, "no {what} came");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// The apply report `report.json` as JSON (see [`APPLY_REPORTED`]).
+    pub fn report(&self) -> serde_json::Value {
+        let text =
+            std::fs::read_to_string(self.path("report.json")).expect("the report was written");
+        assert!(!text.contains(KEY), "the key is never in the report");
+        serde_json::from_str(&text).expect("the report is JSON")
     }
 
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
