@@ -1280,20 +1280,26 @@ mod tests {
         i
     }
 
+    /// An org whose members-to-be each have one pending invitation (`i1`, `i2`, …) of the
+    /// given age in days (`None`: unknown), and a file that wants each of them as a member.
+    fn invited_with_ages(ages: &[(&str, Option<i64>)]) -> (LiveState, Desired) {
+        let invitations = (1..)
+            .zip(ages)
+            .map(|(n, (email, age))| aged(&format!("i{n}"), email, M, *age))
+            .collect();
+        let want = ages
+            .iter()
+            .map(|(email, _)| (*email, Role::Member))
+            .collect();
+        (live(vec![admin_live()], invitations), with_root(want))
+    }
+
     #[test]
     fn a_kept_invitation_older_than_resend_after_days_is_re_sent_as_one_change() {
-        let l = live(
-            vec![admin_live()],
-            vec![
-                aged("i1", "old@example.com", M, Some(31)),
-                aged("i2", "edge@example.com", M, Some(30)),
-                aged("i3", "unknown@example.com", M, None),
-            ],
-        );
-        let mut d = with_root(vec![
-            ("old@example.com", Role::Member),
-            ("edge@example.com", Role::Member),
-            ("unknown@example.com", Role::Member),
+        let (l, mut d) = invited_with_ages(&[
+            ("old@example.com", Some(31)),
+            ("edge@example.com", Some(30)),
+            ("unknown@example.com", None),
         ]);
         d.invitations.resend_after_days = Some(30);
         let p = plan(&d, &l, &opts());
@@ -1335,20 +1341,11 @@ mod tests {
 
     #[test]
     fn without_resend_after_days_invitations_older_than_30_days_are_warnings() {
-        let l = live(
-            vec![admin_live()],
-            vec![
-                aged("i1", "old@example.com", M, Some(31)),
-                aged("i2", "edge@example.com", M, Some(30)),
-                aged("i3", "unknown@example.com", M, None),
-                aged("i4", "future@example.com", M, Some(-3)),
-            ],
-        );
-        let d = with_root(vec![
-            ("old@example.com", Role::Member),
-            ("edge@example.com", Role::Member),
-            ("unknown@example.com", Role::Member),
-            ("future@example.com", Role::Member),
+        let (l, d) = invited_with_ages(&[
+            ("old@example.com", Some(31)),
+            ("edge@example.com", Some(30)),
+            ("unknown@example.com", None),
+            ("future@example.com", Some(-3)),
         ]);
         let p = plan(&d, &l, &opts());
         assert!(p.is_empty(), "{p:?}");
