@@ -21,6 +21,15 @@ struct Step {
     outputs: String,
 }
 
+impl Step {
+    /// The step succeeded and its outputs start with `exit-code=CODE` and `has-changes=…`.
+    fn succeeded_with(&self, exit_code: u8, has_changes: bool) {
+        assert_eq!(self.code, 0, "{}\n{}", self.stdout, self.stderr);
+        let head = format!("exit-code={exit_code}\nhas-changes={has_changes}\n");
+        assert!(self.outputs.starts_with(&head), "{}", self.outputs);
+    }
+}
+
 impl Runner {
     /// An org of two admins and a member; the file keeps the admins and invites a newcomer.
     fn new() -> Runner {
@@ -178,12 +187,7 @@ fn apply_applies_the_plan_it_showed_with_the_flags_given() {
         ],
         Some(KEY),
     );
-    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
-    assert!(
-        s.outputs.starts_with("exit-code=0\nhas-changes=true\n"),
-        "{}",
-        s.outputs
-    );
+    s.succeeded_with(0, true);
     assert_eq!(r.writes(), 1, "one invitation");
     assert!(
         s.outputs.ends_with("report=[TMP]/teamsync-report.json\n"),
@@ -243,24 +247,14 @@ fn adopt_reports_whether_the_file_changed_and_check_writes_nothing() {
     let before = std::fs::read_to_string(r.path("teamsync.yaml")).unwrap();
     // --check: exit 2 is "would change", a result: the step passes and the file stays.
     let s = r.step(&[("command", "adopt"), ("args", "--check")], Some(KEY));
-    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
-    assert!(
-        s.outputs.starts_with("exit-code=2\nhas-changes=true\n"),
-        "{}",
-        s.outputs
-    );
+    s.succeeded_with(2, true);
     assert_eq!(
         std::fs::read_to_string(r.path("teamsync.yaml")).unwrap(),
         before
     );
     // adopt: new@ is neither a member nor invited, so its entry goes; the diff is in the log.
     let s = r.step(&[("command", "adopt")], Some(KEY));
-    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
-    assert!(
-        s.outputs.starts_with("exit-code=0\nhas-changes=true\n"),
-        "{}",
-        s.outputs
-    );
+    s.succeeded_with(0, true);
     assert!(
         s.stdout.contains("-  - email: new@example.com"),
         "{}",
@@ -273,11 +267,6 @@ fn adopt_reports_whether_the_file_changed_and_check_writes_nothing() {
     );
     // Nothing left to adopt.
     let s = r.step(&[("command", "adopt")], Some(KEY));
-    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
-    assert!(
-        s.outputs.starts_with("exit-code=0\nhas-changes=false\n"),
-        "{}",
-        s.outputs
-    );
+    s.succeeded_with(0, false);
     assert_eq!(r.writes(), 0, "adopt only reads the org");
 }
