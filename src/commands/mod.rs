@@ -49,7 +49,12 @@ impl Context<'_> {
     /// Reads and validates a desired file, or every part of a directory (docs/contract.md
     /// §10), printing its problems on stderr, each at its part.
     pub(crate) fn load(&self, path: &Path) -> Result<LoadedFile, CommandError> {
-        self.load_read(path, parts::read(path)?)
+        self.load_on(path, desired::cores())
+    }
+
+    /// [`Context::load`] with the parts parsed on up to `threads` threads.
+    fn load_on(&self, path: &Path, threads: usize) -> Result<LoadedFile, CommandError> {
+        self.load_read_on(path, parts::read(path)?, threads)
     }
 
     /// [`Context::load_read`] on every core.
@@ -177,10 +182,7 @@ impl Context<'_> {
         // The list is parsed on one core while the file is: the parts get the others (on two
         // cores, one: parsing them on both only slowed the list down, README Performance).
         let threads = desired::cores().saturating_sub(1).max(1);
-        let loaded = parts::read(path)
-            .map_err(CommandError::from)
-            .and_then(|sources| self.load_read_on(path, sources, threads));
-        let file = match loaded {
+        let file = match self.load_on(path, threads) {
             Ok(file) => file,
             Err(e) => {
                 listing.abort();
