@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -194,21 +194,9 @@ fn serve(root: PathBuf) -> String {
     base
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(o: Output) -> Run {
-        Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-}
+#[path = "common/run.rs"]
+mod run;
+use run::Run;
 
 impl Run {
     /// The volatile parts out: the scratch folder, the port, hashes, this machine's target,
@@ -247,13 +235,6 @@ impl Run {
             stdout: f(self.stdout),
             stderr: f(self.stderr),
         }
-    }
-
-    fn whole(&self) -> String {
-        format!(
-            "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
-            self.code, self.stdout, self.stderr
-        )
     }
 }
 

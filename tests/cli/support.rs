@@ -3,7 +3,7 @@
 
 use scaling_emulator::{Emulator, Options, OrgState};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 pub const KEY: &str = "scl_live_TESTKEY_0123456789abcdef";
 pub const TODAY: &str = "2027-03-31";
@@ -18,36 +18,9 @@ pub const APPLY_REPORTED: &[&str] = &[
     "report.json",
 ];
 
-/// One finished run of the binary.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    pub fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-
-    /// The exit code, stdout and stderr in one text: what a snapshot holds.
-    pub fn whole(&self) -> String {
-        format!(
-            "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl From<Output> for Run {
-    fn from(o: Output) -> Run {
-        Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-}
+#[path = "../common/run.rs"]
+mod run;
+pub use run::Run;
 
 /// The volatile parts of an output: loopback ports and request ids.
 pub fn filters() -> Vec<(&'static str, &'static str)> {
