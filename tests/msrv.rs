@@ -3,6 +3,12 @@
 //! for a newer compiler. Its own code is held to it by clippy's `incompatible_msrv` lint, and
 //! the project's CI builds it with that toolchain. (Dev-dependencies may need more: proptest
 //! asks for 1.88, so tests run on stable only.)
+//!
+//! The walk covers every target the release ships (Windows and macOS included), so it needs
+//! every platform's crates, not just the ones this machine builds with. `cargo metadata` runs
+//! without `--offline`: on a machine that never downloaded, say, `windows-sys`, cargo fetches
+//! it from the registry (`--locked`: exactly the versions in Cargo.lock). `.ci/run` runs
+//! `cargo fetch --locked` first, so that in CI this test reads only the local cache.
 
 use std::process::Command;
 
@@ -16,13 +22,14 @@ fn version(v: &str) -> (u64, u64, u64) {
 #[test]
 fn no_dependency_needs_a_newer_compiler_than_rust_version() {
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["metadata", "--format-version", "1", "--locked"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
     assert!(
         out.status.success(),
-        "{}",
+        "cargo metadata --locked failed (it downloads the crates of every target the release \
+         ships when they are not in the cargo cache; is the registry reachable?):\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -62,6 +69,16 @@ fn no_dependency_needs_a_newer_compiler_than_rust_version() {
         }
     }
     assert!(seen.len() > 50, "the walk found the dependency tree");
+    // Every target's dependencies were walked, not only this machine's: Windows-only crates
+    // are in the tree on Linux too.
+    let names: std::collections::BTreeSet<&str> = seen
+        .iter()
+        .map(|id| by_id(id)["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains("windows-sys") && names.contains("anstyle-wincon"),
+        "the walk covers the Windows target's dependencies too"
+    );
     assert!(
         too_new.is_empty(),
         "raise rust-version or pin older versions: {too_new:?}"
