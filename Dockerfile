@@ -8,12 +8,18 @@
 # The release workflow builds the image from the release's own binaries instead, with
 # `--build-arg BINARY_FROM=prebuilt` and dist/linux-{amd64,arm64}/teamsync in the context, so
 # the image holds exactly the binary of the release archive (and no emulated compile).
+#
+# Alpine is pinned to one release (3.23) and each apk package to its version line there (`=~`:
+# that major.minor, any patch or rebuild), so a rebuild gets the branch's security fixes but
+# never another line; hadolint checks it (scripts/lint-ci). Moving to a newer Alpine means
+# changing the three lines together.
 
 ARG BINARY_FROM=source
 
 # ---- from source: native musl on Alpine ----------------------------------------------------------
-FROM rust:1-alpine AS source
-RUN apk add --no-cache build-base perl cmake
+FROM rust:1-alpine3.23 AS source
+# A C toolchain, perl and cmake for aws-lc-sys (rustls' crypto), as Alpine 3.23 ships them.
+RUN apk add --no-cache build-base=~0.5 perl=~5.42 cmake=~4.1
 WORKDIR /src
 COPY . .
 # The commit for `teamsync --version` (.git is not in the context): pass them as build args.
@@ -33,8 +39,9 @@ COPY --chmod=755 dist/linux-${TARGETARCH}/teamsync /out/teamsync
 FROM ${BINARY_FROM} AS binary
 
 # ---- CA certificates (the file is the same for every platform) ----------------------------------
-FROM --platform=$BUILDPLATFORM alpine:3 AS certs
-RUN apk add --no-cache ca-certificates
+# Alpine's base image already holds the bundle (the ca-certificates-bundle package that apk itself
+# needs): nothing to install.
+FROM --platform=$BUILDPLATFORM alpine:3.23 AS certs
 
 # ---- the image -------------------------------------------------------------------------------------
 FROM scratch

@@ -69,6 +69,11 @@ impl Runner {
             bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
+        self.step_with_path(&path, inputs, key)
+    }
+
+    /// run.sh with this PATH, for a fake `teamsync` or none.
+    fn step_with_path(&self, path: &str, inputs: &[(&str, &str)], key: Option<&str>) -> Step {
         let _ = std::fs::remove_file(self.path("out"));
         let mut c = Command::new("bash");
         c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/action/run.sh"))
@@ -234,7 +239,7 @@ fn an_unknown_command_is_an_error() {
     assert_eq!(s.code, 1);
     assert!(
         s.stdout.contains(
-            "::error::unknown command 'destroy': use validate, plan, apply, drift or adopt."
+            "::error::unknown command 'destroy': use install, validate, plan, apply, drift or adopt."
         ),
         "{}",
         s.stdout
@@ -269,4 +274,171 @@ fn adopt_reports_whether_the_file_changed_and_check_writes_nothing() {
     let s = r.step(&[("command", "adopt")], Some(KEY));
     s.succeeded_with(0, false);
     assert_eq!(r.writes(), 0, "adopt only reads the org");
+}
+
+/// A fake `teamsync` in its own folder: it records each call's arguments as one line and exits
+/// with the next of `codes` (0 once they run out).
+struct Fake {
+    dir: tempfile::TempDir,
+}
+
+impl Fake {
+    fn new(codes: &[u8]) -> Fake {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("teamsync");
+        let codes = codes
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$*\" >>\"$0.calls\"\n\
+                 n=$(wc -l <\"$0.calls\")\n\
+                 code=$(echo '{codes}' | awk -v n=\"$n\" '{{ print $n }}')\n\
+                 exit \"${{code:-0}}\"\n"
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Fake { dir }
+    }
+
+    /// PATH with the fake first.
+    fn path(&self) -> String {
+        format!(
+            "{}:{}",
+            self.dir.path().display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
+    /// Every call so far, one line each, with the runner's folder as [TMP].
+    fn calls(&self, r: &Runner) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("teamsync.calls"))
+            .unwrap_or_default()
+            .replace(&r.dir.path().display().to_string(), "[TMP]")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+#[test]
+fn args_reach_every_teamsync_command_the_action_runs() {
+    let r = Runner::new();
+    let plan_md = "plan --detailed-exitcode --format markdown --out [TMP]/teamsync-plan.json";
+    // (command, key given, exit codes of the fake's calls, the calls expected)
+    let cases: [(&str, bool, &[u8], &[&str]); 7] = [
+        ("validate", true, &[0], &["validate"]),
+        ("plan", true, &[2], &[plan_md]),
+        // Without the key, plan only validates: the args go there.
+        ("plan", false, &[0], &["validate"]),
+        ("drift", true, &[0], &[plan_md]),
+        (
+            "apply",
+            true,
+            &[2, 0],
+            &[
+                "plan --detailed-exitcode --out [TMP]/teamsync-plan.json",
+                "apply --auto-approve --report [TMP]/teamsync-report.json --parallelism 2 \
+                 [TMP]/teamsync-plan.json",
+            ],
+        ),
+        ("adopt", true, &[0], &["adopt"]),
+        // install runs no teamsync command at all.
+        ("install", true, &[], &[]),
+    ];
+    for (command, key, codes, expected) in cases {
+        let fake = Fake::new(codes);
+        let inputs = [
+            ("command", command),
+            ("file", "org.yaml"),
+            ("parallelism", "2"),
+            ("args", "-v  --timeout 7"),
+        ];
+        let s = r.step_with_path(&fake.path(), &inputs, key.then_some(KEY));
+        assert_eq!(s.code, 0, "{command}: {}\n{}", s.stdout, s.stderr);
+        let expected: Vec<String> = expected
+            .iter()
+            .map(|words| format!("--file org.yaml {words} -v --timeout 7"))
+            .collect();
+        assert_eq!(fake.calls(&r), expected, "{command}");
+    }
+}
+
+#[test]
+fn apply_gives_the_args_to_the_apply_step_too() {
+    // The real binary: `-v` after the PLANFILE is taken, and apply's info log shows it reached
+    // the apply (the plan step's share is asserted with the fake above).
+    let r = Runner::new();
+    let s = r.step(&[("command", "apply"), ("args", "-v")], Some(KEY));
+    s.succeeded_with(0, true);
+    assert!(
+        s.stderr
+            .contains("reading the org again to verify the apply"),
+        "{}",
+        s.stderr
+    );
+    assert_eq!(r.writes(), 1, "one invitation");
+}
+
+#[test]
+fn install_only_checks_that_teamsync_is_on_path() {
+    let r = Runner::new();
+    let s = r.step(&[("command", "install")], Some(KEY));
+    let bin = Path::new(env!("CARGO_BIN_EXE_teamsync"));
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert_eq!(
+        s.stdout,
+        format!(
+            "teamsync is installed ({}); later steps of this job can run it.\n\
+             exit-code=0\nhas-changes=false\nplan-json=\nplan-markdown=\nreport=\n",
+            bin.display()
+        )
+    );
+    assert_eq!(
+        s.outputs,
+        "exit-code=0\nhas-changes=false\nplan-json=\nplan-markdown=\nreport=\n"
+    );
+    assert_eq!(s.stderr, "");
+    assert!(r.emu.requests().is_empty(), "install sends nothing");
+    assert!(!r.path("summary").exists(), "and writes no job summary");
+}
+
+#[test]
+fn install_names_the_inputs_it_does_not_use_and_fails_without_teamsync() {
+    let r = Runner::new();
+    let s = r.step(
+        &[
+            ("command", "install"),
+            ("self", "root@example.com"),
+            ("args", "-v"),
+            ("allow-mass-removal", "true"),
+        ],
+        Some(KEY),
+    );
+    s.succeeded_with(0, false);
+    assert!(
+        s.stdout.starts_with(
+            "::warning::command: install runs no teamsync command, so these inputs are not \
+             used: self args allow-mass-removal. Run teamsync in a later step with the flags \
+             you need.\n"
+        ),
+        "{}",
+        s.stdout
+    );
+
+    // The install step did not put teamsync on PATH: the step fails and says so.
+    let s = r.step_with_path("/usr/bin:/bin", &[("command", "install")], Some(KEY));
+    assert_eq!(s.code, 1, "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        s.stdout
+            .starts_with("::error::teamsync is not on PATH after the install step.\n"),
+        "{}",
+        s.stdout
+    );
+    assert!(s.outputs.starts_with("exit-code=1\n"), "{}", s.outputs);
 }

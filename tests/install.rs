@@ -412,3 +412,36 @@ fn plain_http_is_refused_unless_the_host_is_loopback() {
     error: refusing to download from http://releases.example.com/dl/v0.2.0: only https:// URLs (or http:// to a loopback address) are allowed.
     ");
 }
+
+#[test]
+fn command_install_leaves_the_verified_binary_on_path_for_later_steps() {
+    // action.yml with `command: install`: install.sh, then run.sh in the next step, whose PATH
+    // starts with the folders install.sh wrote to GITHUB_PATH (as a runner does it).
+    let r = Release::good();
+    let install = r.install(&[], &[]);
+    assert_eq!(install.code, 0, "{}", install.whole());
+    let path = format!("{}:/usr/bin:/bin", r.file("github_path").trim());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/action/run.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .env_clear()
+        .env("PATH", path)
+        .env("INPUT_COMMAND", "install")
+        .env("RUNNER_TEMP", r.dir.path())
+        .env("GITHUB_OUTPUT", r.path("run_output"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("bash runs");
+    let run = Run::from(out).redact(&r);
+    insta::assert_snapshot!(run.whole(), @r"
+    exit code: 0
+    ----- stdout -----
+    teamsync is installed ([SCRATCH]/install/teamsync); later steps of this job can run it.
+    exit-code=0
+    has-changes=false
+    plan-json=
+    plan-markdown=
+    report=
+    ----- stderr -----
+    ");
+}

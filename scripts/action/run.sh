@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Runs one teamsync command for action.yml and sets the action's outputs (docs/install.md).
 #
-# Environment: the action's inputs as INPUT_COMMAND (validate|plan|apply|drift|adopt),
+# Environment: the action's inputs as INPUT_COMMAND (install|validate|plan|apply|drift|adopt),
 # INPUT_FILE, INPUT_API_URL, INPUT_SELF, INPUT_ALLOW_MASS_REMOVAL, INPUT_PARALLELISM, INPUT_ARGS
-# (extra flags, split on spaces, never evaluated); SCALING_API_KEY from the caller's step `env`.
+# (extra flags, split on spaces, never evaluated, given to EVERY teamsync command this runs);
+# SCALING_API_KEY from the caller's step `env`.
 # Outputs ($GITHUB_OUTPUT): exit-code, has-changes, plan-json (path of the JSON plan),
-# plan-markdown (path of the Markdown plan, plan and drift), report (path of apply's JSON audit report), comment-file (path of the PR comment's Markdown, for comment.sh).
+# plan-markdown (path of the Markdown plan, plan and drift), comment-file (path of the PR
+# comment's Markdown, for comment.sh), report (path of apply's JSON audit report).
 #
+#   install   nothing: install.sh has put teamsync on PATH for the job's later steps; this
+#             only checks that it is there (like setup-terraform)
 #   validate  teamsync validate
 #   plan      teamsync plan --detailed-exitcode --format markdown --out PLAN.json; without a
 #             SCALING_API_KEY (a pull request from a fork) only validate runs, and says so
 #   drift     the same plan; a missing key is an error
-#   apply     plan --out PLAN.json, then apply --auto-approve PLAN.json: exactly the plan shown
+#   apply     plan --out PLAN.json, then apply --auto-approve PLAN.json: exactly the plan shown;
+#             INPUT_ARGS go to both, so they must be flags both take (-v, --timeout 60, ...)
 #   adopt     teamsync adopt (with INPUT_ARGS, e.g. --only added,roles or --check)
 # Exit 2 (changes) is a result, not a failure: has-changes says it. Exit 1 and 3 fail the step.
 # The backquotes in the comment texts below are Markdown, not command substitutions.
@@ -43,7 +48,8 @@ extra=()
 if [ -n "${INPUT_ARGS:-}" ]; then read -r -a extra <<<"$INPUT_ARGS"; fi
 file="${INPUT_FILE:-teamsync.yaml}"
 
-# teamsync with the global flags; its exit code in $code, never aborting this script.
+# teamsync with the global flags, the command's words and then INPUT_ARGS: every teamsync command
+# this script runs goes through here. Its exit code in $code, never aborting this script.
 ts() {
   code=0
   teamsync ${global[@]+"${global[@]}"} "$@" ${extra[@]+"${extra[@]}"} || code=$?
@@ -65,6 +71,29 @@ finish() {
 }
 
 case "$command" in
+  install)
+    # install.sh (the step before) downloaded, verified and installed teamsync and put its folder
+    # on PATH for this and every later step of the job. Nothing runs; the inputs of the
+    # commands have no use here, and a workflow that sets one is told so.
+    unused=()
+    for pair in file=INPUT_FILE api-url=INPUT_API_URL self=INPUT_SELF parallelism=INPUT_PARALLELISM args=INPUT_ARGS; do
+      var="${pair#*=}"
+      [ -z "${!var:-}" ] || unused+=("${pair%%=*}")
+    done
+    [ "${INPUT_ALLOW_MASS_REMOVAL:-false}" = "false" ] || unused+=(allow-mass-removal)
+    if [ ${#unused[@]} -gt 0 ]; then
+      echo "::warning::command: install runs no teamsync command, so these inputs are not used: ${unused[*]}. Run teamsync in a later step with the flags you need."
+    fi
+    if ! path="$(command -v teamsync)"; then
+      echo "::error::teamsync is not on PATH after the install step."
+      code=1
+      finish false
+    fi
+    echo "teamsync is installed ($path); later steps of this job can run it."
+    code=0
+    finish false
+    ;;
+
   validate)
     ts validate
     finish false
@@ -114,8 +143,7 @@ case "$command" in
     apply=(apply --auto-approve --report "$report")
     [ -z "${INPUT_PARALLELISM:-}" ] || apply+=(--parallelism "$INPUT_PARALLELISM")
     [ "${INPUT_ALLOW_MASS_REMOVAL:-false}" != "true" ] || apply+=(--allow-mass-removal)
-    code=0
-    teamsync ${global[@]+"${global[@]}"} "${apply[@]}" "$plan_json" || code=$?
+    ts "${apply[@]}" "$plan_json"
     finish true
     ;;
 
@@ -129,7 +157,7 @@ case "$command" in
     ;;
 
   *)
-    echo "::error::unknown command '$command': use validate, plan, apply, drift or adopt."
+    echo "::error::unknown command '$command': use install, validate, plan, apply, drift or adopt."
     code=1
     finish false
     ;;
