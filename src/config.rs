@@ -2,6 +2,7 @@
 //! turned into the values the commands use. clap types stop at [`crate::cli`]; below it, only
 //! [`Config`], [`ApiConfig`] and each command's own arguments.
 
+use crate::api::RetryPolicy;
 use crate::date::Date;
 use crate::email::Email;
 use std::ffi::OsString;
@@ -104,30 +105,6 @@ impl fmt::Debug for ApiKey {
 impl fmt::Display for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
-    }
-}
-
-/// Retry behaviour for 429, 5xx and connection failures.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub(crate) max_attempts: u32,
-    /// First backoff; doubles each attempt, with full jitter.
-    pub(crate) base: Duration,
-    /// Longest backoff between two attempts.
-    pub(crate) cap: Duration,
-    /// Longest `Retry-After` honoured; a longer one is cut to this.
-    pub(crate) max_retry_after: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            base: Duration::from_millis(500),
-            cap: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(60),
-        }
     }
 }
 

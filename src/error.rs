@@ -1,10 +1,10 @@
 //! The command layer's errors: everything that ends a command early, each with what to do next,
 //! mapped once to an exit code (docs/contract.md §2).
 
-use crate::client::ApiError;
+use crate::api::ApiError;
 use crate::config::ConfigError;
+use crate::formats::saved::BadPlanFile;
 use crate::parts::PartsError;
-use crate::saved::BadPlanFile;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CommandError {

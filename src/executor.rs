@@ -7,7 +7,7 @@
 //! (docs/contract.md §8). A [`Stop`] (the first SIGINT or SIGTERM) lets requests in flight
 //! finish and starts nothing new.
 
-use crate::client::{ApiError, Client};
+use crate::api::{ApiError, Client};
 use crate::email::Email;
 use crate::live::LiveState;
 use crate::plan::{Blocked, Change, Phase, Plan};
@@ -551,7 +551,7 @@ async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Ou
 /// 4× and 8× the retry base (2 s and 4 s by default), so an invitation is looked for during
 /// about 6.5 s before it is ever sent again.
 fn settle_delay(
-    policy: &crate::config::RetryPolicy,
+    policy: &crate::api::RetryPolicy,
     attempt: u32,
     look: u32,
     err: Option<&ApiError>,

@@ -382,7 +382,7 @@ mod tests {
         let live = org();
         let exported = export_live(&live);
         let text = &exported.yaml;
-        let loaded = crate::desired::load(text, today());
+        let loaded = crate::desired::validate(text, today());
         let desired = loaded.desired.unwrap_or_else(|e| panic!("{e:?}\n{text}"));
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
         assert!(
@@ -475,7 +475,7 @@ mod tests {
             "{}",
             e.yaml
         );
-        let d = crate::desired::load(&e.yaml, today())
+        let d = crate::desired::validate(&e.yaml, today())
             .desired
             .unwrap_or_else(|err| panic!("{err:?}\n{}", e.yaml));
         assert_eq!(d.ignore.len(), 1);

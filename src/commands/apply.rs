@@ -3,18 +3,18 @@
 
 use super::plan::{Computed, compute, plan_options, show};
 use super::{Context, append_step_summary, read_org, runtime, write_atomically};
-use crate::client::Client;
+use crate::api::Client;
 use crate::config::{ConfigError, Format};
 use crate::desired::Desired;
 use crate::error::CommandError;
 use crate::executor;
+use crate::formats::report::{Ending, ReportDocument};
+use crate::formats::saved::{SavedPlan, Stale};
 use crate::interrupt::{Signal, Signals};
 use crate::live::{LiveState, Managed};
 use crate::plan::{Change, Plan};
 use crate::planner::{self, PlanOptions};
 use crate::render;
-use crate::report::{Ending, ReportDocument};
-use crate::saved::{SavedPlan, Stale};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -432,7 +432,7 @@ impl<'a> Outcome<'a> {
     ) {
         let doc = ReportDocument::new(
             report,
-            crate::report::Context {
+            crate::formats::report::Context {
                 desired_file: self.file,
                 started: self.started,
                 fingerprints: &self.computed.fingerprints,

@@ -1,7 +1,7 @@
 //! `teamsync export`: the live org as a desired-state file (docs/contract.md §1).
 
 use super::{Context, runtime, write_atomically};
-use crate::client::Client;
+use crate::api::Client;
 use crate::error::CommandError;
 use crate::export::Exported;
 use crate::live::Managed;

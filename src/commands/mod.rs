@@ -9,15 +9,14 @@ pub(crate) mod plan;
 pub(crate) mod schema;
 pub(crate) mod validate;
 
+use crate::api::Client;
 use crate::cli::Command;
-use crate::client::Client;
 use crate::config::{ApiConfig, Config};
-use crate::desired::{self, Desired, DesiredMember, PartText};
+use crate::desired::{self, Desired, Loaded, LoadedFile};
 use crate::error::CommandError;
 use crate::live::{LiveState, Managed};
-use crate::parts::{self, Part};
+use crate::parts;
 use crate::ui::{Level, Ui};
-use crate::yaml::Diagnostic;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -46,114 +45,41 @@ impl Context<'_> {
         self.config.api.as_ref().map_err(|e| e.clone().into())
     }
 
-    /// Reads and validates a desired file, or every part of a directory (docs/contract.md
-    /// §10), printing its problems on stderr, each at its part.
+    /// Reads and loads the desired state `-f path` names (docs/contract.md §3, §10) on every
+    /// core: [`desired::load`], its problems printed by [`Context::print_load`].
     pub(crate) fn load(&self, path: &Path) -> Result<LoadedFile, CommandError> {
         self.load_on(path, desired::cores())
     }
 
     /// [`Context::load`] with the parts parsed on up to `threads` threads.
     fn load_on(&self, path: &Path, threads: usize) -> Result<LoadedFile, CommandError> {
-        self.load_read_on(path, parts::read(path)?, threads)
+        let sources = parts::read(path)?;
+        self.print_load(desired::load(sources, self.config.today, threads))
     }
 
-    /// [`Context::load_read`] on every core.
-    pub(crate) fn load_read(
-        &self,
-        path: &Path,
-        sources: parts::Sources,
-    ) -> Result<LoadedFile, CommandError> {
-        self.load_read_on(path, sources, desired::cores())
-    }
-
-    /// [`Context::load`] of parts already read, so that a command that goes on to edit them
-    /// (adopt) validates exactly the bytes it edits, read once; parts parsed on up to
-    /// `threads` threads.
-    fn load_read_on(
-        &self,
-        path: &Path,
-        sources: parts::Sources,
-        threads: usize,
-    ) -> Result<LoadedFile, CommandError> {
-        let name = path.display().to_string();
-        // Bytes that are not UTF-8 are an error at their position (docs/contract.md §3); each
-        // part is validated once.
-        let mut texts: Vec<&str> = Vec::with_capacity(sources.bytes.len());
-        let mut bad: Vec<Diagnostic> = Vec::new();
-        for (i, b) in (0u32..).zip(&sources.bytes) {
-            match std::str::from_utf8(b) {
-                Ok(text) => texts.push(text),
-                Err(_) => {
-                    texts.push("");
-                    bad.extend(desired::not_utf8(b, i));
-                }
-            }
-        }
-        let part_texts: Vec<_> = sources
-            .parts
-            .iter()
-            .zip(&texts)
-            .map(|(p, text)| PartText {
-                name: &p.name,
-                text,
-            })
-            .collect();
-        let part_name = |d: &Diagnostic| {
-            sources
-                .parts
-                .get(d.part)
-                .map_or(name.as_str(), |p| p.name.as_str())
-        };
-        if !bad.is_empty() {
-            for d in &bad {
-                self.ui.diagnostic(Level::Error, part_name(d), d);
-            }
-            return Err(CommandError::Invalid {
-                file: name.clone(),
-                count: bad.len(),
-            });
-        }
-        let loaded =
-            desired::load_parts_on(&part_texts, sources.directory, self.config.today, threads);
+    /// Prints a load's warnings and errors on stderr, each at its part; the desired state when
+    /// it is valid, else the error that ends the command.
+    pub(crate) fn print_load(&self, loaded: Loaded) -> Result<LoadedFile, CommandError> {
         for w in &loaded.warnings {
-            self.ui.diagnostic(Level::Warning, part_name(w), w);
+            self.ui.diagnostic(Level::Warning, loaded.part_name(w), w);
         }
         match loaded.desired {
             Ok(desired) => Ok(LoadedFile {
                 desired,
-                fingerprint: sources.fingerprint(path),
-                name,
-                parts: sources.parts,
+                fingerprint: loaded.fingerprint,
+                name: loaded.name,
+                parts: loaded.parts,
             }),
-            Err(errors) => {
-                for d in &errors {
-                    self.ui.diagnostic(Level::Error, part_name(d), d);
+            Err(ref errors) => {
+                for d in errors {
+                    self.ui.diagnostic(Level::Error, loaded.part_name(d), d);
                 }
                 Err(CommandError::Invalid {
-                    file: name,
                     count: errors.len(),
+                    file: loaded.name,
                 })
             }
         }
-    }
-}
-
-/// A desired file (or directory of parts), validated.
-pub(crate) struct LoadedFile {
-    pub(crate) desired: Desired,
-    /// `sha256:` of its bytes (of every part's, for a directory).
-    pub(crate) fingerprint: String,
-    /// Its path as given, for messages.
-    pub(crate) name: String,
-    /// Its parts in path order (one for a file); a member's `loc.part` indexes them.
-    pub(crate) parts: Vec<Part>,
-}
-
-impl LoadedFile {
-    /// The part a member of `desired` is written in (for `adopt --into` and messages).
-    #[allow(dead_code)]
-    pub(crate) fn part_of(&self, member: &DesiredMember) -> Option<&Part> {
-        self.parts.get(member.loc.part as usize)
     }
 }
 

@@ -2,14 +2,15 @@
 //! (docs/contract.md §1, §4, §6).
 
 use super::{Context, LoadedFile, append_step_summary, runtime, write_atomically};
-use crate::client::Client;
+use crate::api::Client;
 use crate::config::{Config, Format};
 use crate::error::CommandError;
+use crate::formats::plan::PlanDocument;
+use crate::formats::saved::{self, Fingerprints};
 use crate::live::Managed;
 use crate::plan::Plan;
 use crate::planner::{self, PlanOptions};
 use crate::render;
-use crate::saved::{self, Fingerprints, PlanDocument};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -62,13 +63,7 @@ pub(super) struct Computed {
 
 impl Computed {
     fn document<'a>(&'a self, file: &'a str) -> PlanDocument<'a> {
-        PlanDocument {
-            format_version: saved::FORMAT_VERSION,
-            desired_file: file,
-            plan: &self.plan,
-            fingerprints: &self.fingerprints,
-            live_snapshot: None,
-        }
+        PlanDocument::new(file, &self.plan, &self.fingerprints)
     }
 }
 

@@ -3,11 +3,12 @@
 //! `code` and `requestId` when it failed. Its schema is `schema/report.schema.json`
 //! (`teamsync schema --report`). It never holds the API key or the API URL.
 
+use super::plan::ChangeWire;
+use super::saved::Fingerprints;
 use crate::date::Date;
 use crate::executor::{Finding, Halt, Outcome, Report, StepReport};
-use crate::plan::{Action, ChangeWire};
+use crate::plan::Action;
 use crate::role::Role;
-use crate::saved::Fingerprints;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::SystemTime;

@@ -1,7 +1,7 @@
 //! JSON Schemas: the desired-state file (`teamsync schema`, `schema/teamsync.schema.json`) and
 //! the JSON plan (`schema/plan.schema.json`) and the apply report (`schema/report.schema.json`).
 
-use crate::saved::PlanDocument;
+use super::plan::PlanDocument;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -108,7 +108,7 @@ pub(crate) fn plan_schema() -> String {
 
 /// The apply report's schema, as committed at `schema/report.schema.json`.
 pub(crate) fn report_schema() -> String {
-    pretty(schemars::schema_for!(crate::report::ReportDocument))
+    pretty(schemars::schema_for!(super::report::ReportDocument))
 }
 
 #[cfg(test)]

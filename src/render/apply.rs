@@ -5,7 +5,7 @@ use super::markdown::esc;
 use super::{describe, symbol};
 use crate::escape::escape;
 use crate::executor::{Outcome, Report, StepReport};
-use crate::report::{Ending, ReportDocument, StepOutcome, finding_text, halt_text};
+use crate::formats::report::{Ending, ReportDocument, StepOutcome, finding_text, halt_text};
 use std::fmt::Write;
 
 /// What a step does, e.g. `revoke the invitation of … (org:admin), then invite … as org:member`.

@@ -1,16 +1,16 @@
 //! Views over one [`Plan`] (docs/contract.md §6): text for people, Markdown for pull requests,
 //! a unified diff of rosters for reviewers who think in diffs (JSON is
-//! [`crate::saved::PlanDocument`]), and the apply report's lines. Data from the file or the API
+//! [`crate::formats::plan::PlanDocument`]), and the apply report's lines. Data from the file or the API
 //! is shown as it is; nothing here decides anything.
 
+mod apply;
 mod diff;
 mod markdown;
-mod report;
 mod text;
 
+pub(crate) use apply::{apply_summary, finished, step_line};
 pub(crate) use diff::diff;
 pub(crate) use markdown::markdown;
-pub(crate) use report::{apply_summary, finished, step_line};
 pub(crate) use text::text;
 
 use crate::escape::escape;
