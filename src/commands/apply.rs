@@ -8,7 +8,7 @@ use crate::config::{ConfigError, Format};
 use crate::desired::Desired;
 use crate::error::CommandError;
 use crate::executor;
-use crate::formats::report::{Ending, ReportDocument};
+use crate::formats::report::{Ending, Header, ReportDocument};
 use crate::formats::saved::{SavedPlan, Stale};
 use crate::interrupt::{Signal, Signals};
 use crate::live::{LiveState, Managed};
@@ -77,7 +77,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let options = plan_options(ctx.config, args.allow_mass_removal);
     let computed = compute(ctx.config, &file, &org, args.allow_mass_removal, true);
     // Planning succeeded: whatever happens next, the report is written.
-    let out = Outcome::new(ctx, args, &file.name, started, &computed);
+    let out = Finisher::new(ctx, args, &file.name, started, &computed);
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
         if let Err(stale) =
             doc.check_fresh(&computed.fingerprints, &computed.snapshot, &computed.plan)
@@ -102,7 +102,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         } else if ctx.config.format != Format::Text {
             ctx.ui.note("No changes.");
         }
-        return out.finish(&executor::Report::nothing_sent(plan, ""), Ok(0));
+        return out.finish(&executor::Execution::nothing_sent(plan, ""), Ok(0));
     }
     let refusing: Vec<String> = plan.refusing_guards().map(render::refusal).collect();
     if !refusing.is_empty() {
@@ -227,9 +227,9 @@ fn cut_off(
     in_flight: &HashSet<usize>,
     first: Signal,
     second: Signal,
-) -> executor::Report {
+) -> executor::Execution {
     let done: HashSet<usize> = finished.iter().map(|r| r.step.index).collect();
-    let mut report = executor::Report::nothing_sent(
+    let mut report = executor::Execution::nothing_sent(
         plan,
         &format!("not attempted: interrupted by {}", first.name()),
     );
@@ -316,8 +316,9 @@ fn ask(
     })
 }
 
-/// What apply needs to end: the report file, the GitHub job summary, the exit code.
-struct Outcome<'a> {
+/// How apply ends, whichever way it does: the report file, the GitHub job summary, and the
+/// result (exit code or error).
+struct Finisher<'a> {
     ctx: &'a Context<'a>,
     report_path: Option<&'a Path>,
     file: &'a str,
@@ -325,15 +326,15 @@ struct Outcome<'a> {
     computed: &'a Computed,
 }
 
-impl<'a> Outcome<'a> {
+impl<'a> Finisher<'a> {
     fn new(
         ctx: &'a Context<'a>,
         args: &'a Args,
         file: &'a str,
         started: SystemTime,
         computed: &'a Computed,
-    ) -> Outcome<'a> {
-        Outcome {
+    ) -> Finisher<'a> {
+        Finisher {
             ctx,
             report_path: args.report.as_deref(),
             file,
@@ -344,14 +345,14 @@ impl<'a> Outcome<'a> {
 
     /// Nothing was sent, for `why`: every step is not attempted.
     fn nothing_sent(&self, ending: Ending, why: &str, e: CommandError) -> Result<u8, CommandError> {
-        let report = executor::Report::nothing_sent(&self.computed.plan, why);
+        let report = executor::Execution::nothing_sent(&self.computed.plan, why);
         self.write(&report, ending, e.exit_code(), None, Some(e.to_string()));
         Err(e)
     }
 
     fn interrupted_before_sending(&self, signal: Signal) -> Result<u8, CommandError> {
         let why = format!("not attempted: interrupted by {}", signal.name());
-        let report = executor::Report::nothing_sent(&self.computed.plan, &why);
+        let report = executor::Execution::nothing_sent(&self.computed.plan, &why);
         let e = CommandError::Interrupted {
             signal: signal.name(),
             code: signal.exit_code(),
@@ -367,7 +368,11 @@ impl<'a> Outcome<'a> {
         Err(e)
     }
 
-    fn interrupted(&self, report: &executor::Report, signal: Signal) -> Result<u8, CommandError> {
+    fn interrupted(
+        &self,
+        report: &executor::Execution,
+        signal: Signal,
+    ) -> Result<u8, CommandError> {
         self.ctx.ui.eprint(&render::finished(report));
         let e = CommandError::Interrupted {
             signal: signal.name(),
@@ -385,7 +390,7 @@ impl<'a> Outcome<'a> {
     }
 
     /// The writes ran to their end (or to a halt).
-    fn after_writes(&self, report: executor::Report) -> Result<u8, CommandError> {
+    fn after_writes(&self, report: executor::Execution) -> Result<u8, CommandError> {
         self.ctx.ui.eprint(&render::finished(&report));
         let result = match &report.halt {
             Some(executor::Halt::Refused { phase, reasons }) => Err(CommandError::GuardMidway {
@@ -403,7 +408,7 @@ impl<'a> Outcome<'a> {
 
     fn finish(
         &self,
-        report: &executor::Report,
+        report: &executor::Execution,
         result: Result<u8, CommandError>,
     ) -> Result<u8, CommandError> {
         let ending = match &result {
@@ -424,7 +429,7 @@ impl<'a> Outcome<'a> {
     /// line, not a change of exit code.
     fn write(
         &self,
-        report: &executor::Report,
+        report: &executor::Execution,
         ending: Ending,
         exit_code: u8,
         signal: Option<Signal>,
@@ -432,7 +437,7 @@ impl<'a> Outcome<'a> {
     ) {
         let doc = ReportDocument::new(
             report,
-            crate::formats::report::Context {
+            Header {
                 desired_file: self.file,
                 started: self.started,
                 fingerprints: &self.computed.fingerprints,

@@ -1,4 +1,3 @@
-
 //! Loader and validator tests: every field of the file, the policy fields and their
 //! contradictions, the expiry notice boundary, and where each problem is reported.
 

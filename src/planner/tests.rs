@@ -1,4 +1,3 @@
-
 //! One test per row of the plan table (docs/contract.md §4), the self and protected rules,
 //! expiry, and the guards of §5.
 

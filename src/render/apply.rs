@@ -4,7 +4,7 @@
 use super::markdown::esc;
 use super::{describe, symbol};
 use crate::escape::escape;
-use crate::executor::{Outcome, Report, StepReport};
+use crate::executor::{Execution, Outcome, StepReport};
 use crate::formats::report::{Ending, ReportDocument, StepOutcome, finding_text, halt_text};
 use std::fmt::Write;
 
@@ -49,7 +49,7 @@ pub(crate) fn step_line(r: &StepReport) -> String {
 
 /// The closing summary: counts, why apply stopped early, each blocked, failed and not attempted
 /// step, and what the verification read found.
-pub(crate) fn finished(report: &Report) -> String {
+pub(crate) fn finished(report: &Execution) -> String {
     let mut out = format!(
         "\nApply finished: {} done, {} blocked, {} failed{}.\n",
         report.done(),
