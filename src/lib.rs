@@ -63,15 +63,11 @@ pub fn run(
     vars: impl IntoIterator<Item = (OsString, OsString)>,
 ) -> u8 {
     let env = config::Environment::from_vars(vars);
-    let matches = match cli::command().try_get_matches_from(args) {
-        Ok(m) => m,
+    let parsed = match <cli::Cli as clap::Parser>::try_parse_from(args) {
+        Ok(parsed) => parsed,
         Err(e) => return clap_exit(e),
     };
-    let parsed = match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
-        Ok(p) => p,
-        Err(e) => return clap_exit(e),
-    };
-    let config = config::Config::new(parsed.global.flags(&matches), &env);
+    let config = config::Config::resolve(&parsed.global, &env);
     let choice = config
         .as_ref()
         .map_or(config::ColorChoice::Auto, |c| c.color);

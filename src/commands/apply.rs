@@ -4,7 +4,7 @@
 use super::plan::{Computed, compute, plan_options, show};
 use super::{Context, append_step_summary, read_org, runtime, write_atomically};
 use crate::api::Client;
-use crate::config::{ConfigError, Format};
+use crate::config::Format;
 use crate::desired::Desired;
 use crate::error::CommandError;
 use crate::executor;
@@ -22,11 +22,19 @@ use std::time::SystemTime;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
+    /// Output format of the plan.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Do not ask; required when stdin is not a terminal.
     #[arg(long)]
     auto_approve: bool,
-    /// Requests at once within a phase.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    /// Requests at once within a phase, from 1 to 64.
+    #[arg(
+        long,
+        default_value_t = 8,
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64)
+    )]
     parallelism: usize,
     /// Allow more removals than the removal guard permits.
     #[arg(long)]
@@ -41,9 +49,6 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
-    if !(1..=64).contains(&args.parallelism) {
-        return Err(ConfigError::BadParallelism(args.parallelism).into());
-    }
     let api = ctx.api()?;
     let saved = match &args.plan_file {
         Some(path) => Some(read_saved(path)?),
@@ -89,7 +94,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             return out.nothing_sent(Ending::Stale, "the saved plan is stale", e);
         }
     }
-    show(ctx, &computed, &org, &file.name);
+    show(ctx, args.format, &computed, &org, &file.name);
     let plan = &computed.plan;
     if plan.changes.is_empty() {
         let blocked = plan.blocked.len();
@@ -99,7 +104,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                 if blocked == 1 { "" } else { "s" },
                 if blocked == 1 { "s" } else { "" }
             ));
-        } else if ctx.config.format != Format::Text {
+        } else if args.format != Format::Text {
             ctx.ui.note("No changes.");
         }
         return out.finish(&executor::Execution::nothing_sent(plan, ""), Ok(0));

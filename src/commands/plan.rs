@@ -15,6 +15,9 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
+    /// Output format of the plan.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Exit 2 when the plan has changes (0 when none, 1 on error).
     #[arg(long)]
     detailed_exitcode: bool,
@@ -28,11 +31,11 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
     let (file, org) = ctx.load_with_org(&ctx.config.file, &client, &runtime()?)?;
     // The live snapshot and fingerprints are for saved plans and the JSON document only.
-    let fingerprinted = args.out.is_some() || ctx.config.format == Format::Json;
+    let fingerprinted = args.out.is_some() || args.format == Format::Json;
     let started = std::time::Instant::now();
     let computed = compute(ctx.config, &file, &org, false, fingerprinted);
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "planned");
-    show(ctx, &computed, &org, &file.name);
+    show(ctx, args.format, &computed, &org, &file.name);
     append_step_summary(ctx, || render::markdown(&computed.plan, &file.name));
     if let Some(path) = &args.out {
         let doc = PlanDocument {
@@ -111,10 +114,10 @@ pub(super) fn compute(
     }
 }
 
-/// Prints the plan on stdout in the chosen format.
-pub(super) fn show(ctx: &Context, computed: &Computed, org: &Managed, file: &str) {
+/// Prints the plan on stdout in `format`.
+pub(super) fn show(ctx: &Context, format: Format, computed: &Computed, org: &Managed, file: &str) {
     let plan = &computed.plan;
-    ctx.ui.print(&match ctx.config.format {
+    ctx.ui.print(&match format {
         Format::Text => render::text(plan, file, ctx.ui.color()),
         Format::Json => computed.document(file).to_json(),
         Format::Markdown => render::markdown(plan, file),
