@@ -4,6 +4,7 @@
 use crate::api::ApiError;
 use crate::config::ConfigError;
 use crate::formats::saved::BadPlanFile;
+use crate::interrupt::Signal;
 use crate::parts::PartsError;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +71,15 @@ impl CommandError {
             CommandError::Guard(_) | CommandError::GuardMidway { .. } => 3,
             CommandError::Interrupted { code, .. } => *code,
             _ => 1,
+        }
+    }
+
+    /// `signal` ended apply; `not_attempted` steps were left (`None`: nothing had been sent).
+    pub(crate) fn interrupted(signal: Signal, not_attempted: Option<usize>) -> CommandError {
+        CommandError::Interrupted {
+            signal: signal.name(),
+            code: signal.exit_code(),
+            not_attempted,
         }
     }
 

@@ -15,6 +15,7 @@ use crate::live::{LiveState, Managed};
 use crate::plan::{Change, Plan};
 use crate::planner::{self, PlanOptions};
 use crate::render;
+use crate::ui::Answer;
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -69,16 +70,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     // it ends the run at once: nothing has been sent.
     let signals = Signals::listen(&runtime);
     let started = SystemTime::now();
-    let read = runtime.block_on(async {
-        tokio::select! {
-            org = read_org(&client, &file.desired) => Ok(org),
-            s = signals.nth(1) => Err(s),
-        }
-    });
-    let org = match read {
-        Ok(org) => org?,
-        Err(signal) => return Err(interrupted_early(signal)),
-    };
+    let org = read_org(&runtime, &client, &file.desired, signals.nth(1))?;
     let options = plan_options(ctx.config, args.allow_mass_removal);
     let computed = compute(ctx.config, &file, &org, args.allow_mass_removal, true);
     // Planning succeeded: whatever happens next, the report is written.
@@ -128,7 +120,15 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             if n == 1 { "" } else { "s" },
             api.base_url
         );
-        match ask(ctx, &runtime, &signals, &question) {
+        match runtime.block_on(ctx.ui.ask_yes(&question, signals.nth(1))) {
+            Answer::Yes => {}
+            Answer::No => {
+                return out.nothing_sent(
+                    Ending::NotConfirmed,
+                    "not attempted: the answer was not `yes`",
+                    CommandError::Cancelled,
+                );
+            }
             Answer::NoTerminal => {
                 return out.nothing_sent(
                     Ending::NotConfirmed,
@@ -136,15 +136,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                     CommandError::NoTerminal,
                 );
             }
-            Answer::Signal(signal) => return out.interrupted_before_sending(signal),
-            Answer::Line(answer) if answer.trim() == "yes" => {}
-            Answer::Line(_) => {
-                return out.nothing_sent(
-                    Ending::NotConfirmed,
-                    "not attempted: the answer was not `yes`",
-                    CommandError::Cancelled,
-                );
-            }
+            Answer::Interrupted(signal) => return out.interrupted_before_sending(signal),
         }
     }
     if let Some(signal) = signals.first() {
@@ -215,15 +207,6 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     }
 }
 
-/// A signal before anything was sent: the run ends at once, before planning finished.
-fn interrupted_early(signal: Signal) -> CommandError {
-    CommandError::Interrupted {
-        signal: signal.name(),
-        code: signal.exit_code(),
-        not_attempted: None,
-    }
-}
-
 /// The report after a second signal ended the run at once: the steps that finished, the steps
 /// in flight (failed, outcome unknown) and the steps never started.
 fn cut_off(
@@ -288,39 +271,6 @@ impl executor::Checks for Guards<'_> {
     }
 }
 
-enum Answer {
-    NoTerminal,
-    Line(String),
-    Signal(Signal),
-}
-
-/// Asks on the terminal; a signal while waiting for the answer ends the wait.
-fn ask(
-    ctx: &Context,
-    runtime: &tokio::runtime::Runtime,
-    signals: &Signals,
-    question: &str,
-) -> Answer {
-    use std::io::IsTerminal;
-    if !std::io::stdin().is_terminal() {
-        return Answer::NoTerminal;
-    }
-    ctx.ui.eprint(question);
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    // The reading thread is left behind if a signal comes first; the process ends soon after.
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    runtime.block_on(async {
-        tokio::select! {
-            line = rx => Answer::Line(line.unwrap_or_default()),
-            s = signals.nth(1) => Answer::Signal(s),
-        }
-    })
-}
-
 /// How apply ends, whichever way it does: the report file, the GitHub job summary, and the
 /// result (exit code or error).
 struct Finisher<'a> {
@@ -358,11 +308,7 @@ impl<'a> Finisher<'a> {
     fn interrupted_before_sending(&self, signal: Signal) -> Result<u8, CommandError> {
         let why = format!("not attempted: interrupted by {}", signal.name());
         let report = executor::Execution::nothing_sent(&self.computed.plan, &why);
-        let e = CommandError::Interrupted {
-            signal: signal.name(),
-            code: signal.exit_code(),
-            not_attempted: None,
-        };
+        let e = CommandError::interrupted(signal, None);
         self.write(
             &report,
             Ending::Interrupted,
@@ -379,11 +325,7 @@ impl<'a> Finisher<'a> {
         signal: Signal,
     ) -> Result<u8, CommandError> {
         self.ctx.ui.eprint(&render::finished(report));
-        let e = CommandError::Interrupted {
-            signal: signal.name(),
-            code: signal.exit_code(),
-            not_attempted: Some(report.not_attempted()),
-        };
+        let e = CommandError::interrupted(signal, Some(report.not_attempted()));
         self.write(
             report,
             Ending::Interrupted,

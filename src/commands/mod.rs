@@ -14,6 +14,7 @@ use crate::cli::Command;
 use crate::config::{ApiConfig, Config};
 use crate::desired::{self, Desired, Loaded, LoadedFile};
 use crate::error::CommandError;
+use crate::interrupt::Signal;
 use crate::live::{LiveState, Managed};
 use crate::parts;
 use crate::ui::{Level, Ui};
@@ -45,16 +46,18 @@ impl Context<'_> {
         self.config.api.as_ref().map_err(|e| e.clone().into())
     }
 
-    /// Reads and loads the desired state `-f path` names (docs/contract.md §3, §10) on every
-    /// core: [`desired::load`], its problems printed by [`Context::print_load`].
+    /// Reads and loads the desired state `-f path` names (docs/contract.md §3, §10), the parts
+    /// parsed on every core: [`desired::load`], its problems printed by
+    /// [`Context::print_load`].
     pub(crate) fn load(&self, path: &Path) -> Result<LoadedFile, CommandError> {
-        self.load_on(path, desired::cores())
-    }
-
-    /// [`Context::load`] with the parts parsed on up to `threads` threads.
-    fn load_on(&self, path: &Path, threads: usize) -> Result<LoadedFile, CommandError> {
+        let started = std::time::Instant::now();
         let sources = parts::read(path)?;
-        self.print_load(desired::load(sources, self.config.today, threads))
+        let file = self.print_load(desired::load(sources, self.config.today, desired::cores()));
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "desired state loaded"
+        );
+        file
     }
 
     /// Prints a load's warnings and errors on stderr, each at its part; the desired state when
@@ -83,55 +86,31 @@ impl Context<'_> {
     }
 }
 
-impl Context<'_> {
-    /// Loads the desired state (as [`Context::load`]) while the org's list is read, and leaves
-    /// out of the org what the file ignores. The list request does not depend on the file, so
-    /// it starts first and the file is parsed while the API answers (docs/contract.md §10: a
-    /// 100,000-member org plans in half a second). An invalid file still ends the command with
-    /// its problems; the list read so far is dropped.
-    pub(crate) fn load_with_org(
-        &self,
-        path: &Path,
-        client: &Client,
-        runtime: &tokio::runtime::Runtime,
-    ) -> Result<(LoadedFile, Managed), CommandError> {
-        let started = std::time::Instant::now();
-        let lister = client.clone();
-        let listing = runtime.spawn(async move {
-            let listed = lister.list().await;
-            tracing::debug!(
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "org listed"
-            );
-            listed
-        });
-        // The list is parsed on one core while the file is: the parts get the others (on two
-        // cores, one: parsing them on both only slowed the list down, README Performance).
-        let threads = desired::cores().saturating_sub(1).max(1);
-        let file = match self.load_on(path, threads) {
-            Ok(file) => file,
-            Err(e) => {
-                listing.abort();
-                return Err(e);
-            }
-        };
-        tracing::debug!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "desired state loaded"
-        );
-        let live: LiveState = match runtime.block_on(listing) {
-            Ok(listed) => listed?,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => return Err(CommandError::Runtime(std::io::Error::other(e))),
-        };
-        let org = Managed::new(live, &file.desired.ignore);
-        Ok((file, org))
-    }
-}
-
-/// Reads the whole org and leaves out what `desired` ignores.
-pub(crate) async fn read_org(client: &Client, desired: &Desired) -> Result<Managed, CommandError> {
-    let live: LiveState = client.list().await?;
+/// Reads the whole org and leaves out what `desired` ignores: how `plan` and `apply` read it
+/// (docs/contract.md §4). The read races `interrupt`: apply's first signal ends it at once,
+/// nothing having been sent (docs/contract.md §5); `plan` passes a future that never comes (a
+/// signal ends it as it ends any process).
+pub(crate) fn read_org(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    desired: &Desired,
+    interrupt: impl Future<Output = Signal>,
+) -> Result<Managed, CommandError> {
+    let started = std::time::Instant::now();
+    let read = runtime.block_on(async {
+        tokio::select! {
+            listed = client.list() => Ok(listed),
+            signal = interrupt => Err(signal),
+        }
+    });
+    let live: LiveState = match read {
+        Ok(listed) => listed?,
+        Err(signal) => return Err(CommandError::interrupted(signal, None)),
+    };
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "org listed"
+    );
     Ok(Managed::new(live, &desired.ignore))
 }
 
@@ -159,8 +138,8 @@ pub(crate) fn append_step_summary(ctx: &Context, markdown: impl FnOnce() -> Stri
         .open(path)
         .and_then(|mut f| f.write_all(format!("{markdown}\n").as_bytes()));
     if let Err(e) = appended {
-        ctx.ui.note(format_args!(
-            "warning: cannot append to the job summary {}: {e}",
+        ctx.ui.warning(format_args!(
+            "cannot append to the job summary {}: {e}",
             crate::escape::escape(&path.display().to_string())
         ));
     }

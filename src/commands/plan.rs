@@ -1,9 +1,10 @@
 //! `teamsync plan`: reads the org and prints what apply would change; changes nothing
 //! (docs/contract.md §1, §4, §6).
 
-use super::{Context, LoadedFile, append_step_summary, runtime, write_atomically};
+use super::{Context, append_step_summary, read_org, runtime, write_atomically};
 use crate::api::Client;
 use crate::config::{Config, Format};
+use crate::desired::LoadedFile;
 use crate::error::CommandError;
 use crate::formats::plan::PlanDocument;
 use crate::formats::saved::{self, Fingerprints};
@@ -29,7 +30,9 @@ pub(crate) struct Args {
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let api = ctx.api()?;
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
-    let (file, org) = ctx.load_with_org(&ctx.config.file, &client, &runtime()?)?;
+    // The file first: an invalid file sends no request (README, Decisions).
+    let file = ctx.load(&ctx.config.file)?;
+    let org = read_org(&runtime()?, &client, &file.desired, std::future::pending())?;
     // The live snapshot and fingerprints are for saved plans and the JSON document only.
     let fingerprinted = args.out.is_some() || args.format == Format::Json;
     let started = std::time::Instant::now();

@@ -96,7 +96,10 @@ fn bad_flags_exit_1() {
         w.run(&["apply", "--parallelism", "0", "--auto-approve"])
     );
     // `--format` belongs to the commands that print a plan.
-    assert_run!("format_on_validate", w.run(&["validate", "--format", "json"]));
+    assert_run!(
+        "format_on_validate",
+        w.run(&["validate", "--format", "json"])
+    );
     assert_eq!(w.run(&["--help"]).code, 0);
     assert_eq!(w.emu.requests().len(), 0);
 }
