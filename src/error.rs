@@ -6,6 +6,7 @@ use crate::config::ConfigError;
 use crate::formats::saved::BadPlanFile;
 use crate::interrupt::Signal;
 use crate::parts::PartsError;
+use crate::words::{one_or_many, plural};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CommandError {
@@ -27,7 +28,7 @@ pub(crate) enum CommandError {
     },
     #[error("cannot adopt into {file}: {why}")]
     Adopt { file: String, why: String },
-    #[error("{file} has {count} problem{}; fix {} and run again", if *.count == 1 { "" } else { "s" }, if *.count == 1 { "it" } else { "them" })]
+    #[error("{file} has {count} problem{}; fix {} and run again", plural(*.count), one_or_many(*.count, "it", "them"))]
     Invalid { file: String, count: usize },
     #[error("{}", .0.explain())]
     Api(#[from] ApiError),
@@ -60,7 +61,7 @@ pub(crate) enum CommandError {
         /// `None` when nothing had been sent.
         not_attempted: Option<usize>,
     },
-    #[error("apply finished with {count} step{} failed or not attempted; see above. Run `teamsync apply` again to retry what is left", if *.count == 1 { "" } else { "s" })]
+    #[error("apply finished with {count} step{} failed or not attempted; see above. Run `teamsync apply` again to retry what is left", plural(*.count))]
     StepsFailed { count: usize },
 }
 
@@ -96,7 +97,7 @@ fn interrupted_text(signal: &str, not_attempted: Option<usize>) -> String {
         None => format!("interrupted by {signal} before anything was sent"),
         Some(n) => format!(
             "apply interrupted by {signal}: {n} step{} not attempted (listed above). Run `teamsync apply` again to finish: it reads the org first, so nothing is sent twice",
-            if n == 1 { "" } else { "s" }
+            plural(n)
         ),
     }
 }

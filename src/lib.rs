@@ -41,6 +41,7 @@ mod proptests;
 mod render;
 mod role;
 mod ui;
+mod words;
 mod yaml;
 
 #[doc(hidden)]

@@ -9,6 +9,7 @@ use crate::email::Email;
 use crate::formats::plan::{ChangeWire, GuardWire, PendingWire};
 use crate::live::{LiveInvitation, LiveMember, Managed};
 use crate::role::{LiveRole, Role};
+use crate::words::{one_or_many, plural};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -434,10 +435,6 @@ impl Guard {
     }
 }
 
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 impl fmt::Display for Guard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -477,7 +474,7 @@ impl fmt::Display for Guard {
                         f,
                         "too few admins: the plan leaves {admins} admin member{} and at least {min} {} required (pending admin invitations do not count); apply will refuse",
                         plural(*admins),
-                        if *min == 1 { "is" } else { "are" }
+                        one_or_many(*min, "is", "are")
                     )
                 } else if admins < min {
                     write!(

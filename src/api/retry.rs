@@ -9,7 +9,7 @@ use std::time::Duration;
 pub(crate) struct RetryPolicy {
     /// Attempts per request, the first included.
     pub(crate) max_attempts: u32,
-    /// First backoff; doubles each attempt, with full jitter.
+    /// First backoff; doubles each attempt, with jitter (each wait drawn from its upper half).
     pub(crate) base: Duration,
     /// Longest backoff between two attempts.
     pub(crate) cap: Duration,
@@ -30,7 +30,8 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// How long to wait before attempt `attempt + 1`: `Retry-After` when the API gave one
-    /// (capped), else capped exponential backoff with full jitter.
+    /// (capped), else capped exponential backoff with jitter: a wait drawn uniformly from
+    /// `[d/2, d]`, where `d` is the base doubled per attempt, up to the cap.
     pub(crate) fn backoff(&self, attempt: u32, error: &ApiError) -> Duration {
         if let ApiError::Status {
             status: 429,

@@ -16,6 +16,7 @@ use crate::plan::{Change, Plan};
 use crate::planner::{self, PlanOptions};
 use crate::render;
 use crate::ui::Answer;
+use crate::words::{one_or_many, plural};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -93,8 +94,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         if blocked > 0 {
             ctx.ui.note(format_args!(
                 "Nothing to send: {blocked} blocked change{} remain{} (see above).",
-                if blocked == 1 { "" } else { "s" },
-                if blocked == 1 { "s" } else { "" }
+                plural(blocked),
+                one_or_many(blocked, "s", "")
             ));
         } else if args.format != Format::Text {
             ctx.ui.note("No changes.");
@@ -117,7 +118,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         let n = plan.changes.len();
         let question = format!(
             "\nApply {n} change{} to the org at {}?\n  Only 'yes' will be accepted: ",
-            if n == 1 { "" } else { "s" },
+            plural(n),
             api.base_url
         );
         match runtime.block_on(ctx.ui.ask_yes(&question, signals.nth(1))) {

@@ -12,6 +12,7 @@ use crate::date::Date;
 use crate::email::{self, Email};
 use crate::glob::Glob;
 use crate::role::Role;
+use crate::words::one_or_many;
 use crate::yaml::{Diagnostic, Loc, Node, Value};
 use std::collections::HashMap;
 
@@ -480,8 +481,8 @@ impl Check<'_> {
                 format!(
                     "no member has role `org:admin` that has not expired; the API requires at least one admin (the {} listed {} past {} `expires` date)",
                     if listed == 1 { "admin".to_string() } else { format!("{listed} admins") },
-                    if listed == 1 { "is" } else { "are" },
-                    if listed == 1 { "its" } else { "their" }
+                    one_or_many(listed, "is", "are"),
+                    one_or_many(listed, "its", "their")
                 ),
             ));
         }

@@ -9,6 +9,7 @@ use crate::date::Date;
 use crate::executor::{Execution, Finding, Halt, Outcome, StepReport};
 use crate::plan::Action;
 use crate::role::Role;
+use crate::words::plural;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::SystemTime;
@@ -257,7 +258,7 @@ pub(crate) fn finding_text(report: &Execution, f: &Finding) -> String {
         }
         Finding::TooFewAdmins { admins, min } => format!(
             "the org now has {admins} admin member{} and safety.min_admins is {min}: a guard was crossed (another apply at the same time?)",
-            if *admins == 1 { "" } else { "s" }
+            plural(*admins)
         ),
         Finding::ReadFailed(failure) => format!(
             "the verification read failed: {}; run `teamsync plan` to check the org",

@@ -15,6 +15,7 @@ pub(crate) use text::text;
 
 use crate::escape::escape;
 use crate::plan::{Action, Change, Guard, Pending, Plan, waited};
+use crate::words::plural;
 
 /// Headline counts, e.g. `2 to invite, 1 role change, 0 to remove, 0 to revoke, 1 blocked`.
 fn counts(plan: &Plan) -> String {
@@ -23,7 +24,7 @@ fn counts(plan: &Plan) -> String {
         "{} to invite, {} role change{}, {} to remove, {} to revoke, {} blocked",
         s.invite,
         s.update_role,
-        if s.update_role == 1 { "" } else { "s" },
+        plural(s.update_role),
         s.remove,
         s.revoke,
         s.blocked
@@ -151,7 +152,7 @@ pub(crate) fn refusal(g: &Guard) -> String {
         ),
         Guard::MinAdmins { admins, min, .. } => format!(
             "the plan leaves {admins} admin member{} and safety.min_admins requires {min} (pending admin invitations do not count); keep more admins in the file, or lower min_admins",
-            if *admins == 1 { "" } else { "s" }
+            plural(*admins)
         ),
     }
 }
