@@ -4,6 +4,9 @@
 //! - [`saved`]: what a saved plan adds (fingerprints, the live snapshot) and its freshness check;
 //! - [`report`]: the apply report (`apply --report FILE`);
 //! - [`schema`]: the JSON Schemas of these documents and of the desired-state file.
+//!
+//! A new document gets a module of its own here, with its `FORMAT_VERSION` and its schema in
+//! [`schema`].
 
 pub(crate) mod plan;
 pub(crate) mod report;
