@@ -88,7 +88,7 @@ impl Prepared<'_> {
 /// Loads and validates a desired file's text: the number of members, or of problems.
 pub fn load(yaml: &str, today: &str) -> Result<usize, usize> {
     let today = Date::parse(today).unwrap_or(Date::EPOCH);
-    match desired::load(yaml, today).desired {
+    match desired::validate(yaml, today).desired {
         Ok(d) => Ok(d.members.len()),
         Err(e) => Err(e.len()),
     }

@@ -1,11 +1,11 @@
 //! The clap layer: the command line as parsed types. Each command's own flags live beside it in
-//! `commands/<name>.rs`; the global ones are here. [`crate::config`] turns them into checked
-//! values; nothing below this module sees clap.
+//! `commands/<name>.rs` (`--format` with the commands that print a plan); the global ones are
+//! here. [`crate::config::Config::resolve`] turns them, with the environment, into checked
+//! values; below the commands, nothing sees clap.
 
 use crate::commands::{adopt, apply, completions, export, plan, schema, validate};
-use crate::config::{ColorChoice, Format, GlobalFlags};
-use clap::parser::ValueSource;
-use clap::{ArgMatches, Args, Parser, Subcommand};
+use crate::config::ColorChoice;
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// `--version`: the version, the commit and the target (docs/contract.md §11), from build.rs.
@@ -30,44 +30,36 @@ pub(crate) struct Cli {
 /// environment variable, the flag wins.
 #[derive(Args, Debug)]
 pub(crate) struct GlobalArgs {
-    /// The desired-state file, or a directory whose *.yaml/*.yml files are its parts.
-    #[arg(
-        short = 'f',
-        long,
-        global = true,
-        default_value = "teamsync.yaml",
-        value_name = "FILE"
-    )]
-    file: PathBuf,
+    /// The desired-state file, or a directory whose *.yaml/*.yml files are its parts [default:
+    /// teamsync.yaml]
+    #[arg(short = 'f', long, global = true, value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
     /// Base URL of the Scaling API [env: SCALING_API_URL; default: https://api.scaling.cloud/v1]
     #[arg(long, global = true, value_name = "URL")]
-    api_url: Option<String>,
+    pub(crate) api_url: Option<String>,
     /// The API key's own account: its role is never changed and it is never removed [env:
     /// TEAMSYNC_SELF]
     #[arg(long = "self", global = true, value_name = "EMAIL")]
-    self_email: Option<String>,
+    pub(crate) self_email: Option<String>,
     /// More log output on stderr (-v info, -vv debug); TEAMSYNC_LOG takes a full filter.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
-    /// Output format of the plan.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    format: Format,
     /// When to use colour [default: auto: on a terminal, unless NO_COLOR or CLICOLOR=0;
     /// CLICOLOR_FORCE=1 forces it]
     #[arg(long, global = true, value_enum, value_name = "WHEN")]
-    color: Option<ColorChoice>,
+    pub(crate) color: Option<ColorChoice>,
     /// The same as --color never.
     #[arg(long, global = true, conflicts_with = "color")]
-    no_color: bool,
+    pub(crate) no_color: bool,
     /// Seconds before a request to the API is given up [env: TEAMSYNC_TIMEOUT; default: 30]
     #[arg(long, global = true, value_name = "SECS")]
-    timeout: Option<u64>,
+    pub(crate) timeout: Option<u64>,
     /// First retry delay in milliseconds (doubles per attempt, with jitter, up to 30 s).
     #[arg(long, global = true, hide = true)]
-    retry_base_ms: Option<u64>,
+    pub(crate) retry_base_ms: Option<u64>,
     /// Today's date (YYYY-MM-DD, UTC) for `expires`; defaults to the clock.
     #[arg(long, global = true, hide = true)]
-    today: Option<String>,
+    pub(crate) today: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -88,29 +80,6 @@ pub(crate) enum Command {
     Completions(completions::Args),
 }
 
-impl GlobalArgs {
-    /// The flags for [`crate::config::Config`]; `matches` tells whether `-f` was given (before
-    /// or after the command's name) or is the default.
-    pub(crate) fn flags(&self, matches: &ArgMatches) -> GlobalFlags {
-        let explicit = |m: &ArgMatches| m.value_source("file") == Some(ValueSource::CommandLine);
-        GlobalFlags {
-            file: self.file.clone(),
-            file_explicit: explicit(matches)
-                || matches.subcommand().is_some_and(|(_, sub)| explicit(sub)),
-            api_url: self.api_url.clone(),
-            self_email: self.self_email.clone(),
-            format: self.format,
-            color: match (self.no_color, self.color) {
-                (true, _) => ColorChoice::Never,
-                (false, choice) => choice.unwrap_or(ColorChoice::Auto),
-            },
-            timeout: self.timeout,
-            retry_base_ms: self.retry_base_ms,
-            today: self.today.clone(),
-        }
-    }
-}
-
 /// The whole command-line definition, for completions and the man page.
 pub(crate) fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
@@ -118,6 +87,13 @@ pub(crate) fn command() -> clap::Command {
 
 #[cfg(test)]
 mod tests {
+    /// clap's own checks of the definition (conflicting names, bad defaults, …), which it makes
+    /// only in debug builds and only for the arguments a run happens to parse: here, all.
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::command().debug_assert();
+    }
+
     /// `teamsync --version` (docs/contract.md §11): version, short commit hash and the commit's
     /// date (each `unknown` outside git), and the target triple; the volatile parts redacted.
     #[test]

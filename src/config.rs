@@ -1,7 +1,9 @@
-//! The second layer of arguments: what the clap layer parsed, plus the environment, checked and
-//! turned into the values the commands use. clap types stop at [`crate::cli`]; below it, only
-//! [`Config`], [`ApiConfig`] and each command's own arguments.
+//! The second layer of arguments: what the clap layer parsed ([`crate::cli::GlobalArgs`]), plus
+//! the environment, checked and turned into the values the commands use ([`Config::resolve`]).
+//! Below the commands, only [`Config`] and [`ApiConfig`] are seen, never clap's types.
 
+use crate::api::RetryPolicy;
+use crate::cli::GlobalArgs;
 use crate::date::Date;
 use crate::email::Email;
 use std::ffi::OsString;
@@ -107,30 +109,6 @@ impl fmt::Display for ApiKey {
     }
 }
 
-/// Retry behaviour for 429, 5xx and connection failures.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub(crate) max_attempts: u32,
-    /// First backoff; doubles each attempt, with full jitter.
-    pub(crate) base: Duration,
-    /// Longest backoff between two attempts.
-    pub(crate) cap: Duration,
-    /// Longest `Retry-After` honoured; a longer one is cut to this.
-    pub(crate) max_retry_after: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            base: Duration::from_millis(500),
-            cap: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(60),
-        }
-    }
-}
-
 /// Where and how to reach the API.
 #[derive(Clone, Debug)]
 pub(crate) struct ApiConfig {
@@ -164,8 +142,6 @@ pub(crate) enum ConfigError {
     InsecureUrl(String),
     #[error("the API URL `{0}` must use https")]
     BadScheme(String),
-    #[error("--parallelism must be between 1 and 64, got {0}")]
-    BadParallelism(usize),
     #[error("`{0}` is not a valid date: write YYYY-MM-DD")]
     BadDate(String),
     #[error("{var} is `{value}`, not a whole number")]
@@ -264,7 +240,7 @@ impl ColorChoice {
     }
 }
 
-/// Output formats for plans.
+/// How `plan` and `apply` print a plan: `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Format {
     Text,
@@ -279,7 +255,6 @@ pub(crate) struct Config {
     pub(crate) file: PathBuf,
     /// `-f` was given on the command line (not the default).
     pub(crate) file_explicit: bool,
-    pub(crate) format: Format,
     /// When to use colour (`--color`, `--no-color`); see [`ColorChoice::decide`].
     pub(crate) color: ColorChoice,
     pub(crate) self_email: Option<Email>,
@@ -291,19 +266,8 @@ pub(crate) struct Config {
     pub(crate) step_summary: Option<PathBuf>,
 }
 
-/// The parsed flags the global configuration is made from (the clap layer fills it).
-#[derive(Debug)]
-pub(crate) struct GlobalFlags {
-    pub(crate) file: PathBuf,
-    pub(crate) file_explicit: bool,
-    pub(crate) api_url: Option<String>,
-    pub(crate) self_email: Option<String>,
-    pub(crate) format: Format,
-    pub(crate) color: ColorChoice,
-    pub(crate) timeout: Option<u64>,
-    pub(crate) retry_base_ms: Option<u64>,
-    pub(crate) today: Option<String>,
-}
+/// The desired state's path when `-f` is not given.
+const DEFAULT_FILE: &str = "teamsync.yaml";
 
 fn number(var: &'static str, value: Option<&str>) -> Result<Option<u64>, ConfigError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
@@ -316,22 +280,22 @@ fn number(var: &'static str, value: Option<&str>) -> Result<Option<u64>, ConfigE
 }
 
 impl Config {
-    /// Flags win over the environment; an empty variable counts as unset (CI systems pass unset
-    /// variables as "").
-    pub(crate) fn new(flags: GlobalFlags, env: &Environment) -> Result<Config, ConfigError> {
-        let today = match flags.today.as_deref().or(env.today.as_deref()) {
+    /// The global flags checked, with the environment: a flag wins over its variable; an empty
+    /// variable counts as unset (CI systems pass unset variables as "").
+    pub(crate) fn resolve(args: &GlobalArgs, env: &Environment) -> Result<Config, ConfigError> {
+        let today = match args.today.as_deref().or(env.today.as_deref()) {
             Some(t) => Date::parse(t.trim()).ok_or_else(|| ConfigError::BadDate(t.to_string()))?,
             None => Date::today_utc(),
         };
-        let timeout = match flags.timeout {
+        let timeout = match args.timeout {
             Some(t) => t,
             None => number("TEAMSYNC_TIMEOUT", env.timeout.as_deref())?.unwrap_or(30),
         };
-        let retry_base_ms = match flags.retry_base_ms {
+        let retry_base_ms = match args.retry_base_ms {
             Some(ms) => ms,
             None => number("TEAMSYNC_RETRY_BASE_MS", env.retry_base_ms.as_deref())?.unwrap_or(500),
         };
-        let url = flags
+        let url = args
             .api_url
             .as_deref()
             .or(env.api_url.as_deref())
@@ -344,15 +308,21 @@ impl Config {
             api
         });
         Ok(Config {
-            file: flags.file,
-            file_explicit: flags.file_explicit,
-            format: flags.format,
-            color: flags.color,
-            self_email: flags
+            file: args
+                .file
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE)),
+            file_explicit: args.file.is_some(),
+            color: match (args.no_color, args.color) {
+                (true, _) => ColorChoice::Never,
+                (false, choice) => choice.unwrap_or(ColorChoice::Auto),
+            },
+            self_email: args
                 .self_email
-                .or_else(|| env.self_email.clone())
+                .as_deref()
+                .or(env.self_email.as_deref())
                 .filter(|s| !s.trim().is_empty())
-                .map(|s| Email::new(&s)),
+                .map(Email::new),
             today,
             api,
             step_summary: env.step_summary.clone(),
@@ -478,6 +448,14 @@ mod tests {
         assert!(!ColorChoice::Never.decide(&env(&[("CLICOLOR_FORCE", "1")]), true));
     }
 
+    /// The global flags as clap parses `args` (after `teamsync`, before `validate`).
+    fn global(args: &[&str]) -> GlobalArgs {
+        let argv = ["teamsync"].iter().chain(args).chain(&["validate"]);
+        <crate::cli::Cli as clap::Parser>::try_parse_from(argv)
+            .unwrap()
+            .global
+    }
+
     #[test]
     fn flags_win_over_the_environment_and_empty_variables_are_unset() {
         let env = Environment::from_vars(
@@ -490,44 +468,44 @@ mod tests {
             ]
             .map(|(k, v)| (k.into(), v.into())),
         );
-        let flags = || GlobalFlags {
-            file: "f.yaml".into(),
-            file_explicit: false,
-            api_url: None,
-            self_email: None,
-            format: Format::Text,
-            color: ColorChoice::Auto,
-            timeout: None,
-            retry_base_ms: None,
-            today: Some("2027-01-02".into()),
-        };
-        let c = Config::new(flags(), &env).unwrap();
+        let c = Config::resolve(&global(&["--today", "2027-01-02"]), &env).unwrap();
         let api = c.api.as_ref().unwrap();
         assert_eq!(api.base_url.as_str(), "https://api.scaling.cloud/v1/");
         assert_eq!(api.timeout, Duration::from_secs(7));
         assert_eq!(c.self_email, Some(Email::new("me@x.io")));
+        assert_eq!(
+            (c.file.as_path(), c.file_explicit),
+            (std::path::Path::new("teamsync.yaml"), false)
+        );
         assert!(
             c.color.decide(&env, true),
             "an empty NO_COLOR does not count"
         );
-        let c = Config::new(
-            GlobalFlags {
-                timeout: Some(3),
-                self_email: Some("other@x.io".into()),
-                ..flags()
-            },
-            &env,
-        )
-        .unwrap();
+        let flags = global(&["--timeout", "3", "--self", "other@x.io", "-f", "t.yaml"]);
+        let c = Config::resolve(&flags, &env).unwrap();
         assert_eq!(c.api.unwrap().timeout, Duration::from_secs(3));
         assert_eq!(c.self_email, Some(Email::new("other@x.io")));
+        assert_eq!(
+            (c.file.as_path(), c.file_explicit),
+            (std::path::Path::new("t.yaml"), true)
+        );
         assert!(!c.color.decide(&env, false), "no colour off a terminal");
+        let after = ["teamsync", "validate", "-f", "late.yaml"];
+        let after = <crate::cli::Cli as clap::Parser>::try_parse_from(after).unwrap();
+        let c = Config::resolve(&after.global, &env).unwrap();
+        assert!(c.file_explicit, "-f after the command's name counts too");
+        assert_eq!(
+            Config::resolve(&global(&["--no-color"]), &env)
+                .unwrap()
+                .color,
+            ColorChoice::Never
+        );
         let bad = Environment {
             timeout: Some("soon".into()),
             ..Environment::default()
         };
         assert_eq!(
-            Config::new(flags(), &bad).unwrap_err(),
+            Config::resolve(&global(&[]), &bad).unwrap_err(),
             ConfigError::BadNumber {
                 var: "TEAMSYNC_TIMEOUT",
                 value: "soon".into()

@@ -73,8 +73,6 @@ pub(crate) struct Timestamp {
     date: Date,
 }
 
-// The invitation lifecycle (issue 10) reads these; until it lands, only the tests do.
-#[cfg_attr(not(test), allow(dead_code))]
 impl Timestamp {
     /// Reads an RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SS`, optional fraction, `Z` or an
     /// offset); anything else is `None`, which callers show as "unknown".

@@ -1,10 +1,12 @@
 //! The command layer's errors: everything that ends a command early, each with what to do next,
 //! mapped once to an exit code (docs/contract.md §2).
 
-use crate::client::ApiError;
+use crate::api::ApiError;
 use crate::config::ConfigError;
+use crate::formats::saved::BadPlanFile;
+use crate::interrupt::Signal;
 use crate::parts::PartsError;
-use crate::saved::BadPlanFile;
+use crate::words::{one_or_many, plural};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CommandError {
@@ -26,7 +28,7 @@ pub(crate) enum CommandError {
     },
     #[error("cannot adopt into {file}: {why}")]
     Adopt { file: String, why: String },
-    #[error("{file} has {count} problem{}; fix {} and run again", if *.count == 1 { "" } else { "s" }, if *.count == 1 { "it" } else { "them" })]
+    #[error("{file} has {count} problem{}; fix {} and run again", plural(*.count), one_or_many(*.count, "it", "them"))]
     Invalid { file: String, count: usize },
     #[error("{}", .0.explain())]
     Api(#[from] ApiError),
@@ -59,7 +61,7 @@ pub(crate) enum CommandError {
         /// `None` when nothing had been sent.
         not_attempted: Option<usize>,
     },
-    #[error("apply finished with {count} step{} failed or not attempted; see above. Run `teamsync apply` again to retry what is left", if *.count == 1 { "" } else { "s" })]
+    #[error("apply finished with {count} step{} failed or not attempted; see above. Run `teamsync apply` again to retry what is left", plural(*.count))]
     StepsFailed { count: usize },
 }
 
@@ -70,6 +72,15 @@ impl CommandError {
             CommandError::Guard(_) | CommandError::GuardMidway { .. } => 3,
             CommandError::Interrupted { code, .. } => *code,
             _ => 1,
+        }
+    }
+
+    /// `signal` ended apply; `not_attempted` steps were left (`None`: nothing had been sent).
+    pub(crate) fn interrupted(signal: Signal, not_attempted: Option<usize>) -> CommandError {
+        CommandError::Interrupted {
+            signal: signal.name(),
+            code: signal.exit_code(),
+            not_attempted,
         }
     }
 
@@ -86,7 +97,7 @@ fn interrupted_text(signal: &str, not_attempted: Option<usize>) -> String {
         None => format!("interrupted by {signal} before anything was sent"),
         Some(n) => format!(
             "apply interrupted by {signal}: {n} step{} not attempted (listed above). Run `teamsync apply` again to finish: it reads the org first, so nothing is sent twice",
-            if n == 1 { "" } else { "s" }
+            plural(n)
         ),
     }
 }

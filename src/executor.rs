@@ -1,13 +1,13 @@
 //! The executor: consumes a [`Plan`] and runs it in three phases (docs/contract.md §5):
 //! invitations and promotions, then demotions, then revocations and removals, with bounded
-//! concurrency inside a phase. It returns a per-step [`Report`]: partial failure is data, never
-//! an error. The guards are the caller's business ([`Checks`]): before the demotion and removal
+//! concurrency inside a phase. It returns a per-step report, an [`Execution`]: partial failure
+//! is data, never an error. The guards are the caller's business ([`Checks`]): before the demotion and removal
 //! phases the org is read again and the caller re-checks them against what is really there, and
 //! after the last phase one verification read looks for changes that did not stick
 //! (docs/contract.md §8). A [`Stop`] (the first SIGINT or SIGTERM) lets requests in flight
 //! finish and starts nothing new.
 
-use crate::client::{ApiError, Client};
+use crate::api::{ApiError, Client};
 use crate::email::Email;
 use crate::live::LiveState;
 use crate::plan::{Blocked, Change, Phase, Plan};
@@ -150,9 +150,10 @@ pub(crate) struct Run<'a> {
     pub(crate) stop: Stop,
 }
 
-/// What apply did, step by step.
+/// What an execution of a plan did, step by step (the apply report document is made from it:
+/// [`crate::formats::report`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Report {
+pub(crate) struct Execution {
     pub(crate) steps: Vec<StepReport>,
     /// Changes the plan itself blocked (never sent).
     pub(crate) blocked_in_plan: Vec<Blocked>,
@@ -163,7 +164,7 @@ pub(crate) struct Report {
     pub(crate) findings: Option<Vec<Finding>>,
 }
 
-impl Report {
+impl Execution {
     fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
         self.steps.iter().filter(|s| f(&s.outcome)).count()
     }
@@ -187,10 +188,10 @@ impl Report {
             .flatten()
             .any(|f| matches!(f, Finding::TooFewAdmins { .. }))
     }
-    /// A report where no step of `plan` was attempted, for `why` (a guard refused before
+    /// An execution where no step of `plan` was attempted, for `why` (a guard refused before
     /// anything was sent, the question was not answered `yes`, a signal came first).
-    pub(crate) fn nothing_sent(plan: &Plan, why: &str) -> Report {
-        Report {
+    pub(crate) fn nothing_sent(plan: &Plan, why: &str) -> Execution {
+        Execution {
             steps: steps(plan)
                 .into_iter()
                 .map(|step| not_attempted(step, why))
@@ -250,10 +251,10 @@ pub(crate) fn steps(plan: &Plan) -> Vec<Step> {
 }
 
 /// Executes `plan`.
-pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Report {
+pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execution {
     let all = steps(plan);
     let total = all.len();
-    let mut report = Report {
+    let mut report = Execution {
         steps: Vec::with_capacity(total),
         blocked_in_plan: plan.blocked.clone(),
         halt: None,
@@ -262,7 +263,7 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Repor
     let mut finished = 0usize;
     // Why the steps left are not attempted, once apply has stopped.
     let mut stop: Option<String> = None;
-    let mut push = |r: StepReport, report: &mut Report| {
+    let mut push = |r: StepReport, report: &mut Execution| {
         finished += 1;
         (run.progress)(&r, finished, total);
         report.steps.push(r);
@@ -403,7 +404,7 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Repor
 /// look, so that a late commit has a chance to show.
 async fn verify(
     client: &Client,
-    report: &Report,
+    report: &Execution,
     checks: &dyn Checks,
     mut stop: Stop,
 ) -> Vec<Finding> {
@@ -551,7 +552,7 @@ async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Ou
 /// 4× and 8× the retry base (2 s and 4 s by default), so an invitation is looked for during
 /// about 6.5 s before it is ever sent again.
 fn settle_delay(
-    policy: &crate::config::RetryPolicy,
+    policy: &crate::api::RetryPolicy,
     attempt: u32,
     look: u32,
     err: Option<&ApiError>,

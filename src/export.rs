@@ -19,6 +19,7 @@ use crate::live::{LiveState, Managed};
 use crate::plan::Change;
 use crate::planner::{self, PlanOptions};
 use crate::role::{LiveRole, Role};
+use crate::words::{one_or_many, plural};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -217,14 +218,10 @@ fn render(org: &Managed, roster: &[(&Email, Entry)]) -> Exported {
             "# {unexpressible} entr{} below cannot be managed, and {} cannot be ignored exactly (`*` and `?`\n\
              # are glob characters in `ignore`): `plan` on this file removes or revokes {}; add an\n\
              # `ignore` pattern by hand to keep {}.",
-            if unexpressible == 1 { "y" } else { "ies" },
-            if unexpressible == 1 {
-                "its email"
-            } else {
-                "their emails"
-            },
-            if unexpressible == 1 { "it" } else { "them" },
-            if unexpressible == 1 { "it" } else { "them" },
+            one_or_many(unexpressible, "y", "ies"),
+            one_or_many(unexpressible, "its email", "their emails"),
+            one_or_many(unexpressible, "it", "them"),
+            one_or_many(unexpressible, "it", "them"),
         );
     }
     if redundant > 0 {
@@ -232,7 +229,7 @@ fn render(org: &Managed, roster: &[(&Email, Entry)]) -> Exported {
             out,
             "# `plan` on this file revokes {redundant} redundant invitation{}: for someone who is already a\n\
              # member, or a second pending invitation for one email (a file lists each email once).",
-            if redundant == 1 { "" } else { "s" }
+            plural(redundant)
         );
     }
     out.push_str("members:\n");
@@ -268,8 +265,8 @@ fn render(org: &Managed, roster: &[(&Email, Entry)]) -> Exported {
                     let _ = writeln!(
                         out,
                         "    # {redundant} redundant pending invitation{}: `plan` revokes {}",
-                        if *redundant == 1 { "" } else { "s" },
-                        if *redundant == 1 { "it" } else { "them" }
+                        plural(*redundant),
+                        one_or_many(*redundant, "it", "them")
                     );
                 }
             }
@@ -382,7 +379,7 @@ mod tests {
         let live = org();
         let exported = export_live(&live);
         let text = &exported.yaml;
-        let loaded = crate::desired::load(text, today());
+        let loaded = crate::desired::validate(text, today());
         let desired = loaded.desired.unwrap_or_else(|e| panic!("{e:?}\n{text}"));
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
         assert!(
@@ -475,7 +472,7 @@ mod tests {
             "{}",
             e.yaml
         );
-        let d = crate::desired::load(&e.yaml, today())
+        let d = crate::desired::validate(&e.yaml, today())
             .desired
             .unwrap_or_else(|err| panic!("{err:?}\n{}", e.yaml));
         assert_eq!(d.ignore.len(), 1);

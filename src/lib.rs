@@ -6,18 +6,20 @@
 //! - [`cli`] parses the command line; [`config`] checks it, with the environment, into a
 //!   [`config::Config`]; [`commands`] has one file per command; [`ui::Ui`] is the only way out
 //!   to the terminal.
-//! - [`desired`] validates the file, read by [`yaml`] into a tree with line and column per node.
-//! - [`client`] talks to the Scaling team API; [`live`] holds what it lists and the managed view
+//! - [`desired`] loads and validates the file (or the [`parts`] of a directory), read by [`yaml`]
+//!   into a tree with line and column per node.
+//! - [`api`] talks to the Scaling team API; [`live`] holds what it lists and the managed view
 //!   of it.
 //! - [`planner`] is pure: desired × managed org × options → [`plan::Plan`], typed data that
-//!   [`render`] shows (text, Markdown, diff; JSON in [`saved`]) and [`executor`] runs.
+//!   [`render`] shows (text, Markdown, diff) and [`executor`] runs. The stable JSON documents
+//!   (the JSON plan, saved plans, the apply report, the schemas) are [`formats`].
 //!
 //! The public surface is what the binary, the examples and the tests need: [`main`], [`run`],
 //! [`command`] and the [`bench`] entry points. Everything else is crate-private.
 
 mod adopt;
+mod api;
 mod cli;
-mod client;
 mod commands;
 mod config;
 mod date;
@@ -27,6 +29,7 @@ mod error;
 mod escape;
 mod executor;
 mod export;
+mod formats;
 mod glob;
 mod interrupt;
 mod live;
@@ -36,11 +39,9 @@ mod planner;
 #[cfg(test)]
 mod proptests;
 mod render;
-mod report;
 mod role;
-mod saved;
-mod schema;
 mod ui;
+mod words;
 mod yaml;
 
 #[doc(hidden)]
@@ -63,15 +64,11 @@ pub fn run(
     vars: impl IntoIterator<Item = (OsString, OsString)>,
 ) -> u8 {
     let env = config::Environment::from_vars(vars);
-    let matches = match cli::command().try_get_matches_from(args) {
-        Ok(m) => m,
+    let parsed = match <cli::Cli as clap::Parser>::try_parse_from(args) {
+        Ok(parsed) => parsed,
         Err(e) => return clap_exit(e),
     };
-    let parsed = match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
-        Ok(p) => p,
-        Err(e) => return clap_exit(e),
-    };
-    let config = config::Config::new(parsed.global.flags(&matches), &env);
+    let config = config::Config::resolve(&parsed.global, &env);
     let choice = config
         .as_ref()
         .map_or(config::ColorChoice::Auto, |c| c.color);

@@ -1,7 +1,7 @@
 //! The parts of a desired state (docs/contract.md §10): `-f FILE` is one part; `-f DIR` is every
 //! `*.yaml` and `*.yml` file below DIR, recursively, in sorted path order, hidden files and
-//! folders skipped. This module finds the parts and reads them; [`crate::desired::load_parts`]
-//! validates them as one desired state.
+//! folders skipped. This module finds the parts and reads them; [`crate::desired::load`] validates
+//! them as one desired state.
 
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
@@ -19,6 +19,8 @@ pub(crate) struct Part {
 /// Every part, read.
 #[derive(Debug)]
 pub(crate) struct Sources {
+    /// `-f` as given.
+    pub(crate) root: PathBuf,
     /// Whether `-f` named a directory (then each part is one of several).
     pub(crate) directory: bool,
     pub(crate) parts: Vec<Part>,
@@ -190,6 +192,7 @@ pub(crate) fn read(path: &Path) -> Result<Sources, PartsError> {
         .map(|p| std::fs::read(&p.path).map_err(|e| read_error(&p.path, e)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Sources {
+        root: path.to_path_buf(),
         directory,
         parts,
         bytes,
@@ -201,13 +204,15 @@ impl Sources {
     /// bytes; for a directory, `sha256:` over every part's path (relative to the directory)
     /// and the digest of its bytes, so that a part added, removed, renamed or changed makes a
     /// saved plan stale.
-    pub(crate) fn fingerprint(&self, root: &Path) -> String {
+    pub(crate) fn fingerprint(&self) -> String {
         if !self.directory {
-            return crate::saved::file_fingerprint(self.bytes.first().map_or(&[][..], |b| b));
+            return crate::formats::saved::file_fingerprint(
+                self.bytes.first().map_or(&[][..], |b| b),
+            );
         }
         let mut listing = String::new();
         for (part, bytes) in self.parts.iter().zip(&self.bytes) {
-            let relative = part.path.strip_prefix(root).unwrap_or(&part.path);
+            let relative = part.path.strip_prefix(&self.root).unwrap_or(&part.path);
             let digest = Sha256::digest(bytes);
             let _ = write!(listing, "{}\0", relative.display());
             for b in digest.iter() {
@@ -215,7 +220,7 @@ impl Sources {
             }
             listing.push('\n');
         }
-        crate::saved::file_fingerprint(listing.as_bytes())
+        crate::formats::saved::file_fingerprint(listing.as_bytes())
     }
 }
 
@@ -300,7 +305,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         touch(d.path(), "a.yaml");
         touch(d.path(), "b.yaml");
-        let fp = || read(d.path()).unwrap().fingerprint(d.path());
+        let fp = || read(d.path()).unwrap().fingerprint();
         let first = fp();
         assert_eq!(fp(), first);
         std::fs::write(d.path().join("b.yaml"), "version: 1\n# edited\n").unwrap();
@@ -315,8 +320,8 @@ mod tests {
         // One file keeps the plain digest of its bytes.
         let one = read(&d.path().join("a.yaml")).unwrap();
         assert_eq!(
-            one.fingerprint(&d.path().join("a.yaml")),
-            crate::saved::file_fingerprint(b"version: 1\n")
+            one.fingerprint(),
+            crate::formats::saved::file_fingerprint(b"version: 1\n")
         );
     }
 }

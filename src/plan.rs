@@ -6,8 +6,10 @@
 use crate::date::{Date, Timestamp};
 use crate::desired::MaxRemovals;
 use crate::email::Email;
+use crate::formats::plan::{ChangeWire, GuardWire, PendingWire};
 use crate::live::{LiveInvitation, LiveMember, Managed};
 use crate::role::{LiveRole, Role};
+use crate::words::{one_or_many, plural};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -433,10 +435,6 @@ impl Guard {
     }
 }
 
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 impl fmt::Display for Guard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -476,7 +474,7 @@ impl fmt::Display for Guard {
                         f,
                         "too few admins: the plan leaves {admins} admin member{} and at least {min} {} required (pending admin invitations do not count); apply will refuse",
                         plural(*admins),
-                        if *min == 1 { "is" } else { "are" }
+                        one_or_many(*min, "is", "are")
                     )
                 } else if admins < min {
                     write!(
@@ -544,12 +542,6 @@ impl fmt::Display for Warning {
     }
 }
 
-impl Serialize for Warning {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
 /// Counts by action, for summaries.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct Summary {
@@ -603,30 +595,6 @@ pub(crate) struct Pending {
     pub(crate) invited: Option<Invited>,
 }
 
-/// A kept pending invitation in the JSON plan.
-#[derive(Serialize, JsonSchema)]
-#[schemars(rename = "PendingInvitation")]
-pub(crate) struct PendingWire {
-    pub(crate) email: String,
-    pub(crate) role: Role,
-    /// The API's `createdAt`, as it wrote it; null when missing or unreadable.
-    pub(crate) invited_at: Option<String>,
-    /// Whole days since `invited_at` (UTC dates); null when the age is unknown.
-    pub(crate) age_days: Option<u64>,
-}
-
-impl Serialize for Pending {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        PendingWire {
-            email: self.email.to_string(),
-            role: self.role,
-            invited_at: self.invited.as_ref().map(|i| i.at.as_str().to_string()),
-            age_days: self.invited.as_ref().map(|i| i.age_days),
-        }
-        .serialize(s)
-    }
-}
-
 impl Plan {
     /// True when there is nothing to send and nothing blocked: the org matches the file.
     pub(crate) fn is_empty(&self) -> bool {
@@ -637,43 +605,6 @@ impl Plan {
     pub(crate) fn refusing_guards(&self) -> impl Iterator<Item = &Guard> {
         self.guards.iter().filter(|g| g.refuses())
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The JSON view of a change (format_version 1): one flat object per change whose fields mean
-// what docs/contract.md §6 says. It is how `--format json` and saved plans show a change, and
-// what a saved plan is compared with when it is applied.
-
-/// One change. `email` is the key: trimmed and lower-cased.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[schemars(rename = "Change")]
-pub(crate) struct ChangeWire {
-    pub(crate) action: Action,
-    /// The normalized email this change is about.
-    pub(crate) email: String,
-    /// The role after the change (`invite`, `update_role`), or the role that goes away
-    /// (`remove`, `revoke`).
-    pub(crate) role: Option<Role>,
-    /// For `update_role`: the role the member has now (a string: the API may know roles
-    /// teamsync does not).
-    pub(crate) from_role: Option<String>,
-    /// The member id (`update_role`, `remove`) or invitation id (`revoke`).
-    pub(crate) id: Option<String>,
-    /// The file's `reason` for this member, or why an expired member leaves.
-    pub(crate) reason: Option<String>,
-    /// Why the planner chose this change.
-    pub(crate) cause: String,
-    /// Set on the `revoke` and `invite` of an invitation replaced because its role is wrong:
-    /// they run as one step, revoke then invite.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) replaces_invitation: bool,
-    /// On `revoke` and `resend`: when the pending invitation was sent (the API's `createdAt`,
-    /// as written); absent when its age is unknown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) invited_at: Option<String>,
-    /// Why the change will not be sent (self, protected). Only on entries of `Plan::blocked`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) blocked_reason: Option<String>,
 }
 
 impl Change {
@@ -751,77 +682,6 @@ impl Change {
         }
     }
 }
-
-impl From<&Change> for ChangeWire {
-    fn from(c: &Change) -> ChangeWire {
-        ChangeWire {
-            action: c.action(),
-            email: c.email().to_string(),
-            role: c.role(),
-            from_role: c.role_before().map(|r| r.as_str().to_string()),
-            id: c.id().map(str::to_owned),
-            reason: c.shown_reason(),
-            cause: c.cause().to_string(),
-            replaces_invitation: c.is_replacement(),
-            invited_at: c.invited().map(|i| i.at.as_str().to_string()),
-            blocked_reason: None,
-        }
-    }
-}
-
-impl From<&Blocked> for ChangeWire {
-    fn from(b: &Blocked) -> ChangeWire {
-        ChangeWire {
-            blocked_reason: Some(b.why.to_string()),
-            ..ChangeWire::from(&b.change)
-        }
-    }
-}
-
-impl Serialize for Change {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ChangeWire::from(self).serialize(s)
-    }
-}
-
-impl Serialize for Blocked {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ChangeWire::from(self).serialize(s)
-    }
-}
-
-/// A safety guard (docs/contract.md §5) and whether it trips.
-#[derive(Serialize, JsonSchema)]
-#[schemars(rename = "Guard")]
-pub(crate) struct GuardWire {
-    /// `max_removals` or `min_admins`.
-    kind: GuardKind,
-    /// Whether applying the plan would cross the limit.
-    tripped: bool,
-    /// Whether `--allow-mass-removal` lifts it (never for `min_admins`).
-    overridden: bool,
-    /// The measured value: removals planned, or admin members left after the plan.
-    value: u64,
-    /// The limit: most removals allowed, or fewest admins required.
-    limit: u64,
-    message: String,
-}
-
-impl Serialize for Guard {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        GuardWire {
-            kind: self.kind(),
-            tripped: self.tripped(),
-            overridden: self.overridden(),
-            value: self.value(),
-            limit: self.limit(),
-            message: self.to_string(),
-        }
-        .serialize(s)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 /// The managed org as it will be once `changes` are applied: the model the diff view and the
 /// property tests use. New invitations get the id `(planned)`.

@@ -202,7 +202,7 @@ proptest! {
 
     #[test]
     fn the_loader_never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
-        let _ = desired::load(&String::from_utf8_lossy(&bytes), today());
+        let _ = desired::validate(&String::from_utf8_lossy(&bytes), today());
     }
 
     #[test]
@@ -221,12 +221,12 @@ proptest! {
                 _ => { let copy = text[..at].to_vec(); text.extend_from_slice(&copy); }
             }
         }
-        let _ = desired::load(&String::from_utf8_lossy(&text), today());
+        let _ = desired::validate(&String::from_utf8_lossy(&text), today());
     }
 
     #[test]
     fn the_list_parser_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
-        let _ = crate::client::parse_list_page(&bytes);
+        let _ = crate::api::parse_list_page(&bytes);
     }
 
     #[test]
@@ -234,7 +234,7 @@ proptest! {
         let mut text = LIST.as_bytes().to_vec();
         let at = at % text.len();
         if drop { text.remove(at); } else { text[at] = byte; }
-        let _ = crate::client::parse_list_page(&text);
+        let _ = crate::api::parse_list_page(&text);
     }
 }
 
@@ -256,9 +256,9 @@ const LIST: &str = r#"{"data":{"members":[{"id":"user_1","email":"a@b.co","role"
 
 #[test]
 fn valid_fixture_loads() {
-    let l = desired::load(VALID, today());
+    let l = desired::validate(VALID, today());
     assert!(l.desired.is_ok(), "{:?}", l.desired);
-    assert!(crate::client::parse_list_page(LIST.as_bytes()).is_ok());
+    assert!(crate::api::parse_list_page(LIST.as_bytes()).is_ok());
 }
 
 #[test]
@@ -269,11 +269,11 @@ fn hostile_documents_are_refused_without_panicking() {
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
-    assert!(desired::load(&deep, today()).desired.is_err());
+    assert!(desired::validate(&deep, today()).desired.is_err());
     let deep_block: String = (0..5000)
         .map(|i| format!("{}- \n", "  ".repeat(i)))
         .collect();
-    assert!(desired::load(&deep_block, today()).desired.is_err());
+    assert!(desired::validate(&deep_block, today()).desired.is_err());
     // An alias bomb.
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..30 {
@@ -282,13 +282,13 @@ fn hostile_documents_are_refused_without_panicking() {
             p = i - 1
         ));
     }
-    assert!(desired::load(&bomb, today()).desired.is_err());
+    assert!(desired::validate(&bomb, today()).desired.is_err());
     // A huge string, binary, an empty document, a document that is just a scalar.
     let huge = format!(
         "version: 1\nmembers:\n  - email: {}@example.com\n    role: org:admin\n",
         "a".repeat(5_000_000)
     );
-    let l = desired::load(&huge, today());
+    let l = desired::validate(&huge, today());
     assert!(l.desired.unwrap_err()[0].message.contains("at most 320"));
     for text in [
         "\u{0}\u{1}\u{2}\u{ff}",
@@ -299,7 +299,10 @@ fn hostile_documents_are_refused_without_panicking() {
         "version: 1\nmembers: 7",
         "? [a]\n: b",
     ] {
-        assert!(desired::load(text, today()).desired.is_err(), "{text:?}");
+        assert!(
+            desired::validate(text, today()).desired.is_err(),
+            "{text:?}"
+        );
     }
 }
 
@@ -315,7 +318,7 @@ fn a_50_mb_file_is_refused_or_read_without_panicking() {
         ));
         n += 1;
     }
-    let l = desired::load(&text, today());
+    let l = desired::validate(&text, today());
     // There is no admin in it: an error, reached without crashing.
     assert!(l.desired.is_err());
 }
@@ -330,7 +333,7 @@ fn a_list_of_200k_members_parses() {
         body.push_str(&format!(r#"{{"id":"user_{i}","email":"u{i}@example.com","firstName":"U","lastName":null,"imageUrl":null,"role":"org:member","joinedAt":"2025-01-15T09:30:00.000Z"}}"#));
     }
     body.push_str(r#"],"invitations":[],"nextCursor":null}}"#);
-    let (state, next) = crate::client::parse_list_page(body.as_bytes()).unwrap();
+    let (state, next) = crate::api::parse_list_page(body.as_bytes()).unwrap();
     assert_eq!(state.members.len(), 200_000);
     assert!(next.is_none());
 }

@@ -1,14 +1,20 @@
-//! All terminal output goes through one [`Ui`] (docs/contract.md §6): the plan on stdout;
-//! notes, file problems, GitHub annotations, progress, the prompt and errors on stderr. Logs go
-//! to the same stderr, set up here too.
+//! The conversation with the user goes through one [`Ui`] (docs/contract.md §6): the plan on
+//! stdout; notes, warnings, file problems, GitHub annotations, progress, the question apply
+//! asks and errors on stderr; the answer from stdin. Logs go to the same stderr, set up here
+//! too.
 
 use crate::escape::escape;
 use crate::yaml::Diagnostic;
 use std::fmt::Display;
 use std::io::{self, Write};
 use std::sync::Mutex;
+use tokio::sync::oneshot;
 
 type Sink = Mutex<Box<dyn Write + Send>>;
+
+/// Where answers come from: `None` when there is no terminal to ask on, else one line, sent
+/// when it has been typed.
+type Input = Box<dyn Fn() -> Option<oneshot::Receiver<String>> + Send + Sync>;
 
 pub(crate) struct Ui {
     /// Colour on stdout (the plan).
@@ -17,6 +23,7 @@ pub(crate) struct Ui {
     annotations: bool,
     out: Sink,
     err: std::sync::Arc<Sink>,
+    input: Input,
 }
 
 /// A handle on the [`Ui`]'s stderr for code that runs apart from the command (the HTTP client
@@ -36,6 +43,19 @@ impl std::fmt::Debug for Notes {
     }
 }
 
+/// The answer to a yes-or-no question ([`Ui::ask_yes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Answer<S> {
+    /// `yes`, and nothing else.
+    Yes,
+    /// Any other answer, an empty one included.
+    No,
+    /// Nobody to ask: stdin is not a terminal.
+    NoTerminal,
+    /// The wait ended with this interruption (a signal) before an answer came.
+    Interrupted(S),
+}
+
 /// How serious a file problem is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Level {
@@ -51,6 +71,7 @@ impl Ui {
             annotations,
             out: Mutex::new(Box::new(io::stdout())),
             err: std::sync::Arc::new(Mutex::new(Box::new(io::stderr()))),
+            input: Box::new(stdin_line),
         }
     }
 
@@ -83,6 +104,33 @@ impl Ui {
     /// One line on stderr.
     pub(crate) fn note(&self, line: impl Display) {
         Ui::write(&self.err, &format!("{line}\n"));
+    }
+
+    /// Something the user should know that does not change the command's outcome:
+    /// `warning: …` on stderr.
+    pub(crate) fn warning(&self, line: impl Display) {
+        self.note(format_args!("warning: {line}"));
+    }
+
+    /// Asks `question` on stderr and waits for one line of answer: only `yes` (blanks around it
+    /// aside) is [`Answer::Yes`]. Without a terminal nothing is asked. When `interrupt` (apply's
+    /// first signal) completes before the answer, the wait ends with it.
+    pub(crate) async fn ask_yes<S>(
+        &self,
+        question: &str,
+        interrupt: impl Future<Output = S>,
+    ) -> Answer<S> {
+        let Some(line) = (self.input)() else {
+            return Answer::NoTerminal;
+        };
+        self.eprint(question);
+        tokio::select! {
+            line = line => match line {
+                Ok(line) if line.trim() == "yes" => Answer::Yes,
+                _ => Answer::No,
+            },
+            s = interrupt => Answer::Interrupted(s),
+        }
     }
 
     /// An error that ends the command: one line, with what came from the file or the API
@@ -128,9 +176,15 @@ impl Ui {
             .try_init();
     }
 
-    /// A `Ui` whose output is kept in memory, for tests.
+    /// A `Ui` whose output is kept in memory, for tests; there is no terminal to ask on.
     #[cfg(test)]
     pub(crate) fn captured(annotations: bool) -> (Ui, Captured) {
+        Ui::answering(annotations, Box::new(|| None))
+    }
+
+    /// A captured `Ui` whose questions are answered by `input`.
+    #[cfg(test)]
+    fn answering(annotations: bool, input: Input) -> (Ui, Captured) {
         let out = Captured::default();
         let err = Captured::default();
         let ui = Ui {
@@ -138,9 +192,27 @@ impl Ui {
             annotations,
             out: Mutex::new(Box::new(out.clone())),
             err: std::sync::Arc::new(Mutex::new(Box::new(err.clone()))),
+            input,
         };
         (ui, err)
     }
+}
+
+/// One line from the process's stdin, when it is a terminal. It is read on a thread of its own,
+/// so that a signal can end the wait; that thread is left behind if one does (the process ends
+/// soon after).
+fn stdin_line() -> Option<oneshot::Receiver<String>> {
+    use std::io::IsTerminal;
+    if !io::stdin().is_terminal() {
+        return None;
+    }
+    let (tx, rx) = oneshot::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = io::stdin().read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    Some(rx)
 }
 
 /// Text written to a captured [`Ui`] (tests only).
@@ -211,5 +283,72 @@ mod tests {
         let (ui, err) = Ui::captured(false);
         ui.diagnostic(Level::Warning, "f.yaml", &d);
         assert_eq!(err.text(), "f.yaml:3:7: warning: 100% wrong\\nreally\n");
+    }
+
+    /// A `Ui` whose one question gets `answer` (`None`: no answer ever comes).
+    fn answered(answer: Option<&str>) -> (Ui, Captured) {
+        let answer = answer.map(str::to_owned);
+        // The senders of unanswered questions are kept, so that their wait never ends.
+        let unanswered = Mutex::new(Vec::new());
+        let input: Input = Box::new(move || {
+            let (tx, rx) = oneshot::channel();
+            match &answer {
+                Some(a) => {
+                    let _ = tx.send(a.clone());
+                }
+                None => unanswered.lock().unwrap().push(tx),
+            }
+            Some(rx)
+        });
+        Ui::answering(false, input)
+    }
+
+    #[tokio::test]
+    async fn only_yes_proceeds() {
+        let never = std::future::pending::<()>;
+        for (typed, expected) in [
+            ("yes\n", Answer::Yes),
+            ("  yes \r\n", Answer::Yes),
+            ("y\n", Answer::No),
+            ("YES\n", Answer::No),
+            ("yes please\n", Answer::No),
+            ("no\n", Answer::No),
+            ("", Answer::No),
+        ] {
+            let (ui, err) = answered(Some(typed));
+            assert_eq!(ui.ask_yes("Apply? ", never()).await, expected, "{typed:?}");
+            assert_eq!(err.text(), "Apply? ", "the question is asked on stderr");
+        }
+        let (ui, err) = Ui::captured(false);
+        assert_eq!(ui.ask_yes("Apply? ", never()).await, Answer::NoTerminal);
+        assert_eq!(err.text(), "", "nothing is asked without a terminal");
+    }
+
+    #[tokio::test]
+    async fn a_signal_while_asking_ends_the_wait() {
+        let (ui, err) = answered(None);
+        let (signal, interrupt) = oneshot::channel::<&str>();
+        let asking = ui.ask_yes("Apply? ", async { interrupt.await.unwrap() });
+        let both = async {
+            tokio::join!(asking, async {
+                tokio::task::yield_now().await;
+                signal.send("SIGINT").unwrap();
+            })
+        };
+        let (answer, ()) = tokio::time::timeout(std::time::Duration::from_secs(10), both)
+            .await
+            .expect("the signal ended the wait");
+        assert_eq!(answer, Answer::Interrupted("SIGINT"));
+        assert_eq!(err.text(), "Apply? ");
+    }
+
+    #[test]
+    fn warnings_say_so() {
+        let (ui, err) = Ui::captured(false);
+        ui.warning("cannot append to the job summary s.md");
+        assert_eq!(
+            err.text(),
+            "warning: cannot append to the job summary s.md\n"
+        );
     }
 }

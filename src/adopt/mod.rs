@@ -225,7 +225,10 @@ pub(crate) fn adopt_parts(
             .iter()
             .map(|text| PartText { name: "", text })
             .collect();
-        if let Err(errors) = desired::load_parts(&parts, parts.len() > 1, options.today).desired {
+        if let Err(errors) =
+            desired::validate_parts(&parts, parts.len() > 1, options.today, desired::cores())
+                .desired
+        {
             return Err(WouldBeInvalid(errors));
         }
     }

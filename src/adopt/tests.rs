@@ -22,7 +22,7 @@ fn options(today: &str, self_email: Option<&str>, kinds: Vec<Kind>) -> AdoptOpti
 }
 
 fn load(text: &str, today: Date) -> Desired {
-    desired::load(text, today)
+    desired::validate(text, today)
         .desired
         .unwrap_or_else(|e| panic!("{text}\ndoes not validate: {e:?}"))
 }
@@ -359,7 +359,7 @@ fn an_entry_written_with_an_alias_is_left_for_a_human() {
     // `base` is not a known field: this file does not validate; use a merge-free alias inside
     // the list instead.
     assert!(
-        desired::load(text, Date::parse(TODAY).unwrap())
+        desired::validate(text, Date::parse(TODAY).unwrap())
             .desired
             .is_err()
     );
@@ -562,7 +562,7 @@ mod properties {
                 Err(e) => return Err(TestCaseError::fail(format!("{e:?}\n{text}"))),
             };
             // It validates (adopt checks; check again), and plan has none of it left.
-            prop_assert!(desired::load(&out.text, o.today).desired.is_ok());
+            prop_assert!(desired::validate(&out.text, o.today).desired.is_ok());
             assert_nothing_adopted_left(&out.text, &live, &out, &o);
             prop_assert_eq!(out.changed(), out.text != text);
             // Every line outside the entries of adopted emails is still there, in order.

@@ -3,7 +3,8 @@
 
 use super::{Context, runtime, write_atomically};
 use crate::adopt::{self, AdoptOptions, Adoption, Kind};
-use crate::client::Client;
+use crate::api::Client;
+use crate::desired;
 use crate::error::CommandError;
 use crate::escape::escape;
 use crate::parts;
@@ -78,9 +79,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             });
         }
     };
-    let part_paths: Vec<PathBuf> = sources.parts.iter().map(|p| p.path.clone()).collect();
-    let part_names: Vec<String> = sources.parts.iter().map(|p| p.name.clone()).collect();
-    let desired = ctx.load_read(path, sources)?.desired;
+    // The bytes just read are the ones validated and edited: read once.
+    let file = ctx.print_load(desired::load(sources, ctx.config.today, desired::cores()))?;
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
     let live = runtime()?.block_on(client.list())?;
     let options = AdoptOptions {
@@ -92,18 +92,19 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         today: ctx.config.today,
         self_email: ctx.config.self_email.clone(),
     };
-    let adopted = adopt::adopt_parts(&texts, into, &desired, &live, &options).map_err(|e| {
-        CommandError::Adopt {
-            file: name.clone(),
-            why: format!(
-                "the edited file would not pass validate ({}); nothing was written",
-                e.0.first().map_or(String::new(), |d| format!(
-                    "{}:{}: {}",
-                    d.line, d.column, d.message
-                ))
-            ),
-        }
-    })?;
+    let adopted =
+        adopt::adopt_parts(&texts, into, &file.desired, &live, &options).map_err(|e| {
+            CommandError::Adopt {
+                file: name.clone(),
+                why: format!(
+                    "the edited file would not pass validate ({}); nothing was written",
+                    e.0.first().map_or(String::new(), |d| format!(
+                        "{}:{}: {}",
+                        d.line, d.column, d.message
+                    ))
+                ),
+            }
+        })?;
     for s in &adopted.skipped {
         ctx.ui.note(format_args!(
             "left alone: {} ({}): {}",
@@ -129,7 +130,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         .collect();
     for &i in &changed {
         ctx.ui
-            .print(&diff(texts[i], &adopted.texts[i], &part_names[i]));
+            .print(&diff(texts[i], &adopted.texts[i], &file.parts[i].name));
     }
     let counts = counts(&adopted.adopted);
     if args.check {
@@ -142,10 +143,10 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     // Every part is checked writable before any is replaced, so that a read-only part does
     // not leave the others half-adopted.
     for &i in &changed {
-        writable(&part_paths[i])?;
+        writable(&file.parts[i].path)?;
     }
     for &i in &changed {
-        write_in_place(&part_paths[i], adopted.texts[i].as_bytes())?;
+        write_in_place(&file.parts[i].path, adopted.texts[i].as_bytes())?;
     }
     ctx.ui.note(format_args!(
         "Adopted into {}: {counts}. Review the diff, commit it, and `teamsync plan` shows none of it.",

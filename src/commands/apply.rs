@@ -3,18 +3,20 @@
 
 use super::plan::{Computed, compute, plan_options, show};
 use super::{Context, append_step_summary, read_org, runtime, write_atomically};
-use crate::client::Client;
-use crate::config::{ConfigError, Format};
+use crate::api::Client;
+use crate::config::Format;
 use crate::desired::Desired;
 use crate::error::CommandError;
 use crate::executor;
+use crate::formats::report::{Ending, Header, ReportDocument};
+use crate::formats::saved::{SavedPlan, Stale};
 use crate::interrupt::{Signal, Signals};
 use crate::live::{LiveState, Managed};
 use crate::plan::{Change, Plan};
 use crate::planner::{self, PlanOptions};
 use crate::render;
-use crate::report::{Ending, ReportDocument};
-use crate::saved::{SavedPlan, Stale};
+use crate::ui::Answer;
+use crate::words::{one_or_many, plural};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -22,11 +24,19 @@ use std::time::SystemTime;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
+    /// Output format of the plan.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Do not ask; required when stdin is not a terminal.
     #[arg(long)]
     auto_approve: bool,
-    /// Requests at once within a phase.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    /// Requests at once within a phase, from 1 to 64.
+    #[arg(
+        long,
+        default_value_t = 8,
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64)
+    )]
     parallelism: usize,
     /// Allow more removals than the removal guard permits.
     #[arg(long)]
@@ -41,9 +51,6 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
-    if !(1..=64).contains(&args.parallelism) {
-        return Err(ConfigError::BadParallelism(args.parallelism).into());
-    }
     let api = ctx.api()?;
     let saved = match &args.plan_file {
         Some(path) => Some(read_saved(path)?),
@@ -64,20 +71,11 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     // it ends the run at once: nothing has been sent.
     let signals = Signals::listen(&runtime);
     let started = SystemTime::now();
-    let read = runtime.block_on(async {
-        tokio::select! {
-            org = read_org(&client, &file.desired) => Ok(org),
-            s = signals.nth(1) => Err(s),
-        }
-    });
-    let org = match read {
-        Ok(org) => org?,
-        Err(signal) => return Err(interrupted_early(signal)),
-    };
+    let org = read_org(&runtime, &client, &file.desired, signals.nth(1))?;
     let options = plan_options(ctx.config, args.allow_mass_removal);
     let computed = compute(ctx.config, &file, &org, args.allow_mass_removal, true);
     // Planning succeeded: whatever happens next, the report is written.
-    let out = Outcome::new(ctx, args, &file.name, started, &computed);
+    let out = Finisher::new(ctx, args, &file.name, started, &computed);
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
         if let Err(stale) =
             doc.check_fresh(&computed.fingerprints, &computed.snapshot, &computed.plan)
@@ -89,20 +87,20 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             return out.nothing_sent(Ending::Stale, "the saved plan is stale", e);
         }
     }
-    show(ctx, &computed, &org, &file.name);
+    show(ctx, args.format, &computed, &org, &file.name);
     let plan = &computed.plan;
     if plan.changes.is_empty() {
         let blocked = plan.blocked.len();
         if blocked > 0 {
             ctx.ui.note(format_args!(
                 "Nothing to send: {blocked} blocked change{} remain{} (see above).",
-                if blocked == 1 { "" } else { "s" },
-                if blocked == 1 { "s" } else { "" }
+                plural(blocked),
+                one_or_many(blocked, "s", "")
             ));
-        } else if ctx.config.format != Format::Text {
+        } else if args.format != Format::Text {
             ctx.ui.note("No changes.");
         }
-        return out.finish(&executor::Report::nothing_sent(plan, ""), Ok(0));
+        return out.finish(&executor::Execution::nothing_sent(plan, ""), Ok(0));
     }
     let refusing: Vec<String> = plan.refusing_guards().map(render::refusal).collect();
     if !refusing.is_empty() {
@@ -120,10 +118,18 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         let n = plan.changes.len();
         let question = format!(
             "\nApply {n} change{} to the org at {}?\n  Only 'yes' will be accepted: ",
-            if n == 1 { "" } else { "s" },
+            plural(n),
             api.base_url
         );
-        match ask(ctx, &runtime, &signals, &question) {
+        match runtime.block_on(ctx.ui.ask_yes(&question, signals.nth(1))) {
+            Answer::Yes => {}
+            Answer::No => {
+                return out.nothing_sent(
+                    Ending::NotConfirmed,
+                    "not attempted: the answer was not `yes`",
+                    CommandError::Cancelled,
+                );
+            }
             Answer::NoTerminal => {
                 return out.nothing_sent(
                     Ending::NotConfirmed,
@@ -131,15 +137,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                     CommandError::NoTerminal,
                 );
             }
-            Answer::Signal(signal) => return out.interrupted_before_sending(signal),
-            Answer::Line(answer) if answer.trim() == "yes" => {}
-            Answer::Line(_) => {
-                return out.nothing_sent(
-                    Ending::NotConfirmed,
-                    "not attempted: the answer was not `yes`",
-                    CommandError::Cancelled,
-                );
-            }
+            Answer::Interrupted(signal) => return out.interrupted_before_sending(signal),
         }
     }
     if let Some(signal) = signals.first() {
@@ -210,15 +208,6 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     }
 }
 
-/// A signal before anything was sent: the run ends at once, before planning finished.
-fn interrupted_early(signal: Signal) -> CommandError {
-    CommandError::Interrupted {
-        signal: signal.name(),
-        code: signal.exit_code(),
-        not_attempted: None,
-    }
-}
-
 /// The report after a second signal ended the run at once: the steps that finished, the steps
 /// in flight (failed, outcome unknown) and the steps never started.
 fn cut_off(
@@ -227,9 +216,9 @@ fn cut_off(
     in_flight: &HashSet<usize>,
     first: Signal,
     second: Signal,
-) -> executor::Report {
+) -> executor::Execution {
     let done: HashSet<usize> = finished.iter().map(|r| r.step.index).collect();
-    let mut report = executor::Report::nothing_sent(
+    let mut report = executor::Execution::nothing_sent(
         plan,
         &format!("not attempted: interrupted by {}", first.name()),
     );
@@ -283,41 +272,9 @@ impl executor::Checks for Guards<'_> {
     }
 }
 
-enum Answer {
-    NoTerminal,
-    Line(String),
-    Signal(Signal),
-}
-
-/// Asks on the terminal; a signal while waiting for the answer ends the wait.
-fn ask(
-    ctx: &Context,
-    runtime: &tokio::runtime::Runtime,
-    signals: &Signals,
-    question: &str,
-) -> Answer {
-    use std::io::IsTerminal;
-    if !std::io::stdin().is_terminal() {
-        return Answer::NoTerminal;
-    }
-    ctx.ui.eprint(question);
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    // The reading thread is left behind if a signal comes first; the process ends soon after.
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    runtime.block_on(async {
-        tokio::select! {
-            line = rx => Answer::Line(line.unwrap_or_default()),
-            s = signals.nth(1) => Answer::Signal(s),
-        }
-    })
-}
-
-/// What apply needs to end: the report file, the GitHub job summary, the exit code.
-struct Outcome<'a> {
+/// How apply ends, whichever way it does: the report file, the GitHub job summary, and the
+/// result (exit code or error).
+struct Finisher<'a> {
     ctx: &'a Context<'a>,
     report_path: Option<&'a Path>,
     file: &'a str,
@@ -325,15 +282,15 @@ struct Outcome<'a> {
     computed: &'a Computed,
 }
 
-impl<'a> Outcome<'a> {
+impl<'a> Finisher<'a> {
     fn new(
         ctx: &'a Context<'a>,
         args: &'a Args,
         file: &'a str,
         started: SystemTime,
         computed: &'a Computed,
-    ) -> Outcome<'a> {
-        Outcome {
+    ) -> Finisher<'a> {
+        Finisher {
             ctx,
             report_path: args.report.as_deref(),
             file,
@@ -344,19 +301,15 @@ impl<'a> Outcome<'a> {
 
     /// Nothing was sent, for `why`: every step is not attempted.
     fn nothing_sent(&self, ending: Ending, why: &str, e: CommandError) -> Result<u8, CommandError> {
-        let report = executor::Report::nothing_sent(&self.computed.plan, why);
+        let report = executor::Execution::nothing_sent(&self.computed.plan, why);
         self.write(&report, ending, e.exit_code(), None, Some(e.to_string()));
         Err(e)
     }
 
     fn interrupted_before_sending(&self, signal: Signal) -> Result<u8, CommandError> {
         let why = format!("not attempted: interrupted by {}", signal.name());
-        let report = executor::Report::nothing_sent(&self.computed.plan, &why);
-        let e = CommandError::Interrupted {
-            signal: signal.name(),
-            code: signal.exit_code(),
-            not_attempted: None,
-        };
+        let report = executor::Execution::nothing_sent(&self.computed.plan, &why);
+        let e = CommandError::interrupted(signal, None);
         self.write(
             &report,
             Ending::Interrupted,
@@ -367,13 +320,13 @@ impl<'a> Outcome<'a> {
         Err(e)
     }
 
-    fn interrupted(&self, report: &executor::Report, signal: Signal) -> Result<u8, CommandError> {
+    fn interrupted(
+        &self,
+        report: &executor::Execution,
+        signal: Signal,
+    ) -> Result<u8, CommandError> {
         self.ctx.ui.eprint(&render::finished(report));
-        let e = CommandError::Interrupted {
-            signal: signal.name(),
-            code: signal.exit_code(),
-            not_attempted: Some(report.not_attempted()),
-        };
+        let e = CommandError::interrupted(signal, Some(report.not_attempted()));
         self.write(
             report,
             Ending::Interrupted,
@@ -385,7 +338,7 @@ impl<'a> Outcome<'a> {
     }
 
     /// The writes ran to their end (or to a halt).
-    fn after_writes(&self, report: executor::Report) -> Result<u8, CommandError> {
+    fn after_writes(&self, report: executor::Execution) -> Result<u8, CommandError> {
         self.ctx.ui.eprint(&render::finished(&report));
         let result = match &report.halt {
             Some(executor::Halt::Refused { phase, reasons }) => Err(CommandError::GuardMidway {
@@ -403,7 +356,7 @@ impl<'a> Outcome<'a> {
 
     fn finish(
         &self,
-        report: &executor::Report,
+        report: &executor::Execution,
         result: Result<u8, CommandError>,
     ) -> Result<u8, CommandError> {
         let ending = match &result {
@@ -424,7 +377,7 @@ impl<'a> Outcome<'a> {
     /// line, not a change of exit code.
     fn write(
         &self,
-        report: &executor::Report,
+        report: &executor::Execution,
         ending: Ending,
         exit_code: u8,
         signal: Option<Signal>,
@@ -432,7 +385,7 @@ impl<'a> Outcome<'a> {
     ) {
         let doc = ReportDocument::new(
             report,
-            crate::report::Context {
+            Header {
                 desired_file: self.file,
                 started: self.started,
                 fingerprints: &self.computed.fingerprints,

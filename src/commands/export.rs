@@ -1,11 +1,12 @@
 //! `teamsync export`: the live org as a desired-state file (docs/contract.md §1).
 
 use super::{Context, runtime, write_atomically};
-use crate::client::Client;
+use crate::api::Client;
 use crate::error::CommandError;
 use crate::export::Exported;
 use crate::live::Managed;
 use crate::parts;
+use crate::words::plural;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -63,7 +64,7 @@ fn summary(exported: &Exported) -> String {
         "{} entries ({} pending invitation{})",
         exported.entries,
         exported.invitations,
-        if exported.invitations == 1 { "" } else { "s" }
+        plural(exported.invitations)
     );
     if exported.ignored > 0 {
         summary.push_str(&format!(
@@ -75,11 +76,7 @@ fn summary(exported: &Exported) -> String {
         summary.push_str(&format!(
             "; `plan` on it will revoke {} redundant invitation{}",
             exported.redundant_invitations,
-            if exported.redundant_invitations == 1 {
-                ""
-            } else {
-                "s"
-            }
+            plural(exported.redundant_invitations)
         ));
     }
     summary
@@ -105,7 +102,7 @@ fn split(ctx: &Context, org: &Managed, dir: &Path) -> Result<u8, CommandError> {
         summary(&total),
         dir.display(),
         parts.len(),
-        if parts.len() == 1 { "" } else { "s" },
+        plural(parts.len()),
         dir.display()
     ));
     Ok(0)

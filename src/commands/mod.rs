@@ -9,15 +9,15 @@ pub(crate) mod plan;
 pub(crate) mod schema;
 pub(crate) mod validate;
 
+use crate::api::Client;
 use crate::cli::Command;
-use crate::client::Client;
 use crate::config::{ApiConfig, Config};
-use crate::desired::{self, Desired, DesiredMember, PartText};
+use crate::desired::{self, Desired, Loaded, LoadedFile};
 use crate::error::CommandError;
+use crate::interrupt::Signal;
 use crate::live::{LiveState, Managed};
-use crate::parts::{self, Part};
+use crate::parts;
 use crate::ui::{Level, Ui};
-use crate::yaml::Diagnostic;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -46,166 +46,71 @@ impl Context<'_> {
         self.config.api.as_ref().map_err(|e| e.clone().into())
     }
 
-    /// Reads and validates a desired file, or every part of a directory (docs/contract.md
-    /// §10), printing its problems on stderr, each at its part.
+    /// Reads and loads the desired state `-f path` names (docs/contract.md §3, §10), the parts
+    /// parsed on every core: [`desired::load`], its problems printed by
+    /// [`Context::print_load`].
     pub(crate) fn load(&self, path: &Path) -> Result<LoadedFile, CommandError> {
-        self.load_on(path, desired::cores())
+        let started = std::time::Instant::now();
+        let sources = parts::read(path)?;
+        let file = self.print_load(desired::load(sources, self.config.today, desired::cores()));
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "desired state loaded"
+        );
+        file
     }
 
-    /// [`Context::load`] with the parts parsed on up to `threads` threads.
-    fn load_on(&self, path: &Path, threads: usize) -> Result<LoadedFile, CommandError> {
-        self.load_read_on(path, parts::read(path)?, threads)
-    }
-
-    /// [`Context::load_read`] on every core.
-    pub(crate) fn load_read(
-        &self,
-        path: &Path,
-        sources: parts::Sources,
-    ) -> Result<LoadedFile, CommandError> {
-        self.load_read_on(path, sources, desired::cores())
-    }
-
-    /// [`Context::load`] of parts already read, so that a command that goes on to edit them
-    /// (adopt) validates exactly the bytes it edits, read once; parts parsed on up to
-    /// `threads` threads.
-    fn load_read_on(
-        &self,
-        path: &Path,
-        sources: parts::Sources,
-        threads: usize,
-    ) -> Result<LoadedFile, CommandError> {
-        let name = path.display().to_string();
-        // Bytes that are not UTF-8 are an error at their position (docs/contract.md §3); each
-        // part is validated once.
-        let mut texts: Vec<&str> = Vec::with_capacity(sources.bytes.len());
-        let mut bad: Vec<Diagnostic> = Vec::new();
-        for (i, b) in (0u32..).zip(&sources.bytes) {
-            match std::str::from_utf8(b) {
-                Ok(text) => texts.push(text),
-                Err(_) => {
-                    texts.push("");
-                    bad.extend(desired::not_utf8(b, i));
-                }
-            }
-        }
-        let part_texts: Vec<_> = sources
-            .parts
-            .iter()
-            .zip(&texts)
-            .map(|(p, text)| PartText {
-                name: &p.name,
-                text,
-            })
-            .collect();
-        let part_name = |d: &Diagnostic| {
-            sources
-                .parts
-                .get(d.part)
-                .map_or(name.as_str(), |p| p.name.as_str())
-        };
-        if !bad.is_empty() {
-            for d in &bad {
-                self.ui.diagnostic(Level::Error, part_name(d), d);
-            }
-            return Err(CommandError::Invalid {
-                file: name.clone(),
-                count: bad.len(),
-            });
-        }
-        let loaded =
-            desired::load_parts_on(&part_texts, sources.directory, self.config.today, threads);
+    /// Prints a load's warnings and errors on stderr, each at its part; the desired state when
+    /// it is valid, else the error that ends the command.
+    pub(crate) fn print_load(&self, loaded: Loaded) -> Result<LoadedFile, CommandError> {
         for w in &loaded.warnings {
-            self.ui.diagnostic(Level::Warning, part_name(w), w);
+            self.ui.diagnostic(Level::Warning, loaded.part_name(w), w);
         }
         match loaded.desired {
             Ok(desired) => Ok(LoadedFile {
                 desired,
-                fingerprint: sources.fingerprint(path),
-                name,
-                parts: sources.parts,
+                fingerprint: loaded.fingerprint,
+                name: loaded.name,
+                parts: loaded.parts,
             }),
-            Err(errors) => {
-                for d in &errors {
-                    self.ui.diagnostic(Level::Error, part_name(d), d);
+            Err(ref errors) => {
+                for d in errors {
+                    self.ui.diagnostic(Level::Error, loaded.part_name(d), d);
                 }
                 Err(CommandError::Invalid {
-                    file: name,
                     count: errors.len(),
+                    file: loaded.name,
                 })
             }
         }
     }
 }
 
-/// A desired file (or directory of parts), validated.
-pub(crate) struct LoadedFile {
-    pub(crate) desired: Desired,
-    /// `sha256:` of its bytes (of every part's, for a directory).
-    pub(crate) fingerprint: String,
-    /// Its path as given, for messages.
-    pub(crate) name: String,
-    /// Its parts in path order (one for a file); a member's `loc.part` indexes them.
-    pub(crate) parts: Vec<Part>,
-}
-
-impl LoadedFile {
-    /// The part a member of `desired` is written in (for `adopt --into` and messages).
-    #[allow(dead_code)]
-    pub(crate) fn part_of(&self, member: &DesiredMember) -> Option<&Part> {
-        self.parts.get(member.loc.part as usize)
-    }
-}
-
-impl Context<'_> {
-    /// Loads the desired state (as [`Context::load`]) while the org's list is read, and leaves
-    /// out of the org what the file ignores. The list request does not depend on the file, so
-    /// it starts first and the file is parsed while the API answers (docs/contract.md §10: a
-    /// 100,000-member org plans in half a second). An invalid file still ends the command with
-    /// its problems; the list read so far is dropped.
-    pub(crate) fn load_with_org(
-        &self,
-        path: &Path,
-        client: &Client,
-        runtime: &tokio::runtime::Runtime,
-    ) -> Result<(LoadedFile, Managed), CommandError> {
-        let started = std::time::Instant::now();
-        let lister = client.clone();
-        let listing = runtime.spawn(async move {
-            let listed = lister.list().await;
-            tracing::debug!(
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "org listed"
-            );
-            listed
-        });
-        // The list is parsed on one core while the file is: the parts get the others (on two
-        // cores, one: parsing them on both only slowed the list down, README Performance).
-        let threads = desired::cores().saturating_sub(1).max(1);
-        let file = match self.load_on(path, threads) {
-            Ok(file) => file,
-            Err(e) => {
-                listing.abort();
-                return Err(e);
-            }
-        };
-        tracing::debug!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "desired state loaded"
-        );
-        let live: LiveState = match runtime.block_on(listing) {
-            Ok(listed) => listed?,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => return Err(CommandError::Runtime(std::io::Error::other(e))),
-        };
-        let org = Managed::new(live, &file.desired.ignore);
-        Ok((file, org))
-    }
-}
-
-/// Reads the whole org and leaves out what `desired` ignores.
-pub(crate) async fn read_org(client: &Client, desired: &Desired) -> Result<Managed, CommandError> {
-    let live: LiveState = client.list().await?;
+/// Reads the whole org and leaves out what `desired` ignores: how `plan` and `apply` read it
+/// (docs/contract.md §4). The read races `interrupt`: apply's first signal ends it at once,
+/// nothing having been sent (docs/contract.md §5); `plan` passes a future that never comes (a
+/// signal ends it as it ends any process).
+pub(crate) fn read_org(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    desired: &Desired,
+    interrupt: impl Future<Output = Signal>,
+) -> Result<Managed, CommandError> {
+    let started = std::time::Instant::now();
+    let read = runtime.block_on(async {
+        tokio::select! {
+            listed = client.list() => Ok(listed),
+            signal = interrupt => Err(signal),
+        }
+    });
+    let live: LiveState = match read {
+        Ok(listed) => listed?,
+        Err(signal) => return Err(CommandError::interrupted(signal, None)),
+    };
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "org listed"
+    );
     Ok(Managed::new(live, &desired.ignore))
 }
 
@@ -233,8 +138,8 @@ pub(crate) fn append_step_summary(ctx: &Context, markdown: impl FnOnce() -> Stri
         .open(path)
         .and_then(|mut f| f.write_all(format!("{markdown}\n").as_bytes()));
     if let Err(e) = appended {
-        ctx.ui.note(format_args!(
-            "warning: cannot append to the job summary {}: {e}",
+        ctx.ui.warning(format_args!(
+            "cannot append to the job summary {}: {e}",
             crate::escape::escape(&path.display().to_string())
         ));
     }

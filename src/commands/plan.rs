@@ -1,19 +1,24 @@
 //! `teamsync plan`: reads the org and prints what apply would change; changes nothing
 //! (docs/contract.md §1, §4, §6).
 
-use super::{Context, LoadedFile, append_step_summary, runtime, write_atomically};
-use crate::client::Client;
+use super::{Context, append_step_summary, read_org, runtime, write_atomically};
+use crate::api::Client;
 use crate::config::{Config, Format};
+use crate::desired::LoadedFile;
 use crate::error::CommandError;
+use crate::formats::plan::PlanDocument;
+use crate::formats::saved::{self, Fingerprints};
 use crate::live::Managed;
 use crate::plan::Plan;
 use crate::planner::{self, PlanOptions};
 use crate::render;
-use crate::saved::{self, Fingerprints, PlanDocument};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
+    /// Output format of the plan.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Exit 2 when the plan has changes (0 when none, 1 on error).
     #[arg(long)]
     detailed_exitcode: bool,
@@ -25,13 +30,15 @@ pub(crate) struct Args {
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let api = ctx.api()?;
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
-    let (file, org) = ctx.load_with_org(&ctx.config.file, &client, &runtime()?)?;
+    // The file first: an invalid file sends no request (README, Decisions).
+    let file = ctx.load(&ctx.config.file)?;
+    let org = read_org(&runtime()?, &client, &file.desired, std::future::pending())?;
     // The live snapshot and fingerprints are for saved plans and the JSON document only.
-    let fingerprinted = args.out.is_some() || ctx.config.format == Format::Json;
+    let fingerprinted = args.out.is_some() || args.format == Format::Json;
     let started = std::time::Instant::now();
     let computed = compute(ctx.config, &file, &org, false, fingerprinted);
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "planned");
-    show(ctx, &computed, &org, &file.name);
+    show(ctx, args.format, &computed, &org, &file.name);
     append_step_summary(ctx, || render::markdown(&computed.plan, &file.name));
     if let Some(path) = &args.out {
         let doc = PlanDocument {
@@ -62,13 +69,7 @@ pub(super) struct Computed {
 
 impl Computed {
     fn document<'a>(&'a self, file: &'a str) -> PlanDocument<'a> {
-        PlanDocument {
-            format_version: saved::FORMAT_VERSION,
-            desired_file: file,
-            plan: &self.plan,
-            fingerprints: &self.fingerprints,
-            live_snapshot: None,
-        }
+        PlanDocument::new(file, &self.plan, &self.fingerprints)
     }
 }
 
@@ -116,10 +117,10 @@ pub(super) fn compute(
     }
 }
 
-/// Prints the plan on stdout in the chosen format.
-pub(super) fn show(ctx: &Context, computed: &Computed, org: &Managed, file: &str) {
+/// Prints the plan on stdout in `format`.
+pub(super) fn show(ctx: &Context, format: Format, computed: &Computed, org: &Managed, file: &str) {
     let plan = &computed.plan;
-    ctx.ui.print(&match ctx.config.format {
+    ctx.ui.print(&match format {
         Format::Text => render::text(plan, file, ctx.ui.color()),
         Format::Json => computed.document(file).to_json(),
         Format::Markdown => render::markdown(plan, file),

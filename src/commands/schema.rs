@@ -15,11 +15,11 @@ pub(crate) struct Args {
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     ctx.ui.print(&if args.plan {
-        crate::schema::plan_schema()
+        crate::formats::schema::plan_schema()
     } else if args.report {
-        crate::schema::report_schema()
+        crate::formats::schema::report_schema()
     } else {
-        crate::schema::file_schema()
+        crate::formats::schema::file_schema()
     });
     Ok(0)
 }

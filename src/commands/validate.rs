@@ -3,6 +3,7 @@
 use super::Context;
 use crate::error::CommandError;
 use crate::role::Role;
+use crate::words::plural;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {}
@@ -16,7 +17,7 @@ pub(crate) fn run(ctx: &Context, _args: &Args) -> Result<u8, CommandError> {
         file.name,
         members.len(),
         admins,
-        if admins == 1 { "" } else { "s" }
+        plural(admins)
     ));
     Ok(0)
 }

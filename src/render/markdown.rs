@@ -1,5 +1,6 @@
 use super::{age, describe, heading, note, pending_line};
 use crate::plan::{Action, Change, Plan, Warning};
+use crate::words::plural;
 use std::fmt::Write;
 
 /// The first line of every comment, so a CI job can find and update its previous one.
@@ -272,10 +273,6 @@ fn item(c: &Change, blocked: Option<&str>) -> String {
         let _ = write!(line, " — {}", esc(&n));
     }
     line
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]

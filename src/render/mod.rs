@@ -1,20 +1,21 @@
 //! Views over one [`Plan`] (docs/contract.md §6): text for people, Markdown for pull requests,
 //! a unified diff of rosters for reviewers who think in diffs (JSON is
-//! [`crate::saved::PlanDocument`]), and the apply report's lines. Data from the file or the API
+//! [`crate::formats::plan::PlanDocument`]), and the apply report's lines. Data from the file or the API
 //! is shown as it is; nothing here decides anything.
 
+mod apply;
 mod diff;
 mod markdown;
-mod report;
 mod text;
 
+pub(crate) use apply::{apply_summary, finished, step_line};
 pub(crate) use diff::diff;
 pub(crate) use markdown::markdown;
-pub(crate) use report::{apply_summary, finished, step_line};
 pub(crate) use text::text;
 
 use crate::escape::escape;
 use crate::plan::{Action, Change, Guard, Pending, Plan, waited};
+use crate::words::plural;
 
 /// Headline counts, e.g. `2 to invite, 1 role change, 0 to remove, 0 to revoke, 1 blocked`.
 fn counts(plan: &Plan) -> String {
@@ -23,7 +24,7 @@ fn counts(plan: &Plan) -> String {
         "{} to invite, {} role change{}, {} to remove, {} to revoke, {} blocked",
         s.invite,
         s.update_role,
-        if s.update_role == 1 { "" } else { "s" },
+        plural(s.update_role),
         s.remove,
         s.revoke,
         s.blocked
@@ -151,7 +152,7 @@ pub(crate) fn refusal(g: &Guard) -> String {
         ),
         Guard::MinAdmins { admins, min, .. } => format!(
             "the plan leaves {admins} admin member{} and safety.min_admins requires {min} (pending admin invitations do not count); keep more admins in the file, or lower min_admins",
-            if *admins == 1 { "" } else { "s" }
+            plural(*admins)
         ),
     }
 }

@@ -58,8 +58,11 @@ pub(crate) enum Value<'a> {
     /// Borrowed from the file's text when written without escapes or folding.
     Str(Cow<'a, str>),
     Seq(Vec<Node<'a>>),
-    Map(Vec<(Node<'a>, Node<'a>)>),
+    Map(Entries<'a>),
 }
+
+/// A mapping's entries, key then value, in the order written.
+pub(crate) type Entries<'a> = Vec<(Node<'a>, Node<'a>)>;
 
 /// A value and where it is written.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,7 +130,7 @@ fn invalid(loc: Loc, what: impl fmt::Display) -> Diagnostic {
 enum Open<'a> {
     Seq(Vec<Node<'a>>),
     Map {
-        entries: Vec<(Node<'a>, Node<'a>)>,
+        entries: Entries<'a>,
         /// The key waiting for its value.
         key: Option<Node<'a>>,
         /// Indices in `entries` of merge keys (a plain `<<`).
@@ -348,11 +351,7 @@ fn same_key(a: &Node<'_>, b: &Node<'_>) -> bool {
 /// Applies a mapping's merge keys (`<<: *base`, `<<: [*a, *b]`) as serde-saphyr does: the
 /// merged mappings' entries that the mapping does not set itself come after its own entries,
 /// the first merged mapping winning, each placed where its mapping is referenced.
-#[allow(clippy::type_complexity)]
-fn merge<'a>(
-    entries: Vec<(Node<'a>, Node<'a>)>,
-    merges: &[usize],
-) -> Result<Vec<(Node<'a>, Node<'a>)>, Diagnostic> {
+fn merge<'a>(entries: Entries<'a>, merges: &[usize]) -> Result<Entries<'a>, Diagnostic> {
     let not_a_mapping = |loc| {
         invalid(
             loc,

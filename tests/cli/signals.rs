@@ -9,6 +9,7 @@ use crate::support::*;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+#[expect(unsafe_code, reason = "kill(2) has no safe wrapper in std")]
 fn signal(child: &Child, sig: libc::c_int) {
     let pid = child.id() as libc::pid_t;
     // SAFETY: kill(2) on the pid of a child this test started and has not reaped yet.

@@ -84,3 +84,16 @@ fn both_yaml_readers_report_the_same_problems_at_the_same_places() {
     assert_eq!(fast.whole(), full.whole());
     assert_run!("validate_two_readers", fast);
 }
+
+/// An invalid file ends `plan` and `apply` before any request is sent (README, Decisions): the
+/// org is read only once the file is known to be valid.
+#[test]
+fn an_invalid_file_sends_no_request() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 1\nmembers:\n  - email: jane@example.com\n    role: org:owner\n",
+    );
+    assert_run!("plan_invalid_file", w.run(&["plan"]));
+    assert_eq!(w.run(&["apply", "--auto-approve"]).code, 1);
+    assert_eq!(w.emu.requests().len(), 0);
+}

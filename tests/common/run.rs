@@ -10,7 +10,7 @@ pub struct Run {
     pub stderr: String,
 }
 
-#[allow(dead_code)] // each test binary uses its own part of it
+#[allow(dead_code, reason = "each test binary uses its own part of it")]
 impl Run {
     pub fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)

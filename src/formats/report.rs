@@ -3,11 +3,13 @@
 //! `code` and `requestId` when it failed. Its schema is `schema/report.schema.json`
 //! (`teamsync schema --report`). It never holds the API key or the API URL.
 
+use super::plan::ChangeWire;
+use super::saved::Fingerprints;
 use crate::date::Date;
-use crate::executor::{Finding, Halt, Outcome, Report, StepReport};
-use crate::plan::{Action, ChangeWire};
+use crate::executor::{Execution, Finding, Halt, Outcome, StepReport};
+use crate::plan::Action;
 use crate::role::Role;
-use crate::saved::Fingerprints;
+use crate::words::plural;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::SystemTime;
@@ -158,8 +160,8 @@ pub(crate) struct Counts {
     pub(crate) not_attempted: usize,
 }
 
-/// What the report is made from, besides the executor's report.
-pub(crate) struct Context<'a> {
+/// The report's header: everything it says besides what the execution did.
+pub(crate) struct Header<'a> {
     pub(crate) desired_file: &'a str,
     pub(crate) started: SystemTime,
     pub(crate) fingerprints: &'a Fingerprints,
@@ -170,18 +172,20 @@ pub(crate) struct Context<'a> {
 }
 
 impl ReportDocument {
-    pub(crate) fn new(report: &Report, ctx: Context<'_>) -> ReportDocument {
+    pub(crate) fn new(report: &Execution, header: Header<'_>) -> ReportDocument {
         ReportDocument {
             format_version: FORMAT_VERSION,
             teamsync_version: env!("CARGO_PKG_VERSION").to_string(),
-            desired_file: ctx.desired_file.to_string(),
-            started_at: rfc3339(ctx.started),
+            desired_file: header.desired_file.to_string(),
+            started_at: rfc3339(header.started),
             finished_at: rfc3339(SystemTime::now()),
-            ending: ctx.ending,
-            exit_code: ctx.exit_code,
-            signal: ctx.signal.map(str::to_owned),
-            message: ctx.message.or_else(|| report.halt.as_ref().map(halt_text)),
-            fingerprints: ctx.fingerprints.clone(),
+            ending: header.ending,
+            exit_code: header.exit_code,
+            signal: header.signal.map(str::to_owned),
+            message: header
+                .message
+                .or_else(|| report.halt.as_ref().map(halt_text)),
+            fingerprints: header.fingerprints.clone(),
             steps: report.steps.iter().map(step_entry).collect(),
             blocked_in_plan: report
                 .blocked_in_plan
@@ -226,7 +230,7 @@ pub(crate) fn halt_text(h: &Halt) -> String {
 }
 
 /// A finding in words (plain text: the renderers escape it).
-pub(crate) fn finding_text(report: &Report, f: &Finding) -> String {
+pub(crate) fn finding_text(report: &Execution, f: &Finding) -> String {
     match f {
         Finding::DuplicateInvitation { email, pending } => format!(
             "{email} has {pending} pending invitations (another apply at the same time, or an answer lost for longer than teamsync looks); the next plan revokes the extra ones"
@@ -254,7 +258,7 @@ pub(crate) fn finding_text(report: &Report, f: &Finding) -> String {
         }
         Finding::TooFewAdmins { admins, min } => format!(
             "the org now has {admins} admin member{} and safety.min_admins is {min}: a guard was crossed (another apply at the same time?)",
-            if *admins == 1 { "" } else { "s" }
+            plural(*admins)
         ),
         Finding::ReadFailed(failure) => format!(
             "the verification read failed: {}; run `teamsync plan` to check the org",
@@ -263,7 +267,7 @@ pub(crate) fn finding_text(report: &Report, f: &Finding) -> String {
     }
 }
 
-fn finding_entry(report: &Report, f: &Finding) -> FindingEntry {
+fn finding_entry(report: &Execution, f: &Finding) -> FindingEntry {
     let (kind, email, step) = match f {
         Finding::DuplicateInvitation { email, .. } => (
             FindingKind::DuplicateInvitation,

@@ -19,27 +19,13 @@
 //!
 //! Nothing leaves this machine: the emulator listens on 127.0.0.1.
 
-use scaling_emulator::{Emulator, Faults, Invitation, Member, Options, OrgState};
-use std::fmt::Write as _;
+mod scenario;
+
+use scaling_emulator::{Emulator, Faults, Options};
+use scenario::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The two roles, as the bench writes them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
-    Admin,
-    Member,
-}
-
-impl Role {
-    fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "org:admin",
-            Role::Member => "org:member",
-        }
-    }
-}
 
 const KEY: &str = "scl_live_bench_key_never_printed";
 const TODAY: &str = "2026-06-01";
@@ -107,186 +93,6 @@ fn main() {
             r.bench, r.size, r.figure, r.extra, r.goal, met
         );
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The scenario: one org of `n` desired members and its drifted live state.
-
-/// What the org should be and what it is, as plain data both the planner and the emulator use.
-struct Scenario {
-    /// (email, role, reason, expires)
-    desired: Vec<(String, Role, Option<String>, Option<&'static str>)>,
-    /// (id, email, role)
-    members: Vec<(String, String, &'static str)>,
-    /// (id, email, role, status)
-    invitations: Vec<(String, String, &'static str, &'static str)>,
-}
-
-fn other(role: Role) -> Role {
-    match role {
-        Role::Admin => Role::Member,
-        Role::Member => Role::Admin,
-    }
-}
-
-fn scenario(n: usize) -> Scenario {
-    let mut s = Scenario {
-        desired: Vec::with_capacity(n),
-        members: Vec::with_capacity(n + n / 50 + 3),
-        invitations: Vec::with_capacity(n / 50),
-    };
-    for i in 0..n {
-        let email = format!("user{i:07}@example.com");
-        let role = if i % 50 == 0 {
-            Role::Admin
-        } else {
-            Role::Member
-        };
-        let reason = (i % 20 == 3).then(|| format!("team {}", i % 37));
-        // One in 1000 expired yesterday's month: planned for removal with its reason.
-        let expires = match i % 1000 {
-            11 => Some("2026-05-01"),
-            12 => Some("2027-12-31"),
-            _ => None,
-        };
-        s.desired.push((email.clone(), role, reason, expires));
-        let id = format!("user_{i:07}");
-        match i % 100 {
-            // 5 %: another role.
-            1..=5 => s.members.push((id, email, other(role).as_str())),
-            // 2 %: not there: invited.
-            6 | 7 => {}
-            // 1 %: invited already, right role (half), wrong role (half: replaced).
-            8 => {
-                let r = if i % 200 == 8 { other(role) } else { role };
-                s.invitations
-                    .push((format!("orginv_{i:07}"), email, r.as_str(), "pending"));
-            }
-            // 3 %: as the dashboard typed it, in mixed case.
-            10 | 20 | 30 => s
-                .members
-                .push((id, format!("User{i:07}@Example.COM"), role.as_str())),
-            _ => s.members.push((id, email, role.as_str())),
-        }
-    }
-    // 2 %: members who left (removals), 0.5 % stale invitations (revokes), 0.5 % revoked ones.
-    for j in 0..n / 50 {
-        s.members.push((
-            format!("user_left{j:07}"),
-            format!("left{j:07}@example.com"),
-            Role::Member.as_str(),
-        ));
-    }
-    for j in 0..n / 200 {
-        s.invitations.push((
-            format!("orginv_gone{j:07}"),
-            format!("gone{j:07}@example.com"),
-            Role::Member.as_str(),
-            "pending",
-        ));
-        s.invitations.push((
-            format!("orginv_old{j:07}"),
-            format!("old{j:07}@example.com"),
-            Role::Member.as_str(),
-            "revoked",
-        ));
-    }
-    // The vendor's accounts: ignored.
-    for k in 0..3 {
-        s.members.push((
-            format!("user_vendor{k}"),
-            format!("support{k}@vendor.io"),
-            Role::Admin.as_str(),
-        ));
-    }
-    s
-}
-
-/// The scenario in memory, for the planner alone.
-fn org_in_memory(s: &Scenario) -> teamsync::bench::Org {
-    let mut org = teamsync::bench::Org::new(TODAY);
-    for (email, role, reason, expires) in &s.desired {
-        org.want(email, role.as_str(), reason.as_deref(), *expires);
-    }
-    org.ignore("*@vendor.io");
-    org.protect("user0000000@example.com");
-    for (id, email, role) in &s.members {
-        org.member(id, email, role);
-    }
-    for (id, email, role, status) in &s.invitations {
-        org.invitation(id, email, role, status);
-    }
-    org
-}
-
-fn org_of(s: &Scenario) -> OrgState {
-    OrgState {
-        members: s
-            .members
-            .iter()
-            .map(|(id, email, role)| Member {
-                id: id.clone(),
-                email: email.clone(),
-                first_name: None,
-                last_name: None,
-                role: role.to_string(),
-            })
-            .collect(),
-        invitations: s
-            .invitations
-            .iter()
-            .map(|(id, email, role, status)| Invitation {
-                id: id.clone(),
-                email_address: email.clone(),
-                role: role.to_string(),
-                status: status.to_string(),
-            })
-            .collect(),
-    }
-}
-
-fn yaml_of(s: &Scenario) -> String {
-    let mut y = String::with_capacity(s.desired.len() * 60);
-    y.push_str("version: 1\nignore:\n  - \"*@vendor.io\"\nprotected:\n  - user0000000@example.com\nmembers:\n");
-    write_members(&mut y, &s.desired);
-    y
-}
-
-/// The `members` entries of `desired`, as a person would write them.
-fn write_members(y: &mut String, desired: &[(String, Role, Option<String>, Option<&'static str>)]) {
-    for (email, role, reason, expires) in desired {
-        let _ = writeln!(y, "  - email: {email}\n    role: {}", role.as_str());
-        if let Some(r) = reason {
-            let _ = writeln!(y, "    reason: {r}");
-        }
-        if let Some(e) = expires {
-            let _ = writeln!(y, "    expires: {e}");
-        }
-    }
-}
-
-/// A desired file of one admin and `invites` new members, in `dir`.
-fn write_invites_file(dir: &Path, invites: usize) {
-    let mut yaml =
-        String::from("version: 1\nmembers:\n  - email: admin@example.com\n    role: org:admin\n");
-    for i in 0..invites {
-        let _ = writeln!(
-            yaml,
-            "  - email: new{i:03}@example.com\n    role: org:member"
-        );
-    }
-    std::fs::write(dir.join("teamsync.yaml"), &yaml).expect("write the desired file");
-}
-
-/// An emulator whose org is one admin.
-fn admin_only_org() -> Emulator {
-    Emulator::start(
-        OrgState::with_members(&[("admin@example.com", "org:admin")]),
-        Options {
-            api_key: KEY.into(),
-            ..Options::default()
-        },
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -434,6 +240,10 @@ fn run_apply(bin: &Path, url: &str, dir: &Path, parallelism: usize) -> Run {
 
 /// The launcher: runs `BIN ARGS…` with this process's stdio and environment, and writes
 /// `max_rss_kib wall_ns exit_code` to `RESULT`.
+#[expect(
+    unsafe_code,
+    reason = "wait4(2), for the child's rusage, has no safe wrapper in std"
+)]
 fn launch_measured(args: &[String]) -> ! {
     let [result, bin, rest @ ..] = args else {
         eprintln!("usage: bench {LAUNCHER} RESULT BIN [ARGS…]");

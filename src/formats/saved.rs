@@ -1,18 +1,15 @@
-//! The JSON plan document (`--format json`, `plan --out`; docs/contract.md §6): the stable
-//! interface for scripts, with the fingerprints a saved plan needs, and the checks that refuse
-//! to apply a saved plan that no longer describes the org or the file.
+//! Saved plans (`plan --out`, `apply PLANFILE`; docs/contract.md §6): the fingerprints of the
+//! file and the org a plan was computed from, the live snapshot, and the checks that refuse to
+//! apply a saved plan that no longer describes the org or the file.
 
+use super::plan::{self, ChangeWire};
 use crate::live::Managed;
-use crate::plan::{ChangeWire, Plan};
+use crate::plan::Plan;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-
-/// The version of the JSON plan's shape. Fields may be added within a version; none is removed
-/// or changes meaning.
-pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// Fingerprints of what the plan was computed from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -22,33 +19,6 @@ pub(crate) struct Fingerprints {
     /// `sha256:` of the live state's members, roles and pending invitations (ignored emails
     /// left out).
     pub(crate) live_state: String,
-}
-
-/// The JSON plan.
-// The plan itself is flattened in, so that a field added to `Plan` reaches the JSON.
-#[derive(Serialize, JsonSchema)]
-pub(crate) struct PlanDocument<'a> {
-    /// Always 1 for this shape.
-    pub(crate) format_version: u32,
-    /// The desired-state file the plan was made from, as given on the command line.
-    pub(crate) desired_file: &'a str,
-    #[serde(flatten)]
-    pub(crate) plan: &'a Plan,
-    pub(crate) fingerprints: &'a Fingerprints,
-    /// Only in saved plans (`plan --out`): the live roster the plan was made against, one
-    /// `kind email role id` line each, so a stale plan can say what changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) live_snapshot: Option<&'a [String]>,
-}
-
-impl PlanDocument<'_> {
-    /// Pretty JSON with a final newline, as printed and saved.
-    pub(crate) fn to_json(&self) -> String {
-        // Serializing plain data to a string cannot fail.
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-        s.push('\n');
-        s
-    }
 }
 
 /// A saved plan as `apply PLANFILE` reads it back: what it needs to check that the plan still
@@ -69,8 +39,8 @@ pub(crate) struct SavedPlan {
 pub(crate) enum BadPlanFile {
     #[error("not a teamsync plan ({0})")]
     NotAPlan(String),
-    #[error("format_version {0} is not {FORMAT_VERSION}")]
-    Version(u32),
+    #[error("format_version {found} is not {}", plan::FORMAT_VERSION)]
+    Version { found: u32 },
     #[error("it has no live snapshot; save plans with `teamsync plan --out PLANFILE`")]
     NoSnapshot,
 }
@@ -92,8 +62,10 @@ impl SavedPlan {
     pub(crate) fn parse(bytes: &[u8]) -> Result<SavedPlan, BadPlanFile> {
         let doc: SavedPlan =
             serde_json::from_slice(bytes).map_err(|e| BadPlanFile::NotAPlan(e.to_string()))?;
-        if doc.format_version != FORMAT_VERSION {
-            return Err(BadPlanFile::Version(doc.format_version));
+        if doc.format_version != plan::FORMAT_VERSION {
+            return Err(BadPlanFile::Version {
+                found: doc.format_version,
+            });
         }
         if doc.live_snapshot.is_none() {
             return Err(BadPlanFile::NoSnapshot);
@@ -287,7 +259,7 @@ mod tests {
         };
         assert_eq!(
             SavedPlan::parse(doc(2, ",\"live_snapshot\":[]").as_bytes()).unwrap_err(),
-            BadPlanFile::Version(2)
+            BadPlanFile::Version { found: 2 }
         );
         assert_eq!(
             SavedPlan::parse(doc(1, "").as_bytes()).unwrap_err(),

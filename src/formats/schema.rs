@@ -1,16 +1,21 @@
 //! JSON Schemas: the desired-state file (`teamsync schema`, `schema/teamsync.schema.json`) and
 //! the JSON plan (`schema/plan.schema.json`) and the apply report (`schema/report.schema.json`).
+//! The file's schema is derived from the types below, which describe the file for schemars
+//! only (`#[serde]` attributes included: schemars reads them); the loader is
+//! [`crate::desired`], and a test holds the two to the same fields.
 
-use crate::saved::PlanDocument;
+use super::plan::PlanDocument;
 use schemars::JsonSchema;
-use serde::Deserialize;
 
 /// A teamsync desired-state file (version 1): the members and roles a Scaling organization
 /// should have.
-#[derive(Deserialize, JsonSchema)]
+#[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "teamsync desired state")]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "a description of the file for schemars, never built"
+)]
 pub(crate) struct FileSchema {
     /// Always 1.
     #[schemars(range(min = 1, max = 1))]
@@ -36,9 +41,12 @@ pub(crate) struct FileSchema {
 }
 
 /// The `invitations` block.
-#[derive(Deserialize, JsonSchema)]
+#[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "a description of the file for schemars, never built"
+)]
 pub(crate) struct InvitationsSchema {
     /// Re-send (revoke, then invite again, as one step) a pending invitation still wanted and
     /// older than this many days. Unset: invitations pending more than 30 days are plan
@@ -49,9 +57,12 @@ pub(crate) struct InvitationsSchema {
 }
 
 /// One member.
-#[derive(Deserialize, JsonSchema)]
+#[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "a description of the file for schemars, never built"
+)]
 pub(crate) struct MemberSchema {
     /// The member's email (compared trimmed and case-insensitively; at most 320 characters).
     #[schemars(length(max = 320), email)]
@@ -67,9 +78,12 @@ pub(crate) struct MemberSchema {
 }
 
 /// The `safety` block.
-#[derive(Deserialize, JsonSchema)]
+#[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "a description of the file for schemars, never built"
+)]
 pub(crate) struct SafetySchema {
     /// Most members one apply may remove: a number, or a percentage of current members such
     /// as "10%". Default: max(3, 25%).
@@ -82,9 +96,12 @@ pub(crate) struct SafetySchema {
     min_admins: Option<u32>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "a description of the file for schemars, never built"
+)]
 pub(crate) enum MaxRemovalsSchema {
     Count(u32),
     Percent(#[schemars(regex(pattern = r"^\s*\d{1,3}\s*%\s*$"))] String),
@@ -108,7 +125,7 @@ pub(crate) fn plan_schema() -> String {
 
 /// The apply report's schema, as committed at `schema/report.schema.json`.
 pub(crate) fn report_schema() -> String {
-    pretty(schemars::schema_for!(crate::report::ReportDocument))
+    pretty(schemars::schema_for!(super::report::ReportDocument))
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 use super::markdown::esc;
 use super::{describe, symbol};
 use crate::escape::escape;
-use crate::executor::{Outcome, Report, StepReport};
-use crate::report::{Ending, ReportDocument, StepOutcome, finding_text, halt_text};
+use crate::executor::{Execution, Outcome, StepReport};
+use crate::formats::report::{Ending, ReportDocument, StepOutcome, finding_text, halt_text};
 use std::fmt::Write;
 
 /// What a step does, e.g. `revoke the invitation of … (org:admin), then invite … as org:member`.
@@ -49,7 +49,7 @@ pub(crate) fn step_line(r: &StepReport) -> String {
 
 /// The closing summary: counts, why apply stopped early, each blocked, failed and not attempted
 /// step, and what the verification read found.
-pub(crate) fn finished(report: &Report) -> String {
+pub(crate) fn finished(report: &Execution) -> String {
     let mut out = format!(
         "\nApply finished: {} done, {} blocked, {} failed{}.\n",
         report.done(),

@@ -1,0 +1,509 @@
+//! The organization and the emulator's state: members, invitations, the fault knobs
+//! ([`Faults`]), the options ([`Options`]), the bookkeeping of requests, and [`Shared`], which
+//! holds it all behind one mutex.
+
+use super::*;
+
+/// The role that may use the team endpoints.
+pub const ROLE_ADMIN: &str = "org:admin";
+/// The ordinary member role.
+pub const ROLE_MEMBER: &str = "org:member";
+
+pub(crate) const SEED_JOINED_AT: &str = "2025-01-15T09:30:00.000Z";
+pub(crate) const SEED_CREATED_AT: &str = "2026-04-05T10:00:00.000Z";
+pub(crate) const MAX_EMAIL_LEN: usize = 320;
+
+/// A member of the organization (`email`, not `emailAddress`, on the wire).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub role: String,
+}
+
+/// An invitation (`emailAddress` on the wire). `status` is `pending`, `revoked` or
+/// `accepted`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    pub id: String,
+    pub email_address: String,
+    pub role: String,
+    pub status: String,
+}
+
+/// The organization the emulator serves.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrgState {
+    pub members: Vec<Member>,
+    pub invitations: Vec<Invitation>,
+}
+
+impl OrgState {
+    /// Build an org from (email, role) pairs, ids generated deterministically
+    /// (`user_0001`, `user_0002`, …). Names are derived from the address.
+    pub fn with_members(members: &[(&str, &str)]) -> Self {
+        let mut state = OrgState::default();
+        for (email, role) in members {
+            state.add_member(email, role);
+        }
+        state
+    }
+
+    /// Add a member with the next free deterministic id and return that id.
+    pub fn add_member(&mut self, email: &str, role: &str) -> String {
+        let id = next_seq_id("user_", self.members.iter().map(|m| m.id.as_str()));
+        let (first_name, last_name) = names_from_email(email);
+        self.members.push(Member {
+            id: id.clone(),
+            email: email.to_string(),
+            first_name,
+            last_name,
+            role: role.to_string(),
+        });
+        id
+    }
+
+    /// Add a pending invitation with the next free deterministic id (`orginv_0001`, …)
+    /// and return that id.
+    pub fn add_invitation(&mut self, email: &str, role: &str) -> String {
+        let id = next_seq_id("orginv_", self.invitations.iter().map(|i| i.id.as_str()));
+        self.invitations.push(Invitation {
+            id: id.clone(),
+            email_address: email.to_string(),
+            role: role.to_string(),
+            status: "pending".to_string(),
+        });
+        id
+    }
+
+    /// The member with this address, compared without regard to case.
+    pub fn member_by_email(&self, email: &str) -> Option<&Member> {
+        self.members
+            .iter()
+            .find(|m| m.email.eq_ignore_ascii_case(email))
+    }
+}
+
+pub(crate) fn next_seq_id<'a>(
+    prefix: &str,
+    existing: impl Iterator<Item = &'a str> + Clone,
+) -> String {
+    let mut n = existing.clone().count() + 1;
+    loop {
+        let id = format!("{prefix}{n:04}");
+        if !existing.clone().any(|e| e == id) {
+            return id;
+        }
+        n += 1;
+    }
+}
+
+/// `jane.smith@x` → (Jane, Smith); `bob@x` → (Bob, None).
+pub(crate) fn names_from_email(email: &str) -> (Option<String>, Option<String>) {
+    let local = email.split('@').next().unwrap_or("");
+    let mut parts = local
+        .split(['.', '_', '-', '+'])
+        .filter(|p| !p.is_empty())
+        .map(capitalize);
+    (parts.next(), parts.next())
+}
+
+pub(crate) fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Fault knobs. Probabilities are in `0.0..=1.0`; decisions come from a generator
+/// seeded with `seed` (reset by every [`Emulator::set_faults`]).
+#[derive(Clone, Debug)]
+pub struct Faults {
+    /// Added to every request.
+    pub latency: Duration,
+    /// Probability: answer 500/502/503 (rotating) without doing anything.
+    pub error_5xx: f64,
+    /// Probability: answer 429 with `Retry-After` without doing anything.
+    pub rate_limit_429: f64,
+    /// Value of the `Retry-After` header ("0", "1", or an HTTP date); default "1";
+    /// empty means no header.
+    pub retry_after: String,
+    /// Probability for writes: apply the change, then answer 500.
+    pub commit_then_fail: f64,
+    /// Probability: sleep `slow_delay` before answering (writes commit first).
+    pub slow: f64,
+    pub slow_delay: Duration,
+    /// Probability: (writes commit first) send headers and part of the body, then drop
+    /// the connection.
+    pub drop_connection: f64,
+    /// Cut the list into pages of this many items (members first, then invitations).
+    pub page_size: Option<usize>,
+    /// Seed of the fault generator, so runs are reproducible.
+    pub seed: u64,
+    /// When true, the probabilistic faults apply only to POST/PATCH/DELETE.
+    pub writes_only: bool,
+    /// Probability for writes: answer 504 at once, as a gateway that gave up would, and
+    /// apply the change `late_commit_delay` later (the backend was still working).
+    pub late_commit: f64,
+    pub late_commit_delay: Duration,
+    /// A rate-limit window of this length (zero = none): every request answered while it is
+    /// open gets 429 `rate_limited` with `Retry-After` = the window's remaining time in whole
+    /// seconds, rounded up. It opens when write number `rate_limit_window_at_write` (1-based,
+    /// counted from this `set_faults`) arrives; 0 opens it with the first request of any kind.
+    pub rate_limit_window: Duration,
+    pub rate_limit_window_at_write: usize,
+    /// Nonzero: every successful answer (only writes' answers when `writes_only`) is replaced
+    /// by a 200 whose body streams this many bytes of JSON-looking filler
+    /// without a `Content-Length` (`u64::MAX`: endless), as a broken gateway might.
+    pub oversized_body: u64,
+    /// At most this many late commits in all (counted from the emulator's start); `None`: no
+    /// limit. With `late_commit: 1.0` and `Some(1)`, exactly the first write commits late.
+    pub late_commit_max: Option<usize>,
+    /// A broken gateway: every DELETE (after authentication) answers 404 `not_found` and
+    /// changes nothing.
+    pub delete_404: bool,
+    /// The key is revoked once this many writes have been received: every later request
+    /// answers 401 `invalid_api_key`.
+    pub revoke_key_after_writes: Option<usize>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            latency: Duration::ZERO,
+            error_5xx: 0.0,
+            rate_limit_429: 0.0,
+            retry_after: "1".to_string(),
+            commit_then_fail: 0.0,
+            slow: 0.0,
+            slow_delay: Duration::ZERO,
+            drop_connection: 0.0,
+            page_size: None,
+            seed: 0,
+            writes_only: false,
+            late_commit: 0.0,
+            late_commit_delay: Duration::ZERO,
+            rate_limit_window: Duration::ZERO,
+            rate_limit_window_at_write: 0,
+            oversized_body: 0,
+            late_commit_max: None,
+            delete_404: false,
+            revoke_key_after_writes: None,
+        }
+    }
+}
+
+/// Fixed settings of an emulator.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The only key accepted (`Authorization: Bearer <api_key>`).
+    pub api_key: String,
+    /// The key's own user; `None` = the first admin of the seed state.
+    pub self_email: Option<String>,
+    /// When false, every authenticated request answers 401 `not_authorized`.
+    pub key_is_admin: bool,
+    /// 204 (no body) or 200 (`{"data":{"id","deleted":true}}`) for both DELETEs.
+    pub delete_status: u16,
+    /// Keep revoked/accepted invitations in the list, with their status.
+    pub list_non_pending: bool,
+    /// Compress answers with gzip when the request says `Accept-Encoding: gzip` (false: always
+    /// send them as they are, as a server without compression would).
+    pub gzip: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            api_key: "scl_live_test".to_string(),
+            self_email: None,
+            key_is_admin: true,
+            delete_status: 204,
+            list_non_pending: false,
+            gzip: true,
+        }
+    }
+}
+
+/// One request as the emulator saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub method: String,
+    /// Path with query string, e.g. `/v1/team/members?cursor=…`.
+    pub path: String,
+    /// Status sent; 0 if the client went away before an answer was decided.
+    pub status: u16,
+}
+
+pub(crate) struct Inner {
+    pub(crate) org: OrgState,
+    pub(crate) options: Options,
+    pub(crate) self_email: Option<String>,
+    pub(crate) faults: Faults,
+    pub(crate) fault_rng: fastrand::Rng,
+    pub(crate) id_rng: fastrand::Rng,
+    pub(crate) rotate_5xx: usize,
+    pub(crate) joined_at: HashMap<String, String>,
+    pub(crate) created_at: HashMap<String, String>,
+    /// `createdAt` given to new invitations; `None`: the real clock.
+    pub(crate) invitation_clock: Option<String>,
+    pub(crate) invites_committed: BTreeMap<String, usize>,
+    pub(crate) requests: Vec<RequestRecord>,
+    pub(crate) write_count: usize,
+    /// Writes received since the last `set_faults` (for `rate_limit_window_at_write`).
+    pub(crate) writes_since_faults: usize,
+    /// Until when the rate-limit window is open.
+    pub(crate) window_until: Option<std::time::Instant>,
+    /// Response body bytes sent, as sent (compressed when they were).
+    pub(crate) body_bytes_sent: u64,
+    /// Late commits drawn so far ([`Faults::late_commit_max`]).
+    pub(crate) late_commits: usize,
+}
+
+impl Inner {
+    /// The index of the member a PATCH or DELETE targets, after the rules in the order the
+    /// emulator applies them: unknown id (404), the key's own account (`self_rule`), and the
+    /// last admin when the change takes admin rights away.
+    pub(crate) fn member_to_change(
+        &self,
+        user_id: &str,
+        self_rule: (&'static str, &'static str),
+        drops_admin: bool,
+    ) -> Result<usize, ApiError> {
+        let Some(idx) = self.org.members.iter().position(|m| m.id == user_id) else {
+            return Err(ApiError::not_found(format!(
+                "No member with id '{user_id}'."
+            )));
+        };
+        if self.self_id().as_deref() == Some(user_id) {
+            return Err(ApiError::rule(self_rule.0, self_rule.1));
+        }
+        if drops_admin && self.org.members[idx].role == ROLE_ADMIN && self.admin_count() <= 1 {
+            return Err(ApiError::rule(
+                "last_admin",
+                "The organization must keep at least one admin.",
+            ));
+        }
+        Ok(idx)
+    }
+
+    pub(crate) fn self_id(&self) -> Option<String> {
+        let email = self.self_email.as_deref()?;
+        self.org.member_by_email(email).map(|m| m.id.clone())
+    }
+
+    pub(crate) fn admin_count(&self) -> usize {
+        self.org
+            .members
+            .iter()
+            .filter(|m| m.role == ROLE_ADMIN)
+            .count()
+    }
+
+    pub(crate) fn random_id(&mut self, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let s: String = (0..20)
+            .map(|_| ALPHABET[self.id_rng.usize(..ALPHABET.len())] as char)
+            .collect();
+        format!("{prefix}{s}")
+    }
+
+    pub(crate) fn member_json(&self, m: &Member) -> Value {
+        json!({
+            "id": m.id,
+            "email": m.email,
+            "firstName": m.first_name,
+            "lastName": m.last_name,
+            "imageUrl": null,
+            "role": m.role,
+            "joinedAt": self.joined_at.get(&m.id).map(String::as_str).unwrap_or(SEED_JOINED_AT),
+        })
+    }
+
+    pub(crate) fn member_out<'a>(&'a self, m: &'a Member) -> MemberOut<'a> {
+        MemberOut {
+            email: &m.email,
+            first_name: m.first_name.as_deref(),
+            id: &m.id,
+            image_url: None,
+            joined_at: self
+                .joined_at
+                .get(&m.id)
+                .map(String::as_str)
+                .unwrap_or(SEED_JOINED_AT),
+            last_name: m.last_name.as_deref(),
+            role: &m.role,
+        }
+    }
+
+    pub(crate) fn invitation_out<'a>(&'a self, i: &'a Invitation) -> InvitationOut<'a> {
+        InvitationOut {
+            created_at: self
+                .created_at
+                .get(&i.id)
+                .map(String::as_str)
+                .unwrap_or(SEED_CREATED_AT),
+            email_address: &i.email_address,
+            id: &i.id,
+            role: &i.role,
+            status: &i.status,
+        }
+    }
+
+    pub(crate) fn invitation_json(&self, i: &Invitation) -> Value {
+        json!({
+            "id": i.id,
+            "emailAddress": i.email_address,
+            "role": i.role,
+            "status": i.status,
+            "createdAt": self.created_at.get(&i.id).map(String::as_str).unwrap_or(SEED_CREATED_AT),
+        })
+    }
+
+    pub(crate) fn accept(&mut self, email: &str) -> bool {
+        let Some(idx) = self
+            .org
+            .invitations
+            .iter()
+            .position(|i| i.status == "pending" && i.email_address.eq_ignore_ascii_case(email))
+        else {
+            return false;
+        };
+        self.org.invitations[idx].status = "accepted".to_string();
+        if self.org.member_by_email(email).is_none() {
+            let inv = self.org.invitations[idx].clone();
+            let id = self.random_id("user_");
+            let (first_name, last_name) = names_from_email(&inv.email_address);
+            self.joined_at.insert(id.clone(), now_rfc3339());
+            self.org.members.push(Member {
+                id,
+                email: inv.email_address,
+                first_name,
+                last_name,
+                role: inv.role,
+            });
+        }
+        true
+    }
+}
+
+/// The emulator's shared state; build with [`Shared::new`] and pass to [`router`].
+pub struct Shared {
+    pub(crate) inner: Mutex<Inner>,
+}
+
+impl Shared {
+    /// Panics if `options.self_email` is set and is not a member of `state`.
+    pub fn new(state: OrgState, options: Options) -> Arc<Shared> {
+        let self_email = match &options.self_email {
+            Some(e) => {
+                assert!(
+                    state.member_by_email(e).is_some(),
+                    "scaling-emulator: self_email {e:?} must be a member of the seed state"
+                );
+                Some(e.clone())
+            }
+            None => state
+                .members
+                .iter()
+                .find(|m| m.role == ROLE_ADMIN)
+                .map(|m| m.email.clone()),
+        };
+        let faults = Faults::default();
+        Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                org: state,
+                options,
+                self_email,
+                fault_rng: fastrand::Rng::with_seed(faults.seed),
+                faults,
+                id_rng: fastrand::Rng::with_seed(0x5ca1_1ab5),
+                rotate_5xx: 0,
+                joined_at: HashMap::new(),
+                created_at: HashMap::new(),
+                invitation_clock: None,
+                invites_committed: BTreeMap::new(),
+                requests: Vec::new(),
+                write_count: 0,
+                writes_since_faults: 0,
+                window_until: None,
+                body_bytes_sent: 0,
+                late_commits: 0,
+            }),
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panicking handler must not wedge every later request.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replace the fault knobs and reseed the fault generator.
+    pub fn set_faults(&self, faults: Faults) {
+        let mut inner = self.lock();
+        inner.fault_rng = fastrand::Rng::with_seed(faults.seed);
+        inner.faults = faults;
+        inner.writes_since_faults = 0;
+        inner.window_until = None;
+    }
+
+    /// A snapshot of the organization.
+    pub fn state(&self) -> OrgState {
+        self.lock().org.clone()
+    }
+
+    /// Replace the organization.
+    pub fn set_state(&self, state: OrgState) {
+        self.lock().org = state;
+    }
+
+    /// Knob (invitation lifecycle): the `createdAt` of invitation `id`, as listed: any text,
+    /// so a test can serve a missing-looking or unreadable value; `None` restores the default.
+    pub fn set_created_at(&self, id: &str, created_at: Option<&str>) {
+        let mut inner = self.lock();
+        match created_at {
+            Some(t) => inner.created_at.insert(id.to_string(), t.to_string()),
+            None => inner.created_at.remove(id),
+        };
+    }
+
+    /// Knob: the `createdAt` new invitations get (a fixed clock, for stable outputs); `None`
+    /// uses the real clock.
+    pub fn set_invitation_clock(&self, now: Option<&str>) {
+        self.lock().invitation_clock = now.map(str::to_string);
+    }
+
+    /// The key's own user's address, if any.
+    pub fn self_email(&self) -> Option<String> {
+        self.lock().self_email.clone()
+    }
+
+    /// See [`Emulator::accept_invitation`].
+    pub fn accept_invitation(&self, email: &str) -> bool {
+        self.lock().accept(email)
+    }
+
+    /// See [`Emulator::invites_committed`].
+    pub fn invites_committed(&self) -> BTreeMap<String, usize> {
+        self.lock().invites_committed.clone()
+    }
+
+    /// See [`Emulator::requests`].
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.lock().requests.clone()
+    }
+
+    /// See [`Emulator::write_count`].
+    pub fn write_count(&self) -> usize {
+        self.lock().write_count
+    }
+
+    /// See [`Emulator::body_bytes_sent`].
+    pub fn body_bytes_sent(&self) -> u64 {
+        self.lock().body_bytes_sent
+    }
+}

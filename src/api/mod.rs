@@ -1,0 +1,15 @@
+//! The Scaling team API over HTTP (docs/contract.md §5, docs/network.md): the five endpoints,
+//! the `data` envelope and lenient parsing of the list ([`wire`]), pagination, retries with
+//! backoff ([`retry`]), and errors that carry the API's `code` and `requestId` but never the key
+//! ([`error`]).
+
+mod client;
+mod error;
+mod retry;
+mod wire;
+
+pub(crate) use client::Client;
+pub(crate) use error::ApiError;
+pub(crate) use retry::RetryPolicy;
+#[cfg(test)]
+pub(crate) use wire::parse_list_page;

@@ -1,0 +1,189 @@
+//! The API's JSON as teamsync reads it: the `data` envelope, the member list (lenient: unknown
+//! fields ignored, members without an email left alone, ids deduplicated) and error bodies.
+
+use super::ApiError;
+use crate::date::Timestamp;
+use crate::email::Email;
+use crate::live::{LiveInvitation, LiveMember, LiveState};
+use crate::role::LiveRole;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    data: T,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ListData<'a> {
+    #[serde(default, borrow)]
+    members: Option<Vec<WireMember<'a>>>,
+    #[serde(default, borrow)]
+    invitations: Option<Vec<WireInvitation<'a>>>,
+    #[serde(default)]
+    next_cursor: Option<String>,
+}
+
+/// A member of the list. The role is borrowed from the body when it can be (it is only
+/// parsed): one allocation fewer for each of 100,000 members.
+#[derive(Deserialize)]
+struct WireMember<'a> {
+    id: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default, borrow)]
+    role: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireInvitation<'a> {
+    id: String,
+    #[serde(default, alias = "email")]
+    email_address: Option<String>,
+    #[serde(default, borrow)]
+    role: Option<Cow<'a, str>>,
+    #[serde(default)]
+    status: Option<String>,
+    /// Anything but a readable RFC 3339 string (a number, null, garbage) is "unknown", never
+    /// an error: the age of an invitation must not stop a plan.
+    #[serde(default)]
+    created_at: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ErrorBody {
+    #[serde(default, rename = "type")]
+    pub(super) kind: Option<String>,
+    #[serde(default)]
+    pub(super) code: Option<String>,
+    #[serde(default)]
+    pub(super) message: Option<String>,
+    #[serde(default)]
+    pub(super) request_id: Option<String>,
+}
+
+/// Keeps the first of the items with the same id, in order: ids are hashed where they lie,
+/// not copied (foldhash, seeded per process, so a list cannot be made to collide).
+pub(super) fn first_of_each_id<T>(items: &mut Vec<T>, id: impl Fn(&T) -> &str) {
+    let keep: Vec<bool> = {
+        let mut seen: HashSet<&str, foldhash::fast::RandomState> =
+            HashSet::with_capacity_and_hasher(items.len(), foldhash::fast::RandomState::default());
+        items.iter().map(|x| seen.insert(id(x))).collect()
+    };
+    if keep.iter().all(|k| *k) {
+        return;
+    }
+    let mut kept = keep.into_iter();
+    items.retain(|_| kept.next().unwrap_or(true));
+}
+
+/// One page of `GET team/members`, parsed. Apart from the client so that the parser can be tested on its own
+/// (hostile input must never panic it).
+pub(crate) fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>), ApiError> {
+    let env: Envelope<ListData> =
+        serde_json::from_slice(body).map_err(|e| ApiError::Decode(e.to_string()))?;
+    let mut state = LiveState::default();
+    // Both lists are required: reading a missing list as empty would plan to invite everyone
+    // again (or remove no one when someone should go).
+    let missing = |what: &str| {
+        ApiError::Decode(format!(
+            "the member list has no `{what}` field; refusing to plan against it"
+        ))
+    };
+    let members = env.data.members.ok_or_else(|| missing("members"))?;
+    let invitations = env.data.invitations.ok_or_else(|| missing("invitations"))?;
+    for m in members {
+        match m.email {
+            Some(email) if !email.trim().is_empty() => state.members.push(LiveMember {
+                id: m.id,
+                email: Email::from_string(email),
+                role: LiveRole::parse(m.role.as_deref().unwrap_or_default()),
+            }),
+            _ => tracing::warn!(id = %m.id, "member without an email in the list: left alone"),
+        }
+    }
+    for i in invitations {
+        // The docs show only `pending`; an invitation without a status is listed as
+        // outstanding, so it is taken as pending. Other statuses are not the org's business.
+        if let Some(status) = i
+            .status
+            .as_deref()
+            .filter(|s| !s.eq_ignore_ascii_case("pending"))
+        {
+            tracing::debug!(id = %i.id, status, "invitation that is not pending: left out");
+            continue;
+        }
+        match i.email_address {
+            Some(email) if !email.trim().is_empty() => state.invitations.push(LiveInvitation {
+                id: i.id,
+                email: Email::from_string(email),
+                role: LiveRole::parse(i.role.as_deref().unwrap_or_default()),
+                created_at: i
+                    .created_at
+                    .as_ref()
+                    .and_then(|v| v.as_str())
+                    .and_then(Timestamp::parse),
+            }),
+            _ => tracing::warn!(id = %i.id, "invitation without an email in the list: left alone"),
+        }
+    }
+    let cursor = env.data.next_cursor.filter(|c| !c.is_empty());
+    Ok((state, cursor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_id_keeps_its_first_entry_in_order() {
+        let mut items = vec![("a", 1), ("b", 2), ("a", 3), ("c", 4), ("b", 5)];
+        first_of_each_id(&mut items, |x| x.0);
+        assert_eq!(items, [("a", 1), ("b", 2), ("c", 4)]);
+        let mut unique = vec![("x", 1), ("y", 2)];
+        first_of_each_id(&mut unique, |x| x.0);
+        assert_eq!(unique, [("x", 1), ("y", 2)]);
+    }
+
+    #[test]
+    fn list_page_tolerates_unknown_fields_and_nulls() {
+        let body = br#"{"data":{"members":[
+            {"id":"user_1","email":"Jane@Example.com","firstName":null,"role":"org:admin","extra":{"x":1}},
+            {"id":"user_2","email":null,"role":"org:member"}],
+          "invitations":[{"id":"inv_1","emailAddress":"a@b.co","role":"org:member","status":"pending","createdAt":"x"},
+            {"id":"inv_2","emailAddress":"c@d.co","role":"org:member","status":"accepted"}],
+          "nextCursor":null},"requestId":"r"}"#;
+        let (state, next) = parse_list_page(body).unwrap();
+        assert_eq!(state.members.len(), 1);
+        assert_eq!(state.members[0].email.as_str(), "jane@example.com");
+        assert_eq!(
+            state.invitations.len(),
+            1,
+            "only pending invitations are kept"
+        );
+        assert_eq!(next, None);
+        let (_, next) =
+            parse_list_page(br#"{"data":{"members":[],"invitations":[],"nextCursor":"abc"}}"#)
+                .unwrap();
+        for partial in [
+            &br#"{"data":{}}"#[..],
+            br#"{"data":{"members":[]}}"#,
+            br#"{"data":{"invitations":[]}}"#,
+        ] {
+            assert!(
+                matches!(parse_list_page(partial), Err(ApiError::Decode(_))),
+                "a missing list is an error, never an empty org"
+            );
+        }
+        assert_eq!(next.as_deref(), Some("abc"));
+        assert!(parse_list_page(b"<html>").is_err());
+        assert!(
+            parse_list_page(br#"{"members":[]}"#).is_err(),
+            "the data envelope is required"
+        );
+    }
+}

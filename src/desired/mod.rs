@@ -1,0 +1,333 @@
+//! The desired-state file (docs/contract.md §3): the validated [`Desired`] state, and [`load`],
+//! the one loader every command uses: the parts `-f` names, read by [`crate::parts`], checked
+//! to be UTF-8 ([`strings`]), parsed by [`crate::yaml`] into trees with line and column per
+//! node, and validated ([`check`]), every problem reported at once, each at its part, line and
+//! column. Printing the problems is the command layer's business.
+
+mod check;
+mod strings;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use check::domain_allowed;
+
+use crate::date::Date;
+use crate::email::Email;
+use crate::glob::Glob;
+use crate::parts::{Part, Sources};
+use crate::role::Role;
+use crate::yaml::{Diagnostic, Loc, Node, parse_part};
+use std::fmt;
+
+/// The only file version this teamsync reads.
+pub(crate) const VERSION: i64 = 1;
+/// How many days ahead `validate` warns about entries that expire.
+pub(crate) const EXPIRY_NOTICE_DAYS: i64 = 14;
+
+pub(crate) const TOP_FIELDS: &[&str] = &[
+    "version",
+    "members",
+    "allowed_domains",
+    "ignore",
+    "protected",
+    "safety",
+    "invitations",
+];
+pub(crate) const MEMBER_FIELDS: &[&str] = &["email", "role", "reason", "expires"];
+pub(crate) const SAFETY_FIELDS: &[&str] = &["max_removals", "min_admins"];
+pub(crate) const INVITATION_FIELDS: &[&str] = &["resend_after_days"];
+
+/// A validated desired state.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Desired {
+    pub(crate) members: Vec<DesiredMember>,
+    pub(crate) allowed_domains: Vec<String>,
+    pub(crate) ignore: Vec<Glob>,
+    pub(crate) protected: Vec<Email>,
+    pub(crate) safety: Safety,
+    pub(crate) invitations: InvitationPolicy,
+    /// The parts' names, in `Loc::part` order, when the desired state is a directory
+    /// (docs/contract.md §10); empty for one file.
+    pub(crate) parts: Vec<String>,
+}
+
+/// The `invitations` block (docs/contract.md §9).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct InvitationPolicy {
+    /// Re-send (revoke, then invite again) a pending invitation older than this many days.
+    pub(crate) resend_after_days: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct DesiredMember {
+    pub(crate) email: Email,
+    pub(crate) role: Role,
+    pub(crate) reason: Option<String>,
+    pub(crate) expires: Option<Date>,
+    /// Where the entry's email is written in the file (0:0 when built in code).
+    pub(crate) loc: Loc,
+}
+
+impl DesiredMember {
+    pub(crate) fn new(email: &str, role: Role) -> DesiredMember {
+        DesiredMember {
+            email: Email::new(email),
+            role,
+            reason: None,
+            expires: None,
+            loc: Loc::default(),
+        }
+    }
+
+    /// Whether the entry's `expires` date has passed: from the day after it, the member is not
+    /// desired.
+    pub(crate) fn is_expired(&self, today: Date) -> bool {
+        matches!(self.expires, Some(d) if today > d)
+    }
+}
+
+/// The `safety` block: limits apply refuses to cross.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Safety {
+    /// Replaces the default removal limit, max(3, 25 % of current members).
+    pub(crate) max_removals: Option<MaxRemovals>,
+    pub(crate) min_admins: u64,
+}
+
+impl Default for Safety {
+    fn default() -> Self {
+        Safety {
+            max_removals: None,
+            min_admins: 1,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MaxRemovals {
+    Count(u64),
+    Percent(u64),
+}
+
+impl fmt::Display for MaxRemovals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaxRemovals::Count(n) => write!(f, "{n}"),
+            MaxRemovals::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+impl Desired {
+    pub(crate) fn new(members: Vec<DesiredMember>) -> Desired {
+        Desired {
+            members,
+            allowed_domains: Vec::new(),
+            ignore: Vec::new(),
+            protected: Vec::new(),
+            safety: Safety::default(),
+            invitations: InvitationPolicy::default(),
+            parts: Vec::new(),
+        }
+    }
+
+    /// A member's reason as a plan shows it: from a directory, with the part that lists the
+    /// member (docs/contract.md §10), so that a reviewer knows whose file a change comes from.
+    /// Made for the changes planned only, not for every member loaded.
+    pub(crate) fn reason_of(&self, m: &DesiredMember) -> Option<String> {
+        let Some(part) = self.parts.get(m.loc.part as usize) else {
+            return m.reason.clone();
+        };
+        Some(match &m.reason {
+            Some(r) => format!("{r} (in {part})"),
+            None => format!("in {part}"),
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_ignored(&self, email: &Email) -> bool {
+        self.ignore.iter().any(|g| g.matches(email))
+    }
+
+    pub(crate) fn is_protected(&self, email: &Email) -> bool {
+        self.protected.contains(email)
+    }
+}
+
+/// What validating the parts' text produced: the desired state when there were no errors, and
+/// warnings either way.
+#[derive(Debug)]
+pub(crate) struct Validated {
+    pub(crate) desired: Result<Desired, Vec<Diagnostic>>,
+    pub(crate) warnings: Vec<Diagnostic>,
+}
+
+/// What [`load`] produced from the parts `-f` names: the desired state when they are valid, else
+/// every error; warnings either way. Each diagnostic's `part` indexes [`Loaded::parts`].
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    /// `-f` as given, for messages.
+    pub(crate) name: String,
+    /// The parts in path order (one for a file); a member's `loc.part` indexes them too.
+    pub(crate) parts: Vec<Part>,
+    /// `sha256:` of the bytes read (of every part's, for a directory; docs/contract.md §10).
+    pub(crate) fingerprint: String,
+    pub(crate) desired: Result<Desired, Vec<Diagnostic>>,
+    pub(crate) warnings: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// How messages name the part a diagnostic is in.
+    pub(crate) fn part_name(&self, d: &Diagnostic) -> &str {
+        self.parts.get(d.part).map_or(&self.name, |p| &p.name)
+    }
+}
+
+/// A desired state loaded without errors, with what it was read from.
+#[derive(Debug)]
+pub(crate) struct LoadedFile {
+    pub(crate) desired: Desired,
+    /// `sha256:` of its bytes (of every part's, for a directory).
+    pub(crate) fingerprint: String,
+    /// Its path as given, for messages.
+    pub(crate) name: String,
+    /// Its parts in path order (one for a file); a member's `loc.part` indexes them.
+    pub(crate) parts: Vec<Part>,
+}
+
+/// Validates the parts `-f` named, as read: bytes that are not UTF-8 are an error at their
+/// position (docs/contract.md §3), each part checked once; then the parts are parsed on up to
+/// `threads` threads and validated as one desired state ([`validate_parts`]).
+pub(crate) fn load(sources: Sources, today: Date, threads: usize) -> Loaded {
+    let fingerprint = sources.fingerprint();
+    let name = sources.root.display().to_string();
+    let mut texts: Vec<&str> = Vec::with_capacity(sources.bytes.len());
+    let mut bad: Vec<Diagnostic> = Vec::new();
+    for (i, b) in (0u32..).zip(&sources.bytes) {
+        match std::str::from_utf8(b) {
+            Ok(text) => texts.push(text),
+            Err(_) => {
+                texts.push("");
+                bad.extend(strings::not_utf8(b, i));
+            }
+        }
+    }
+    let validated = if bad.is_empty() {
+        let part_texts: Vec<PartText> = sources
+            .parts
+            .iter()
+            .zip(&texts)
+            .map(|(p, text)| PartText {
+                name: &p.name,
+                text,
+            })
+            .collect();
+        validate_parts(&part_texts, sources.directory, today, threads)
+    } else {
+        Validated {
+            desired: Err(bad),
+            warnings: Vec::new(),
+        }
+    };
+    Loaded {
+        name,
+        parts: sources.parts,
+        fingerprint,
+        desired: validated.desired,
+        warnings: validated.warnings,
+    }
+}
+
+/// One part of the desired state to validate: its text and how messages name it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PartText<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) text: &'a str,
+}
+
+/// Validates one desired-state file's text. `today` decides expiry warnings.
+pub(crate) fn validate(text: &str, today: Date) -> Validated {
+    validate_parts(&[PartText { name: "", text }], false, today, 1)
+}
+
+/// The cores this process may use.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Validates the parts of one desired state (docs/contract.md §10), in path order: each is
+/// parsed (on up to `threads` threads, at least one) and its top-level fields checked; the
+/// policy fields of every part are merged before any member is checked (a domain allowed in one
+/// part allows it in all); then the members of every part, and the checks across members
+/// (duplicates, contradictions, the admin), as for one file. Every diagnostic names its part
+/// (`Diagnostic::part`). `directory` says whether the parts come from `-f DIR`: then a part
+/// need not list `members`, and the desired state keeps the parts' names, so that plan reasons
+/// name them ([`Desired::reason_of`]).
+pub(crate) fn validate_parts(
+    parts: &[PartText],
+    directory: bool,
+    today: Date,
+    threads: usize,
+) -> Validated {
+    let mut check = check::Check::new(today, parts.iter().map(|p| p.name).collect(), directory);
+    let mut roots = Vec::with_capacity(parts.len());
+    let mut texts = Vec::with_capacity(parts.len());
+    for (parsed, part) in parse_all(parts, threads).into_iter().zip(parts) {
+        match parsed {
+            Ok(root) => {
+                roots.push(root);
+                texts.push(part.text);
+            }
+            Err(d) => check.errors.push(d),
+        }
+    }
+    let all_parsed = roots.len() == parts.len();
+    let mut desired = check.parts(&roots, all_parsed);
+    for (root, text) in roots.iter().zip(&texts) {
+        strings::control_characters(root, &mut check.errors);
+        check.version_as_written(root, text);
+    }
+    drop(roots);
+    if directory {
+        desired.parts = parts.iter().map(|p| p.name.to_string()).collect();
+    }
+    let (mut errors, mut warnings) = check.into_diagnostics();
+    errors.sort();
+    warnings.sort();
+    Validated {
+        desired: if errors.is_empty() {
+            Ok(desired)
+        } else {
+            Err(errors)
+        },
+        warnings,
+    }
+}
+
+/// Parses every part, in order; parts are independent, so several are parsed at once, on up to
+/// `threads` threads (a directory of 100 parts loads no slower than the same org in one file).
+fn parse_all<'t>(parts: &[PartText<'t>], threads: usize) -> Vec<Result<Node<'t>, Diagnostic>> {
+    let parse = |offset: usize, chunk: &[PartText<'t>]| -> Vec<Result<Node<'t>, Diagnostic>> {
+        chunk
+            .iter()
+            .enumerate()
+            .map(|(i, p)| parse_part(p.text, u32::try_from(offset + i).unwrap_or(u32::MAX)))
+            .collect()
+    };
+    let workers = threads.min(parts.len()).min(8);
+    if workers <= 1 {
+        return parse(0, parts);
+    }
+    let size = parts.len().div_ceil(workers);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .chunks(size)
+            .enumerate()
+            .map(|(n, chunk)| s.spawn(move || parse(n * size, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
