@@ -12,7 +12,14 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 const KEY: &str = "scl_live_demo_key_never_printed";
-const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/teamsync.yaml");
+
+/// `examples/teamsync.yaml` of the repository (this package is its `demo/` folder).
+fn file() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("demo/ is inside the repository");
+    root.join("examples/teamsync.yaml").display().to_string()
+}
 
 /// A sample org as a hand-edited dashboard left it.
 fn sample_org() -> OrgState {
@@ -44,7 +51,8 @@ fn step(url: &str, args: &[&str]) -> u8 {
     }
     let mut argv = vec!["teamsync"];
     argv.extend_from_slice(args);
-    argv.extend(["-f", FILE, "--self", "jane@example.com"]);
+    let file = file();
+    argv.extend(["-f", &file, "--self", "jane@example.com"]);
     // The environment a CI job would give it; the key is never a flag.
     let mut env: Vec<(OsString, OsString)> = vec![
         ("SCALING_API_KEY".into(), KEY.into()),
