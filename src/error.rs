@@ -3,7 +3,9 @@
 
 use crate::api::ApiError;
 use crate::config::ConfigError;
-use crate::formats::saved::BadPlanFile;
+use crate::formats::saved::{BadPlanFile, Stale};
+use crate::plan::{Guard, Phase};
+use crate::render;
 use crate::interrupt::Signal;
 use crate::parts::PartsError;
 use crate::words::{one_or_many, plural};
@@ -33,13 +35,20 @@ pub(crate) enum CommandError {
     #[error("{}", .0.explain())]
     Api(#[from] ApiError),
     #[error(
-        "the saved plan {path} is stale: {what}. Nothing was sent; run `teamsync plan --out` again"
+        "the saved plan {path} is stale: {}. Nothing was sent; run `teamsync plan --out` again",
+        render::stale(.stale, .file)
     )]
-    Stale { path: String, what: String },
+    Stale {
+        path: String,
+        /// What changed.
+        stale: Stale,
+        /// The desired file, as named in messages.
+        file: String,
+    },
     #[error("cannot read the saved plan {path}: {why}")]
     BadPlanFile { path: String, why: String },
-    #[error("apply refused by a safety guard, nothing was sent: {0}")]
-    Guard(String),
+    #[error("apply refused by a safety guard, nothing was sent: {}", render::refusals(.0))]
+    Guard(Vec<Guard>),
     #[error(
         "refusing to apply without confirmation: stdin is not a terminal. Review the plan, then pass --auto-approve"
     )]
@@ -47,9 +56,11 @@ pub(crate) enum CommandError {
     #[error("apply cancelled: only `yes` is accepted. Nothing was sent")]
     Cancelled,
     #[error(
-        "apply stopped by a safety guard before phase {phase}, because the org changed while applying: {why}. The phases before it were applied; nothing more was sent"
+        "apply stopped by a safety guard before phase {}, because the org changed while applying: {}. The phases before it were applied; nothing more was sent",
+        *.phase as u8,
+        render::refusals(.guards)
     )]
-    GuardMidway { phase: u8, why: String },
+    GuardMidway { phase: Phase, guards: Vec<Guard> },
     #[error(
         "after apply the org has fewer admins than safety.min_admins (see above): check it now (another apply or a dashboard change at the same time?)"
     )]

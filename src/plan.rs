@@ -7,7 +7,7 @@ use crate::date::{Date, Timestamp};
 use crate::desired::MaxRemovals;
 use crate::email::Email;
 use crate::formats::plan::{ChangeWire, GuardWire, PendingWire};
-use crate::live::{LiveInvitation, LiveMember, Managed};
+use crate::live::{InvitationId, LiveInvitation, LiveMember, Managed, MemberId};
 use crate::role::{LiveRole, Role};
 use crate::words::{one_or_many, plural};
 use schemars::JsonSchema;
@@ -112,7 +112,7 @@ pub(crate) struct Invite {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct UpdateRole {
     pub(crate) email: Email,
-    pub(crate) id: String,
+    pub(crate) id: MemberId,
     pub(crate) from: LiveRole,
     pub(crate) to: Role,
     pub(crate) reason: Option<String>,
@@ -122,7 +122,7 @@ pub(crate) struct UpdateRole {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Remove {
     pub(crate) email: Email,
-    pub(crate) id: String,
+    pub(crate) id: MemberId,
     /// The role that goes away.
     pub(crate) role: LiveRole,
     pub(crate) departure: Departure,
@@ -148,7 +148,7 @@ pub(crate) enum RevokeCause {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Revoke {
     pub(crate) email: Email,
-    pub(crate) id: String,
+    pub(crate) id: InvitationId,
     /// The role the invitation would have given.
     pub(crate) role: LiveRole,
     pub(crate) cause: RevokeCause,
@@ -165,7 +165,7 @@ pub(crate) struct Revoke {
 pub(crate) struct Resend {
     pub(crate) email: Email,
     /// The stale invitation's id.
-    pub(crate) id: String,
+    pub(crate) id: InvitationId,
     /// Its role, which is the desired one (a wrong role is a replacement instead).
     pub(crate) role: Role,
     pub(crate) invited: Invited,
@@ -259,10 +259,10 @@ impl Change {
     pub(crate) fn id(&self) -> Option<&str> {
         match self {
             Change::Invite(_) => None,
-            Change::UpdateRole(c) => Some(&c.id),
-            Change::Remove(c) => Some(&c.id),
-            Change::Revoke(c) => Some(&c.id),
-            Change::Resend(c) => Some(&c.id),
+            Change::UpdateRole(c) => Some(c.id.as_str()),
+            Change::Remove(c) => Some(c.id.as_str()),
+            Change::Revoke(c) => Some(c.id.as_str()),
+            Change::Resend(c) => Some(c.id.as_str()),
         }
     }
 
@@ -599,6 +599,22 @@ impl Plan {
     /// True when there is nothing to send and nothing blocked: the org matches the file.
     pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty() && self.blocked.is_empty()
+    }
+
+    /// The changes as a person counts them, and as apply runs them, one step each: a replaced
+    /// invitation (its revoke and its new invite, two entries of `changes`) is one change,
+    /// as a re-send is (docs/contract.md §6).
+    pub(crate) fn count(&self) -> usize {
+        self.changes.len() - self.replacements()
+    }
+
+    /// Invitations replaced by one with another role: each is two entries of `changes`, a
+    /// `revoke` and an `invite` with `replaces`.
+    pub(crate) fn replacements(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c, Change::Invite(i) if i.replaces.is_some()))
+            .count()
     }
 
     /// Guards that trip and are not overridden: apply refuses (exit 3).

@@ -174,8 +174,8 @@ proptest! {
         let opts = PlanOptions::new(today());
         let org = Managed::new(live, &d.ignore);
         let p = plan(&d, &org, &opts);
-        let age_of = |id: &str| {
-            org.invitations.iter().find(|i| i.id == id).map(|i| {
+        let age_of = |id: &crate::live::InvitationId| {
+            org.invitations.iter().find(|i| &i.id == id).map(|i| {
                 i.created_at.as_ref().map(|t| t.date().days_until(today()))
             })
         };

@@ -5,9 +5,11 @@
 
 use crate::escape::escape;
 use crate::yaml::Diagnostic;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fmt::Display;
-use std::io::{self, Write};
-use std::sync::Mutex;
+use std::io::{self, IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 type Sink = Mutex<Box<dyn Write + Send>>;
@@ -22,18 +24,123 @@ pub(crate) struct Ui {
     /// `GITHUB_ACTIONS=true`: file problems are also printed as workflow annotations.
     annotations: bool,
     out: Sink,
-    err: std::sync::Arc<Sink>,
+    err: Arc<Stderr>,
     input: Input,
 }
 
-/// A handle on the [`Ui`]'s stderr for code that runs apart from the command (the HTTP client
-/// says "rate limited, waiting N s" through it): one line per note, like [`Ui::note`].
+/// Stderr, and apply's progress bar when one is drawn there: while it is, every line written
+/// goes above it (the bar is taken off the screen, the line written, the bar drawn again).
+struct Stderr {
+    sink: Sink,
+    /// Whether stderr is a terminal: apply draws a bar there instead of a line per step.
+    terminal: bool,
+    bar: Mutex<Option<Bar>>,
+}
+
+/// The bar on screen and what its message counts.
+struct Bar {
+    bar: ProgressBar,
+    failed: usize,
+    /// Time the rate-limit pauses announced so far keep every request waiting.
+    waited: Duration,
+}
+
+impl Bar {
+    /// `, 2 failed, 3 s waiting on rate limits` (each part only when it is not zero).
+    fn message(&self) -> String {
+        let mut m = String::new();
+        if self.failed > 0 {
+            m.push_str(&format!(", {} failed", self.failed));
+        }
+        if !self.waited.is_zero() {
+            m.push_str(&format!(
+                ", {} waiting on rate limits",
+                crate::render::seconds(self.waited)
+            ));
+        }
+        m
+    }
+}
+
+impl Stderr {
+    fn write(&self, text: &str) {
+        let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        match bar.as_ref() {
+            Some(b) => b.bar.suspend(|| Ui::write(&self.sink, text)),
+            None => Ui::write(&self.sink, text),
+        }
+    }
+}
+
+/// A handle on the [`Ui`]'s stderr for code that runs apart from the command: the HTTP client
+/// announces rate-limit pauses through it.
 #[derive(Clone)]
-pub(crate) struct Notes(std::sync::Arc<Sink>);
+pub(crate) struct Notes(Arc<Stderr>);
 
 impl Notes {
-    pub(crate) fn note(&self, line: impl Display) {
-        Ui::write(&self.0, &format!("{line}\n"));
+    /// A 429 paused every request for `wait` (docs/contract.md §5): one line, `rate limited,
+    /// waiting N s`, or, while a progress bar is drawn, the bar's count of time spent waiting.
+    pub(crate) fn rate_limited(&self, wait: Duration) {
+        {
+            let mut bar = self.0.bar.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(b) = bar.as_mut() {
+                b.waited += wait;
+                b.bar.set_message(b.message());
+                return;
+            }
+        }
+        // Whole seconds, rounded up: "waiting 0 s" would read as no wait at all.
+        let secs = wait.as_millis().div_ceil(1000);
+        self.0.write(&format!("rate limited, waiting {secs} s\n"));
+    }
+}
+
+/// apply's progress (docs/contract.md §5): on a terminal one bar (steps done of total,
+/// failures, time waiting on rate limits, an estimate of the time left), elsewhere (CI logs) a
+/// line per finished step. Ended with [`Progress::finish`].
+pub(crate) struct Progress<'a> {
+    ui: &'a Ui,
+    drawn: bool,
+}
+
+impl Progress<'_> {
+    /// Step `n` of `total` finished; `line` says what it did and how it ended. On a terminal,
+    /// only a step that `failed` or is otherwise `notable` (blocked) is written out, above the
+    /// bar.
+    pub(crate) fn step(&self, n: usize, total: usize, line: &str, failed: bool, notable: bool) {
+        if !self.drawn || failed || notable {
+            self.ui.note(format_args!("[{n}/{total}] {line}"));
+        }
+        if !self.drawn {
+            return;
+        }
+        let mut bar = self.ui.err.bar.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = bar.as_mut() {
+            b.failed += usize::from(failed);
+            b.bar.set_position(n as u64);
+            b.bar.set_message(b.message());
+        }
+    }
+
+    /// Takes the bar off the screen, for the summary that follows (also done when the
+    /// progress is dropped).
+    fn clear(&self) {
+        let bar = self
+            .ui
+            .err
+            .bar
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(b) = bar {
+            b.bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Progress<'_> {
+    fn drop(&mut self) {
+        self.clear();
     }
 }
 
@@ -70,7 +177,11 @@ impl Ui {
             color,
             annotations,
             out: Mutex::new(Box::new(io::stdout())),
-            err: std::sync::Arc::new(Mutex::new(Box::new(io::stderr()))),
+            err: Arc::new(Stderr {
+                sink: Mutex::new(Box::new(io::stderr())),
+                terminal: io::stderr().is_terminal(),
+                bar: Mutex::new(None),
+            }),
             input: Box::new(stdin_line),
         }
     }
@@ -93,7 +204,7 @@ impl Ui {
 
     /// Text for stderr, as it is.
     pub(crate) fn eprint(&self, text: &str) {
-        Ui::write(&self.err, text);
+        self.err.write(text);
     }
 
     /// A handle that writes notes to this `Ui`'s stderr from anywhere.
@@ -103,7 +214,34 @@ impl Ui {
 
     /// One line on stderr.
     pub(crate) fn note(&self, line: impl Display) {
-        Ui::write(&self.err, &format!("{line}\n"));
+        self.err.write(&format!("{line}\n"));
+    }
+
+    /// Starts apply's progress display for `total` steps: a bar when stderr is a terminal,
+    /// a line per step otherwise.
+    pub(crate) fn progress(&self, total: usize) -> Progress<'_> {
+        if !self.err.terminal {
+            return Progress {
+                ui: self,
+                drawn: false,
+            };
+        }
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "[{bar:30}] {pos}/{len} steps done{msg}, about {eta} left",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.enable_steady_tick(Duration::from_millis(250));
+        *self.err.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(Bar {
+            bar,
+            failed: 0,
+            waited: Duration::ZERO,
+        });
+        Progress {
+            ui: self,
+            drawn: true,
+        }
     }
 
     /// Something the user should know that does not change the command's outcome:
@@ -191,7 +329,11 @@ impl Ui {
             color: false,
             annotations,
             out: Mutex::new(Box::new(out.clone())),
-            err: std::sync::Arc::new(Mutex::new(Box::new(err.clone()))),
+            err: Arc::new(Stderr {
+                sink: Mutex::new(Box::new(err.clone())),
+                terminal: false,
+                bar: Mutex::new(None),
+            }),
             input,
         };
         (ui, err)
@@ -202,7 +344,6 @@ impl Ui {
 /// so that a signal can end the wait; that thread is left behind if one does (the process ends
 /// soon after).
 fn stdin_line() -> Option<oneshot::Receiver<String>> {
-    use std::io::IsTerminal;
     if !io::stdin().is_terminal() {
         return None;
     }

@@ -201,3 +201,31 @@ pub(crate) fn admin_only_org() -> Emulator {
         },
     )
 }
+
+/// An org of `members` members (`m000000@example.com`…, every 50th an admin) and a desired
+/// file, in `dir`, that keeps all but the last `removals` of them and invites `invites`
+/// newcomers: `invites + removals` steps, nothing else.
+pub(crate) fn scale_org(dir: &Path, members: usize, invites: usize, removals: usize) -> OrgState {
+    let mut org = OrgState::default();
+    let mut yaml = String::with_capacity((members + invites) * 60);
+    yaml.push_str("version: 1\nmembers:\n");
+    for i in 0..members {
+        let email = format!("m{i:06}@example.com");
+        let role = if i % 50 == 0 { Role::Admin } else { Role::Member };
+        org.members.push(Member {
+            id: format!("user_{i:06}"),
+            email: email.clone(),
+            first_name: None,
+            last_name: None,
+            role: role.as_str().to_string(),
+        });
+        if i < members - removals {
+            let _ = writeln!(yaml, "  - email: {email}\n    role: {}", role.as_str());
+        }
+    }
+    for i in 0..invites {
+        let _ = writeln!(yaml, "  - email: n{i:06}@example.com\n    role: org:member");
+    }
+    std::fs::write(dir.join("teamsync.yaml"), &yaml).expect("write the desired file");
+    org
+}

@@ -4,11 +4,13 @@
 
 use super::retry::parse_retry_after;
 use super::wire::{ErrorBody, first_of_each_id, parse_list_page};
+use super::error::TransportKind;
 use super::{ApiError, RetryPolicy};
 use crate::config::{ApiConfig, ApiKey};
 use crate::email::Email;
-use crate::live::LiveState;
+use crate::live::{InvitationId, LiveState, MemberId};
 use crate::role::Role;
+use crate::executor::Pauses;
 use crate::ui::Notes;
 use reqwest::{Method, StatusCode, header};
 use std::collections::HashSet;
@@ -46,7 +48,7 @@ struct Shared {
     paused_until: std::sync::Mutex<Option<Instant>>,
     /// The list read in flight (held while reading) and the last one's result, with the ticket
     /// it started at, kept only while callers are waiting for it.
-    flight: tokio::sync::Mutex<Option<(u64, Result<LiveState, ApiError>)>>,
+    flight: tokio::sync::Mutex<Option<(u64, Result<Arc<LiveState>, ApiError>)>>,
     /// Tickets: a caller takes one when it asks; a read takes one when it starts. A caller may
     /// take a read's result only if the read started after it asked.
     tickets: AtomicU64,
@@ -54,8 +56,10 @@ struct Shared {
     waiting: AtomicUsize,
     /// How many list reads were really sent (single-flight merges the others).
     list_reads: AtomicUsize,
-    /// Where "rate limited, waiting N s" goes; none in unit tests.
+    /// Where each rate-limit pause is announced; none in unit tests.
     notes: std::sync::OnceLock<Notes>,
+    /// The pauses so far: how many, and how long they kept every request waiting.
+    pauses: std::sync::Mutex<Pauses>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -81,7 +85,8 @@ impl Client {
             builder = builder.no_proxy();
         }
         let http = builder.build().map_err(|e| ApiError::Transport {
-            message: format!("could not set up the HTTP client: {e}"),
+            kind: TransportKind::Setup,
+            detail: e.to_string(),
             maybe_sent: false,
         })?;
         Ok(Client {
@@ -113,8 +118,9 @@ impl Client {
     /// same time share one read: one read is in flight at a time, and a caller takes the
     /// result of a read that *started after it asked* (so it always sees the org as it was
     /// after its own write), else it starts the next read, which those queued behind it share.
-    /// A burst of unknown outcomes costs two reads, not one per step.
-    pub(crate) async fn list(&self) -> Result<LiveState, ApiError> {
+    /// A burst of unknown outcomes costs two reads, not one per step, and the callers share
+    /// one copy of it.
+    pub(crate) async fn list(&self) -> Result<Arc<LiveState>, ApiError> {
         let shared = &self.shared;
         let asked = shared.tickets.fetch_add(1, Ordering::SeqCst);
         shared.waiting.fetch_add(1, Ordering::SeqCst);
@@ -132,7 +138,7 @@ impl Client {
         }
         *flight = None;
         let started = shared.tickets.fetch_add(1, Ordering::SeqCst);
-        let result = self.list_uncached().await;
+        let result = self.list_uncached().await.map(Arc::new);
         // Keep it only for those already queued behind this read.
         if shared.waiting.load(Ordering::SeqCst) > 0 {
             *flight = Some((started, result.clone()));
@@ -172,8 +178,8 @@ impl Client {
                 None => {
                     // Offset cursors can repeat an entry when the org changes between pages
                     // (and a page can repeat one): keep the first of each id.
-                    first_of_each_id(&mut state.members, |m| &m.id);
-                    first_of_each_id(&mut state.invitations, |i| &i.id);
+                    first_of_each_id(&mut state.members, |m| m.id.as_str());
+                    first_of_each_id(&mut state.invitations, |i| i.id.as_str());
                     return Ok(state);
                 }
                 Some(next) => {
@@ -199,8 +205,8 @@ impl Client {
     }
 
     /// `PATCH team/members/{id}/role`.
-    pub(crate) async fn update_role(&self, id: &str, role: Role) -> Result<(), ApiError> {
-        let path = format!("team/members/{}/role", seg(id)?);
+    pub(crate) async fn update_role(&self, id: &MemberId, role: Role) -> Result<(), ApiError> {
+        let path = format!("team/members/{}/role", seg(id.as_str())?);
         self.write(
             Method::PATCH,
             &path,
@@ -210,14 +216,15 @@ impl Client {
     }
 
     /// `DELETE team/members/{id}`.
-    pub(crate) async fn remove(&self, id: &str) -> Result<(), ApiError> {
-        self.write(Method::DELETE, &format!("team/members/{}", seg(id)?), None)
+    pub(crate) async fn remove(&self, id: &MemberId) -> Result<(), ApiError> {
+        let path = format!("team/members/{}", seg(id.as_str())?);
+        self.write(Method::DELETE, &path, None)
             .await
     }
 
     /// `DELETE team/members/invitations/{id}`.
-    pub(crate) async fn revoke(&self, id: &str) -> Result<(), ApiError> {
-        let path = format!("team/members/invitations/{}", seg(id)?);
+    pub(crate) async fn revoke(&self, id: &InvitationId) -> Result<(), ApiError> {
+        let path = format!("team/members/invitations/{}", seg(id.as_str())?);
         self.write(Method::DELETE, &path, None).await
     }
 
@@ -280,7 +287,13 @@ impl Client {
         }
     }
 
-    /// Starts (or lengthens) the pause every request waits for; says so once per pause.
+    /// The rate-limit pauses so far (docs/contract.md §5: the summary counts them).
+    pub(crate) fn pauses(&self) -> Pauses {
+        *self.shared.pauses.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts (or lengthens) the pause every request waits for; announces each new one, and
+    /// adds the time every request waits to the tally.
     fn pause_all(&self, wait: Duration) {
         let now = Instant::now();
         let until = now + wait;
@@ -291,17 +304,24 @@ impl Client {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             let fresh = paused.is_none_or(|p| p <= now);
+            // The time added to the waiting: the whole wait for a new pause, what it lengthens
+            // an old one by otherwise.
+            let added = match *paused {
+                Some(p) if !fresh => until.saturating_duration_since(p),
+                _ => wait,
+            };
             if paused.is_none_or(|p| p < until) {
                 *paused = Some(until);
             }
+            let mut tally = self.shared.pauses.lock().unwrap_or_else(|e| e.into_inner());
+            tally.count += usize::from(fresh);
+            tally.waited += added;
             fresh
         };
         if fresh {
-            // Whole seconds, rounded up: "waiting 0 s" would read as no wait at all.
-            let secs = wait.as_millis().div_ceil(1000);
             match self.shared.notes.get() {
-                Some(notes) => notes.note(format_args!("rate limited, waiting {secs} s")),
-                None => tracing::info!("rate limited, waiting {secs} s"),
+                Some(notes) => notes.rate_limited(wait),
+                None => tracing::info!(?wait, "rate limited"),
             }
         }
     }
@@ -412,7 +432,7 @@ impl Client {
 
 /// Only reached if the single-flight slot was emptied under a caller's feet, which the lock
 /// prevents; an error rather than a panic all the same.
-fn result_gone() -> Result<LiveState, ApiError> {
+fn result_gone() -> Result<Arc<LiveState>, ApiError> {
     Err(ApiError::Decode(
         "the shared read of the org went missing".into(),
     ))
@@ -461,13 +481,14 @@ fn seg(id: &str) -> Result<String, ApiError> {
 }
 
 fn transport(e: reqwest::Error) -> ApiError {
-    // reqwest's message names the URL (never the key); keep its cause chain short.
+    // reqwest's message names the URL (never the key); keep its cause chain short: the
+    // innermost cause's words.
     let mut detail = String::new();
     let mut tls = false;
     let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         detail = s.to_string();
-        tls |= is_tls_error(s);
+        tls |= is_tls_error(s, e.is_connect());
         source = s.source();
     }
     if tls {
@@ -481,39 +502,45 @@ fn transport(e: reqwest::Error) -> ApiError {
             }
         ));
     }
-    let maybe_sent = !e.is_connect();
-    let what = if e.is_timeout() {
-        "the request timed out"
+    let kind = if e.is_timeout() {
+        TransportKind::TimedOut
     } else if e.is_connect() {
-        "could not connect to the API"
+        TransportKind::Connect
     } else if e.is_body() || e.is_decode() {
-        "the connection broke while reading the API's answer"
+        TransportKind::Body
     } else {
-        "the request to the API failed"
-    };
-    let message = if detail.is_empty() {
-        what.to_string()
-    } else {
-        format!("{what}: {detail}")
+        TransportKind::Other
     };
     ApiError::Transport {
-        message,
-        maybe_sent,
+        kind,
+        detail,
+        maybe_sent: !e.is_connect(),
     }
 }
 
-/// A rustls failure (a certificate nobody trusts, a peer that does not speak TLS), as rustls
-/// words it: reqwest hands it over as an `io::Error` whose text comes from rustls.
-fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
-    let text = e.to_string();
-    [
-        "invalid peer certificate",
-        "certificate",
-        "received corrupt message",
-        "tls handshake",
-    ]
-    .iter()
-    .any(|needle| text.to_ascii_lowercase().contains(needle))
+/// A failed TLS handshake, found by the types in reqwest's error chain, not by its words: a
+/// `rustls::Error` (a certificate nobody trusts, a peer that does not speak TLS), or the peer
+/// hanging up in the middle of the handshake (an `io::Error` of kind `UnexpectedEof` while
+/// connecting: a TCP connection is either made or refused, it does not end early). reqwest
+/// hands rustls's error over inside `io::Error`s, whose `source` skips the error they wrap, so
+/// each one's inner error is looked at as well.
+fn is_tls_error(e: &(dyn std::error::Error + 'static), connecting: bool) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        let Some(io) = e.downcast_ref::<std::io::Error>() else {
+            return false;
+        };
+        if connecting && io.kind() == std::io::ErrorKind::UnexpectedEof {
+            return true;
+        }
+        next = io
+            .get_ref()
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+    }
+    false
 }
 
 #[cfg(test)]

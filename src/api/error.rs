@@ -24,9 +24,12 @@ pub(crate) enum ApiError {
         retry_after: Option<Duration>,
     },
     /// The request may or may not have reached the API (timeout, connection lost).
-    #[error("{message}")]
+    #[error("{}{}", .kind.what(), if .detail.is_empty() { String::new() } else { format!(": {}", .detail) })]
     Transport {
-        message: String,
+        /// What went wrong, as reqwest's error says by its type (not its text).
+        kind: TransportKind,
+        /// The innermost cause, as its library words it (may be empty).
+        detail: String,
         /// False only when the request provably never left (connection refused).
         maybe_sent: bool,
     },
@@ -46,6 +49,33 @@ pub(crate) enum ApiError {
     /// The TLS handshake failed (a certificate nobody trusts, or no TLS at all): never retried.
     #[error("{0}")]
     Tls(String),
+}
+
+/// What kind of transport failure, from `reqwest::Error`'s own predicates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransportKind {
+    /// The HTTP client could not be set up.
+    Setup,
+    /// `is_timeout`: the request (or the connection) took longer than `--timeout`.
+    TimedOut,
+    /// `is_connect`: no connection was made.
+    Connect,
+    /// `is_body` / `is_decode`: the connection broke while the answer was read.
+    Body,
+    /// Anything else.
+    Other,
+}
+
+impl TransportKind {
+    fn what(self) -> &'static str {
+        match self {
+            TransportKind::Setup => "could not set up the HTTP client",
+            TransportKind::TimedOut => "the request timed out",
+            TransportKind::Connect => "could not connect to the API",
+            TransportKind::Body => "the connection broke while reading the API's answer",
+            TransportKind::Other => "the request to the API failed",
+        }
+    }
 }
 
 /// What a 401 means, by its code. The code itself is shown with the request id.
@@ -146,7 +176,10 @@ impl ApiError {
             ApiError::Status { .. } => {
                 "The API refused the request; quote the requestId to Scaling support if it looks wrong."
             }
-            ApiError::Transport { message, .. } if message.contains("timed out") => {
+            ApiError::Transport {
+                kind: TransportKind::TimedOut,
+                ..
+            } => {
                 "Check --api-url / SCALING_API_URL, the network and any proxy (HTTPS_PROXY, NO_PROXY), or raise --timeout."
             }
             ApiError::Transport { .. } => {
@@ -199,12 +232,14 @@ mod tests {
         assert!(s(429).safe_to_resend() && !s(429).outcome_unknown());
         assert!(!s(400).outcome_unknown() && !s(400).safe_to_resend());
         let refused = ApiError::Transport {
-            message: "x".into(),
+            kind: TransportKind::Connect,
+            detail: "x".into(),
             maybe_sent: false,
         };
         assert!(refused.safe_to_resend());
         let timeout = ApiError::Transport {
-            message: "x".into(),
+            kind: TransportKind::TimedOut,
+            detail: "x".into(),
             maybe_sent: true,
         };
         assert!(timeout.outcome_unknown() && !timeout.safe_to_resend());

@@ -99,7 +99,7 @@ pub(crate) fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>)
     for m in members {
         match m.email {
             Some(email) if !email.trim().is_empty() => state.members.push(LiveMember {
-                id: m.id,
+                id: m.id.into(),
                 email: Email::from_string(email),
                 role: LiveRole::parse(m.role.as_deref().unwrap_or_default()),
             }),
@@ -119,7 +119,7 @@ pub(crate) fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>)
         }
         match i.email_address {
             Some(email) if !email.trim().is_empty() => state.invitations.push(LiveInvitation {
-                id: i.id,
+                id: i.id.into(),
                 email: Email::from_string(email),
                 role: LiveRole::parse(i.role.as_deref().unwrap_or_default()),
                 created_at: i

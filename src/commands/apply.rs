@@ -7,12 +7,12 @@ use crate::api::Client;
 use crate::config::Format;
 use crate::desired::Desired;
 use crate::error::CommandError;
-use crate::executor;
+use crate::executor::{self, Skipped};
 use crate::formats::report::{Ending, Header, ReportDocument};
-use crate::formats::saved::{SavedPlan, Stale};
+use crate::formats::saved::SavedPlan;
 use crate::interrupt::{Signal, Signals};
 use crate::live::{LiveState, Managed};
-use crate::plan::{Change, Plan};
+use crate::plan::{Change, Guard, Plan};
 use crate::planner::{self, PlanOptions};
 use crate::render;
 use crate::ui::Answer;
@@ -82,9 +82,10 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         {
             let e = CommandError::Stale {
                 path: path.display().to_string(),
-                what: stale_text(&stale, &file.name),
+                stale,
+                file: file.name.clone(),
             };
-            return out.nothing_sent(Ending::Stale, "the saved plan is stale", e);
+            return out.nothing_sent(Ending::Stale, Skipped::StalePlan, e);
         }
     }
     show(ctx, args.format, &computed, &org, &file.name);
@@ -100,22 +101,23 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         } else if args.format != Format::Text {
             ctx.ui.note("No changes.");
         }
-        return out.finish(&executor::Execution::nothing_sent(plan, ""), Ok(0));
+        let nothing = executor::Execution {
+            blocked_in_plan: plan.blocked.clone(),
+            ..executor::Execution::default()
+        };
+        return out.finish(&nothing, Ok(0));
     }
-    let refusing: Vec<String> = plan.refusing_guards().map(render::refusal).collect();
+    let refusing: Vec<Guard> = plan.refusing_guards().cloned().collect();
     if !refusing.is_empty() {
-        let e = CommandError::Guard(refusing.join("; "));
-        return out.nothing_sent(
-            Ending::Refused,
-            "not attempted: refused by a safety guard",
-            e,
-        );
+        let e = CommandError::Guard(refusing);
+        return out.nothing_sent(Ending::Refused, Skipped::Refused, e);
     }
     if let Some(signal) = signals.first() {
         return out.interrupted_before_sending(signal);
     }
     if !args.auto_approve {
-        let n = plan.changes.len();
+        // Counted as the plan counts them: a replaced invitation is one change.
+        let n = plan.count();
         let question = format!(
             "\nApply {n} change{} to the org at {}?\n  Only 'yes' will be accepted: ",
             plural(n),
@@ -126,14 +128,14 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             Answer::No => {
                 return out.nothing_sent(
                     Ending::NotConfirmed,
-                    "not attempted: the answer was not `yes`",
+                    Skipped::NotConfirmed,
                     CommandError::Cancelled,
                 );
             }
             Answer::NoTerminal => {
                 return out.nothing_sent(
                     Ending::NotConfirmed,
-                    "not attempted: no terminal to confirm on, and no --auto-approve",
+                    Skipped::NoTerminal,
                     CommandError::NoTerminal,
                 );
             }
@@ -148,9 +150,11 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     // the run at once.
     let finished: RefCell<Vec<executor::StepReport>> = RefCell::new(Vec::new());
     let in_flight: RefCell<HashSet<usize>> = RefCell::new(HashSet::new());
+    let shown = ctx.ui.progress(plan.count());
     let progress = |r: &executor::StepReport, n: usize, total: usize| {
-        ctx.ui
-            .note(format_args!("[{n}/{total}] {}", render::step_line(r)));
+        let failed = matches!(r.outcome, executor::Outcome::Failed(_));
+        let blocked = matches!(r.outcome, executor::Outcome::Blocked(_));
+        shown.step(n, total, &render::step_line(r), failed, blocked);
         in_flight.borrow_mut().remove(&r.step.index);
         finished.borrow_mut().push(r.clone());
     };
@@ -183,33 +187,36 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                         "\n{}: starting no new step; waiting for the requests in flight (send it again to stop at once).",
                         s.name()
                     ));
-                    let _ = stop_tx.send(Some(format!("interrupted by {}", s.name())));
+                    let _ = stop_tx.send(Some(s));
                 }
                 s = signals.nth(2), if first.is_some() => break Err(s),
             }
         }
     });
+    // The bar (on a terminal) leaves the screen before the summary.
+    drop(shown);
     match ran {
         Ok((report, None)) => out.after_writes(report),
         Ok((report, Some(signal))) => out.interrupted(&report, signal),
         Err(second) => {
             // Ended at once: the steps in flight were cut off, their outcome unknown.
             let first = signals.first().unwrap_or(second);
-            let report = cut_off(
+            let mut report = cut_off(
                 plan,
                 finished.into_inner(),
                 &in_flight.into_inner(),
                 first,
                 second,
             );
-            ctx.ui.eprint(&render::finished(&report));
+            report.pauses = client.pauses();
             out.interrupted(&report, first)
         }
     }
 }
 
 /// The report after a second signal ended the run at once: the steps that finished, the steps
-/// in flight (failed, outcome unknown) and the steps never started.
+/// in flight (failed, outcome unknown: an invitation among them may have been sent) and the
+/// steps never started.
 fn cut_off(
     plan: &Plan,
     mut finished: Vec<executor::StepReport>,
@@ -218,27 +225,16 @@ fn cut_off(
     second: Signal,
 ) -> executor::Execution {
     let done: HashSet<usize> = finished.iter().map(|r| r.step.index).collect();
-    let mut report = executor::Execution::nothing_sent(
-        plan,
-        &format!("not attempted: interrupted by {}", first.name()),
-    );
-    report.halt = Some(executor::Halt::Interrupted(format!(
-        "interrupted by {}, then ended at once by {}",
-        first.name(),
-        second.name()
-    )));
+    let mut report = executor::Execution::nothing_sent(plan, Skipped::Interrupted(first));
+    report.halt = Some(executor::Halt::Interrupted {
+        by: first,
+        ended_by: Some(second),
+    });
     report.steps.retain(|s| !done.contains(&s.step.index));
     for s in &mut report.steps {
         if in_flight.contains(&s.step.index) {
-            s.outcome = executor::Outcome::Failed(executor::Failure {
-                message: format!(
-                    "its request was cut off by a second {}: the outcome is unknown (run apply again: it reads the org first)",
-                    second.name()
-                ),
-                status: None,
-                code: None,
-                request_id: None,
-            });
+            s.outcome = executor::Outcome::Failed(executor::Failure::CutOff(second));
+            s.may_have_been_sent = s.invites();
         }
     }
     report.steps.append(&mut finished);
@@ -247,7 +243,7 @@ fn cut_off(
 }
 
 /// The guards, re-checked by the executor against fresh reads of the org
-/// (docs/contract.md §8).
+/// (docs/contract.md §5).
 struct Guards<'a> {
     desired: &'a Desired,
     options: &'a PlanOptions,
@@ -256,17 +252,18 @@ struct Guards<'a> {
 }
 
 impl executor::Checks for Guards<'_> {
-    fn refusals(&self, live: &LiveState, remaining: &[Change]) -> Vec<String> {
-        let org = Managed::new(live.clone(), &self.desired.ignore);
-        planner::guards_now(self.desired, &org, remaining, self.options)
-            .iter()
-            .filter(|g| g.refuses())
-            .map(render::refusal)
+    fn refusals(&self, live: LiveState, remaining: &[&Change]) -> Vec<Guard> {
+        // The read is moved into the managed view, not copied (100,000 members).
+        let org = Managed::new(live, &self.desired.ignore);
+        planner::guards_now(self.desired, &org, remaining.iter().copied(), self.options)
+            .into_iter()
+            .filter(Guard::refuses)
             .collect()
     }
 
     fn admins_crossed(&self, live: &LiveState) -> Option<(usize, u64)> {
-        let admins = Managed::new(live.clone(), &self.desired.ignore).admins();
+        // Ignored admins count too: every admin member of the org.
+        let admins = live.admins();
         let min = self.desired.safety.min_admins;
         ((admins as u64) < min && admins < self.admins_before).then_some((admins, min))
     }
@@ -300,15 +297,20 @@ impl<'a> Finisher<'a> {
     }
 
     /// Nothing was sent, for `why`: every step is not attempted.
-    fn nothing_sent(&self, ending: Ending, why: &str, e: CommandError) -> Result<u8, CommandError> {
+    fn nothing_sent(
+        &self,
+        ending: Ending,
+        why: Skipped,
+        e: CommandError,
+    ) -> Result<u8, CommandError> {
         let report = executor::Execution::nothing_sent(&self.computed.plan, why);
         self.write(&report, ending, e.exit_code(), None, Some(e.to_string()));
         Err(e)
     }
 
     fn interrupted_before_sending(&self, signal: Signal) -> Result<u8, CommandError> {
-        let why = format!("not attempted: interrupted by {}", signal.name());
-        let report = executor::Execution::nothing_sent(&self.computed.plan, &why);
+        let report =
+            executor::Execution::nothing_sent(&self.computed.plan, Skipped::Interrupted(signal));
         let e = CommandError::interrupted(signal, None);
         self.write(
             &report,
@@ -341,9 +343,9 @@ impl<'a> Finisher<'a> {
     fn after_writes(&self, report: executor::Execution) -> Result<u8, CommandError> {
         self.ctx.ui.eprint(&render::finished(&report));
         let result = match &report.halt {
-            Some(executor::Halt::Refused { phase, reasons }) => Err(CommandError::GuardMidway {
-                phase: *phase as u8,
-                why: reasons.join("; "),
+            Some(executor::Halt::Refused { phase, guards }) => Err(CommandError::GuardMidway {
+                phase: *phase,
+                guards: guards.clone(),
             }),
             _ if report.failed() + report.not_attempted() > 0 => Err(CommandError::StepsFailed {
                 count: report.failed() + report.not_attempted(),
@@ -432,26 +434,4 @@ fn check_same_file(ctx: &Context, doc: &SavedPlan, plan_file: &Path) -> Result<(
             given.display()
         ),
     ))
-}
-
-fn stale_text(stale: &Stale, file: &str) -> String {
-    match stale {
-        Stale::Changed {
-            file_changed,
-            org_drift,
-        } => {
-            let mut what = Vec::new();
-            if *file_changed {
-                what.push(format!("{file} changed since the plan was made"));
-            }
-            if !org_drift.is_empty() {
-                what.push(format!(
-                    "the org changed since the plan was made: {}",
-                    org_drift.join("; ")
-                ));
-            }
-            what.join("; and ")
-        }
-        Stale::Differs => "the plan file does not match what teamsync would plan now from the same file and org (the plan file was edited, a date it depends on passed, or --self changed)".into(),
-    }
 }

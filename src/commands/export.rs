@@ -38,7 +38,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let live =
         runtime()?.block_on(async { Client::new(api)?.with_notes(ctx.ui.notes()).list().await })?;
     // The whole org: the export writes the `ignore` list itself.
-    let org = Managed::new(live, &[]);
+    let org = Managed::new(std::sync::Arc::unwrap_or_clone(live), &[]);
     if let (Some(SplitBy::Domain), Some(dir)) = (args.split_by, &args.dir) {
         return split(ctx, &org, dir);
     }

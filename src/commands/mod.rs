@@ -104,7 +104,8 @@ pub(crate) fn read_org(
         }
     });
     let live: LiveState = match read {
-        Ok(listed) => listed?,
+        // Nobody else holds this read: no copy is made.
+        Ok(listed) => std::sync::Arc::unwrap_or_clone(listed?),
         Err(signal) => return Err(CommandError::interrupted(signal, None)),
     };
     tracing::debug!(

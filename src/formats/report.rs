@@ -6,10 +6,10 @@
 use super::plan::ChangeWire;
 use super::saved::Fingerprints;
 use crate::date::Date;
-use crate::executor::{Execution, Finding, Halt, Outcome, StepReport};
+use crate::executor::{Execution, Finding, Outcome, StepReport};
 use crate::plan::Action;
+use crate::render::{blocked_text, failure_text, finding_text, halt_text, skipped_text};
 use crate::role::Role;
-use crate::words::plural;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::SystemTime;
@@ -114,6 +114,9 @@ pub(crate) struct StepEntry {
     pub(crate) code: Option<String>,
     pub(crate) request_id: Option<String>,
     pub(crate) message: Option<String>,
+    /// The step failed while its invitation was on its way, its outcome unknown: the
+    /// invitation may have been sent (the next apply reads the org first).
+    pub(crate) may_have_been_sent: bool,
     /// When the step started and ended (RFC 3339, UTC); null when not attempted.
     pub(crate) started_at: Option<String>,
     pub(crate) finished_at: Option<String>,
@@ -140,7 +143,7 @@ pub(crate) struct FindingEntry {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum FindingKind {
-    /// More than one pending invitation for an email this apply invited.
+    /// More than one pending invitation for an email this apply invited, re-sent or kept.
     DuplicateInvitation,
     /// A step reported done whose effect the org does not show.
     DidNotStick,
@@ -213,60 +216,6 @@ impl ReportDocument {
     }
 }
 
-/// Why apply stopped early, in words (plain text: the renderers escape it).
-pub(crate) fn halt_text(h: &Halt) -> String {
-    match h {
-        Halt::Interrupted(why) => why.clone(),
-        Halt::Refused { phase, reasons } => format!(
-            "the org changed during apply: phase {} was refused by a safety guard: {}",
-            *phase as u8,
-            reasons.join("; ")
-        ),
-        Halt::RereadFailed { phase, failure } => format!(
-            "the org could not be read again before phase {}: {}",
-            *phase as u8, failure.message
-        ),
-    }
-}
-
-/// A finding in words (plain text: the renderers escape it).
-pub(crate) fn finding_text(report: &Execution, f: &Finding) -> String {
-    match f {
-        Finding::DuplicateInvitation { email, pending } => format!(
-            "{email} has {pending} pending invitations (another apply at the same time, or an answer lost for longer than teamsync looks); the next plan revokes the extra ones"
-        ),
-        Finding::DidNotStick { step } => {
-            let what = report
-                .steps
-                .iter()
-                .find(|s| s.step.index == *step)
-                .and_then(|s| s.step.changes.last())
-                .map(|c| {
-                    let action = match c.action() {
-                        Action::Invite => "invite",
-                        Action::UpdateRole => "role change of",
-                        Action::Remove => "removal of",
-                        Action::Revoke => "revocation of the invitation of",
-                        Action::Resend => "re-sent invitation of",
-                    };
-                    format!("{action} {}", c.email())
-                })
-                .unwrap_or_default();
-            format!(
-                "step {step} ({what}) was reported done but the org does not show it (another apply or a dashboard change at the same time?)"
-            )
-        }
-        Finding::TooFewAdmins { admins, min } => format!(
-            "the org now has {admins} admin member{} and safety.min_admins is {min}: a guard was crossed (another apply at the same time?)",
-            plural(*admins)
-        ),
-        Finding::ReadFailed(failure) => format!(
-            "the verification read failed: {}; run `teamsync plan` to check the org",
-            failure.message
-        ),
-    }
-}
-
 fn finding_entry(report: &Execution, f: &Finding) -> FindingEntry {
     let (kind, email, step) = match f {
         Finding::DuplicateInvitation { email, .. } => (
@@ -277,9 +226,7 @@ fn finding_entry(report: &Execution, f: &Finding) -> FindingEntry {
         Finding::DidNotStick { step } => (
             FindingKind::DidNotStick,
             report
-                .steps
-                .iter()
-                .find(|s| s.step.index == *step)
+                .step(*step)
                 .and_then(|s| s.step.changes.first())
                 .map(|c| c.email().to_string()),
             Some(*step),
@@ -300,9 +247,9 @@ fn step_entry(r: &StepReport) -> StepEntry {
     let (first, last) = (changes.first(), changes.last());
     let (outcome, why) = match &r.outcome {
         Outcome::Done => (StepOutcome::Done, None),
-        Outcome::Blocked(why) => (StepOutcome::Blocked, Some(why.clone())),
+        Outcome::Blocked(own) => (StepOutcome::Blocked, Some(blocked_text(*own))),
         Outcome::Failed(_) => (StepOutcome::Failed, None),
-        Outcome::NotAttempted(why) => (StepOutcome::NotAttempted, Some(why.clone())),
+        Outcome::NotAttempted(why) => (StepOutcome::NotAttempted, Some(skipped_text(*why))),
     };
     let failure = match &r.outcome {
         Outcome::Failed(f) => Some(f),
@@ -323,10 +270,11 @@ fn step_entry(r: &StepReport) -> StepEntry {
         why,
         attempts: r.attempts,
         confirmed_by_reread: r.confirmed_by_reread,
-        status: failure.and_then(|f| f.status),
-        code: failure.and_then(|f| f.code.clone()),
-        request_id: failure.and_then(|f| f.request_id.clone()),
-        message: failure.map(|f| f.message.clone()),
+        status: failure.and_then(|f| f.status()),
+        code: failure.and_then(|f| f.code()).map(str::to_owned),
+        request_id: failure.and_then(|f| f.request_id()).map(str::to_owned),
+        message: failure.map(|f| failure_text(r, f)),
+        may_have_been_sent: r.may_have_been_sent,
         started_at: r.started.map(rfc3339),
         finished_at: r.finished.map(rfc3339),
     }

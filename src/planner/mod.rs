@@ -5,7 +5,7 @@
 use crate::date::Date;
 use crate::desired::{Desired, DesiredMember, MaxRemovals};
 use crate::email::Email;
-use crate::live::{LiveInvitation, LiveMember, Managed};
+use crate::live::{LiveInvitation, LiveMember, Managed, MemberId};
 use crate::plan::{
     Action, BlockReason, Blocked, Change, Departure, Guard, Invite, Invited, Pending, Plan, Remove,
     Resend, Revoke, RevokeCause, STALE_INVITATION_DAYS, Summary, UpdateRole, Warning,
@@ -139,7 +139,7 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
     summary.blocked = blocked.len();
 
     let admins_before = org.admins();
-    let admins_after = admins_after(org, &to_send);
+    let admins_after = admins_after(org, to_send.iter());
     let guards = guards(
         desired,
         options,
@@ -415,20 +415,20 @@ fn block_reason(c: &Change, desired: &Desired, self_email: Option<&Email>) -> Op
     None
 }
 
-/// Admin members once `to_send` is applied: ignored admins, plus managed members whose role is
+/// Admin members once `changes` are applied: ignored admins, plus managed members whose role is
 /// admin after the changes (pending invitations do not count).
-fn admins_after(org: &Managed, to_send: &[Change]) -> usize {
-    // Only the few members a change touches need a lookup; every member is looked up, so the
-    // hash is foldhash (seeded per process), not SipHash.
-    let mut after: HashMap<&str, Option<Role>, foldhash::fast::RandomState> =
-        HashMap::with_hasher(foldhash::fast::RandomState::default());
-    if to_send
-        .iter()
+fn admins_after<'a>(org: &Managed, changes: impl Iterator<Item = &'a Change> + Clone) -> usize {
+    if changes
+        .clone()
         .all(|c| !matches!(c, Change::Remove(_) | Change::UpdateRole(_)))
     {
         return org.admins();
     }
-    for c in to_send {
+    // Only the few members a change touches need a lookup; every member is looked up, so the
+    // hash is foldhash (seeded per process), not SipHash.
+    let mut after: HashMap<&MemberId, Option<Role>, foldhash::fast::RandomState> =
+        HashMap::with_hasher(foldhash::fast::RandomState::default());
+    for c in changes {
         match c {
             Change::Remove(r) => {
                 after.insert(&r.id, None);
@@ -443,7 +443,7 @@ fn admins_after(org: &Managed, to_send: &[Change]) -> usize {
         + org
             .members
             .iter()
-            .filter(|m| match after.get(m.id.as_str()) {
+            .filter(|m| match after.get(&m.id) {
                 Some(role) => *role == Some(Role::Admin),
                 None => m.role.is(Role::Admin),
             })
@@ -451,17 +451,19 @@ fn admins_after(org: &Managed, to_send: &[Change]) -> usize {
 }
 
 /// The safety guards for sending `changes` to `org` as it is now, by the rules the plan used:
-/// apply's re-check before its demotion and removal phases (docs/contract.md §8). Removals of
-/// members already gone do not count.
-pub(crate) fn guards_now(
+/// apply's re-check before its demotion and removal phases (docs/contract.md §5). Removals of
+/// members already gone do not count. Linear in members and changes: the members' ids are
+/// hashed once, not scanned once per removal (docs/contract.md §10).
+pub(crate) fn guards_now<'a>(
     desired: &Desired,
     org: &Managed,
-    changes: &[Change],
+    changes: impl Iterator<Item = &'a Change> + Clone,
     options: &PlanOptions,
 ) -> Vec<Guard> {
+    let ids: HashSet<&MemberId, foldhash::fast::RandomState> = org.members.iter().map(|m| &m.id).collect();
     let removals = changes
-        .iter()
-        .filter(|c| matches!(c, Change::Remove(r) if org.members.iter().any(|m| m.id == r.id)))
+        .clone()
+        .filter(|c| matches!(c, Change::Remove(r) if ids.contains(&r.id)))
         .count();
     let after = admins_after(org, changes);
     guards(

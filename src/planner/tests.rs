@@ -33,7 +33,7 @@ fn plan_order_is_the_stable_sort_by_action_then_email() {
     let remove = |e: &str, id: &str| {
         Change::Remove(Remove {
             email: Email::new(e),
-            id: id.to_string(),
+            id: id.into(),
             role: crate::role::LiveRole::parse("org:member"),
             departure: Departure::NotDesired,
             reason: None,

@@ -1,12 +1,19 @@
-//! The apply report's lines: one progress line per finished step, the closing summary, and the
-//! Markdown outcome for the GitHub job summary.
+//! The apply's words: one progress line per finished step, the closing summary, the Markdown
+//! outcome for the GitHub job summary, and the sentence for every typed reason the executor
+//! reports (why a step was blocked, failed or not attempted, why apply stopped, what the
+//! verification read found), which the apply report takes too.
 
 use super::markdown::esc;
-use super::{describe, symbol};
+use super::{describe, refusals, symbol};
 use crate::escape::escape;
-use crate::executor::{Execution, Outcome, StepReport};
-use crate::formats::report::{Ending, ReportDocument, StepOutcome, finding_text, halt_text};
+use crate::executor::{
+    Execution, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped, StepReport,
+};
+use crate::formats::report::{Ending, ReportDocument, StepOutcome};
+use crate::plan::Action;
+use crate::words::plural;
 use std::fmt::Write;
+use std::time::Duration;
 
 /// What a step does, e.g. `revoke the invitation of … (org:admin), then invite … as org:member`.
 fn what(r: &StepReport) -> String {
@@ -23,18 +30,21 @@ pub(crate) fn step_line(r: &StepReport) -> String {
     let what = what(r);
     let sym = r.step.changes.last().map_or('+', |c| symbol(c.action()));
     match &r.outcome {
+        Outcome::Done if r.accepted_meanwhile => format!(
+            "{sym} {what}: done (the invitation was accepted meanwhile: already a member, not invited again)"
+        ),
         Outcome::Done if r.confirmed_by_reread => {
             format!("{sym} {what}: done (confirmed by reading the org again)")
         }
         Outcome::Done => format!("{sym} {what}: done"),
-        Outcome::Blocked(why) => format!("! {what}: blocked: {}", escape(why)),
-        Outcome::NotAttempted(why) => format!("  {what}: {why}"),
+        Outcome::Blocked(own) => format!("! {what}: blocked: {}", blocked_text(*own)),
+        Outcome::NotAttempted(why) => format!("  {what}: {}", skipped_text(*why)),
         Outcome::Failed(f) => {
             let mut ids = Vec::new();
-            if let Some(c) = &f.code {
+            if let Some(c) = f.code() {
                 ids.push(format!("code {}", escape(c)));
             }
-            if let Some(r) = &f.request_id {
+            if let Some(r) = f.request_id() {
                 ids.push(format!("requestId {}", escape(r)));
             }
             let ids = if ids.is_empty() {
@@ -42,13 +52,179 @@ pub(crate) fn step_line(r: &StepReport) -> String {
             } else {
                 format!(" ({})", ids.join(", "))
             };
-            format!("{sym} {what}: FAILED: {}{ids}", escape(&f.message))
+            format!(
+                "{sym} {what}: FAILED: {}{ids}",
+                escape(&failure_text(r, f))
+            )
         }
     }
 }
 
-/// The closing summary: counts, why apply stopped early, each blocked, failed and not attempted
-/// step, and what the verification read found.
+/// Why the API blocked a step (plain text).
+pub(crate) fn blocked_text(own: OwnAccount) -> String {
+    format!(
+        "the API refused: {} (this is the key's own account)",
+        own.code()
+    )
+}
+
+/// Why a step was not attempted (plain text).
+pub(crate) fn skipped_text(why: Skipped) -> String {
+    let why = match why {
+        Skipped::Interrupted(s) => format!("interrupted by {}", s.name()),
+        Skipped::Refused => "refused by a safety guard".to_string(),
+        Skipped::NotConfirmed => "the answer was not `yes`".to_string(),
+        Skipped::NoTerminal => "no terminal to confirm on, and no --auto-approve".to_string(),
+        Skipped::StalePlan => "the saved plan is stale".to_string(),
+        Skipped::RefusedMidway(p) => format!(
+            "phase {} refused by a safety guard (the org changed during apply)",
+            p as u8
+        ),
+        Skipped::RereadFailed(p) => {
+            format!("the org could not be read again before phase {}", p as u8)
+        }
+        Skipped::KeyRefused => "the API refused the key".to_string(),
+        Skipped::EarlierFailures(p) => format!(
+            "phase {} had failures, and later phases demote or remove (run apply again once fixed)",
+            p as u8
+        ),
+    };
+    format!("not attempted: {why}")
+}
+
+/// Why a step failed (plain text: the renderers escape it).
+pub(crate) fn failure_text(r: &StepReport, f: &Failure) -> String {
+    match f {
+        Failure::Api(e) => e.to_string(),
+        Failure::StillListed(e) => format!(
+            "{e}, but the org still lists it (is a proxy or gateway answering for the API?)"
+        ),
+        Failure::CheckFailed { write, read } => {
+            format!("{write}; reading the org again to check also failed: {read}")
+        }
+        Failure::InterruptedBeforeCheck(e) => format!(
+            "{e}; apply was interrupted before the org could be read again to check (run apply again: it reads the org first)"
+        ),
+        Failure::NotResent { error, signal } => {
+            format!("{error}; not sent again: interrupted by {}", signal.name())
+        }
+        Failure::Abnormal(e) => format!("the step ended abnormally: {e}"),
+        Failure::CutOff(signal) => format!(
+            "its request was cut off by a second {}: the outcome is unknown (run apply again: it reads the org first)",
+            signal.name()
+        ),
+        Failure::InviteAfterRevoke(inner) => {
+            let email = r
+                .step
+                .changes
+                .first()
+                .map(|c| c.email().to_string())
+                .unwrap_or_default();
+            if inner.outcome_unknown() {
+                format!(
+                    "{}; the old invitation was revoked, and whether the new one was sent is unknown (the next apply reads the org and sends it if it is missing)",
+                    failure_text(r, inner)
+                )
+            } else {
+                format!(
+                    "{}; the old invitation was revoked, so {email} has no invitation until the next apply sends one",
+                    failure_text(r, inner)
+                )
+            }
+        }
+    }
+}
+
+/// Why apply stopped early, in words (plain text: the renderers escape it).
+pub(crate) fn halt_text(h: &Halt) -> String {
+    match h {
+        Halt::Interrupted { by, ended_by: None } => format!("interrupted by {}", by.name()),
+        Halt::Interrupted {
+            by,
+            ended_by: Some(second),
+        } => format!(
+            "interrupted by {}, then ended at once by {}",
+            by.name(),
+            second.name()
+        ),
+        Halt::Refused { phase, guards } => format!(
+            "the org changed during apply: phase {} was refused by a safety guard: {}",
+            *phase as u8,
+            refusals(guards)
+        ),
+        Halt::RereadFailed { phase, error } => format!(
+            "the org could not be read again before phase {}: {error}",
+            *phase as u8
+        ),
+    }
+}
+
+/// A finding in words (plain text: the renderers escape it).
+pub(crate) fn finding_text(report: &Execution, f: &Finding) -> String {
+    match f {
+        Finding::DuplicateInvitation { email, pending } => format!(
+            "{email} has {pending} pending invitations (another apply at the same time, an invitation made in the dashboard, or an answer lost for longer than teamsync looks); the next plan revokes the extra ones"
+        ),
+        Finding::DidNotStick { step } => {
+            let what = report
+                .step(*step)
+                .and_then(|s| s.step.changes.last())
+                .map(|c| {
+                    let action = match c.action() {
+                        Action::Invite => "invite",
+                        Action::UpdateRole => "role change of",
+                        Action::Remove => "removal of",
+                        Action::Revoke => "revocation of the invitation of",
+                        Action::Resend => "re-sent invitation of",
+                    };
+                    format!("{action} {}", c.email())
+                })
+                .unwrap_or_default();
+            format!(
+                "step {step} ({what}) was reported done but the org does not show it (another apply or a dashboard change at the same time?)"
+            )
+        }
+        Finding::TooFewAdmins { admins, min } => format!(
+            "the org now has {admins} admin member{} and safety.min_admins is {min}: a guard was crossed (another apply at the same time?)",
+            plural(*admins)
+        ),
+        Finding::ReadFailed(e) => format!(
+            "the verification read failed: {e}; run `teamsync plan` to check the org"
+        ),
+    }
+}
+
+/// A duration for people: `0.4 s`, `3 s`, `2 min 5 s`.
+pub(crate) fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 10.0 {
+        let tenths = (s * 10.0).round() / 10.0;
+        if tenths.fract() == 0.0 {
+            format!("{tenths:.0} s")
+        } else {
+            format!("{tenths:.1} s")
+        }
+    } else if s < 120.0 {
+        format!("{:.0} s", s.round())
+    } else {
+        let whole = s.round() as u64;
+        format!("{} min {} s", whole / 60, whole % 60)
+    }
+}
+
+/// `1 rate-limit pause, 3 s in all` (docs/contract.md §5).
+fn pauses_text(p: Pauses) -> String {
+    format!(
+        "{} rate-limit pause{}, {} of waiting in all",
+        p.count,
+        plural(p.count),
+        seconds(p.waited)
+    )
+}
+
+/// The closing summary: counts, the rate-limit pauses, why apply stopped early, each blocked,
+/// failed and not attempted step, the invitations that may have been sent, and what the
+/// verification read found.
 pub(crate) fn finished(report: &Execution) -> String {
     let mut out = format!(
         "\nApply finished: {} done, {} blocked, {} failed{}.\n",
@@ -60,6 +236,9 @@ pub(crate) fn finished(report: &Execution) -> String {
             n => format!(", {n} not attempted"),
         }
     );
+    if report.pauses.count > 0 {
+        let _ = writeln!(out, "  {}.", pauses_text(report.pauses));
+    }
     for b in &report.blocked_in_plan {
         let _ = writeln!(
             out,
@@ -70,13 +249,33 @@ pub(crate) fn finished(report: &Execution) -> String {
     }
     for s in &report.steps {
         match &s.outcome {
-            Outcome::Blocked(why) => {
-                let _ = writeln!(out, "  warning: blocked: {}: {}", what(s), escape(why));
+            Outcome::Blocked(own) => {
+                let _ = writeln!(
+                    out,
+                    "  warning: blocked: {}: {}",
+                    what(s),
+                    blocked_text(*own)
+                );
             }
             Outcome::Failed(_) => {
                 let _ = writeln!(out, "  failed: {}", step_line(s));
             }
             _ => {}
+        }
+    }
+    let unsure: Vec<&StepReport> = report.may_have_been_sent().collect();
+    if !unsure.is_empty() {
+        let _ = writeln!(
+            out,
+            "  may have been sent (the outcome is unknown; the next apply reads the org first, and its verification read reports duplicates):"
+        );
+        for s in unsure {
+            let email = s.step.changes.first().map(|c| c.email().as_str());
+            let _ = writeln!(
+                out,
+                "    the invitation of {}",
+                escape(email.unwrap_or_default())
+            );
         }
     }
     let left: Vec<&StepReport> = report

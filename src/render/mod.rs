@@ -8,12 +8,16 @@ mod diff;
 mod markdown;
 mod text;
 
-pub(crate) use apply::{apply_summary, finished, step_line};
+pub(crate) use apply::{
+    apply_summary, blocked_text, failure_text, finding_text, finished, halt_text, seconds,
+    skipped_text, step_line,
+};
 pub(crate) use diff::diff;
 pub(crate) use markdown::markdown;
 pub(crate) use text::text;
 
 use crate::escape::escape;
+use crate::formats::saved::Stale;
 use crate::plan::{Action, Change, Guard, Pending, Plan, waited};
 use crate::words::plural;
 
@@ -131,6 +135,35 @@ fn note(c: &Change) -> Option<String> {
         (Some(n), Some(a)) if matches!(c, Change::Resend(_)) => Some(format!("{n}, {a}")),
         (Some(n), Some(a)) => Some(format!("{n}; {a}")),
         (n, a) => n.or(a),
+    }
+}
+
+/// Why apply refuses, for the guards that trip: each [`refusal`], joined by `; `.
+pub(crate) fn refusals(guards: &[Guard]) -> String {
+    guards.iter().map(refusal).collect::<Vec<_>>().join("; ")
+}
+
+/// What makes a saved plan stale, in words: the file changed, the org changed (each email that
+/// did), or planning again gives other changes.
+pub(crate) fn stale(stale: &Stale, file: &str) -> String {
+    match stale {
+        Stale::Changed {
+            file_changed,
+            org_drift,
+        } => {
+            let mut what = Vec::new();
+            if *file_changed {
+                what.push(format!("{file} changed since the plan was made"));
+            }
+            if !org_drift.is_empty() {
+                what.push(format!(
+                    "the org changed since the plan was made: {}",
+                    org_drift.join("; ")
+                ));
+            }
+            what.join("; and ")
+        }
+        Stale::Differs => "the plan file does not match what teamsync would plan now from the same file and org (the plan file was edited, a date it depends on passed, or --self changed)".into(),
     }
 }
 

@@ -1,0 +1,527 @@
+//! The executor: consumes a [`Plan`] and runs it in three phases (docs/contract.md §5):
+//! invitations and promotions, then demotions, then revocations and removals, with bounded
+//! concurrency inside a phase. It returns a per-step report, an [`Execution`]: partial failure
+//! is data, never an error, and every reason is typed ([`outcome`]). The guards are the
+//! caller's business ([`Checks`]): before the demotion and removal phases the org is read
+//! again and the caller re-checks them against what is really there, and after the last phase
+//! one verification read looks for changes that did not stick. A [`Stop`] (the first SIGINT
+//! or SIGTERM) lets requests in flight finish and starts nothing new.
+//!
+//! Linear in members and steps (docs/contract.md §10): each read of the org is indexed once
+//! ([`Lookup`]) and every question about it is a hash lookup.
+
+mod outcome;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use outcome::{
+    Execution, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped, StepReport,
+};
+
+use crate::api::{ApiError, Client};
+use crate::email::Email;
+use crate::interrupt::Signal;
+use crate::live::{LiveState, Lookup};
+use crate::plan::{Change, Guard, Phase, Plan};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// How many times an invitation whose outcome is unknown is looked for before it is sent again.
+const INVITE_LOOKS: u32 = 3;
+
+/// One unit of work: one change, or the revoke then invite that replace an invitation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Step {
+    /// 1-based, in the order steps are started.
+    pub(crate) index: usize,
+    pub(crate) phase: Phase,
+    pub(crate) changes: Vec<Change>,
+}
+
+/// The caller's safety checks, asked by the executor against fresh reads of the org.
+pub(crate) trait Checks {
+    /// The guards that sending `remaining` to the org as `live` shows it would cross (empty:
+    /// go ahead). The read is the caller's to keep: no copy of it is made.
+    fn refusals(&self, live: LiveState, remaining: &[&Change]) -> Vec<Guard>;
+    /// Admin members in `live` and the minimum, when they are below it and fewer than before
+    /// the apply.
+    fn admins_crossed(&self, live: &LiveState) -> Option<(usize, u64)>;
+}
+
+/// Set once, by the first SIGINT or SIGTERM: no new step starts, no request is retried, and the
+/// steps in flight end when their current request does.
+#[derive(Clone, Debug)]
+pub(crate) struct Stop(watch::Receiver<Option<Signal>>);
+
+impl Stop {
+    /// A stop and the sender that triggers it with the signal.
+    pub(crate) fn new() -> (watch::Sender<Option<Signal>>, Stop) {
+        let (tx, rx) = watch::channel(None);
+        (tx, Stop(rx))
+    }
+
+    /// The signal that stopped apply, once one did.
+    pub(crate) fn signal(&self) -> Option<Signal> {
+        *self.0.borrow()
+    }
+
+    /// Waits until the stop comes (forever if it never does).
+    async fn wait(&mut self) {
+        loop {
+            if self.0.borrow_and_update().is_some() {
+                return;
+            }
+            if self.0.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Sleeps for `d`, or less if the stop comes; true when it did.
+    async fn sleep(&mut self, d: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(d) => self.signal().is_some(),
+            () = self.wait() => true,
+        }
+    }
+}
+
+/// How to run a plan: the limits and the caller's hooks.
+pub(crate) struct Run<'a> {
+    /// Steps at once within a phase.
+    pub(crate) parallelism: usize,
+    /// Called once per finished step, with the number of steps finished so far and in all.
+    pub(crate) progress: &'a dyn Fn(&StepReport, usize, usize),
+    /// Called when a step starts, with its index.
+    pub(crate) started: &'a dyn Fn(usize),
+    pub(crate) checks: &'a dyn Checks,
+    pub(crate) stop: Stop,
+}
+
+/// Splits a plan into steps, in the order they run: a replaced invitation's revoke and invite
+/// become one step (revoke first), and steps are ordered by phase, then plan order. There are
+/// as many steps as the plan counts changes ([`Plan::count`]).
+pub(crate) fn steps(plan: &Plan) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::with_capacity(plan.changes.len());
+    let mut replacements: HashMap<&Email, usize> = HashMap::new();
+    for c in &plan.changes {
+        if c.is_replacement() {
+            if let Some(at) = replacements.get(c.email()) {
+                steps[*at].changes.push(c.clone());
+                continue;
+            }
+            replacements.insert(c.email(), steps.len());
+        }
+        steps.push(Step {
+            index: 0,
+            phase: c.phase(),
+            changes: vec![c.clone()],
+        });
+    }
+    for s in &mut steps {
+        s.changes.sort_by_key(|c| !matches!(c, Change::Revoke(_)));
+        s.phase = s
+            .changes
+            .iter()
+            .map(Change::phase)
+            .min()
+            .unwrap_or(Phase::Grant);
+    }
+    // Stable: plan order within a phase.
+    steps.sort_by_key(|s| s.phase);
+    for (i, s) in steps.iter_mut().enumerate() {
+        s.index = i + 1;
+    }
+    steps
+}
+
+/// Executes `plan`.
+pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execution {
+    let all = steps(plan);
+    let total = all.len();
+    let mut report = Execution {
+        steps: Vec::with_capacity(total),
+        blocked_in_plan: plan.blocked.clone(),
+        ..Execution::default()
+    };
+    let mut finished = 0usize;
+    // Why the steps left are not attempted, once apply has stopped.
+    let mut stop: Option<Skipped> = None;
+    let mut push = |r: StepReport, report: &mut Execution| {
+        finished += 1;
+        (run.progress)(&r, finished, total);
+        report.steps.push(r);
+    };
+    let mut failed = 0usize;
+    for phase in Phase::ALL {
+        let phase_steps: Vec<Step> = all.iter().filter(|s| s.phase == phase).cloned().collect();
+        if phase_steps.is_empty() {
+            continue;
+        }
+        if stop.is_none() {
+            if let Some(signal) = run.stop.signal() {
+                report.halt = Some(Halt::Interrupted {
+                    by: signal,
+                    ended_by: None,
+                });
+                stop = Some(Skipped::Interrupted(signal));
+            }
+        }
+        if stop.is_none() && phase != Phase::Grant {
+            stop = recheck(client, &all, phase, run.checks, &mut report).await;
+        }
+        if let Some(why) = stop {
+            for step in phase_steps {
+                push(StepReport::skipped(step, why), &mut report);
+            }
+            continue;
+        }
+        // Steps start in plan order, at most `parallelism` at a time: a new one starts when one
+        // finishes, so `--parallelism 1` runs the plan exactly in order.
+        let mut queue = phase_steps.into_iter();
+        let mut tasks = JoinSet::new();
+        let mut running: HashMap<tokio::task::Id, Step> = HashMap::new();
+        let start = |tasks: &mut JoinSet<StepReport>,
+                     running: &mut HashMap<tokio::task::Id, Step>,
+                     step: Step| {
+            let client = client.clone();
+            let copy = step.clone();
+            let stop = run.stop.clone();
+            (run.started)(step.index);
+            let handle = tasks.spawn(async move { run_step(&client, step, stop).await });
+            running.insert(handle.id(), copy);
+        };
+        for step in queue.by_ref().take(run.parallelism.max(1)) {
+            start(&mut tasks, &mut running, step);
+        }
+        // Set when no further step of this phase may start.
+        let mut halted: Option<Skipped> = None;
+        while let Some(joined) = tasks.join_next_with_id().await {
+            let r = match joined {
+                Ok((id, r)) => {
+                    running.remove(&id);
+                    r
+                }
+                // A step whose task died is reported as failed, never dropped from the report.
+                Err(e) => match running.remove(&e.id()) {
+                    Some(step) => {
+                        StepReport::new(step, Outcome::Failed(Failure::Abnormal(e.to_string())))
+                    }
+                    None => continue,
+                },
+            };
+            if let Outcome::Failed(f) = &r.outcome {
+                failed += 1;
+                // A 401 means the key no longer works: every request after it would fail the
+                // same way, so the phase stops here (docs/contract.md §5).
+                if halted.is_none() && f.status() == Some(401) {
+                    halted = Some(Skipped::KeyRefused);
+                }
+            }
+            if halted.is_none() {
+                if let Some(signal) = run.stop.signal() {
+                    report.halt = Some(Halt::Interrupted {
+                        by: signal,
+                        ended_by: None,
+                    });
+                    halted = Some(Skipped::Interrupted(signal));
+                }
+            }
+            push(r, &mut report);
+            if halted.is_none() {
+                if let Some(step) = queue.next() {
+                    start(&mut tasks, &mut running, step);
+                }
+            }
+        }
+        if let Some(why) = halted {
+            for step in queue {
+                push(StepReport::skipped(step, why), &mut report);
+            }
+            stop = Some(why);
+        } else if failed > 0 {
+            stop = Some(Skipped::EarlierFailures(phase));
+        }
+    }
+    report.steps.sort_by_key(|s| s.step.index);
+    let interrupted = matches!(report.halt, Some(Halt::Interrupted { .. }));
+    let sent = report.steps.iter().any(|s| s.attempts > 0);
+    if sent && !interrupted {
+        let kept: Vec<&Email> = plan.pending_invitations.iter().map(|p| &p.email).collect();
+        report.findings = Some(verify(client, &report, &kept, run.checks, run.stop.clone()).await);
+    }
+    report.pauses = client.pauses();
+    report
+}
+
+/// Reads the org again before `phase` and asks the caller's guards about the steps from
+/// `phase` on (docs/contract.md §5): why the rest is not attempted, when it is not.
+async fn recheck(
+    client: &Client,
+    all: &[Step],
+    phase: Phase,
+    checks: &dyn Checks,
+    report: &mut Execution,
+) -> Option<Skipped> {
+    let remaining: Vec<&Change> = all
+        .iter()
+        .filter(|s| s.phase >= phase)
+        .flat_map(|s| s.changes.iter())
+        .collect();
+    tracing::info!("reading the org again before phase {}", phase as u8);
+    match client.list().await {
+        Ok(live) => {
+            let guards = checks.refusals(Arc::unwrap_or_clone(live), &remaining);
+            if guards.is_empty() {
+                return None;
+            }
+            report.halt = Some(Halt::Refused { phase, guards });
+            Some(Skipped::RefusedMidway(phase))
+        }
+        Err(error) => {
+            report.halt = Some(Halt::RereadFailed { phase, error });
+            Some(Skipped::RereadFailed(phase))
+        }
+    }
+}
+
+/// The verification read after the last phase: every step reported done shows in the org, no
+/// email this apply invited, re-sent or kept has two pending invitations, and the admins are
+/// not below the minimum. When an answer was lost during the apply, it first waits as long as
+/// the longest look, so that a late commit has a chance to show.
+async fn verify(
+    client: &Client,
+    report: &Execution,
+    kept: &[&Email],
+    checks: &dyn Checks,
+    mut stop: Stop,
+) -> Vec<Finding> {
+    if report.steps.iter().any(|s| s.answer_lost) {
+        let wait = settle_delay(client.retry_policy(), 1, INVITE_LOOKS - 1, None);
+        tracing::info!("waiting {wait:?} for late commits before the verification read");
+        if stop.sleep(wait).await {
+            return Vec::new();
+        }
+    }
+    tracing::info!("reading the org again to verify the apply");
+    let live = match client.list().await {
+        Ok(live) => live,
+        Err(e) => return vec![Finding::ReadFailed(e)],
+    };
+    findings(report, kept, &live, checks)
+}
+
+/// What the verification read `live` shows about `report` (see [`verify`]).
+fn findings(
+    report: &Execution,
+    kept: &[&Email],
+    live: &LiveState,
+    checks: &dyn Checks,
+) -> Vec<Finding> {
+    let lookup = Lookup::new(live);
+    let mut findings = Vec::new();
+    let mut invited: Vec<&Email> = kept.to_vec();
+    for s in &report.steps {
+        let done = matches!(s.outcome, Outcome::Done);
+        if done && !s.step.changes.iter().all(|c| is_done(c, &lookup)) {
+            findings.push(Finding::DidNotStick { step: s.step.index });
+        }
+        // An invitation that may have gone out is looked for as well as one that did.
+        if (done || s.may_have_been_sent) && s.invites() {
+            invited.extend(s.step.changes.first().map(Change::email));
+        }
+    }
+    invited.sort();
+    invited.dedup();
+    for email in invited {
+        let pending = lookup.invitations_of(email).len();
+        if pending > 1 {
+            findings.push(Finding::DuplicateInvitation {
+                email: email.clone(),
+                pending,
+            });
+        }
+    }
+    if let Some((admins, min)) = checks.admins_crossed(live) {
+        findings.push(Finding::TooFewAdmins { admins, min });
+    }
+    findings
+}
+
+async fn run_step(client: &Client, step: Step, mut stop: Stop) -> StepReport {
+    let mut r = StepReport {
+        started: Some(SystemTime::now()),
+        ..StepReport::new(step, Outcome::Done)
+    };
+    r.outcome = run_changes(client, &mut r, &mut stop).await;
+    r.finished = Some(SystemTime::now());
+    r
+}
+
+/// Sends a step's requests in order: a re-send or replacement is a revoke, then an invite, each
+/// with the usual rules (docs/contract.md §5).
+async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Outcome {
+    let requests: Vec<Change> = r.step.changes.iter().flat_map(Change::requests).collect();
+    let mut revoked = false;
+    for change in &requests {
+        // A revoke that answered 404 was confirmed by a read; when that read shows the person a
+        // member, their invitation was accepted just before it: inviting them again would send
+        // an invitation to a member (docs/contract.md §5, re-sends).
+        let outcome = match send_confirmed(client, change, r, stop).await {
+            Ok(Sent::Done) => {
+                revoked |= matches!(change, Change::Revoke(_));
+                continue;
+            }
+            Ok(Sent::Read(live)) => {
+                revoked |= matches!(change, Change::Revoke(_));
+                if matches!(change, Change::Revoke(_)) && Lookup::new(&live).is_member(change.email())
+                {
+                    r.accepted_meanwhile = true;
+                    return Outcome::Done;
+                }
+                continue;
+            }
+            Err(outcome) => outcome,
+        };
+        return match outcome {
+            Outcome::Failed(f) => {
+                let inviting = matches!(change, Change::Invite(_));
+                r.may_have_been_sent = inviting && f.outcome_unknown();
+                if inviting && revoked {
+                    Outcome::Failed(Failure::InviteAfterRevoke(Box::new(f)))
+                } else {
+                    Outcome::Failed(f)
+                }
+            }
+            other => other,
+        };
+    }
+    Outcome::Done
+}
+
+/// How one request ended well: done, or done as a fresh read of the org shows (which is
+/// handed back).
+enum Sent {
+    Done,
+    Read(Arc<LiveState>),
+}
+
+/// Sends one request until it is done or has failed for good: never blindly again when its
+/// outcome is unknown (the org is read first), and a 404 to a removal or revocation believed
+/// only when a fresh read agrees.
+async fn send_confirmed(
+    client: &Client,
+    change: &Change,
+    r: &mut StepReport,
+    stop: &mut Stop,
+) -> Result<Sent, Outcome> {
+    let max_attempts = client.retry_policy().max_attempts.max(1);
+    loop {
+        r.attempts += 1;
+        let err = match send(client, change).await {
+            Ok(()) => return Ok(Sent::Done),
+            Err(e) => e,
+        };
+        if let Some(own) = err.code().and_then(OwnAccount::from_code) {
+            return Err(Outcome::Blocked(own));
+        }
+        let gone = err.status() == Some(404) && matches!(change, Change::Remove(_) | Change::Revoke(_));
+        if gone {
+            // "Not found" is what the step wants, but a gateway or proxy may answer 404
+            // for the API: believe it only when a fresh read agrees (docs/contract.md §5).
+            return match client.list().await {
+                Ok(live) if is_done(change, &Lookup::new(&live)) => {
+                    r.confirmed_by_reread = true;
+                    Ok(Sent::Read(live))
+                }
+                Ok(_) => Err(Outcome::Failed(Failure::StillListed(err))),
+                Err(read) => Err(Outcome::Failed(Failure::CheckFailed { write: err, read })),
+            };
+        }
+        if !err.outcome_unknown() || r.attempts >= max_attempts {
+            return Err(Outcome::Failed(Failure::Api(err)));
+        }
+        r.answer_lost = true;
+        // The change may have happened. Never send it blindly again: look first. An
+        // invitation would land in someone's inbox twice, and a backend behind a gateway
+        // that gave up (504) may still be working, so look again, longer, before re-sending.
+        let looks = if matches!(change, Change::Invite(_)) {
+            INVITE_LOOKS
+        } else {
+            1
+        };
+        for look in 0..looks {
+            let wait = settle_delay(client.retry_policy(), r.attempts, look, Some(&err));
+            tracing::info!(email = %change.email(), "outcome unknown ({err}); reading the org again in {wait:?}");
+            if stop.sleep(wait).await {
+                return Err(Outcome::Failed(Failure::InterruptedBeforeCheck(err)));
+            }
+            match client.list().await {
+                Ok(live) if is_done(change, &Lookup::new(&live)) => {
+                    r.confirmed_by_reread = true;
+                    return Ok(Sent::Read(live));
+                }
+                Ok(_) => {}
+                Err(read) => {
+                    return Err(Outcome::Failed(Failure::CheckFailed { write: err, read }));
+                }
+            }
+        }
+        if let Some(signal) = stop.signal() {
+            return Err(Outcome::Failed(Failure::NotResent { error: err, signal }));
+        }
+    }
+}
+
+/// The wait before look `look` (0-based) after an unknown outcome: the usual backoff first, then
+/// 4× and 8× the retry base (2 s and 4 s by default), so an invitation is looked for during
+/// about 6.5 s before it is ever sent again.
+fn settle_delay(
+    policy: &crate::api::RetryPolicy,
+    attempt: u32,
+    look: u32,
+    err: Option<&ApiError>,
+) -> Duration {
+    match (look, err) {
+        (0, Some(err)) => policy.backoff(attempt, err),
+        (0, None) => policy.base,
+        (n, _) => policy
+            .base
+            .saturating_mul(1 << (n + 1).min(16))
+            .min(policy.cap),
+    }
+}
+
+async fn send(client: &Client, c: &Change) -> Result<(), ApiError> {
+    match c {
+        Change::Invite(c) => client.invite(&c.email, c.role).await,
+        Change::UpdateRole(c) => client.update_role(&c.id, c.to).await,
+        Change::Remove(c) => client.remove(&c.id).await,
+        Change::Revoke(c) => client.revoke(&c.id).await,
+        // run_changes sends a re-send's two requests one by one; this is the same, without
+        // retries.
+        Change::Resend(c) => {
+            client.revoke(&c.id).await?;
+            client.invite(&c.email, c.role).await
+        }
+    }
+}
+
+/// Whether the org, as `live` indexes it, already shows the effect of `c`.
+fn is_done(c: &Change, live: &Lookup) -> bool {
+    let invited = |email: &Email, role| {
+        live.invitations_of(email)
+            .iter()
+            .any(|i| i.role.is(role))
+    };
+    match c {
+        Change::Invite(c) => live.is_member(&c.email) || invited(&c.email, c.role),
+        Change::UpdateRole(c) => live.member(&c.id).is_some_and(|m| m.role.is(c.to)),
+        Change::Remove(c) => live.member(&c.id).is_none(),
+        Change::Revoke(c) => !live.is_pending(&c.id),
+        Change::Resend(c) => !live.is_pending(&c.id) && invited(&c.email, c.role),
+    }
+}

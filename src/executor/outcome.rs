@@ -1,0 +1,301 @@
+//! What an execution did, as data: how each step ended and why ([`Outcome`], [`Skipped`],
+//! [`Failure`]), why apply stopped early ([`Halt`]) and what the verification read found
+//! ([`Finding`]). No words here: `render/apply.rs` says them, and the apply report
+//! (`formats/report.rs`) takes its messages from there.
+
+use super::Step;
+use crate::api::ApiError;
+use crate::email::Email;
+use crate::interrupt::Signal;
+use crate::plan::{Blocked, Change, Guard, Phase, Plan};
+use std::time::{Duration, SystemTime};
+
+#[derive(Clone, Debug)]
+pub(crate) enum Outcome {
+    Done,
+    /// The API refused because the change concerns the key's own account.
+    Blocked(OwnAccount),
+    Failed(Failure),
+    NotAttempted(Skipped),
+}
+
+/// The API's refusals that mean "the key's own account": the step is blocked, not failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OwnAccount {
+    /// `cannot_change_own_role`.
+    Role,
+    /// `cannot_remove_self`.
+    Removal,
+}
+
+impl OwnAccount {
+    /// The refusal an API error `code` means, if it is one.
+    pub(crate) fn from_code(code: &str) -> Option<OwnAccount> {
+        match code {
+            "cannot_change_own_role" => Some(OwnAccount::Role),
+            "cannot_remove_self" => Some(OwnAccount::Removal),
+            _ => None,
+        }
+    }
+
+    /// The API's code for it.
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            OwnAccount::Role => "cannot_change_own_role",
+            OwnAccount::Removal => "cannot_remove_self",
+        }
+    }
+}
+
+/// Why a step was not attempted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Skipped {
+    /// A signal came before the step started.
+    Interrupted(Signal),
+    /// A safety guard refused the plan before anything was sent.
+    Refused,
+    /// The answer to the question was not `yes`.
+    NotConfirmed,
+    /// No terminal to ask on, and no `--auto-approve`.
+    NoTerminal,
+    /// The saved plan no longer matched the org or the file.
+    StalePlan,
+    /// The re-read before this phase showed that a guard would now refuse it.
+    RefusedMidway(Phase),
+    /// The org could not be read again before this phase.
+    RereadFailed(Phase),
+    /// A 401: the key stopped working.
+    KeyRefused,
+    /// This earlier phase had failures, and later phases demote or remove.
+    EarlierFailures(Phase),
+}
+
+/// Why a step failed.
+#[derive(Clone, Debug)]
+pub(crate) enum Failure {
+    /// The API's answer (after retries, where they apply).
+    Api(ApiError),
+    /// A 404 to a removal or revocation, yet a fresh read still lists the target (a gateway or
+    /// proxy answering for the API?).
+    StillListed(ApiError),
+    /// The write's outcome was unknown and the read that would have told failed too.
+    CheckFailed { write: ApiError, read: ApiError },
+    /// The write's outcome was unknown and apply was interrupted before the org could be read
+    /// again.
+    InterruptedBeforeCheck(ApiError),
+    /// The write's outcome was unknown, the org did not show it, and apply was stopped: it was
+    /// not sent again.
+    NotResent { error: ApiError, signal: Signal },
+    /// The step's task ended abnormally (a panic), with what the runtime said.
+    Abnormal(String),
+    /// A second signal ended the run while the step's request was in flight.
+    CutOff(Signal),
+    /// A re-send or replacement revoked the old invitation, then its new invitation failed:
+    /// the person has none until the next run (docs/contract.md §5, re-sends).
+    InviteAfterRevoke(Box<Failure>),
+}
+
+impl Failure {
+    /// The write's error, when the API answered.
+    fn error(&self) -> Option<&ApiError> {
+        match self {
+            Failure::Api(e)
+            | Failure::StillListed(e)
+            | Failure::InterruptedBeforeCheck(e)
+            | Failure::NotResent { error: e, .. }
+            | Failure::CheckFailed { write: e, .. } => Some(e),
+            Failure::InviteAfterRevoke(inner) => inner.error(),
+            Failure::Abnormal(_) | Failure::CutOff(_) => None,
+        }
+    }
+
+    /// The HTTP status of the write's answer.
+    pub(crate) fn status(&self) -> Option<u16> {
+        self.error().and_then(ApiError::status)
+    }
+
+    /// The API's `code`: the write's, or the check read's.
+    pub(crate) fn code(&self) -> Option<&str> {
+        match self {
+            Failure::CheckFailed { write, read } => write.code().or(read.code()),
+            Failure::InviteAfterRevoke(inner) => inner.code(),
+            f => f.error().and_then(ApiError::code),
+        }
+    }
+
+    /// The API's `requestId`: the write's, or the check read's.
+    pub(crate) fn request_id(&self) -> Option<&str> {
+        match self {
+            Failure::CheckFailed { write, read } => write.request_id().or(read.request_id()),
+            Failure::InviteAfterRevoke(inner) => inner.request_id(),
+            f => f.error().and_then(ApiError::request_id),
+        }
+    }
+
+    /// Whether the write may have happened after all (its answer was lost, or it was cut off).
+    pub(crate) fn outcome_unknown(&self) -> bool {
+        match self {
+            Failure::CutOff(_) | Failure::NotResent { .. } => true,
+            Failure::InterruptedBeforeCheck(e) | Failure::CheckFailed { write: e, .. } => {
+                e.outcome_unknown()
+            }
+            Failure::Api(e) => e.outcome_unknown(),
+            Failure::InviteAfterRevoke(inner) => inner.outcome_unknown(),
+            Failure::StillListed(_) | Failure::Abnormal(_) => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct StepReport {
+    pub(crate) step: Step,
+    pub(crate) outcome: Outcome,
+    /// Requests sent for this step (retries included).
+    pub(crate) attempts: u32,
+    /// The answer was lost (5xx, timeout) or was a 404, and a fresh read of the org showed the
+    /// change done.
+    pub(crate) confirmed_by_reread: bool,
+    /// At least one answer was lost (the outcome of a request was unknown for a while).
+    pub(crate) answer_lost: bool,
+    /// The step failed while an invitation of it was on its way, its outcome unknown: it may
+    /// have been sent (docs/contract.md §5, interruption).
+    pub(crate) may_have_been_sent: bool,
+    /// A re-send or replacement whose old invitation was accepted just before the revoke: the
+    /// person is a member, so no new invitation was sent.
+    pub(crate) accepted_meanwhile: bool,
+    /// When the step started and ended; `None` when it was not attempted.
+    pub(crate) started: Option<SystemTime>,
+    pub(crate) finished: Option<SystemTime>,
+}
+
+impl StepReport {
+    /// A step that was not attempted, for `why`.
+    pub(crate) fn skipped(step: Step, why: Skipped) -> StepReport {
+        StepReport::new(step, Outcome::NotAttempted(why))
+    }
+
+    /// A step that ended with `outcome`, nothing else known yet.
+    pub(crate) fn new(step: Step, outcome: Outcome) -> StepReport {
+        StepReport {
+            step,
+            outcome,
+            attempts: 0,
+            confirmed_by_reread: false,
+            answer_lost: false,
+            may_have_been_sent: false,
+            accepted_meanwhile: false,
+            started: None,
+            finished: None,
+        }
+    }
+
+    /// Whether the step sends an invitation (an invite, a replacement or a re-send).
+    pub(crate) fn invites(&self) -> bool {
+        self.step
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::Invite(_) | Change::Resend(_)))
+    }
+}
+
+/// Why apply stopped before the end of the plan.
+#[derive(Clone, Debug)]
+pub(crate) enum Halt {
+    /// A signal; `ended_by` the second one, when it ended the run at once.
+    Interrupted {
+        by: Signal,
+        ended_by: Option<Signal>,
+    },
+    /// The re-read before `phase` showed that sending it would now cross these guards.
+    Refused { phase: Phase, guards: Vec<Guard> },
+    /// The org could not be read again before `phase`.
+    RereadFailed { phase: Phase, error: ApiError },
+}
+
+/// What the verification read after the last phase found (docs/contract.md §5).
+#[derive(Clone, Debug)]
+pub(crate) enum Finding {
+    /// More than one pending invitation for an email this apply invited or kept.
+    DuplicateInvitation { email: Email, pending: usize },
+    /// A step reported done whose effect the org does not show.
+    DidNotStick { step: usize },
+    /// Fewer admin members than `min_admins`, and fewer than before the apply: a guard crossed.
+    TooFewAdmins { admins: usize, min: u64 },
+    /// The verification read itself failed.
+    ReadFailed(ApiError),
+}
+
+/// The 429 pauses of an apply: how many, and how long every request waited in all
+/// (docs/contract.md §5, progress and summary).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Pauses {
+    pub(crate) count: usize,
+    pub(crate) waited: Duration,
+}
+
+/// What an execution of a plan did, step by step (the apply report document is made from it:
+/// [`crate::formats::report`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Execution {
+    /// In step order: `steps[i].step.index == i + 1`.
+    pub(crate) steps: Vec<StepReport>,
+    /// Changes the plan itself blocked (never sent).
+    pub(crate) blocked_in_plan: Vec<Blocked>,
+    /// Why apply stopped early, when it did.
+    pub(crate) halt: Option<Halt>,
+    /// What the verification read found; `None` when it was not made (nothing was sent, or
+    /// apply was interrupted).
+    pub(crate) findings: Option<Vec<Finding>>,
+    /// The rate-limit pauses.
+    pub(crate) pauses: Pauses,
+}
+
+impl Execution {
+    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.steps.iter().filter(|s| f(&s.outcome)).count()
+    }
+    pub(crate) fn done(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Done))
+    }
+    pub(crate) fn failed(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Failed(_)))
+    }
+    pub(crate) fn not_attempted(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::NotAttempted(_)))
+    }
+    /// Blocked by the plan or by the API's answer.
+    pub(crate) fn blocked(&self) -> usize {
+        self.blocked_in_plan.len() + self.count(|o| matches!(o, Outcome::Blocked(_)))
+    }
+    /// The verification read found fewer admins than `min_admins` (exit 1).
+    pub(crate) fn guard_crossed(&self) -> bool {
+        self.findings
+            .iter()
+            .flatten()
+            .any(|f| matches!(f, Finding::TooFewAdmins { .. }))
+    }
+    /// The step with this index.
+    pub(crate) fn step(&self, index: usize) -> Option<&StepReport> {
+        index
+            .checked_sub(1)
+            .and_then(|i| self.steps.get(i))
+            .filter(|s| s.step.index == index)
+            .or_else(|| self.steps.iter().find(|s| s.step.index == index))
+    }
+    /// The steps whose invitation may have been sent although they failed.
+    pub(crate) fn may_have_been_sent(&self) -> impl Iterator<Item = &StepReport> {
+        self.steps.iter().filter(|s| s.may_have_been_sent)
+    }
+    /// An execution where no step of `plan` was attempted, for `why` (a guard refused before
+    /// anything was sent, the question was not answered `yes`, a signal came first).
+    pub(crate) fn nothing_sent(plan: &Plan, why: Skipped) -> Execution {
+        Execution {
+            steps: super::steps(plan)
+                .into_iter()
+                .map(|step| StepReport::skipped(step, why))
+                .collect(),
+            blocked_in_plan: plan.blocked.clone(),
+            ..Execution::default()
+        }
+    }
+}
