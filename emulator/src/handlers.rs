@@ -287,7 +287,7 @@ pub(crate) async fn remove_member(
         ),
         true,
     )?;
-    inner.org.members.remove(idx);
+    inner.remove_member_at(idx);
     Ok(deleted(inner.options.delete_status, &user_id))
 }
 

@@ -34,6 +34,9 @@
 //! * **Status codes.** Invite answers 201 with the invitation; PATCH answers 200 with the
 //!   updated member; both DELETEs answer 204 with no body, or 200 with
 //!   `{"data":{"id":…,"deleted":true}}` when [`Options::delete_status`] is 200.
+//! * **Order.** The list gives members in the order they were added, except that removing a
+//!   member moves the last one into its place (the docs promise no order; a removal costs the
+//!   same in an org of 100,000 as in one of ten).
 //! * **Unknown ids** answer 404 `invalid_request_error`/`not_found`, checked after body
 //!   validation and before the self rule. Revoking an invitation that is not pending
 //!   (already revoked or accepted) is also 404 `not_found`.
