@@ -264,6 +264,8 @@ pub(crate) struct Config {
     pub(crate) api: Result<ApiConfig, ConfigError>,
     /// `GITHUB_STEP_SUMMARY`: where `plan` and `apply` append Markdown for the job's page.
     pub(crate) step_summary: Option<PathBuf>,
+    /// `-v` or more: besides the logs, the text plan lists every kept pending invitation.
+    pub(crate) verbose: bool,
 }
 
 /// The desired state's path when `-f` is not given.
@@ -308,6 +310,7 @@ impl Config {
             api
         });
         Ok(Config {
+            verbose: args.verbose > 0,
             file: args
                 .file
                 .clone()

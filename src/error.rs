@@ -4,10 +4,10 @@
 use crate::api::ApiError;
 use crate::config::ConfigError;
 use crate::formats::saved::{BadPlanFile, Stale};
-use crate::plan::{Guard, Phase};
-use crate::render;
 use crate::interrupt::Signal;
 use crate::parts::PartsError;
+use crate::plan::{Guard, Phase};
+use crate::render;
 use crate::words::{one_or_many, plural};
 
 #[derive(Debug, thiserror::Error)]

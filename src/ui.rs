@@ -227,9 +227,9 @@ impl Ui {
             };
         }
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template(
-            "[{bar:30}] {pos}/{len} steps done{msg}, about {eta} left",
-        ) {
+        if let Ok(style) =
+            ProgressStyle::with_template("[{bar:30}] {pos}/{len} steps done{msg}, about {eta} left")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.enable_steady_tick(Duration::from_millis(250));

@@ -2,15 +2,15 @@
 //! back, reads retried on transient failures, writes only when they provably did nothing, one
 //! shared pause after a 429, and one list read in flight at a time.
 
+use super::error::TransportKind;
 use super::retry::parse_retry_after;
 use super::wire::{ErrorBody, first_of_each_id, parse_list_page};
-use super::error::TransportKind;
 use super::{ApiError, RetryPolicy};
 use crate::config::{ApiConfig, ApiKey};
 use crate::email::Email;
+use crate::executor::Pauses;
 use crate::live::{InvitationId, LiveState, MemberId};
 use crate::role::Role;
-use crate::executor::Pauses;
 use crate::ui::Notes;
 use reqwest::{Method, StatusCode, header};
 use std::collections::HashSet;
@@ -218,8 +218,7 @@ impl Client {
     /// `DELETE team/members/{id}`.
     pub(crate) async fn remove(&self, id: &MemberId) -> Result<(), ApiError> {
         let path = format!("team/members/{}", seg(id.as_str())?);
-        self.write(Method::DELETE, &path, None)
-            .await
+        self.write(Method::DELETE, &path, None).await
     }
 
     /// `DELETE team/members/invitations/{id}`.

@@ -121,7 +121,14 @@ pub(super) fn compute(
 pub(super) fn show(ctx: &Context, format: Format, computed: &Computed, org: &Managed, file: &str) {
     let plan = &computed.plan;
     ctx.ui.print(&match format {
-        Format::Text => render::text(plan, file, ctx.ui.color()),
+        Format::Text => render::text(
+            plan,
+            file,
+            render::TextOptions {
+                color: ctx.ui.color(),
+                list_pending: ctx.config.verbose,
+            },
+        ),
         Format::Json => computed.document(file).to_json(),
         Format::Markdown => render::markdown(plan, file),
         Format::Diff => render::diff(org, plan, file),

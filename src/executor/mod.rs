@@ -377,7 +377,8 @@ async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Ou
             }
             Ok(Sent::Read(live)) => {
                 revoked |= matches!(change, Change::Revoke(_));
-                if matches!(change, Change::Revoke(_)) && Lookup::new(&live).is_member(change.email())
+                if matches!(change, Change::Revoke(_))
+                    && Lookup::new(&live).is_member(change.email())
                 {
                     r.accepted_meanwhile = true;
                     return Outcome::Done;
@@ -428,7 +429,8 @@ async fn send_confirmed(
         if let Some(own) = err.code().and_then(OwnAccount::from_code) {
             return Err(Outcome::Blocked(own));
         }
-        let gone = err.status() == Some(404) && matches!(change, Change::Remove(_) | Change::Revoke(_));
+        let gone =
+            err.status() == Some(404) && matches!(change, Change::Remove(_) | Change::Revoke(_));
         if gone {
             // "Not found" is what the step wants, but a gateway or proxy may answer 404
             // for the API: believe it only when a fresh read agrees (docs/contract.md §5).
@@ -512,11 +514,7 @@ async fn send(client: &Client, c: &Change) -> Result<(), ApiError> {
 
 /// Whether the org, as `live` indexes it, already shows the effect of `c`.
 fn is_done(c: &Change, live: &Lookup) -> bool {
-    let invited = |email: &Email, role| {
-        live.invitations_of(email)
-            .iter()
-            .any(|i| i.role.is(role))
-    };
+    let invited = |email: &Email, role| live.invitations_of(email).iter().any(|i| i.role.is(role));
     match c {
         Change::Invite(c) => live.is_member(&c.email) || invited(&c.email, c.role),
         Change::UpdateRole(c) => live.member(&c.id).is_some_and(|m| m.role.is(c.to)),

@@ -183,7 +183,11 @@ fn a_re_send_is_done_when_the_old_invitation_is_gone_and_a_new_one_is_pending() 
     ];
     for (invitations, done) in cases {
         let state = live(&[("u1", "root@x.io", A)], &invitations);
-        assert_eq!(is_done(resend, &Lookup::new(&state)), done, "{invitations:?}");
+        assert_eq!(
+            is_done(resend, &Lookup::new(&state)),
+            done,
+            "{invitations:?}"
+        );
     }
 }
 
@@ -259,7 +263,10 @@ fn an_invitation_that_may_have_been_sent_is_looked_for_too() {
     let org = live(&[("u1", "root@x.io", A)], &[]);
     let plan = plan_live(&plan, &org, &PlanOptions::new(today()));
     let mut report = Execution::nothing_sent(&plan, Skipped::Interrupted(Signal::Interrupt));
-    let after = live(&[("u1", "root@x.io", A)], &[("a", "jo@x.io", M), ("b", "jo@x.io", M)]);
+    let after = live(
+        &[("u1", "root@x.io", A)],
+        &[("a", "jo@x.io", M), ("b", "jo@x.io", M)],
+    );
     assert!(findings(&report, &[], &after, &Fixed(None)).is_empty());
     report.steps[0].outcome = Outcome::Failed(Failure::CutOff(Signal::Interrupt));
     report.steps[0].may_have_been_sent = true;
@@ -288,13 +295,22 @@ fn a_failure_carries_the_write_s_ids_then_the_read_s() {
         (f.status(), f.code(), f.request_id()),
         (Some(503), Some("server_error"), Some("w"))
     );
-    assert!(f.outcome_unknown(), "a 503 to a write: it may have happened");
+    assert!(
+        f.outcome_unknown(),
+        "a 503 to a write: it may have happened"
+    );
     let lost = Failure::InviteAfterRevoke(Box::new(Failure::Api(status(400, Some("x"), None))));
     assert_eq!((lost.status(), lost.code()), (Some(400), Some("x")));
-    assert!(!lost.outcome_unknown(), "a 400: the new invitation was not sent");
+    assert!(
+        !lost.outcome_unknown(),
+        "a 400: the new invitation was not sent"
+    );
     assert!(Failure::CutOff(Signal::Terminate).outcome_unknown());
     assert!(!Failure::StillListed(status(404, None, None)).outcome_unknown());
-    assert_eq!(OwnAccount::from_code("cannot_remove_self"), Some(OwnAccount::Removal));
+    assert_eq!(
+        OwnAccount::from_code("cannot_remove_self"),
+        Some(OwnAccount::Removal)
+    );
     assert_eq!(OwnAccount::from_code("last_admin"), None);
 }
 
@@ -305,7 +321,10 @@ fn settling_waits_grow_and_stay_under_the_cap() {
         cap: Duration::from_secs(3),
         ..crate::api::RetryPolicy::default()
     };
-    assert_eq!(settle_delay(&policy, 1, 0, None), Duration::from_millis(500));
+    assert_eq!(
+        settle_delay(&policy, 1, 0, None),
+        Duration::from_millis(500)
+    );
     assert_eq!(settle_delay(&policy, 1, 1, None), Duration::from_secs(2));
     assert_eq!(settle_delay(&policy, 1, 2, None), Duration::from_secs(3));
 }

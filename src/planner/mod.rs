@@ -460,7 +460,8 @@ pub(crate) fn guards_now<'a>(
     changes: impl Iterator<Item = &'a Change> + Clone,
     options: &PlanOptions,
 ) -> Vec<Guard> {
-    let ids: HashSet<&MemberId, foldhash::fast::RandomState> = org.members.iter().map(|m| &m.id).collect();
+    let ids: HashSet<&MemberId, foldhash::fast::RandomState> =
+        org.members.iter().map(|m| &m.id).collect();
     let removals = changes
         .clone()
         .filter(|c| matches!(c, Change::Remove(r) if ids.contains(&r.id)))

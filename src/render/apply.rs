@@ -52,10 +52,7 @@ pub(crate) fn step_line(r: &StepReport) -> String {
             } else {
                 format!(" ({})", ids.join(", "))
             };
-            format!(
-                "{sym} {what}: FAILED: {}{ids}",
-                escape(&failure_text(r, f))
-            )
+            format!("{sym} {what}: FAILED: {}{ids}", escape(&failure_text(r, f)))
         }
     }
 }
@@ -188,9 +185,9 @@ pub(crate) fn finding_text(report: &Execution, f: &Finding) -> String {
             "the org now has {admins} admin member{} and safety.min_admins is {min}: a guard was crossed (another apply at the same time?)",
             plural(*admins)
         ),
-        Finding::ReadFailed(e) => format!(
-            "the verification read failed: {e}; run `teamsync plan` to check the org"
-        ),
+        Finding::ReadFailed(e) => {
+            format!("the verification read failed: {e}; run `teamsync plan` to check the org")
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-use super::{age, describe, heading, note, pending_line};
+use super::{age, describe, heading, note, pending_line, shown};
 use crate::plan::{Action, Change, Plan, Warning};
 use crate::words::plural;
 use std::fmt::Write;
@@ -66,6 +66,8 @@ fn render(plan: &Plan, file: &str) -> String {
         return out;
     }
     let s = &plan.summary;
+    // A replaced invitation is one change, an invitation (docs/contract.md §6).
+    let revocations = s.revoke.saturating_sub(plan.replacements());
     let refused = plan.refusing_guards().count() > 0;
     let verdict = if refused {
         "apply would be refused by a safety guard"
@@ -81,8 +83,8 @@ fn render(plan: &Plan, file: &str) -> String {
         plural(s.update_role),
         s.remove,
         plural(s.remove),
-        s.revoke,
-        plural(s.revoke),
+        revocations,
+        plural(revocations),
         s.blocked
     );
     if s.resend > 0 {
@@ -106,13 +108,13 @@ fn render(plan: &Plan, file: &str) -> String {
     }
     let _ = writeln!(out, "| ~ | Role changes | {} |", s.update_role);
     let _ = writeln!(out, "| - | Removals | {} |", s.remove);
-    let _ = writeln!(out, "| - | Revocations | {} |", s.revoke);
+    let _ = writeln!(out, "| - | Revocations | {revocations} |");
     let _ = writeln!(out, "| ! | Blocked | {} |", s.blocked);
     let _ = writeln!(out, "\n{} unchanged, {} ignored.\n", s.unchanged, s.ignored);
     if super::text::undoes_live_changes(plan) {
         let _ = writeln!(out, "{}\n", super::text::adopt_hint(&file_md));
     }
-    let total = plan.changes.len() + plan.blocked.len();
+    let total = plan.count() + plan.blocked.len();
     let _ = writeln!(
         out,
         "<details><summary>Details ({total} change{})</summary>\n",
@@ -123,12 +125,7 @@ fn render(plan: &Plan, file: &str) -> String {
     // long list of invitations can never push the removals out of sight.
     let mut sections: Vec<(String, Vec<String>)> = Vec::new();
     for action in Action::ALL {
-        let items: Vec<String> = plan
-            .changes
-            .iter()
-            .filter(|c| c.action() == action)
-            .map(|c| item(c, None))
-            .collect();
+        let items: Vec<String> = shown(plan, action).map(|c| item(c, None)).collect();
         if !items.is_empty() {
             sections.push((heading(action).to_string(), items));
         }

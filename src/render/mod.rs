@@ -14,25 +14,40 @@ pub(crate) use apply::{
 };
 pub(crate) use diff::diff;
 pub(crate) use markdown::markdown;
-pub(crate) use text::text;
+pub(crate) use text::{TextOptions, text};
 
 use crate::escape::escape;
 use crate::formats::saved::Stale;
 use crate::plan::{Action, Change, Guard, Pending, Plan, waited};
 use crate::words::plural;
 
-/// Headline counts, e.g. `2 to invite, 1 role change, 0 to remove, 0 to revoke, 1 blocked`.
+/// Headline counts, e.g. `2 to invite (1 replacing an invitation), 1 role change, 0 to
+/// remove, 0 to revoke, 1 blocked`. A replaced invitation is one change, counted with the
+/// invitations, as apply counts it (docs/contract.md §6).
 fn counts(plan: &Plan) -> String {
     let s = &plan.summary;
+    let replaced = plan.replacements();
     format!(
-        "{} to invite, {} role change{}, {} to remove, {} to revoke, {} blocked",
+        "{} to invite{}, {} role change{}, {} to remove, {} to revoke, {} blocked",
         s.invite,
+        match replaced {
+            0 => String::new(),
+            n => format!(" ({n} replacing an invitation)"),
+        },
         s.update_role,
         plural(s.update_role),
         s.remove,
-        s.revoke,
+        s.revoke.saturating_sub(replaced),
         s.blocked
     ) + &resends(s.resend)
+}
+
+/// The changes of `action` as a person reads them: a replaced invitation's revoke is shown
+/// with its new invitation, not among the revocations.
+fn shown<'a>(plan: &'a Plan, action: Action) -> impl Iterator<Item = &'a Change> {
+    plan.changes
+        .iter()
+        .filter(move |c| c.action() == action && !(action == Action::Revoke && c.is_replacement()))
 }
 
 /// `, N to re-send` when stale invitations are re-sent (nothing otherwise, so plans without

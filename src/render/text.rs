@@ -1,6 +1,8 @@
-use super::{counts, describe, heading, note, pending_line, symbol};
+//! The plan for people, in a terminal or a CI log (docs/contract.md §6).
+
+use super::{counts, describe, heading, note, pending_line, shown, symbol};
 use crate::escape::escape;
-use crate::plan::{Action, Change, Departure, Plan, RevokeCause};
+use crate::plan::{Action, Change, Departure, Plan, RevokeCause, waited};
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
 
@@ -20,12 +22,36 @@ fn style_for(action: Action) -> Style {
     }
 }
 
+/// How the text plan is shown: decided by the command layer (the terminal, `-v`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct TextOptions {
+    /// ANSI styles.
+    pub(crate) color: bool,
+    /// List every kept pending invitation even when there are no changes (else one line).
+    pub(crate) list_pending: bool,
+}
+
+/// A plan with more changes than this also starts with its `Plan: …` line: the counts are
+/// then on screen before the list scrolls them away (docs/contract.md §6).
+const LONG_PLAN: usize = 20;
+
 /// The plan for people: grouped by action with `+ ~ - !`, reasons, warnings and counts.
-/// Readable without colour; `color` adds ANSI styles.
-pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
+/// Readable without colour.
+pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
+    let color = options.color;
     let mut out = String::new();
     let bold = Style::new().bold();
     let warn = AnsiColor::Red.on_default().bold();
+    let summary = format!(
+        "{} {} ({} unchanged, {} ignored).",
+        paint(color, bold, "Plan:"),
+        counts(plan),
+        plan.summary.unchanged,
+        plan.summary.ignored
+    );
+    if plan.count() > LONG_PLAN {
+        let _ = writeln!(out, "{summary}\n");
+    }
     for w in &plan.warnings {
         let _ = writeln!(
             out,
@@ -38,7 +64,7 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         out.push('\n');
     }
     if plan.is_empty() {
-        pending(&mut out, plan, color);
+        pending(&mut out, plan, options);
         let _ = writeln!(
             out,
             "No changes. The org matches {} ({} unchanged, {} ignored).",
@@ -48,12 +74,15 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         );
         return out;
     }
+    // The revoke half of a replacement, by email, to show its age on the new invitation's line.
+    let replaced: std::collections::HashMap<&crate::email::Email, &Change> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c, Change::Revoke(_)) && c.is_replacement())
+        .map(|c| (c.email(), c))
+        .collect();
     for action in Action::ALL {
-        let group: Vec<_> = plan
-            .changes
-            .iter()
-            .filter(|c| c.action() == action)
-            .collect();
+        let group: Vec<_> = shown(plan, action).collect();
         if group.is_empty() {
             continue;
         }
@@ -66,8 +95,21 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         for c in group {
             let line = format!("  {} {}", symbol(action), describe(c));
             let _ = write!(out, "{}", paint(color, style_for(action), &line));
-            if let Some(n) = note(c) {
-                let _ = write!(out, "  # {n}");
+            let old = match replaced.get(c.email()) {
+                Some(Change::Revoke(r)) if c.is_replacement() => {
+                    Some(format!("the old one {}", waited(r.invited.as_ref())))
+                }
+                _ => None,
+            };
+            match (note(c), old) {
+                (Some(n), Some(o)) => {
+                    let _ = write!(out, "  # {n}; {o}");
+                }
+                (n, o) => {
+                    if let Some(n) = n.or(o) {
+                        let _ = write!(out, "  # {n}");
+                    }
+                }
             }
             out.push('\n');
         }
@@ -90,15 +132,8 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         }
         out.push('\n');
     }
-    pending(&mut out, plan, color);
-    let _ = writeln!(
-        out,
-        "{} {} ({} unchanged, {} ignored).",
-        paint(color, bold, "Plan:"),
-        counts(plan),
-        plan.summary.unchanged,
-        plan.summary.ignored
-    );
+    pending(&mut out, plan, options);
+    let _ = writeln!(out, "{summary}");
     if undoes_live_changes(plan) {
         let _ = writeln!(out, "{}", adopt_hint(&escape(file)));
     }
@@ -125,18 +160,33 @@ pub(super) fn adopt_hint(file: &str) -> String {
     )
 }
 
-/// The pending invitations the plan keeps, with how long each has waited (docs/contract.md §9).
-fn pending(out: &mut String, plan: &Plan, color: bool) {
-    if plan.pending_invitations.is_empty() {
+/// The pending invitations the plan keeps, with how long each has waited (docs/contract.md §6):
+/// listed when the plan has changes (or with `-v`); one line otherwise, the count and the
+/// oldest.
+fn pending(out: &mut String, plan: &Plan, options: TextOptions) {
+    let all = &plan.pending_invitations;
+    if all.is_empty() {
         return;
     }
-    let _ = writeln!(
-        out,
-        "{} ({}):",
-        paint(color, Style::new().bold(), "Pending invitations, kept"),
-        plan.pending_invitations.len()
+    let title = paint(
+        options.color,
+        Style::new().bold(),
+        "Pending invitations, kept",
     );
-    for p in &plan.pending_invitations {
+    if plan.changes.is_empty() && !options.list_pending {
+        let oldest = all
+            .iter()
+            .filter_map(|p| p.invited.as_ref())
+            .max_by_key(|i| i.age_days);
+        let oldest = match oldest {
+            Some(i) => format!("the oldest {i}"),
+            None => "their ages unknown".to_string(),
+        };
+        let _ = writeln!(out, "{title}: {}, {oldest} (-v lists them).\n", all.len());
+        return;
+    }
+    let _ = writeln!(out, "{title} ({}):", all.len());
+    for p in all {
         let _ = writeln!(out, "  . {}", pending_line(p));
     }
     out.push('\n');

@@ -97,3 +97,47 @@ fn non_pending_invitations_are_ignored() {
     assert!(!r.stdout.contains("gone@example.com"), "{}", r.stdout);
     assert_run!("plan_text", r);
 }
+
+#[test]
+fn a_long_plan_starts_with_its_counts_as_well_as_ending_with_them() {
+    // 21 invitations and a removal: more than 20 changes, so the `Plan:` line comes first too
+    // (docs/contract.md §6).
+    let mut file =
+        String::from("version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n");
+    for n in 1..=21 {
+        file.push_str(&format!(
+            "  - email: new{n:02}@example.com\n    role: org:member\n"
+        ));
+    }
+    let w = World::new(
+        scaling_emulator::OrgState::with_members(&[
+            ("root@example.com", "org:admin"),
+            ("gone@example.com", "org:member"),
+        ]),
+        &file,
+    );
+    assert_run!("plan_long", w.run(&["plan"]));
+}
+
+#[test]
+fn without_changes_pending_invitations_are_one_line_and_listed_with_v() {
+    let w = World::new(org(), FILE);
+    assert_eq!(w.run(&["apply", "--auto-approve"]).code, 0);
+    // One more, older, invitation the file keeps: the one line names the oldest.
+    let mut s = w.emu.state();
+    let id = s.add_invitation("fred@example.com", "org:admin");
+    w.emu.set_state(s);
+    w.emu
+        .shared()
+        .set_created_at(&id, Some("2027-03-20T09:00:00.000Z"));
+    w.write(
+        "teamsync.yaml",
+        &format!("{FILE}  - email: fred@example.com\n    role: org:admin\n"),
+    );
+    assert_run!("plan_pending_one_line", w.run(&["plan"]));
+    // `-v` lists them (its logs are filtered out here: only the plan is compared).
+    assert_run!(
+        "plan_pending_listed",
+        w.run_env(&["plan", "-v"], &[("TEAMSYNC_LOG", "warn")])
+    );
+}
