@@ -329,9 +329,7 @@ impl Inner {
     /// Adds a member at the end of the list.
     pub(crate) fn push_member(&mut self, m: Member) {
         if let Some(index) = self.member_index.as_mut() {
-            index
-                .entry(m.id.clone())
-                .or_insert(self.org.members.len());
+            index.entry(m.id.clone()).or_insert(self.org.members.len());
         }
         self.org.members.push(m);
     }
@@ -343,7 +341,9 @@ impl Inner {
         };
         let members = &self.org.members;
         members[idx].email.eq_ignore_ascii_case(me)
-            && !members[..idx].iter().any(|m| m.email.eq_ignore_ascii_case(me))
+            && !members[..idx]
+                .iter()
+                .any(|m| m.email.eq_ignore_ascii_case(me))
     }
 
     pub(crate) fn admin_count(&self) -> usize {

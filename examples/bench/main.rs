@@ -57,9 +57,7 @@ fn main() {
         "apply-scale" => (false, false, false),
         "all" => (true, true, true),
         other => {
-            eprintln!(
-                "unknown benchmark `{other}`: use planner, plan, apply, apply-scale or all"
-            );
+            eprintln!("unknown benchmark `{other}`: use planner, plan, apply, apply-scale or all");
             std::process::exit(1);
         }
     };

@@ -211,7 +211,11 @@ pub(crate) fn scale_org(dir: &Path, members: usize, invites: usize, removals: us
     yaml.push_str("version: 1\nmembers:\n");
     for i in 0..members {
         let email = format!("m{i:06}@example.com");
-        let role = if i % 50 == 0 { Role::Admin } else { Role::Member };
+        let role = if i % 50 == 0 {
+            Role::Admin
+        } else {
+            Role::Member
+        };
         org.members.push(Member {
             id: format!("user_{i:06}"),
             email: email.clone(),
