@@ -234,6 +234,9 @@ pub(crate) async fn invite(
     let role = role_field(&map)?;
 
     let mut inner = shared.lock();
+    if inner.faults.reject_invites {
+        return Err(ApiError::invalid("This address cannot be invited."));
+    }
     let id = inner.random_id("orginv_");
     let created = inner.invitation_clock.clone().unwrap_or_else(now_rfc3339);
     inner.created_at.insert(id.clone(), created);
@@ -296,16 +299,33 @@ pub(crate) async fn revoke_invitation(
     Path(invitation_id): Path<String>,
 ) -> ApiResult {
     let mut inner = shared.lock();
-    let Some(inv) = inner
-        .org
-        .invitations
-        .iter_mut()
-        .find(|i| i.id == invitation_id && i.status == "pending")
-    else {
+    let meanwhile = inner.faults.on_revoke;
+    let pending = |inner: &Inner| {
+        inner
+            .org
+            .invitations
+            .iter()
+            .position(|i| i.id == invitation_id && i.status == "pending")
+    };
+    if let (Some(Meanwhile::Accepted), Some(idx)) = (meanwhile, pending(&inner)) {
+        let email = inner.org.invitations[idx].email_address.clone();
+        inner.accept(&email);
+    }
+    let Some(idx) = pending(&inner) else {
         return Err(ApiError::not_found(format!(
             "No pending invitation with id '{invitation_id}'."
         )));
     };
-    inv.status = "revoked".to_string();
+    inner.org.invitations[idx].status = "revoked".to_string();
+    if meanwhile == Some(Meanwhile::InvitedAgain) {
+        let again = Invitation {
+            id: inner.random_id("orginv_"),
+            status: "pending".to_string(),
+            ..inner.org.invitations[idx].clone()
+        };
+        let created = inner.invitation_clock.clone().unwrap_or_else(now_rfc3339);
+        inner.created_at.insert(again.id.clone(), created);
+        inner.org.invitations.push(again);
+    }
     Ok(deleted(inner.options.delete_status, &invitation_id))
 }

@@ -81,6 +81,9 @@
 //!   [`Faults::late_commit_delay`] later, as behind a gateway that gave up on a slow backend.
 //! * **A 404 gateway** ([`Faults::delete_404`]): every authenticated DELETE answers 404
 //!   `not_found` without touching state, as a broken gateway in front of the API would.
+//! * **Someone else, meanwhile** ([`Faults::on_revoke`]): as an invitation is revoked, its
+//!   person accepts it just before (the revoke then answers 404), or someone invites the same
+//!   address again just after. [`Faults::reject_invites`] refuses every invitation with 400.
 //! * **A revoked key** ([`Faults::revoke_key_after_writes`]): once that many writes have been
 //!   received, every later request answers 401 `invalid_api_key`.
 //! * **Fault order** for each request: the request is recorded; `latency` is slept; the
@@ -109,7 +112,8 @@ mod state;
 pub use handlers::is_valid_email;
 pub use pipeline::{router, serve};
 pub use state::{
-    Faults, Invitation, Member, Options, OrgState, ROLE_ADMIN, ROLE_MEMBER, RequestRecord, Shared,
+    Faults, Invitation, Meanwhile, Member, Options, OrgState, ROLE_ADMIN, ROLE_MEMBER,
+    RequestRecord, Shared,
 };
 
 use error::*;

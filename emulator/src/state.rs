@@ -170,6 +170,22 @@ pub struct Faults {
     /// The key is revoked once this many writes have been received: every later request
     /// answers 401 `invalid_api_key`.
     pub revoke_key_after_writes: Option<usize>,
+    /// What someone else does to an invitation as teamsync revokes it (see [`Meanwhile`]).
+    pub on_revoke: Option<Meanwhile>,
+    /// Every invitation is refused with 400 `invalid_request_error` and nothing is created,
+    /// as the API refuses an address it will not invite.
+    pub reject_invites: bool,
+}
+
+/// Someone else's move at the moment an invitation is revoked ([`Faults::on_revoke`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Meanwhile {
+    /// The person accepts the invitation just before the revoke arrives: they become a
+    /// member, and the revoke answers 404 (the invitation is no longer pending).
+    Accepted,
+    /// Just after the revoke, someone invites the same address again in the dashboard, with
+    /// the same role.
+    InvitedAgain,
 }
 
 impl Default for Faults {
@@ -194,6 +210,8 @@ impl Default for Faults {
             late_commit_max: None,
             delete_404: false,
             revoke_key_after_writes: None,
+            on_revoke: None,
+            reject_invites: false,
         }
     }
 }

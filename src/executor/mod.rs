@@ -520,6 +520,9 @@ fn is_done(c: &Change, live: &Lookup) -> bool {
         Change::UpdateRole(c) => live.member(&c.id).is_some_and(|m| m.role.is(c.to)),
         Change::Remove(c) => live.member(&c.id).is_none(),
         Change::Revoke(c) => !live.is_pending(&c.id),
-        Change::Resend(c) => !live.is_pending(&c.id) && invited(&c.email, c.role),
+        // Accepted meanwhile (before the revoke or after the new invitation): a member.
+        Change::Resend(c) => {
+            !live.is_pending(&c.id) && (live.is_member(&c.email) || invited(&c.email, c.role))
+        }
     }
 }

@@ -189,6 +189,9 @@ fn a_re_send_is_done_when_the_old_invitation_is_gone_and_a_new_one_is_pending() 
             "{invitations:?}"
         );
     }
+    // Accepted meanwhile: jo is a member, with no invitation left (issue 22 item 8 (b)).
+    let accepted = live(&[("u1", "root@x.io", A), ("u2", "jo@x.io", M)], &[]);
+    assert!(is_done(resend, &Lookup::new(&accepted)));
 }
 
 /// Guards that never refuse, and report `crossed` after the apply.

@@ -89,3 +89,75 @@ fn resend_after_days_replaces_only_invitations_older_than_it_as_one_step() {
     let again = w.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}", again.stdout);
 }
+
+/// The world of the re-send tests: stale@'s invitation (90 days) is re-sent, one step, with
+/// someone else acting on the emulator's side as it is revoked.
+fn resending(faults: scaling_emulator::Faults) -> World {
+    let w = world(&format!("{BASE}invitations:\n  resend_after_days: 30\n"));
+    w.emu.set_faults(faults);
+    w
+}
+
+#[test]
+fn a_resend_whose_new_invitation_is_refused_says_the_old_one_is_gone() {
+    // Issue 22 item 8 (a): the revoke succeeds, the invite gets a 400.
+    let w = resending(scaling_emulator::Faults {
+        reject_invites: true,
+        ..Default::default()
+    });
+    let r = w.run(&APPLY_REPORTED[..4]);
+    assert_eq!(
+        w.writes(),
+        [
+            "DELETE /v1/team/members/invitations/orginv_0001",
+            "POST /v1/team/members/invite"
+        ]
+    );
+    assert_run!("resend_invite_refused", r);
+    assert!(
+        !w.roster().iter().any(|l| l.starts_with("stale@")),
+        "stale@ has no invitation now: {:?}",
+        w.roster()
+    );
+}
+
+#[test]
+fn a_resend_whose_invitation_was_accepted_meanwhile_invites_no_member() {
+    // Issue 22 item 8 (b): accepted just before the revoke, which answers 404; the read that
+    // confirms the 404 shows a member, so no invitation goes to them.
+    let w = resending(scaling_emulator::Faults {
+        on_revoke: Some(scaling_emulator::Meanwhile::Accepted),
+        ..Default::default()
+    });
+    let r = w.run(&APPLY_REPORTED[..4]);
+    assert_eq!(
+        w.writes(),
+        ["DELETE /v1/team/members/invitations/orginv_0001"],
+        "no invitation to someone who is a member"
+    );
+    assert_run!("resend_accepted_meanwhile", r);
+    assert!(w.emu.invites_committed().is_empty());
+    assert!(
+        w.roster()
+            .contains(&"stale@example.com org:member".to_string())
+    );
+}
+
+#[test]
+fn a_resend_beside_a_dashboard_invitation_is_a_verification_finding() {
+    // Issue 22 item 8 (c): someone invites the person again in the dashboard between the
+    // revoke and the invite: two pending invitations, which the verification read reports.
+    let w = resending(scaling_emulator::Faults {
+        on_revoke: Some(scaling_emulator::Meanwhile::InvitedAgain),
+        ..Default::default()
+    });
+    let r = w.run(&APPLY_REPORTED[..4]);
+    assert_eq!(
+        w.roster()
+            .iter()
+            .filter(|l| l.starts_with("stale@"))
+            .count(),
+        2
+    );
+    assert_run!("resend_invited_again_meanwhile", r);
+}
