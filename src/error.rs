@@ -106,6 +106,10 @@ impl CommandError {
 fn interrupted_text(signal: &str, not_attempted: Option<usize>) -> String {
     match not_attempted {
         None => format!("interrupted by {signal} before anything was sent"),
+        // Every step had started: the ones cut off are listed above as failed.
+        Some(0) => format!(
+            "apply interrupted by {signal}. Run `teamsync apply` again to finish: it reads the org first, so nothing is sent twice"
+        ),
         Some(n) => format!(
             "apply interrupted by {signal}: {n} step{} not attempted (listed above). Run `teamsync apply` again to finish: it reads the org first, so nothing is sent twice",
             plural(n)

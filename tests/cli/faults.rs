@@ -217,3 +217,46 @@ fn steps_with_unknown_outcomes_share_list_reads() {
     );
     assert!(w.emu.invites_committed().values().all(|n| *n == 1));
 }
+
+/// Issue 22 item 9: answers lost for longer than teamsync looks. Each invitation answers 504 at
+/// once and is created 5 s later; after looking for it, teamsync sends it again and that one
+/// is made at once. The apply sees one invitation each and ends. The next apply, which keeps
+/// those invitations and has one more to send, finds two pending for each in its verification
+/// read and says so.
+#[test]
+fn the_next_apply_reports_duplicate_invitations_of_emails_it_keeps() {
+    let w = scenario(0, 0, 0, 3);
+    w.emu.set_faults(Faults {
+        late_commit: 1.0,
+        late_commit_delay: Duration::from_secs(5),
+        late_commit_max: Some(3),
+        writes_only: true,
+        ..Faults::default()
+    });
+    let first = w.run(&["apply", "--auto-approve", "--parallelism", "3"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    assert_eq!(
+        w.roster().len(),
+        4,
+        "one invitation each so far: {:?}",
+        w.roster()
+    );
+    // One more member to invite; its answer is held until the late invitations have landed.
+    let file = std::fs::read_to_string(w.path("teamsync.yaml")).unwrap();
+    w.write(
+        "teamsync.yaml",
+        &format!("{file}  - email: dan@example.com\n    role: org:member\n"),
+    );
+    w.emu.set_faults(Faults {
+        slow: 1.0,
+        slow_delay: Duration::from_secs(8),
+        writes_only: true,
+        ..Faults::default()
+    });
+    let again = w.run(&["apply", "--auto-approve", "--timeout", "30"]);
+    assert_run!("duplicates_of_kept_invitations", again);
+    assert_eq!(
+        w.emu.invites_committed().get("new000@example.com"),
+        Some(&2)
+    );
+}

@@ -207,3 +207,54 @@ fn a_signal_before_the_first_write_ends_the_run_with_nothing_sent() {
         "no plan was made, so there is nothing to report"
     );
 }
+
+#[test]
+fn after_a_second_signal_the_invitations_in_flight_are_listed_as_may_have_been_sent() {
+    // Issue 22 item 9. Three invitations are made at once but their answers are held: the
+    // second signal cuts them off, committed, their outcome unknown to teamsync.
+    let w = scenario(0, 0, 0, 3);
+    w.emu.set_faults(scaling_emulator::Faults {
+        slow: 1.0,
+        slow_delay: Duration::from_secs(20),
+        writes_only: true,
+        ..scaling_emulator::Faults::default()
+    });
+    let mut child = w.spawn(&[
+        "apply",
+        "--auto-approve",
+        "--parallelism",
+        "3",
+        "--report",
+        "report.json",
+        "--timeout",
+        "30",
+    ]);
+    let mut stderr = Stderr::of(&mut child);
+    wait_for_writes(&w, 3);
+    signal(&child, libc::SIGINT);
+    stderr.wait_for("SIGINT: starting no new step");
+    signal(&child, libc::SIGINT);
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: stderr.rest(),
+    };
+    assert_run!("second_signal_may_have_been_sent", run);
+    let v = w.report();
+    let unsure: Vec<&serde_json::Value> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["may_have_been_sent"] == true)
+        .collect();
+    assert_eq!(unsure.len(), 3, "{v:#}");
+    // The next apply reads first: the three invitations are there, kept, none sent twice.
+    w.emu.set_faults(scaling_emulator::Faults::default());
+    let again = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    has(&again.stdout, "Pending invitations, kept: 3");
+    let invites = w.emu.invites_committed();
+    assert_eq!(invites.len(), 3);
+    assert!(invites.values().all(|n| *n == 1), "{invites:?}");
+}
