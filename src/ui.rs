@@ -97,7 +97,7 @@ impl Notes {
 
 /// apply's progress (docs/contract.md §5): on a terminal one bar (steps done of total,
 /// failures, time waiting on rate limits, an estimate of the time left), elsewhere (CI logs) a
-/// line per finished step. Ended with [`Progress::finish`].
+/// line per finished step. The bar leaves the screen when the `Progress` is dropped.
 pub(crate) struct Progress<'a> {
     ui: &'a Ui,
     drawn: bool,
@@ -217,19 +217,22 @@ impl Ui {
         self.err.write(&format!("{line}\n"));
     }
 
-    /// Starts apply's progress display for `total` steps: a bar when stderr is a terminal,
-    /// a line per step otherwise.
+    /// Starts apply's progress display for `total` steps: a bar when stderr is a terminal
+    /// that can draw one (`TERM` set and not `dumb`), a line per step otherwise.
     pub(crate) fn progress(&self, total: usize) -> Progress<'_> {
-        if !self.err.terminal {
+        // indicatif draws nothing where `TERM` is unset or `dumb`: lines there too, or the
+        // apply would be silent until its summary.
+        let target = ProgressDrawTarget::stderr();
+        if !self.err.terminal || target.is_hidden() {
             return Progress {
                 ui: self,
                 drawn: false,
             };
         }
-        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-        if let Ok(style) =
-            ProgressStyle::with_template("[{bar:30}] {pos}/{len} steps done{msg}, about {eta} left")
-        {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), target);
+        if let Ok(style) = ProgressStyle::with_template(
+            "[{wide_bar}] {pos}/{len} steps done{msg}, about {eta} left",
+        ) {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.enable_steady_tick(Duration::from_millis(250));

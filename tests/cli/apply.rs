@@ -160,15 +160,64 @@ fn self_changes_are_blocked_with_self_and_by_the_api_without() {
     );
 }
 
-/// Runs teamsync on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
+/// Runs teamsync on a pseudo-terminal (util-linux `script`, `TERM=xterm`), typing `answer` at
+/// the prompt. apply's progress bar, if drawn, is taken out (see [`bar_drawings`]).
 fn on_a_terminal(w: &World, args: &str, answer: &str) -> Run {
+    let mut r = on_a_terminal_with_bar(w, args, answer);
+    if let Some((range, _)) = bar_drawings(&r.stdout) {
+        r.stdout.replace_range(range, "");
+    }
+    r
+}
+
+/// [`on_a_terminal`], the bar left in.
+fn on_a_terminal_with_bar(w: &World, args: &str, answer: &str) -> Run {
     let bin = env!("CARGO_BIN_EXE_teamsync");
     let mut r = w.sh(&format!(
-        "(sleep 1; echo {answer}) | script -qec '{bin} {args}' /dev/null"
+        "(sleep 1; echo {answer}) | script -qec 'TERM=xterm {bin} {args}' /dev/null"
     ));
     // A terminal ends lines with CR LF.
     r.stdout = r.stdout.replace("\r\n", "\n");
     r
+}
+
+/// Where a terminal's output draws apply's bar, from its first drawing to the escape sequence
+/// that clears its last one, and how many times it was drawn. Panics when anything else is
+/// written in between: the bar is redrawn in place, nothing scrolls under it.
+fn bar_drawings(out: &str) -> Option<(std::ops::Range<usize>, usize)> {
+    let first_draw = out.find("steps done")?;
+    let start = out[..first_draw].rfind('\n').map_or(0, |i| i + 1);
+    let start = out.find('\x1b').map_or(start, |e| e.min(start));
+    let last = out.rfind('\x1b')?;
+    let end = last
+        + out[last..]
+            .find(|c: char| c.is_ascii_alphabetic())
+            .expect("an escape sequence ends with a letter")
+        + 1;
+    let region = &out[start..end];
+    // What the region shows once the escape sequences and carriage returns are dropped.
+    let mut shown = String::new();
+    let mut chars = region.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            '\r' => shown.push('\n'),
+            c => shown.push(c),
+        }
+    }
+    for line in shown.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        assert!(
+            line.starts_with('[') && line.contains(" steps done"),
+            "only the bar is drawn while apply runs, not {line:?}"
+        );
+    }
+    Some((start..end, region.matches(" steps done").count()))
 }
 
 #[test]
@@ -341,4 +390,27 @@ fn demote_x_once_sent(w: &World, method: &str) {
         m.role = "org:member".into();
     }
     w.emu.set_state(other);
+}
+
+/// Issue 21 item 4: on a terminal, a 500-step apply under a rate limit is one bar, redrawn in
+/// place, then the summary with the pauses totalled; not 500 lines, nor a line per pause.
+#[test]
+fn on_a_terminal_a_long_apply_is_one_bar_and_a_summary() {
+    let w = scenario(0, 0, 0, 500);
+    w.emu.set_faults(scaling_emulator::Faults {
+        latency: std::time::Duration::from_millis(5),
+        rate_limit_window: std::time::Duration::from_millis(1000),
+        rate_limit_window_at_write: 100,
+        ..scaling_emulator::Faults::default()
+    });
+    let mut r = on_a_terminal_with_bar(&w, "apply", "yes");
+    assert_eq!(w.emu.invites_committed().len(), 500);
+    let (range, draws) = bar_drawings(&r.stdout).expect("a bar was drawn");
+    assert!(
+        draws >= 2,
+        "the bar is redrawn as steps finish: {draws} drawings"
+    );
+    r.stdout
+        .replace_range(range, "[the progress bar, redrawn in place]\n");
+    assert_run!("terminal_long_apply", r);
 }
