@@ -435,3 +435,6 @@ fn check_same_file(ctx: &Context, doc: &SavedPlan, plan_file: &Path) -> Result<(
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests;
