@@ -13,6 +13,7 @@ mod faults;
 mod hostile_api;
 mod lifecycle;
 mod network;
+mod outputs;
 mod parts;
 mod plan;
 mod report;
