@@ -120,8 +120,8 @@ pub(crate) struct Output {
 
 impl Output {
     /// Checks the output `flag` names, before the command sends any request: refused when it
-    /// is one of `inputs`, would become a part of the desired directory, is a directory, or
-    /// exists while `existing` is [`Existing::Refuse`]. A path that exists and is not a
+    /// is one of `inputs`, would become a part of the desired directory, is a directory, is in
+    /// a folder that does not exist, or exists while `existing` is [`Existing::Refuse`]. A path that exists and is not a
     /// regular file (`/dev/stdout`, a FIFO) is accepted: it is written to, not replaced.
     pub(crate) fn check(
         path: &Path,
@@ -165,8 +165,19 @@ impl Output {
                     ),
                 });
             }
-            // Not there yet (a missing folder fails when written, as it would anyway).
-            Err(_) => {}
+            // Not there yet: its folder must be, or the write would fail once it is too late.
+            Err(_) => {
+                let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+                if parent.is_some_and(|p| !p.is_dir()) {
+                    return Err(CommandError::WriteFile {
+                        path: shown(),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "its folder does not exist",
+                        ),
+                    });
+                }
+            }
         }
         Ok(Output {
             path: path.to_path_buf(),
