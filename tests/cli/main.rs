@@ -6,6 +6,7 @@ mod support;
 
 mod adopt;
 mod apply;
+mod documents;
 mod errors;
 mod escaping;
 mod export;
