@@ -207,3 +207,20 @@ fn a_report_to_a_full_device_makes_the_exit_code_1_and_the_device_stays() {
         .file_type();
     assert!(kind.is_char_device(), "/dev/full is still the device");
 }
+
+#[cfg(unix)]
+#[test]
+fn adopt_through_a_link_edits_the_linked_file_and_keeps_the_link() {
+    let w = World::new(org(), "");
+    std::fs::create_dir(w.path("real")).unwrap();
+    w.write("real/org.yaml", FILE);
+    std::fs::remove_file(w.path("teamsync.yaml")).unwrap();
+    std::os::unix::fs::symlink("real/org.yaml", w.path("teamsync.yaml")).unwrap();
+    let r = w.run(&["adopt"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let link = std::fs::symlink_metadata(w.path("teamsync.yaml")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays");
+    let edited = read(&w, "real/org.yaml");
+    assert_ne!(edited, FILE, "the linked file was edited");
+    has(&edited, "dave@example.com");
+}
