@@ -267,11 +267,8 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandE
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
     if existing.is_none() {
-        use std::os::unix::fs::PermissionsExt as _;
-        // Masked by the umask at creation, as for any new file.
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
+        new_file_permissions(&mut builder);
     }
     let mut tmp = builder.tempfile_in(dir).map_err(err)?;
     if let Some(m) = &existing {
@@ -284,6 +281,18 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandE
     tmp.persist(&target).map_err(|e| err(e.error))?;
     Ok(())
 }
+
+/// A new file's permissions: 0666 masked by the umask at creation, as for any new file
+/// (tempfile's own default, 0600, is for temporary files).
+#[cfg(unix)]
+fn new_file_permissions(builder: &mut tempfile::Builder<'_, '_>) {
+    use std::os::unix::fs::PermissionsExt as _;
+    builder.permissions(std::fs::Permissions::from_mode(0o666));
+}
+
+/// Elsewhere files have no mode bits: tempfile's default is an ordinary file.
+#[cfg(not(unix))]
+fn new_file_permissions(_: &mut tempfile::Builder<'_, '_>) {}
 
 /// The OS error behind one of `tempfile`'s, whose message also names the random temporary
 /// file: the user named `path`, and a message that changes every run helps nobody.

@@ -4,7 +4,6 @@
 
 use crate::assert_run;
 use crate::support::*;
-use std::path::Path;
 
 /// Like `assert_run!`, with the report's times and version redacted too (a report printed on
 /// stdout).
@@ -202,9 +201,7 @@ fn a_report_to_a_full_device_makes_the_exit_code_1_and_the_device_stays() {
         Some("error: cannot write /dev/full: No space left on device (os error 28)")
     );
     assert_eq!(w.roster(), WANT, "the apply itself ran");
-    let kind = std::fs::symlink_metadata(Path::new("/dev/full"))
-        .unwrap()
-        .file_type();
+    let kind = std::fs::symlink_metadata("/dev/full").unwrap().file_type();
     assert!(kind.is_char_device(), "/dev/full is still the device");
 }
 
