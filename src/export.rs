@@ -14,6 +14,7 @@
 use crate::date::Date;
 use crate::desired::{Desired, DesiredMember};
 use crate::email::{self, Email};
+use crate::formats::schema::file_schema_url;
 use crate::glob::Glob;
 use crate::live::{LiveState, Managed};
 use crate::plan::Change;
@@ -186,7 +187,11 @@ fn render(org: &Managed, roster: &[(&Email, Entry)]) -> Exported {
         .sum();
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut out = String::new();
-    out.push_str("# yaml-language-server: $schema=./schema/teamsync.schema.json\n");
+    // The schema's published URL, its `$id` (docs/contract.md §11): the file is anywhere.
+    out.push_str(&format!(
+        "# yaml-language-server: $schema={}\n",
+        file_schema_url()
+    ));
     out.push_str("# Exported by `teamsync export` from the live org.\n");
     out.push_str("version: 1\n");
 
@@ -438,14 +443,16 @@ mod tests {
             invitations: vec![invitation("i1", "new@example.com", "org:member")],
         };
         let e = export_live(&live);
+        let modeline = format!("# yaml-language-server: $schema={}\n", file_schema_url());
         assert_eq!(
-            e.yaml,
-            "# yaml-language-server: $schema=./schema/teamsync.schema.json\n\
-             # Exported by `teamsync export` from the live org.\n\
-             version: 1\n\
-             members:\n  \
-             - email: \"new@example.com\"\n    role: org:member\n    # pending invitation\n  \
-             - email: \"root@example.com\"\n    role: org:admin\n"
+            e.yaml.strip_prefix(&modeline),
+            Some(
+                "# Exported by `teamsync export` from the live org.\n\
+                 version: 1\n\
+                 members:\n  \
+                 - email: \"new@example.com\"\n    role: org:member\n    # pending invitation\n  \
+                 - email: \"root@example.com\"\n    role: org:admin\n"
+            )
         );
         assert_eq!((e.redundant_invitations, e.ignored), (0, 0));
     }

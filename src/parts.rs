@@ -177,7 +177,8 @@ fn loop_or_read(path: &Path, e: std::io::Error) -> PartsError {
     }
 }
 
-fn is_yaml(path: &Path) -> bool {
+/// Whether a file below `-f DIR` is a part, by its name.
+pub(crate) fn is_yaml(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")

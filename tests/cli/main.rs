@@ -6,6 +6,7 @@ mod support;
 
 mod adopt;
 mod apply;
+mod documents;
 mod errors;
 mod escaping;
 mod export;
@@ -13,6 +14,7 @@ mod faults;
 mod hostile_api;
 mod lifecycle;
 mod network;
+mod outputs;
 mod parts;
 mod plan;
 mod report;
