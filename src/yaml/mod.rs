@@ -402,6 +402,13 @@ pub(crate) fn parse_tree(text: &str) -> Result<Node<'_>, Diagnostic> {
     parse_part(text, 0)
 }
 
+/// Whether the fast path reads `text` (else granit-parser does): for tests that hold both
+/// readers to one rule.
+#[cfg(test)]
+pub(crate) fn read_by_fast_path(text: &str) -> bool {
+    fast::parse(text, 0).is_some()
+}
+
 /// [`parse_tree`] for the part numbered `part`: every position names it. The common shape of
 /// a desired-state file is read by the fast path ([`fast`]), anything else by granit-parser;
 /// both build the same tree.
