@@ -109,7 +109,25 @@ pub(super) struct Edited {
 }
 
 /// Applies `edits` to `text`, a valid desired file.
+///
+/// A file whose last line has no line break is edited with one added, and given back without
+/// it: every edit then works on whole lines (a deleted last entry does not leave the line
+/// break before it as the file's new end, an entry added after it does not need one made for
+/// it), and the file still ends as it did (docs/contract.md §7).
 pub(super) fn apply(text: &str, edits: &Edits) -> Edited {
+    if text.is_empty() || text.ends_with('\n') {
+        return apply_lines(text, edits);
+    }
+    let nl = newline(text);
+    let mut edited = apply_lines(&format!("{text}{nl}"), edits);
+    if let Some(kept) = edited.text.strip_suffix(nl) {
+        edited.text.truncate(kept.len());
+    }
+    edited
+}
+
+/// [`apply`] on a text whose last line ends with a line break (or is empty).
+fn apply_lines(text: &str, edits: &Edits) -> Edited {
     let mut failed = Vec::new();
     let Some(layout) = scan(text) else {
         let all = edits
@@ -638,12 +656,6 @@ fn insertions(text: &str, layout: &Layout, deleted: &[bool], edits: &Edits) -> O
             0 => block_own_start(text, layout, 0),
             g => block_end(text, layout, g - 1),
         };
-        if at > 0 && !text[..at].ends_with('\n') {
-            // The last line has no line break: the new entries start on a line of their own
-            // and the file still ends without one.
-            block.insert_str(0, nl);
-            block.truncate(block.len() - nl.len());
-        }
         out.push(Splice {
             start: at,
             end: at,

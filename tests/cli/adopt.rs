@@ -191,3 +191,30 @@ fn plans_that_undo_live_changes_point_to_adopt() {
     let text = w.run(&["plan"]);
     assert!(!text.stdout.contains("teamsync adopt"), "{}", text.stdout);
 }
+
+/// docs/contract.md §7: a file that ends without a line break still does after adopt, and no
+/// blank line appears where an entry went (before: deleting the only entry left a blank line
+/// after `members:`, and deleting the last one added a final line break).
+#[test]
+fn a_file_without_a_final_line_break_keeps_its_layout() {
+    let only = "version: 1\nmembers:\n  - email: ada@example.com\n    role: org:admin";
+    let w = World::new(
+        OrgState::with_members(&[("bea@example.com", "org:admin")]),
+        only,
+    );
+    assert_run!("adopt_no_final_line_break", w.run(&["adopt"]));
+    assert_eq!(
+        std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+        "version: 1\nmembers:\n  - email: bea@example.com\n    role: org:admin\n    reason: adopted from the org on 2027-03-31"
+    );
+    let last = "version: 1\nmembers:\n  - email: ada@example.com\n    role: org:admin\n  - email: cy@example.com\n    role: org:member  # gone";
+    let w = World::new(
+        OrgState::with_members(&[("ada@example.com", "org:admin")]),
+        last,
+    );
+    assert_eq!(w.run(&["adopt"]).code, 0);
+    assert_eq!(
+        std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+        "version: 1\nmembers:\n  - email: ada@example.com\n    role: org:admin"
+    );
+}
