@@ -500,28 +500,15 @@ fn plain_safe(s: &str) -> bool {
         && (s.contains(['@', ':']) || s.contains(' '))
 }
 
-/// `s` written as a scalar in the style `quote` (double-quoted when it could not be read back
-/// otherwise).
+/// `s` written as a scalar in the style `quote` (double-quoted, with what is not printable
+/// escaped, when it could not be read back otherwise: [`crate::yaml::write`]).
 pub(super) fn quoted(s: &str, quote: Quote) -> String {
-    let needs_escape = s.chars().any(|c| c.is_control() || c == '\u{feff}');
     match quote {
         Quote::Plain | Quote::Block if plain_safe(s) => s.to_string(),
-        Quote::Single if !needs_escape => format!("'{}'", s.replace('\'', "''")),
-        _ => {
-            let mut out = String::from("\"");
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    c if c.is_control() || c == '\u{feff}' => {
-                        out.push_str(&format!("\\u{:04x}", c as u32))
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-            out
+        Quote::Single if s.chars().all(crate::yaml::write::printable) => {
+            format!("'{}'", s.replace('\'', "''"))
         }
+        _ => crate::yaml::write::double_quoted(s),
     }
 }
 

@@ -10,7 +10,7 @@ mod edit;
 
 use crate::date::Date;
 use crate::desired::{self, Desired, PartText};
-use crate::email::{self, Email};
+use crate::email::Email;
 use crate::live::LiveState;
 use crate::role::{LiveRole, Role};
 use crate::yaml::Diagnostic;
@@ -324,7 +324,7 @@ fn decide(
                 Some(Why::Ignored(g.as_str().to_string()))
             } else if own(email) {
                 Some(Why::OwnAccount)
-            } else if let Err(e) = email::check(email.as_str()) {
+            } else if let Some(e) = desired::refused_email(email.as_str()) {
                 Some(Why::InvalidEmail(e))
             } else if !desired.allowed_domains.is_empty()
                 && !desired::domain_allowed(&desired.allowed_domains, email)

@@ -10,6 +10,7 @@ mod strings;
 mod tests;
 
 pub(crate) use check::domain_allowed;
+pub(crate) use strings::{forbidden_in, refused_email};
 
 use crate::date::Date;
 use crate::email::Email;

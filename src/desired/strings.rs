@@ -93,6 +93,31 @@ fn forbidden(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// The first character of `s` that no string of the file may hold ([`forbidden`]), leading and
+/// trailing whitespace aside.
+pub(crate) fn forbidden_in(s: &str) -> Option<char> {
+    s.trim().chars().find(|c| forbidden(*c))
+}
+
+/// Why the loader refuses `email` as a member's email (docs/contract.md §3), if it does: a
+/// control character or bidirectional override, decomposed Unicode, or what
+/// [`crate::email::check`] refuses (syntax, length, invisible characters). `export` and
+/// `adopt` ask before they write an address from the API into a file, so that the file loads.
+pub(crate) fn refused_email(email: &str) -> Option<String> {
+    if let Some(c) = forbidden_in(email) {
+        let what = if c.is_control() {
+            "control character"
+        } else {
+            "bidirectional override"
+        };
+        return Some(format!(
+            "the address holds the {what} U+{:04X}, which no string of the file may hold",
+            c as u32
+        ));
+    }
+    decomposed(email).or_else(|| crate::email::check(email).err())
+}
+
 /// Every string of the file, keys included, is free of [`forbidden`] characters, leading and
 /// trailing whitespace aside (every field is trimmed, and a block scalar ends with a line
 /// break).

@@ -103,10 +103,9 @@ fn a_bom_does_not_hide_how_version_is_written() {
     assert_eq!(errors(&bom), [want]);
     assert_eq!(errors(&bom.replace('\n', "\r\n")), [want]);
     // Anchors send the file to granit-parser too; a flow mapping on the BOM's line.
-    let anchored = format!(
-        "\u{feff}version: 0x1\nmembers:\n  - &r {{email: r@example.com, role: org:admin}}\n"
-    );
-    assert_eq!(errors(&anchored), [want]);
+    let anchored =
+        "\u{feff}version: 0x1\nmembers:\n  - &r {email: r@example.com, role: org:admin}\n";
+    assert_eq!(errors(anchored), [want]);
     assert_eq!(
         errors("\u{feff}{version: 0o1, members: [{email: r@example.com, role: org:admin}]}"),
         [

@@ -4,6 +4,7 @@
 //! YAML, not teamsync.
 
 mod fast;
+pub(crate) mod write;
 
 use granit_parser::{ErrorKind, Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use std::borrow::Cow;
