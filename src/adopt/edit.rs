@@ -9,6 +9,12 @@
 //! comment lines directly above it. A comment block that opens a group (it follows a blank line
 //! or the `members:` line, and the entry is followed directly by another entry) is the group's
 //! heading and stays.
+//!
+//! An entry that shares a node with the rest of the file — an anchor in it that an alias
+//! outside it refers to, or an alias or merge key in it that refers to an anchor outside it
+//! (`role: &m org:member` and `role: *m`; `- &t {…}` and `<<: *t`) — is never edited: rewriting
+//! the anchor would change how the other entry reads, deleting it would leave the alias
+//! dangling (docs/contract.md §7).
 
 use crate::email::Email;
 use crate::role::Role;
@@ -61,6 +67,9 @@ struct Item {
     end: usize,
     /// In a block list: the byte where the line of its `-` starts, and the `-`'s column.
     dash: Option<(usize, usize)>,
+    /// Whether it shares a node with the rest of the file through an anchor, an alias or a
+    /// merge key.
+    shared: bool,
 }
 
 /// The `members` list as written.
@@ -87,6 +96,9 @@ pub(super) enum NotEditable {
     /// The entry's email or role is not written as a plain value in it (an alias, a merge key
     /// or a block scalar).
     Entry,
+    /// The entry shares a node with another part of the file (an anchor another entry's alias
+    /// or merge key refers to, or an alias or merge key of its own to one outside it).
+    Shared,
 }
 
 /// What to change in the list.
@@ -150,7 +162,12 @@ fn apply_lines(text: &str, edits: &Edits) -> Edited {
     let find = |email: &Email| index.get(email).copied();
     let mut splices = Vec::new();
 
+    let shared = |email: &Email| find(email).is_some_and(|n| layout.items[n].shared);
     for (email, role) in &edits.set_role {
+        if shared(email) {
+            failed.push((email.clone(), NotEditable::Shared));
+            continue;
+        }
         match find(email).and_then(|n| layout.items[n].role) {
             Some(s) if s.quote != Quote::Block => splices.push(Splice {
                 start: s.start,
@@ -163,6 +180,10 @@ fn apply_lines(text: &str, edits: &Edits) -> Edited {
 
     let mut deleted = vec![false; layout.items.len()];
     for email in &edits.delete {
+        if shared(email) {
+            failed.push((email.clone(), NotEditable::Shared));
+            continue;
+        }
         match find(email) {
             Some(n) if layout.flow || layout.items[n].dash.is_some() => deleted[n] = true,
             _ => failed.push((email.clone(), NotEditable::Entry)),
@@ -255,11 +276,33 @@ fn scan(text: &str) -> Option<Layout> {
         return None;
     };
     let flow = style == StructureStyle::Flow;
+    // Where each anchor is defined, and where each is referred to.
+    let mut defined: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut referred: Vec<(usize, usize)> = Vec::new();
+    for (at, (event, ..)) in events.iter().enumerate() {
+        match event {
+            Event::Alias(id) => referred.push((*id, at)),
+            e => {
+                if let Some(id) = e.anchor_id() {
+                    defined.insert(id, at);
+                }
+            }
+        }
+    }
     let mut items = Vec::new();
     let mut j = from + 1;
     while j + 1 < to {
         let end = skip(&events, j);
-        items.push(item(text, &events[j..end], flow)?);
+        let mut it = item(text, &events[j..end], flow)?;
+        let inside = |at: usize| (j..end).contains(&at);
+        // A merge key refers through an alias too (`<<: *t`); an inline one (`<<: {…}`) shares
+        // nothing, and its entry's role is not written in it anyway.
+        it.shared = referred.iter().any(|&(id, at)| {
+            let from_here = inside(at);
+            let to_here = defined.get(&id).is_some_and(|&d| inside(d));
+            from_here != to_here
+        });
+        items.push(it);
         j = end;
     }
     Some(Layout {
@@ -291,6 +334,7 @@ fn item(text: &str, events: &[(Event, usize, usize)], in_flow: bool) -> Option<I
         start: *start,
         end,
         dash: if in_flow { None } else { dash(text, *start) },
+        shared: false,
     };
     if !matches!(first, Event::MappingStart(..)) {
         return Some(item);

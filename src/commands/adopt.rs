@@ -4,7 +4,7 @@
 use super::{Context, runtime, write_atomically};
 use crate::adopt::{self, AdoptOptions, Adoption, Kind};
 use crate::api::Client;
-use crate::desired;
+use crate::desired::{self, PartText};
 use crate::error::CommandError;
 use crate::escape::escape;
 use crate::parts;
@@ -60,7 +60,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         owned.push(text.to_string());
     }
     let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
-    let into = match (&args.into, sources.directory) {
+    let directory = sources.directory;
+    let into = match (&args.into, directory) {
         (None, _) => 0,
         (Some(into), true) => {
             part_index(&sources.parts, into).ok_or_else(|| CommandError::Adopt {
@@ -92,18 +93,21 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         today: ctx.config.today,
         self_email: ctx.config.self_email.clone(),
     };
-    let adopted =
-        adopt::adopt_parts(&texts, into, &file.desired, &live, &options).map_err(|e| {
-            CommandError::Adopt {
-                file: name.clone(),
-                why: format!(
-                    "the edited file would not pass validate ({}); nothing was written",
-                    e.0.first().map_or(String::new(), |d| format!(
-                        "{}:{}: {}",
-                        d.line, d.column, d.message
-                    ))
-                ),
-            }
+    // Named as the load named them, so that the edited parts are loaded and planned as `plan`
+    // would load and plan them (docs/contract.md §7).
+    let parts: Vec<PartText> = file
+        .parts
+        .iter()
+        .zip(&texts)
+        .map(|(p, text)| PartText {
+            name: &p.name,
+            text,
+        })
+        .collect();
+    let adopted = adopt::adopt_parts(&parts, directory, into, &file.desired, &live, &options)
+        .map_err(|e| CommandError::Adopt {
+            file: name.clone(),
+            why: format!("{e}; nothing was written"),
         })?;
     for s in &adopted.skipped {
         ctx.ui.note(format_args!(

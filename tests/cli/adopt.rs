@@ -218,3 +218,75 @@ fn a_file_without_a_final_line_break_keeps_its_layout() {
         "version: 1\nmembers:\n  - email: ada@example.com\n    role: org:admin"
     );
 }
+
+/// docs/contract.md §7: adopt never changes how another entry reads. Each file shares a node
+/// between a@ and b@; a@ was promoted in the dashboard. Before, adopt rewrote the shared node
+/// (one line in the diff, "1 role changed", `validate` passed) and the next plan promoted b@.
+/// Now a@ is left alone, saying why, and the file is as it was.
+#[test]
+fn an_entry_sharing_an_anchor_is_left_alone() {
+    let shapes = [
+        (
+            "role_anchor",
+            "version: 1
+members:
+  - email: root@example.com
+    role: org:admin
+  - email: a@example.com
+    role: &m org:member
+  - email: b@example.com
+    role: *m
+",
+        ),
+        (
+            "merge_key",
+            "version: 1
+members:
+  - email: root@example.com
+    role: org:admin
+  - &t {email: a@example.com, role: org:member}
+  - email: b@example.com
+    <<: *t
+",
+        ),
+        (
+            "tagged_anchor",
+            "version: 1
+members:
+  - email: root@example.com
+    role: org:admin
+  - {email: a@example.com, role: !!str &m org:member}
+  - {email: b@example.com, role: *m}
+",
+        ),
+    ];
+    for (name, file) in shapes {
+        let w = World::new(
+            OrgState::with_members(&[
+                ("root@example.com", "org:admin"),
+                ("a@example.com", "org:admin"),
+                ("b@example.com", "org:member"),
+            ]),
+            file,
+        );
+        assert_run!(format!("adopt_shared_{name}"), w.run(&["adopt"]));
+        assert_eq!(
+            std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+            file,
+            "{name}: the file is as it was"
+        );
+        let plan = w.run(&["plan", "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+        let changes: Vec<String> = json["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} {}", c["action"], c["email"]))
+            .collect();
+        assert_eq!(
+            changes,
+            ["\"update_role\" \"a@example.com\""],
+            "{name}: b@ is not promoted"
+        );
+    }
+}
