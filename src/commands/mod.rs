@@ -149,6 +149,17 @@ pub(crate) fn append_step_summary(ctx: &Context, markdown: impl FnOnce() -> Stri
 /// one: a temporary file with an unpredictable name beside it, synced, then renamed over it
 /// (and removed if anything fails).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
+    write_atomically_checked(path, bytes, || Ok(()))
+}
+
+/// [`write_atomically`], with `before_rename` run once the new bytes are synced, right before
+/// the rename: an error from it removes the temporary file and leaves `path` as it was (adopt
+/// checks there that the file has not changed since it was read; docs/contract.md §7).
+pub(crate) fn write_atomically_checked(
+    path: &Path,
+    bytes: &[u8],
+    before_rename: impl FnOnce() -> Result<(), CommandError>,
+) -> Result<(), CommandError> {
     let err = |source| CommandError::WriteFile {
         path: path.display().to_string(),
         source: without_temp_path(source),
@@ -160,6 +171,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandE
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
+    before_rename()?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
 }

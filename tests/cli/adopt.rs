@@ -290,3 +290,55 @@ members:
         );
     }
 }
+
+/// docs/contract.md §7: an edit made to the file while adopt waits for the org is never lost.
+/// Before, with a slow list, an entry appended meanwhile was gone after adopt (exit 0).
+#[test]
+fn a_file_changed_while_adopt_reads_the_org_is_not_written() {
+    let w = World::new(dashboard_org(), OWNED);
+    w.latency(1500);
+    let child = w.spawn(&["adopt"]);
+    w.wait_for("the list request", |q| q.method == "GET");
+    let edited = format!("{OWNED}  # reviewed by ops\n");
+    w.write("teamsync.yaml", &edited);
+    let r: Run = child.wait_with_output().unwrap().into();
+    assert_run!("adopt_changed_meanwhile", r);
+    assert_eq!(
+        std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+        edited,
+        "the edit made meanwhile is kept"
+    );
+    // Run again, it adopts into the edited file.
+    w.latency(0);
+    let r = w.run(&["adopt"]);
+    assert_eq!(r.code, 0, "{}", r.whole());
+    has(
+        &std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+        "# reviewed by ops",
+    );
+}
+
+/// docs/contract.md §7: a symlinked desired file is edited at its target, and stays a link.
+/// Before, the rename replaced the link with a regular file.
+#[test]
+fn a_symlinked_file_is_edited_at_its_target() {
+    let w = World::new(dashboard_org(), "");
+    std::fs::remove_file(w.path("teamsync.yaml")).unwrap();
+    std::fs::create_dir(w.path("shared")).unwrap();
+    w.write("shared/org.yaml", OWNED);
+    std::os::unix::fs::symlink("shared/org.yaml", w.path("teamsync.yaml")).unwrap();
+    let r = w.run(&["adopt"]);
+    assert_eq!(r.code, 0, "{}", r.whole());
+    let link = std::fs::symlink_metadata(w.path("teamsync.yaml")).unwrap();
+    assert!(
+        link.file_type().is_symlink(),
+        "teamsync.yaml is still a link"
+    );
+    let text = std::fs::read_to_string(w.path("shared/org.yaml")).unwrap();
+    assert_text!("adopt_dashboard_file", text);
+    let names: Vec<_> = std::fs::read_dir(w.path("shared"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["org.yaml"], "no temporary file is left");
+}
