@@ -20,8 +20,8 @@ use crate::interrupt::Signal;
 use crate::live::{LiveState, Managed};
 use crate::parts;
 use crate::ui::{Level, Ui};
-pub(crate) use output::write_atomically;
 use output::{Existing, Inputs, Output};
+pub(crate) use output::{write_atomically, write_atomically_checked};
 use std::io::Write as _;
 use std::path::Path;
 

@@ -239,6 +239,17 @@ fn own_stream(path: &Path) -> Option<Stream> {
 /// file keeps its permissions, and a read-only one is left as it is (an error); a new one gets
 /// the usual permissions (0666 less the umask).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
+    write_atomically_checked(path, bytes, || Ok(()))
+}
+
+/// [`write_atomically`], with `before_rename` run once the new bytes are synced, right before
+/// the rename: an error from it removes the temporary file and leaves `path` as it was (adopt
+/// checks there that the file has not changed since it was read; docs/contract.md §7).
+pub(crate) fn write_atomically_checked(
+    path: &Path,
+    bytes: &[u8],
+    before_rename: impl FnOnce() -> Result<(), CommandError>,
+) -> Result<(), CommandError> {
     let err = |source| CommandError::WriteFile {
         path: path.display().to_string(),
         source: without_temp_path(source),
@@ -278,6 +289,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandE
     }
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
+    before_rename()?;
     tmp.persist(&target).map_err(|e| err(e.error))?;
     Ok(())
 }

@@ -12,6 +12,7 @@ mod escaping;
 mod export;
 mod faults;
 mod hostile_api;
+mod hostile_files;
 mod lifecycle;
 mod network;
 mod outputs;
