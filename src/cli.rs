@@ -18,7 +18,14 @@ const VERSION: &str = concat!(
 
 /// Keep a Scaling organization's members and roles equal to a YAML file kept in git.
 #[derive(Parser, Debug)]
-#[command(name = "teamsync", version = VERSION, about, max_term_width = 100)]
+#[command(
+    name = "teamsync",
+    version = VERSION,
+    about,
+    max_term_width = 100,
+    after_help = crate::help::AFTER_SHORT_HELP,
+    after_long_help = crate::help::after_long_help()
+)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,

@@ -20,6 +20,9 @@ pub(crate) const DEFAULT_API_URL: &str = "https://api.scaling.cloud/v1";
 pub(crate) struct Environment {
     /// `SCALING_API_KEY`.
     pub(crate) api_key: Option<String>,
+    /// `SCALING_API_KEY_FILE`: a file whose first line is the key (Kubernetes and Docker
+    /// secrets), read by [`Environment::key`].
+    pub(crate) api_key_file: Option<PathBuf>,
     /// `SCALING_API_URL`.
     pub(crate) api_url: Option<String>,
     /// `TEAMSYNC_SELF`.
@@ -49,6 +52,7 @@ impl fmt::Debug for Environment {
         // Everything but the key.
         f.debug_struct("Environment")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_key_file", &self.api_key_file)
             .field("api_url", &self.api_url.as_deref().map(redact_url))
             .field("self_email", &self.self_email)
             .field("log", &self.log)
@@ -68,6 +72,7 @@ impl Environment {
             };
             match k {
                 "SCALING_API_KEY" => env.api_key = Some(v),
+                "SCALING_API_KEY_FILE" if !v.is_empty() => env.api_key_file = Some(v.into()),
                 "SCALING_API_URL" => env.api_url = Some(v),
                 "TEAMSYNC_SELF" => env.self_email = Some(v),
                 "TEAMSYNC_TIMEOUT" => env.timeout = Some(v),
@@ -84,6 +89,63 @@ impl Environment {
         }
         env
     }
+
+    /// The API key and where it came from: `SCALING_API_KEY`, else the first line (trimmed)
+    /// of the file `SCALING_API_KEY_FILE` names; `None` when neither is set (an empty
+    /// `SCALING_API_KEY` counts as unset). Both set is an error: teamsync does not guess which
+    /// key is meant. Errors name the variable and the path, never what the file holds.
+    pub(crate) fn key(&self) -> Result<Option<(String, KeySource)>, ConfigError> {
+        let from_env = self.api_key.as_deref().filter(|k| !k.trim().is_empty());
+        match (from_env, &self.api_key_file) {
+            (Some(_), Some(_)) => Err(ConfigError::KeyAndKeyFile),
+            (Some(key), None) => Ok(Some((key.to_string(), KeySource::Variable))),
+            (None, Some(path)) => read_key_file(path).map(|k| Some((k, KeySource::File))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// Where the API key came from, for messages about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeySource {
+    /// `SCALING_API_KEY`.
+    Variable,
+    /// `SCALING_API_KEY_FILE`.
+    File,
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeySource::Variable => "SCALING_API_KEY",
+            KeySource::File => "the file SCALING_API_KEY_FILE names",
+        })
+    }
+}
+
+/// A key file is a line: more than this is not one (a link to `/dev/zero` is not read on).
+const KEY_FILE_LIMIT: u64 = 64 * 1024;
+
+/// The first line of the key file, trimmed. What the file holds is never in an error.
+fn read_key_file(path: &std::path::Path) -> Result<String, ConfigError> {
+    use std::io::{BufRead as _, Read as _};
+    let unreadable = |why: String| ConfigError::KeyFile {
+        path: path.display().to_string(),
+        why,
+    };
+    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut line = Vec::new();
+    std::io::BufReader::new(file.take(KEY_FILE_LIMIT))
+        .read_until(b'\n', &mut line)
+        .map_err(|e| unreadable(e.to_string()))?;
+    let line = String::from_utf8(line).map_err(|_| unreadable("it is not UTF-8 text".into()))?;
+    let key = line.trim();
+    if key.is_empty() {
+        return Err(unreadable(
+            "its first line is empty; put the key alone on the first line".into(),
+        ));
+    }
+    Ok(key.to_string())
 }
 
 /// The Scaling API key. Its `Debug` and `Display` never show it.
@@ -123,13 +185,19 @@ pub(crate) struct ApiConfig {
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum ConfigError {
     #[error(
-        "SCALING_API_KEY is not set: export an org admin's API key (Settings → API Access in the Scaling dashboard); teamsync never takes it as an argument"
+        "SCALING_API_KEY is not set: export an org admin's API key (Settings → API Access in the Scaling dashboard), or name a file holding it in SCALING_API_KEY_FILE; teamsync never takes it as an argument"
     )]
     MissingKey,
     #[error(
-        "SCALING_API_KEY contains characters that cannot be sent in an HTTP header (a stray newline or space?); set it to the key alone"
+        "both SCALING_API_KEY and SCALING_API_KEY_FILE are set: unset one of them, so that it is clear which key is meant"
     )]
-    BadKey,
+    KeyAndKeyFile,
+    #[error("cannot read the API key from SCALING_API_KEY_FILE {path}: {why}")]
+    KeyFile { path: String, why: String },
+    #[error(
+        "the key in {0} contains characters that cannot be sent in an HTTP header (a stray space inside it?); set it to the key alone"
+    )]
+    BadKey(KeySource),
     #[error("the API URL `{0}` is not a valid URL")]
     BadUrl(String),
     #[error(
@@ -149,14 +217,14 @@ pub(crate) enum ConfigError {
 }
 
 impl ApiConfig {
-    /// Validates the base URL (https, or http on loopback) and the key.
-    pub(crate) fn new(url: &str, key: Option<&str>) -> Result<ApiConfig, ConfigError> {
-        let key = key
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
+    /// Validates the base URL (https, or http on loopback) and the key (from `source`).
+    pub(crate) fn new(url: &str, key: Option<(&str, KeySource)>) -> Result<ApiConfig, ConfigError> {
+        let (key, source) = key
+            .map(|(k, source)| (k.trim(), source))
+            .filter(|(k, _)| !k.is_empty())
             .ok_or(ConfigError::MissingKey)?;
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::BadKey);
+            return Err(ConfigError::BadKey(source));
         }
         let mut text = url.trim().to_string();
         if !text.ends_with('/') {
@@ -304,11 +372,14 @@ impl Config {
             .map(str::trim)
             .filter(|u| !u.is_empty())
             .unwrap_or(DEFAULT_API_URL);
-        let api = ApiConfig::new(url, env.api_key.as_deref()).map(|mut api| {
-            api.timeout = Duration::from_secs(timeout.max(1));
-            api.retry.base = Duration::from_millis(retry_base_ms);
-            api
-        });
+        let key = env.key();
+        let api = key
+            .and_then(|key| ApiConfig::new(url, key.as_ref().map(|(k, s)| (k.as_str(), *s))))
+            .map(|mut api| {
+                api.timeout = Duration::from_secs(timeout.max(1));
+                api.retry.base = Duration::from_millis(retry_base_ms);
+                api
+            });
         Ok(Config {
             verbose: args.verbose > 0,
             file: args
@@ -337,7 +408,7 @@ impl Config {
 mod tests {
     use super::*;
 
-    const KEY: Option<&str> = Some("scl_live_secret");
+    const KEY: Option<(&str, KeySource)> = Some(("scl_live_secret", KeySource::Variable));
 
     #[test]
     fn https_anywhere_http_only_on_loopback() {
@@ -416,12 +487,12 @@ mod tests {
             ConfigError::MissingKey
         );
         assert_eq!(
-            ApiConfig::new("https://a.b/v1", Some("  ")).unwrap_err(),
+            ApiConfig::new("https://a.b/v1", Some(("  ", KeySource::File))).unwrap_err(),
             ConfigError::MissingKey
         );
         assert_eq!(
-            ApiConfig::new("https://a.b/v1", Some("scl_live_a\nb")).unwrap_err(),
-            ConfigError::BadKey
+            ApiConfig::new("https://a.b/v1", Some(("scl_live_a\nb", KeySource::File))).unwrap_err(),
+            ConfigError::BadKey(KeySource::File)
         );
         let c = ApiConfig::new("https://a.b/v1", KEY).unwrap();
         let shown = format!("{c:?} {}", c.key);
@@ -429,6 +500,78 @@ mod tests {
         assert_eq!(c.key.expose(), "scl_live_secret");
         let env = Environment::from_vars([("SCALING_API_KEY".into(), "scl_live_secret".into())]);
         assert!(!format!("{env:?}").contains("secret"));
+    }
+
+    /// An environment of `SCALING_API_KEY` and `SCALING_API_KEY_FILE` (`None`: unset).
+    fn key_env(key: Option<&str>, file: Option<&std::path::Path>) -> Environment {
+        let mut vars: Vec<(OsString, OsString)> = Vec::new();
+        if let Some(k) = key {
+            vars.push(("SCALING_API_KEY".into(), k.into()));
+        }
+        if let Some(f) = file {
+            vars.push(("SCALING_API_KEY_FILE".into(), f.into()));
+        }
+        Environment::from_vars(vars)
+    }
+
+    #[test]
+    fn the_key_comes_from_the_variable_or_the_first_line_of_the_file_never_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("key");
+        std::fs::write(&file, "  scl_live_fromfile \r\nsecond line\n").unwrap();
+        let key = Environment::key;
+        assert_eq!(
+            key(&key_env(Some("scl_live_var"), None)),
+            Ok(Some(("scl_live_var".into(), KeySource::Variable)))
+        );
+        assert_eq!(
+            key(&key_env(None, Some(&file))),
+            Ok(Some(("scl_live_fromfile".into(), KeySource::File)))
+        );
+        assert_eq!(
+            key(&key_env(Some(""), Some(&file))),
+            Ok(Some(("scl_live_fromfile".into(), KeySource::File))),
+            "an empty variable is unset"
+        );
+        assert_eq!(key(&key_env(Some(""), None)), Ok(None));
+        assert_eq!(
+            key(&key_env(Some("scl_live_var"), Some(&file))),
+            Err(ConfigError::KeyAndKeyFile)
+        );
+        let env = key_env(None, Some(&file));
+        assert!(!format!("{env:?}").contains("fromfile"), "{env:?}");
+    }
+
+    #[test]
+    fn a_key_file_that_cannot_give_a_key_is_named_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        let cases = [
+            (dir.path().join("missing"), "No such file"),
+            (write("empty", b""), "first line is empty"),
+            (
+                write("blank", b"  \nscl_live_SECRET\n"),
+                "first line is empty",
+            ),
+            (write("binary", b"scl_live_SECRET\xff\n"), "not UTF-8"),
+        ];
+        for (path, why) in cases {
+            let e = key_env(None, Some(&path)).key().unwrap_err();
+            let text = e.to_string();
+            assert!(text.contains(&path.display().to_string()), "{text}");
+            assert!(text.contains("SCALING_API_KEY_FILE"), "{text}");
+            assert!(text.contains(why), "{text}");
+            assert!(!text.contains("SECRET"), "{text}");
+        }
+        let spaced = write("spaced", b"scl_live_a b\n");
+        let key = key_env(None, Some(&spaced)).key().unwrap().unwrap();
+        let e = ApiConfig::new("https://a.b/v1", Some((&key.0, key.1))).unwrap_err();
+        assert_eq!(e, ConfigError::BadKey(KeySource::File));
+        assert!(e.to_string().contains("SCALING_API_KEY_FILE names"), "{e}");
     }
 
     #[test]

@@ -89,6 +89,14 @@ pub(crate) fn check(email: &str) -> Result<(), String> {
     if plainly_valid(trimmed) {
         return Ok(());
     }
+    if let Some((at, c)) = invisible(trimmed) {
+        return Err(format!(
+            "`{}` holds the invisible character U+{:04X} (character {} of the address); an invisible character makes one address look like another: remove it",
+            shown(trimmed),
+            c as u32,
+            at + 1
+        ));
+    }
     let options = Options::default()
         .without_display_text()
         .without_domain_literal()
@@ -97,6 +105,43 @@ pub(crate) fn check(email: &str) -> Result<(), String> {
         Ok(_) => Ok(()),
         Err(e) => Err(format!("`{trimmed}` is not a valid email address ({e})")),
     }
+}
+
+/// Whether `c` is invisible in an address (docs/contract.md §3, hostile input): every Unicode
+/// Default_Ignorable_Code_Point (zero-width spaces and joiners, LRM and RLM, the soft hyphen,
+/// variation selectors, tag characters, …), and the Hangul fillers U+115F, U+1160, U+3164 and
+/// U+FFA0, which the property lists too but which render as blank space in most fonts. The
+/// property comes from `icu_properties` (ICU4X's Unicode Character Database, already compiled in
+/// for `url`'s IDNA), so the table follows Unicode's updates rather than a copy kept here.
+pub(crate) fn is_invisible(c: char) -> bool {
+    use icu_properties::props::{BinaryProperty, DefaultIgnorableCodePoint};
+    !c.is_ascii()
+        && (matches!(c, '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
+            || DefaultIgnorableCodePoint::for_char(c))
+}
+
+/// The first invisible character of `email` ([`is_invisible`]): its index (in characters) and
+/// itself.
+pub(crate) fn invisible(email: &str) -> Option<(usize, char)> {
+    if email.is_ascii() {
+        return None;
+    }
+    email.chars().enumerate().find(|(_, c)| is_invisible(*c))
+}
+
+/// `email` with its invisible characters written as escapes (`\u{3164}`), so that a message
+/// shows where they are.
+fn shown(email: &str) -> String {
+    email
+        .chars()
+        .map(|c| {
+            if is_invisible(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The everyday address, checked without the full parser: ASCII letters, digits and `._+-` in a
@@ -230,6 +275,59 @@ mod tests {
         assert!(long.len() > MAX_EMAIL_LEN);
         let err = check(&long).unwrap_err();
         assert!(err.contains("at most 320"), "{err}");
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_where_they_are() {
+        // Default_Ignorable_Code_Point (DerivedCoreProperties.txt) and the Hangul fillers.
+        for c in [
+            '\u{00ad}',
+            '\u{034f}',
+            '\u{115f}',
+            '\u{1160}',
+            '\u{17b4}',
+            '\u{180b}',
+            '\u{180e}',
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{2060}',
+            '\u{2064}',
+            '\u{3164}',
+            '\u{fe00}',
+            '\u{fe0f}',
+            '\u{feff}',
+            '\u{ffa0}',
+            '\u{1bca0}',
+            '\u{1d173}',
+            '\u{e0001}',
+            '\u{e0041}',
+            '\u{e01ef}',
+            '\u{e0fff}',
+        ] {
+            assert!(is_invisible(c), "U+{:04X}", c as u32);
+            let email = format!("admin{c}@x.io");
+            let why = check(&email).unwrap_err();
+            assert!(
+                why.contains(&format!("U+{:04X} (character 6 of", c as u32)),
+                "{why}"
+            );
+            assert!(
+                why.contains(&format!("`admin\\u{{{:x}}}@x.io`", c as u32)),
+                "{why}"
+            );
+        }
+        // Visible letters, spaces and marks are not.
+        for c in [
+            'a', 'é', 'ß', '中', 'ㄱ', '\u{ac00}', ' ', '\u{a0}', '\u{301}', '\u{2028}',
+        ] {
+            assert!(!is_invisible(c), "U+{:04X}", c as u32);
+        }
+        assert!(check("éva@example.com").is_ok());
+        assert_eq!(invisible("a\u{200b}b\u{3164}@x.io"), Some((1, '\u{200b}')));
+        assert_eq!(invisible("plain@x.io"), None);
     }
 
     #[test]

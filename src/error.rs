@@ -28,6 +28,18 @@ pub(crate) enum CommandError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "refusing {flag} {path}: it {what}, and teamsync never writes an output over an input. Nothing was sent; name another file"
+    )]
+    OutputIsInput {
+        flag: &'static str,
+        path: String,
+        what: String,
+    },
+    #[error(
+        "refusing {flag} {path}: the file exists. Pass --force to replace it, or name a new file; nothing was read from the org"
+    )]
+    OutputExists { flag: &'static str, path: String },
     #[error("cannot adopt into {file}: {why}")]
     Adopt { file: String, why: String },
     #[error("{file} has {count} problem{}; fix {} and run again", plural(*.count), one_or_many(*.count, "it", "them"))]

@@ -6,20 +6,28 @@
 //! - members (or invitations) whose role teamsync does not know, say `org:billing`, or whose
 //!   email teamsync would refuse in `members`: listed under `ignore` by their exact email, so
 //!   they are never touched. An email containing `*` or `?` would be a wider glob, not that
-//!   one address: it is written as a comment only, and `plan` on the file removes it.
+//!   one address, and one holding a control character or a bidirectional override cannot be
+//!   in the file at all: it is written as a comment only (escaped), and `plan` on the file
+//!   removes it.
 //! - redundant invitations (an invitation for someone who is already a member, or several
 //!   pending invitations for one email): a file lists an email once, so `plan` on the file
 //!   revokes the extra ones; a comment before `members:` says how many.
+//!
+//! Nothing from the API is written raw unless it is printable (docs/contract.md §6): emails are
+//! double-quoted with every other character escaped, comments escape theirs
+//! ([`crate::yaml::write`]), so the exported file always passes `validate`.
 
 use crate::date::Date;
-use crate::desired::{Desired, DesiredMember};
-use crate::email::{self, Email};
+use crate::desired::{self, Desired, DesiredMember};
+use crate::email::Email;
+use crate::formats::schema::file_schema_url;
 use crate::glob::Glob;
 use crate::live::{LiveState, Managed};
 use crate::plan::Change;
 use crate::planner::{self, PlanOptions};
 use crate::role::{LiveRole, Role};
 use crate::words::{one_or_many, plural};
+use crate::yaml::write::{comment, double_quoted};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -92,8 +100,7 @@ fn roster(org: &Managed) -> Vec<(&Email, Entry)> {
             }
         };
         let why = why.or_else(|| {
-            email::check(email.as_str())
-                .err()
+            desired::refused_email(email.as_str())
                 .map(|e| format!("teamsync refuses it in `members`: {e}"))
         });
         let entry = match (role, why) {
@@ -104,7 +111,12 @@ fn roster(org: &Managed) -> Vec<(&Email, Entry)> {
             },
             (_, why) => {
                 let why = why.unwrap_or_default();
-                if email.as_str().is_empty() || email.as_str().contains(['*', '?']) {
+                // `ignore` takes it as written only if it is no wider glob and a string the
+                // file may hold.
+                if email.as_str().is_empty()
+                    || email.as_str().contains(['*', '?'])
+                    || desired::forbidden_in(email.as_str()).is_some()
+                {
                     Entry::Comment { why }
                 } else {
                     Entry::Ignored { why }
@@ -184,9 +196,13 @@ fn render(org: &Managed, roster: &[(&Email, Entry)]) -> Exported {
             _ => 0,
         })
         .sum();
-    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let quote = double_quoted;
     let mut out = String::new();
-    out.push_str("# yaml-language-server: $schema=./schema/teamsync.schema.json\n");
+    // The schema's published URL, its `$id` (docs/contract.md §11): the file is anywhere.
+    out.push_str(&format!(
+        "# yaml-language-server: $schema={}\n",
+        file_schema_url()
+    ));
     out.push_str("# Exported by `teamsync export` from the live org.\n");
     out.push_str("version: 1\n");
 
@@ -216,8 +232,9 @@ fn render(org: &Managed, roster: &[(&Email, Entry)]) -> Exported {
         let _ = writeln!(
             out,
             "# {unexpressible} entr{} below cannot be managed, and {} cannot be ignored exactly (`*` and `?`\n\
-             # are glob characters in `ignore`): `plan` on this file removes or revokes {}; add an\n\
-             # `ignore` pattern by hand to keep {}.",
+             # are glob characters in `ignore`, and no string of the file may hold a control character\n\
+             # or a bidirectional override): `plan` on this file removes or revokes {}; add an `ignore`\n\
+             # pattern by hand to keep {}.",
             one_or_many(unexpressible, "y", "ies"),
             one_or_many(unexpressible, "its email", "their emails"),
             one_or_many(unexpressible, "it", "them"),
@@ -329,11 +346,6 @@ fn revocations<'a>(org: &Managed, roster: &[(&'a Email, Entry)]) -> BTreeMap<&'a
     out
 }
 
-/// Text made safe for the rest of a comment line.
-fn comment(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,16 +450,154 @@ mod tests {
             invitations: vec![invitation("i1", "new@example.com", "org:member")],
         };
         let e = export_live(&live);
+        let modeline = format!("# yaml-language-server: $schema={}\n", file_schema_url());
         assert_eq!(
-            e.yaml,
-            "# yaml-language-server: $schema=./schema/teamsync.schema.json\n\
-             # Exported by `teamsync export` from the live org.\n\
-             version: 1\n\
-             members:\n  \
-             - email: \"new@example.com\"\n    role: org:member\n    # pending invitation\n  \
-             - email: \"root@example.com\"\n    role: org:admin\n"
+            e.yaml.strip_prefix(&modeline),
+            Some(
+                "# Exported by `teamsync export` from the live org.\n\
+                 version: 1\n\
+                 members:\n  \
+                 - email: \"new@example.com\"\n    role: org:member\n    # pending invitation\n  \
+                 - email: \"root@example.com\"\n    role: org:admin\n"
+            )
         );
         assert_eq!((e.redundant_invitations, e.ignored), (0, 0));
+    }
+
+    mod hostile {
+        //! Random hostile emails and roles from the API (control, bidirectional and invisible
+        //! characters, quotes, glob characters, YAML indicators): the export writes nothing
+        //! raw that is not printable, it passes `validate`, and `plan` on it changes only what
+        //! its comments say it removes (and redundant invitations).
+        use super::*;
+        use crate::plan::{Change, Revoke, RevokeCause};
+        use proptest::prelude::*;
+
+        const PIECES: &[&str] = &[
+            "a",
+            "b",
+            "Z",
+            "é",
+            ".",
+            "+",
+            "-",
+            "*",
+            "?",
+            "\"",
+            "\\",
+            "'",
+            "#",
+            ":",
+            " ",
+            "{",
+            "[",
+            "&",
+            "!",
+            "|",
+            ">",
+            "%",
+            "\n",
+            "\r",
+            "\t",
+            "\u{1b}",
+            "\u{7}",
+            "\u{7f}",
+            "\u{85}",
+            "\u{9b}",
+            "\u{a0}",
+            "\u{ad}",
+            "\u{200b}",
+            "\u{200e}",
+            "\u{202e}",
+            "\u{2066}",
+            "\u{2028}",
+            "\u{3164}",
+            "\u{feff}",
+            "e\u{301}",
+            "\u{e0041}",
+            "\u{fffe}",
+        ];
+
+        fn hostile(min: usize) -> impl Strategy<Value = String> {
+            prop::collection::vec(prop::sample::select(PIECES), min..6).prop_map(|p| p.concat())
+        }
+
+        fn email() -> impl Strategy<Value = String> {
+            (
+                hostile(1),
+                prop::sample::select(&["example.com", "x.io", "ex\u{1b}ample.com", "X.IO"][..]),
+            )
+                .prop_map(|(local, domain)| format!("{local}@{domain}"))
+        }
+
+        fn role() -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => Just("org:member".to_string()),
+                2 => Just("org:admin".to_string()),
+                1 => Just("org:billing".to_string()),
+                2 => hostile(0).prop_map(|r| format!("org:{r}")),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+            #[test]
+            fn the_export_of_hostile_strings_validates_and_plans_only_what_it_says(
+                members in prop::collection::vec((email(), role()), 0..8),
+                invited in prop::collection::vec((email(), role()), 0..5),
+            ) {
+                // One account per email (two are not the export's to settle), and an admin:
+                // the API requires one.
+                let mut seen = std::collections::HashSet::new();
+                let mut live = LiveState {
+                    members: vec![member("u_root", "root@example.com", "org:admin")],
+                    invitations: Vec::new(),
+                };
+                seen.insert(Email::new("root@example.com"));
+                for (n, (e, r)) in members.iter().enumerate() {
+                    if seen.insert(Email::new(e)) {
+                        live.members.push(member(&format!("u{n}"), e, r));
+                    }
+                }
+                for (n, (e, r)) in invited.iter().enumerate() {
+                    live.invitations.push(invitation(&format!("i{n}"), e, r));
+                }
+                let exported = export_live(&live);
+                let text = &exported.yaml;
+                for c in text.chars() {
+                    prop_assert!(
+                        c == '\n' || crate::yaml::write::printable(c),
+                        "U+{:04X} written raw:\n{}", c as u32, text
+                    );
+                }
+                let desired = match crate::desired::validate(text, today()).desired {
+                    Ok(d) => d,
+                    Err(e) => return Err(TestCaseError::fail(format!("{e:?}\n{text}"))),
+                };
+                let org = Managed::new(live.clone(), &[]);
+                let unexpressible: Vec<&Email> = roster(&org)
+                    .into_iter()
+                    .filter(|(_, e)| matches!(e, Entry::Comment { .. }))
+                    .map(|(email, _)| email)
+                    .collect();
+                prop_assert_eq!(unexpressible.len(), exported.unexpressible);
+                let p = plan(&desired, &live, &PlanOptions::new(today()));
+                for c in &p.changes {
+                    let redundant = matches!(
+                        c,
+                        Change::Revoke(Revoke {
+                            cause: RevokeCause::Duplicate { .. } | RevokeCause::AlreadyMember,
+                            ..
+                        })
+                    );
+                    prop_assert!(
+                        redundant || unexpressible.contains(&c.email()),
+                        "{:?} planned on the export:\n{}", c, text
+                    );
+                }
+                prop_assert!(p.blocked.is_empty(), "{:?}", p.blocked);
+            }
+        }
     }
 
     #[test]

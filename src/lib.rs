@@ -15,7 +15,7 @@
 //!   (the JSON plan, saved plans, the apply report, the schemas) are [`formats`].
 //!
 //! The public surface is what the binary, the examples and the tests need: [`main`], [`run`],
-//! [`command`] and the [`bench`] entry points. Everything else is crate-private.
+//! [`command`], [`man_sections`] and the [`bench`] entry points. Everything else is crate-private.
 
 mod adopt;
 mod api;
@@ -31,6 +31,7 @@ mod executor;
 mod export;
 mod formats;
 mod glob;
+mod help;
 mod interrupt;
 mod live;
 mod parts;
@@ -110,4 +111,12 @@ fn clap_exit(e: clap::Error) -> u8 {
 /// The command-line definition (for shell completions and the man page).
 pub fn command() -> clap::Command {
     cli::command()
+}
+
+pub use help::Section;
+
+/// The sections every man page ends with (ENVIRONMENT, EXIT STATUS), as `teamsync --help`
+/// ends with them.
+pub fn man_sections() -> [&'static Section; 2] {
+    help::SECTIONS
 }

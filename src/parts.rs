@@ -1,11 +1,21 @@
 //! The parts of a desired state (docs/contract.md §10): `-f FILE` is one part; `-f DIR` is every
-//! `*.yaml` and `*.yml` file below DIR, recursively, in sorted path order, hidden files and
-//! folders skipped. This module finds the parts and reads them; [`crate::desired::load`] validates
-//! them as one desired state.
+//! `*.yaml` and `*.yml` file below DIR (the extension in any case), recursively, in sorted path
+//! order, hidden files and folders skipped. This module finds the parts and reads them;
+//! [`crate::desired::load`] validates them as one desired state.
+//!
+//! A part is read only when it is a regular file of at most [`MAX_PART_BYTES`]: a FIFO would
+//! block the plan job forever and a link to `/dev/zero` would fill its memory, and a pull
+//! request can commit either. What is found is checked before it is opened, opened without
+//! blocking, checked again once open (it may have been swapped in between), and read no further
+//! than the cap.
 
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
+
+/// The most one part may hold (docs/contract.md §10): a file of 100,000 members is about 6 MB.
+pub(crate) const MAX_PART_BYTES: u64 = 64 * 1024 * 1024;
 
 /// One file of the desired state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +62,14 @@ pub(crate) enum PartsError {
         "{path} already holds YAML files; export into a new or empty directory, so that no part of another state is left in it"
     )]
     NotEmpty { path: String },
+    #[error(
+        "{path} is not a regular file (it is {what}); the desired state is read from regular files only: replace it with a file, or point -f elsewhere"
+    )]
+    NotAFile { path: String, what: &'static str },
+    #[error(
+        "{path} is larger than 64 MiB; a desired-state file of 100,000 members is about 6 MB: is it the file you meant?"
+    )]
+    TooLarge { path: String },
 }
 
 /// Refuses to export parts into a directory that already holds parts (or is a file).
@@ -177,11 +195,12 @@ fn loop_or_read(path: &Path, e: std::io::Error) -> PartsError {
     }
 }
 
-fn is_yaml(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
+/// Whether a file below `-f DIR` is a part, by its name: `*.yaml` and `*.yml`, in any case
+/// (`Eng.YAML` is a part).
+pub(crate) fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 /// Finds and reads the parts `-f path` names.
@@ -189,7 +208,7 @@ pub(crate) fn read(path: &Path) -> Result<Sources, PartsError> {
     let (directory, parts) = discover(path)?;
     let bytes = parts
         .iter()
-        .map(|p| std::fs::read(&p.path).map_err(|e| read_error(&p.path, e)))
+        .map(|p| read_part(&p.path))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Sources {
         root: path.to_path_buf(),
@@ -197,6 +216,85 @@ pub(crate) fn read(path: &Path) -> Result<Sources, PartsError> {
         parts,
         bytes,
     })
+}
+
+/// The bytes of one part (a file `-f` names, a part of a directory, a `--baseline` input): a
+/// regular file of at most [`MAX_PART_BYTES`], checked before it is opened and again once open,
+/// opened without blocking (a FIFO swapped in after the first check cannot hang the read), and
+/// read no further than the cap (a file that grows cannot exhaust memory).
+pub(crate) fn read_part(path: &Path) -> Result<Vec<u8>, PartsError> {
+    let err = |e| read_error(path, e);
+    // `metadata` follows links: a link to `/dev/zero` is a device.
+    regular(path, &std::fs::metadata(path).map_err(err)?)?;
+    let mut file = open_without_blocking(path).map_err(err)?;
+    let opened = file.metadata().map_err(err)?;
+    regular(path, &opened)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(opened.len()).unwrap_or(0));
+    (&mut file)
+        .take(MAX_PART_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() as u64 > MAX_PART_BYTES {
+        return Err(PartsError::TooLarge {
+            path: path.display().to_string(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// An error unless `meta` is a regular file of at most [`MAX_PART_BYTES`].
+fn regular(path: &Path, meta: &std::fs::Metadata) -> Result<(), PartsError> {
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        return Err(PartsError::NotAFile {
+            path: path.display().to_string(),
+            what: file_kind(kind),
+        });
+    }
+    if meta.len() > MAX_PART_BYTES {
+        return Err(PartsError::TooLarge {
+            path: path.display().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO, a named pipe";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "neither a file nor a directory"
+    }
+}
+
+/// Opens `path` for reading; on Unix with `O_NONBLOCK`, so that opening a FIFO (swapped in for a
+/// file after it was checked) returns at once instead of waiting for a writer.
+fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 impl Sources {
@@ -262,12 +360,75 @@ mod tests {
             ".git/x.yaml",
             "c/.secret/y.yaml",
             "Z.YAML",
+            "e/Eng.Yml",
+            "yaml",
+            "x.yaml.bak",
         ] {
             touch(d.path(), f);
         }
         assert_eq!(
             names(d.path()),
-            ["a/b/c.yaml", "a/z.yaml", "a.yml", "b.yaml"]
+            [
+                "Z.YAML",
+                "a/b/c.yaml",
+                "a/z.yaml",
+                "a.yml",
+                "b.yaml",
+                "e/Eng.Yml"
+            ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_of_at_most_64_mib_are_read() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("pipe.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success(), "mkfifo is needed");
+        let e = read_part(&fifo).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                PartsError::NotAFile {
+                    what: "a FIFO, a named pipe",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let zero = d.path().join("zero.yaml");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let e = read_part(&zero).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                PartsError::NotAFile {
+                    what: "a character device",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(matches!(
+            read_part(d.path()).unwrap_err(),
+            PartsError::NotAFile {
+                what: "a directory",
+                ..
+            }
+        ));
+        // Sizes from the metadata: a sparse file costs nothing to make.
+        let big = d.path().join("big.yaml");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_PART_BYTES).unwrap();
+        assert_eq!(read_part(&big).unwrap().len() as u64, MAX_PART_BYTES);
+        f.set_len(MAX_PART_BYTES + 1).unwrap();
+        let e = read_part(&big).unwrap_err();
+        assert!(matches!(e, PartsError::TooLarge { .. }), "{e}");
+        touch(d.path(), "ok.yaml");
+        assert_eq!(
+            read_part(&d.path().join("ok.yaml")).unwrap(),
+            b"version: 1\n"
         );
     }
 

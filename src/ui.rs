@@ -163,6 +163,13 @@ pub(crate) enum Answer<S> {
     Interrupted(S),
 }
 
+/// One of the process's two output streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stream {
+    Out,
+    Err,
+}
+
 /// How serious a file problem is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Level {
@@ -205,6 +212,17 @@ impl Ui {
     /// Text for stderr, as it is.
     pub(crate) fn eprint(&self, text: &str) {
         self.err.write(text);
+    }
+
+    /// A document for a stream, where a failure to write it matters: an output file that is
+    /// this process's own stdout or stderr (`--report /dev/stdout`, docs/contract.md §6).
+    pub(crate) fn write_checked(&self, stream: Stream, text: &str) -> io::Result<()> {
+        let sink = match stream {
+            Stream::Out => &self.out,
+            Stream::Err => &self.err.sink,
+        };
+        let mut w = sink.lock().unwrap_or_else(|e| e.into_inner());
+        w.write_all(text.as_bytes()).and_then(|()| w.flush())
     }
 
     /// A handle that writes notes to this `Ui`'s stderr from anywhere.

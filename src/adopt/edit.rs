@@ -9,6 +9,12 @@
 //! comment lines directly above it. A comment block that opens a group (it follows a blank line
 //! or the `members:` line, and the entry is followed directly by another entry) is the group's
 //! heading and stays.
+//!
+//! An entry that shares a node with the rest of the file — an anchor in it that an alias
+//! outside it refers to, or an alias or merge key in it that refers to an anchor outside it
+//! (`role: &m org:member` and `role: *m`; `- &t {…}` and `<<: *t`) — is never edited: rewriting
+//! the anchor would change how the other entry reads, deleting it would leave the alias
+//! dangling (docs/contract.md §7).
 
 use crate::email::Email;
 use crate::role::Role;
@@ -61,6 +67,9 @@ struct Item {
     end: usize,
     /// In a block list: the byte where the line of its `-` starts, and the `-`'s column.
     dash: Option<(usize, usize)>,
+    /// Whether it shares a node with the rest of the file through an anchor, an alias or a
+    /// merge key.
+    shared: bool,
 }
 
 /// The `members` list as written.
@@ -87,6 +96,9 @@ pub(super) enum NotEditable {
     /// The entry's email or role is not written as a plain value in it (an alias, a merge key
     /// or a block scalar).
     Entry,
+    /// The entry shares a node with another part of the file (an anchor another entry's alias
+    /// or merge key refers to, or an alias or merge key of its own to one outside it).
+    Shared,
 }
 
 /// What to change in the list.
@@ -109,7 +121,25 @@ pub(super) struct Edited {
 }
 
 /// Applies `edits` to `text`, a valid desired file.
+///
+/// A file whose last line has no line break is edited with one added, and given back without
+/// it: every edit then works on whole lines (a deleted last entry does not leave the line
+/// break before it as the file's new end, an entry added after it does not need one made for
+/// it), and the file still ends as it did (docs/contract.md §7).
 pub(super) fn apply(text: &str, edits: &Edits) -> Edited {
+    if text.is_empty() || text.ends_with('\n') {
+        return apply_lines(text, edits);
+    }
+    let nl = newline(text);
+    let mut edited = apply_lines(&format!("{text}{nl}"), edits);
+    if let Some(kept) = edited.text.strip_suffix(nl) {
+        edited.text.truncate(kept.len());
+    }
+    edited
+}
+
+/// [`apply`] on a text whose last line ends with a line break (or is empty).
+fn apply_lines(text: &str, edits: &Edits) -> Edited {
     let mut failed = Vec::new();
     let Some(layout) = scan(text) else {
         let all = edits
@@ -132,7 +162,12 @@ pub(super) fn apply(text: &str, edits: &Edits) -> Edited {
     let find = |email: &Email| index.get(email).copied();
     let mut splices = Vec::new();
 
+    let shared = |email: &Email| find(email).is_some_and(|n| layout.items[n].shared);
     for (email, role) in &edits.set_role {
+        if shared(email) {
+            failed.push((email.clone(), NotEditable::Shared));
+            continue;
+        }
         match find(email).and_then(|n| layout.items[n].role) {
             Some(s) if s.quote != Quote::Block => splices.push(Splice {
                 start: s.start,
@@ -145,6 +180,10 @@ pub(super) fn apply(text: &str, edits: &Edits) -> Edited {
 
     let mut deleted = vec![false; layout.items.len()];
     for email in &edits.delete {
+        if shared(email) {
+            failed.push((email.clone(), NotEditable::Shared));
+            continue;
+        }
         match find(email) {
             Some(n) if layout.flow || layout.items[n].dash.is_some() => deleted[n] = true,
             _ => failed.push((email.clone(), NotEditable::Entry)),
@@ -237,11 +276,33 @@ fn scan(text: &str) -> Option<Layout> {
         return None;
     };
     let flow = style == StructureStyle::Flow;
+    // Where each anchor is defined, and where each is referred to.
+    let mut defined: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut referred: Vec<(usize, usize)> = Vec::new();
+    for (at, (event, ..)) in events.iter().enumerate() {
+        match event {
+            Event::Alias(id) => referred.push((*id, at)),
+            e => {
+                if let Some(id) = e.anchor_id() {
+                    defined.insert(id, at);
+                }
+            }
+        }
+    }
     let mut items = Vec::new();
     let mut j = from + 1;
     while j + 1 < to {
         let end = skip(&events, j);
-        items.push(item(text, &events[j..end], flow)?);
+        let mut it = item(text, &events[j..end], flow)?;
+        let inside = |at: usize| (j..end).contains(&at);
+        // A merge key refers through an alias too (`<<: *t`); an inline one (`<<: {…}`) shares
+        // nothing, and its entry's role is not written in it anyway.
+        it.shared = referred.iter().any(|&(id, at)| {
+            let from_here = inside(at);
+            let to_here = defined.get(&id).is_some_and(|&d| inside(d));
+            from_here != to_here
+        });
+        items.push(it);
         j = end;
     }
     Some(Layout {
@@ -273,6 +334,7 @@ fn item(text: &str, events: &[(Event, usize, usize)], in_flow: bool) -> Option<I
         start: *start,
         end,
         dash: if in_flow { None } else { dash(text, *start) },
+        shared: false,
     };
     if !matches!(first, Event::MappingStart(..)) {
         return Some(item);
@@ -482,28 +544,15 @@ fn plain_safe(s: &str) -> bool {
         && (s.contains(['@', ':']) || s.contains(' '))
 }
 
-/// `s` written as a scalar in the style `quote` (double-quoted when it could not be read back
-/// otherwise).
+/// `s` written as a scalar in the style `quote` (double-quoted, with what is not printable
+/// escaped, when it could not be read back otherwise: [`crate::yaml::write`]).
 pub(super) fn quoted(s: &str, quote: Quote) -> String {
-    let needs_escape = s.chars().any(|c| c.is_control() || c == '\u{feff}');
     match quote {
         Quote::Plain | Quote::Block if plain_safe(s) => s.to_string(),
-        Quote::Single if !needs_escape => format!("'{}'", s.replace('\'', "''")),
-        _ => {
-            let mut out = String::from("\"");
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    c if c.is_control() || c == '\u{feff}' => {
-                        out.push_str(&format!("\\u{:04x}", c as u32))
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-            out
+        Quote::Single if s.chars().all(crate::yaml::write::printable) => {
+            format!("'{}'", s.replace('\'', "''"))
         }
+        _ => crate::yaml::write::double_quoted(s),
     }
 }
 
@@ -638,12 +687,6 @@ fn insertions(text: &str, layout: &Layout, deleted: &[bool], edits: &Edits) -> O
             0 => block_own_start(text, layout, 0),
             g => block_end(text, layout, g - 1),
         };
-        if at > 0 && !text[..at].ends_with('\n') {
-            // The last line has no line break: the new entries start on a line of their own
-            // and the file still ends without one.
-            block.insert_str(0, nl);
-            block.truncate(block.len() - nl.len());
-        }
         out.push(Splice {
             start: at,
             end: at,

@@ -4,13 +4,17 @@
 //!
 //! What is adopted is decided here on the validated [`Desired`] against the whole live org;
 //! [`edit`] then makes each decision a splice of the text, so that every byte outside the
-//! entries added, changed or deleted stays as it was.
+//! entries added, changed or deleted stays as it was; [`replan`] then plans the edited text
+//! against the same org, and nothing is written unless that plan shows exactly the adoption.
 
 mod edit;
+mod replan;
+
+pub(crate) use replan::Replanned;
 
 use crate::date::Date;
 use crate::desired::{self, Desired, PartText};
-use crate::email::{self, Email};
+use crate::email::Email;
 use crate::live::LiveState;
 use crate::role::{LiveRole, Role};
 use crate::yaml::Diagnostic;
@@ -85,6 +89,9 @@ pub(crate) enum Why {
     InvalidEmail(String),
     /// The entry (or the list) is not written so that it can be edited in place.
     NotEditable,
+    /// The entry shares a node with another through an anchor, an alias or a merge key: editing
+    /// it would change how the other reads.
+    Shared,
 }
 
 impl fmt::Display for Why {
@@ -104,6 +111,10 @@ impl fmt::Display for Why {
             Why::NotEditable => write!(
                 f,
                 "its entry is written with an alias, a merge key or a block scalar; edit it by hand"
+            ),
+            Why::Shared => write!(
+                f,
+                "its entry shares a value with another entry through an anchor, alias or merge key (`&`, `*`, `<<`), so editing it would change how the other reads; edit it by hand"
             ),
         }
     }
@@ -134,9 +145,29 @@ impl Adopted {
     }
 }
 
-/// The edited text does not validate: a bug, reported with the problems; nothing is written.
+/// Why an edit is not written (a bug in adopt if it ever happens): nothing is written.
 #[derive(Debug)]
-pub(crate) struct WouldBeInvalid(pub(crate) Vec<Diagnostic>);
+pub(crate) enum AdoptError {
+    /// The edited text does not validate, with the problems.
+    Invalid(Vec<Diagnostic>),
+    /// A plan of the edited text does not show exactly the adoption ([`replan`]).
+    Replanned(Replanned),
+}
+
+impl fmt::Display for AdoptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AdoptError::Invalid(errors) => {
+                write!(f, "the edited file would not pass validate")?;
+                if let Some(d) = errors.first() {
+                    write!(f, " ({}:{}: {})", d.line, d.column, d.message)?;
+                }
+                Ok(())
+            }
+            AdoptError::Replanned(r) => r.fmt(f),
+        }
+    }
+}
 
 /// The live side of one email: its member's role, else its first pending invitation's; and
 /// every pending invitation's role.
@@ -160,8 +191,9 @@ pub(crate) fn adopt(
     desired: &Desired,
     live: &LiveState,
     options: &AdoptOptions,
-) -> Result<Adopted, WouldBeInvalid> {
-    let mut parts = adopt_parts(&[text], 0, desired, live, options)?;
+) -> Result<Adopted, AdoptError> {
+    let part = PartText { name: "", text };
+    let mut parts = adopt_parts(&[part], false, 0, desired, live, options)?;
     Ok(Adopted {
         text: parts.texts.pop().unwrap_or_default(),
         adopted: parts.adopted,
@@ -178,16 +210,21 @@ pub(crate) struct AdoptedParts {
     pub(crate) skipped: Vec<Skipped>,
 }
 
-/// Adopts the org's drift into the parts `texts` of one desired state (docs/contract.md §7,
-/// §10): a role change or a deletion is made in the part that holds the entry, a new entry
-/// goes to part `into`. With one part, this is [`adopt`].
+/// Adopts the org's drift into the parts of one desired state (docs/contract.md §7, §10), named
+/// and loaded as `desired` was (`directory`: from `-f DIR`): a role change or a deletion is made
+/// in the part that holds the entry, a new entry goes to part `into`. The edited parts are
+/// then loaded and planned against `live` as `plan` would ([`replan`]); an error says why they
+/// must not be written. With one part, this is [`adopt`].
 pub(crate) fn adopt_parts(
-    texts: &[&str],
+    parts: &[PartText],
+    directory: bool,
     into: usize,
     desired: &Desired,
     live: &LiveState,
     options: &AdoptOptions,
-) -> Result<AdoptedParts, WouldBeInvalid> {
+) -> Result<AdoptedParts, AdoptError> {
+    let texts: Vec<&str> = parts.iter().map(|p| p.text).collect();
+    let texts = texts.as_slice();
     let (mut adopted, mut skipped) = decide(desired, live, options);
     let reason = format!("adopted from the org on {}", options.today);
     let part_of = |email: &Email| {
@@ -198,39 +235,48 @@ pub(crate) fn adopt_parts(
             .map_or(into, |m| m.loc.part as usize)
     };
     let mut edited = edit_parts(texts, into, &adopted, &reason, &part_of);
-    let failed: Vec<Email> = edited
+    let failed: Vec<(Email, edit::NotEditable)> = edited
         .iter()
-        .flat_map(|e| e.failed.iter().map(|(email, _)| email.clone()))
+        .flat_map(|e| e.failed.iter().cloned())
         .collect();
     if !failed.is_empty() {
         // Some edits could not be made: make the others alone, so that the files say exactly
         // what is reported.
         adopted.retain(|a| {
-            let gone = failed.contains(a.email());
-            if gone {
+            let why = failed
+                .iter()
+                .find(|(e, _)| e == a.email())
+                .map(|(_, n)| match n {
+                    edit::NotEditable::Shared => Why::Shared,
+                    edit::NotEditable::NoList | edit::NotEditable::Entry => Why::NotEditable,
+                });
+            let gone = why.is_some();
+            if let Some(why) = why {
                 skipped.push(Skipped {
                     email: a.email().clone(),
                     kind: a.kind(),
-                    why: Why::NotEditable,
+                    why,
                 });
             }
             !gone
         });
+        // What is left may take the last admin away (the promotion that kept one was not
+        // editable).
+        keep_an_admin(desired, options.today, &mut adopted, &mut skipped);
         skipped.sort_by(|a, b| a.email.cmp(&b.email));
         edited = edit_parts(texts, into, &adopted, &reason, &part_of);
     }
     let texts: Vec<String> = edited.into_iter().map(|e| e.text).collect();
     if !adopted.is_empty() {
-        let parts: Vec<PartText> = texts
+        let edited: Vec<PartText> = parts
             .iter()
-            .map(|text| PartText { name: "", text })
+            .zip(&texts)
+            .map(|(p, text)| PartText { name: p.name, text })
             .collect();
-        if let Err(errors) =
-            desired::validate_parts(&parts, parts.len() > 1, options.today, desired::cores())
-                .desired
-        {
-            return Err(WouldBeInvalid(errors));
-        }
+        let new = desired::validate_parts(&edited, directory, options.today, desired::cores())
+            .desired
+            .map_err(AdoptError::Invalid)?;
+        replan::check(desired, &new, live, &adopted, options).map_err(AdoptError::Replanned)?;
     }
     Ok(AdoptedParts {
         texts,
@@ -324,7 +370,7 @@ fn decide(
                 Some(Why::Ignored(g.as_str().to_string()))
             } else if own(email) {
                 Some(Why::OwnAccount)
-            } else if let Err(e) = email::check(email.as_str()) {
+            } else if let Some(e) = desired::refused_email(email.as_str()) {
                 Some(Why::InvalidEmail(e))
             } else if !desired.allowed_domains.is_empty()
                 && !desired::domain_allowed(&desired.allowed_domains, email)
@@ -402,11 +448,23 @@ fn decide(
         }
     }
 
-    // No change may leave the file without a current admin: if it would, every change that
-    // takes an admin away is left alone.
+    keep_an_admin(desired, options.today, &mut adopted, &mut skipped);
+    adopted.sort_by(|a, b| a.email().cmp(b.email()));
+    skipped.sort_by(|a, b| a.email.cmp(&b.email));
+    (adopted, skipped)
+}
+
+/// No change may leave the file without a current admin: if `adopted` would, every change in
+/// it that takes an admin away is left alone (moved to `skipped`).
+fn keep_an_admin(
+    desired: &Desired,
+    today: Date,
+    adopted: &mut Vec<Adoption>,
+    skipped: &mut Vec<Skipped>,
+) {
     let by_email: HashMap<&Email, &Adoption> = adopted.iter().map(|a| (a.email(), a)).collect();
     let admin_after = desired.members.iter().any(|m| {
-        !m.is_expired(options.today)
+        !m.is_expired(today)
             && match by_email.get(&m.email) {
                 Some(Adoption::Role { to, .. }) => *to == Role::Admin,
                 Some(Adoption::Delete { .. }) => false,
@@ -434,14 +492,15 @@ fn decide(
                 }
             );
             if takes_admin {
-                skip(a.email(), a.kind(), Why::LastAdmin);
+                skipped.push(Skipped {
+                    email: a.email().clone(),
+                    kind: a.kind(),
+                    why: Why::LastAdmin,
+                });
             }
             !takes_admin
         });
     }
-    adopted.sort_by(|a, b| a.email().cmp(b.email()));
-    skipped.sort_by(|a, b| a.email.cmp(&b.email));
-    (adopted, skipped)
 }
 
 #[cfg(test)]

@@ -370,6 +370,174 @@ fn an_entry_written_with_an_alias_is_left_for_a_human() {
     assert_eq!(out.skipped[0].why, Why::NotEditable);
 }
 
+/// docs/contract.md §7: an entry that shares a node with another entry (an anchor one refers
+/// to, an alias or merge key to one elsewhere) is left alone, whatever the change, and the
+/// file is as it was.
+#[test]
+fn entries_sharing_a_node_are_left_alone_in_every_shape() {
+    let head = "version: 1\nmembers:\n  - email: root@x.io\n    role: org:admin\n";
+    let both = |a: &str, b: &str| {
+        org(
+            &[("root@x.io", "org:admin"), ("a@x.io", a), ("b@x.io", b)],
+            &[],
+        )
+    };
+    let only_b = org(&[("root@x.io", "org:admin"), ("b@x.io", "org:member")], &[]);
+    let only_a = org(&[("root@x.io", "org:admin"), ("a@x.io", "org:member")], &[]);
+    let cases: Vec<(&str, String, LiveState, Vec<&str>)> = vec![
+        (
+            "the anchor of a shared role",
+            format!(
+                "{head}  - email: a@x.io\n    role: &m org:member\n  - email: b@x.io\n    role: *m\n"
+            ),
+            both("org:admin", "org:member"),
+            vec!["a@x.io"],
+        ),
+        (
+            "the alias of a shared role",
+            format!(
+                "{head}  - email: a@x.io\n    role: &m org:member\n  - email: b@x.io\n    role: *m\n"
+            ),
+            both("org:member", "org:admin"),
+            vec!["b@x.io"],
+        ),
+        (
+            "deleting the entry that holds the anchor",
+            format!(
+                "{head}  - email: a@x.io\n    role: &m org:member\n  - email: b@x.io\n    role: *m\n"
+            ),
+            only_b.clone(),
+            vec!["a@x.io"],
+        ),
+        (
+            "deleting the entry that holds the alias",
+            format!(
+                "{head}  - email: a@x.io\n    role: &m org:member\n  - email: b@x.io\n    role: *m\n"
+            ),
+            only_a,
+            vec!["b@x.io"],
+        ),
+        (
+            "a mapping merged into another",
+            format!(
+                "{head}  - &t {{email: a@x.io, role: org:member}}\n  - email: b@x.io\n    <<: *t\n"
+            ),
+            both("org:admin", "org:member"),
+            vec!["a@x.io"],
+        ),
+        (
+            "a block mapping merged, with a role of its own in the other",
+            format!(
+                "{head}  - &t\n    email: a@x.io\n    role: org:member\n    reason: team\n  - <<: *t\n    email: b@x.io\n    role: org:member\n"
+            ),
+            both("org:admin", "org:admin"),
+            vec!["a@x.io", "b@x.io"],
+        ),
+        (
+            "a tagged anchor",
+            format!(
+                "{head}  - {{email: a@x.io, role: !!str &m org:member}}\n  - {{email: b@x.io, role: *m}}\n"
+            ),
+            both("org:admin", "org:member"),
+            vec!["a@x.io"],
+        ),
+        (
+            "an email that `protected` refers to",
+            format!("{head}  - email: &e a@x.io\n    role: org:member\nprotected: [*e]\n"),
+            org(&[("root@x.io", "org:admin"), ("a@x.io", "org:admin")], &[]),
+            vec!["a@x.io"],
+        ),
+        (
+            "a reason another entry refers to",
+            format!(
+                "{head}  - email: a@x.io\n    role: org:member\n    reason: &r contractor\n  - email: b@x.io\n    role: org:member\n    reason: *r\n"
+            ),
+            only_b,
+            vec!["a@x.io"],
+        ),
+    ];
+    for (name, text, live, alone) in cases {
+        let out = run(&text, &live, &options(TODAY, None, all_kinds()));
+        assert_eq!(out.text, text, "{name}: the file is as it was");
+        let shared: Vec<&str> = out
+            .skipped
+            .iter()
+            .filter(|s| s.why == Why::Shared)
+            .map(|s| s.email.as_str())
+            .collect();
+        assert_eq!(shared, alone, "{name}: {:?}", out.skipped);
+    }
+    // An anchor used only inside its own entry is shared with nobody: the entry is edited.
+    let text = format!("{head}  - {{email: a@x.io, role: &m org:member, reason: *m}}\n");
+    let out = run(
+        &text,
+        &org(&[("root@x.io", "org:admin"), ("a@x.io", "org:admin")], &[]),
+        &options(TODAY, None, all_kinds()),
+    );
+    assert_eq!(out.adopted.len(), 1, "{:?}", out.skipped);
+    assert!(out.text.contains("role: &m org:admin"), "{}", out.text);
+}
+
+/// The net under every adoption (docs/contract.md §7): an edit whose plan changes an email
+/// that was not adopted, or still changes one that was, is refused, naming them. Here the
+/// edit adopt made before shared anchors were left alone: the anchor rewritten, so that b@
+/// reads as admin too.
+#[test]
+fn the_replan_net_refuses_an_edit_that_changes_another_entry() {
+    let before = "version: 1\nmembers:\n  - email: root@x.io\n    role: org:admin\n  - email: a@x.io\n    role: &m org:member\n  - email: b@x.io\n    role: *m\nignore: ['*@vendor.io']\n";
+    let live = org(
+        &[
+            ("root@x.io", "org:admin"),
+            ("a@x.io", "org:admin"),
+            ("b@x.io", "org:member"),
+        ],
+        &[],
+    );
+    let o = options(TODAY, None, all_kinds());
+    let adopted = [Adoption::Role {
+        email: Email::new("a@x.io"),
+        from: Role::Member,
+        to: Role::Admin,
+    }];
+    let old = load(before, o.today);
+    let check = |after: &str| replan::check(&old, &load(after, o.today), &live, &adopted, &o);
+    let rewritten = before.replace("&m org:member", "&m org:admin");
+    let e = check(&rewritten).unwrap_err();
+    assert_eq!(
+        e,
+        Replanned {
+            still: vec![],
+            changed: vec![Email::new("b@x.io")],
+            fields: vec![],
+        }
+    );
+    assert_eq!(
+        AdoptError::Replanned(e).to_string(),
+        "a plan of the edited file against the org just read would change how b@x.io reads, which it did not adopt (a bug in adopt: please report it with the file's shape)"
+    );
+    // Nothing changed at all: the adopted email is still planned.
+    let e = check(before).unwrap_err();
+    assert_eq!(e.still, [Email::new("a@x.io")]);
+    assert!(e.changed.is_empty());
+    // A reason changed, which no plan shows today; and a top-level field.
+    let reason = before.replace("role: *m\n", "role: *m\n    reason: x\n");
+    let reason = reason.replace(
+        "&m org:member",
+        "&m org:admin\n  - email: c@x.io\n    role: org:member",
+    );
+    let e = check(&reason.replace("*@vendor.io", "*@other.io")).unwrap_err();
+    assert_eq!(
+        (e.changed, e.fields),
+        (
+            vec![Email::new("b@x.io"), Email::new("c@x.io")],
+            vec!["ignore"]
+        )
+    );
+    // The right edit passes.
+    let right = "version: 1\nmembers:\n  - email: root@x.io\n    role: org:admin\n  - email: a@x.io\n    role: org:admin\n  - email: b@x.io\n    role: org:member\nignore: ['*@vendor.io']\n";
+    assert_eq!(check(right), Ok(()));
+}
+
 #[test]
 fn emails_that_need_quotes_get_them() {
     assert_eq!(edit::quoted("a@x.io", edit::Quote::Plain), "a@x.io");
@@ -388,9 +556,10 @@ fn emails_that_need_quotes_get_them() {
 }
 
 mod properties {
-    //! For generated files (every style the editor knows) and orgs: `adopt` then `plan` has no
-    //! adopted change left, the result validates, and every line that is not part of an entry
-    //! of an adopted email is still there, in order.
+    //! For generated files (every style the editor knows, and entries that share nodes through
+    //! anchors, aliases and merge keys) and orgs: `adopt` then `plan` has no adopted change
+    //! left, the result validates, no email that was not adopted reads otherwise, and every
+    //! line that is not part of an entry of an adopted email is still there, in order.
     use super::*;
     use proptest::prelude::*;
 
@@ -415,6 +584,19 @@ mod properties {
         blank_before: bool,
         expires: bool,
         reason: bool,
+        share: Share,
+    }
+
+    /// How an entry shares a node with the entry before it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Share {
+        None,
+        /// `role: *rN`, the role of an earlier entry (`role: &rN …`).
+        RoleAlias,
+        /// The same, the anchor tagged (`role: !!str &rN …`).
+        TaggedAlias,
+        /// `<<: *tN`, the whole mapping of the entry before (`- &tN …`), no role of its own.
+        Merge,
     }
 
     fn entry() -> impl Strategy<Value = Entry> {
@@ -422,8 +604,14 @@ mod properties {
             0..EMAILS.len() - 1,
             prop_oneof![Just(Role::Admin), Just(Role::Member)],
             any::<[bool; 7]>(),
+            prop_oneof![
+                5 => Just(Share::None),
+                1 => Just(Share::RoleAlias),
+                1 => Just(Share::TaggedAlias),
+                1 => Just(Share::Merge),
+            ],
         )
-            .prop_map(|(email, role, b)| Entry {
+            .prop_map(|(email, role, b, share)| Entry {
                 email,
                 role,
                 flow: b[0],
@@ -433,6 +621,7 @@ mod properties {
                 blank_before: b[4],
                 expires: b[5] && b[6],
                 reason: b[6],
+                share,
             })
     }
 
@@ -459,10 +648,52 @@ mod properties {
             chunks.push((None, vec!["protected: [a@x.io]".into()]));
         }
         chunks.push((None, vec!["members:".into()]));
+        // Which entry's role anchor each role alias refers to (an alias cannot hold an anchor:
+        // the entry before's source, when its role is an alias itself); which roles are
+        // anchored, tagged or not; which mappings are merged into the next.
+        let n = list.len();
+        let mut source: Vec<Option<usize>> = vec![None; n];
+        let mut role_anchor = vec![None::<bool>; n];
+        let mut merged = vec![false; n];
+        // The first entry shares nothing with an entry before it; a role alias after an entry
+        // whose role is merged in has no role to refer to.
+        let mut share = vec![Share::None; n];
+        for i in 1..n {
+            share[i] = match list[i].share {
+                Share::RoleAlias | Share::TaggedAlias if share[i - 1] == Share::Merge => {
+                    Share::None
+                }
+                s => s,
+            };
+        }
+        for i in 1..n {
+            match share[i] {
+                Share::RoleAlias | Share::TaggedAlias => {
+                    let h = source[i - 1].unwrap_or(i - 1);
+                    source[i] = Some(h);
+                    let tagged = share[i] == Share::TaggedAlias;
+                    role_anchor[h] = Some(role_anchor[h].unwrap_or(false) || tagged);
+                }
+                Share::Merge => merged[i - 1] = true,
+                Share::None => {}
+            }
+        }
         // The first entry is a current admin, so that the file validates.
         for (n, e) in list.iter().enumerate() {
             let email = EMAILS[e.email];
             let role = if n == 0 { Role::Admin } else { e.role };
+            let merge = share[n] == Share::Merge;
+            let role_text = match (source[n], role_anchor[n]) {
+                (Some(h), _) => format!("*r{h}"),
+                (None, Some(true)) => format!("!!str &r{n} {role}"),
+                (None, Some(false)) => format!("&r{n} {role}"),
+                (None, None) => role.to_string(),
+            };
+            let anchor = if merged[n] {
+                format!("&t{n} ")
+            } else {
+                String::new()
+            };
             if e.blank_before && n > 0 {
                 chunks.push((None, vec![String::new()]));
             }
@@ -483,14 +714,24 @@ mod properties {
             if e.expires && n > 0 {
                 extra.push(("expires", "2027-01-01".to_string()));
             }
+            let role_field = if merge {
+                format!("<<: *t{}", n - 1)
+            } else {
+                format!("role: {role_text}")
+            };
             if e.flow {
                 let more: String = extra.iter().map(|(k, v)| format!(", {k}: {v}")).collect();
                 lines.push(format!(
-                    "{pad}- {{email: {shown}, role: {role}{more}}}{trailing}"
+                    "{pad}- {anchor}{{email: {shown}, {role_field}{more}}}{trailing}"
                 ));
             } else {
-                lines.push(format!("{pad}- email: {shown}{trailing}"));
-                lines.push(format!("{pad}  role: {role}"));
+                if merged[n] {
+                    lines.push(format!("{pad}- &t{n}"));
+                    lines.push(format!("{pad}  email: {shown}{trailing}"));
+                } else {
+                    lines.push(format!("{pad}- email: {shown}{trailing}"));
+                }
+                lines.push(format!("{pad}  {role_field}"));
                 for (k, v) in extra {
                     lines.push(format!("{pad}  {k}: {v}"));
                 }
@@ -564,6 +805,26 @@ mod properties {
             // It validates (adopt checks; check again), and plan has none of it left.
             prop_assert!(desired::validate(&out.text, o.today).desired.is_ok());
             assert_nothing_adopted_left(&out.text, &live, &out, &o);
+            // No email that adopt did not adopt reads otherwise: role, reason, expiry, and the
+            // top-level fields.
+            let after = load(&out.text, o.today);
+            let reading = |d: &Desired, e: &Email| {
+                d.members
+                    .iter()
+                    .filter(|m| &m.email == e)
+                    .map(|m| (m.role, m.reason.clone(), m.expires))
+                    .collect::<Vec<_>>()
+            };
+            let adopted: Vec<&Email> = out.adopted.iter().map(Adoption::email).collect();
+            for e in desired.members.iter().chain(&after.members).map(|m| &m.email) {
+                if !adopted.contains(&e) {
+                    prop_assert_eq!(reading(&desired, e), reading(&after, e), "{} reads otherwise:\n{}--- after\n{}", e, text, out.text);
+                }
+            }
+            prop_assert_eq!(
+                (&desired.ignore, &desired.protected, &desired.allowed_domains),
+                (&after.ignore, &after.protected, &after.allowed_domains)
+            );
             prop_assert_eq!(out.changed(), out.text != text);
             // Every line outside the entries of adopted emails is still there, in order.
             let touched: Vec<Email> = out.adopted.iter().map(|a| a.email().clone()).collect();

@@ -561,7 +561,11 @@ mod tests {
     }
 
     fn test_client(url: &str) -> Client {
-        let mut config = ApiConfig::new(url, Some("scl_live_test")).unwrap();
+        let mut config = ApiConfig::new(
+            url,
+            Some(("scl_live_test", crate::config::KeySource::Variable)),
+        )
+        .unwrap();
         config.retry.base = Duration::from_millis(5);
         config.timeout = Duration::from_secs(5);
         Client::new(&config).unwrap()

@@ -1,10 +1,10 @@
 //! `teamsync adopt`: reads the org and edits the desired file in place so that it accepts the
 //! org's drift, every byte outside the edited entries kept (docs/contract.md §7).
 
-use super::{Context, runtime, write_atomically};
+use super::{Context, runtime, write_atomically_checked};
 use crate::adopt::{self, AdoptOptions, Adoption, Kind};
 use crate::api::Client;
-use crate::desired;
+use crate::desired::{self, PartText};
 use crate::error::CommandError;
 use crate::escape::escape;
 use crate::parts;
@@ -60,7 +60,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         owned.push(text.to_string());
     }
     let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
-    let into = match (&args.into, sources.directory) {
+    let directory = sources.directory;
+    let into = match (&args.into, directory) {
         (None, _) => 0,
         (Some(into), true) => {
             part_index(&sources.parts, into).ok_or_else(|| CommandError::Adopt {
@@ -92,18 +93,21 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         today: ctx.config.today,
         self_email: ctx.config.self_email.clone(),
     };
-    let adopted =
-        adopt::adopt_parts(&texts, into, &file.desired, &live, &options).map_err(|e| {
-            CommandError::Adopt {
-                file: name.clone(),
-                why: format!(
-                    "the edited file would not pass validate ({}); nothing was written",
-                    e.0.first().map_or(String::new(), |d| format!(
-                        "{}:{}: {}",
-                        d.line, d.column, d.message
-                    ))
-                ),
-            }
+    // Named as the load named them, so that the edited parts are loaded and planned as `plan`
+    // would load and plan them (docs/contract.md §7).
+    let parts: Vec<PartText> = file
+        .parts
+        .iter()
+        .zip(&texts)
+        .map(|(p, text)| PartText {
+            name: &p.name,
+            text,
+        })
+        .collect();
+    let adopted = adopt::adopt_parts(&parts, directory, into, &file.desired, &live, &options)
+        .map_err(|e| CommandError::Adopt {
+            file: name.clone(),
+            why: format!("{e}; nothing was written"),
         })?;
     for s in &adopted.skipped {
         ctx.ui.note(format_args!(
@@ -140,13 +144,24 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         ));
         return Ok(2);
     }
-    // Every part is checked writable before any is replaced, so that a read-only part does
-    // not leave the others half-adopted.
+    // Every part is checked writable, and unchanged since it was read, before any is
+    // replaced, so that a read-only part or an edit made meanwhile does not leave the others
+    // half-adopted; each is checked unchanged again right before its rename.
+    let mut targets = Vec::with_capacity(changed.len());
     for &i in &changed {
-        writable(&file.parts[i].path)?;
+        let part = &file.parts[i];
+        let target = target(&part.path)?;
+        writable(&target)?;
+        unchanged(&target, &part.name, texts[i], &[])?;
+        targets.push(target);
     }
-    for &i in &changed {
-        write_in_place(&file.parts[i].path, adopted.texts[i].as_bytes())?;
+    let mut written: Vec<&str> = Vec::new();
+    for (&i, target) in changed.iter().zip(&targets) {
+        let part = &file.parts[i];
+        write_atomically_checked(target, adopted.texts[i].as_bytes(), || {
+            unchanged(target, &part.name, texts[i], &written)
+        })?;
+        written.push(&part.name);
     }
     ctx.ui.note(format_args!(
         "Adopted into {}: {counts}. Review the diff, commit it, and `teamsync plan` shows none of it.",
@@ -209,15 +224,42 @@ fn diff(before: &str, after: &str, name: &str) -> String {
     out
 }
 
-/// Replaces the file atomically, keeping its permissions; a file that is read-only is not
-/// replaced (its directory may still let a rename through).
-fn write_in_place(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
-    let meta = writable(path)?;
-    write_atomically(path, bytes)?;
-    // The temporary file was created private; give the file back its own permissions.
-    std::fs::set_permissions(path, meta.permissions()).map_err(|source| CommandError::WriteFile {
+/// Where a part is written: the file itself, or for a symbolic link the file it leads to (the
+/// link stays a link; docs/contract.md §7).
+fn target(path: &Path) -> Result<PathBuf, CommandError> {
+    let err = |source| CommandError::WriteFile {
         path: path.display().to_string(),
         source,
+    };
+    if std::fs::symlink_metadata(path).map_err(err)?.is_symlink() {
+        std::fs::canonicalize(path).map_err(err)
+    } else {
+        Ok(path.to_path_buf())
+    }
+}
+
+/// An error unless the file at `target` still holds `read`, the text adopt read from the part
+/// named `name` (docs/contract.md §7: an edit made while adopt waited for the org is never
+/// lost); `written` names the parts already replaced.
+fn unchanged(target: &Path, name: &str, read: &str, written: &[&str]) -> Result<(), CommandError> {
+    let now = parts::read_part(target);
+    if now.as_deref().ok() == Some(read.as_bytes()) {
+        return Ok(());
+    }
+    let what = if written.is_empty() {
+        "nothing was written".to_string()
+    } else {
+        format!(
+            "{} {} already adopted, nothing else was written",
+            written.join(", "),
+            crate::words::one_or_many(written.len(), "was", "were")
+        )
+    };
+    Err(CommandError::Adopt {
+        file: name.to_string(),
+        why: format!(
+            "it changed on disk since adopt read it (edited while adopt read the org?); {what}: run `teamsync adopt` again"
+        ),
     })
 }
 

@@ -1,8 +1,9 @@
 //! `teamsync apply`: re-reads the org, prints the plan, asks, and executes it in phases
 //! (docs/contract.md §5).
 
+use super::output::{Existing, Inputs, Output};
 use super::plan::{Computed, compute, plan_options, show};
-use super::{Context, append_step_summary, read_org, runtime, write_atomically};
+use super::{Context, append_step_summary, read_org, runtime};
 use crate::api::Client;
 use crate::config::Format;
 use crate::desired::Desired;
@@ -66,6 +67,18 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     };
     let runtime = runtime()?;
     let file = ctx.load(&file_path)?;
+    // Refused before the org is read: the report never replaces what apply reads
+    // (docs/contract.md §6).
+    let report = match &args.report {
+        Some(path) => {
+            let mut inputs = Inputs::desired(&file_path);
+            if let Some(plan_file) = &args.plan_file {
+                inputs = inputs.and_plan_file(plan_file);
+            }
+            Some(Output::check(path, "--report", &inputs, Existing::Replace)?)
+        }
+        None => None,
+    };
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
     // From here on a signal is apply's to handle (docs/contract.md §8). Until the first write,
     // it ends the run at once: nothing has been sent.
@@ -75,7 +88,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let options = plan_options(ctx.config, args.allow_mass_removal);
     let computed = compute(ctx.config, &file, &org, args.allow_mass_removal, true);
     // Planning succeeded: whatever happens next, the report is written.
-    let out = Finisher::new(ctx, args, &file.name, started, &computed);
+    let out = Finisher::new(ctx, report.as_ref(), &file.name, started, &computed);
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
         if let Err(stale) =
             doc.check_fresh(&computed.fingerprints, &computed.snapshot, &computed.plan)
@@ -273,7 +286,7 @@ impl executor::Checks for Guards<'_> {
 /// result (exit code or error).
 struct Finisher<'a> {
     ctx: &'a Context<'a>,
-    report_path: Option<&'a Path>,
+    report: Option<&'a Output>,
     file: &'a str,
     started: SystemTime,
     computed: &'a Computed,
@@ -282,14 +295,14 @@ struct Finisher<'a> {
 impl<'a> Finisher<'a> {
     fn new(
         ctx: &'a Context<'a>,
-        args: &'a Args,
+        report: Option<&'a Output>,
         file: &'a str,
         started: SystemTime,
         computed: &'a Computed,
     ) -> Finisher<'a> {
         Finisher {
             ctx,
-            report_path: args.report.as_deref(),
+            report,
             file,
             started,
             computed,
@@ -371,12 +384,18 @@ impl<'a> Finisher<'a> {
             Ok(code) => *code,
             Err(e) => e.exit_code(),
         };
-        self.write(report, ending, code, None, None);
-        result
+        match (self.write(report, ending, code, None, None), result) {
+            // A run that succeeded but whose report is lost did not succeed (docs/contract.md
+            // §2).
+            (Some(unwritten), Ok(_)) => Err(unwritten),
+            (_, result) => result,
+        }
     }
 
-    /// Writes the report file and the job summary; a failure to write either is an error
-    /// line, not a change of exit code.
+    /// Writes the report file and the job summary. A report that cannot be written is
+    /// returned when the run had succeeded (exit 0: the caller makes it the error), else
+    /// printed as an error line beside the run's own error, whose exit code stands
+    /// (docs/contract.md §2). A job summary that cannot be written is a warning.
     fn write(
         &self,
         report: &executor::Execution,
@@ -384,8 +403,8 @@ impl<'a> Finisher<'a> {
         exit_code: u8,
         signal: Option<Signal>,
         message: Option<String>,
-    ) {
-        let doc = ReportDocument::new(
+    ) -> Option<CommandError> {
+        let mut doc = ReportDocument::new(
             report,
             Header {
                 desired_file: self.file,
@@ -397,12 +416,21 @@ impl<'a> Finisher<'a> {
                 message,
             },
         );
-        if let Some(path) = self.report_path {
-            if let Err(e) = write_atomically(path, doc.to_json().as_bytes()) {
-                self.ctx.ui.error(e);
+        let mut unwritten = None;
+        if let Some(out) = self.report {
+            if let Err(e) = out.write(self.ctx.ui, &doc.to_json()) {
+                if exit_code == 0 {
+                    // The job summary says how the run ended.
+                    doc.exit_code = 1;
+                    doc.message = Some(e.to_string());
+                    unwritten = Some(e);
+                } else {
+                    self.ctx.ui.error(e);
+                }
             }
         }
         append_step_summary(self.ctx, || render::apply_summary(&doc));
+        unwritten
     }
 }
 

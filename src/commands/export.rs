@@ -1,5 +1,6 @@
 //! `teamsync export`: the live org as a desired-state file (docs/contract.md §1).
 
+use super::output::Existing;
 use super::{Context, runtime, write_atomically};
 use crate::api::Client;
 use crate::error::CommandError;
@@ -11,9 +12,12 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
-    /// Write here instead of stdout.
+    /// Write here instead of stdout (an existing file only with --force).
     #[arg(short = 'o', long, value_name = "FILE", conflicts_with = "split_by")]
     output: Option<PathBuf>,
+    /// Replace the file -o names if it exists.
+    #[arg(long, requires = "output")]
+    force: bool,
     /// Write one part per email domain into DIR (a new or empty directory), for `-f DIR`.
     #[arg(long, value_enum, value_name = "KEY", requires = "dir")]
     split_by: Option<SplitBy>,
@@ -35,6 +39,18 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         // Refused before the org is read: nothing half-written over an existing state.
         parts::check_empty_for_export(dir)?;
     }
+    // Refused before the org is read: never over the desired file, and over another existing
+    // file only with --force (docs/contract.md §6).
+    let existing = if args.force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
+    let out = args
+        .output
+        .as_deref()
+        .map(|path| ctx.output(path, "-o", existing))
+        .transpose()?;
     let live =
         runtime()?.block_on(async { Client::new(api)?.with_notes(ctx.ui.notes()).list().await })?;
     // The whole org: the export writes the `ignore` list itself.
@@ -44,11 +60,11 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     }
     let exported = crate::export::export(&org);
     let summary = summary(&exported);
-    match &args.output {
-        Some(path) => {
-            write_atomically(path, exported.yaml.as_bytes())?;
+    match &out {
+        Some(out) => {
+            out.write(ctx.ui, &exported.yaml)?;
             ctx.ui
-                .note(format_args!("Wrote {summary} to {}.", path.display()));
+                .note(format_args!("Wrote {summary} to {}.", out.path().display()));
         }
         None => {
             ctx.ui.print(&exported.yaml);

@@ -1,10 +1,12 @@
 //! One file per command: each pairs its clap arguments with the function that runs it. What
-//! several commands share (loading the file, reading the org, writing a file) is here.
+//! several commands share (loading the file, reading the org) is here; writing a file is
+//! [`output`].
 
 pub(crate) mod adopt;
 pub(crate) mod apply;
 pub(crate) mod completions;
 pub(crate) mod export;
+pub(crate) mod output;
 pub(crate) mod plan;
 pub(crate) mod schema;
 pub(crate) mod validate;
@@ -18,6 +20,8 @@ use crate::interrupt::Signal;
 use crate::live::{LiveState, Managed};
 use crate::parts;
 use crate::ui::{Level, Ui};
+use output::{Existing, Inputs, Output};
+pub(crate) use output::{write_atomically, write_atomically_checked};
 use std::io::Write as _;
 use std::path::Path;
 
@@ -44,6 +48,17 @@ impl Context<'_> {
     /// The API's settings, or why they are unusable (no key, plain http off loopback, …).
     pub(crate) fn api(&self) -> Result<&ApiConfig, CommandError> {
         self.config.api.as_ref().map_err(|e| e.clone().into())
+    }
+
+    /// The output `flag` names, checked before any request against the desired state `-f`
+    /// names (docs/contract.md §6): [`Output::check`].
+    pub(crate) fn output(
+        &self,
+        path: &Path,
+        flag: &'static str,
+        existing: Existing,
+    ) -> Result<Output, CommandError> {
+        Output::check(path, flag, &Inputs::desired(&self.config.file), existing)
     }
 
     /// Reads and loads the desired state `-f path` names (docs/contract.md §3, §10), the parts
@@ -143,35 +158,5 @@ pub(crate) fn append_step_summary(ctx: &Context, markdown: impl FnOnce() -> Stri
             "cannot append to the job summary {}: {e}",
             crate::escape::escape(&path.display().to_string())
         ));
-    }
-}
-
-/// Writes `bytes` to `path` so that a reader sees the old file or the new one, never half of
-/// one: a temporary file with an unpredictable name beside it, synced, then renamed over it
-/// (and removed if anything fails).
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
-    let err = |source| CommandError::WriteFile {
-        path: path.display().to_string(),
-        source: without_temp_path(source),
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
-}
-
-/// The OS error behind one of `tempfile`'s, whose message also names the random temporary
-/// file: the user named `path`, and a message that changes every run helps nobody.
-fn without_temp_path(e: std::io::Error) -> std::io::Error {
-    // tempfile's message is "{the OS error} at path {the temporary file:?}".
-    let text = e.to_string();
-    match text.find(" at path \"") {
-        Some(at) => std::io::Error::new(e.kind(), text[..at].to_string()),
-        None => e,
     }
 }

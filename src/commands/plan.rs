@@ -1,7 +1,8 @@
 //! `teamsync plan`: reads the org and prints what apply would change; changes nothing
 //! (docs/contract.md §1, §4, §6).
 
-use super::{Context, append_step_summary, read_org, runtime, write_atomically};
+use super::output::Existing;
+use super::{Context, append_step_summary, read_org, runtime};
 use crate::api::Client;
 use crate::config::{Config, Format};
 use crate::desired::LoadedFile;
@@ -32,6 +33,12 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
     // The file first: an invalid file sends no request (README, Decisions).
     let file = ctx.load(&ctx.config.file)?;
+    // Refused before the org is read: `--out` never replaces an input (docs/contract.md §6).
+    let out = args
+        .out
+        .as_deref()
+        .map(|path| ctx.output(path, "--out", Existing::Replace))
+        .transpose()?;
     let org = read_org(&runtime()?, &client, &file.desired, std::future::pending())?;
     // The live snapshot and fingerprints are for saved plans and the JSON document only.
     let fingerprinted = args.out.is_some() || args.format == Format::Json;
@@ -40,12 +47,13 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "planned");
     show(ctx, args.format, &computed, &org, &file.name);
     append_step_summary(ctx, || render::markdown(&computed.plan, &file.name));
-    if let Some(path) = &args.out {
+    if let Some(out) = &out {
         let doc = PlanDocument {
             live_snapshot: Some(&computed.snapshot),
             ..computed.document(&file.name)
         };
-        write_atomically(path, doc.to_json().as_bytes())?;
+        out.write(ctx.ui, &doc.to_json())?;
+        let path = out.path();
         ctx.ui.note(format_args!(
             "Saved the plan to {}; apply it with `teamsync apply {}`.",
             path.display(),

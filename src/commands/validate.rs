@@ -13,9 +13,10 @@ pub(crate) fn run(ctx: &Context, _args: &Args) -> Result<u8, CommandError> {
     let members = &file.desired.members;
     let admins = members.iter().filter(|m| m.role == Role::Admin).count();
     ctx.ui.note(format_args!(
-        "{} is valid: {} members ({} admin{}).",
+        "{} is valid: {} member{} ({} admin{}).",
         file.name,
         members.len(),
+        plural(members.len()),
         admins,
         plural(admins)
     ));

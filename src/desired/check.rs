@@ -3,7 +3,7 @@
 //! across members (duplicates, contradictions, the admin). Every problem is collected; none
 //! stops the others.
 
-use super::strings::decomposed;
+use super::strings::{decomposed, invisible_loc, line_at};
 use super::{
     Desired, DesiredMember, EXPIRY_NOTICE_DAYS, INVITATION_FIELDS, InvitationPolicy, MEMBER_FIELDS,
     MaxRemovals, SAFETY_FIELDS, Safety, TOP_FIELDS, VERSION,
@@ -26,6 +26,8 @@ pub(super) struct Check<'a> {
     warnings: Vec<Diagnostic>,
     /// Each part's name, for messages that point from one part into another.
     names: Vec<&'a str>,
+    /// Each part's text, for positions inside a string (an invisible character in an email).
+    texts: Vec<&'a str>,
     directory: bool,
 }
 
@@ -131,12 +133,13 @@ fn string_list<'a>(
 }
 
 impl<'a> Check<'a> {
-    pub(super) fn new(today: Date, names: Vec<&'a str>, directory: bool) -> Check<'a> {
+    pub(super) fn new(today: Date, parts: &[super::PartText<'a>], directory: bool) -> Check<'a> {
         Check {
             today,
             errors: Vec::new(),
             warnings: Vec::new(),
-            names,
+            names: parts.iter().map(|p| p.name).collect(),
+            texts: parts.iter().map(|p| p.text).collect(),
             directory,
         }
     }
@@ -161,10 +164,9 @@ impl Check<'_> {
         let Some(v) = version.filter(|v| v.value == Value::Int(VERSION as i128)) else {
             return;
         };
-        let written: String = text
-            .lines()
-            .nth((v.loc.line as usize).saturating_sub(1))
-            .unwrap_or_default()
+        // Columns on the first line do not count a byte-order mark (docs/contract.md §3: a BOM
+        // changes no check).
+        let written: String = line_at(text, v.loc.line)
             .chars()
             .skip((v.loc.column as usize).saturating_sub(1))
             .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '}' | ']' | '#'))
@@ -291,6 +293,7 @@ impl Check<'_> {
     /// `allowed_domains`, `ignore`, `protected` and `safety`, into `desired`.
     fn policies(&mut self, top: &Fields<'_, '_>, desired: &mut Desired) -> PolicyLocs {
         let errors = &mut self.errors;
+        let texts = &self.texts;
         let mut locs = PolicyLocs::default();
         if let Some(node) = top.get("allowed_domains") {
             for (d, loc) in string_list(node, "allowed_domains", errors) {
@@ -339,6 +342,7 @@ impl Check<'_> {
                     continue;
                 }
                 if let Err(why) = email::check(p) {
+                    let loc = invisible_loc(texts, loc, p);
                     errors.push(Diagnostic::at(loc, format!("protected: {why}")));
                     continue;
                 }
@@ -376,6 +380,7 @@ impl Check<'_> {
                     let (mut entry, member) = validate_member(
                         item,
                         desired,
+                        &self.texts,
                         self.today,
                         &mut self.errors,
                         &mut self.warnings,
@@ -578,6 +583,7 @@ struct Entry {
 fn validate_member(
     item: &Node<'_>,
     desired: &Desired,
+    texts: &[&str],
     today: Date,
     errors: &mut Vec<Diagnostic>,
     warnings: &mut Vec<Diagnostic>,
@@ -603,7 +609,7 @@ fn validate_member(
         }
         Some(s) => match decomposed(s).map_or_else(|| email::check(s), Err) {
             Err(why) => {
-                errors.push(Diagnostic::at(n.loc, why));
+                errors.push(Diagnostic::at(invisible_loc(texts, n.loc, s), why));
                 None
             }
             Ok(()) => Some((Email::new(s), n.loc)),

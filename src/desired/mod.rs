@@ -10,6 +10,7 @@ mod strings;
 mod tests;
 
 pub(crate) use check::domain_allowed;
+pub(crate) use strings::{forbidden_in, refused_email};
 
 use crate::date::Date;
 use crate::email::Email;
@@ -269,7 +270,7 @@ pub(crate) fn validate_parts(
     today: Date,
     threads: usize,
 ) -> Validated {
-    let mut check = check::Check::new(today, parts.iter().map(|p| p.name).collect(), directory);
+    let mut check = check::Check::new(today, parts, directory);
     let mut roots = Vec::with_capacity(parts.len());
     let mut texts = Vec::with_capacity(parts.len());
     for (parsed, part) in parse_all(parts, threads).into_iter().zip(parts) {

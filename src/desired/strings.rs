@@ -45,12 +45,77 @@ pub(super) fn decomposed(email: &str) -> Option<String> {
     ))
 }
 
+/// Line `line` (1-based) of `text` as the parser counts its columns: without its line break,
+/// and the first line without a byte-order mark (a BOM is not a column; docs/contract.md §3: it
+/// changes no check).
+pub(super) fn line_at(text: &str, line: u32) -> &str {
+    let found = text
+        .lines()
+        .nth((line as usize).saturating_sub(1))
+        .unwrap_or_default();
+    if line == 1 {
+        found.strip_prefix('\u{feff}').unwrap_or(found)
+    } else {
+        found
+    }
+}
+
+/// Where the first invisible character of `s`, a string written at `loc`, is
+/// (docs/contract.md §3: invisible characters in an email are errors at their position): its
+/// own column when it is written as it reads on the string's line, else `loc` (an escape such
+/// as `"\u3164"`, a string over several lines, or none in it).
+pub(super) fn invisible_loc(texts: &[&str], loc: Loc, s: &str) -> Loc {
+    let Some((_, c)) = crate::email::invisible(s.trim()) else {
+        return loc;
+    };
+    let Some(text) = texts.get(loc.part as usize) else {
+        return loc;
+    };
+    let from = (loc.column as usize).saturating_sub(1);
+    let found = line_at(text, loc.line)
+        .chars()
+        .skip(from)
+        .position(|x| x == c);
+    match found.and_then(|at| u32::try_from(at).ok()) {
+        Some(at) => Loc {
+            column: loc.column.saturating_add(at),
+            ..loc
+        },
+        None => loc,
+    }
+}
+
 /// A character no string of the file may hold (docs/contract.md §3, validation rules): C0 and
 /// C1 controls and DEL (an ESC can rewrite a terminal line, a newline can start a CI workflow
 /// command), and the bidirectional overrides and isolates that make text read other than it
 /// is stored.
 fn forbidden(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The first character of `s` that no string of the file may hold ([`forbidden`]), leading and
+/// trailing whitespace aside.
+pub(crate) fn forbidden_in(s: &str) -> Option<char> {
+    s.trim().chars().find(|c| forbidden(*c))
+}
+
+/// Why the loader refuses `email` as a member's email (docs/contract.md §3), if it does: a
+/// control character or bidirectional override, decomposed Unicode, or what
+/// [`crate::email::check`] refuses (syntax, length, invisible characters). `export` and
+/// `adopt` ask before they write an address from the API into a file, so that the file loads.
+pub(crate) fn refused_email(email: &str) -> Option<String> {
+    if let Some(c) = forbidden_in(email) {
+        let what = if c.is_control() {
+            "control character"
+        } else {
+            "bidirectional override"
+        };
+        return Some(format!(
+            "the address holds the {what} U+{:04X}, which no string of the file may hold",
+            c as u32
+        ));
+    }
+    decomposed(email).or_else(|| crate::email::check(email).err())
 }
 
 /// Every string of the file, keys included, is free of [`forbidden`] characters, leading and

@@ -83,6 +83,66 @@ fn version_must_be_written_as_1() {
     ok("version: 1 # the only one\nmembers:\n  - email: r@example.com\n    role: org:admin\n");
 }
 
+/// A byte-order mark changes no check (docs/contract.md §3): the version's column on the first
+/// line does not count it, so `version: 0x1` after a BOM is refused as it is without one, by
+/// either reader.
+#[test]
+fn a_bom_does_not_hide_how_version_is_written() {
+    let body = "version: 0x1\nmembers:\n  - email: r@example.com\n    role: org:admin\n";
+    let want = "1:10: unsupported version `0x1`; this teamsync reads `version: 1`, written as the integer 1";
+    assert!(
+        crate::yaml::read_by_fast_path(body),
+        "the fast path reads the usual shape"
+    );
+    assert_eq!(errors(body), [want]);
+    let bom = format!("\u{feff}{body}");
+    assert!(
+        !crate::yaml::read_by_fast_path(&bom),
+        "granit-parser reads a BOM"
+    );
+    assert_eq!(errors(&bom), [want]);
+    assert_eq!(errors(&bom.replace('\n', "\r\n")), [want]);
+    // Anchors send the file to granit-parser too; a flow mapping on the BOM's line.
+    let anchored =
+        "\u{feff}version: 0x1\nmembers:\n  - &r {email: r@example.com, role: org:admin}\n";
+    assert_eq!(errors(anchored), [want]);
+    assert_eq!(
+        errors("\u{feff}{version: 0o1, members: [{email: r@example.com, role: org:admin}]}"),
+        [
+            "1:11: unsupported version `0o1`; this teamsync reads `version: 1`, written as the integer 1"
+        ]
+    );
+    // On a later line the BOM is not in the way; and `1` after a BOM is fine.
+    assert_eq!(
+        errors(&format!("\u{feff}# head\n{body}")),
+        [want.replacen("1:10", "2:10", 1)]
+    );
+    ok(&format!("\u{feff}{HEAD}"));
+}
+
+/// Invisible characters in an email (docs/contract.md §3) are errors at the character's own
+/// column when it is written there, at the email's otherwise.
+#[test]
+fn invisible_characters_in_emails_are_errors_at_their_position() {
+    let e = errors(&format!(
+        "{HEAD}  - email: admin\u{3164}@example.com\n    role: org:member\n  - {{email: 'b\u{115f}@x.io', role: org:member}}\n  - email: \"c\\u200b@x.io\"\n    role: org:member\nprotected: [root@example.com, \"d\u{ffa0}@x.io\"]\n"
+    ));
+    assert_eq!(
+        e,
+        [
+            "5:17: `admin\\u{3164}@example.com` holds the invisible character U+3164 (character 6 of the address); an invisible character makes one address look like another: remove it",
+            "7:15: `b\\u{115f}@x.io` holds the invisible character U+115F (character 2 of the address); an invisible character makes one address look like another: remove it",
+            "8:12: `c\\u{200b}@x.io` holds the invisible character U+200B (character 2 of the address); an invisible character makes one address look like another: remove it",
+            "10:33: protected: `d\\u{ffa0}@x.io` holds the invisible character U+FFA0 (character 2 of the address); an invisible character makes one address look like another: remove it",
+        ]
+    );
+    // On the first line, after a BOM: the BOM is no column.
+    let e = errors(
+        "\u{feff}{version: 1, members: [{email: root@example.com, role: org:admin}, {email: x\u{200d}@x.io, role: org:member}]}",
+    );
+    assert!(e[0].starts_with("1:77: `x\\u{200d}@x.io`"), "{e:?}");
+}
+
 #[test]
 fn invalid_utf8_is_an_error_at_its_position() {
     let mut bytes = HEAD.as_bytes().to_vec();

@@ -6,6 +6,26 @@
 
 use super::plan::PlanDocument;
 use schemars::JsonSchema;
+use schemars::transform::{RestrictFormats, Transform as _, transform_subschemas};
+use serde_json::{Value, json};
+
+/// Where the schemas are published: the raw files of the repository's default branch
+/// (docs/contract.md §11). Within a format version fields are only ever added, so the newest
+/// schema also accepts every older file. `name` is a file of `schema/`.
+pub(crate) fn schema_url(name: &str) -> String {
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    let raw = repository.replacen(
+        "https://github.com/",
+        "https://raw.githubusercontent.com/",
+        1,
+    );
+    format!("{raw}/main/schema/{name}")
+}
+
+/// The desired-state file's schema URL, its `$id`; `export` writes it in the modeline.
+pub(crate) fn file_schema_url() -> String {
+    schema_url("teamsync.schema.json")
+}
 
 /// A teamsync desired-state file (version 1): the members and roles a Scaling organization
 /// should have.
@@ -107,25 +127,69 @@ pub(crate) enum MaxRemovalsSchema {
     Percent(#[schemars(regex(pattern = r"^\s*\d{1,3}\s*%\s*$"))] String),
 }
 
-fn pretty(schema: schemars::Schema) -> String {
+/// A schema as published: its `$id` (`name` under [`schema_url`]) and only the `format` values
+/// JSON Schema defines, the integer ones schemars writes turned into bounds
+/// ([`integer_bounds`]), so that strict validators (ajv `--strict`) accept it.
+fn published(mut schema: schemars::Schema, name: &str) -> String {
+    integer_bounds(&mut schema);
+    RestrictFormats::default().transform(&mut schema);
+    schema.insert("$id".into(), schema_url(name).into());
     let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
     s.push('\n');
     s
 }
 
+/// schemars describes Rust's integer types with `format` values that no JSON Schema draft
+/// defines (`uint8`, `uint32`, `uint`, `int64`, …), which strict validators refuse. Each
+/// becomes the bounds it stands for (a bound already there, tighter, is kept); 64-bit and
+/// pointer-sized ones keep only their sign, their limits being past what JSON numbers carry
+/// exactly.
+fn integer_bounds(schema: &mut schemars::Schema) {
+    if let Some(obj) = schema.as_object_mut() {
+        let bounds: Option<(Value, Option<Value>)> = match obj.get("format").and_then(Value::as_str)
+        {
+            Some("uint8") => Some((json!(0), Some(json!(u8::MAX)))),
+            Some("uint16") => Some((json!(0), Some(json!(u16::MAX)))),
+            Some("uint32") => Some((json!(0), Some(json!(u32::MAX)))),
+            Some("uint64" | "uint" | "uint128") => Some((json!(0), None)),
+            Some("int8") => Some((json!(i8::MIN), Some(json!(i8::MAX)))),
+            Some("int16") => Some((json!(i16::MIN), Some(json!(i16::MAX)))),
+            Some("int32") => Some((json!(i32::MIN), Some(json!(i32::MAX)))),
+            Some("int64" | "int" | "int128") => Some((Value::Null, None)),
+            _ => None,
+        };
+        if let Some((min, max)) = bounds {
+            obj.remove("format");
+            if !min.is_null() {
+                obj.entry("minimum").or_insert(min);
+            }
+            if let Some(max) = max {
+                obj.entry("maximum").or_insert(max);
+            }
+        }
+    }
+    transform_subschemas(&mut integer_bounds, schema);
+}
+
 /// The desired-state file's schema, as committed at `schema/teamsync.schema.json`.
 pub(crate) fn file_schema() -> String {
-    pretty(schemars::schema_for!(FileSchema))
+    published(schemars::schema_for!(FileSchema), "teamsync.schema.json")
 }
 
 /// The JSON plan's schema, as committed at `schema/plan.schema.json`.
 pub(crate) fn plan_schema() -> String {
-    pretty(schemars::schema_for!(PlanDocument<'static>))
+    published(
+        schemars::schema_for!(PlanDocument<'static>),
+        "plan.schema.json",
+    )
 }
 
 /// The apply report's schema, as committed at `schema/report.schema.json`.
 pub(crate) fn report_schema() -> String {
-    pretty(schemars::schema_for!(super::report::ReportDocument))
+    published(
+        schemars::schema_for!(super::report::ReportDocument),
+        "report.schema.json",
+    )
 }
 
 #[cfg(test)]
@@ -159,6 +223,79 @@ mod tests {
             committed("report.schema.json"),
             super::report_schema(),
             "regenerate with: cargo run -- schema --report > schema/report.schema.json"
+        );
+    }
+
+    /// Every schema has its published URL as `$id`, and only `format` values JSON Schema
+    /// defines (strict validators refuse others; scripts/lint-ci runs ajv --strict too).
+    #[test]
+    fn schemas_have_their_id_and_only_standard_formats() {
+        let repository = env!("CARGO_PKG_REPOSITORY");
+        assert!(
+            repository.starts_with("https://github.com/"),
+            "{repository}"
+        );
+        for (name, text) in [
+            ("teamsync.schema.json", super::file_schema()),
+            ("plan.schema.json", super::plan_schema()),
+            ("report.schema.json", super::report_schema()),
+        ] {
+            let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let id = schema["$id"].as_str().unwrap();
+            assert_eq!(
+                id,
+                format!(
+                    "https://raw.githubusercontent.com/{}/main/schema/{name}",
+                    &repository["https://github.com/".len()..]
+                )
+            );
+            let mut formats = Vec::new();
+            collect_formats(&schema, &mut formats);
+            assert!(formats.iter().all(|f| f == "email"), "{name}: {formats:?}");
+        }
+        assert_eq!(
+            super::file_schema_url(),
+            super::schema_url("teamsync.schema.json")
+        );
+    }
+
+    fn collect_formats(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                if let Some(f) = o.get("format").and_then(|f| f.as_str()) {
+                    out.push(f.to_string());
+                }
+                o.values().for_each(|v| collect_formats(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| collect_formats(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn integer_formats_become_bounds() {
+        let mut schema = schemars::json_schema!({
+            "type": "object",
+            "properties": {
+                "a": {"type": "integer", "format": "uint8"},
+                "b": {"type": "integer", "format": "uint32", "minimum": 1},
+                "c": {"type": ["integer", "null"], "format": "uint"},
+                "d": {"type": "integer", "format": "int16"},
+                "e": {"type": "integer", "format": "int64"},
+                "f": {"type": "string", "format": "email"}
+            }
+        });
+        super::integer_bounds(&mut schema);
+        assert_eq!(
+            serde_json::to_value(&schema).unwrap()["properties"],
+            serde_json::json!({
+                "a": {"type": "integer", "minimum": 0, "maximum": 255},
+                "b": {"type": "integer", "minimum": 1, "maximum": 4294967295u32},
+                "c": {"type": ["integer", "null"], "minimum": 0},
+                "d": {"type": "integer", "minimum": -32768, "maximum": 32767},
+                "e": {"type": "integer"},
+                "f": {"type": "string", "format": "email"}
+            })
         );
     }
 

@@ -4,6 +4,7 @@
 //! YAML, not teamsync.
 
 mod fast;
+pub(crate) mod write;
 
 use granit_parser::{ErrorKind, Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 use std::borrow::Cow;
@@ -400,6 +401,13 @@ fn merge<'a>(entries: Entries<'a>, merges: &[usize]) -> Result<Entries<'a>, Diag
 #[cfg(test)]
 pub(crate) fn parse_tree(text: &str) -> Result<Node<'_>, Diagnostic> {
     parse_part(text, 0)
+}
+
+/// Whether the fast path reads `text` (else granit-parser does): for tests that hold both
+/// readers to one rule.
+#[cfg(test)]
+pub(crate) fn read_by_fast_path(text: &str) -> bool {
+    fast::parse(text, 0).is_some()
 }
 
 /// [`parse_tree`] for the part numbered `part`: every position names it. The common shape of

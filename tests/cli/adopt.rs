@@ -191,3 +191,154 @@ fn plans_that_undo_live_changes_point_to_adopt() {
     let text = w.run(&["plan"]);
     assert!(!text.stdout.contains("teamsync adopt"), "{}", text.stdout);
 }
+
+/// docs/contract.md §7: a file that ends without a line break still does after adopt, and no
+/// blank line appears where an entry went (before: deleting the only entry left a blank line
+/// after `members:`, and deleting the last one added a final line break).
+#[test]
+fn a_file_without_a_final_line_break_keeps_its_layout() {
+    let only = "version: 1\nmembers:\n  - email: ada@example.com\n    role: org:admin";
+    let w = World::new(
+        OrgState::with_members(&[("bea@example.com", "org:admin")]),
+        only,
+    );
+    assert_run!("adopt_no_final_line_break", w.run(&["adopt"]));
+    assert_eq!(
+        std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+        "version: 1\nmembers:\n  - email: bea@example.com\n    role: org:admin\n    reason: adopted from the org on 2027-03-31"
+    );
+    let last = "version: 1\nmembers:\n  - email: ada@example.com\n    role: org:admin\n  - email: cy@example.com\n    role: org:member  # gone";
+    let w = World::new(
+        OrgState::with_members(&[("ada@example.com", "org:admin")]),
+        last,
+    );
+    assert_eq!(w.run(&["adopt"]).code, 0);
+    assert_eq!(
+        std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+        "version: 1\nmembers:\n  - email: ada@example.com\n    role: org:admin"
+    );
+}
+
+/// docs/contract.md §7: adopt never changes how another entry reads. Each file shares a node
+/// between a@ and b@; a@ was promoted in the dashboard. Before, adopt rewrote the shared node
+/// (one line in the diff, "1 role changed", `validate` passed) and the next plan promoted b@.
+/// Now a@ is left alone, saying why, and the file is as it was.
+#[test]
+fn an_entry_sharing_an_anchor_is_left_alone() {
+    let shapes = [
+        (
+            "role_anchor",
+            "version: 1
+members:
+  - email: root@example.com
+    role: org:admin
+  - email: a@example.com
+    role: &m org:member
+  - email: b@example.com
+    role: *m
+",
+        ),
+        (
+            "merge_key",
+            "version: 1
+members:
+  - email: root@example.com
+    role: org:admin
+  - &t {email: a@example.com, role: org:member}
+  - email: b@example.com
+    <<: *t
+",
+        ),
+        (
+            "tagged_anchor",
+            "version: 1
+members:
+  - email: root@example.com
+    role: org:admin
+  - {email: a@example.com, role: !!str &m org:member}
+  - {email: b@example.com, role: *m}
+",
+        ),
+    ];
+    for (name, file) in shapes {
+        let w = World::new(
+            OrgState::with_members(&[
+                ("root@example.com", "org:admin"),
+                ("a@example.com", "org:admin"),
+                ("b@example.com", "org:member"),
+            ]),
+            file,
+        );
+        assert_run!(format!("adopt_shared_{name}"), w.run(&["adopt"]));
+        assert_eq!(
+            std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+            file,
+            "{name}: the file is as it was"
+        );
+        let plan = w.run(&["plan", "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+        let changes: Vec<String> = json["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} {}", c["action"], c["email"]))
+            .collect();
+        assert_eq!(
+            changes,
+            ["\"update_role\" \"a@example.com\""],
+            "{name}: b@ is not promoted"
+        );
+    }
+}
+
+/// docs/contract.md §7: an edit made to the file while adopt waits for the org is never lost.
+/// Before, with a slow list, an entry appended meanwhile was gone after adopt (exit 0).
+#[test]
+fn a_file_changed_while_adopt_reads_the_org_is_not_written() {
+    let w = World::new(dashboard_org(), OWNED);
+    w.latency(1500);
+    let child = w.spawn(&["adopt"]);
+    w.wait_for("the list request", |q| q.method == "GET");
+    let edited = format!("{OWNED}  # reviewed by ops\n");
+    w.write("teamsync.yaml", &edited);
+    let r: Run = child.wait_with_output().unwrap().into();
+    assert_run!("adopt_changed_meanwhile", r);
+    assert_eq!(
+        std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+        edited,
+        "the edit made meanwhile is kept"
+    );
+    // Run again, it adopts into the edited file.
+    w.latency(0);
+    let r = w.run(&["adopt"]);
+    assert_eq!(r.code, 0, "{}", r.whole());
+    has(
+        &std::fs::read_to_string(w.path("teamsync.yaml")).unwrap(),
+        "# reviewed by ops",
+    );
+}
+
+/// docs/contract.md §7: a symlinked desired file is edited at its target, and stays a link.
+/// Before, the rename replaced the link with a regular file.
+#[test]
+fn a_symlinked_file_is_edited_at_its_target() {
+    let w = World::new(dashboard_org(), "");
+    std::fs::remove_file(w.path("teamsync.yaml")).unwrap();
+    std::fs::create_dir(w.path("shared")).unwrap();
+    w.write("shared/org.yaml", OWNED);
+    std::os::unix::fs::symlink("shared/org.yaml", w.path("teamsync.yaml")).unwrap();
+    let r = w.run(&["adopt"]);
+    assert_eq!(r.code, 0, "{}", r.whole());
+    let link = std::fs::symlink_metadata(w.path("teamsync.yaml")).unwrap();
+    assert!(
+        link.file_type().is_symlink(),
+        "teamsync.yaml is still a link"
+    );
+    let text = std::fs::read_to_string(w.path("shared/org.yaml")).unwrap();
+    assert_text!("adopt_dashboard_file", text);
+    let names: Vec<_> = std::fs::read_dir(w.path("shared"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["org.yaml"], "no temporary file is left");
+}

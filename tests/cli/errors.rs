@@ -54,12 +54,67 @@ fn the_key_never_appears_in_any_output_at_any_verbosity() {
         )
         .all(),
     );
+    // The key from a file (SCALING_API_KEY_FILE), as Kubernetes and Docker secrets give it.
+    w.write("key.txt", &format!("{KEY}\n"));
+    let from_file = [
+        ("SCALING_API_KEY", ""),
+        ("SCALING_API_KEY_FILE", "key.txt"),
+        ("TEAMSYNC_LOG", "trace"),
+    ];
+    for args in [
+        &["plan", "-vvv"][..],
+        &["apply", "--auto-approve", "-vvv"],
+        &["export", "-vvv"],
+    ] {
+        let r = w.run_env(args, &from_file);
+        assert_ne!(r.code, 1, "the key from the file was used: {}", r.all());
+        seen.push_str(&r.all());
+    }
+    // Both set: the error names both variables, never a value.
+    let r = w.run_env(&["plan", "-vvv"], &[from_file[1], from_file[2]]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    seen.push_str(&r.all());
     assert!(
         seen.contains("GET") || seen.contains("request"),
         "verbose output was produced"
     );
     assert!(!seen.contains(KEY), "the key leaked");
     assert!(!seen.contains("TESTKEY"), "part of the key leaked");
+}
+
+#[test]
+fn the_key_can_come_from_a_file_and_never_from_two_places() {
+    let w = World::new(org(), FILE);
+    w.write(
+        "key.txt",
+        &format!("  {KEY}  \nanything after the first line\n"),
+    );
+    let unset = ("SCALING_API_KEY", "");
+    let r = w.run_env(&["plan"], &[unset, ("SCALING_API_KEY_FILE", "key.txt")]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let read = w.emu.requests().len();
+    assert!(read > 0);
+    assert_run!(
+        "key_and_key_file",
+        w.run_env(&["plan"], &[("SCALING_API_KEY_FILE", "key.txt")])
+    );
+    assert_run!(
+        "key_file_missing",
+        w.run_env(&["plan"], &[unset, ("SCALING_API_KEY_FILE", "secrets/key")])
+    );
+    w.write("blank.txt", "\n");
+    assert_run!(
+        "key_file_empty",
+        w.run_env(&["export"], &[unset, ("SCALING_API_KEY_FILE", "blank.txt")])
+    );
+    assert_eq!(
+        w.emu.requests().len(),
+        read,
+        "nothing sent without a clear key"
+    );
+    // `validate` needs no key: a key-file problem does not stop it.
+    let r = w.run_env(&["validate"], &[("SCALING_API_KEY_FILE", "secrets/key")]);
+    assert_eq!(r.code, 0, "{}", r.all());
 }
 
 #[test]

@@ -158,3 +158,39 @@ fn lists_come_gzipped_when_the_api_can_and_plain_when_it_cannot() {
     eprintln!("gzip: {z} bytes, plain: {p} bytes");
     assert!(z * 5 < p, "gzip: {z} bytes, plain: {p} bytes");
 }
+
+/// docs/contract.md §6: `export` never writes a control or bidirectional character raw, not in
+/// comments either, and the file it writes passes `validate` with an empty plan but for what
+/// its comments say `plan` removes. Before, an ESC and a BEL from the API reached comments raw,
+/// U+202E reached `ignore`, and the file failed `validate`.
+#[test]
+fn export_of_hostile_emails_and_roles_stays_valid_and_escaped() {
+    let mut org = OrgState::with_members(&[
+        ("root@example.com", "org:admin"),
+        ("esc\u{1b}[2K@example.com", "org:member"),
+        ("bel\u{7}@example.com", "org:member"),
+        ("rlo\u{202e}moc.evil@example.com", "org:member"),
+        ("filler\u{3164}@example.com", "org:member"),
+        ("nel\u{85}x@example.com", "org:member"),
+        ("ok@example.com", "org:\u{1b}]0;owned\u{7}"),
+        ("quote\"back\\slash@example.com", "org:billing\u{202e}"),
+    ]);
+    org.add_invitation("glob*\u{1b}@example.com", "org:viewer\u{2028}");
+    let w = World::new(org, FILE);
+    let r = w.run(&["export", "-o", "exported.yaml"]);
+    assert_run!("export_hostile", r);
+    let text = std::fs::read_to_string(w.path("exported.yaml")).unwrap();
+    for c in text.chars() {
+        assert!(
+            c == '\n' || !(c.is_control() || ('\u{2028}'..='\u{202e}').contains(&c)),
+            "U+{:04X} written raw:\n{text}",
+            c as u32
+        );
+    }
+    crate::assert_text!("export_hostile_file", text);
+    assert_eq!(w.run(&["validate", "-f", "exported.yaml"]).code, 0);
+    assert_run!(
+        "export_hostile_plan",
+        w.run(&["plan", "-f", "exported.yaml"])
+    );
+}

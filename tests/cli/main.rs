@@ -6,13 +6,16 @@ mod support;
 
 mod adopt;
 mod apply;
+mod documents;
 mod errors;
 mod escaping;
 mod export;
 mod faults;
 mod hostile_api;
+mod hostile_files;
 mod lifecycle;
 mod network;
+mod outputs;
 mod parts;
 mod plan;
 mod report;

@@ -149,7 +149,7 @@ fn github_job_summary_gets_the_plan_then_the_apply_outcome() {
 }
 
 #[test]
-fn a_report_that_cannot_be_written_is_an_error_line_not_a_lost_outcome() {
+fn a_report_into_a_missing_folder_is_refused_before_anything_is_sent() {
     let w = World::new(org(), FILE);
     assert_run!(
         "report_unwritable",
@@ -162,4 +162,5 @@ fn a_report_that_cannot_be_written_is_an_error_line_not_a_lost_outcome() {
             "no/such/dir/report.json"
         ])
     );
+    assert_eq!(w.emu.requests().len(), 0, "nothing was sent");
 }

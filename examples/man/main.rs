@@ -1,11 +1,14 @@
 //! Man pages and shell completions for the release archive (docs/install.md):
 //! `cargo run --example man -- OUT_DIR` writes `OUT_DIR/man/teamsync.1` (plus one page per
-//! command, `teamsync-plan.1`, …) and `OUT_DIR/completions/` (bash, zsh, fish, PowerShell,
-//! elvish), all from [`teamsync::command()`], the same definition the binary parses with.
+//! command, `teamsync-plan.1`, …, each with ENVIRONMENT and EXIT STATUS sections: pages.rs) and
+//! `OUT_DIR/completions/` (bash, zsh, fish, PowerShell, elvish), all from
+//! [`teamsync::command()`], the same definition the binary parses with.
 //!
 //! It runs on the build machine, so a cross-compiled archive gets them without running the
 //! target's binary. The pages carry the package version only: the commit and target are what
 //! `teamsync --version` of the binary itself says.
+
+mod pages;
 
 use clap_complete::Shell;
 use std::path::PathBuf;
@@ -29,7 +32,9 @@ fn write(out: &std::path::Path) -> std::io::Result<()> {
     let cmd = teamsync::command().version(env!("CARGO_PKG_VERSION"));
     let man = out.join("man");
     std::fs::create_dir_all(&man)?;
-    clap_mangen::generate_to(cmd.clone(), &man)?;
+    for (name, page) in pages::pages(cmd.clone())? {
+        std::fs::write(man.join(name), page)?;
+    }
     let completions = out.join("completions");
     std::fs::create_dir_all(&completions)?;
     for shell in [

@@ -1,0 +1,232 @@
+//! The ENVIRONMENT and EXIT STATUS sections of `teamsync --help` and of the man pages
+//! (docs/contract.md §1, §2). Each is one table, here: the help renders it
+//! ([`after_long_help`]), `examples/man` renders it into every man page, and a test holds the
+//! README's and the contract's tables to the same variables and codes, so none can drift.
+
+use clap::builder::StyledStr;
+
+/// A reference section: its title and its entries, each a term (a variable, several of them
+/// separated by `, `, or an exit code) and what it means.
+#[derive(Debug)]
+pub struct Section {
+    /// As a man page writes it: `ENVIRONMENT`.
+    pub title: &'static str,
+    /// As `--help` writes it: `Environment`.
+    pub heading: &'static str,
+    pub entries: &'static [(&'static str, &'static str)],
+}
+
+/// Every environment variable teamsync reads (docs/contract.md §1).
+pub const ENVIRONMENT: Section = Section {
+    title: "ENVIRONMENT",
+    heading: "Environment",
+    entries: &[
+        (
+            "SCALING_API_KEY",
+            "The API key (an org admin's), needed by plan, apply, export and adopt. Only ever taken from the environment: never a flag, never printed, logged or saved.",
+        ),
+        (
+            "SCALING_API_KEY_FILE",
+            "A file whose first line (trimmed) is the key, as Kubernetes and Docker secrets give it; used when SCALING_API_KEY is unset. Both set is an error.",
+        ),
+        (
+            "SCALING_API_URL",
+            "Base URL of the API (--api-url wins); default https://api.scaling.cloud/v1. Plain http:// only to a loopback host.",
+        ),
+        (
+            "TEAMSYNC_SELF",
+            "The email of the key's own account (--self wins): its role is never changed and it is never removed.",
+        ),
+        (
+            "TEAMSYNC_TIMEOUT",
+            "Seconds per request (--timeout wins); default 30.",
+        ),
+        (
+            "TEAMSYNC_RETRY_BASE_MS",
+            "First retry delay in milliseconds; default 500, doubling per attempt with jitter, at most 30 s.",
+        ),
+        (
+            "TEAMSYNC_TODAY",
+            "Today's date (YYYY-MM-DD, UTC) for expires and invitation ages; default the clock.",
+        ),
+        (
+            "TEAMSYNC_LOG",
+            "A log filter for stderr (debug, teamsync=trace, ...); overrides -v.",
+        ),
+        (
+            "NO_COLOR",
+            "Set and not empty: no colour (with --color auto, the default).",
+        ),
+        (
+            "CLICOLOR, CLICOLOR_FORCE",
+            "CLICOLOR=0: no colour; CLICOLOR_FORCE=1: colour even off a terminal (NO_COLOR wins).",
+        ),
+        (
+            "GITHUB_ACTIONS",
+            "true: problems in the file are also printed as workflow annotations.",
+        ),
+        (
+            "GITHUB_STEP_SUMMARY",
+            "A file that plan and apply append a Markdown summary to.",
+        ),
+        (
+            "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY",
+            "Proxies, as curl reads them (lower case too); a loopback API URL never uses one.",
+        ),
+        (
+            "SSL_CERT_FILE, SSL_CERT_DIR",
+            "CA certificates to trust besides the system store's.",
+        ),
+    ],
+};
+
+/// Every exit code (docs/contract.md §2).
+pub const EXIT_STATUS: Section = Section {
+    title: "EXIT STATUS",
+    heading: "Exit status",
+    entries: &[
+        (
+            "0",
+            "Success; for plan, also when changes are pending, unless --detailed-exitcode is given.",
+        ),
+        (
+            "1",
+            "An error: a bad file or flag, an API or network failure, a stale saved plan, a refused confirmation, an apply step that failed or was not attempted, a file that cannot be written.",
+        ),
+        (
+            "2",
+            "plan --detailed-exitcode: the plan has changes; adopt --check: adopting would change the file.",
+        ),
+        (
+            "3",
+            "apply refused by a safety guard: nothing was sent (or, re-checked before a later phase, that phase and the rest were not).",
+        ),
+        (
+            "130",
+            "apply interrupted by SIGINT: the requests in flight finished, the steps not attempted are listed.",
+        ),
+        ("143", "apply interrupted by SIGTERM, likewise."),
+    ],
+};
+
+/// The sections every man page ends with, in order.
+pub const SECTIONS: [&Section; 2] = [&ENVIRONMENT, &EXIT_STATUS];
+
+/// The sections as `teamsync --help` shows them, after the options: headings styled as
+/// clap's own, each entry as a long help shows an option (the term, then its text indented).
+/// clap drops the styles where colour is off.
+pub(crate) fn after_long_help() -> StyledStr {
+    let styles = clap::builder::Styles::default();
+    let (header, literal) = (styles.get_header(), styles.get_literal());
+    let sections: Vec<String> = SECTIONS
+        .iter()
+        .map(|section| {
+            let mut out = format!("{header}{}:{header:#}\n", section.heading);
+            let entries: Vec<String> = section
+                .entries
+                .iter()
+                .map(|(term, text)| format!("  {literal}{term}{literal:#}\n          {text}"))
+                .collect();
+            out.push_str(&entries.join("\n\n"));
+            out
+        })
+        .collect();
+    StyledStr::from(sections.join("\n\n"))
+}
+
+/// What `teamsync -h` says after its options.
+pub(crate) const AFTER_SHORT_HELP: &str =
+    "The environment variables and exit codes are listed by teamsync --help";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The terms of a section one by one: `CLICOLOR, CLICOLOR_FORCE` is two.
+    fn names(section: &Section) -> Vec<&'static str> {
+        section
+            .entries
+            .iter()
+            .flat_map(|(term, _)| term.split(", "))
+            .collect()
+    }
+
+    /// The first column of the Markdown table under the header line `header` in `doc`: every
+    /// backquoted name in it, `=value` dropped, or the whole cell split at commas when nothing
+    /// is backquoted.
+    fn first_column(doc: &str, header: &str) -> BTreeSet<String> {
+        let path = format!("{}/{doc}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let start = text
+            .find(header)
+            .unwrap_or_else(|| panic!("no `{header}` table in {doc}"));
+        let mut names = BTreeSet::new();
+        for row in text[start..].lines().skip(2) {
+            let Some(row) = row.strip_prefix('|') else {
+                break;
+            };
+            let cell = row.split('|').next().unwrap_or_default();
+            let quoted: Vec<&str> = cell.split('`').skip(1).step_by(2).collect();
+            let cell_names: Vec<String> = if quoted.is_empty() {
+                cell.split(',').map(|n| n.trim().to_string()).collect()
+            } else {
+                quoted
+                    .iter()
+                    .map(|q| q.split('=').next().unwrap_or_default().to_string())
+                    .collect()
+            };
+            names.extend(cell_names);
+        }
+        names
+    }
+
+    fn set(section: &Section) -> BTreeSet<String> {
+        names(section).into_iter().map(String::from).collect()
+    }
+
+    #[test]
+    fn the_readme_and_the_contract_name_the_same_variables_as_the_help() {
+        for doc in ["README.md", "docs/contract.md"] {
+            assert_eq!(
+                first_column(doc, "| variable | meaning |"),
+                set(&ENVIRONMENT),
+                "{doc}'s environment table and src/help.rs"
+            );
+        }
+    }
+
+    #[test]
+    fn the_readme_and_the_contract_list_the_same_exit_codes_as_the_help() {
+        for doc in ["README.md", "docs/contract.md"] {
+            assert_eq!(
+                first_column(doc, "| code | meaning |"),
+                set(&EXIT_STATUS),
+                "{doc}'s exit code table and src/help.rs"
+            );
+        }
+    }
+
+    #[test]
+    fn long_help_ends_with_the_environment_and_the_exit_codes_and_short_help_points_there() {
+        let long = crate::cli::command().render_long_help().to_string();
+        let env_at = long
+            .find("\nEnvironment:\n")
+            .expect("an Environment section");
+        let exit_at = long
+            .find("\nExit status:\n")
+            .expect("an Exit status section");
+        assert!(long.find("\nOptions:\n").unwrap() < env_at && env_at < exit_at);
+        for (term, text) in ENVIRONMENT.entries {
+            let entry = format!("\n  {term}\n          {text}\n");
+            assert!(long[env_at..exit_at].contains(&entry), "{term}");
+        }
+        for (code, text) in EXIT_STATUS.entries {
+            let entry = format!("\n  {code}\n          {text}\n");
+            assert!(long[exit_at..].contains(&entry), "{code}");
+        }
+        let short = crate::cli::command().render_help().to_string();
+        assert!(!short.contains("SCALING_API_KEY_FILE"), "-h stays short");
+        assert!(short.trim_end().ends_with("teamsync --help"), "{short}");
+    }
+}
