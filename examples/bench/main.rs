@@ -287,7 +287,7 @@ fn launch_measured(args: &[String]) -> ! {
     } else {
         -1
     };
-    let micros = |t: libc::timeval| t.tv_sec as i64 * 1_000_000 + t.tv_usec as i64;
+    let micros = |t: libc::timeval| t.tv_sec * 1_000_000 + t.tv_usec;
     let line = format!(
         "{} {} {code} {} {}\n",
         usage.ru_maxrss,

@@ -40,6 +40,9 @@ pub(crate) struct Client {
     shared: Arc<Shared>,
 }
 
+/// A list read's result, with the ticket it started at.
+type LastRead = (u64, Result<Arc<LiveState>, ApiError>);
+
 /// What every clone of a [`Client`] shares.
 #[derive(Default)]
 struct Shared {
@@ -48,7 +51,7 @@ struct Shared {
     paused_until: std::sync::Mutex<Option<Instant>>,
     /// The list read in flight (held while reading) and the last one's result, with the ticket
     /// it started at, kept only while callers are waiting for it.
-    flight: tokio::sync::Mutex<Option<(u64, Result<Arc<LiveState>, ApiError>)>>,
+    flight: tokio::sync::Mutex<Option<LastRead>>,
     /// Tickets: a caller takes one when it asks; a read takes one when it starts. A caller may
     /// take a read's result only if the read started after it asked.
     tickets: AtomicU64,

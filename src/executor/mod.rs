@@ -440,7 +440,10 @@ async fn send_confirmed(
                     Ok(Sent::Read(live))
                 }
                 Ok(_) => Err(Outcome::Failed(Failure::StillListed(err))),
-                Err(read) => Err(Outcome::Failed(Failure::CheckFailed { write: err, read })),
+                Err(read) => Err(Outcome::Failed(Failure::CheckFailed {
+                    write: err,
+                    read: Box::new(read),
+                })),
             };
         }
         if !err.outcome_unknown() || r.attempts >= max_attempts {
@@ -468,7 +471,10 @@ async fn send_confirmed(
                 }
                 Ok(_) => {}
                 Err(read) => {
-                    return Err(Outcome::Failed(Failure::CheckFailed { write: err, read }));
+                    return Err(Outcome::Failed(Failure::CheckFailed {
+                        write: err,
+                        read: Box::new(read),
+                    }));
                 }
             }
         }

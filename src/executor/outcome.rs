@@ -79,7 +79,11 @@ pub(crate) enum Failure {
     /// proxy answering for the API?).
     StillListed(ApiError),
     /// The write's outcome was unknown and the read that would have told failed too.
-    CheckFailed { write: ApiError, read: ApiError },
+    CheckFailed {
+        write: ApiError,
+        /// Boxed: two errors inline would make every outcome as large as both.
+        read: Box<ApiError>,
+    },
     /// The write's outcome was unknown and apply was interrupted before the org could be read
     /// again.
     InterruptedBeforeCheck(ApiError),

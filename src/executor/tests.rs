@@ -292,7 +292,7 @@ fn a_failure_carries_the_write_s_ids_then_the_read_s() {
     };
     let f = Failure::CheckFailed {
         write: status(503, None, Some("w")),
-        read: status(500, Some("server_error"), Some("r")),
+        read: Box::new(status(500, Some("server_error"), Some("r"))),
     };
     assert_eq!(
         (f.status(), f.code(), f.request_id()),

@@ -44,7 +44,7 @@ fn counts(plan: &Plan) -> String {
 
 /// The changes of `action` as a person reads them: a replaced invitation's revoke is shown
 /// with its new invitation, not among the revocations.
-fn shown<'a>(plan: &'a Plan, action: Action) -> impl Iterator<Item = &'a Change> {
+fn shown(plan: &Plan, action: Action) -> impl Iterator<Item = &Change> {
     plan.changes
         .iter()
         .filter(move |c| c.action() == action && !(action == Action::Revoke && c.is_replacement()))
