@@ -364,6 +364,16 @@ pub(crate) fn apply_summary(doc: &ReportDocument) -> String {
         }
     };
     section("Failed", StepOutcome::Failed, &mut out);
+    let unsure: Vec<_> = doc.steps.iter().filter(|s| s.may_have_been_sent).collect();
+    if !unsure.is_empty() {
+        let _ = write!(
+            out,
+            "\n### May have been sent\n\nThe outcome is unknown; the next apply reads the org first, and its verification read reports duplicates.\n\n"
+        );
+        for s in unsure.iter().take(MAX_SUMMARY_STEPS) {
+            let _ = writeln!(out, "- the invitation of {}", esc(&s.email));
+        }
+    }
     section("Not attempted", StepOutcome::NotAttempted, &mut out);
     if let Some(v) = &doc.verification {
         if !v.findings.is_empty() {

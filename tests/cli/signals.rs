@@ -219,16 +219,22 @@ fn after_a_second_signal_the_invitations_in_flight_are_listed_as_may_have_been_s
         writes_only: true,
         ..scaling_emulator::Faults::default()
     });
-    let mut child = w.spawn(&[
-        "apply",
-        "--auto-approve",
-        "--parallelism",
-        "3",
-        "--report",
-        "report.json",
-        "--timeout",
-        "30",
-    ]);
+    let mut child = w
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            "3",
+            "--report",
+            "report.json",
+            "--timeout",
+            "30",
+        ])
+        .env("GITHUB_STEP_SUMMARY", w.path("summary.md"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stderr = Stderr::of(&mut child);
     wait_for_writes(&w, 3);
     signal(&child, libc::SIGINT);
@@ -249,6 +255,8 @@ fn after_a_second_signal_the_invitations_in_flight_are_listed_as_may_have_been_s
         .filter(|s| s["may_have_been_sent"] == true)
         .collect();
     assert_eq!(unsure.len(), 3, "{v:#}");
+    let summary = std::fs::read_to_string(w.path("summary.md")).unwrap();
+    crate::assert_text!("second_signal_job_summary", summary);
     // The next apply reads first: the three invitations are there, kept, none sent twice.
     w.emu.set_faults(scaling_emulator::Faults::default());
     let again = w.run(&["apply", "--auto-approve"]);
