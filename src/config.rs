@@ -4,7 +4,7 @@
 
 use crate::api::RetryPolicy;
 use crate::cli::GlobalArgs;
-use crate::date::Date;
+use crate::date::{Date, Timestamp};
 use crate::email::Email;
 use std::ffi::OsString;
 use std::fmt;
@@ -30,6 +30,8 @@ pub(crate) struct Environment {
     pub(crate) retry_base_ms: Option<String>,
     /// `TEAMSYNC_TODAY`.
     pub(crate) today: Option<String>,
+    /// `TEAMSYNC_NOW`: the clock, for tests.
+    pub(crate) now: Option<String>,
     /// `TEAMSYNC_LOG`: a log filter.
     pub(crate) log: Option<String>,
     /// `NO_COLOR` set and not empty: no colour.
@@ -73,6 +75,7 @@ impl Environment {
                 "TEAMSYNC_TIMEOUT" => env.timeout = Some(v),
                 "TEAMSYNC_RETRY_BASE_MS" => env.retry_base_ms = Some(v),
                 "TEAMSYNC_TODAY" => env.today = Some(v),
+                "TEAMSYNC_NOW" => env.now = Some(v),
                 "TEAMSYNC_LOG" => env.log = Some(v),
                 "NO_COLOR" => env.no_color = !v.is_empty(),
                 "CLICOLOR" => env.clicolor_off = v == "0",
@@ -144,6 +147,8 @@ pub(crate) enum ConfigError {
     BadScheme(String),
     #[error("`{0}` is not a valid date: write YYYY-MM-DD")]
     BadDate(String),
+    #[error("TEAMSYNC_NOW is `{0}`, not an RFC 3339 date and time such as 2027-03-31T12:00:00Z")]
+    BadNow(String),
     #[error("{var} is `{value}`, not a whole number")]
     BadNumber { var: &'static str, value: String },
 }
@@ -259,6 +264,8 @@ pub(crate) struct Config {
     pub(crate) color: ColorChoice,
     pub(crate) self_email: Option<Email>,
     pub(crate) today: Date,
+    /// `TEAMSYNC_NOW`: a fixed clock for tests; `None`, the system clock ([`Config::now`]).
+    pub(crate) now: Option<Timestamp>,
     /// Where and how to reach the API, or why that cannot be done. Only commands that talk to
     /// the API look at it, so a missing key never stops `validate`.
     pub(crate) api: Result<ApiConfig, ConfigError>,
@@ -283,9 +290,14 @@ impl Config {
     /// The global flags checked, with the environment: a flag wins over its variable; an empty
     /// variable counts as unset (CI systems pass unset variables as "").
     pub(crate) fn resolve(args: &GlobalArgs, env: &Environment) -> Result<Config, ConfigError> {
+        let now = match env.now.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => Some(Timestamp::parse(t).ok_or_else(|| ConfigError::BadNow(t.to_string()))?),
+            None => None,
+        };
+        // Today follows a fixed clock unless it is fixed itself.
         let today = match args.today.as_deref().or(env.today.as_deref()) {
             Some(t) => Date::parse(t.trim()).ok_or_else(|| ConfigError::BadDate(t.to_string()))?,
-            None => Date::today_utc(),
+            None => now.as_ref().map_or_else(Date::today_utc, Timestamp::date),
         };
         let timeout = match args.timeout {
             Some(t) => t,
@@ -324,9 +336,18 @@ impl Config {
                 .filter(|s| !s.trim().is_empty())
                 .map(Email::new),
             today,
+            now,
             api,
             step_summary: env.step_summary.clone(),
         })
+    }
+
+    /// Now: `TEAMSYNC_NOW` when set (tests), else the system clock. Read by the commands only;
+    /// the planner and the renderers get what they need from it as values.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.now
+            .clone()
+            .unwrap_or_else(|| Timestamp::from_system_time(std::time::SystemTime::now()))
     }
 }
 

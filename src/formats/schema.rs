@@ -1,5 +1,6 @@
-//! JSON Schemas: the desired-state file (`teamsync schema`, `schema/teamsync.schema.json`) and
-//! the JSON plan (`schema/plan.schema.json`) and the apply report (`schema/report.schema.json`).
+//! JSON Schemas: the desired-state file (`teamsync schema`, `schema/teamsync.schema.json`), the
+//! JSON plan (`schema/plan.schema.json`), the apply report (`schema/report.schema.json`) and the
+//! org snapshot (`schema/snapshot.schema.json`).
 //! The file's schema is derived from the types below, which describe the file for schemars
 //! only (`#[serde]` attributes included: schemars reads them); the loader is
 //! [`crate::desired`], and a test holds the two to the same fields.
@@ -128,6 +129,11 @@ pub(crate) fn report_schema() -> String {
     pretty(schemars::schema_for!(super::report::ReportDocument))
 }
 
+/// The org snapshot's schema, as committed at `schema/snapshot.schema.json`.
+pub(crate) fn snapshot_schema() -> String {
+    pretty(schemars::schema_for!(super::snapshot::SnapshotDocument))
+}
+
 #[cfg(test)]
 mod tests {
     fn committed(name: &str) -> String {
@@ -159,6 +165,15 @@ mod tests {
             committed("report.schema.json"),
             super::report_schema(),
             "regenerate with: cargo run -- schema --report > schema/report.schema.json"
+        );
+    }
+
+    #[test]
+    fn committed_snapshot_schema_is_current() {
+        assert_eq!(
+            committed("snapshot.schema.json"),
+            super::snapshot_schema(),
+            "regenerate with: cargo run -- schema --snapshot > schema/snapshot.schema.json"
         );
     }
 

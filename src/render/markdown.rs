@@ -1,6 +1,9 @@
-use super::{age, describe, heading, note, pending_line};
-use crate::plan::{Action, Change, Plan, Warning};
-use crate::words::plural;
+use super::{
+    adopt_pointer, age, describe, note, origin_counts, origin_heading, pending_line, source_line,
+};
+use crate::origin::Origin;
+use crate::plan::{Action, BlockReason, Blocked, Change, Plan, Warning};
+use crate::words::{one_or_many, plural};
 use std::fmt::Write;
 
 /// The first line of every comment, so a CI job can find and update its previous one.
@@ -35,15 +38,83 @@ pub(super) fn esc(s: &str) -> String {
 }
 
 /// The plan as a pull-request comment: marker, verdict, guard warnings first, a summary table,
-/// details in a collapsible section, never longer than [`MAX_COMMENT_CHARS`].
+/// then what a reviewer must not miss in sight (removals, demotions, revocations, blocked
+/// changes) and the rest in collapsible sections; with a baseline, the edit's group before the
+/// drift's (docs/contract.md §6, §8). Never longer than [`MAX_COMMENT_CHARS`].
 pub(crate) fn markdown(plan: &Plan, file: &str) -> String {
     fit(render(plan, file), MAX_COMMENT_CHARS)
+}
+
+/// Most entries of one group shown outside the collapsible sections; the rest are counted.
+const MUST_SEE_MAX: usize = 20;
+
+/// How the comment groups changes: the first four in sight, the others collapsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Group {
+    Removals,
+    Demotions,
+    Revocations,
+    Invitations,
+    Resends,
+    Promotions,
+}
+
+impl Group {
+    const IN_SIGHT: [Group; 3] = [Group::Removals, Group::Demotions, Group::Revocations];
+    const COLLAPSED: [Group; 3] = [Group::Invitations, Group::Resends, Group::Promotions];
+
+    fn of(c: &Change) -> Group {
+        match c {
+            Change::Remove(_) => Group::Removals,
+            Change::UpdateRole(_) if c.is_demotion() => Group::Demotions,
+            Change::UpdateRole(_) => Group::Promotions,
+            Change::Revoke(_) => Group::Revocations,
+            Change::Invite(_) => Group::Invitations,
+            Change::Resend(_) => Group::Resends,
+        }
+    }
+
+    fn heading(self) -> &'static str {
+        match self {
+            Group::Removals => "Removals",
+            Group::Demotions => "Demotions",
+            Group::Revocations => "Revocations",
+            Group::Invitations => "Invitations",
+            Group::Resends => "Invitations re-sent (revoke, then invite again)",
+            Group::Promotions => "Promotions",
+        }
+    }
+
+    /// `2 invitations`, `1 re-sent`, `1 promotion`.
+    fn counted(self, n: usize) -> String {
+        let (one, many) = match self {
+            Group::Removals => ("removal", "removals"),
+            Group::Demotions => ("demotion", "demotions"),
+            Group::Revocations => ("revocation", "revocations"),
+            Group::Invitations => ("invitation", "invitations"),
+            Group::Resends => ("re-sent", "re-sent"),
+            Group::Promotions => ("promotion", "promotions"),
+        };
+        format!("{n} {}", one_or_many(n, one, many))
+    }
+}
+
+/// A piece of the comment: text written as it is, or a list that gets a fair share of the room
+/// left (and at most `cap` entries).
+enum Block {
+    Raw(String),
+    List {
+        heading: String,
+        items: Vec<String>,
+        cap: usize,
+    },
 }
 
 fn render(plan: &Plan, file: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{MARKER}");
     let file_md = esc(&cut(file, MAX_FILE_CHARS));
+    let source = source_line(plan.source.as_ref()).map(|l| format!("\n{}\n", esc(&l)));
     if plan.is_empty() {
         let _ = writeln!(out, "### teamsync: no changes");
         let _ = writeln!(
@@ -51,18 +122,14 @@ fn render(plan: &Plan, file: &str) -> String {
             "\nThe org matches {file_md} ({} unchanged, {} ignored).",
             plan.summary.unchanged, plan.summary.ignored
         );
+        out.push_str(source.as_deref().unwrap_or_default());
         warnings(&mut out, &plan.warnings, |out, _, w| {
             let _ = writeln!(out, "\n> [!WARNING]\n> {w}");
         });
-        if !plan.pending_invitations.is_empty() {
-            let n = plan.pending_invitations.len();
-            let _ = writeln!(
-                out,
-                "\n<details><summary>Pending invitations ({n})</summary>\n"
-            );
-            details(&mut out, vec![pending_section(plan)]);
-            let _ = writeln!(out, "\n</details>");
-        }
+        let mut blocks = Vec::new();
+        already_in_org(plan, "####", &mut blocks);
+        pending(plan, &mut blocks);
+        write_blocks(&mut out, blocks);
         return out;
     }
     let s = &plan.summary;
@@ -72,9 +139,9 @@ fn render(plan: &Plan, file: &str) -> String {
     } else {
         "changes pending"
     };
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "### teamsync plan for {file_md}: {verdict} ({} invite{}, {} role change{}, {} removal{}, {} revocation{}, {} blocked)",
+        "### teamsync plan for {file_md}: {verdict} ({} invite{}, {} role change{}, {} removal{}, {} revocation{}, {} blocked",
         s.invite,
         plural(s.invite),
         s.update_role,
@@ -86,10 +153,13 @@ fn render(plan: &Plan, file: &str) -> String {
         s.blocked
     );
     if s.resend > 0 {
-        // Inside the parenthesis: `…, 1 blocked, 2 re-sent)`.
-        out.truncate(out.len() - 2);
-        let _ = writeln!(out, ", {} re-sent)", s.resend);
+        let _ = write!(out, ", {} re-sent", s.resend);
     }
+    if let Some(by_origin) = origin_counts(plan) {
+        let _ = write!(out, "; {by_origin}");
+    }
+    let _ = writeln!(out, ")");
+    out.push_str(source.as_deref().unwrap_or_default());
     out.push('\n');
     warnings(&mut out, &plan.warnings, |out, warning, w| {
         // A tripped guard is a caution.
@@ -99,91 +169,256 @@ fn render(plan: &Plan, file: &str) -> String {
         };
         let _ = writeln!(out, "> [!{kind}]\n> **{w}**\n");
     });
-    let _ = writeln!(out, "| | Action | Count |\n|---|---|---:|");
-    let _ = writeln!(out, "| + | Invitations | {} |", s.invite);
-    if s.resend > 0 {
-        let _ = writeln!(out, "| ~ | Invitations re-sent | {} |", s.resend);
-    }
-    let _ = writeln!(out, "| ~ | Role changes | {} |", s.update_role);
-    let _ = writeln!(out, "| - | Removals | {} |", s.remove);
-    let _ = writeln!(out, "| - | Revocations | {} |", s.revoke);
-    let _ = writeln!(out, "| ! | Blocked | {} |", s.blocked);
-    let _ = writeln!(out, "\n{} unchanged, {} ignored.\n", s.unchanged, s.ignored);
-    if super::text::undoes_live_changes(plan) {
-        let _ = writeln!(out, "{}\n", super::text::adopt_hint(&file_md));
-    }
-    let total = plan.changes.len() + plan.blocked.len();
-    let _ = writeln!(
-        out,
-        "<details><summary>Details ({total} change{})</summary>\n",
-        plural(total)
-    );
+    table(&mut out, plan);
+    let _ = writeln!(out, "\n{} unchanged, {} ignored.", s.unchanged, s.ignored);
 
-    // Sections in plan order. Each gets a fair share of what is left of the budget, so a
-    // long list of invitations can never push the removals out of sight.
-    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
-    for action in Action::ALL {
-        let items: Vec<String> = plan
-            .changes
-            .iter()
-            .filter(|c| c.action() == action)
-            .map(|c| item(c, None))
-            .collect();
-        if !items.is_empty() {
-            sections.push((heading(action).to_string(), items));
+    let mut blocks = Vec::new();
+    let pointer = adopt_pointer(plan, &file_md).map(|p| format!("\n{p}\n"));
+    match &plan.origins {
+        None => {
+            blocks.extend(pointer.map(Block::Raw));
+            let changes: Vec<&Change> = plan.changes.iter().collect();
+            let blocked: Vec<&Blocked> = plan.blocked.iter().collect();
+            origin_group(&changes, &blocked, "####", "", &mut blocks);
+        }
+        Some(_) => {
+            for origin in [Origin::Edit, Origin::Drift] {
+                let changes: Vec<&Change> = plan
+                    .changes_with_origin()
+                    .filter(|(_, o)| *o == Some(origin))
+                    .map(|(c, _)| c)
+                    .collect();
+                let blocked: Vec<&Blocked> = plan
+                    .blocked_with_origin()
+                    .filter(|(_, o)| *o == Some(origin))
+                    .map(|(b, _)| b)
+                    .collect();
+                let n = changes.len() + blocked.len();
+                if n == 0 && origin == Origin::Drift {
+                    continue;
+                }
+                blocks.push(Block::Raw(format!(
+                    "\n#### {} ({n} change{})\n",
+                    origin_heading(origin),
+                    plural(n)
+                )));
+                match origin {
+                    Origin::Edit if n == 0 => {
+                        blocks.push(Block::Raw("\nIt changes nothing in the org.\n".into()));
+                    }
+                    Origin::Drift => blocks.extend(pointer.clone().map(Block::Raw)),
+                    Origin::Edit => {}
+                }
+                let prefix = match origin {
+                    Origin::Edit => "This change: ",
+                    Origin::Drift => "Drift: ",
+                };
+                origin_group(&changes, &blocked, "#####", prefix, &mut blocks);
+                if origin == Origin::Edit {
+                    already_in_org(plan, "#####", &mut blocks);
+                }
+            }
         }
     }
-    if !plan.blocked.is_empty() {
-        let items = plan
-            .blocked
-            .iter()
-            .map(|b| item(&b.change, Some(&b.why.to_string())))
-            .collect();
-        sections.push(("Blocked (not sent)".to_string(), items));
-    }
-    if !plan.pending_invitations.is_empty() {
-        sections.push(pending_section(plan));
-    }
-    details(&mut out, sections);
-    let _ = writeln!(out, "\n</details>");
+    pending(plan, &mut blocks);
+    write_blocks(&mut out, blocks);
     out
 }
 
-/// The pending invitations the plan keeps, with how long each has waited (docs/contract.md §9).
-fn pending_section(plan: &Plan) -> (String, Vec<String>) {
-    (
-        "Pending invitations, kept".to_string(),
-        plan.pending_invitations
+/// The summary table: counts by action, and with a baseline by origin too.
+fn table(out: &mut String, plan: &Plan) {
+    let s = &plan.summary;
+    let by_origin = plan.origins.is_some();
+    if by_origin {
+        let _ = writeln!(
+            out,
+            "| | Action | This change | Drift |\n|---|---|---:|---:|"
+        );
+    } else {
+        let _ = writeln!(out, "| | Action | Count |\n|---|---|---:|");
+    }
+    let count = |action: Option<Action>, origin: Origin| {
+        let changes = plan
+            .changes_with_origin()
+            .filter(|(c, o)| Some(c.action()) == action && *o == Some(origin))
+            .count();
+        let blocked = plan
+            .blocked_with_origin()
+            .filter(|(_, o)| action.is_none() && *o == Some(origin))
+            .count();
+        changes + blocked
+    };
+    let rows = [
+        ("+", "Invitations", Some(Action::Invite), s.invite),
+        ("~", "Invitations re-sent", Some(Action::Resend), s.resend),
+        ("~", "Role changes", Some(Action::UpdateRole), s.update_role),
+        ("-", "Removals", Some(Action::Remove), s.remove),
+        ("-", "Revocations", Some(Action::Revoke), s.revoke),
+        ("!", "Blocked", None, s.blocked),
+    ];
+    for (symbol, name, action, total) in rows {
+        if action == Some(Action::Resend) && total == 0 {
+            continue;
+        }
+        if by_origin {
+            let _ = writeln!(
+                out,
+                "| {symbol} | {name} | {} | {} |",
+                count(action, Origin::Edit),
+                count(action, Origin::Drift)
+            );
+        } else {
+            let _ = writeln!(out, "| {symbol} | {name} | {total} |");
+        }
+    }
+}
+
+/// The blocks of one origin's changes (all of them, without a baseline): removals, demotions,
+/// revocations and blocked changes in sight, each list cut at [`MUST_SEE_MAX`]; invitations,
+/// re-sends and promotions in a collapsible section whose summary counts them.
+fn origin_group(
+    changes: &[&Change],
+    blocked: &[&Blocked],
+    level: &str,
+    prefix: &str,
+    blocks: &mut Vec<Block>,
+) {
+    let items = |g: Group| -> Vec<String> {
+        changes
+            .iter()
+            .filter(|c| Group::of(c) == g)
+            .map(|c| item(c, None))
+            .collect()
+    };
+    let list = |heading: &str, items: Vec<String>, cap: usize| Block::List {
+        heading: format!("{level} {heading} ({})", items.len()),
+        items,
+        cap,
+    };
+    for g in Group::IN_SIGHT {
+        let items = items(g);
+        if !items.is_empty() {
+            blocks.push(list(g.heading(), items, MUST_SEE_MAX));
+        }
+    }
+    if !blocked.is_empty() {
+        let items = blocked
+            .iter()
+            .map(|b| item(&b.change, Some(b.why)))
+            .collect();
+        blocks.push(list("Blocked, not sent", items, MUST_SEE_MAX));
+    }
+    let collapsed: Vec<(Group, Vec<String>)> = Group::COLLAPSED
+        .into_iter()
+        .map(|g| (g, items(g)))
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    if collapsed.is_empty() {
+        return;
+    }
+    let summary: Vec<String> = collapsed
+        .iter()
+        .map(|(g, items)| g.counted(items.len()))
+        .collect();
+    blocks.push(Block::Raw(format!(
+        "\n<details><summary>{prefix}{}</summary>\n",
+        summary.join(", ")
+    )));
+    for (g, items) in collapsed {
+        blocks.push(list(g.heading(), items, usize::MAX));
+    }
+    blocks.push(Block::Raw("\n</details>\n".into()));
+}
+
+/// With a baseline: what the edit asks for that the org already holds, one line each.
+fn already_in_org(plan: &Plan, level: &str, blocks: &mut Vec<Block>) {
+    let Some(already) = plan.origins.as_ref().map(|o| &o.already_in_org) else {
+        return;
+    };
+    if already.is_empty() {
+        return;
+    }
+    blocks.push(Block::List {
+        heading: format!("{level} Already in the org, nothing to send ({})", already.len()),
+        items: already
+            .iter()
+            .map(|a| format!("- {} ({})", esc(a.email.as_str()), a.role))
+            .collect(),
+        cap: MUST_SEE_MAX,
+    });
+}
+
+/// The pending invitations the plan keeps, with how long each has waited (docs/contract.md §6),
+/// collapsed.
+fn pending(plan: &Plan, blocks: &mut Vec<Block>) {
+    if plan.pending_invitations.is_empty() {
+        return;
+    }
+    let n = plan.pending_invitations.len();
+    blocks.push(Block::Raw(format!(
+        "\n<details><summary>Pending invitations, kept ({n})</summary>\n"
+    )));
+    blocks.push(Block::List {
+        heading: format!("#### Pending invitations, kept ({n})"),
+        items: plan
+            .pending_invitations
             .iter()
             .map(|p| format!("- {}", esc(&pending_line(p))))
             .collect(),
-    )
+        cap: usize::MAX,
+    });
+    blocks.push(Block::Raw("\n</details>\n".into()));
 }
 
-/// Writes the sections, each with a fair share of what is left of the budget.
-fn details(out: &mut String, sections: Vec<(String, Vec<String>)>) {
+/// Writes the blocks in order. Each list gets a fair share of the room the lists after it and
+/// the text still to come leave, so a long list of invitations can never push the removals out
+/// of sight; a list cut short ends with "… and N more".
+fn write_blocks(out: &mut String, blocks: Vec<Block>) {
     let budget = MAX_COMMENT_CHARS - RESERVE;
-    let count = sections.len();
-    for (n, (title, items)) in sections.iter().enumerate() {
-        let share = budget.saturating_sub(out.len()) / (count - n);
-        let start = out.len();
-        let _ = writeln!(out, "\n#### {title} ({})\n", items.len());
-        let mut shown = 0;
-        for it in items {
-            // Keep room for the "… and N more" line.
-            if out.len() - start + it.len() + 1 + 80 > share {
-                break;
+    let mut raw_left: usize = blocks
+        .iter()
+        .map(|b| match b {
+            Block::Raw(r) => r.len(),
+            Block::List { .. } => 0,
+        })
+        .sum();
+    let mut lists_left = blocks
+        .iter()
+        .filter(|b| matches!(b, Block::List { .. }))
+        .count();
+    for block in blocks {
+        match block {
+            Block::Raw(text) => {
+                raw_left -= text.len();
+                out.push_str(&text);
             }
-            out.push_str(it);
-            out.push('\n');
-            shown += 1;
-        }
-        if shown < items.len() {
-            let _ = writeln!(
-                out,
-                "- … and {} more (run `teamsync plan` for the full list)",
-                items.len() - shown
-            );
+            Block::List {
+                heading,
+                items,
+                cap,
+            } => {
+                let share = budget.saturating_sub(out.len() + raw_left) / lists_left;
+                lists_left -= 1;
+                let start = out.len();
+                let _ = writeln!(out, "\n{heading}\n");
+                let mut shown = 0;
+                for it in &items {
+                    // Keep room for the "… and N more" line.
+                    if shown == cap || out.len() - start + it.len() + 1 + 80 > share {
+                        break;
+                    }
+                    out.push_str(it);
+                    out.push('\n');
+                    shown += 1;
+                }
+                if shown < items.len() {
+                    let _ = writeln!(
+                        out,
+                        "- … and {} more (run `teamsync plan` for the full list)",
+                        items.len() - shown
+                    );
+                }
+            }
         }
     }
 }
@@ -260,10 +495,12 @@ fn fit(text: String, max: usize) -> String {
     out
 }
 
-fn item(c: &Change, blocked: Option<&str>) -> String {
+fn item(c: &Change, blocked: Option<BlockReason>) -> String {
     let mut line = format!("- {}", esc(&describe(c)));
     if let Some(b) = blocked {
-        let _ = write!(line, ": {}", esc(b));
+        // Teamsync's own words, Markdown as written (`protected` is code), never data from
+        // the file or the API: not escaped.
+        let _ = write!(line, ": {b}");
     } else if let Some(r) = c.shown_reason() {
         let _ = write!(line, " — _{}_", esc(&r));
         if let Some(a) = age(c) {
@@ -378,15 +615,22 @@ mod tests {
             head.contains("[!CAUTION]") && head.contains("mass removal"),
             "guards come first: {head}"
         );
-        // Both sections show, each cut with its own count.
-        let inv = md.find("#### Invitations (1500)").expect("invitations");
+        // The removals in sight, the first 20; the invitations collapsed, as many as fit; each
+        // cut with its own count.
         let rem = md
             .find("#### Removals (1500)")
             .expect("removals are never pushed out");
-        let (invs, rems) = (&md[inv..rem], &md[rem..]);
-        for (part, verb) in [(invs, "- invite "), (rems, "- remove ")] {
+        let details = md.find("<details>").expect("a collapsed section");
+        let inv = md.find("#### Invitations (1500)").expect("invitations");
+        assert!(rem < details && details < inv, "{md}");
+        let (rems, invs) = (&md[rem..details], &md[inv..]);
+        for (part, verb) in [(rems, "- remove "), (invs, "- invite ")] {
             let shown = part.lines().filter(|l| l.starts_with(verb)).count();
-            assert!(shown > 100, "{shown}");
+            if verb == "- remove " {
+                assert_eq!(shown, MUST_SEE_MAX);
+            } else {
+                assert!(shown > 100, "{shown}");
+            }
             let more = part
                 .lines()
                 .find(|l| l.starts_with("- … and "))
