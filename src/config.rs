@@ -469,6 +469,37 @@ mod tests {
         assert!(!ColorChoice::Never.decide(&env(&[("CLICOLOR_FORCE", "1")]), true));
     }
 
+    #[test]
+    fn a_fixed_clock_sets_now_and_today_unless_today_is_fixed_too() {
+        let env = |vars: &[(&str, &str)]| {
+            Environment::from_vars(vars.iter().map(|(k, v)| (k.into(), v.into())))
+        };
+        let c = Config::resolve(
+            &global(&[]),
+            &env(&[("TEAMSYNC_NOW", "2027-03-31T23:30:00-02:00")]),
+        )
+        .unwrap();
+        assert_eq!(c.now().as_str(), "2027-03-31T23:30:00-02:00");
+        assert_eq!(c.today.to_string(), "2027-04-01", "the UTC date of now");
+        let both = env(&[
+            ("TEAMSYNC_NOW", "2027-03-31T12:00:00Z"),
+            ("TEAMSYNC_TODAY", "2030-01-01"),
+        ]);
+        assert_eq!(
+            Config::resolve(&global(&[]), &both)
+                .unwrap()
+                .today
+                .to_string(),
+            "2030-01-01"
+        );
+        assert_eq!(
+            Config::resolve(&global(&[]), &env(&[("TEAMSYNC_NOW", "noon")])).unwrap_err(),
+            ConfigError::BadNow("noon".into())
+        );
+        let clock = Config::resolve(&global(&[]), &env(&[])).unwrap();
+        assert!(clock.now.is_none() && clock.now().date() > Date::parse("2020-01-01").unwrap());
+    }
+
     /// The global flags as clap parses `args` (after `teamsync`, before `validate`).
     fn global(args: &[&str]) -> GlobalArgs {
         let argv = ["teamsync"].iter().chain(args).chain(&["validate"]);

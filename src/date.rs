@@ -301,11 +301,14 @@ mod tests {
     fn timestamps_count_seconds_across_offsets_and_round_trip_the_clock() {
         let t = |s: &str| super::Timestamp::parse(s).unwrap();
         let read = t("2027-03-31T09:00:00.000Z");
-        assert_eq!(read.seconds_until(&t("2027-03-31T12:30:59Z")), 3 * 3600 + 30 * 60 + 59);
+        assert_eq!(
+            read.seconds_until(&t("2027-03-31T12:30:59Z")),
+            3 * 3600 + 30 * 60 + 59
+        );
         assert_eq!(read.seconds_until(&t("2027-03-31T10:00:00+01:00")), 0);
         assert_eq!(read.seconds_until(&t("2027-03-30T09:00:00Z")), -86_400);
-        let clock = std::time::SystemTime::UNIX_EPOCH
-            + std::time::Duration::from_millis(1_795_837_762_123);
+        let clock =
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_837_762_123);
         let now = super::Timestamp::from_system_time(clock);
         assert_eq!(now.as_str(), "2026-11-28T03:49:22.123Z");
         assert_eq!(super::Timestamp::parse(now.as_str()), Some(now.clone()));

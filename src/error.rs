@@ -40,7 +40,7 @@ pub(crate) enum CommandError {
     BadPlanFile { path: String, why: String },
     #[error("cannot read the baseline {path}: {why}")]
     Baseline { path: String, why: String },
-    #[error("cannot read the snapshot {path}: {why}. Make one with `teamsync snapshot -o FILE`")]
+    #[error("cannot read the snapshot {path}: {why}; make one with `teamsync snapshot -o FILE`")]
     BadSnapshot { path: String, why: String },
     #[error("apply refused by a safety guard, nothing was sent: {0}")]
     Guard(String),

@@ -118,7 +118,10 @@ fn key(c: &Change) -> Key<'_> {
 
 /// Marks each of `ours` drift when `theirs` holds a change with its key (each of theirs matched
 /// once), else edit.
-fn match_up<'a>(ours: impl Iterator<Item = &'a Change>, theirs: impl Iterator<Item = &'a Change>) -> Vec<Origin> {
+fn match_up<'a>(
+    ours: impl Iterator<Item = &'a Change>,
+    theirs: impl Iterator<Item = &'a Change>,
+) -> Vec<Origin> {
     let mut left: HashMap<Key<'a>, usize> = HashMap::new();
     for c in theirs {
         *left.entry(key(c)).or_default() += 1;

@@ -8,8 +8,8 @@ use crate::config::Format;
 use crate::desired::Desired;
 use crate::error::CommandError;
 use crate::executor;
-use crate::formats::report::{Ending, Header, ReportDocument};
 use crate::formats::plan::LiveSourceWire;
+use crate::formats::report::{Ending, Header, ReportDocument};
 use crate::formats::saved::{SavedPlan, Stale};
 use crate::interrupt::{Signal, Signals};
 use crate::live::{LiveState, Managed};
@@ -75,7 +75,14 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let (live, source) = read_live(ctx, &runtime, &client, signals.nth(1))?;
     let org = Managed::new(live, &file.desired.ignore);
     let options = plan_options(ctx.config, args.allow_mass_removal);
-    let computed = compute(ctx.config, &file, &org, source, args.allow_mass_removal, true);
+    let computed = compute(
+        ctx.config,
+        &file,
+        &org,
+        source,
+        args.allow_mass_removal,
+        true,
+    );
     // Planning succeeded: whatever happens next, the report is written.
     let out = Finisher::new(ctx, args, &file.name, started, &computed);
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {

@@ -49,7 +49,10 @@ enum Org<'a> {
 enum Baseline {
     Valid(Desired),
     /// It was read, but is not a valid desired state: the plan is made without origins.
-    Invalid { path: String, problems: usize },
+    Invalid {
+        path: String,
+        problems: usize,
+    },
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {

@@ -30,8 +30,10 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     match &args.output {
         Some(path) => {
             write_atomically(path, doc.to_json().as_bytes())?;
-            ctx.ui
-                .note(format_args!("Wrote a snapshot of {what} to {}.", path.display()));
+            ctx.ui.note(format_args!(
+                "Wrote a snapshot of {what} to {}.",
+                path.display()
+            ));
         }
         None => {
             ctx.ui.print(&doc.to_json());

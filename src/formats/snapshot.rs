@@ -63,7 +63,7 @@ pub(crate) struct SnapshotInvitation {
 /// Why a file is not a snapshot this teamsync reads. Each says what was found.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum BadSnapshot {
-    #[error("it ends early ({0}): a cut-off copy?")]
+    #[error("it ends early, as a cut-off copy would ({0})")]
     Truncated(String),
     #[error("it is not a JSON object ({0})")]
     NotJson(String),
@@ -252,14 +252,24 @@ mod tests {
     fn what_is_not_a_snapshot_says_why() {
         let ok = SnapshotDocument::new(&live(), &Timestamp::parse("2027-03-31T09:00:00Z").unwrap())
             .to_json();
-        let err = |text: &str| SnapshotDocument::parse(text.as_bytes()).unwrap_err().to_string();
+        let err = |text: &str| {
+            SnapshotDocument::parse(text.as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
         let cut = err(&ok[..ok.len() / 2]);
         assert!(
-            cut.starts_with("it ends early (EOF while parsing") && cut.ends_with("): a cut-off copy?"),
+            cut.starts_with("it ends early, as a cut-off copy would (EOF while parsing"),
             "{cut}"
         );
-        assert_eq!(err(""), "it ends early (EOF while parsing a value at line 1 column 0): a cut-off copy?");
-        assert_eq!(err("{]"), "it is not a JSON object (key must be a string at line 1 column 2)");
+        assert_eq!(
+            err(""),
+            "it ends early, as a cut-off copy would (EOF while parsing a value at line 1 column 0)"
+        );
+        assert_eq!(
+            err("{]"),
+            "it is not a JSON object (key must be a string at line 1 column 2)"
+        );
         assert_eq!(
             err(r#"{"format_version": 1, "desired_file": "teamsync.yaml", "changes": []}"#),
             "it is not a teamsync snapshot: its `format` is missing, not \"teamsync-snapshot\""
@@ -273,7 +283,9 @@ mod tests {
             "its format_version is 2; this teamsync reads format_version 1"
         );
         assert_eq!(
-            err(r#"{"format": "teamsync-snapshot", "format_version": 1, "read_at": "2027-03-31T09:00:00Z", "members": []}"#),
+            err(
+                r#"{"format": "teamsync-snapshot", "format_version": 1, "read_at": "2027-03-31T09:00:00Z", "members": []}"#
+            ),
             "missing field `invitations` at line 1 column 102"
         );
         assert_eq!(

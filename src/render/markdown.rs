@@ -99,12 +99,12 @@ impl Group {
     }
 }
 
-/// A piece of the comment: text written as it is, or a list that gets a fair share of the room
-/// left (and at most `cap` entries).
+/// A piece of the comment: text written as it is, or a list (under its heading, if it has one)
+/// that gets a fair share of the room left, and at most `cap` entries.
 enum Block {
     Raw(String),
     List {
-        heading: String,
+        heading: Option<String>,
         items: Vec<String>,
         cap: usize,
     },
@@ -291,7 +291,7 @@ fn origin_group(
             .collect()
     };
     let list = |heading: &str, items: Vec<String>, cap: usize| Block::List {
-        heading: format!("{level} {heading} ({})", items.len()),
+        heading: Some(format!("{level} {heading} ({})", items.len())),
         items,
         cap,
     };
@@ -339,7 +339,10 @@ fn already_in_org(plan: &Plan, level: &str, blocks: &mut Vec<Block>) {
         return;
     }
     blocks.push(Block::List {
-        heading: format!("{level} Already in the org, nothing to send ({})", already.len()),
+        heading: Some(format!(
+            "{level} Already in the org, nothing to send ({})",
+            already.len()
+        )),
         items: already
             .iter()
             .map(|a| format!("- {} ({})", esc(a.email.as_str()), a.role))
@@ -359,7 +362,7 @@ fn pending(plan: &Plan, blocks: &mut Vec<Block>) {
         "\n<details><summary>Pending invitations, kept ({n})</summary>\n"
     )));
     blocks.push(Block::List {
-        heading: format!("#### Pending invitations, kept ({n})"),
+        heading: None,
         items: plan
             .pending_invitations
             .iter()
@@ -400,7 +403,12 @@ fn write_blocks(out: &mut String, blocks: Vec<Block>) {
                 let share = budget.saturating_sub(out.len() + raw_left) / lists_left;
                 lists_left -= 1;
                 let start = out.len();
-                let _ = writeln!(out, "\n{heading}\n");
+                match heading {
+                    Some(h) => {
+                        let _ = writeln!(out, "\n{h}\n");
+                    }
+                    None => out.push('\n'),
+                }
                 let mut shown = 0;
                 for it in &items {
                     // Keep room for the "… and N more" line.
@@ -648,6 +656,76 @@ mod tests {
             "markdown_3000_head",
             md.lines().take(20).collect::<Vec<_>>().join("\n")
         );
+    }
+
+    /// A pull request (docs/contract.md §8): the edit removes carol, demotes ann and promotes
+    /// bob; in the org, 25 people were added by hand and a protected admin was demoted.
+    #[test]
+    fn with_a_baseline_the_edit_comes_first_and_what_must_not_be_missed_is_in_sight() {
+        use crate::origin::classify;
+        let mut base = Desired::new(vec![
+            DesiredMember::new("root@example.com", Role::Admin),
+            DesiredMember::new("ann@example.com", Role::Admin),
+            DesiredMember::new("bob@example.com", Role::Member),
+            DesiredMember::new("carol@example.com", Role::Member),
+            DesiredMember::new("glass@example.com", Role::Member),
+        ]);
+        base.protected.push(Email::new("glass@example.com"));
+        let mut file = base.clone();
+        file.members
+            .retain(|m| m.email.as_str() != "carol@example.com");
+        file.members[1].role = Role::Member;
+        file.members[2].role = Role::Admin;
+        file.members
+            .push(DesiredMember::new("dan@example.com", Role::Member));
+        let mut members = vec![
+            root(),
+            LiveMember::new("u1", "ann@example.com", "org:admin"),
+            LiveMember::new("u2", "bob@example.com", "org:member"),
+            LiveMember::new("u3", "carol@example.com", "org:member"),
+            LiveMember::new("u4", "glass@example.com", "org:admin"),
+        ];
+        for i in 0..25 {
+            members.push(LiveMember::new(
+                &format!("h{i}"),
+                &format!("hand{i:02}@example.com"),
+                "org:member",
+            ));
+        }
+        let live = LiveState {
+            members,
+            invitations: vec![],
+        };
+        let mut p = plan(&file, &live, &opts());
+        let b = plan(&base, &live, &opts());
+        p.set_origins(classify(&p, &b, &file, &base, opts().today));
+        let md = markdown(&p, "teamsync.yaml");
+        let at = |needle: &str| {
+            md.find(needle)
+                .unwrap_or_else(|| panic!("no {needle:?} in:\n{md}"))
+        };
+        let order = [
+            at("#### This change (4 changes)"),
+            at("##### Removals (1)\n\n- remove carol@example.com"),
+            at("##### Demotions (1)\n\n- change ann@example.com"),
+            at("<details><summary>This change: 1 invitation, 1 promotion</summary>"),
+            at("#### Drift in the org that applying also reverts (26 changes)"),
+            at(
+                "Drift: applying also reverts what was done in the org, outside this change, for 25 emails.",
+            ),
+            at("##### Removals (25)"),
+            at("- … and 5 more (run `teamsync plan` for the full list)"),
+            at("##### Blocked, not sent (1)"),
+        ];
+        assert!(order.is_sorted(), "{order:?}\n{md}");
+        assert_eq!(
+            md.lines()
+                .filter(|l| l.starts_with("- remove hand"))
+                .count(),
+            MUST_SEE_MAX
+        );
+        assert!(!md.contains("\\`"), "no escaped backticks: {md}");
+        insta::assert_snapshot!("markdown_baseline", md);
     }
 
     /// A plan with `n` warnings (the same one, for the budget's sake) and the `extra` members.

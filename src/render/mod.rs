@@ -234,3 +234,19 @@ pub(crate) fn refusal(g: &Guard) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ages_are_hours_for_two_days_then_days() {
+        let ago = |s: i64| super::ago(s);
+        assert_eq!(ago(-1), "in the future: check the clocks");
+        assert_eq!(ago(0), "less than an hour ago");
+        assert_eq!(ago(3599), "less than an hour ago");
+        assert_eq!(ago(3600), "1 hour ago");
+        assert_eq!(ago(3 * 3600 + 59), "3 hours ago");
+        assert_eq!(ago(47 * 3600), "47 hours ago");
+        assert_eq!(ago(48 * 3600), "2 days ago");
+        assert_eq!(ago(11 * 86_400 + 5), "11 days ago");
+    }
+}

@@ -163,7 +163,11 @@ fn already_in_org(out: &mut String, plan: &Plan, color: bool) {
     let _ = writeln!(
         out,
         "{} ({}):",
-        paint(color, Style::new().bold(), "Already in the org, nothing to send"),
+        paint(
+            color,
+            Style::new().bold(),
+            "Already in the org, nothing to send"
+        ),
         already.len()
     );
     for a in already {
