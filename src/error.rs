@@ -50,6 +50,10 @@ pub(crate) enum CommandError {
     Stale { path: String, what: String },
     #[error("cannot read the saved plan {path}: {why}")]
     BadPlanFile { path: String, why: String },
+    #[error("cannot read the baseline {path}: {why}")]
+    Baseline { path: String, why: String },
+    #[error("cannot read the snapshot {path}: {why}; make one with `teamsync snapshot -o FILE`")]
+    BadSnapshot { path: String, why: String },
     #[error("apply refused by a safety guard, nothing was sent: {0}")]
     Guard(String),
     #[error(

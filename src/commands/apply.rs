@@ -3,12 +3,13 @@
 
 use super::output::{Existing, Inputs, Output};
 use super::plan::{Computed, compute, plan_options, show};
-use super::{Context, append_step_summary, read_org, runtime};
+use super::{Context, append_step_summary, read_live, runtime};
 use crate::api::Client;
 use crate::config::Format;
 use crate::desired::Desired;
 use crate::error::CommandError;
 use crate::executor;
+use crate::formats::plan::LiveSourceWire;
 use crate::formats::report::{Ending, Header, ReportDocument};
 use crate::formats::saved::{SavedPlan, Stale};
 use crate::interrupt::{Signal, Signals};
@@ -80,13 +81,21 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         None => None,
     };
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
-    // From here on a signal is apply's to handle (docs/contract.md §8). Until the first write,
+    // From here on a signal is apply's to handle (docs/contract.md §5). Until the first write,
     // it ends the run at once: nothing has been sent.
     let signals = Signals::listen(&runtime);
     let started = SystemTime::now();
-    let org = read_org(&runtime, &client, &file.desired, signals.nth(1))?;
+    let (live, source) = read_live(ctx, &runtime, &client, signals.nth(1))?;
+    let org = Managed::new(live, &file.desired.ignore);
     let options = plan_options(ctx.config, args.allow_mass_removal);
-    let computed = compute(ctx.config, &file, &org, args.allow_mass_removal, true);
+    let computed = compute(
+        ctx.config,
+        &file,
+        &org,
+        source,
+        args.allow_mass_removal,
+        true,
+    );
     // Planning succeeded: whatever happens next, the report is written.
     let out = Finisher::new(ctx, report.as_ref(), &file.name, started, &computed);
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
@@ -95,7 +104,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         {
             let e = CommandError::Stale {
                 path: path.display().to_string(),
-                what: stale_text(&stale, &file.name),
+                what: stale_text(&stale, &file.name, doc.live_source.as_ref()),
             };
             return out.nothing_sent(Ending::Stale, "the saved plan is stale", e);
         }
@@ -260,7 +269,7 @@ fn cut_off(
 }
 
 /// The guards, re-checked by the executor against fresh reads of the org
-/// (docs/contract.md §8).
+/// (docs/contract.md §5).
 struct Guards<'a> {
     desired: &'a Desired,
     options: &'a PlanOptions,
@@ -462,7 +471,9 @@ fn check_same_file(ctx: &Context, doc: &SavedPlan, plan_file: &Path) -> Result<(
     ))
 }
 
-fn stale_text(stale: &Stale, file: &str) -> String {
+/// Why a saved plan is stale, in words. A plan made from a snapshot (docs/contract.md §9) is
+/// checked against a fresh read like any other; the message says which snapshot it was.
+fn stale_text(stale: &Stale, file: &str, made_from: Option<&LiveSourceWire>) -> String {
     match stale {
         Stale::Changed {
             file_changed,
@@ -473,8 +484,14 @@ fn stale_text(stale: &Stale, file: &str) -> String {
                 what.push(format!("{file} changed since the plan was made"));
             }
             if !org_drift.is_empty() {
+                let since = match made_from {
+                    Some(LiveSourceWire::Snapshot { snapshot, read_at }) => format!(
+                        "since the snapshot the plan was made from ({snapshot}, read at {read_at})"
+                    ),
+                    _ => "since the plan was made".to_string(),
+                };
                 what.push(format!(
-                    "the org changed since the plan was made: {}",
+                    "the org changed {since}: {}",
                     org_drift.join("; ")
                 ));
             }

@@ -179,6 +179,8 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
         summary,
         live_members: org.live_members,
         admins_after,
+        origins: None,
+        source: None,
     }
 }
 
@@ -270,7 +272,7 @@ fn plan_desired(
     }));
 }
 
-/// The one pending invitation of a desired email with the right role (docs/contract.md §9):
+/// The one pending invitation of a desired email with the right role (docs/contract.md §4):
 /// re-sent when older than `resend_after_days`, else kept (and a warning when older than
 /// [`STALE_INVITATION_DAYS`] and nothing re-sends it). An unknown age is never re-sent.
 fn keep_invitation(
@@ -451,7 +453,7 @@ fn admins_after(org: &Managed, to_send: &[Change]) -> usize {
 }
 
 /// The safety guards for sending `changes` to `org` as it is now, by the rules the plan used:
-/// apply's re-check before its demotion and removal phases (docs/contract.md §8). Removals of
+/// apply's re-check before its demotion and removal phases (docs/contract.md §5). Removals of
 /// members already gone do not count.
 pub(crate) fn guards_now(
     desired: &Desired,

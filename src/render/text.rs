@@ -1,6 +1,11 @@
-use super::{counts, describe, heading, note, pending_line, symbol};
+use super::{
+    adopt_pointer, counts, describe, heading, note, origin_counts, origin_heading, pending_line,
+    source_line, symbol,
+};
 use crate::escape::escape;
-use crate::plan::{Action, Change, Departure, Plan, RevokeCause};
+use crate::origin::Origin;
+use crate::plan::{Action, Blocked, Change, Plan};
+use crate::words::plural;
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
 
@@ -20,8 +25,9 @@ fn style_for(action: Action) -> Style {
     }
 }
 
-/// The plan for people: grouped by action with `+ ~ - !`, reasons, warnings and counts.
-/// Readable without colour; `color` adds ANSI styles.
+/// The plan for people: grouped by action with `+ ~ - !`, reasons, warnings and counts; with a
+/// baseline, the edit's changes first, then the drift (docs/contract.md §8). Readable without
+/// colour; `color` adds ANSI styles.
 pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
     let mut out = String::new();
     let bold = Style::new().bold();
@@ -38,7 +44,9 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         out.push('\n');
     }
     if plan.is_empty() {
+        already_in_org(&mut out, plan, color);
         pending(&mut out, plan, color);
+        source(&mut out, plan);
         let _ = writeln!(
             out,
             "No changes. The org matches {} ({} unchanged, {} ignored).",
@@ -48,10 +56,61 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         );
         return out;
     }
+    if plan.origins.is_some() {
+        for origin in [Origin::Edit, Origin::Drift] {
+            let changes: Vec<&Change> = plan
+                .changes_with_origin()
+                .filter(|(_, o)| *o == Some(origin))
+                .map(|(c, _)| c)
+                .collect();
+            let blocked: Vec<&Blocked> = plan
+                .blocked_with_origin()
+                .filter(|(_, o)| *o == Some(origin))
+                .map(|(b, _)| b)
+                .collect();
+            let n = changes.len() + blocked.len();
+            if n == 0 && origin == Origin::Drift {
+                continue;
+            }
+            let heading = format!("{} ({n} change{}):", origin_heading(origin), plural(n));
+            let _ = writeln!(out, "{}\n", paint(color, bold, &heading));
+            if n == 0 {
+                let _ = writeln!(out, "  It changes nothing in the org.\n");
+            }
+            groups(&mut out, &changes, &blocked, color);
+            if origin == Origin::Edit {
+                already_in_org(&mut out, plan, color);
+            }
+        }
+    } else {
+        let changes: Vec<&Change> = plan.changes.iter().collect();
+        let blocked: Vec<&Blocked> = plan.blocked.iter().collect();
+        groups(&mut out, &changes, &blocked, color);
+    }
+    pending(&mut out, plan, color);
+    source(&mut out, plan);
+    let by_origin = origin_counts(plan).map_or(String::new(), |o| format!("; {o}"));
+    let _ = writeln!(
+        out,
+        "{} {}{by_origin} ({} unchanged, {} ignored).",
+        paint(color, bold, "Plan:"),
+        counts(plan),
+        plan.summary.unchanged,
+        plan.summary.ignored
+    );
+    if let Some(pointer) = adopt_pointer(plan, &escape(file)) {
+        let _ = writeln!(out, "{pointer}");
+    }
+    out
+}
+
+/// The changes and blocked changes given, grouped by action.
+fn groups(out: &mut String, changes: &[&Change], blocked: &[&Blocked], color: bool) {
+    let bold = Style::new().bold();
     for action in Action::ALL {
-        let group: Vec<_> = plan
-            .changes
+        let group: Vec<&Change> = changes
             .iter()
+            .copied()
             .filter(|c| c.action() == action)
             .collect();
         if group.is_empty() {
@@ -73,14 +132,14 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         }
         out.push('\n');
     }
-    if !plan.blocked.is_empty() {
+    if !blocked.is_empty() {
         let _ = writeln!(
             out,
             "{} ({}):",
             paint(color, bold, "Blocked, not sent"),
-            plan.blocked.len()
+            blocked.len()
         );
-        for b in &plan.blocked {
+        for b in blocked {
             let line = format!("  ! {}: {}", describe(&b.change), b.why);
             let _ = writeln!(
                 out,
@@ -90,42 +149,41 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
         }
         out.push('\n');
     }
-    pending(&mut out, plan, color);
+}
+
+/// With a baseline: the entries the edit adds or changes that the org already holds, one line
+/// each (docs/contract.md §8).
+fn already_in_org(out: &mut String, plan: &Plan, color: bool) {
+    let Some(already) = plan.origins.as_ref().map(|o| &o.already_in_org) else {
+        return;
+    };
+    if already.is_empty() {
+        return;
+    }
     let _ = writeln!(
         out,
-        "{} {} ({} unchanged, {} ignored).",
-        paint(color, bold, "Plan:"),
-        counts(plan),
-        plan.summary.unchanged,
-        plan.summary.ignored
+        "{} ({}):",
+        paint(
+            color,
+            Style::new().bold(),
+            "Already in the org, nothing to send"
+        ),
+        already.len()
     );
-    if undoes_live_changes(plan) {
-        let _ = writeln!(out, "{}", adopt_hint(&escape(file)));
+    for a in already {
+        let _ = writeln!(out, "  = {} ({})", escape(a.email.as_str()), a.role);
     }
-    out
+    out.push('\n');
 }
 
-/// Whether the plan undoes changes made in the org: it removes or revokes someone the file
-/// does not list (not an expiry), or changes a role (docs/contract.md §7).
-pub(super) fn undoes_live_changes(plan: &Plan) -> bool {
-    plan.changes.iter().any(|c| match c {
-        Change::UpdateRole(_) => true,
-        Change::Invite(i) => i.replaces.is_some(),
-        Change::Remove(r) => r.departure == Departure::NotDesired,
-        Change::Revoke(r) => r.cause == RevokeCause::Departed(Departure::NotDesired),
-        // A stale invitation sent again undoes nothing made in the org.
-        Change::Resend(_) => false,
-    })
+/// `Planned against the org as read at …` for a plan made from a snapshot (docs/contract.md §9).
+fn source(out: &mut String, plan: &Plan) {
+    if let Some(line) = source_line(plan.source.as_ref()) {
+        let _ = writeln!(out, "{}", escape(&line));
+    }
 }
 
-/// The pointer to `teamsync adopt`, for a plan that undoes changes made in the org.
-pub(super) fn adopt_hint(file: &str) -> String {
-    format!(
-        "This plan undoes changes made in the org. To keep them instead, run `teamsync adopt` to write them into {file}."
-    )
-}
-
-/// The pending invitations the plan keeps, with how long each has waited (docs/contract.md §9).
+/// The pending invitations the plan keeps, with how long each has waited (docs/contract.md §6).
 fn pending(out: &mut String, plan: &Plan, color: bool) {
     if plan.pending_invitations.is_empty() {
         return;
