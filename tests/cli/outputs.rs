@@ -221,3 +221,18 @@ fn adopt_through_a_link_edits_the_linked_file_and_keeps_the_link() {
     assert_ne!(edited, FILE, "the linked file was edited");
     has(&edited, "dave@example.com");
 }
+
+#[test]
+fn snapshot_output_naming_the_desired_file_is_refused_with_nothing_sent() {
+    let w = World::new(org(), FILE);
+    assert_run!(
+        "output_snapshot_is_the_desired_file",
+        w.run(&["snapshot", "-o", "./teamsync.yaml"])
+    );
+    assert_eq!(w.emu.requests().len(), 0, "the org was not read");
+    assert_eq!(read(&w, "teamsync.yaml"), FILE, "the file is intact");
+    // Anywhere else it is written, and it is a snapshot of the org.
+    assert_eq!(w.run(&["snapshot", "-o", "snapshot.json"]).code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&read(&w, "snapshot.json")).unwrap();
+    assert_eq!(doc["format"], "teamsync-snapshot");
+}
