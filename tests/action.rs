@@ -193,10 +193,29 @@ fn drift_needs_the_key() {
     let s = r.step(&[("command", "drift")], None);
     assert_eq!(s.code, 1);
     assert!(
-        s.stdout.contains("::error::SCALING_API_KEY is not set"),
+        s.stdout
+            .contains("::error::Neither SCALING_API_KEY nor SCALING_API_KEY_FILE is set"),
         "{}",
         s.stdout
     );
+}
+
+/// A key given as a file (SCALING_API_KEY_FILE, a mounted secret) is a key: the plan reads the
+/// org, where without it only validation would run.
+#[test]
+fn a_key_file_is_a_key() {
+    let r = Runner::new();
+    std::fs::write(r.path("key"), format!("{KEY}\n")).unwrap();
+    let key_file = r.path("key").display().to_string();
+    let s = r.step_env(
+        &real_path(),
+        &[("command", "drift")],
+        None,
+        &[("SCALING_API_KEY_FILE", &key_file)],
+    );
+    assert_eq!(s.code, 0, "{}{}", s.stdout, s.stderr);
+    assert!(s.outputs.contains("has-changes=true"), "{}", s.outputs);
+    assert!(!r.emu.requests().is_empty(), "the org was read");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 # INPUT_FILE, INPUT_API_URL, INPUT_SELF, INPUT_ALLOW_MASS_REMOVAL, INPUT_PARALLELISM, INPUT_ARGS
 # (extra flags, split on spaces, never evaluated, given to EVERY teamsync command this runs),
 # INPUT_BASELINE (plan: auto|none|a commit), INPUT_SNAPSHOT (a snapshot's path; a leading ~/ is
-# $HOME); SCALING_API_KEY from the caller's step `env`; GITHUB_EVENT_NAME, GITHUB_EVENT_PATH.
+# $HOME); SCALING_API_KEY (or SCALING_API_KEY_FILE) from the caller's step `env`; GITHUB_EVENT_NAME, GITHUB_EVENT_PATH.
 # Outputs ($GITHUB_OUTPUT): exit-code, has-changes, plan-json (path of the JSON plan),
 # plan-markdown (path of the Markdown plan, plan and drift), comment-file (path of the PR
 # comment's Markdown, for comment.sh), report (path of apply's JSON audit report), snapshot
@@ -18,7 +18,8 @@
 #             --live SNAPSHOT when INPUT_SNAPSHOT names a file (no key needed, no request sent)
 #             and, in a pull request, --baseline BASE: the base commit's copy of the file,
 #             read from git as data (docs/contract.md §8). Without a snapshot and without a
-#             SCALING_API_KEY only validate runs, and the comment says why
+#             key (SCALING_API_KEY or SCALING_API_KEY_FILE) only validate runs, and the
+#             comment says why
 #   drift     the same plan, from the API (a missing key is an error); then, with
 #             INPUT_SNAPSHOT, teamsync snapshot -o SNAPSHOT
 #   apply     plan --out PLAN.json, then apply --auto-approve PLAN.json: exactly the plan shown;
@@ -204,9 +205,9 @@ case "$command" in
     if [ "$command" = plan ] && [ -n "$snapshot" ] && [ -f "$snapshot" ]; then
       # The org as the newest snapshot has it: no key, no request (docs/contract.md §9).
       live=(--live "$snapshot")
-    elif [ -z "${SCALING_API_KEY:-}" ]; then
+    elif [ -z "${SCALING_API_KEY:-}" ] && [ -z "${SCALING_API_KEY_FILE:-}" ]; then
       if [ "$command" = drift ]; then
-        echo "::error::SCALING_API_KEY is not set: give the drift step the key in its env."
+        echo "::error::Neither SCALING_API_KEY nor SCALING_API_KEY_FILE is set: give the drift step the key in its env."
         code=1
         finish false
       fi

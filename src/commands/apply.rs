@@ -443,7 +443,8 @@ impl<'a> Finisher<'a> {
 
 fn read_saved(path: &Path) -> Result<SavedPlan, CommandError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| CommandError::bad_plan_file(&name, e))?;
+    let bytes =
+        crate::parts::read_document(path).map_err(|e| CommandError::bad_plan_file(&name, e))?;
     SavedPlan::parse(&bytes).map_err(|e| CommandError::bad_plan_file(&name, e))
 }
 

@@ -2,7 +2,7 @@
 //! changes nothing (docs/contract.md §1, §4, §6). With `--baseline`, each change is the edit's
 //! or drift (§8); with `--live`, the org is a snapshot and no request is sent (§9).
 
-use super::output::Existing;
+use super::output::{Existing, Inputs, Output};
 use super::{Context, append_step_summary, read_live, runtime};
 use crate::api::Client;
 use crate::config::{Config, Format};
@@ -65,12 +65,21 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     };
     // The file first: an invalid file sends no request (README, Decisions).
     let file = ctx.load(&ctx.config.file)?;
-    // Refused before the org is read: `--out` never replaces an input (docs/contract.md §6).
-    let out = args
-        .out
-        .as_deref()
-        .map(|path| ctx.output(path, "--out", Existing::Replace))
-        .transpose()?;
+    // Refused before the org is read: `--out` never replaces an input, the baseline and the
+    // snapshot included (docs/contract.md §6).
+    let out = match &args.out {
+        Some(path) => {
+            let mut inputs = Inputs::desired(&ctx.config.file);
+            if let Some(base) = &args.baseline {
+                inputs = inputs.and_file(base, "is the --baseline file");
+            }
+            if let Some(live) = &args.live {
+                inputs = inputs.and_file(live, "is the snapshot planned against");
+            }
+            Some(Output::check(path, "--out", &inputs, Existing::Replace)?)
+        }
+        None => None,
+    };
     let baseline = match &args.baseline {
         Some(path) => Some(load_baseline(ctx, path)?),
         None => None,
@@ -166,7 +175,7 @@ fn read_snapshot(ctx: &Context, path: &Path) -> Result<(LiveState, LiveSource), 
         path: name.clone(),
         why,
     };
-    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let bytes = crate::parts::read_document(path).map_err(err)?;
     let (live, read_at) = SnapshotDocument::parse(&bytes).map_err(|e| err(e.to_string()))?;
     let source = LiveSource {
         age_seconds: read_at.seconds_until(&ctx.config.now()),

@@ -236,3 +236,21 @@ fn snapshot_output_naming_the_desired_file_is_refused_with_nothing_sent() {
     let doc: serde_json::Value = serde_json::from_str(&read(&w, "snapshot.json")).unwrap();
     assert_eq!(doc["format"], "teamsync-snapshot");
 }
+
+#[test]
+fn plan_out_naming_the_snapshot_or_the_baseline_is_refused() {
+    let w = World::new(org(), FILE);
+    assert_eq!(w.run(&["snapshot", "-o", "snapshot.json"]).code, 0);
+    let snapshot = read(&w, "snapshot.json");
+    std::fs::write(w.path("base.yaml"), FILE).unwrap();
+    let before = w.emu.requests().len();
+    let r = w.run(&["plan", "--live", "snapshot.json", "--out", "snapshot.json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has(&r.stderr, "it is the snapshot planned against");
+    let r = w.run(&["plan", "--baseline", "base.yaml", "--out", "./base.yaml"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has(&r.stderr, "it is the --baseline file");
+    assert_eq!(w.emu.requests().len(), before, "nothing was sent");
+    assert_eq!(read(&w, "snapshot.json"), snapshot);
+    assert_eq!(read(&w, "base.yaml"), FILE);
+}
