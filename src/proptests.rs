@@ -153,7 +153,7 @@ proptest! {
         prop_assert_eq!(again.blocked.len(), p.blocked.len());
     }
 
-    /// docs/contract.md §9: invitations get ages (some unknown), the file may set
+    /// docs/contract.md §4: invitations get ages (some unknown), the file may set
     /// `resend_after_days`. A re-send only ever replaces an invitation whose age is known and
     /// greater than the threshold; a kept invitation never is; the plan still converges.
     #[test]

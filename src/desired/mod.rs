@@ -52,7 +52,7 @@ pub(crate) struct Desired {
     pub(crate) parts: Vec<String>,
 }
 
-/// The `invitations` block (docs/contract.md §9).
+/// The `invitations` block (docs/contract.md §3, §4).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct InvitationPolicy {
     /// Re-send (revoke, then invite again) a pending invitation older than this many days.

@@ -1,4 +1,4 @@
-//! The apply report (`apply --report FILE`, docs/contract.md §8): a JSON audit document that
+//! The apply report (`apply --report FILE`, docs/contract.md §6): a JSON audit document that
 //! says, for every step of the plan, what happened, with how many requests, and the API's
 //! `code` and `requestId` when it failed. Its schema is `schema/report.schema.json`
 //! (`teamsync schema --report`). It never holds the API key or the API URL.
