@@ -90,6 +90,22 @@ impl Plan {
             .map(move |(i, b)| (b, origins.and_then(|o| o.get(i).copied())))
     }
 
+    /// The changes and the blocked changes whose origin is `origin`, in plan order: the
+    /// renderers' groups (docs/contract.md §8).
+    pub(crate) fn of_origin(&self, origin: Origin) -> (Vec<&Change>, Vec<&crate::plan::Blocked>) {
+        let changes = self
+            .changes_with_origin()
+            .filter(|(_, o)| *o == Some(origin))
+            .map(|(c, _)| c)
+            .collect();
+        let blocked = self
+            .blocked_with_origin()
+            .filter(|(_, o)| *o == Some(origin))
+            .map(|(b, _)| b)
+            .collect();
+        (changes, blocked)
+    }
+
     /// How many emails the drift that applying reverts concerns: the emails of the changes
     /// (not the blocked ones, which are never sent) whose origin is drift.
     pub(crate) fn drifted_emails(&self) -> usize {

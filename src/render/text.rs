@@ -58,16 +58,7 @@ pub(crate) fn text(plan: &Plan, file: &str, color: bool) -> String {
     }
     if plan.origins.is_some() {
         for origin in [Origin::Edit, Origin::Drift] {
-            let changes: Vec<&Change> = plan
-                .changes_with_origin()
-                .filter(|(_, o)| *o == Some(origin))
-                .map(|(c, _)| c)
-                .collect();
-            let blocked: Vec<&Blocked> = plan
-                .blocked_with_origin()
-                .filter(|(_, o)| *o == Some(origin))
-                .map(|(b, _)| b)
-                .collect();
+            let (changes, blocked) = plan.of_origin(origin);
             let n = changes.len() + blocked.len();
             if n == 0 && origin == Origin::Drift {
                 continue;
