@@ -3,7 +3,7 @@
 //! here. [`crate::config::Config::resolve`] turns them, with the environment, into checked
 //! values; below the commands, nothing sees clap.
 
-use crate::commands::{adopt, apply, completions, export, plan, schema, validate};
+use crate::commands::{adopt, apply, completions, export, plan, schema, snapshot, validate};
 use crate::config::ColorChoice;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -81,7 +81,10 @@ pub(crate) enum Command {
     Export(export::Args),
     /// Read the org and edit the file in place to accept its drift; prints the file's diff.
     Adopt(adopt::Args),
-    /// Print the JSON Schema of the desired-state file (or, with --plan, of the JSON plan).
+    /// Read the org and write it as a snapshot, for `plan --live` without a key.
+    Snapshot(snapshot::Args),
+    /// Print the JSON Schema of the desired-state file (or of the JSON plan, the apply report,
+    /// the org snapshot).
     Schema(schema::Args),
     /// Print shell completions.
     Completions(completions::Args),

@@ -4,7 +4,7 @@
 
 use crate::api::RetryPolicy;
 use crate::cli::GlobalArgs;
-use crate::date::Date;
+use crate::date::{Date, Timestamp};
 use crate::email::Email;
 use std::ffi::OsString;
 use std::fmt;
@@ -33,6 +33,8 @@ pub(crate) struct Environment {
     pub(crate) retry_base_ms: Option<String>,
     /// `TEAMSYNC_TODAY`.
     pub(crate) today: Option<String>,
+    /// `TEAMSYNC_NOW`: the clock, for tests.
+    pub(crate) now: Option<String>,
     /// `TEAMSYNC_LOG`: a log filter.
     pub(crate) log: Option<String>,
     /// `NO_COLOR` set and not empty: no colour.
@@ -78,6 +80,7 @@ impl Environment {
                 "TEAMSYNC_TIMEOUT" => env.timeout = Some(v),
                 "TEAMSYNC_RETRY_BASE_MS" => env.retry_base_ms = Some(v),
                 "TEAMSYNC_TODAY" => env.today = Some(v),
+                "TEAMSYNC_NOW" => env.now = Some(v),
                 "TEAMSYNC_LOG" => env.log = Some(v),
                 "NO_COLOR" => env.no_color = !v.is_empty(),
                 "CLICOLOR" => env.clicolor_off = v == "0",
@@ -212,6 +215,8 @@ pub(crate) enum ConfigError {
     BadScheme(String),
     #[error("`{0}` is not a valid date: write YYYY-MM-DD")]
     BadDate(String),
+    #[error("TEAMSYNC_NOW is `{0}`, not an RFC 3339 date and time such as 2027-03-31T12:00:00Z")]
+    BadNow(String),
     #[error("{var} is `{value}`, not a whole number")]
     BadNumber { var: &'static str, value: String },
 }
@@ -327,6 +332,8 @@ pub(crate) struct Config {
     pub(crate) color: ColorChoice,
     pub(crate) self_email: Option<Email>,
     pub(crate) today: Date,
+    /// `TEAMSYNC_NOW`: a fixed clock for tests; `None`, the system clock ([`Config::now`]).
+    pub(crate) now: Option<Timestamp>,
     /// Where and how to reach the API, or why that cannot be done. Only commands that talk to
     /// the API look at it, so a missing key never stops `validate`.
     pub(crate) api: Result<ApiConfig, ConfigError>,
@@ -353,9 +360,14 @@ impl Config {
     /// The global flags checked, with the environment: a flag wins over its variable; an empty
     /// variable counts as unset (CI systems pass unset variables as "").
     pub(crate) fn resolve(args: &GlobalArgs, env: &Environment) -> Result<Config, ConfigError> {
+        let now = match env.now.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => Some(Timestamp::parse(t).ok_or_else(|| ConfigError::BadNow(t.to_string()))?),
+            None => None,
+        };
+        // Today follows a fixed clock unless it is fixed itself.
         let today = match args.today.as_deref().or(env.today.as_deref()) {
             Some(t) => Date::parse(t.trim()).ok_or_else(|| ConfigError::BadDate(t.to_string()))?,
-            None => Date::today_utc(),
+            None => now.as_ref().map_or_else(Date::today_utc, Timestamp::date),
         };
         let timeout = match args.timeout {
             Some(t) => t,
@@ -398,9 +410,18 @@ impl Config {
                 .filter(|s| !s.trim().is_empty())
                 .map(Email::new),
             today,
+            now,
             api,
             step_summary: env.step_summary.clone(),
         })
+    }
+
+    /// Now: `TEAMSYNC_NOW` when set (tests), else the system clock. Read by the commands only;
+    /// the planner and the renderers get what they need from it as values.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.now
+            .clone()
+            .unwrap_or_else(|| Timestamp::from_system_time(std::time::SystemTime::now()))
     }
 }
 
@@ -592,6 +613,37 @@ mod tests {
         );
         assert!(ColorChoice::Always.decide(&env(&[("NO_COLOR", "1")]), false));
         assert!(!ColorChoice::Never.decide(&env(&[("CLICOLOR_FORCE", "1")]), true));
+    }
+
+    #[test]
+    fn a_fixed_clock_sets_now_and_today_unless_today_is_fixed_too() {
+        let env = |vars: &[(&str, &str)]| {
+            Environment::from_vars(vars.iter().map(|(k, v)| (k.into(), v.into())))
+        };
+        let c = Config::resolve(
+            &global(&[]),
+            &env(&[("TEAMSYNC_NOW", "2027-03-31T23:30:00-02:00")]),
+        )
+        .unwrap();
+        assert_eq!(c.now().as_str(), "2027-03-31T23:30:00-02:00");
+        assert_eq!(c.today.to_string(), "2027-04-01", "the UTC date of now");
+        let both = env(&[
+            ("TEAMSYNC_NOW", "2027-03-31T12:00:00Z"),
+            ("TEAMSYNC_TODAY", "2030-01-01"),
+        ]);
+        assert_eq!(
+            Config::resolve(&global(&[]), &both)
+                .unwrap()
+                .today
+                .to_string(),
+            "2030-01-01"
+        );
+        assert_eq!(
+            Config::resolve(&global(&[]), &env(&[("TEAMSYNC_NOW", "noon")])).unwrap_err(),
+            ConfigError::BadNow("noon".into())
+        );
+        let clock = Config::resolve(&global(&[]), &env(&[])).unwrap();
+        assert!(clock.now.is_none() && clock.now().date() > Date::parse("2020-01-01").unwrap());
     }
 
     /// The global flags as clap parses `args` (after `teamsync`, before `validate`).

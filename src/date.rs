@@ -1,7 +1,10 @@
 //! A calendar date (UTC), enough for `expires`: parsing `YYYY-MM-DD`, comparing, adding days and
-//! reading today's date from the clock. Days-from-civil arithmetic, no time-zone database.
+//! reading today's date from the clock; and a point in time as RFC 3339 text ([`Timestamp`],
+//! [`rfc3339`]) for invitation ages and snapshot ages. Days-from-civil arithmetic, no time-zone
+//! database.
 
 use std::fmt;
+use std::time::SystemTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Date {
@@ -66,11 +69,14 @@ impl Date {
 }
 
 /// A point in time as the API writes it (RFC 3339, e.g. `2026-04-05T10:00:00.000Z`): kept as
-/// written, for showing, with its UTC date, for ages in days.
+/// written, for showing, with its UTC date, for ages in days, and its second since the Unix epoch,
+/// for ages in hours.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Timestamp {
     text: String,
     date: Date,
+    /// Whole seconds since 1970-01-01T00:00:00Z (a fraction dropped).
+    unix: i64,
 }
 
 impl Timestamp {
@@ -126,7 +132,28 @@ impl Timestamp {
             date: Date {
                 days: date.days + minutes_utc.div_euclid(24 * 60),
             },
+            unix: (date.days * 24 * 60 + minutes_utc) * 60 + s,
         })
+    }
+
+    /// The instant `t`, written as [`rfc3339`] writes it.
+    pub(crate) fn from_system_time(t: SystemTime) -> Timestamp {
+        let text = rfc3339(t);
+        let secs = t
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Timestamp {
+            text,
+            date: Date {
+                days: secs.div_euclid(86_400),
+            },
+            unix: secs,
+        }
+    }
+
+    /// Whole seconds from this instant to `later` (negative when `later` is earlier).
+    pub(crate) fn seconds_until(&self, later: &Timestamp) -> i64 {
+        later.unix - self.unix
     }
 
     /// As the API wrote it.
@@ -138,6 +165,21 @@ impl Timestamp {
     pub(crate) fn date(&self) -> Date {
         self.date
     }
+}
+
+/// `2026-11-28T02:09:22.123Z`: RFC 3339, UTC, with milliseconds.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (y, m, day) = Date::EPOCH.add_days(secs.div_euclid(86_400)).ymd();
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        d.subsec_millis()
+    )
 }
 
 impl fmt::Display for Date {
@@ -253,6 +295,24 @@ mod tests {
         ] {
             assert!(super::Timestamp::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn timestamps_count_seconds_across_offsets_and_round_trip_the_clock() {
+        let t = |s: &str| super::Timestamp::parse(s).unwrap();
+        let read = t("2027-03-31T09:00:00.000Z");
+        assert_eq!(
+            read.seconds_until(&t("2027-03-31T12:30:59Z")),
+            3 * 3600 + 30 * 60 + 59
+        );
+        assert_eq!(read.seconds_until(&t("2027-03-31T10:00:00+01:00")), 0);
+        assert_eq!(read.seconds_until(&t("2027-03-30T09:00:00Z")), -86_400);
+        let clock =
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_837_762_123);
+        let now = super::Timestamp::from_system_time(clock);
+        assert_eq!(now.as_str(), "2026-11-28T03:49:22.123Z");
+        assert_eq!(super::Timestamp::parse(now.as_str()), Some(now.clone()));
+        assert_eq!(now.date().to_string(), "2026-11-28");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::api::ApiError;
 use crate::config::ConfigError;
+use crate::formats::plan::LiveSourceWire;
 use crate::formats::saved::{BadPlanFile, Stale};
 use crate::interrupt::Signal;
 use crate::parts::PartsError;
@@ -48,7 +49,7 @@ pub(crate) enum CommandError {
     Api(#[from] ApiError),
     #[error(
         "the saved plan {path} is stale: {}. Nothing was sent; run `teamsync plan --out` again",
-        render::stale(.stale, .file)
+        render::stale(.stale, .file, .made_from.as_deref())
     )]
     Stale {
         path: String,
@@ -56,9 +57,15 @@ pub(crate) enum CommandError {
         stale: Stale,
         /// The desired file, as named in messages.
         file: String,
+        /// What the saved plan was made against (a snapshot is named in the message).
+        made_from: Option<Box<LiveSourceWire>>,
     },
     #[error("cannot read the saved plan {path}: {why}")]
     BadPlanFile { path: String, why: String },
+    #[error("cannot read the baseline {path}: {why}")]
+    Baseline { path: String, why: String },
+    #[error("cannot read the snapshot {path}: {why}; make one with `teamsync snapshot -o FILE`")]
+    BadSnapshot { path: String, why: String },
     #[error("apply refused by a safety guard, nothing was sent: {}", render::refusals(.0))]
     Guard(Vec<Guard>),
     #[error(

@@ -23,7 +23,7 @@ pub const ENVIRONMENT: Section = Section {
     entries: &[
         (
             "SCALING_API_KEY",
-            "The API key (an org admin's), needed by plan, apply, export and adopt. Only ever taken from the environment: never a flag, never printed, logged or saved.",
+            "The API key (an org admin's), needed by plan (not with --live), apply, export, adopt and snapshot. Only ever taken from the environment: never a flag, never printed, logged or saved.",
         ),
         (
             "SCALING_API_KEY_FILE",
@@ -48,6 +48,10 @@ pub const ENVIRONMENT: Section = Section {
         (
             "TEAMSYNC_TODAY",
             "Today's date (YYYY-MM-DD, UTC) for expires and invitation ages; default the clock.",
+        ),
+        (
+            "TEAMSYNC_NOW",
+            "The clock (RFC 3339, for tests): a snapshot's read_at and age; also today's date unless TEAMSYNC_TODAY is set.",
         ),
         (
             "TEAMSYNC_LOG",

@@ -1,4 +1,4 @@
-//! SIGINT and SIGTERM during `apply` (docs/contract.md §8). Once [`Signals::listen`] has run, a
+//! SIGINT and SIGTERM during `apply` (docs/contract.md §5). Once [`Signals::listen`] has run, a
 //! signal no longer ends the process by itself: apply decides. Before the first write it ends
 //! the run at once; during the writes the first signal stops new steps and the second ends the
 //! run at once.

@@ -11,7 +11,8 @@
 //! - [`api`] talks to the Scaling team API; [`live`] holds what it lists and the managed view
 //!   of it.
 //! - [`planner`] is pure: desired × managed org × options → [`plan::Plan`], typed data that
-//!   [`render`] shows (text, Markdown, diff) and [`executor`] runs. The stable JSON documents
+//!   [`render`] shows (text, Markdown, diff) and [`executor`] runs; with a baseline, [`origin`]
+//!   tells the edit from drift, a pure function of two plans. The stable JSON documents
 //!   (the JSON plan, saved plans, the apply report, the schemas) are [`formats`].
 //!
 //! The public surface is what the binary, the examples and the tests need: [`main`], [`run`],
@@ -34,6 +35,7 @@ mod glob;
 mod help;
 mod interrupt;
 mod live;
+mod origin;
 mod parts;
 mod plan;
 mod planner;

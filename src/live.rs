@@ -193,6 +193,36 @@ impl<'a> Lookup<'a> {
     }
 }
 
+/// Where a plan's view of the org came from, and when it was read (docs/contract.md §9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LiveSource {
+    pub(crate) from: ReadFrom,
+    /// When the org was read: the start of the list read, or the snapshot's `read_at`.
+    pub(crate) read_at: Timestamp,
+    /// Seconds from `read_at` to when the plan was made (the command's clock), for "N hours
+    /// ago"; negative when the snapshot claims a time in the future.
+    pub(crate) age_seconds: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ReadFrom {
+    /// A list read of the API at this base URL (without credentials).
+    Api { url: String },
+    /// A snapshot document (`plan --live PATH`).
+    Snapshot { path: String },
+}
+
+/// A snapshot older than this many days is a plan warning (docs/contract.md §9).
+pub(crate) const STALE_SNAPSHOT_DAYS: i64 = 7;
+
+impl LiveSource {
+    /// A snapshot read more than [`STALE_SNAPSHOT_DAYS`] ago.
+    pub(crate) fn is_stale_snapshot(&self) -> bool {
+        matches!(self.from, ReadFrom::Snapshot { .. })
+            && self.age_seconds > STALE_SNAPSHOT_DAYS * 86_400
+    }
+}
+
 /// The part of the org teamsync manages: the live state without the emails `ignore` matches,
 /// members and pending invitations each sorted by email (a stable sort keeps the API's order
 /// within one email). Computed once per run; the planner, the diff view, saved plans and export

@@ -6,8 +6,8 @@
 use crate::date::{Date, Timestamp};
 use crate::desired::MaxRemovals;
 use crate::email::Email;
-use crate::formats::plan::{ChangeWire, GuardWire, PendingWire};
-use crate::live::{InvitationId, LiveInvitation, LiveMember, Managed, MemberId};
+use crate::live::{InvitationId, LiveInvitation, LiveMember, LiveSource, Managed, MemberId};
+use crate::origin::Origins;
 use crate::role::{LiveRole, Role};
 use crate::words::{one_or_many, plural};
 use schemars::JsonSchema;
@@ -23,7 +23,7 @@ pub(crate) enum Action {
     /// Send an invitation (`POST team/members/invite`).
     Invite,
     /// Replace a stale pending invitation: revoke it, then invite again, as one step
-    /// (docs/contract.md §9).
+    /// (docs/contract.md §4).
     Resend,
     /// Change a member's role (`PATCH team/members/{id}/role`).
     UpdateRole,
@@ -54,7 +54,7 @@ pub(crate) enum Departure {
 }
 
 /// When a pending invitation was sent and how many whole days it has waited by the plan's
-/// "today" (docs/contract.md §9). An invitation whose `createdAt` is missing or unreadable has
+/// "today" (docs/contract.md §4). An invitation whose `createdAt` is missing or unreadable has
 /// no `Invited`: its age is unknown, and it is never re-sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Invited {
@@ -159,7 +159,7 @@ pub(crate) struct Revoke {
 }
 
 /// Replace a pending invitation older than `invitations.resend_after_days`: revoke it, then
-/// invite again with the same role, as one step (docs/contract.md §9). Only an invitation whose
+/// invite again with the same role, as one step (docs/contract.md §4). Only an invitation whose
 /// age is known is ever re-sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Resend {
@@ -510,10 +510,20 @@ pub(crate) enum Warning {
     /// `--self` names an email that is neither a member nor invited: the protection of the
     /// key's own account rests on it, so a typo matters.
     SelfNotInOrg { email: Email },
+    /// The plan was made against a snapshot read more than
+    /// [`crate::live::STALE_SNAPSHOT_DAYS`] days ago (docs/contract.md §9).
+    StaleSnapshot {
+        path: String,
+        read_at: Timestamp,
+        age_days: i64,
+    },
+    /// `--baseline` names a desired state that is not valid: the plan does not tell the edit
+    /// from drift (docs/contract.md §8).
+    BaselineInvalid { path: String, problems: usize },
 }
 
 /// Without `invitations.resend_after_days`, a pending invitation older than this many days is
-/// a plan warning (docs/contract.md §9).
+/// a plan warning (docs/contract.md §4).
 pub(crate) const STALE_INVITATION_DAYS: u64 = 30;
 
 impl fmt::Display for Warning {
@@ -538,6 +548,21 @@ impl fmt::Display for Warning {
                 f,
                 "--self {email} is neither a member nor invited: check the email (it should be the API key's own account)"
             ),
+            Warning::StaleSnapshot {
+                path,
+                read_at,
+                age_days,
+            } => write!(
+                f,
+                "the snapshot {path} was read at {}, {age_days} days ago (more than {}): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
+                read_at.as_str(),
+                crate::live::STALE_SNAPSHOT_DAYS
+            ),
+            Warning::BaselineInvalid { path, problems } => write!(
+                f,
+                "the baseline {path} is not a valid desired state ({problems} problem{}; `teamsync validate -f {path}` lists them): this plan does not tell the edit from drift",
+                plural(*problems)
+            ),
         }
     }
 }
@@ -557,33 +582,42 @@ pub(crate) struct Summary {
     pub(crate) ignored: usize,
     /// Desired members that already match the org.
     pub(crate) unchanged: usize,
+    /// With `--baseline` only: changes and blocked changes the edit asks for
+    /// (docs/contract.md §8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) edit: Option<usize>,
+    /// With `--baseline` only: changes and blocked changes that the baseline's plan holds too:
+    /// drift in the org.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) drift: Option<usize>,
 }
 
-/// The result of planning. Serialized as the body of the JSON plan (docs/contract.md §6),
-/// field for field: a field added here reaches the JSON.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+/// The result of planning. Its JSON view is [`crate::formats::plan::PlanWire`], field for field
+/// (docs/contract.md §6).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Plan {
     /// Changes apply will send, sorted by action then email.
-    #[schemars(with = "Vec<ChangeWire>")]
     pub(crate) changes: Vec<Change>,
     /// Drift that will not be sent (the key's own account, protected emails), with the reason.
-    #[schemars(with = "Vec<ChangeWire>")]
     pub(crate) blocked: Vec<Blocked>,
     /// Pending invitations the plan keeps as they are, with how long each has waited
-    /// (docs/contract.md §9), sorted by email.
-    #[schemars(with = "Vec<PendingWire>")]
+    /// (docs/contract.md §4), sorted by email.
     pub(crate) pending_invitations: Vec<Pending>,
     /// What a reviewer should know; tripped guards come first.
-    #[schemars(with = "Vec<String>")]
     pub(crate) warnings: Vec<Warning>,
     /// Safety guards, tripped or not.
-    #[schemars(with = "Vec<GuardWire>")]
     pub(crate) guards: Vec<Guard>,
     pub(crate) summary: Summary,
     /// Live members before the plan, ignored ones included.
     pub(crate) live_members: usize,
     /// Admin members after the plan (pending invitations do not count).
     pub(crate) admins_after: usize,
+    /// With `--baseline`: where each change comes from (docs/contract.md §8). Set by
+    /// [`Plan::set_origins`], never by the planner.
+    pub(crate) origins: Option<Origins>,
+    /// What the plan was made against and when it was read (docs/contract.md §9). Set by the
+    /// command that read the org, never by the planner.
+    pub(crate) source: Option<LiveSource>,
 }
 
 /// A pending invitation that the plan keeps.
@@ -620,6 +654,17 @@ impl Plan {
     /// Guards that trip and are not overridden: apply refuses (exit 3).
     pub(crate) fn refusing_guards(&self) -> impl Iterator<Item = &Guard> {
         self.guards.iter().filter(|g| g.refuses())
+    }
+
+    /// Adds a warning about what the plan was made from: after the tripped guards, before the
+    /// rest.
+    pub(crate) fn warn_first(&mut self, w: Warning) {
+        let at = self
+            .warnings
+            .iter()
+            .take_while(|w| matches!(w, Warning::Guard(_)))
+            .count();
+        self.warnings.insert(at, w);
     }
 }
 

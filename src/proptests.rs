@@ -153,7 +153,7 @@ proptest! {
         prop_assert_eq!(again.blocked.len(), p.blocked.len());
     }
 
-    /// docs/contract.md §9: invitations get ages (some unknown), the file may set
+    /// docs/contract.md §4: invitations get ages (some unknown), the file may set
     /// `resend_after_days`. A re-send only ever replaces an invitation whose age is known and
     /// greater than the threshold; a kept invitation never is; the plan still converges.
     #[test]
@@ -384,4 +384,94 @@ fn a_list_of_200k_members_parses() {
     let (state, next) = crate::api::parse_list_page(body.as_bytes()).unwrap();
     assert_eq!(state.members.len(), 200_000);
     assert!(next.is_none());
+}
+
+/// The key two plans' changes are matched on (docs/contract.md §8), written out again here so
+/// that the property below does not lean on the code it checks.
+fn origin_key(c: &crate::plan::Change) -> (crate::plan::Action, String, String) {
+    use crate::plan::Change::*;
+    let role = match c {
+        Invite(c) => c.role.as_str().to_string(),
+        UpdateRole(c) => c.to.as_str().to_string(),
+        Resend(c) => c.role.as_str().to_string(),
+        Remove(c) => c.role.as_str().to_string(),
+        Revoke(c) => c.role.as_str().to_string(),
+    };
+    (c.action(), c.email().to_string(), role)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// `plan --baseline` (docs/contract.md §8), for any org, file, baseline and `--self`:
+    /// every entry gets one origin; an entry is drift exactly as often as the baseline's plan
+    /// holds the same action, email and role; what is "already in the org" is in the org.
+    #[test]
+    fn origins_match_the_baselines_plan_and_nothing_else(
+        live in live_state(),
+        d in desired_state(),
+        b in desired_state(),
+        who in prop::option::of(0..EMAILS.len()),
+    ) {
+        use crate::origin::{Origin, classify};
+        let mut opts = PlanOptions::new(today());
+        opts.self_email = who.map(|w| Email::new(EMAILS[w]));
+        let org = Managed::new(live.clone(), &d.ignore);
+        let p = plan(&d, &org, &opts);
+        let base = plan(&b, &Managed::new(live, &b.ignore), &opts);
+        let o = classify(&p, &base, &d, &b, today());
+        prop_assert_eq!(o.changes.len(), p.changes.len());
+        prop_assert_eq!(o.blocked.len(), p.blocked.len());
+        let count = |cs: &mut dyn Iterator<Item = &crate::plan::Change>| {
+            let mut m: BTreeMap<_, usize> = BTreeMap::new();
+            for c in cs {
+                *m.entry(origin_key(c)).or_default() += 1;
+            }
+            m
+        };
+        let sides = [
+            (p.changes.iter().collect::<Vec<_>>(), &o.changes, base.changes.iter().collect::<Vec<_>>()),
+            (p.blocked.iter().map(|b| &b.change).collect(), &o.blocked, base.blocked.iter().map(|b| &b.change).collect()),
+        ];
+        for (ours, origins, theirs) in sides {
+            let all = count(&mut ours.iter().copied());
+            let drift = count(&mut ours.iter().zip(origins).filter(|(_, o)| **o == Origin::Drift).map(|(c, _)| *c));
+            let theirs = count(&mut theirs.iter().copied());
+            for (key, n) in &all {
+                let want = (*n).min(theirs.get(key).copied().unwrap_or(0));
+                prop_assert_eq!(drift.get(key).copied().unwrap_or(0), want, "{:?}", key);
+            }
+        }
+        for a in &o.already_in_org {
+            let held = org.members.iter().any(|m| m.email == a.email && m.role.is(a.role))
+                || org.invitations.iter().any(|i| i.email == a.email && i.role.is(a.role));
+            prop_assert!(held, "{} ({}) is not in the org", a.email, a.role);
+            prop_assert!(b.members.iter().all(|m| m.email != a.email || m.role != a.role));
+        }
+    }
+
+    /// A file planned with itself as the baseline is all drift; an org that matches the
+    /// baseline has none.
+    #[test]
+    fn no_edit_is_all_drift_and_an_org_as_the_base_wants_it_has_none(
+        live in live_state(),
+        d in desired_state(),
+        b in desired_state(),
+    ) {
+        use crate::origin::{Origin, classify};
+        let opts = PlanOptions::new(today());
+        let org = Managed::new(live, &b.ignore);
+        let p = plan(&b, &org, &opts);
+        let o = classify(&p, &p, &b, &b, today());
+        prop_assert!(o.changes.iter().chain(&o.blocked).all(|o| *o == Origin::Drift));
+        prop_assert!(o.already_in_org.is_empty());
+        // The org once the base is applied; the file judged against it (same `ignore`).
+        let mut d = d;
+        d.ignore = b.ignore.clone();
+        d.members.retain(|m| !d.ignore.iter().any(|g| g.matches(&m.email)));
+        let after = simulate(&org, &p.changes);
+        let edit = plan(&d, &after, &opts);
+        let o = classify(&edit, &plan(&b, &after, &opts), &d, &b, today());
+        prop_assert!(o.changes.iter().chain(&o.blocked).all(|o| *o == Origin::Edit));
+    }
 }

@@ -14,6 +14,16 @@ struct Runner {
     dir: tempfile::TempDir,
 }
 
+/// PATH with the real binary's folder first.
+fn real_path() -> String {
+    let bin = Path::new(env!("CARGO_BIN_EXE_teamsync")).parent().unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 struct Step {
     code: i32,
     stdout: String,
@@ -63,17 +73,23 @@ impl Runner {
 
     /// run.sh as the action's step runs it, with `teamsync` on PATH and these inputs.
     fn step(&self, inputs: &[(&str, &str)], key: Option<&str>) -> Step {
-        let bin = Path::new(env!("CARGO_BIN_EXE_teamsync")).parent().unwrap();
-        let path = format!(
-            "{}:{}",
-            bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        self.step_with_path(&path, inputs, key)
+        self.step_with_path(&real_path(), inputs, key)
     }
 
     /// run.sh with this PATH, for a fake `teamsync` or none.
     fn step_with_path(&self, path: &str, inputs: &[(&str, &str)], key: Option<&str>) -> Step {
+        self.step_env(path, inputs, key, &[])
+    }
+
+    /// run.sh with this PATH and these environment variables besides the usual ones (a pull
+    /// request's event, say).
+    fn step_env(
+        &self,
+        path: &str,
+        inputs: &[(&str, &str)],
+        key: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Step {
         let _ = std::fs::remove_file(self.path("out"));
         let mut c = Command::new("bash");
         c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/action/run.sh"))
@@ -93,6 +109,7 @@ impl Runner {
         for (k, v) in inputs {
             c.env(format!("INPUT_{}", k.to_uppercase().replace('-', "_")), v);
         }
+        c.envs(env.iter().copied());
         let o = c.output().unwrap();
         Step {
             code: o.status.code().unwrap_or(-1),
@@ -121,7 +138,8 @@ fn plan_sets_the_outputs_and_writes_the_sticky_comment() {
     assert_eq!(
         s.outputs,
         "exit-code=2\nhas-changes=true\nplan-json=[TMP]/teamsync-plan.json\n\
-         plan-markdown=[TMP]/teamsync-plan.md\ncomment-file=[TMP]/teamsync-comment.md\nreport=\n"
+         plan-markdown=[TMP]/teamsync-plan.md\ncomment-file=[TMP]/teamsync-comment.md\nreport=\n\
+         snapshot=\n"
     );
     let comment = std::fs::read_to_string(r.path("teamsync-comment.md")).unwrap();
     assert!(comment.starts_with("<!-- teamsync:plan -->"), "{comment}");
@@ -146,7 +164,7 @@ fn without_the_key_a_pull_request_is_only_validated() {
     assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
     assert!(
         s.stdout
-            .contains("::notice::SCALING_API_KEY is not set (a pull request from a fork?)"),
+            .contains("::notice::No plan: the API key is not available to this run (secrets are not given to pull requests from forks), and no org snapshot was given. Only validation runs."),
         "{}",
         s.stdout
     );
@@ -175,10 +193,29 @@ fn drift_needs_the_key() {
     let s = r.step(&[("command", "drift")], None);
     assert_eq!(s.code, 1);
     assert!(
-        s.stdout.contains("::error::SCALING_API_KEY is not set"),
+        s.stdout
+            .contains("::error::Neither SCALING_API_KEY nor SCALING_API_KEY_FILE is set"),
         "{}",
         s.stdout
     );
+}
+
+/// A key given as a file (SCALING_API_KEY_FILE, a mounted secret) is a key: the plan reads the
+/// org, where without it only validation would run.
+#[test]
+fn a_key_file_is_a_key() {
+    let r = Runner::new();
+    std::fs::write(r.path("key"), format!("{KEY}\n")).unwrap();
+    let key_file = r.path("key").display().to_string();
+    let s = r.step_env(
+        &real_path(),
+        &[("command", "drift")],
+        None,
+        &[("SCALING_API_KEY_FILE", &key_file)],
+    );
+    assert_eq!(s.code, 0, "{}{}", s.stdout, s.stderr);
+    assert!(s.outputs.contains("has-changes=true"), "{}", s.outputs);
+    assert!(!r.emu.requests().is_empty(), "the org was read");
 }
 
 #[test]
@@ -195,7 +232,8 @@ fn apply_applies_the_plan_it_showed_with_the_flags_given() {
     s.succeeded_with(0, true);
     assert_eq!(r.writes(), 1, "one invitation");
     assert!(
-        s.outputs.ends_with("report=[TMP]/teamsync-report.json\n"),
+        s.outputs
+            .ends_with("report=[TMP]/teamsync-report.json\nsnapshot=\n"),
         "{}",
         s.outputs
     );
@@ -395,13 +433,13 @@ fn install_only_checks_that_teamsync_is_on_path() {
         s.stdout,
         format!(
             "teamsync is installed ({}); later steps of this job can run it.\n\
-             exit-code=0\nhas-changes=false\nplan-json=\nplan-markdown=\nreport=\n",
+             exit-code=0\nhas-changes=false\nplan-json=\nplan-markdown=\nreport=\nsnapshot=\n",
             bin.display()
         )
     );
     assert_eq!(
         s.outputs,
-        "exit-code=0\nhas-changes=false\nplan-json=\nplan-markdown=\nreport=\n"
+        "exit-code=0\nhas-changes=false\nplan-json=\nplan-markdown=\nreport=\nsnapshot=\n"
     );
     assert_eq!(s.stderr, "");
     assert!(r.emu.requests().is_empty(), "install sends nothing");
@@ -441,4 +479,276 @@ fn install_names_the_inputs_it_does_not_use_and_fails_without_teamsync() {
         s.stdout
     );
     assert!(s.outputs.starts_with("exit-code=1\n"), "{}", s.outputs);
+}
+
+/// Runs git in `dir` with a fixed identity; its trimmed stdout.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .args([
+            "-c",
+            "user.name=teamsync tests",
+            "-c",
+            "user.email=tests@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git is needed");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// The checkout of a pull request as actions/checkout leaves it (fetch-depth: 2): the files
+/// `base` committed, then `head` (written over them) on a branch, and HEAD the merge commit of
+/// that branch into the base. Returns the event file's environment.
+fn pull_request(r: &Runner, base: &[(&str, &str)], head: &[(&str, &str)]) -> Vec<(String, String)> {
+    let dir = r.dir.path();
+    let put = |files: &[(&str, &str)]| {
+        for (name, text) in files {
+            let p = dir.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+    };
+    git(dir, &["init", "-q"]);
+    put(base);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+    let base_sha = git(dir, &["rev-parse", "HEAD"]);
+    git(dir, &["switch", "-q", "-c", "pr"]);
+    put(head);
+    git(dir, &["commit", "-q", "-am", "the pull request"]);
+    let head_sha = git(dir, &["rev-parse", "HEAD"]);
+    git(dir, &["switch", "-q", "--detach", &base_sha]);
+    git(dir, &["merge", "-q", "--no-ff", "--no-edit", "pr"]);
+    let event = dir.join("event.json");
+    std::fs::write(
+        &event,
+        format!(
+            r#"{{"pull_request": {{"number": 7, "head": {{"sha": "{head_sha}"}}, "base": {{"sha": "{base_sha}"}}}}}}"#
+        ),
+    )
+    .unwrap();
+    vec![
+        ("GITHUB_EVENT_NAME".into(), "pull_request".into()),
+        ("GITHUB_EVENT_PATH".into(), event.display().to_string()),
+    ]
+}
+
+const BASE_FILE: &str = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n  \
+     - email: ann@example.com\n    role: org:admin\n  - email: bob@example.com\n    role: org:member\n";
+
+/// The issue's pull request, as the recipes run it: the drift job (with the key) saves the
+/// snapshot; the pull request's plan job (without it) plans against the snapshot with the base
+/// commit's file as the baseline, and sends nothing.
+#[test]
+fn the_plan_step_plans_a_pull_request_against_the_snapshot_and_the_base_without_a_key() {
+    let r = Runner::new();
+    let mut org = r.emu.state();
+    org.add_member("hand@example.com", "org:member"); // added in the dashboard
+    r.emu.set_state(org);
+    let head = BASE_FILE.replace(
+        "bob@example.com\n    role: org:member",
+        "bob@example.com\n    role: org:admin",
+    ) + "  - email: new@example.com\n    role: org:member\n";
+    let event = pull_request(
+        &r,
+        &[("teamsync.yaml", BASE_FILE)],
+        &[("teamsync.yaml", &head)],
+    );
+    let event: Vec<(&str, &str)> = event
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let snapshot = r.path("cache/snapshot.json").display().to_string();
+
+    // The nightly drift job: the plan from the API, then the snapshot.
+    let drift = r.step_env(
+        &real_path(),
+        &[
+            ("command", "drift"),
+            ("snapshot", &snapshot),
+            ("baseline", "none"),
+        ],
+        Some(KEY),
+        &[],
+    );
+    drift.succeeded_with(2, true);
+    assert!(
+        drift
+            .outputs
+            .ends_with("snapshot=[TMP]/cache/snapshot.json\n"),
+        "{}",
+        drift.outputs
+    );
+    let saved = std::fs::read_to_string(&snapshot).unwrap();
+    assert!(
+        saved.contains("\"format\": \"teamsync-snapshot\""),
+        "{saved}"
+    );
+    assert!(!saved.contains(KEY));
+
+    // The pull request's job: no key, the snapshot restored, the base commit's file.
+    let before = r.emu.requests().len();
+    let plan = r.step_env(
+        &real_path(),
+        &[("command", "plan"), ("snapshot", &snapshot)],
+        None,
+        &event,
+    );
+    plan.succeeded_with(2, true);
+    assert_eq!(r.emu.requests().len(), before, "the plan job sends nothing");
+    assert!(
+        plan.stdout.contains("Baseline: teamsync.yaml as of "),
+        "{}",
+        plan.stdout
+    );
+    let comment = std::fs::read_to_string(r.path("teamsync-comment.md")).unwrap();
+    for line in [
+        "#### This change (2 changes)",
+        "<details><summary>This change: 1 invitation, 1 promotion</summary>",
+        "- change bob@example.com from org:member to org:admin",
+        "#### Drift in the org that applying also reverts (1 change)",
+        "Drift: applying also reverts what was done in the org, outside this change, for 1 email.",
+        "- remove hand@example.com (org:member) — not in the desired file",
+    ] {
+        assert!(comment.contains(line), "{line:?} in:\n{comment}");
+    }
+    assert!(
+        comment.contains("Planned against the org as read at "),
+        "{comment}"
+    );
+    // The baseline is the base commit's copy, not the working tree's.
+    assert_eq!(
+        std::fs::read_to_string(r.path("teamsync-baseline/teamsync.yaml")).unwrap(),
+        BASE_FILE
+    );
+    assert_eq!(r.writes(), 0);
+}
+
+#[test]
+fn without_a_snapshot_or_a_key_the_plan_step_only_validates_and_says_why() {
+    let r = Runner::new();
+    let home = r.dir.path().display().to_string();
+    let s = r.step_env(
+        &real_path(),
+        &[("command", "plan"), ("snapshot", "~/no-such/snapshot.json")],
+        None,
+        &[("HOME", &home)],
+    );
+    s.succeeded_with(0, false);
+    let comment = std::fs::read_to_string(r.path("teamsync-comment.md")).unwrap();
+    assert!(
+        comment.contains("No plan was made: no org snapshot is available yet (the apply and drift workflows save one, at "),
+        "{comment}"
+    );
+    assert!(r.emu.requests().is_empty());
+}
+
+#[test]
+fn the_action_passes_the_snapshot_and_the_base_commits_folder_and_saves_snapshots() {
+    let r = Runner::new();
+    // A folder of parts; the pull request changes one part and adds another.
+    let event = pull_request(
+        &r,
+        &[
+            ("org/root.yaml", "version: 1 # base\n"),
+            ("org/eng/team.yaml", "version: 1 # eng at base\n"),
+        ],
+        &[
+            (
+                "org/eng/team.yaml",
+                "version: 1 # eng in the pull request\n",
+            ),
+            ("org/sales.yaml", "version: 1 # new\n"),
+        ],
+    );
+    let event: Vec<(&str, &str)> = event
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    std::fs::write(r.path("snap.json"), "{}").unwrap();
+    let fake = Fake::new(&[2]);
+    let s = r.step_env(
+        &fake.path(),
+        &[
+            ("command", "plan"),
+            ("file", "org/"),
+            ("snapshot", "~/snap.json"),
+        ],
+        None,
+        &[
+            event.as_slice(),
+            &[("HOME", &r.dir.path().display().to_string())],
+        ]
+        .concat(),
+    );
+    s.succeeded_with(2, true);
+    assert_eq!(
+        fake.calls(&r),
+        [
+            "--file org/ plan --detailed-exitcode --format markdown --out [TMP]/teamsync-plan.json \
+          --live [TMP]/snap.json --baseline [TMP]/teamsync-baseline/org"
+        ]
+    );
+    let base = |rel: &str| std::fs::read_to_string(r.path("teamsync-baseline/org").join(rel)).ok();
+    assert_eq!(base("root.yaml").as_deref(), Some("version: 1 # base\n"));
+    assert_eq!(
+        base("eng/team.yaml").as_deref(),
+        Some("version: 1 # eng at base\n")
+    );
+    assert_eq!(base("sales.yaml"), None, "not in the base commit");
+
+    // apply and drift save a snapshot after their plan; a failure to save one is a warning.
+    for (command, codes, calls) in [
+        (
+            "apply",
+            &[2u8, 0, 0][..],
+            &[
+                "plan --detailed-exitcode --out [TMP]/teamsync-plan.json",
+                "apply --auto-approve --report [TMP]/teamsync-report.json [TMP]/teamsync-plan.json",
+                "snapshot --output [TMP]/snap.json",
+            ][..],
+        ),
+        (
+            "drift",
+            &[0, 1],
+            &[
+                "plan --detailed-exitcode --format markdown --out [TMP]/teamsync-plan.json",
+                "snapshot --output [TMP]/snap.json",
+            ],
+        ),
+    ] {
+        let fake = Fake::new(codes);
+        let snapshot = r.path("snap.json").display().to_string();
+        let s = r.step_with_path(
+            &fake.path(),
+            &[("command", command), ("snapshot", &snapshot)],
+            Some(KEY),
+        );
+        assert_eq!(s.code, 0, "{command}: {}\n{}", s.stdout, s.stderr);
+        assert_eq!(fake.calls(&r), calls, "{command}");
+        let saved = codes.last() == Some(&0);
+        assert_eq!(
+            s.outputs.ends_with("snapshot=[TMP]/snap.json\n"),
+            saved,
+            "{command}: {}",
+            s.outputs
+        );
+        assert_eq!(
+            s.stdout
+                .contains("::warning::Could not save the org snapshot"),
+            !saved,
+            "{command}: {}",
+            s.stdout
+        );
+    }
 }

@@ -442,6 +442,7 @@ fn command_install_leaves_the_verified_binary_on_path_for_later_steps() {
     plan-json=
     plan-markdown=
     report=
+    snapshot=
     ----- stderr -----
     ");
 }

@@ -3,20 +3,28 @@
 #
 # Environment: the action's inputs as INPUT_COMMAND (install|validate|plan|apply|drift|adopt),
 # INPUT_FILE, INPUT_API_URL, INPUT_SELF, INPUT_ALLOW_MASS_REMOVAL, INPUT_PARALLELISM, INPUT_ARGS
-# (extra flags, split on spaces, never evaluated, given to EVERY teamsync command this runs);
-# SCALING_API_KEY from the caller's step `env`.
+# (extra flags, split on spaces, never evaluated, given to EVERY teamsync command this runs),
+# INPUT_BASELINE (plan: auto|none|a commit), INPUT_SNAPSHOT (a snapshot's path; a leading ~/ is
+# $HOME); SCALING_API_KEY (or SCALING_API_KEY_FILE) from the caller's step `env`; GITHUB_EVENT_NAME, GITHUB_EVENT_PATH.
 # Outputs ($GITHUB_OUTPUT): exit-code, has-changes, plan-json (path of the JSON plan),
 # plan-markdown (path of the Markdown plan, plan and drift), comment-file (path of the PR
-# comment's Markdown, for comment.sh), report (path of apply's JSON audit report).
+# comment's Markdown, for comment.sh), report (path of apply's JSON audit report), snapshot
+# (path of the snapshot saved by apply or drift, for a cache).
 #
 #   install   nothing: install.sh has put teamsync on PATH for the job's later steps; this
 #             only checks that it is there (like setup-terraform)
 #   validate  teamsync validate
-#   plan      teamsync plan --detailed-exitcode --format markdown --out PLAN.json; without a
-#             SCALING_API_KEY (a pull request from a fork) only validate runs, and says so
-#   drift     the same plan; a missing key is an error
+#   plan      teamsync plan --detailed-exitcode --format markdown --out PLAN.json, with
+#             --live SNAPSHOT when INPUT_SNAPSHOT names a file (no key needed, no request sent)
+#             and, in a pull request, --baseline BASE: the base commit's copy of the file,
+#             read from git as data (docs/contract.md §8). Without a snapshot and without a
+#             key (SCALING_API_KEY or SCALING_API_KEY_FILE) only validate runs, and the
+#             comment says why
+#   drift     the same plan, from the API (a missing key is an error); then, with
+#             INPUT_SNAPSHOT, teamsync snapshot -o SNAPSHOT
 #   apply     plan --out PLAN.json, then apply --auto-approve PLAN.json: exactly the plan shown;
-#             INPUT_ARGS go to both, so they must be flags both take (-v, --timeout 60, ...)
+#             INPUT_ARGS go to both, so they must be flags both take (-v, --timeout 60, ...);
+#             then, with INPUT_SNAPSHOT, teamsync snapshot -o SNAPSHOT
 #   adopt     teamsync adopt (with INPUT_ARGS, e.g. --only added,roles or --check)
 # Exit 2 (changes) is a result, not a failure: has-changes says it. Exit 1 and 3 fail the step.
 # The backquotes in the comment texts below are Markdown, not command substitutions.
@@ -29,8 +37,15 @@ plan_json="$tmp/teamsync-plan.json"
 plan_md="$tmp/teamsync-plan.md"
 comment="$tmp/teamsync-comment.md"
 report="$tmp/teamsync-report.json"
+base_dir="$tmp/teamsync-baseline"
 marker='<!-- teamsync:plan -->'
 rm -f "$plan_json" "$plan_md" "$comment" "$report"
+rm -rf "$base_dir"
+snapshot="${INPUT_SNAPSHOT:-}"
+# A leading ~/ is the home folder, as actions/cache reads the same path.
+# shellcheck disable=SC2088 # the literal ~/ of the input is matched, not expanded
+case "$snapshot" in "~/"*) snapshot="${HOME:?is not set, and the snapshot input starts with ~/}/${snapshot#"~/"}" ;; esac
+saved_snapshot=""
 
 output() {
   echo "$1=$2"
@@ -55,6 +70,91 @@ ts() {
   teamsync ${global[@]+"${global[@]}"} "$@" ${extra[@]+"${extra[@]}"} || code=$?
 }
 
+# The baseline of a pull request's plan (docs/contract.md §8): the file (or folder) as the base
+# commit has it, written out of git as data: each blob copied byte for byte with `git cat-file`
+# (no checkout, no filters, no `git archive` and its export-ignore/export-subst attributes, no
+# symbolic link made), and nothing run. Sets baseline_args; on any doubt, a notice and no
+# baseline (the plan is then made without telling the edit from drift).
+baseline_args=()
+resolve_baseline() {
+  local want="${INPUT_BASELINE:-auto}" ref="" path kind dest line meta name rel mode sha
+  case "$want" in
+    none | false | "") return 0 ;;
+    auto)
+      [ "${GITHUB_EVENT_NAME:-}" = pull_request ] && [ -f "${GITHUB_EVENT_PATH:-}" ] || return 0
+      local head_sha
+      head_sha="$(jq -r '.pull_request.head.sha // empty' "$GITHUB_EVENT_PATH")"
+      # The checked-out merge commit's first parent is the base it was made on.
+      if [ -n "$head_sha" ] && [ "$(git rev-parse -q --verify 'HEAD^2' 2>/dev/null)" = "$head_sha" ]; then
+        ref="$(git rev-parse -q --verify 'HEAD^1')"
+      else
+        ref="$(jq -r '.pull_request.base.sha // empty' "$GITHUB_EVENT_PATH")"
+      fi
+      ;;
+    *) ref="$want" ;;
+  esac
+  if [ -z "$ref" ] || ! git rev-parse --git-dir >/dev/null 2>&1; then
+    echo "::notice::No git checkout or base commit: the plan does not tell this change from drift."
+    return 0
+  fi
+  if ! git cat-file -e "$ref^{commit}" 2>/dev/null; then
+    git fetch --quiet --no-tags --depth=1 origin "$ref" 2>/dev/null || true
+  fi
+  if ! git cat-file -e "$ref^{commit}" 2>/dev/null; then
+    echo "::notice::The base commit $ref is not in the checkout (give actions/checkout fetch-depth: 2): the plan does not tell this change from drift."
+    return 0
+  fi
+  path="${file#./}"
+  path="${path%/}"
+  if ! kind="$(git cat-file -t "$ref:./$path" 2>/dev/null)"; then
+    echo "::notice::The base commit has no $path (a new file?): every change is this pull request's."
+    return 0
+  fi
+  dest="$base_dir/$(basename "$path")"
+  mkdir -p "$base_dir"
+  case "$kind" in
+    blob) git cat-file blob "$ref:./$path" >"$dest" ;;
+    tree)
+      mkdir -p "$dest"
+      # "<mode> <type> <object>\t<path>", NUL-terminated, paths relative to this folder.
+      while IFS= read -r -d '' line; do
+        meta="${line%%$'\t'*}"
+        name="${line#*$'\t'}"
+        read -r mode kind sha <<<"$meta"
+        [ "$kind" = blob ] || continue
+        if [ "$mode" = 120000 ]; then
+          echo "::notice::$name is a symbolic link in the base commit: left out of the baseline."
+          continue
+        fi
+        rel="${name#"$path"/}"
+        mkdir -p "$dest/$(dirname "$rel")"
+        git cat-file blob "$sha" >"$dest/$rel"
+      done < <(git ls-tree -r -z "$ref" -- "./$path")
+      ;;
+    *)
+      echo "::notice::$path is not a file or a folder in the base commit: no baseline."
+      return 0
+      ;;
+  esac
+  baseline_args=(--baseline "$dest")
+  echo "Baseline: $path as of $(git rev-parse --short "$ref") (the pull request's base)."
+}
+
+# Saves the org as read now to $snapshot (apply and drift), for plans without a key. A failure
+# is a warning: the command's own result stands.
+save_snapshot() {
+  [ -n "$snapshot" ] || return 0
+  local result="$code"
+  mkdir -p "$(dirname "$snapshot")"
+  ts snapshot --output "$snapshot"
+  if [ "$code" -eq 0 ]; then
+    saved_snapshot="$snapshot"
+  else
+    echo "::warning::Could not save the org snapshot to $snapshot (exit $code); pull-request plans keep the older one."
+  fi
+  code="$result"
+}
+
 finish() {
   output exit-code "$code"
   output has-changes "$1"
@@ -62,6 +162,7 @@ finish() {
   if [ -f "$plan_md" ]; then output plan-markdown "$plan_md"; else output plan-markdown ""; fi
   if [ -f "$comment" ]; then output comment-file "$comment"; fi
   if [ -f "$report" ]; then output report "$report"; else output report ""; fi
+  output snapshot "$saved_snapshot"
   case "$code" in
     0 | 2) exit 0 ;;
     3) echo "::error::teamsync $command refused by a safety guard (exit 3); nothing was sent. Review the plan above." ;;
@@ -76,7 +177,7 @@ case "$command" in
     # on PATH for this and every later step of the job. Nothing runs; the inputs of the
     # commands have no use here, and a workflow that sets one is told so.
     unused=()
-    for pair in file=INPUT_FILE api-url=INPUT_API_URL self=INPUT_SELF parallelism=INPUT_PARALLELISM args=INPUT_ARGS; do
+    for pair in file=INPUT_FILE api-url=INPUT_API_URL self=INPUT_SELF parallelism=INPUT_PARALLELISM args=INPUT_ARGS snapshot=INPUT_SNAPSHOT; do
       var="${pair#*=}"
       [ -z "${!var:-}" ] || unused+=("${pair%%=*}")
     done
@@ -100,23 +201,33 @@ case "$command" in
     ;;
 
   plan | drift)
-    if [ -z "${SCALING_API_KEY:-}" ]; then
+    live=()
+    if [ "$command" = plan ] && [ -n "$snapshot" ] && [ -f "$snapshot" ]; then
+      # The org as the newest snapshot has it: no key, no request (docs/contract.md §9).
+      live=(--live "$snapshot")
+    elif [ -z "${SCALING_API_KEY:-}" ] && [ -z "${SCALING_API_KEY_FILE:-}" ]; then
       if [ "$command" = drift ]; then
-        echo "::error::SCALING_API_KEY is not set: give the drift step the key in its env."
+        echo "::error::Neither SCALING_API_KEY nor SCALING_API_KEY_FILE is set: give the drift step the key in its env."
         code=1
         finish false
       fi
-      # No key: a pull request from a fork (no secrets). Validation only, and the comment says so.
-      echo "::notice::SCALING_API_KEY is not set (a pull request from a fork?): only validation runs."
+      if [ -n "$snapshot" ]; then
+        why="no org snapshot is available yet (the apply and drift workflows save one, at $snapshot) and this job has no API key"
+      else
+        why="the API key is not available to this run (secrets are not given to pull requests from forks), and no org snapshot was given"
+      fi
+      echo "::notice::No plan: $why. Only validation runs."
       ts validate
       if [ "$code" -eq 0 ]; then
-        printf '%s\n### teamsync: only validation ran\n\n`%s` is valid. No plan was made: the API key is not available to this run (secrets are not given to pull requests from forks). A maintainer can push the branch to the repository to get a plan.\n' "$marker" "$file" >"$comment"
+        printf '%s\n### teamsync: only validation ran\n\n`%s` is valid. No plan was made: %s.\n' "$marker" "$file" "$why" >"$comment"
       else
         printf '%s\n### teamsync: `%s` is invalid\n\nValidation failed, so no plan was made; the problems are annotated on the changed lines.\n' "$marker" "$file" >"$comment"
       fi
       finish false
     fi
-    ts plan --detailed-exitcode --format markdown --out "$plan_json" >"$plan_md"
+    [ "$command" != plan ] || resolve_baseline
+    ts plan --detailed-exitcode --format markdown --out "$plan_json" \
+      ${live[@]+"${live[@]}"} ${baseline_args[@]+"${baseline_args[@]}"} >"$plan_md"
     cat "$plan_md"
     case "$code" in
       0 | 2)
@@ -127,6 +238,7 @@ case "$command" in
         printf '%s\n### teamsync: plan failed\n\n`teamsync plan` exited with %s (an invalid file, or an API error); see the workflow run.\n' "$marker" "$code" >"$comment"
         ;;
     esac
+    if [ "$command" = drift ] && { [ "$code" -eq 0 ] || [ "$code" -eq 2 ]; }; then save_snapshot; fi
     if [ "$code" -eq 2 ]; then finish true; else finish false; fi
     ;;
 
@@ -135,7 +247,7 @@ case "$command" in
     # if the org or the file changed in between.
     ts plan --detailed-exitcode --out "$plan_json"
     case "$code" in
-      0) echo "Nothing to apply."; finish false ;;
+      0) echo "Nothing to apply."; save_snapshot; finish false ;;
       2) ;;
       *) finish false ;;
     esac
@@ -144,6 +256,8 @@ case "$command" in
     [ -z "${INPUT_PARALLELISM:-}" ] || apply+=(--parallelism "$INPUT_PARALLELISM")
     [ "${INPUT_ALLOW_MASS_REMOVAL:-false}" != "true" ] || apply+=(--allow-mass-removal)
     ts "${apply[@]}" "$plan_json"
+    # The org as it is now, whatever apply did (a refusal or a failure included).
+    save_snapshot
     finish true
     ;;
 

@@ -46,7 +46,7 @@ type LastRead = (u64, Result<Arc<LiveState>, ApiError>);
 /// What every clone of a [`Client`] shares.
 #[derive(Default)]
 struct Shared {
-    /// Until when every request waits, after a 429 (docs/contract.md §8: one pause for
+    /// Until when every request waits, after a 429 (docs/contract.md §5: one pause for
     /// everyone).
     paused_until: std::sync::Mutex<Option<Instant>>,
     /// The list read in flight (held while reading) and the last one's result, with the ticket
@@ -117,7 +117,7 @@ impl Client {
         self.shared.list_reads.load(Ordering::SeqCst)
     }
 
-    /// Reads the whole live state (docs/contract.md §8: re-reads are shared). Callers at the
+    /// Reads the whole live state (docs/contract.md §5: re-reads are shared). Callers at the
     /// same time share one read: one read is in flight at a time, and a caller takes the
     /// result of a read that *started after it asked* (so it always sees the org as it was
     /// after its own write), else it starts the next read, which those queued behind it share.
@@ -280,7 +280,7 @@ impl Client {
     }
 
     /// Waits before the next attempt: after a 429, by pausing *every* request of this client
-    /// (docs/contract.md §8), else this request alone.
+    /// (docs/contract.md §5), else this request alone.
     async fn back_off(&self, wait: Duration, e: &ApiError) {
         if e.status() == Some(429) {
             self.pause_all(wait);

@@ -159,13 +159,15 @@ impl ApiError {
         match self {
             ApiError::Unauthorized { code, .. } => match code.as_deref() {
                 Some("missing_authorization_header") => {
-                    "Set SCALING_API_KEY to an org admin's API key."
+                    "Set SCALING_API_KEY (or SCALING_API_KEY_FILE) to an org admin's API key."
                 }
                 Some("invalid_api_key") => {
-                    "Generate a new key under Settings → API Access and update SCALING_API_KEY."
+                    "Generate a new key under Settings → API Access and update SCALING_API_KEY (or the file SCALING_API_KEY_FILE names)."
                 }
                 Some("not_authorized") => "Team endpoints need a key created by an org admin.",
-                _ => "Check SCALING_API_KEY and that it belongs to an org admin.",
+                _ => {
+                    "Check the key (SCALING_API_KEY, or the file SCALING_API_KEY_FILE names) and that it belongs to an org admin."
+                }
             },
             ApiError::Status { status, .. } if *status == 429 || *status >= 500 => {
                 "The API kept failing after retries; try again in a few minutes, and quote the requestId to Scaling support if it persists."

@@ -95,15 +95,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     };
     // Named as the load named them, so that the edited parts are loaded and planned as `plan`
     // would load and plan them (docs/contract.md §7).
-    let parts: Vec<PartText> = file
-        .parts
-        .iter()
-        .zip(&texts)
-        .map(|(p, text)| PartText {
-            name: &p.name,
-            text,
-        })
-        .collect();
+    let parts = PartText::zip(&file.parts, &texts);
     let adopted = adopt::adopt_parts(&parts, directory, into, &file.desired, &live, &options)
         .map_err(|e| CommandError::Adopt {
             file: name.clone(),

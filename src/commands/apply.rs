@@ -3,7 +3,7 @@
 
 use super::output::{Existing, Inputs, Output};
 use super::plan::{Computed, compute, plan_options, show};
-use super::{Context, append_step_summary, read_org, runtime};
+use super::{Context, append_step_summary, read_live, runtime};
 use crate::api::Client;
 use crate::config::Format;
 use crate::desired::Desired;
@@ -80,13 +80,21 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         None => None,
     };
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
-    // From here on a signal is apply's to handle (docs/contract.md §8). Until the first write,
+    // From here on a signal is apply's to handle (docs/contract.md §5). Until the first write,
     // it ends the run at once: nothing has been sent.
     let signals = Signals::listen(&runtime);
     let started = SystemTime::now();
-    let org = read_org(&runtime, &client, &file.desired, signals.nth(1))?;
+    let (live, source) = read_live(ctx, &runtime, &client, signals.nth(1))?;
+    let org = Managed::new(live, &file.desired.ignore);
     let options = plan_options(ctx.config, args.allow_mass_removal);
-    let computed = compute(ctx.config, &file, &org, args.allow_mass_removal, true);
+    let computed = compute(
+        ctx.config,
+        &file,
+        &org,
+        source,
+        args.allow_mass_removal,
+        true,
+    );
     // Planning succeeded: whatever happens next, the report is written.
     let out = Finisher::new(ctx, report.as_ref(), &file.name, started, &computed);
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
@@ -97,6 +105,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                 path: path.display().to_string(),
                 stale,
                 file: file.name.clone(),
+                made_from: doc.live_source.clone().map(Box::new),
             };
             return out.nothing_sent(Ending::Stale, Skipped::StalePlan, e);
         }
@@ -436,7 +445,8 @@ impl<'a> Finisher<'a> {
 
 fn read_saved(path: &Path) -> Result<SavedPlan, CommandError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| CommandError::bad_plan_file(&name, e))?;
+    let bytes =
+        crate::parts::read_document(path).map_err(|e| CommandError::bad_plan_file(&name, e))?;
     SavedPlan::parse(&bytes).map_err(|e| CommandError::bad_plan_file(&name, e))
 }
 

@@ -77,8 +77,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
 /// What an export holds, for the closing note.
 fn summary(exported: &Exported) -> String {
     let mut summary = format!(
-        "{} entries ({} pending invitation{})",
+        "{} {} ({} pending invitation{})",
         exported.entries,
+        crate::words::one_or_many(exported.entries, "entry", "entries"),
         exported.invitations,
         plural(exported.invitations)
     );

@@ -9,15 +9,16 @@ pub(crate) mod export;
 pub(crate) mod output;
 pub(crate) mod plan;
 pub(crate) mod schema;
+pub(crate) mod snapshot;
 pub(crate) mod validate;
 
 use crate::api::Client;
 use crate::cli::Command;
 use crate::config::{ApiConfig, Config};
-use crate::desired::{self, Desired, Loaded, LoadedFile};
+use crate::desired::{self, Loaded, LoadedFile};
 use crate::error::CommandError;
 use crate::interrupt::Signal;
-use crate::live::{LiveState, Managed};
+use crate::live::{LiveSource, LiveState, ReadFrom};
 use crate::parts;
 use crate::ui::{Level, Ui};
 use output::{Existing, Inputs, Output};
@@ -40,6 +41,7 @@ pub(crate) fn run(command: &Command, ctx: &Context) -> Result<u8, CommandError> 
         Command::Export(args) => export::run(ctx, args),
         Command::Adopt(args) => adopt::run(ctx, args),
         Command::Schema(args) => schema::run(ctx, args),
+        Command::Snapshot(args) => snapshot::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
     }
 }
@@ -101,16 +103,19 @@ impl Context<'_> {
     }
 }
 
-/// Reads the whole org and leaves out what `desired` ignores: how `plan` and `apply` read it
-/// (docs/contract.md §4). The read races `interrupt`: apply's first signal ends it at once,
-/// nothing having been sent (docs/contract.md §5); `plan` passes a future that never comes (a
-/// signal ends it as it ends any process).
-pub(crate) fn read_org(
+/// Reads the whole org, as `plan`, `apply` and `snapshot` read it (docs/contract.md §4), and
+/// says where from and when (docs/contract.md §9): the base URL, without credentials, and the
+/// time the read started. The read races `interrupt`: apply's first signal ends it at once,
+/// nothing having been sent (docs/contract.md §5); the other commands pass a future that never
+/// comes (a signal ends them as it ends any process).
+pub(crate) fn read_live(
+    ctx: &Context,
     runtime: &tokio::runtime::Runtime,
     client: &Client,
-    desired: &Desired,
     interrupt: impl Future<Output = Signal>,
-) -> Result<Managed, CommandError> {
+) -> Result<(LiveState, LiveSource), CommandError> {
+    let url = crate::config::redact_url(ctx.api()?.base_url.as_str().trim_end_matches('/'));
+    let read_at = ctx.config.now();
     let started = std::time::Instant::now();
     let read = runtime.block_on(async {
         tokio::select! {
@@ -127,7 +132,12 @@ pub(crate) fn read_org(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "org listed"
     );
-    Ok(Managed::new(live, &desired.ignore))
+    let source = LiveSource {
+        from: ReadFrom::Api { url },
+        age_seconds: read_at.seconds_until(&ctx.config.now()),
+        read_at,
+    };
+    Ok((live, source))
 }
 
 /// The async runtime the network commands run on.
@@ -140,7 +150,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
 }
 
 /// Appends `markdown` to the GitHub job summary when `GITHUB_STEP_SUMMARY` names a file
-/// (docs/contract.md §8). A summary that cannot be written is a warning: the command's own
+/// (docs/contract.md §6). A summary that cannot be written is a warning: the command's own
 /// outcome stands.
 pub(crate) fn append_step_summary(ctx: &Context, markdown: impl FnOnce() -> String) {
     let Some(path) = &ctx.config.step_summary else {

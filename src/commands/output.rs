@@ -57,10 +57,16 @@ impl Inputs {
     }
 
     /// Adds the saved plan `apply PLANFILE` reads.
-    pub(crate) fn and_plan_file(mut self, path: &Path) -> Inputs {
+    pub(crate) fn and_plan_file(self, path: &Path) -> Inputs {
+        self.and_file(path, "is the saved plan being applied")
+    }
+
+    /// Adds another file the command reads (`plan --baseline`, `plan --live`); `what` says
+    /// what it is, as in `is the snapshot planned against`.
+    pub(crate) fn and_file(mut self, path: &Path, what: &str) -> Inputs {
         self.files.push(Input {
             path: path.to_path_buf(),
-            what: "is the saved plan being applied".into(),
+            what: what.into(),
         });
         self
     }

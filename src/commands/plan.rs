@@ -1,19 +1,23 @@
-//! `teamsync plan`: reads the org and prints what apply would change; changes nothing
-//! (docs/contract.md §1, §4, §6).
+//! `teamsync plan`: reads the org (or a snapshot of it) and prints what apply would change;
+//! changes nothing (docs/contract.md §1, §4, §6). With `--baseline`, each change is the edit's
+//! or drift (§8); with `--live`, the org is a snapshot and no request is sent (§9).
 
-use super::output::Existing;
-use super::{Context, append_step_summary, read_org, runtime};
+use super::output::{Existing, Inputs, Output};
+use super::{Context, append_step_summary, read_live, runtime};
 use crate::api::Client;
 use crate::config::{Config, Format};
-use crate::desired::LoadedFile;
+use crate::desired::{self, Desired, LoadedFile};
 use crate::error::CommandError;
 use crate::formats::plan::PlanDocument;
 use crate::formats::saved::{self, Fingerprints};
-use crate::live::Managed;
-use crate::plan::Plan;
+use crate::formats::snapshot::SnapshotDocument;
+use crate::live::{LiveSource, LiveState, Managed, ReadFrom};
+use crate::origin;
+use crate::parts::{self, PartsError};
+use crate::plan::{Plan, Warning};
 use crate::planner::{self, PlanOptions};
 use crate::render;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
@@ -26,24 +30,97 @@ pub(crate) struct Args {
     /// Also save the plan (JSON, with fingerprints) for `teamsync apply PLANFILE`.
     #[arg(long, value_name = "PLANFILE")]
     out: Option<PathBuf>,
+    /// The desired state before the edit under review (a file or a directory of parts, like
+    /// -f): each change is shown as the edit's own or as drift in the org.
+    #[arg(long, value_name = "PATH")]
+    baseline: Option<PathBuf>,
+    /// Plan against this org snapshot (`teamsync snapshot`) instead of reading the org: no API
+    /// key needed, no request sent.
+    #[arg(long, value_name = "SNAPSHOT")]
+    live: Option<PathBuf>,
+}
+
+/// Where the org comes from.
+enum Org<'a> {
+    Api(Client),
+    Snapshot(&'a Path),
+}
+
+/// The desired state before the edit, or why it cannot say what the edit is.
+enum Baseline {
+    Valid(Desired),
+    /// It was read, but is not a valid desired state: the plan is made without origins.
+    Invalid {
+        path: String,
+        problems: usize,
+    },
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
-    let api = ctx.api()?;
-    let client = Client::new(api)?.with_notes(ctx.ui.notes());
+    // Reading the org needs the API's settings: they are checked before anything else. A
+    // snapshot needs none of them, not even a key.
+    let from = match &args.live {
+        Some(path) => Org::Snapshot(path),
+        None => Org::Api(Client::new(ctx.api()?)?.with_notes(ctx.ui.notes())),
+    };
     // The file first: an invalid file sends no request (README, Decisions).
     let file = ctx.load(&ctx.config.file)?;
-    // Refused before the org is read: `--out` never replaces an input (docs/contract.md §6).
-    let out = args
-        .out
-        .as_deref()
-        .map(|path| ctx.output(path, "--out", Existing::Replace))
-        .transpose()?;
-    let org = read_org(&runtime()?, &client, &file.desired, std::future::pending())?;
+    // Refused before the org is read: `--out` never replaces an input, the baseline and the
+    // snapshot included (docs/contract.md §6).
+    let out = match &args.out {
+        Some(path) => {
+            let mut inputs = Inputs::desired(&ctx.config.file);
+            if let Some(base) = &args.baseline {
+                inputs = inputs.and_file(base, "is the --baseline file");
+            }
+            if let Some(live) = &args.live {
+                inputs = inputs.and_file(live, "is the snapshot planned against");
+            }
+            Some(Output::check(path, "--out", &inputs, Existing::Replace)?)
+        }
+        None => None,
+    };
+    let baseline = match &args.baseline {
+        Some(path) => Some(load_baseline(ctx, path)?),
+        None => None,
+    };
+    let (live, source) = match from {
+        Org::Snapshot(path) => read_snapshot(ctx, path)?,
+        Org::Api(client) => read_live(ctx, &runtime()?, &client, std::future::pending())?,
+    };
+    // Both plans from the same read: the baseline's against its own `ignore`.
+    let baseline_plan = match &baseline {
+        Some(Baseline::Valid(base)) => Some(planner::plan(
+            base,
+            &Managed::new(live.clone(), &base.ignore),
+            &plan_options(ctx.config, false),
+        )),
+        _ => None,
+    };
+    let org = Managed::new(live, &file.desired.ignore);
     // The live snapshot and fingerprints are for saved plans and the JSON document only.
     let fingerprinted = args.out.is_some() || args.format == Format::Json;
     let started = std::time::Instant::now();
-    let computed = compute(ctx.config, &file, &org, false, fingerprinted);
+    let mut computed = compute(ctx.config, &file, &org, source, false, fingerprinted);
+    match (&baseline, &baseline_plan) {
+        (Some(Baseline::Valid(base)), Some(base_plan)) => {
+            let origins = origin::classify(
+                &computed.plan,
+                base_plan,
+                &file.desired,
+                base,
+                ctx.config.today,
+            );
+            computed.plan.set_origins(origins);
+        }
+        (Some(Baseline::Invalid { path, problems }), _) => {
+            computed.plan.warn_first(Warning::BaselineInvalid {
+                path: path.clone(),
+                problems: *problems,
+            });
+        }
+        _ => {}
+    }
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "planned");
     show(ctx, args.format, &computed, &org, &file.name);
     append_step_summary(ctx, || render::markdown(&computed.plan, &file.name));
@@ -65,6 +142,47 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     } else {
         0
     })
+}
+
+/// Loads `--baseline` like `-f` (docs/contract.md §8). One that cannot be read is an error; one
+/// that is read but is not a valid desired state is not (a pull request may be fixing a broken
+/// base): the plan is made without origins and says why (README, Decisions). Its problems and
+/// warnings are not printed: they are the base's, not the file's under review.
+fn load_baseline(ctx: &Context, path: &Path) -> Result<Baseline, CommandError> {
+    let name = path.display().to_string();
+    let sources = parts::read(path).map_err(|e| CommandError::Baseline {
+        path: name.clone(),
+        why: match e {
+            PartsError::Read { source, .. } => source.to_string(),
+            e => e.to_string(),
+        },
+    })?;
+    let loaded = desired::load(sources, ctx.config.today, desired::cores());
+    Ok(match loaded.desired {
+        Ok(desired) => Baseline::Valid(desired),
+        Err(errors) => Baseline::Invalid {
+            path: name,
+            problems: errors.len(),
+        },
+    })
+}
+
+/// Reads `plan --live SNAPSHOT` (docs/contract.md §9): the org as the snapshot holds it, and how
+/// old it is by the command's clock.
+fn read_snapshot(ctx: &Context, path: &Path) -> Result<(LiveState, LiveSource), CommandError> {
+    let name = path.display().to_string();
+    let err = |why: String| CommandError::BadSnapshot {
+        path: name.clone(),
+        why,
+    };
+    let bytes = crate::parts::read_document(path).map_err(err)?;
+    let (live, read_at) = SnapshotDocument::parse(&bytes).map_err(|e| err(e.to_string()))?;
+    let source = LiveSource {
+        age_seconds: read_at.seconds_until(&ctx.config.now()),
+        read_at,
+        from: ReadFrom::Snapshot { path: name },
+    };
+    Ok((live, source))
 }
 
 /// A plan with what it was computed from.
@@ -90,21 +208,31 @@ pub(super) fn plan_options(config: &Config, allow_mass_removal: bool) -> PlanOpt
     }
 }
 
-/// Plans `file` against `org`. With `fingerprinted` false, the snapshot and the live state's
+/// Plans `file` against `org`, read from `source`; a snapshot older than 7 days adds a warning
+/// (docs/contract.md §9). With `fingerprinted` false, the snapshot and the live state's
 /// fingerprint are left empty: they cost a line and a hash per member, and only a saved plan
 /// or the JSON document shows them.
 pub(super) fn compute(
     config: &Config,
     file: &LoadedFile,
     org: &Managed,
+    source: LiveSource,
     allow_mass_removal: bool,
     fingerprinted: bool,
 ) -> Computed {
-    let plan = planner::plan(
+    let mut plan = planner::plan(
         &file.desired,
         org,
         &plan_options(config, allow_mass_removal),
     );
+    if let (true, ReadFrom::Snapshot { path }) = (source.is_stale_snapshot(), &source.from) {
+        plan.warn_first(Warning::StaleSnapshot {
+            path: path.clone(),
+            read_at: source.read_at.clone(),
+            age_days: source.age_seconds / 86_400,
+        });
+    }
+    plan.source = Some(source);
     let snapshot = if fingerprinted {
         saved::live_snapshot(org)
     } else {

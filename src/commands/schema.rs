@@ -1,4 +1,5 @@
-//! `teamsync schema`: the JSON Schemas of the file, of the JSON plan and of the apply report.
+//! `teamsync schema`: the JSON Schemas of the file, of the JSON plan, of the apply report and of
+//! the org snapshot.
 
 use super::Context;
 use crate::error::CommandError;
@@ -6,11 +7,14 @@ use crate::error::CommandError;
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
     /// The schema of `plan --format json` and saved plans instead.
-    #[arg(long, conflicts_with = "report")]
+    #[arg(long, conflicts_with_all = ["report", "snapshot"])]
     plan: bool,
     /// The schema of the apply report (`apply --report FILE`) instead.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "snapshot")]
     report: bool,
+    /// The schema of the org snapshot (`teamsync snapshot`, `plan --live`) instead.
+    #[arg(long)]
+    snapshot: bool,
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
@@ -18,6 +22,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         crate::formats::schema::plan_schema()
     } else if args.report {
         crate::formats::schema::report_schema()
+    } else if args.snapshot {
+        crate::formats::schema::snapshot_schema()
     } else {
         crate::formats::schema::file_schema()
     });

@@ -530,7 +530,7 @@ fn validate_safety(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Safety {
     safety
 }
 
-/// The `invitations` block (docs/contract.md §9): `resend_after_days`, a whole number of days,
+/// The `invitations` block (docs/contract.md §3, §4): `resend_after_days`, a whole number of days,
 /// 1 or more (0 would re-send every invitation on every apply).
 fn validate_invitations(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> InvitationPolicy {
     let f = fields(node, "`invitations`", INVITATION_FIELDS, errors);

@@ -52,7 +52,7 @@ pub(crate) struct Desired {
     pub(crate) parts: Vec<String>,
 }
 
-/// The `invitations` block (docs/contract.md §9).
+/// The `invitations` block (docs/contract.md §3, §4).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct InvitationPolicy {
     /// Re-send (revoke, then invite again) a pending invitation older than this many days.
@@ -214,15 +214,7 @@ pub(crate) fn load(sources: Sources, today: Date, threads: usize) -> Loaded {
         }
     }
     let validated = if bad.is_empty() {
-        let part_texts: Vec<PartText> = sources
-            .parts
-            .iter()
-            .zip(&texts)
-            .map(|(p, text)| PartText {
-                name: &p.name,
-                text,
-            })
-            .collect();
+        let part_texts = PartText::zip(&sources.parts, &texts);
         validate_parts(&part_texts, sources.directory, today, threads)
     } else {
         Validated {
@@ -244,6 +236,20 @@ pub(crate) fn load(sources: Sources, today: Date, threads: usize) -> Loaded {
 pub(crate) struct PartText<'a> {
     pub(crate) name: &'a str,
     pub(crate) text: &'a str,
+}
+
+impl<'a> PartText<'a> {
+    /// Each part with its text, named as the parts name it.
+    pub(crate) fn zip(parts: &'a [Part], texts: &[&'a str]) -> Vec<PartText<'a>> {
+        parts
+            .iter()
+            .zip(texts)
+            .map(|(p, &text)| PartText {
+                name: &p.name,
+                text,
+            })
+            .collect()
+    }
 }
 
 /// Validates one desired-state file's text. `today` decides expiry warnings.

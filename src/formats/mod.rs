@@ -1,8 +1,9 @@
-//! The stable JSON documents teamsync writes (docs/contract.md §6), each with its own
+//! The stable JSON documents teamsync writes (docs/contract.md §6, §9), each with its own
 //! `FORMAT_VERSION`: fields may be added within a version; none is removed or changes meaning.
 //! - [`plan`]: the JSON plan (`plan --format json`, `plan --out`) and the wire view of a plan;
 //! - [`saved`]: what a saved plan adds (fingerprints, the live snapshot) and its freshness check;
 //! - [`report`]: the apply report (`apply --report FILE`);
+//! - [`snapshot`]: the org snapshot (`teamsync snapshot`, `plan --live`; docs/contract.md §9);
 //! - [`schema`]: the JSON Schemas of these documents and of the desired-state file.
 //!
 //! A new document gets a module of its own here, with its `FORMAT_VERSION` and its schema in
@@ -12,3 +13,4 @@ pub(crate) mod plan;
 pub(crate) mod report;
 pub(crate) mod saved;
 pub(crate) mod schema;
+pub(crate) mod snapshot;

@@ -1,11 +1,13 @@
 //! The JSON plan (`plan --format json`, `plan --out`; docs/contract.md §6), the stable
-//! interface for scripts: the document and the wire view of each change, guard and pending
-//! invitation. Each is one flat object whose fields mean what the contract says; it is how
-//! `--format json` and saved plans show a plan, and what a saved plan is compared with when it
-//! is applied. The plan's own types are [`crate::plan`].
+//! interface for scripts: the document and the wire view of the plan and of each change, guard
+//! and pending invitation. Each is one flat object whose fields mean what the contract says; it
+//! is how `--format json` and saved plans show a plan, and what a saved plan is compared with
+//! when it is applied. The plan's own types are [`crate::plan`].
 
 use super::saved::Fingerprints;
-use crate::plan::{Action, Blocked, Change, Guard, GuardKind, Pending, Plan, Warning};
+use crate::live::{LiveSource, ReadFrom};
+use crate::origin::{AlreadyInOrg, Origin};
+use crate::plan::{Action, Blocked, Change, Guard, GuardKind, Pending, Plan, Summary, Warning};
 use crate::role::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -15,15 +17,18 @@ use serde::{Deserialize, Serialize};
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The JSON plan.
-// The plan itself is flattened in, so that a field added to `Plan` reaches the JSON.
 #[derive(Serialize, JsonSchema)]
 pub(crate) struct PlanDocument<'a> {
     /// Always 1 for this shape.
     pub(crate) format_version: u32,
     /// The desired-state file the plan was made from, as given on the command line.
     pub(crate) desired_file: &'a str,
+    /// What the plan was made against and when it was read: the API (its base URL, never with
+    /// credentials) or a snapshot (`plan --live`; docs/contract.md §9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) live_source: Option<LiveSourceWire>,
     #[serde(flatten)]
-    pub(crate) plan: &'a Plan,
+    pub(crate) plan: PlanWire<'a>,
     pub(crate) fingerprints: &'a Fingerprints,
     /// Only in saved plans (`plan --out`): the live roster the plan was made against, one
     /// `kind email role id` line each, so a stale plan can say what changed.
@@ -41,7 +46,8 @@ impl<'a> PlanDocument<'a> {
         PlanDocument {
             format_version: FORMAT_VERSION,
             desired_file,
-            plan,
+            live_source: plan.source.as_ref().map(LiveSourceWire::from),
+            plan: PlanWire::new(plan),
             fingerprints,
             live_snapshot: None,
         }
@@ -53,6 +59,157 @@ impl<'a> PlanDocument<'a> {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
         s
+    }
+}
+
+/// The plan itself, as the JSON plan shows it: [`Plan`] field for field, each change and blocked
+/// change with its `origin` when there is a baseline (docs/contract.md §8).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Plan")]
+pub(crate) struct PlanWire<'a> {
+    /// Changes apply will send, sorted by action then email.
+    #[schemars(with = "Vec<EntryWire>")]
+    changes: Entries<'a, Change>,
+    /// Drift that will not be sent (the key's own account, protected emails), with the reason.
+    #[schemars(with = "Vec<EntryWire>")]
+    blocked: Entries<'a, Blocked>,
+    /// With `--baseline` only: entries the edit adds or changes that need no change, because
+    /// the org already holds them, sorted by email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<AlreadyInOrgWire>>")]
+    already_in_org: Option<&'a [AlreadyInOrg]>,
+    /// Pending invitations the plan keeps as they are, with how long each has waited
+    /// (docs/contract.md §4), sorted by email.
+    #[schemars(with = "Vec<PendingWire>")]
+    pending_invitations: &'a [Pending],
+    /// What a reviewer should know; tripped guards come first.
+    #[schemars(with = "Vec<String>")]
+    warnings: &'a [Warning],
+    /// Safety guards, tripped or not.
+    #[schemars(with = "Vec<GuardWire>")]
+    guards: &'a [Guard],
+    summary: &'a Summary,
+    /// Live members before the plan, ignored ones included.
+    live_members: usize,
+    /// Admin members after the plan (pending invitations do not count).
+    admins_after: usize,
+}
+
+impl<'a> PlanWire<'a> {
+    pub(crate) fn new(plan: &'a Plan) -> PlanWire<'a> {
+        let origins = plan.origins.as_ref();
+        PlanWire {
+            changes: Entries {
+                items: &plan.changes,
+                origins: origins.map(|o| o.changes.as_slice()),
+            },
+            blocked: Entries {
+                items: &plan.blocked,
+                origins: origins.map(|o| o.blocked.as_slice()),
+            },
+            already_in_org: origins.map(|o| o.already_in_org.as_slice()),
+            pending_invitations: &plan.pending_invitations,
+            warnings: &plan.warnings,
+            guards: &plan.guards,
+            summary: &plan.summary,
+            live_members: plan.live_members,
+            admins_after: plan.admins_after,
+        }
+    }
+}
+
+/// One change or blocked change. `email` is the key: trimmed and lower-cased.
+// A saved plan is read back as `ChangeWire`s, without the origin: apply compares the changes
+// alone.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "PlanChange")]
+pub(crate) struct EntryWire {
+    #[serde(flatten)]
+    change: ChangeWire,
+    /// With `--baseline` only: `edit` (the edit under review asks for it) or `drift` (the
+    /// baseline's plan holds it too: the org differs from what was desired before the edit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<Origin>,
+}
+
+/// Changes or blocked changes, each written as an [`EntryWire`], one at a time (a plan of
+/// 100,000 changes is not copied into wire values first).
+struct Entries<'a, T> {
+    items: &'a [T],
+    origins: Option<&'a [Origin]>,
+}
+
+impl<T> Serialize for Entries<'_, T>
+where
+    for<'x> ChangeWire: From<&'x T>,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.items.len()))?;
+        for (i, item) in self.items.iter().enumerate() {
+            seq.serialize_element(&EntryWire {
+                change: ChangeWire::from(item),
+                origin: self.origins.and_then(|o| o.get(i).copied()),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// Where the org was read from (docs/contract.md §9).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "LiveSource")]
+pub(crate) enum LiveSourceWire {
+    /// A list read of the API.
+    Api {
+        /// The API's base URL (never with a user name or password).
+        api: String,
+        /// When the read started (RFC 3339, UTC).
+        read_at: String,
+    },
+    /// A snapshot document (`plan --live SNAPSHOT`).
+    Snapshot {
+        /// The snapshot's path, as given on the command line.
+        snapshot: String,
+        /// The snapshot's `read_at`.
+        read_at: String,
+    },
+}
+
+impl From<&LiveSource> for LiveSourceWire {
+    fn from(s: &LiveSource) -> LiveSourceWire {
+        let read_at = s.read_at.as_str().to_string();
+        match &s.from {
+            ReadFrom::Api { url } => LiveSourceWire::Api {
+                api: url.clone(),
+                read_at,
+            },
+            ReadFrom::Snapshot { path } => LiveSourceWire::Snapshot {
+                snapshot: path.clone(),
+                read_at,
+            },
+        }
+    }
+}
+
+/// An entry the edit adds or changes that the org already holds.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "AlreadyInOrg")]
+pub(crate) struct AlreadyInOrgWire {
+    /// The normalized email.
+    pub(crate) email: String,
+    /// The role the edit asks for, which the member or pending invitation already has.
+    pub(crate) role: Role,
+}
+
+impl Serialize for AlreadyInOrg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        AlreadyInOrgWire {
+            email: self.email.to_string(),
+            role: self.role,
+        }
+        .serialize(s)
     }
 }
 
@@ -111,18 +268,6 @@ impl From<&Blocked> for ChangeWire {
             blocked_reason: Some(b.why.to_string()),
             ..ChangeWire::from(&b.change)
         }
-    }
-}
-
-impl Serialize for Change {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ChangeWire::from(self).serialize(s)
-    }
-}
-
-impl Serialize for Blocked {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ChangeWire::from(self).serialize(s)
     }
 }
 

@@ -1,11 +1,11 @@
-//! The apply report (`apply --report FILE`, docs/contract.md §8): a JSON audit document that
+//! The apply report (`apply --report FILE`, docs/contract.md §6): a JSON audit document that
 //! says, for every step of the plan, what happened, with how many requests, and the API's
 //! `code` and `requestId` when it failed. Its schema is `schema/report.schema.json`
 //! (`teamsync schema --report`). It never holds the API key or the API URL.
 
 use super::plan::ChangeWire;
 use super::saved::Fingerprints;
-use crate::date::Date;
+use crate::date::rfc3339;
 use crate::executor::{Execution, Finding, Outcome, StepReport};
 use crate::plan::Action;
 use crate::render::{blocked_text, failure_text, finding_text, halt_text, skipped_text};
@@ -278,21 +278,6 @@ fn step_entry(r: &StepReport) -> StepEntry {
         started_at: r.started.map(rfc3339),
         finished_at: r.finished.map(rfc3339),
     }
-}
-
-/// `2026-11-28T02:09:22.123Z`.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (y, m, day) = Date::EPOCH.add_days(secs.div_euclid(86_400)).ymd();
-    let s = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        d.subsec_millis()
-    )
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! file and the org a plan was computed from, the live snapshot, and the checks that refuse to
 //! apply a saved plan that no longer describes the org or the file.
 
-use super::plan::{self, ChangeWire};
+use super::plan::{self, ChangeWire, LiveSourceWire};
 use crate::live::Managed;
 use crate::plan::Plan;
 use schemars::JsonSchema;
@@ -32,6 +32,9 @@ pub(crate) struct SavedPlan {
     pub(crate) fingerprints: Fingerprints,
     #[serde(default)]
     pub(crate) live_snapshot: Option<Vec<String>>,
+    /// What the plan was made against (absent in plans saved before it was recorded).
+    #[serde(default)]
+    pub(crate) live_source: Option<LiveSourceWire>,
 }
 
 /// Why a saved plan cannot be read.
@@ -93,6 +96,8 @@ impl SavedPlan {
                 org_drift,
             });
         }
+        // A plan saved with `--baseline` has an origin on each change (docs/contract.md §8):
+        // `ChangeWire` does not read it, so apply compares the changes alone.
         let same = |wire: &[ChangeWire], now: Vec<ChangeWire>| wire == now.as_slice();
         if !same(
             &self.changes,

@@ -1,5 +1,6 @@
-//! JSON Schemas: the desired-state file (`teamsync schema`, `schema/teamsync.schema.json`) and
-//! the JSON plan (`schema/plan.schema.json`) and the apply report (`schema/report.schema.json`).
+//! JSON Schemas: the desired-state file (`teamsync schema`, `schema/teamsync.schema.json`), the
+//! JSON plan (`schema/plan.schema.json`), the apply report (`schema/report.schema.json`) and the
+//! org snapshot (`schema/snapshot.schema.json`).
 //! The file's schema is derived from the types below, which describe the file for schemars
 //! only (`#[serde]` attributes included: schemars reads them); the loader is
 //! [`crate::desired`], and a test holds the two to the same fields.
@@ -192,6 +193,14 @@ pub(crate) fn report_schema() -> String {
     )
 }
 
+/// The org snapshot's schema, as committed at `schema/snapshot.schema.json`.
+pub(crate) fn snapshot_schema() -> String {
+    published(
+        schemars::schema_for!(super::snapshot::SnapshotDocument),
+        "snapshot.schema.json",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     fn committed(name: &str) -> String {
@@ -239,6 +248,7 @@ mod tests {
             ("teamsync.schema.json", super::file_schema()),
             ("plan.schema.json", super::plan_schema()),
             ("report.schema.json", super::report_schema()),
+            ("snapshot.schema.json", super::snapshot_schema()),
         ] {
             let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
             let id = schema["$id"].as_str().unwrap();
@@ -296,6 +306,15 @@ mod tests {
                 "e": {"type": "integer"},
                 "f": {"type": "string", "format": "email"}
             })
+        );
+    }
+
+    #[test]
+    fn committed_snapshot_schema_is_current() {
+        assert_eq!(
+            committed("snapshot.schema.json"),
+            super::snapshot_schema(),
+            "regenerate with: cargo run -- schema --snapshot > schema/snapshot.schema.json"
         );
     }
 

@@ -179,6 +179,8 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
         summary,
         live_members: org.live_members,
         admins_after,
+        origins: None,
+        source: None,
     }
 }
 
@@ -270,7 +272,7 @@ fn plan_desired(
     }));
 }
 
-/// The one pending invitation of a desired email with the right role (docs/contract.md §9):
+/// The one pending invitation of a desired email with the right role (docs/contract.md §4):
 /// re-sent when older than `resend_after_days`, else kept (and a warning when older than
 /// [`STALE_INVITATION_DAYS`] and nothing re-sends it). An unknown age is never re-sent.
 fn keep_invitation(

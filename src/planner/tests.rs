@@ -745,7 +745,7 @@ fn blocked_changes_do_not_count_toward_guards() {
     assert!(p.refusing_guards().next().is_none());
 }
 
-/// An invitation sent `age` days before [`today`] (docs/contract.md §9).
+/// An invitation sent `age` days before [`today`] (docs/contract.md §4).
 fn aged(id: &str, email: &str, role: &str, age: Option<i64>) -> LiveInvitation {
     let mut i = invitation(id, email, role);
     i.created_at = age.and_then(|a| {

@@ -17,9 +17,12 @@ pub(crate) use markdown::markdown;
 pub(crate) use text::{TextOptions, text};
 
 use crate::escape::escape;
+use crate::formats::plan::LiveSourceWire;
 use crate::formats::saved::Stale;
-use crate::plan::{Action, Change, Guard, Pending, Plan, waited};
-use crate::words::plural;
+use crate::live::{LiveSource, ReadFrom};
+use crate::origin::Origin;
+use crate::plan::{Action, Change, Departure, Guard, Pending, Plan, RevokeCause, waited};
+use crate::words::{one_or_many, plural};
 
 /// Headline counts, e.g. `2 to invite (1 replacing an invitation), 1 role change, 0 to
 /// remove, 0 to revoke, 1 blocked`. A replaced invitation is one change, counted with the
@@ -42,12 +45,80 @@ fn counts(plan: &Plan) -> String {
     ) + &resends(s.resend)
 }
 
-/// The changes of `action` as a person reads them: a replaced invitation's revoke is shown
-/// with its new invitation, not among the revocations.
-fn shown(plan: &Plan, action: Action) -> impl Iterator<Item = &Change> {
-    plan.changes
-        .iter()
-        .filter(move |c| c.action() == action && !(action == Action::Revoke && c.is_replacement()))
+/// `2 from this change, 1 drift`: the summary's counts by origin, with a baseline
+/// (docs/contract.md §8).
+fn origin_counts(plan: &Plan) -> Option<String> {
+    let (edit, drift) = (plan.summary.edit?, plan.summary.drift?);
+    Some(format!("{edit} from this change, {drift} drift"))
+}
+
+/// The heading of the edit's group and of the drift's (docs/contract.md §8).
+fn origin_heading(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Edit => "This change",
+        Origin::Drift => "Drift in the org that applying also reverts",
+    }
+}
+
+/// `Planned against the org as read at T (N hours ago) from SNAPSHOT`, for a plan made from a
+/// snapshot (docs/contract.md §9); nothing for a plan made from a read of the API. Not escaped:
+/// the caller escapes for its format.
+fn source_line(source: Option<&LiveSource>) -> Option<String> {
+    let source = source?;
+    let ReadFrom::Snapshot { path } = &source.from else {
+        return None;
+    };
+    Some(format!(
+        "Planned against the org as read at {} ({}) from {path}.",
+        source.read_at.as_str(),
+        ago(source.age_seconds)
+    ))
+}
+
+/// How long ago, in words: hours up to two days, then days.
+fn ago(seconds: i64) -> String {
+    let hours = seconds / 3600;
+    match seconds {
+        s if s < 0 => "in the future: check the clocks".to_string(),
+        s if s < 3600 => "less than an hour ago".to_string(),
+        _ if hours < 48 => format!("{hours} hour{} ago", plural(hours)),
+        _ => format!("{} days ago", hours / 24),
+    }
+}
+
+/// Whether a plan without a baseline removes or revokes someone the file does not list (not
+/// an expiry), changes a role or replaces an invitation: what `teamsync adopt` could keep
+/// instead (docs/contract.md §6).
+fn reverts_something(plan: &Plan) -> bool {
+    plan.changes.iter().any(|c| match c {
+        Change::UpdateRole(_) => true,
+        Change::Invite(i) => i.replaces.is_some(),
+        Change::Remove(r) => r.departure == Departure::NotDesired,
+        Change::Revoke(r) => r.cause == RevokeCause::Departed(Departure::NotDesired),
+        // A stale invitation sent again reverts nothing.
+        Change::Resend(_) => false,
+    })
+}
+
+/// The pointer to `teamsync adopt` (docs/contract.md §6, §8), with `file` escaped for the
+/// format. With a baseline, only when there is drift to revert, naming how many emails it
+/// concerns; without one, it claims nothing about who changed the org.
+fn adopt_pointer(plan: &Plan, file: &str) -> Option<String> {
+    if plan.origins.is_some() {
+        let n = plan.drifted_emails();
+        return (n > 0).then(|| {
+            format!(
+                "Drift: applying also reverts what was done in the org, outside this change, for {n} email{}. To keep {} instead, run `teamsync adopt`: it writes the org's version into {file}.",
+                plural(n),
+                one_or_many(n, "it", "them")
+            )
+        });
+    }
+    reverts_something(plan).then(|| {
+        format!(
+            "If any of these removals, revocations or role changes undoes something done in the org on purpose, run `teamsync adopt`: it keeps that in {file} instead."
+        )
+    })
 }
 
 /// `, N to re-send` when stale invitations are re-sent (nothing otherwise, so plans without
@@ -61,7 +132,7 @@ fn resends(n: usize) -> String {
 }
 
 /// A kept pending invitation, e.g. `jane@example.com (org:member): invited 2026-04-05, 12 days
-/// ago` (docs/contract.md §9).
+/// ago` (docs/contract.md §6).
 fn pending_line(p: &Pending) -> String {
     format!(
         "{} ({}): {}",
@@ -71,7 +142,7 @@ fn pending_line(p: &Pending) -> String {
     )
 }
 
-/// How long the invitation a revocation or re-send concerns has waited (docs/contract.md §9).
+/// How long the invitation a revocation or re-send concerns has waited (docs/contract.md §6).
 fn age(c: &Change) -> Option<String> {
     match c {
         Change::Revoke(r) => Some(waited(r.invited.as_ref())),
@@ -159,8 +230,9 @@ pub(crate) fn refusals(guards: &[Guard]) -> String {
 }
 
 /// What makes a saved plan stale, in words: the file changed, the org changed (each email that
-/// did), or planning again gives other changes.
-pub(crate) fn stale(stale: &Stale, file: &str) -> String {
+/// did), or planning again gives other changes. A plan made from a snapshot (docs/contract.md
+/// §9) is checked against a fresh read like any other; the message says which snapshot it was.
+pub(crate) fn stale(stale: &Stale, file: &str, made_from: Option<&LiveSourceWire>) -> String {
     match stale {
         Stale::Changed {
             file_changed,
@@ -171,10 +243,13 @@ pub(crate) fn stale(stale: &Stale, file: &str) -> String {
                 what.push(format!("{file} changed since the plan was made"));
             }
             if !org_drift.is_empty() {
-                what.push(format!(
-                    "the org changed since the plan was made: {}",
-                    org_drift.join("; ")
-                ));
+                let since = match made_from {
+                    Some(LiveSourceWire::Snapshot { snapshot, read_at }) => format!(
+                        "since the snapshot the plan was made from ({snapshot}, read at {read_at})"
+                    ),
+                    _ => "since the plan was made".to_string(),
+                };
+                what.push(format!("the org changed {since}: {}", org_drift.join("; ")));
             }
             what.join("; and ")
         }
@@ -202,5 +277,21 @@ pub(crate) fn refusal(g: &Guard) -> String {
             "the plan leaves {admins} admin member{} and safety.min_admins requires {min} (pending admin invitations do not count); keep more admins in the file, or lower min_admins",
             plural(*admins)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ages_are_hours_for_two_days_then_days() {
+        let ago = |s: i64| super::ago(s);
+        assert_eq!(ago(-1), "in the future: check the clocks");
+        assert_eq!(ago(0), "less than an hour ago");
+        assert_eq!(ago(3599), "less than an hour ago");
+        assert_eq!(ago(3600), "1 hour ago");
+        assert_eq!(ago(3 * 3600 + 59), "3 hours ago");
+        assert_eq!(ago(47 * 3600), "47 hours ago");
+        assert_eq!(ago(48 * 3600), "2 days ago");
+        assert_eq!(ago(11 * 86_400 + 5), "11 days ago");
     }
 }

@@ -1,9 +1,16 @@
 //! The plan for people, in a terminal or a CI log (docs/contract.md §6).
 
-use super::{counts, describe, heading, note, pending_line, shown, symbol};
+use super::{
+    adopt_pointer, counts, describe, heading, note, origin_counts, origin_heading, pending_line,
+    source_line, symbol,
+};
+use crate::email::Email;
 use crate::escape::escape;
-use crate::plan::{Action, Change, Departure, Plan, RevokeCause, waited};
+use crate::origin::Origin;
+use crate::plan::{Action, Blocked, Change, Plan, waited};
+use crate::words::plural;
 use anstyle::{AnsiColor, Style};
+use std::collections::HashMap;
 use std::fmt::Write;
 
 fn paint(color: bool, style: Style, text: &str) -> String {
@@ -35,15 +42,17 @@ pub(crate) struct TextOptions {
 /// then on screen before the list scrolls them away (docs/contract.md §6).
 const LONG_PLAN: usize = 20;
 
-/// The plan for people: grouped by action with `+ ~ - !`, reasons, warnings and counts.
-/// Readable without colour.
+/// The plan for people: grouped by action with `+ ~ - !`, reasons, warnings and counts; with a
+/// baseline, the edit's changes first, then the drift (docs/contract.md §8). Readable without
+/// colour.
 pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
     let color = options.color;
     let mut out = String::new();
     let bold = Style::new().bold();
     let warn = AnsiColor::Red.on_default().bold();
+    let by_origin = origin_counts(plan).map_or(String::new(), |o| format!("; {o}"));
     let summary = format!(
-        "{} {} ({} unchanged, {} ignored).",
+        "{} {}{by_origin} ({} unchanged, {} ignored).",
         paint(color, bold, "Plan:"),
         counts(plan),
         plan.summary.unchanged,
@@ -64,7 +73,9 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
         out.push('\n');
     }
     if plan.is_empty() {
+        already_in_org(&mut out, plan, color);
         pending(&mut out, plan, options);
+        source(&mut out, plan);
         let _ = writeln!(
             out,
             "No changes. The org matches {} ({} unchanged, {} ignored).",
@@ -74,15 +85,60 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
         );
         return out;
     }
-    // The revoke half of a replacement, by email, to show its age on the new invitation's line.
-    let replaced: std::collections::HashMap<&crate::email::Email, &Change> = plan
-        .changes
+    if plan.origins.is_some() {
+        for origin in [Origin::Edit, Origin::Drift] {
+            let (changes, blocked) = plan.of_origin(origin);
+            // A replaced invitation is one change (its revoke is shown with the invite).
+            let revokes = changes
+                .iter()
+                .filter(|c| matches!(c, Change::Revoke(_)) && c.is_replacement())
+                .count();
+            let n = changes.len() - revokes + blocked.len();
+            if n == 0 && origin == Origin::Drift {
+                continue;
+            }
+            let heading = format!("{} ({n} change{}):", origin_heading(origin), plural(n));
+            let _ = writeln!(out, "{}\n", paint(color, bold, &heading));
+            if n == 0 {
+                let _ = writeln!(out, "  It changes nothing in the org.\n");
+            }
+            groups(&mut out, &changes, &blocked, color);
+            if origin == Origin::Edit {
+                already_in_org(&mut out, plan, color);
+            }
+        }
+    } else {
+        let changes: Vec<&Change> = plan.changes.iter().collect();
+        let blocked: Vec<&Blocked> = plan.blocked.iter().collect();
+        groups(&mut out, &changes, &blocked, color);
+    }
+    pending(&mut out, plan, options);
+    source(&mut out, plan);
+    let _ = writeln!(out, "{summary}");
+    if let Some(pointer) = adopt_pointer(plan, &escape(file)) {
+        let _ = writeln!(out, "{pointer}");
+    }
+    out
+}
+
+/// The changes and blocked changes given, grouped by action. A replaced invitation is one
+/// change: its revoke is not listed among the revocations, and the new invitation's line says
+/// how old the replaced one was.
+fn groups(out: &mut String, changes: &[&Change], blocked: &[&Blocked], color: bool) {
+    let bold = Style::new().bold();
+    let replaced: HashMap<&Email, &Change> = changes
         .iter()
+        .copied()
         .filter(|c| matches!(c, Change::Revoke(_)) && c.is_replacement())
         .map(|c| (c.email(), c))
         .collect();
     for action in Action::ALL {
-        let group: Vec<_> = shown(plan, action).collect();
+        let group: Vec<&Change> = changes
+            .iter()
+            .copied()
+            .filter(|c| c.action() == action)
+            .filter(|c| !(action == Action::Revoke && c.is_replacement()))
+            .collect();
         if group.is_empty() {
             continue;
         }
@@ -115,14 +171,14 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
         }
         out.push('\n');
     }
-    if !plan.blocked.is_empty() {
+    if !blocked.is_empty() {
         let _ = writeln!(
             out,
             "{} ({}):",
             paint(color, bold, "Blocked, not sent"),
-            plan.blocked.len()
+            blocked.len()
         );
-        for b in &plan.blocked {
+        for b in blocked {
             let line = format!("  ! {}: {}", describe(&b.change), b.why);
             let _ = writeln!(
                 out,
@@ -132,32 +188,38 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
         }
         out.push('\n');
     }
-    pending(&mut out, plan, options);
-    let _ = writeln!(out, "{summary}");
-    if undoes_live_changes(plan) {
-        let _ = writeln!(out, "{}", adopt_hint(&escape(file)));
+}
+
+/// With a baseline: the entries the edit adds or changes that the org already holds, one line
+/// each (docs/contract.md §8).
+fn already_in_org(out: &mut String, plan: &Plan, color: bool) {
+    let Some(already) = plan.origins.as_ref().map(|o| &o.already_in_org) else {
+        return;
+    };
+    if already.is_empty() {
+        return;
     }
-    out
+    let _ = writeln!(
+        out,
+        "{} ({}):",
+        paint(
+            color,
+            Style::new().bold(),
+            "Already in the org, nothing to send"
+        ),
+        already.len()
+    );
+    for a in already {
+        let _ = writeln!(out, "  = {} ({})", escape(a.email.as_str()), a.role);
+    }
+    out.push('\n');
 }
 
-/// Whether the plan undoes changes made in the org: it removes or revokes someone the file
-/// does not list (not an expiry), or changes a role (docs/contract.md §7).
-pub(super) fn undoes_live_changes(plan: &Plan) -> bool {
-    plan.changes.iter().any(|c| match c {
-        Change::UpdateRole(_) => true,
-        Change::Invite(i) => i.replaces.is_some(),
-        Change::Remove(r) => r.departure == Departure::NotDesired,
-        Change::Revoke(r) => r.cause == RevokeCause::Departed(Departure::NotDesired),
-        // A stale invitation sent again undoes nothing made in the org.
-        Change::Resend(_) => false,
-    })
-}
-
-/// The pointer to `teamsync adopt`, for a plan that undoes changes made in the org.
-pub(super) fn adopt_hint(file: &str) -> String {
-    format!(
-        "This plan undoes changes made in the org. To keep them instead, run `teamsync adopt` to write them into {file}."
-    )
+/// `Planned against the org as read at …` for a plan made from a snapshot (docs/contract.md §9).
+fn source(out: &mut String, plan: &Plan) {
+    if let Some(line) = source_line(plan.source.as_ref()) {
+        let _ = writeln!(out, "{}", escape(&line));
+    }
 }
 
 /// The pending invitations the plan keeps, with how long each has waited (docs/contract.md §6):

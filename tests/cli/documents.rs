@@ -1,7 +1,8 @@
 //! The documents teamsync writes, as the binary writes them against the emulator: a saved plan,
-//! the JSON plan, apply reports (a success and a failure) and an exported file. They are kept
-//! in `target/tmp/schema-samples/` for `scripts/lint-ci schemas`, which validates them with
-//! ajv --strict and check-jsonschema against the committed schemas (docs/contract.md §11).
+//! the JSON plan, apply reports (a success and a failure), an exported file and an org
+//! snapshot. They are kept in `target/tmp/schema-samples/` for `scripts/lint-ci schemas`, which
+//! validates them with ajv --strict and check-jsonschema against the committed schemas
+//! (docs/contract.md §11).
 
 use crate::support::*;
 use scaling_emulator::Faults;
@@ -54,6 +55,8 @@ fn documents_for_the_schema_check() {
     keep(&w, "report.json", "report-succeeded.json");
     assert_eq!(w.run(&["export", "-o", "export.yaml"]).code, 0);
     keep(&w, "export.yaml", "export.yaml");
+    assert_eq!(w.run(&["snapshot", "-o", "snapshot.json"]).code, 0);
+    keep(&w, "snapshot.json", "snapshot.json");
 
     // A failure fills the fields a success leaves null: status, code, request_id, message.
     let w = World::new(org(), FILE);
@@ -74,6 +77,7 @@ fn documents_for_the_schema_check() {
     for name in ["report-succeeded.json", "report-failed.json"] {
         fits(&read(name), &schema("report.schema.json"));
     }
+    fits(&read("snapshot.json"), &schema("snapshot.schema.json"));
     assert!(read("report-failed.json")["steps"][0]["status"].is_u64());
     let exported = std::fs::read_to_string(samples.join("export.yaml")).unwrap();
     assert!(exported.starts_with("# yaml-language-server: $schema=https://"));

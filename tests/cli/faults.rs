@@ -157,7 +157,7 @@ fn an_invitation_whose_gateway_gave_up_is_found_not_sent_again() {
     assert_eq!(w.run(&["plan", "--detailed-exitcode"]).code, 0);
 }
 
-/// docs/contract.md §8: one pause for everyone. A rate-limit window opens mid-apply; every
+/// docs/contract.md §5: one pause for everyone. A rate-limit window opens mid-apply; every
 /// request that reaches it gets 429 with `Retry-After`, after which every worker waits, so the
 /// window sees at most `--parallelism` 429s, and the wait is said at default verbosity.
 #[test]
@@ -186,7 +186,7 @@ fn a_rate_limit_window_pauses_every_worker_at_once() {
     assert_eq!(w.emu.invites_committed().len(), 60);
 }
 
-/// docs/contract.md §8: re-reads are shared. Under commit-then-fail, steps whose outcome is
+/// docs/contract.md §5: re-reads are shared. Under commit-then-fail, steps whose outcome is
 /// unknown at the same time share one list read in flight instead of one read each.
 #[test]
 fn steps_with_unknown_outcomes_share_list_reads() {

@@ -136,3 +136,30 @@ members:
     let w = World::new(OrgState::default(), file);
     assert_run!("validate_invisible_emails", w.run(&["validate"]));
 }
+
+/// The other files teamsync reads get the parts' care: a saved plan or a snapshot linked to
+/// `/dev/zero`, or a FIFO, is an error at once (before, `apply PLANFILE` read `/dev/zero` until
+/// memory ran out, and a FIFO hung it).
+#[test]
+fn a_saved_plan_or_snapshot_that_is_a_device_or_a_fifo_is_an_error() {
+    let w = World::new(small_org(), ROOT);
+    std::os::unix::fs::symlink("/dev/zero", w.path("plan.json")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(w.path("snapshot.json"))
+        .status()
+        .expect("mkfifo is needed");
+    assert!(made.success());
+    let r = run_within(&w, &["apply", "--auto-approve", "plan.json"]);
+    assert_eq!(r.code, 1, "{}", r.whole());
+    has(
+        &r.stderr,
+        "cannot read the saved plan plan.json: it is a character device, not a regular file",
+    );
+    let r = run_within(&w, &["plan", "--live", "snapshot.json"]);
+    assert_eq!(r.code, 1, "{}", r.whole());
+    has(
+        &r.stderr,
+        "cannot read the snapshot snapshot.json: it is a FIFO, a named pipe, not a regular file",
+    );
+    assert!(w.emu.requests().is_empty(), "nothing was sent");
+}

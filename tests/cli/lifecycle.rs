@@ -1,4 +1,4 @@
-//! The invitation lifecycle (docs/contract.md §9): ages in plans, stale-invitation warnings,
+//! The invitation lifecycle (docs/contract.md §4, §6): ages in plans, stale-invitation warnings,
 //! `invitations.resend_after_days` re-sending as one step, and an unknown age never re-sent.
 
 use crate::assert_run;

@@ -221,3 +221,36 @@ fn adopt_through_a_link_edits_the_linked_file_and_keeps_the_link() {
     assert_ne!(edited, FILE, "the linked file was edited");
     has(&edited, "dave@example.com");
 }
+
+#[test]
+fn snapshot_output_naming_the_desired_file_is_refused_with_nothing_sent() {
+    let w = World::new(org(), FILE);
+    assert_run!(
+        "output_snapshot_is_the_desired_file",
+        w.run(&["snapshot", "-o", "./teamsync.yaml"])
+    );
+    assert_eq!(w.emu.requests().len(), 0, "the org was not read");
+    assert_eq!(read(&w, "teamsync.yaml"), FILE, "the file is intact");
+    // Anywhere else it is written, and it is a snapshot of the org.
+    assert_eq!(w.run(&["snapshot", "-o", "snapshot.json"]).code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&read(&w, "snapshot.json")).unwrap();
+    assert_eq!(doc["format"], "teamsync-snapshot");
+}
+
+#[test]
+fn plan_out_naming_the_snapshot_or_the_baseline_is_refused() {
+    let w = World::new(org(), FILE);
+    assert_eq!(w.run(&["snapshot", "-o", "snapshot.json"]).code, 0);
+    let snapshot = read(&w, "snapshot.json");
+    std::fs::write(w.path("base.yaml"), FILE).unwrap();
+    let before = w.emu.requests().len();
+    let r = w.run(&["plan", "--live", "snapshot.json", "--out", "snapshot.json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has(&r.stderr, "it is the snapshot planned against");
+    let r = w.run(&["plan", "--baseline", "base.yaml", "--out", "./base.yaml"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    has(&r.stderr, "it is the --baseline file");
+    assert_eq!(w.emu.requests().len(), before, "nothing was sent");
+    assert_eq!(read(&w, "snapshot.json"), snapshot);
+    assert_eq!(read(&w, "base.yaml"), FILE);
+}

@@ -1,4 +1,4 @@
-//! SIGINT and SIGTERM during `apply` (docs/contract.md §8), sent to the real binary while the
+//! SIGINT and SIGTERM during `apply` (docs/contract.md §5), sent to the real binary while the
 //! emulator holds its requests (latency): the first stops new steps and lets the requests in
 //! flight finish; the second ends the run at once; before the first write, a signal ends the
 //! run with nothing sent. A re-run converges without sending an invitation twice.

@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 
 pub const KEY: &str = "scl_live_TESTKEY_0123456789abcdef";
 pub const TODAY: &str = "2027-03-31";
+/// The clock of every run (`TEAMSYNC_NOW`, for tests): noon of [`TODAY`].
+pub const NOW: &str = "2027-03-31T12:00:00Z";
 
 /// `apply` one step at a time, writing `report.json`.
 pub const APPLY_REPORTED: &[&str] = &[
@@ -113,6 +115,7 @@ impl World {
             .env("SCALING_API_URL", self.emu.url())
             .env("NO_COLOR", "1")
             .env("TEAMSYNC_TODAY", TODAY)
+            .env("TEAMSYNC_NOW", NOW)
             .env("TEAMSYNC_RETRY_BASE_MS", "5")
             .env("TEAMSYNC_TIMEOUT", "5")
             .stdin(Stdio::null());
@@ -182,6 +185,19 @@ impl World {
             }
         }
         sh.output().expect("sh is needed").into()
+    }
+
+    /// `teamsync snapshot -o FILE` as if run at `now` (RFC 3339).
+    pub fn snapshot_at(&self, file: &str, now: &str) {
+        let r = self.run_env(&["snapshot", "-o", file], &[("TEAMSYNC_NOW", now)]);
+        assert_eq!(r.code, 0, "{}", r.all());
+    }
+
+    /// The binary without `SCALING_API_KEY` in its environment: a pull request's job.
+    pub fn keyless(&self, args: &[&str]) -> Run {
+        let mut c = self.cmd(args);
+        c.env_remove("SCALING_API_KEY");
+        c.output().unwrap().into()
     }
 
     /// Writes that reached the emulator, as `METHOD path` lines in arrival order.

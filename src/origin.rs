@@ -1,0 +1,376 @@
+//! Where each change of a plan comes from, given a baseline (docs/contract.md §8): the desired
+//! state before the edit under review. Pure: two plans made against the same read of the org,
+//! and the two desired states, in; the origin of every change and blocked change, and what the
+//! edit asks for that the org already holds, out.
+//!
+//! - **drift**: the baseline's plan holds the same change (action, email and role): the org
+//!   already differed from what was desired before the edit, so applying reverts something done
+//!   outside teamsync (or finishes an earlier apply);
+//! - **edit**: every other change, the edit's own doing.
+//!
+//! A change is matched against the baseline's changes, a blocked change against its blocked
+//! ones: a change the edit unblocks (it drops an email from `protected`) is the edit's doing,
+//! and so is one it blocks.
+
+use crate::date::Date;
+use crate::desired::Desired;
+use crate::email::Email;
+use crate::plan::{Action, Change, Plan};
+use crate::role::Role;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// The origin of one change or blocked change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Origin {
+    /// The edit under review asks for it.
+    Edit,
+    /// The baseline's plan holds it too: the org differs from what was desired already.
+    Drift,
+}
+
+/// An entry the edit adds or changes that needs no change: the org already holds it (a member
+/// with that role, or a pending invitation with it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AlreadyInOrg {
+    pub(crate) email: Email,
+    pub(crate) role: Role,
+}
+
+/// The origins of a plan's entries, index for index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Origins {
+    /// One per `Plan::changes`, in order.
+    pub(crate) changes: Vec<Origin>,
+    /// One per `Plan::blocked`, in order.
+    pub(crate) blocked: Vec<Origin>,
+    /// Sorted by email.
+    pub(crate) already_in_org: Vec<AlreadyInOrg>,
+}
+
+impl Origins {
+    /// Changes and blocked changes of this origin.
+    pub(crate) fn count(&self, origin: Origin) -> usize {
+        self.changes
+            .iter()
+            .chain(&self.blocked)
+            .filter(|o| **o == origin)
+            .count()
+    }
+}
+
+impl Plan {
+    /// Records where each entry comes from (see [`classify`]) and counts both origins in the
+    /// summary.
+    pub(crate) fn set_origins(&mut self, origins: Origins) {
+        self.summary.edit = Some(origins.count(Origin::Edit));
+        self.summary.drift = Some(origins.count(Origin::Drift));
+        self.origins = Some(origins);
+    }
+
+    /// Each change with its origin (`None` without a baseline).
+    pub(crate) fn changes_with_origin(&self) -> impl Iterator<Item = (&Change, Option<Origin>)> {
+        let origins = self.origins.as_ref().map(|o| &o.changes);
+        self.changes
+            .iter()
+            .enumerate()
+            .map(move |(i, c)| (c, origins.and_then(|o| o.get(i).copied())))
+    }
+
+    /// Each blocked change with its origin (`None` without a baseline).
+    pub(crate) fn blocked_with_origin(
+        &self,
+    ) -> impl Iterator<Item = (&crate::plan::Blocked, Option<Origin>)> {
+        let origins = self.origins.as_ref().map(|o| &o.blocked);
+        self.blocked
+            .iter()
+            .enumerate()
+            .map(move |(i, b)| (b, origins.and_then(|o| o.get(i).copied())))
+    }
+
+    /// The changes and the blocked changes whose origin is `origin`, in plan order: the
+    /// renderers' groups (docs/contract.md §8).
+    pub(crate) fn of_origin(&self, origin: Origin) -> (Vec<&Change>, Vec<&crate::plan::Blocked>) {
+        let changes = self
+            .changes_with_origin()
+            .filter(|(_, o)| *o == Some(origin))
+            .map(|(c, _)| c)
+            .collect();
+        let blocked = self
+            .blocked_with_origin()
+            .filter(|(_, o)| *o == Some(origin))
+            .map(|(b, _)| b)
+            .collect();
+        (changes, blocked)
+    }
+
+    /// How many emails the drift that applying reverts concerns: the emails of the changes
+    /// (not the blocked ones, which are never sent) whose origin is drift.
+    pub(crate) fn drifted_emails(&self) -> usize {
+        self.changes_with_origin()
+            .filter(|(_, o)| *o == Some(Origin::Drift))
+            .map(|(c, _)| c.email())
+            .collect::<HashSet<_>>()
+            .len()
+    }
+}
+
+/// What makes two changes "the same" across the two plans: action, email and role (the role
+/// after the change, or the role that goes away, as the API lists it).
+type Key<'a> = (Action, &'a Email, &'a str);
+
+fn key(c: &Change) -> Key<'_> {
+    let role = match c {
+        Change::Invite(c) => c.role.as_str(),
+        Change::UpdateRole(c) => c.to.as_str(),
+        Change::Resend(c) => c.role.as_str(),
+        Change::Remove(c) => c.role.as_str(),
+        Change::Revoke(c) => c.role.as_str(),
+    };
+    (c.action(), c.email(), role)
+}
+
+/// Marks each of `ours` drift when `theirs` holds a change with its key (each of theirs matched
+/// once), else edit.
+fn match_up<'a>(
+    ours: impl Iterator<Item = &'a Change>,
+    theirs: impl Iterator<Item = &'a Change>,
+) -> Vec<Origin> {
+    let mut left: HashMap<Key<'a>, usize> = HashMap::new();
+    for c in theirs {
+        *left.entry(key(c)).or_default() += 1;
+    }
+    ours.map(|c| match left.get_mut(&key(c)) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            Origin::Drift
+        }
+        _ => Origin::Edit,
+    })
+    .collect()
+}
+
+/// The origins of `plan`'s entries (made from `desired`) given `baseline`, the plan of `base`
+/// against the same read of the org, with the same options (`today` among them).
+pub(crate) fn classify(
+    plan: &Plan,
+    baseline: &Plan,
+    desired: &Desired,
+    base: &Desired,
+    today: Date,
+) -> Origins {
+    let changes = match_up(plan.changes.iter(), baseline.changes.iter());
+    let blocked = match_up(
+        plan.blocked.iter().map(|b| &b.change),
+        baseline.blocked.iter().map(|b| &b.change),
+    );
+    // Entries the edit adds or gives another role, that the plan leaves alone: the org holds
+    // them already.
+    let before: HashMap<&Email, Role> = base
+        .members
+        .iter()
+        .filter(|m| !m.is_expired(today))
+        .map(|m| (&m.email, m.role))
+        .collect();
+    let touched: HashSet<&Email> = plan
+        .changes
+        .iter()
+        .chain(plan.blocked.iter().map(|b| &b.change))
+        .map(Change::email)
+        .collect();
+    let mut already_in_org: Vec<AlreadyInOrg> = desired
+        .members
+        .iter()
+        .filter(|m| !m.is_expired(today))
+        .filter(|m| before.get(&m.email) != Some(&m.role))
+        .filter(|m| !touched.contains(&m.email))
+        .map(|m| AlreadyInOrg {
+            email: m.email.clone(),
+            role: m.role,
+        })
+        .collect();
+    already_in_org.sort_by(|a, b| a.email.cmp(&b.email));
+    already_in_org.dedup_by(|a, b| a.email == b.email);
+    Origins {
+        changes,
+        blocked,
+        already_in_org,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::DesiredMember;
+    use crate::live::{LiveInvitation, LiveMember, LiveState};
+    use crate::planner::{PlanOptions, plan_live};
+
+    fn today() -> Date {
+        Date::parse("2027-03-31").unwrap()
+    }
+
+    fn desired(members: &[(&str, Role)]) -> Desired {
+        Desired::new(
+            members
+                .iter()
+                .map(|(e, r)| DesiredMember::new(e, *r))
+                .collect(),
+        )
+    }
+
+    /// Plans `file` with `base` as the baseline against `live`, as `plan --baseline` does.
+    fn planned(file: &Desired, base: &Desired, live: &LiveState, opts: &PlanOptions) -> Plan {
+        let mut p = plan_live(file, live, opts);
+        let b = plan_live(base, live, opts);
+        p.set_origins(classify(&p, &b, file, base, opts.today));
+        p
+    }
+
+    fn shown(p: &Plan) -> Vec<String> {
+        p.changes_with_origin()
+            .map(|(c, o)| format!("{:?} {:?} {}", o.unwrap(), c.action(), c.email()))
+            .chain(
+                p.blocked_with_origin()
+                    .map(|(b, o)| format!("{:?} blocked {}", o.unwrap(), b.change.email())),
+            )
+            .collect()
+    }
+
+    /// The pull request: it promotes Bob, while hand@ was added in the dashboard and
+    /// carol, whom the edit adds, was invited by hand already.
+    #[test]
+    fn the_edit_the_drift_and_what_the_org_already_holds() {
+        use Role::*;
+        let base = desired(&[("root@x.com", Admin), ("bob@x.com", Member)]);
+        let file = desired(&[
+            ("root@x.com", Admin),
+            ("bob@x.com", Admin),
+            ("carol@x.com", Member),
+        ]);
+        let live = LiveState {
+            members: vec![
+                LiveMember::new("u1", "root@x.com", "org:admin"),
+                LiveMember::new("u2", "bob@x.com", "org:member"),
+                LiveMember::new("u3", "hand@x.com", "org:member"),
+            ],
+            invitations: vec![LiveInvitation::new("i1", "carol@x.com", "org:member")],
+        };
+        let p = planned(&file, &base, &live, &PlanOptions::new(today()));
+        assert_eq!(
+            shown(&p),
+            ["Edit UpdateRole bob@x.com", "Drift Remove hand@x.com"]
+        );
+        let o = p.origins.as_ref().unwrap();
+        assert_eq!(
+            o.already_in_org,
+            [AlreadyInOrg {
+                email: Email::new("carol@x.com"),
+                role: Member
+            }]
+        );
+        assert_eq!((p.summary.edit, p.summary.drift), (Some(1), Some(1)));
+        assert_eq!(p.drifted_emails(), 1);
+    }
+
+    #[test]
+    fn the_same_email_with_another_role_is_the_edits_doing() {
+        use Role::*;
+        // The org has ann as an admin; the base wants her a member (drift: a demotion).
+        let live = LiveState {
+            members: vec![
+                LiveMember::new("u1", "root@x.com", "org:admin"),
+                LiveMember::new("u2", "ann@x.com", "org:admin"),
+            ],
+            invitations: vec![],
+        };
+        let base = desired(&[("root@x.com", Admin), ("ann@x.com", Member)]);
+        let opts = PlanOptions::new(today());
+        // The edit keeps the demotion, with the same role: drift.
+        let same = planned(&base, &base, &live, &opts);
+        assert_eq!(shown(&same), ["Drift UpdateRole ann@x.com"]);
+        assert!(same.origins.unwrap().already_in_org.is_empty());
+        // The edit accepts the org's admin: nothing left to do, and ann is already in the org.
+        let accept = desired(&[("root@x.com", Admin), ("ann@x.com", Admin)]);
+        let p = planned(&accept, &base, &live, &opts);
+        assert!(p.changes.is_empty());
+        assert_eq!(p.origins.as_ref().unwrap().already_in_org.len(), 1);
+        // The edit removes her: a removal, not the base's demotion.
+        let gone = desired(&[("root@x.com", Admin)]);
+        assert_eq!(
+            shown(&planned(&gone, &base, &live, &opts)),
+            ["Edit Remove ann@x.com"]
+        );
+    }
+
+    #[test]
+    fn blocked_changes_match_blocked_ones_only() {
+        use Role::*;
+        let live = LiveState {
+            members: vec![
+                LiveMember::new("u1", "root@x.com", "org:admin"),
+                LiveMember::new("u2", "glass@x.com", "org:admin"),
+            ],
+            invitations: vec![],
+        };
+        let mut base = desired(&[("root@x.com", Admin), ("glass@x.com", Member)]);
+        base.protected.push(Email::new("glass@x.com"));
+        let opts = PlanOptions::new(today());
+        // Still protected: the blocked demotion is drift.
+        assert_eq!(
+            shown(&planned(&base, &base, &live, &opts)),
+            ["Drift blocked glass@x.com"]
+        );
+        // The edit drops the protection: the demotion it lets through is its own doing.
+        let mut file = base.clone();
+        file.protected.clear();
+        assert_eq!(
+            shown(&planned(&file, &base, &live, &opts)),
+            ["Edit UpdateRole glass@x.com"]
+        );
+    }
+
+    #[test]
+    fn an_expiry_that_passed_before_the_edit_is_drift() {
+        use Role::*;
+        let live = LiveState {
+            members: vec![
+                LiveMember::new("u1", "root@x.com", "org:admin"),
+                LiveMember::new("u2", "temp@x.com", "org:member"),
+            ],
+            invitations: vec![],
+        };
+        let mut base = desired(&[("root@x.com", Admin), ("temp@x.com", Member)]);
+        base.members[1].expires = Date::parse("2027-01-01");
+        let opts = PlanOptions::new(today());
+        // The edit touches someone else only: the expiry is not its doing.
+        let mut file = base.clone();
+        file.members.push(DesiredMember::new("new@x.com", Member));
+        assert_eq!(
+            shown(&planned(&file, &base, &live, &opts)),
+            ["Edit Invite new@x.com", "Drift Remove temp@x.com"]
+        );
+        // The edit extends the entry: temp@ stays, already in the org.
+        let mut renewed = base.clone();
+        renewed.members[1].expires = Date::parse("2027-12-31");
+        let p = planned(&renewed, &base, &live, &opts);
+        assert!(p.is_empty());
+        assert_eq!(p.origins.unwrap().already_in_org.len(), 1);
+    }
+
+    #[test]
+    fn two_equal_changes_are_matched_once_each() {
+        let theirs = [Change::Invite(crate::plan::Invite {
+            email: Email::new("a@x.com"),
+            role: Role::Member,
+            reason: None,
+            replaces: None,
+        })];
+        let ours = [theirs[0].clone(), theirs[0].clone()];
+        assert_eq!(
+            match_up(ours.iter(), theirs.iter()),
+            [Origin::Drift, Origin::Edit]
+        );
+    }
+}

@@ -1,0 +1,321 @@
+//! The Markdown plan's tests (`render::markdown::tests`), apart so that markdown.rs stays short.
+
+use super::*;
+use crate::date::Date;
+use crate::desired::{Desired, DesiredMember};
+use crate::email::Email;
+use crate::live::{LiveInvitation, LiveMember, LiveState};
+use crate::planner::{PlanOptions, plan_live as plan};
+use crate::role::Role;
+
+fn opts() -> PlanOptions {
+    PlanOptions::new(Date::parse("2027-03-31").unwrap())
+}
+
+fn root() -> LiveMember {
+    LiveMember::new("user_root", "root@example.com", "org:admin")
+}
+
+#[test]
+fn no_changes_is_a_short_comment() {
+    let d = Desired::new(vec![DesiredMember::new("root@example.com", Role::Admin)]);
+    let live = LiveState {
+        members: vec![root()],
+        invitations: vec![],
+    };
+    let md = markdown(&plan(&d, &live, &opts()), "teamsync.yaml");
+    assert!(md.len() < 200, "{md}");
+    insta::assert_snapshot!("markdown_no_changes", md);
+}
+
+#[test]
+fn three_changes_with_reasons_and_a_blocked_one() {
+    let mut carol = DesiredMember::new("carol@example.com", Role::Member);
+    carol.reason = Some("new SRE <script> | *starts* Monday".into());
+    let mut d = Desired::new(vec![
+        DesiredMember::new("root@example.com", Role::Admin),
+        carol,
+        DesiredMember::new("bob@example.com", Role::Admin),
+    ]);
+    d.protected.push(Email::new("glass@example.com"));
+    let live = LiveState {
+        members: vec![
+            root(),
+            LiveMember::new("u2", "bob@example.com", "org:member"),
+            LiveMember::new("u3", "glass@example.com", "org:admin"),
+        ],
+        invitations: vec![LiveInvitation::new("i1", "old@example.com", "org:member")],
+    };
+    let md = markdown(&plan(&d, &live, &opts()), "teamsync.yaml");
+    assert!(md.starts_with(MARKER));
+    assert!(
+        md.contains("new SRE \\<script\\> \\| \\*starts\\* Monday"),
+        "reasons are escaped: {md}"
+    );
+    insta::assert_snapshot!("markdown_three_changes", md);
+}
+
+#[test]
+fn three_thousand_changes_stay_under_githubs_limit_with_guards_first() {
+    let mut members = vec![root()];
+    for i in 0..1500 {
+        members.push(LiveMember::new(
+            &format!("u{i}"),
+            &format!("leaving.person.{i:04}@example.com"),
+            "org:member",
+        ));
+    }
+    let mut want = vec![DesiredMember::new("root@example.com", Role::Admin)];
+    for i in 0..1500 {
+        let mut m = DesiredMember::new(
+            &format!("new.person.with.a.long.name.{i:04}@example.com"),
+            Role::Member,
+        );
+        m.reason = Some(format!(
+            "hired in batch {i} for the incident response rotation"
+        ));
+        want.push(m);
+    }
+    let p = plan(
+        &Desired::new(want),
+        &LiveState {
+            members,
+            invitations: vec![],
+        },
+        &opts(),
+    );
+    assert_eq!(p.changes.len(), 3000);
+    let md = markdown(&p, "teamsync.yaml");
+    assert!(
+        md.chars().count() < MAX_COMMENT_CHARS,
+        "{} characters",
+        md.chars().count()
+    );
+    assert!(
+        md.len() > 50_000,
+        "the budget is used, not wasted: {}",
+        md.len()
+    );
+    let head: String = md.lines().take(6).collect::<Vec<_>>().join("\n");
+    assert!(
+        head.contains("[!CAUTION]") && head.contains("mass removal"),
+        "guards come first: {head}"
+    );
+    // The removals in sight, the first 20; the invitations collapsed, as many as fit; each
+    // cut with its own count.
+    let rem = md
+        .find("#### Removals (1500)")
+        .expect("removals are never pushed out");
+    let details = md.find("<details>").expect("a collapsed section");
+    let inv = md.find("#### Invitations (1500)").expect("invitations");
+    assert!(rem < details && details < inv, "{md}");
+    let (rems, invs) = (&md[rem..details], &md[inv..]);
+    for (part, verb) in [(rems, "- remove "), (invs, "- invite ")] {
+        let shown = part.lines().filter(|l| l.starts_with(verb)).count();
+        if verb == "- remove " {
+            assert_eq!(shown, MUST_SEE_MAX);
+        } else {
+            assert!(shown > 100, "{shown}");
+        }
+        let more = part
+            .lines()
+            .find(|l| l.starts_with("- … and "))
+            .expect("a truncation line");
+        assert_eq!(
+            more,
+            format!(
+                "- … and {} more (run `teamsync plan` for the full list)",
+                1500 - shown
+            )
+        );
+    }
+    assert!(md.trim_end().ends_with("</details>"));
+    insta::assert_snapshot!(
+        "markdown_3000_head",
+        md.lines().take(20).collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// A pull request (docs/contract.md §8): the edit removes carol, demotes ann and promotes
+/// bob; in the org, 25 people were added by hand and a protected admin was demoted.
+#[test]
+fn with_a_baseline_the_edit_comes_first_and_what_must_not_be_missed_is_in_sight() {
+    use crate::origin::classify;
+    let mut base = Desired::new(vec![
+        DesiredMember::new("root@example.com", Role::Admin),
+        DesiredMember::new("ann@example.com", Role::Admin),
+        DesiredMember::new("bob@example.com", Role::Member),
+        DesiredMember::new("carol@example.com", Role::Member),
+        DesiredMember::new("glass@example.com", Role::Member),
+    ]);
+    base.protected.push(Email::new("glass@example.com"));
+    let mut file = base.clone();
+    file.members
+        .retain(|m| m.email.as_str() != "carol@example.com");
+    file.members[1].role = Role::Member;
+    file.members[2].role = Role::Admin;
+    file.members
+        .push(DesiredMember::new("dan@example.com", Role::Member));
+    let mut members = vec![
+        root(),
+        LiveMember::new("u1", "ann@example.com", "org:admin"),
+        LiveMember::new("u2", "bob@example.com", "org:member"),
+        LiveMember::new("u3", "carol@example.com", "org:member"),
+        LiveMember::new("u4", "glass@example.com", "org:admin"),
+    ];
+    for i in 0..25 {
+        members.push(LiveMember::new(
+            &format!("h{i}"),
+            &format!("hand{i:02}@example.com"),
+            "org:member",
+        ));
+    }
+    let live = LiveState {
+        members,
+        invitations: vec![],
+    };
+    let mut p = plan(&file, &live, &opts());
+    let b = plan(&base, &live, &opts());
+    p.set_origins(classify(&p, &b, &file, &base, opts().today));
+    let md = markdown(&p, "teamsync.yaml");
+    let at = |needle: &str| {
+        md.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in:\n{md}"))
+    };
+    let order = [
+        at("#### This change (4 changes)"),
+        at("##### Removals (1)\n\n- remove carol@example.com"),
+        at("##### Demotions (1)\n\n- change ann@example.com"),
+        at("<details><summary>This change: 1 invitation, 1 promotion</summary>"),
+        at("#### Drift in the org that applying also reverts (26 changes)"),
+        at(
+            "Drift: applying also reverts what was done in the org, outside this change, for 25 emails.",
+        ),
+        at("##### Removals (25)"),
+        at("- … and 5 more (run `teamsync plan` for the full list)"),
+        at("##### Blocked, not sent (1)"),
+    ];
+    assert!(order.is_sorted(), "{order:?}\n{md}");
+    assert_eq!(
+        md.lines()
+            .filter(|l| l.starts_with("- remove hand"))
+            .count(),
+        MUST_SEE_MAX
+    );
+    assert!(!md.contains("\\`"), "no escaped backticks: {md}");
+    insta::assert_snapshot!("markdown_baseline", md);
+}
+
+/// A plan with `n` warnings (the same one, for the budget's sake) and the `extra` members.
+fn with_warnings(n: usize, extra: Vec<DesiredMember>) -> Plan {
+    let mut want = vec![DesiredMember::new("root@example.com", Role::Admin)];
+    want.extend(extra);
+    let live = LiveState {
+        members: vec![root()],
+        invitations: vec![],
+    };
+    let mut p = plan(&Desired::new(want), &live, &opts());
+    p.warnings = vec![Warning::BelowMinAdmins { admins: 1, min: 2 }; n];
+    p
+}
+
+#[test]
+fn a_thousand_warnings_stay_under_the_limit_with_the_marker_first() {
+    let invite = DesiredMember::new("new@example.com", Role::Member);
+    for (p, kind) in [
+        (with_warnings(1000, vec![]), "no changes"),
+        (with_warnings(1000, vec![invite]), "changes"),
+    ] {
+        assert_eq!(p.warnings.len(), 1000, "{kind}");
+        assert_eq!(p.is_empty(), kind == "no changes");
+        let md = markdown(&p, "teamsync.yaml");
+        let chars = md.chars().count();
+        assert!(chars < MAX_COMMENT_CHARS, "{kind}: {chars} characters");
+        assert_eq!(md.lines().next(), Some(MARKER), "{kind}");
+        let shown = md
+            .lines()
+            .filter(|l| l.contains("fewer than min\\_admins"))
+            .count();
+        assert_eq!(shown, MAX_WARNINGS, "{kind}");
+        assert!(
+            md.contains(&format!(
+                "… and {} more warnings (run `teamsync plan` for all of them)",
+                1000 - MAX_WARNINGS
+            )),
+            "{kind}: {md}"
+        );
+        assert!(
+            !md.contains("The comment was cut"),
+            "{kind}: fits without the last resort"
+        );
+    }
+    let md = markdown(
+        &with_warnings(
+            1000,
+            vec![DesiredMember::new("new@example.com", Role::Member)],
+        ),
+        "teamsync.yaml",
+    );
+    assert!(
+        md.contains("- invite new@example.com as org:member"),
+        "{md}"
+    );
+    assert!(md.trim_end().ends_with("</details>"), "{md}");
+}
+
+#[test]
+fn long_warnings_and_file_names_are_cut() {
+    let p = with_warnings(0, vec![DesiredMember::new("new@example.com", Role::Member)]);
+    let md = markdown(&p, &"dir/".repeat(20_000));
+    let chars = md.chars().count();
+    assert!(chars < 5_000, "{chars} characters");
+    assert_eq!(md.lines().next(), Some(MARKER));
+    let mut out = String::new();
+    warnings(
+        &mut out,
+        &["é".repeat(70_000), "short one".into()],
+        |out, _, w| {
+            out.push_str(w);
+            out.push('\n');
+        },
+    );
+    assert_eq!(
+        out,
+        format!("{}…\nshort one\n", "é".repeat(MAX_WARNING_CHARS - 1))
+    );
+}
+
+#[test]
+fn the_last_resort_cuts_at_a_line_and_closes_the_details() {
+    let mut text = format!("{MARKER}\n### head\n\n<details><summary>x</summary>\n\n");
+    for i in 0..1000 {
+        text.push_str(&format!("- item {i} ééé\n"));
+    }
+    text.push_str("\n</details>\n");
+    let out = fit(text.clone(), 1_000);
+    assert!(out.chars().count() < 1_000, "{}", out.chars().count());
+    assert!(out.starts_with(&format!("{MARKER}\n### head\n")), "{out}");
+    assert!(
+        out.ends_with(
+            "\n</details>\n\n**The comment was cut to stay under GitHub's size limit; run `teamsync plan` for the full plan.**\n"
+        ),
+        "{out}"
+    );
+    let last_item = out.lines().rfind(|l| l.starts_with("- item ")).unwrap();
+    assert!(
+        last_item.ends_with(" ééé"),
+        "cut at a line break: {last_item}"
+    );
+    // Nothing to close when no section was opened; nothing changes when it fits.
+    let plain = format!("{MARKER}\n{}", "word ".repeat(1_000));
+    let out = fit(plain, 1_000);
+    assert!(out.chars().count() < 1_000);
+    assert!(
+        out.starts_with(MARKER) && !out.contains("</details>"),
+        "{out}"
+    );
+    assert_eq!(fit(text.clone(), text.chars().count() + 1), text);
+    // Text without a line break is cut too.
+    let out = fit("x".repeat(500), 200);
+    assert!(out.chars().count() < 200, "{out}");
+}
