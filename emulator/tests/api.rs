@@ -710,3 +710,62 @@ fn self_email_must_be_a_member() {
         },
     );
 }
+
+#[tokio::test]
+async fn someone_else_acts_on_an_invitation_as_it_is_revoked() {
+    // Accepted just before the revoke: a member, and the revoke is 404.
+    let emu = start(org());
+    emu.set_faults(Faults {
+        on_revoke: Some(scaling_emulator::Meanwhile::Accepted),
+        ..Faults::default()
+    });
+    let c = Client::new(&emu);
+    let r = c.delete("/team/members/invitations/orginv_0001").await;
+    assert_error_shape(&r, 404, "invalid_request_error", "not_found");
+    let s = emu.state();
+    assert_eq!(s.invitations[0].status, "accepted");
+    assert_eq!(
+        s.member_by_email("alice@example.com")
+            .map(|m| m.role.as_str()),
+        Some("org:member")
+    );
+
+    // Invited again in the dashboard just after the revoke: one pending, with the same role.
+    let emu = start(org());
+    emu.set_faults(Faults {
+        on_revoke: Some(scaling_emulator::Meanwhile::InvitedAgain),
+        ..Faults::default()
+    });
+    let c = Client::new(&emu);
+    let r = c.delete("/team/members/invitations/orginv_0001").await;
+    assert_eq!(r.status, 204);
+    let listed = c.get("/team/members").await.body.unwrap();
+    let pending = listed["data"]["invitations"].as_array().unwrap();
+    assert_eq!(pending.len(), 1, "{listed}");
+    assert_ne!(pending[0]["id"], "orginv_0001");
+    assert_eq!(pending[0]["emailAddress"], "alice@example.com");
+    assert_eq!(pending[0]["role"], "org:member");
+    assert!(
+        emu.invites_committed().is_empty(),
+        "not made through the API"
+    );
+}
+
+#[tokio::test]
+async fn reject_invites_refuses_every_invitation_and_makes_none() {
+    let emu = start(org());
+    emu.set_faults(Faults {
+        reject_invites: true,
+        ..Faults::default()
+    });
+    let c = Client::new(&emu);
+    let r = c
+        .post(
+            "/team/members/invite",
+            json!({"emailAddress": "new@example.com", "role": "org:member"}),
+        )
+        .await;
+    assert_error_shape(&r, 400, "invalid_request_error", "invalid_request_error");
+    assert_eq!(emu.state().invitations.len(), 1);
+    assert!(emu.invites_committed().is_empty());
+}
