@@ -105,6 +105,26 @@ pub(crate) struct LiveState {
     pub(crate) invitations: Vec<LiveInvitation>,
 }
 
+/// An org of these members and invitations, each `(id, email, role)`, for tests.
+#[cfg(test)]
+impl LiveState {
+    pub(crate) fn of(
+        members: &[(&str, &str, &str)],
+        invitations: &[(&str, &str, &str)],
+    ) -> LiveState {
+        LiveState {
+            members: members
+                .iter()
+                .map(|(id, e, r)| LiveMember::new(id, e, r))
+                .collect(),
+            invitations: invitations
+                .iter()
+                .map(|(id, e, r)| LiveInvitation::new(id, e, r))
+                .collect(),
+        }
+    }
+}
+
 impl LiveState {
     /// Admin members, ignored ones included (what `min_admins` counts).
     pub(crate) fn admins(&self) -> usize {

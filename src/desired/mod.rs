@@ -119,6 +119,18 @@ impl fmt::Display for MaxRemovals {
     }
 }
 
+/// A desired state of these members, for tests.
+#[cfg(test)]
+impl Desired {
+    pub(crate) fn of(list: &[(&str, Role)]) -> Desired {
+        Desired::new(
+            list.iter()
+                .map(|(e, r)| DesiredMember::new(e, *r))
+                .collect(),
+        )
+    }
+}
+
 impl Desired {
     pub(crate) fn new(members: Vec<DesiredMember>) -> Desired {
         Desired {

@@ -3,8 +3,7 @@
 
 use super::*;
 use crate::date::{Date, Timestamp};
-use crate::desired::{Desired, DesiredMember};
-use crate::live::{LiveInvitation, LiveMember};
+use crate::desired::Desired;
 use crate::planner::{PlanOptions, plan_live};
 use crate::role::Role;
 
@@ -15,38 +14,17 @@ fn today() -> Date {
     Date::parse("2027-03-31").unwrap()
 }
 
-fn want(list: &[(&str, Role)]) -> Desired {
-    Desired::new(
-        list.iter()
-            .map(|(e, r)| DesiredMember::new(e, *r))
-            .collect(),
-    )
-}
-
-fn live(members: &[(&str, &str, &str)], invitations: &[(&str, &str, &str)]) -> LiveState {
-    LiveState {
-        members: members
-            .iter()
-            .map(|(id, e, r)| LiveMember::new(id, e, r))
-            .collect(),
-        invitations: invitations
-            .iter()
-            .map(|(id, e, r)| LiveInvitation::new(id, e, r))
-            .collect(),
-    }
-}
-
 /// An org with every kind of change: a promotion, a demotion, a removal, an invitation, a
 /// replaced invitation (wrong role) and a revocation.
 fn mixed() -> (Desired, LiveState) {
-    let desired = want(&[
+    let desired = Desired::of(&[
         ("root@x.io", Role::Admin),
         ("bob@x.io", Role::Admin),
         ("alice@x.io", Role::Member),
         ("carol@x.io", Role::Member),
         ("erin@x.io", Role::Member),
     ]);
-    let org = live(
+    let org = LiveState::of(
         &[
             ("u1", "root@x.io", A),
             ("u2", "bob@x.io", M),
@@ -126,7 +104,7 @@ fn nothing_sent_reports_every_step_not_attempted_with_its_reason() {
 #[test]
 fn is_done_answers_from_one_lookup_for_every_kind_of_change() {
     let plan = mixed_plan();
-    let before = live(
+    let before = LiveState::of(
         &[
             ("u1", "root@x.io", A),
             ("u2", "bob@x.io", M),
@@ -135,7 +113,7 @@ fn is_done_answers_from_one_lookup_for_every_kind_of_change() {
         ],
         &[("i1", "carol@x.io", A), ("i2", "old@x.io", M)],
     );
-    let after = live(
+    let after = LiveState::of(
         &[
             ("u1", "root@x.io", A),
             ("u2", "bob@x.io", A),
@@ -154,7 +132,7 @@ fn is_done_answers_from_one_lookup_for_every_kind_of_change() {
         assert!(is_done(c, &after), "done after: {c:?}");
     }
     // An invitation is done when the person is already a member, too.
-    let erin_member = live(&[("u9", "erin@x.io", M)], &[]);
+    let erin_member = LiveState::of(&[("u9", "erin@x.io", M)], &[]);
     let invite = plan
         .changes
         .iter()
@@ -162,15 +140,15 @@ fn is_done_answers_from_one_lookup_for_every_kind_of_change() {
         .unwrap();
     assert!(is_done(invite, &Lookup::new(&erin_member)));
     // An invitation with another role is not the one asked for.
-    let wrong_role = live(&[], &[("i8", "erin@x.io", A)]);
+    let wrong_role = LiveState::of(&[], &[("i8", "erin@x.io", A)]);
     assert!(!is_done(invite, &Lookup::new(&wrong_role)));
 }
 
 #[test]
 fn a_re_send_is_done_when_the_old_invitation_is_gone_and_a_new_one_is_pending() {
-    let mut desired = want(&[("root@x.io", Role::Admin), ("jo@x.io", Role::Member)]);
+    let mut desired = Desired::of(&[("root@x.io", Role::Admin), ("jo@x.io", Role::Member)]);
     desired.invitations.resend_after_days = Some(7);
-    let mut org = live(&[("u1", "root@x.io", A)], &[("old", "jo@x.io", M)]);
+    let mut org = LiveState::of(&[("u1", "root@x.io", A)], &[("old", "jo@x.io", M)]);
     org.invitations[0].created_at = Timestamp::parse("2027-01-01T00:00:00Z");
     let plan = plan_live(&desired, &org, &PlanOptions::new(today()));
     let resend = &plan.changes[0];
@@ -182,7 +160,7 @@ fn a_re_send_is_done_when_the_old_invitation_is_gone_and_a_new_one_is_pending() 
         (vec![("new", "jo@x.io", M)], true),
     ];
     for (invitations, done) in cases {
-        let state = live(&[("u1", "root@x.io", A)], &invitations);
+        let state = LiveState::of(&[("u1", "root@x.io", A)], &invitations);
         assert_eq!(
             is_done(resend, &Lookup::new(&state)),
             done,
@@ -190,7 +168,7 @@ fn a_re_send_is_done_when_the_old_invitation_is_gone_and_a_new_one_is_pending() 
         );
     }
     // Accepted meanwhile: jo is a member, with no invitation left (issue 22 item 8 (b)).
-    let accepted = live(&[("u1", "root@x.io", A), ("u2", "jo@x.io", M)], &[]);
+    let accepted = LiveState::of(&[("u1", "root@x.io", A), ("u2", "jo@x.io", M)], &[]);
     assert!(is_done(resend, &Lookup::new(&accepted)));
 }
 
@@ -221,7 +199,7 @@ fn the_verification_finds_what_did_not_stick_and_duplicates_of_invited_and_kept_
     let plan = mixed_plan();
     let report = all_done(&plan);
     let kept_email = crate::email::Email::new("kept@x.io");
-    let after = live(
+    let after = LiveState::of(
         &[
             ("u1", "root@x.io", A),
             ("u2", "bob@x.io", A),
@@ -262,11 +240,11 @@ fn the_verification_finds_what_did_not_stick_and_duplicates_of_invited_and_kept_
 
 #[test]
 fn an_invitation_that_may_have_been_sent_is_looked_for_too() {
-    let plan = want(&[("root@x.io", Role::Admin), ("jo@x.io", Role::Member)]);
-    let org = live(&[("u1", "root@x.io", A)], &[]);
+    let plan = Desired::of(&[("root@x.io", Role::Admin), ("jo@x.io", Role::Member)]);
+    let org = LiveState::of(&[("u1", "root@x.io", A)], &[]);
     let plan = plan_live(&plan, &org, &PlanOptions::new(today()));
     let mut report = Execution::nothing_sent(&plan, Skipped::Interrupted(Signal::Interrupt));
-    let after = live(
+    let after = LiveState::of(
         &[("u1", "root@x.io", A)],
         &[("a", "jo@x.io", M), ("b", "jo@x.io", M)],
     );

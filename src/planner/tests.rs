@@ -64,14 +64,6 @@ fn plan_order_is_the_stable_sort_by_action_then_email() {
     assert_eq!(in_plan_order(shuffled.clone()), sorted(&shuffled));
 }
 
-fn want(list: &[(&str, Role)]) -> Desired {
-    Desired::new(
-        list.iter()
-            .map(|(e, r)| DesiredMember::new(e, *r))
-            .collect(),
-    )
-}
-
 fn member(id: &str, email: &str, role: &str) -> LiveMember {
     LiveMember::new(id, email, role)
 }
@@ -109,7 +101,7 @@ fn admin_live() -> LiveMember {
 
 fn with_root(mut list: Vec<(&str, Role)>) -> Desired {
     list.push(("root@example.com", Role::Admin));
-    want(&list)
+    Desired::of(&list)
 }
 
 #[test]
@@ -308,7 +300,11 @@ fn ignored_emails_are_never_touched_and_counted() {
 #[test]
 fn emails_match_trimmed_and_case_insensitively() {
     let l = live(vec![member("u1", "  Jane@Example.COM ", A)], vec![]);
-    let p = plan(&want(&[(" jane@EXAMPLE.com", Role::Admin)]), &l, &opts());
+    let p = plan(
+        &Desired::of(&[(" jane@EXAMPLE.com", Role::Admin)]),
+        &l,
+        &opts(),
+    );
     assert!(p.is_empty(), "{p:?}");
 }
 
@@ -487,7 +483,7 @@ fn org_of(n: usize) -> LiveState {
 }
 
 fn keep_first(n_keep: usize, org: &LiveState) -> Desired {
-    want(
+    Desired::of(
         &org.members
             .iter()
             .take(n_keep)
@@ -607,7 +603,7 @@ fn min_admins_guard_counts_admin_members_after_the_plan_not_invitations() {
         ],
         vec![],
     );
-    let mut d = want(&[
+    let mut d = Desired::of(&[
         ("a@example.com", Role::Admin),
         ("b@example.com", Role::Member),
         ("new@example.com", Role::Admin),
@@ -638,7 +634,7 @@ fn min_admins_guard_trips_when_the_plan_removes_or_demotes_admins_below_the_mini
         vec![],
     );
     // b is removed (not listed), c demoted: 3 admins become 1.
-    let mut d = want(&[
+    let mut d = Desired::of(&[
         ("a@example.com", Role::Admin),
         ("c@example.com", Role::Member),
     ]);
@@ -730,7 +726,7 @@ fn blocked_changes_do_not_count_toward_guards() {
         ],
         vec![],
     );
-    let d = want(&[
+    let d = Desired::of(&[
         ("b@example.com", Role::Member),
         ("c@example.com", Role::Admin),
     ]);

@@ -3,35 +3,12 @@
 
 use super::*;
 use crate::date::Date;
-use crate::desired::DesiredMember;
 use crate::executor::{Checks, Failure, Outcome, StepReport};
-use crate::live::{LiveInvitation, LiveMember};
 use crate::planner::plan_live;
 use crate::role::Role;
 
 const A: &str = "org:admin";
 const M: &str = "org:member";
-
-fn want(list: &[(&str, Role)]) -> Desired {
-    Desired::new(
-        list.iter()
-            .map(|(e, r)| DesiredMember::new(e, *r))
-            .collect(),
-    )
-}
-
-fn live(members: &[(&str, &str, &str)], invitations: &[(&str, &str, &str)]) -> LiveState {
-    LiveState {
-        members: members
-            .iter()
-            .map(|(id, e, r)| LiveMember::new(id, e, r))
-            .collect(),
-        invitations: invitations
-            .iter()
-            .map(|(id, e, r)| LiveInvitation::new(id, e, r))
-            .collect(),
-    }
-}
 
 fn options() -> PlanOptions {
     PlanOptions::new(Date::parse("2027-03-31").unwrap())
@@ -39,14 +16,14 @@ fn options() -> PlanOptions {
 
 /// Steps: 1 invite erin, 2 invite fred, 3 promote bob, 4 demote alice, 5 remove dave.
 fn plan() -> Plan {
-    let desired = want(&[
+    let desired = Desired::of(&[
         ("root@x.io", Role::Admin),
         ("bob@x.io", Role::Admin),
         ("alice@x.io", Role::Member),
         ("erin@x.io", Role::Member),
         ("fred@x.io", Role::Member),
     ]);
-    let org = live(
+    let org = LiveState::of(
         &[
             ("u1", "root@x.io", A),
             ("u2", "bob@x.io", M),
@@ -115,7 +92,7 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
 
 #[test]
 fn the_guard_re_check_judges_the_remaining_changes_against_the_fresh_read() {
-    let mut desired = want(&[("root@x.io", Role::Admin), ("alice@x.io", Role::Member)]);
+    let mut desired = Desired::of(&[("root@x.io", Role::Admin), ("alice@x.io", Role::Member)]);
     desired.safety.min_admins = 2;
     let options = options();
     let checks = Guards {
@@ -125,7 +102,7 @@ fn the_guard_re_check_judges_the_remaining_changes_against_the_fresh_read() {
     };
     let demote_alice = plan_live(
         &desired,
-        &live(
+        &LiveState::of(
             &[
                 ("u1", "root@x.io", A),
                 ("u3", "alice@x.io", A),
@@ -143,7 +120,7 @@ fn the_guard_re_check_judges_the_remaining_changes_against_the_fresh_read() {
     assert_eq!(remaining.len(), 1, "{:?}", demote_alice.changes);
     // Three admins when the plan was made; zoe was demoted in the dashboard meanwhile, so
     // demoting alice now leaves one admin, below min_admins 2.
-    let now = live(
+    let now = LiveState::of(
         &[
             ("u1", "root@x.io", A),
             ("u3", "alice@x.io", A),
@@ -164,7 +141,7 @@ fn the_guard_re_check_judges_the_remaining_changes_against_the_fresh_read() {
         "{refused:?}"
     );
     // With zoe still an admin the demotion leaves two: nothing refuses.
-    let still = live(
+    let still = LiveState::of(
         &[
             ("u1", "root@x.io", A),
             ("u3", "alice@x.io", A),
@@ -177,11 +154,11 @@ fn the_guard_re_check_judges_the_remaining_changes_against_the_fresh_read() {
 
 #[test]
 fn admins_are_crossed_only_below_the_minimum_and_below_where_apply_started() {
-    let mut desired = want(&[("root@x.io", Role::Admin)]);
+    let mut desired = Desired::of(&[("root@x.io", Role::Admin)]);
     desired.safety.min_admins = 2;
     let options = options();
-    let one_admin = live(&[("u1", "root@x.io", A), ("u2", "bob@x.io", M)], &[]);
-    let two_admins = live(&[("u1", "root@x.io", A), ("u2", "bob@x.io", A)], &[]);
+    let one_admin = LiveState::of(&[("u1", "root@x.io", A), ("u2", "bob@x.io", M)], &[]);
+    let two_admins = LiveState::of(&[("u1", "root@x.io", A), ("u2", "bob@x.io", A)], &[]);
     let guards = |admins_before| Guards {
         desired: &desired,
         options: &options,
