@@ -5,10 +5,23 @@
 
 use std::borrow::Cow;
 
-/// Whether `c` must not reach a terminal as it is: C0 and C1 controls, DEL, and the Unicode
-/// bidirectional overrides and isolates, which reorder what is shown.
+/// Whether `c` must not reach a terminal as it is: C0 and C1 controls, DEL, the Unicode
+/// bidirectional overrides and isolates, which reorder what is shown, the line and paragraph
+/// separators (U+2028, U+2029), which some terminals and log viewers break lines at, and the
+/// invisible characters ([`crate::email::is_invisible`]), so that `admin\u{3164}@x.io` never
+/// reads as `admin@x.io` in a plan. The zero-width joiner and the variation selectors that build
+/// emoji (U+200D, U+FE00–U+FE0F) are kept: a `reason` may hold one, and alone they spoof nothing
+/// an email could carry (the file refuses them there).
 fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    c.is_control()
+        || matches!(
+            c,
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+        )
+        || (!matches!(c, '\u{200d}' | '\u{fe00}'..='\u{fe0f}') && crate::email::is_invisible(c))
 }
 
 /// `s` with every unsafe character written as an escape (`\n`, `\r`, `\t`, `\u{1b}`, …);
@@ -46,5 +59,13 @@ mod tests {
         assert_eq!(escape("tab\there"), "tab\\there");
         assert_eq!(escape("\u{7f}\u{9b}"), "\\u{7f}\\u{9b}");
         assert_eq!(escape("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(escape("a\u{2028}::warning b"), "a\\u{2028}::warning b");
+        assert_eq!(escape("admin\u{3164}@x.io"), "admin\\u{3164}@x.io");
+        assert_eq!(escape("a\u{200b}b\u{ad}c"), "a\\u{200b}b\\u{ad}c");
+        // Emoji sequences in a reason stay as they are.
+        assert!(matches!(
+            escape("on call \u{1f9d1}\u{200d}\u{1f4bb}\u{fe0f}"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -201,3 +201,33 @@ fn export_of_hostile_emails_and_roles_stays_valid_and_escaped() {
         w.run(&["plan", "-f", "exported.yaml"])
     );
 }
+
+/// An email from the API with an invisible character (a Hangul filler) or a line separator is
+/// shown escaped in the plan, never as a look-alike of another address: `admin\u{3164}@…` is not
+/// the admin `admin@…` the file keeps.
+#[test]
+fn invisible_characters_in_api_emails_are_shown_escaped() {
+    let org = OrgState::with_members(&[
+        ("admin@example.com", "org:admin"),
+        ("admin\u{3164}@example.com", "org:admin"),
+        ("eve\u{2028}@example.com", "org:member"),
+    ]);
+    let file = "version: 1
+members:
+  - email: admin@example.com
+    role: org:admin
+";
+    let w = World::new(org, file);
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    has(
+        &r.stdout,
+        "- remove admin\\u{3164}@example.com (org:admin)",
+    );
+    has(&r.stdout, "- remove eve\\u{2028}@example.com (org:member)");
+    assert!(
+        !r.stdout.contains('\u{3164}') && !r.stdout.contains('\u{2028}'),
+        "{}",
+        r.stdout
+    );
+}
