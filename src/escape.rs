@@ -12,7 +12,7 @@ use std::borrow::Cow;
 /// reads as `admin@x.io` in a plan. The zero-width joiner and the variation selectors that build
 /// emoji (U+200D, U+FE00–U+FE0F) are kept: a `reason` may hold one, and alone they spoof nothing
 /// an email could carry (the file refuses them there).
-fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_control();
     }

@@ -21,7 +21,9 @@ const WARNINGS_BUDGET: usize = 16_000;
 /// Longest file name shown in the heading, in characters.
 const MAX_FILE_CHARS: usize = 200;
 
-/// Escapes text for Markdown outside code spans.
+/// Escapes text for Markdown outside code spans. What must not reach a terminal as it is
+/// ([`crate::escape::is_unsafe`]: controls, bidirectional overrides, invisible characters)
+/// must not reach a reviewer either: it is written as an escape, `\u{202e}`, shown as such.
 pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
@@ -31,6 +33,9 @@ pub(super) fn esc(s: &str) -> String {
                 out.push(ch);
             }
             '\n' | '\r' => out.push(' '),
+            c if crate::escape::is_unsafe(c) => {
+                let _ = write!(out, "\\\\u{{{:x}}}", c as u32);
+            }
             _ => out.push(ch),
         }
     }

@@ -319,3 +319,18 @@ fn the_last_resort_cuts_at_a_line_and_closes_the_details() {
     let out = fit("x".repeat(500), 200);
     assert!(out.chars().count() < 200, "{out}");
 }
+
+/// Controls, bidirectional overrides and invisible characters from the file or the API reach
+/// the comment as visible escapes (`\\u{202e}` renders as `\u{202e}`), never as themselves: a
+/// reviewer sees `admin\u{3164}@x.io`, not a look-alike of `admin@x.io`.
+#[test]
+fn unsafe_characters_are_shown_as_escapes() {
+    assert_eq!(esc("abc\u{202e}fed"), "abc\\\\u{202e}fed");
+    assert_eq!(esc("admin\u{3164}@x.io"), "admin\\\\u{3164}@x.io");
+    assert_eq!(esc("bell\u{7}"), "bell\\\\u{7}");
+    assert_eq!(esc("two\nlines"), "two lines");
+    assert_eq!(
+        esc("on call \u{1f9d1}\u{200d}\u{1f4bb}"),
+        "on call \u{1f9d1}\u{200d}\u{1f4bb}"
+    );
+}

@@ -220,10 +220,7 @@ members:
     let w = World::new(org, file);
     let r = w.run(&["plan"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    has(
-        &r.stdout,
-        "- remove admin\\u{3164}@example.com (org:admin)",
-    );
+    has(&r.stdout, "- remove admin\\u{3164}@example.com (org:admin)");
     has(&r.stdout, "- remove eve\\u{2028}@example.com (org:member)");
     assert!(
         !r.stdout.contains('\u{3164}') && !r.stdout.contains('\u{2028}'),
