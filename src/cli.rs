@@ -48,7 +48,8 @@ pub(crate) struct GlobalArgs {
     /// TEAMSYNC_SELF]
     #[arg(long = "self", global = true, value_name = "EMAIL")]
     pub(crate) self_email: Option<String>,
-    /// More log output on stderr (-v info, -vv debug); TEAMSYNC_LOG takes a full filter.
+    /// More log output on stderr (-v info, -vv debug; TEAMSYNC_LOG takes a full filter); -v also
+    /// lists a plan's kept pending invitations.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
     /// When to use colour [default: auto: on a terminal, unless NO_COLOR or CLICOLOR=0;
