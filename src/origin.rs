@@ -50,23 +50,23 @@ pub(crate) struct Origins {
     pub(crate) already_in_org: Vec<AlreadyInOrg>,
 }
 
-impl Origins {
-    /// Changes and blocked changes of this origin.
-    pub(crate) fn count(&self, origin: Origin) -> usize {
-        self.changes
-            .iter()
-            .chain(&self.blocked)
-            .filter(|o| **o == origin)
-            .count()
-    }
-}
-
 impl Plan {
     /// Records where each entry comes from (see [`classify`]) and counts both origins in the
-    /// summary.
+    /// summary, as the plan's groups count them: a replaced invitation is one change.
     pub(crate) fn set_origins(&mut self, origins: Origins) {
-        self.summary.edit = Some(origins.count(Origin::Edit));
-        self.summary.drift = Some(origins.count(Origin::Drift));
+        debug_assert_eq!(origins.changes.len(), self.changes.len());
+        debug_assert_eq!(origins.blocked.len(), self.blocked.len());
+        let count = |origin: Origin| {
+            let changes = self
+                .changes
+                .iter()
+                .zip(&origins.changes)
+                .filter(|(c, o)| **o == origin && !c.is_replaced_revoke())
+                .count();
+            changes + origins.blocked.iter().filter(|o| **o == origin).count()
+        };
+        self.summary.edit = Some(count(Origin::Edit));
+        self.summary.drift = Some(count(Origin::Drift));
         self.origins = Some(origins);
     }
 
@@ -133,23 +133,39 @@ fn key(c: &Change) -> Key<'_> {
 }
 
 /// Marks each of `ours` drift when `theirs` holds a change with its key (each of theirs matched
-/// once), else edit.
+/// once), else edit. A replaced invitation is one change: its revoke takes the origin of the
+/// invitation that replaces it (matched by key, the revoke could be drift while the new
+/// invitation is the edit's, and neither group would show it).
 fn match_up<'a>(
-    ours: impl Iterator<Item = &'a Change>,
+    ours: impl Iterator<Item = &'a Change> + Clone,
     theirs: impl Iterator<Item = &'a Change>,
 ) -> Vec<Origin> {
     let mut left: HashMap<Key<'a>, usize> = HashMap::new();
     for c in theirs {
         *left.entry(key(c)).or_default() += 1;
     }
-    ours.map(|c| match left.get_mut(&key(c)) {
-        Some(n) if *n > 0 => {
-            *n -= 1;
-            Origin::Drift
+    let mut origins: Vec<Origin> = ours
+        .clone()
+        .map(|c| match left.get_mut(&key(c)) {
+            Some(n) if *n > 0 && !c.is_replaced_revoke() => {
+                *n -= 1;
+                Origin::Drift
+            }
+            _ => Origin::Edit,
+        })
+        .collect();
+    let replacing: HashMap<&Email, Origin> = ours
+        .clone()
+        .zip(&origins)
+        .filter(|(c, _)| matches!(c, Change::Invite(i) if i.replaces.is_some()))
+        .map(|(c, o)| (c.email(), *o))
+        .collect();
+    for (c, o) in ours.zip(origins.iter_mut()) {
+        if c.is_replaced_revoke() {
+            *o = replacing.get(c.email()).copied().unwrap_or(*o);
         }
-        _ => Origin::Edit,
-    })
-    .collect()
+    }
+    origins
 }
 
 /// The origins of `plan`'s entries (made from `desired`) given `baseline`, the plan of `base`
@@ -272,6 +288,27 @@ mod tests {
         );
         assert_eq!((p.summary.edit, p.summary.drift), (Some(1), Some(1)));
         assert_eq!(p.drifted_emails(), 1);
+    }
+
+    /// carol was invited by hand as a member and the base does not list her; the edit adds her
+    /// as an admin. The base's plan revokes her invitation (not desired), the edit's replaces it:
+    /// the replacement is one change, the edit's, revoke and invite alike, counted once.
+    #[test]
+    fn a_replaced_invitation_is_one_change_with_one_origin() {
+        use Role::*;
+        let base = desired(&[("root@x.com", Admin)]);
+        let file = desired(&[("root@x.com", Admin), ("carol@x.com", Admin)]);
+        let live = LiveState::of(
+            &[("u1", "root@x.com", "org:admin")],
+            &[("i1", "carol@x.com", "org:member")],
+        );
+        let p = planned(&file, &base, &live, &PlanOptions::new(today()));
+        assert_eq!(
+            shown(&p),
+            ["Edit Invite carol@x.com", "Edit Revoke carol@x.com"]
+        );
+        assert_eq!((p.summary.edit, p.summary.drift), (Some(1), Some(0)));
+        assert_eq!(p.drifted_emails(), 0);
     }
 
     #[test]

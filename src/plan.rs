@@ -300,6 +300,12 @@ impl Change {
         }
     }
 
+    /// The revoke half of a replaced invitation: shown and counted with its new invitation,
+    /// not among the revocations (docs/contract.md §6).
+    pub(crate) fn is_replaced_revoke(&self) -> bool {
+        matches!(self, Change::Revoke(c) if c.cause == RevokeCause::Replaced)
+    }
+
     pub(crate) fn phase(&self) -> Phase {
         match self {
             Change::Invite(_) | Change::Resend(_) => Phase::Grant,
@@ -640,6 +646,12 @@ impl Plan {
     /// as a re-send is (docs/contract.md §6).
     pub(crate) fn count(&self) -> usize {
         self.changes.len() - self.replacements()
+    }
+
+    /// Revocations as a person counts them: the revokes of replaced invitations are counted
+    /// with their new invitations.
+    pub(crate) fn revocations(&self) -> usize {
+        self.summary.revoke.saturating_sub(self.replacements())
     }
 
     /// Invitations replaced by one with another role: each is two entries of `changes`, a

@@ -405,7 +405,8 @@ proptest! {
 
     /// `plan --baseline` (docs/contract.md §8), for any org, file, baseline and `--self`:
     /// every entry gets one origin; an entry is drift exactly as often as the baseline's plan
-    /// holds the same action, email and role; what is "already in the org" is in the org.
+    /// holds the same action, email and role, and a replaced invitation's revoke has the origin
+    /// of the invitation replacing it; what is "already in the org" is in the org.
     #[test]
     fn origins_match_the_baselines_plan_and_nothing_else(
         live in live_state(),
@@ -434,8 +435,19 @@ proptest! {
             (p.blocked.iter().map(|b| &b.change).collect(), &o.blocked, base.blocked.iter().map(|b| &b.change).collect()),
         ];
         for (ours, origins, theirs) in sides {
-            let all = count(&mut ours.iter().copied());
-            let drift = count(&mut ours.iter().zip(origins).filter(|(_, o)| **o == Origin::Drift).map(|(c, _)| *c));
+            // A replaced invitation's revoke takes the origin of the invitation replacing it.
+            for (c, o) in ours.iter().zip(origins) {
+                if c.is_replaced_revoke() {
+                    let invite = ours.iter().zip(origins).find(|(i, _)| {
+                        matches!(i, crate::plan::Change::Invite(v) if v.replaces.is_some())
+                            && i.email() == c.email()
+                    });
+                    prop_assert_eq!(invite.map(|(_, o)| *o), Some(*o), "{}", c.email());
+                }
+            }
+            let keyed = || ours.iter().zip(origins).filter(|(c, _)| !c.is_replaced_revoke());
+            let all = count(&mut keyed().map(|(c, _)| *c));
+            let drift = count(&mut keyed().filter(|(_, o)| **o == Origin::Drift).map(|(c, _)| *c));
             let theirs = count(&mut theirs.iter().copied());
             for (key, n) in &all {
                 let want = (*n).min(theirs.get(key).copied().unwrap_or(0));

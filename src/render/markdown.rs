@@ -1,5 +1,6 @@
 use super::{
-    adopt_pointer, age, describe, note, origin_counts, origin_heading, pending_line, source_line,
+    adopt_pointer, age, describe, note, origin_counts, origin_heading, pending_line, shown,
+    source_line,
 };
 use crate::origin::Origin;
 use crate::plan::{Action, BlockReason, Blocked, Change, Plan, Warning};
@@ -139,7 +140,7 @@ fn render(plan: &Plan, file: &str) -> String {
     }
     let s = &plan.summary;
     // A replaced invitation is one change, an invitation (docs/contract.md §6).
-    let revocations = s.revoke.saturating_sub(plan.replacements());
+    let revocations = plan.revocations();
     let refused = plan.refusing_guards().count() > 0;
     let verdict = if refused {
         "apply would be refused by a safety guard"
@@ -191,7 +192,7 @@ fn render(plan: &Plan, file: &str) -> String {
         Some(_) => {
             for origin in [Origin::Edit, Origin::Drift] {
                 let (changes, blocked) = plan.of_origin(origin);
-                let n = changes.iter().filter(|c| !replaced_revoke(c)).count() + blocked.len();
+                let n = shown(&changes, &blocked);
                 if n == 0 && origin == Origin::Drift {
                     continue;
                 }
@@ -239,7 +240,7 @@ fn table(out: &mut String, plan: &Plan) {
         let changes = plan
             .changes_with_origin()
             .filter(|(c, o)| Some(c.action()) == action && *o == Some(origin))
-            .filter(|(c, _)| !replaced_revoke(c))
+            .filter(|(c, _)| !c.is_replaced_revoke())
             .count();
         let blocked = plan
             .blocked_with_origin()
@@ -252,12 +253,7 @@ fn table(out: &mut String, plan: &Plan) {
         ("~", "Invitations re-sent", Some(Action::Resend), s.resend),
         ("~", "Role changes", Some(Action::UpdateRole), s.update_role),
         ("-", "Removals", Some(Action::Remove), s.remove),
-        (
-            "-",
-            "Revocations",
-            Some(Action::Revoke),
-            s.revoke.saturating_sub(plan.replacements()),
-        ),
+        ("-", "Revocations", Some(Action::Revoke), plan.revocations()),
         ("!", "Blocked", None, s.blocked),
     ];
     for (symbol, name, action, total) in rows {
@@ -277,12 +273,6 @@ fn table(out: &mut String, plan: &Plan) {
     }
 }
 
-/// The revoke half of a replaced invitation: shown and counted with its new invitation, not
-/// among the revocations (docs/contract.md §6).
-fn replaced_revoke(c: &Change) -> bool {
-    matches!(c, Change::Revoke(_)) && c.is_replacement()
-}
-
 /// The blocks of one origin's changes (all of them, without a baseline): removals, demotions,
 /// revocations and blocked changes in sight, each list cut at [`MUST_SEE_MAX`]; invitations,
 /// re-sends and promotions in a collapsible section whose summary counts them.
@@ -296,7 +286,7 @@ fn origin_group(
     let items = |g: Group| -> Vec<String> {
         changes
             .iter()
-            .filter(|c| Group::of(c) == g && !replaced_revoke(c))
+            .filter(|c| Group::of(c) == g && !c.is_replaced_revoke())
             .map(|c| item(c, None))
             .collect()
     };

@@ -40,9 +40,15 @@ fn counts(plan: &Plan) -> String {
         s.update_role,
         plural(s.update_role),
         s.remove,
-        s.revoke.saturating_sub(replaced),
+        plan.revocations(),
         s.blocked
     ) + &resends(s.resend)
+}
+
+/// How many changes a group of `changes` and `blocked` shows: a replaced invitation is one
+/// (its revoke is shown with the new invitation).
+pub(super) fn shown(changes: &[&Change], blocked: &[&crate::plan::Blocked]) -> usize {
+    changes.iter().filter(|c| !c.is_replaced_revoke()).count() + blocked.len()
 }
 
 /// `2 from this change, 1 drift`: the summary's counts by origin, with a baseline

@@ -2,7 +2,7 @@
 
 use super::{
     adopt_pointer, counts, describe, heading, note, origin_counts, origin_heading, pending_line,
-    source_line, symbol,
+    shown, source_line, symbol,
 };
 use crate::email::Email;
 use crate::escape::escape;
@@ -88,12 +88,7 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
     if plan.origins.is_some() {
         for origin in [Origin::Edit, Origin::Drift] {
             let (changes, blocked) = plan.of_origin(origin);
-            // A replaced invitation is one change (its revoke is shown with the invite).
-            let revokes = changes
-                .iter()
-                .filter(|c| matches!(c, Change::Revoke(_)) && c.is_replacement())
-                .count();
-            let n = changes.len() - revokes + blocked.len();
+            let n = shown(&changes, &blocked);
             if n == 0 && origin == Origin::Drift {
                 continue;
             }
@@ -129,7 +124,7 @@ fn groups(out: &mut String, changes: &[&Change], blocked: &[&Blocked], color: bo
     let replaced: HashMap<&Email, &Change> = changes
         .iter()
         .copied()
-        .filter(|c| matches!(c, Change::Revoke(_)) && c.is_replacement())
+        .filter(|c| c.is_replaced_revoke())
         .map(|c| (c.email(), c))
         .collect();
     for action in Action::ALL {
@@ -137,7 +132,7 @@ fn groups(out: &mut String, changes: &[&Change], blocked: &[&Blocked], color: bo
             .iter()
             .copied()
             .filter(|c| c.action() == action)
-            .filter(|c| !(action == Action::Revoke && c.is_replacement()))
+            .filter(|c| !c.is_replaced_revoke())
             .collect();
         if group.is_empty() {
             continue;
