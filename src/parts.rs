@@ -246,12 +246,20 @@ pub(crate) fn read_part(path: &Path) -> Result<Vec<u8>, PartsError> {
 /// SNAPSHOT`), with [`read_part`]'s care (a regular file, at most 64 MiB, never blocking on a
 /// FIFO), or why not, in words for "cannot read the saved plan PATH: …".
 pub(crate) fn read_document(path: &Path) -> Result<Vec<u8>, String> {
-    read_part(path).map_err(|e| match e {
-        PartsError::Read { source, .. } => source.to_string(),
-        PartsError::NotAFile { what, .. } => format!("it is {what}, not a regular file"),
-        PartsError::TooLarge { .. } => "it is larger than 64 MiB".to_string(),
-        other => other.to_string(),
-    })
+    read_part(path).map_err(|e| e.reason())
+}
+
+impl PartsError {
+    /// Why, in words that follow "cannot read PATH: " (the path is not repeated for a read
+    /// error, a special file or a large one; the other errors say it themselves).
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            PartsError::Read { source, .. } => source.to_string(),
+            PartsError::NotAFile { what, .. } => format!("it is {what}, not a regular file"),
+            PartsError::TooLarge { .. } => "it is larger than 64 MiB".to_string(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// An error unless `meta` is a regular file of at most [`MAX_PART_BYTES`].

@@ -1,7 +1,7 @@
 //! `teamsync adopt`: reads the org and edits the desired file in place so that it accepts the
 //! org's drift, every byte outside the edited entries kept (docs/contract.md §7).
 
-use super::{Context, runtime, write_atomically_checked};
+use super::{Context, read_live, runtime, write_atomically_checked};
 use crate::adopt::{self, AdoptOptions, Adoption, Kind};
 use crate::api::Client;
 use crate::desired::{self, PartText};
@@ -83,7 +83,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     // The bytes just read are the ones validated and edited: read once.
     let file = ctx.print_load(desired::load(sources, ctx.config.today, desired::cores()))?;
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
-    let live = runtime()?.block_on(client.list())?;
+    let (live, _) = read_live(ctx, &runtime()?, &client, std::future::pending())?;
     let options = AdoptOptions {
         kinds: if args.only.is_empty() {
             vec![Kind::Added, Kind::Roles, Kind::Removed]

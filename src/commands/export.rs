@@ -1,7 +1,7 @@
 //! `teamsync export`: the live org as a desired-state file (docs/contract.md §1).
 
-use super::output::Existing;
-use super::{Context, runtime, write_atomically};
+use super::output::{Existing, Inputs};
+use super::{Context, read_live, runtime, write_atomically};
 use crate::api::Client;
 use crate::error::CommandError;
 use crate::export::Exported;
@@ -36,7 +36,9 @@ pub(crate) enum SplitBy {
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let api = ctx.api()?;
     if let Some(dir) = &args.dir {
-        // Refused before the org is read: nothing half-written over an existing state.
+        // Refused before the org is read: nothing half-written over an existing state, and
+        // no part written into the desired directory (docs/contract.md §6).
+        Inputs::desired(&ctx.config.file).check_directory(dir, "--split-by")?;
         parts::check_empty_for_export(dir)?;
     }
     // Refused before the org is read: never over the desired file, and over another existing
@@ -51,10 +53,10 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         .as_deref()
         .map(|path| ctx.output(path, "-o", existing))
         .transpose()?;
-    let live =
-        runtime()?.block_on(async { Client::new(api)?.with_notes(ctx.ui.notes()).list().await })?;
+    let client = Client::new(api)?.with_notes(ctx.ui.notes());
+    let (live, _) = read_live(ctx, &runtime()?, &client, std::future::pending())?;
     // The whole org: the export writes the `ignore` list itself.
-    let org = Managed::new(std::sync::Arc::unwrap_or_clone(live), &[]);
+    let org = Managed::new(live, &[]);
     if let (Some(SplitBy::Domain), Some(dir)) = (args.split_by, &args.dir) {
         return split(ctx, &org, dir);
     }

@@ -84,29 +84,66 @@ impl Inputs {
     /// Whether `path`, which does not exist yet, would be found as a part of the desired
     /// directory once written: below it, a YAML file, no hidden folder on the way.
     fn would_be_part(&self, path: &Path) -> bool {
-        let Some(dir) = &self.directory else {
+        self.below_directory(path) && crate::parts::is_yaml(path)
+    }
+
+    /// Whether `path` (which may not exist yet, nor its folders) lies below the desired
+    /// directory, or is it, with no hidden folder on the way: where the loader looks for parts.
+    fn below_directory(&self, path: &Path) -> bool {
+        let Some(dir) = self.directory.as_ref().and_then(|d| d.canonicalize().ok()) else {
             return false;
         };
-        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-            return false;
-        };
-        let parent = if parent.as_os_str().is_empty() {
+        // The nearest folder that exists, resolved, and the names below it.
+        let mut existing = if path.as_os_str().is_empty() {
             Path::new(".")
         } else {
-            parent
+            path
         };
-        let (Ok(parent), Ok(dir)) = (parent.canonicalize(), dir.canonicalize()) else {
+        let mut rest = Vec::new();
+        let resolved = loop {
+            if let Ok(p) = existing.canonicalize() {
+                break p;
+            }
+            match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    existing = if parent.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        parent
+                    };
+                }
+                _ => return false,
+            }
+        };
+        let Ok(below) = resolved.strip_prefix(&dir) else {
             return false;
         };
-        let Ok(below) = parent.strip_prefix(&dir) else {
-            return false;
-        };
-        let hidden = below
+        !below
             .components()
-            .map(|c| c.as_os_str())
-            .chain([name])
-            .any(|c| c.to_string_lossy().starts_with('.'));
-        !hidden && crate::parts::is_yaml(path)
+            .map(|c| c.as_os_str().to_os_string())
+            .chain(rest)
+            .any(|c| c.to_string_lossy().starts_with('.'))
+    }
+
+    /// Refuses `--split-by`'s directory `dir` when it is the desired directory or below it:
+    /// its parts would become parts of the desired state (docs/contract.md §6).
+    pub(crate) fn check_directory(
+        &self,
+        dir: &Path,
+        flag: &'static str,
+    ) -> Result<(), CommandError> {
+        match &self.directory {
+            Some(desired) if self.below_directory(dir) => Err(CommandError::OutputIsInput {
+                flag,
+                path: dir.display().to_string(),
+                what: format!(
+                    "is inside the desired directory {}: its parts would become parts of it",
+                    desired.display()
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::formats::saved::{self, Fingerprints};
 use crate::formats::snapshot::SnapshotDocument;
 use crate::live::{LiveSource, LiveState, Managed, ReadFrom};
 use crate::origin;
-use crate::parts::{self, PartsError};
+use crate::parts;
 use crate::plan::{Plan, Warning};
 use crate::planner::{self, PlanOptions};
 use crate::render;
@@ -152,10 +152,7 @@ fn load_baseline(ctx: &Context, path: &Path) -> Result<Baseline, CommandError> {
     let name = path.display().to_string();
     let sources = parts::read(path).map_err(|e| CommandError::Baseline {
         path: name.clone(),
-        why: match e {
-            PartsError::Read { source, .. } => source.to_string(),
-            e => e.to_string(),
-        },
+        why: e.reason(),
     })?;
     let loaded = desired::load(sources, ctx.config.today, desired::cores());
     Ok(match loaded.desired {

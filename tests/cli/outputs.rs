@@ -254,3 +254,39 @@ fn plan_out_naming_the_snapshot_or_the_baseline_is_refused() {
     assert_eq!(read(&w, "snapshot.json"), snapshot);
     assert_eq!(read(&w, "base.yaml"), FILE);
 }
+
+/// `export --split-by domain DIR` inside the desired directory would write a second copy of
+/// every member as new parts: refused before the org is read, a folder deep or not yet made.
+#[test]
+fn export_split_into_the_desired_directory_is_refused() {
+    let w = World::new(org(), "");
+    std::fs::create_dir_all(w.path("org")).unwrap();
+    w.write("org/root.yaml", FILE);
+    assert_run!(
+        "output_split_into_desired",
+        w.run(&[
+            "-f",
+            "org",
+            "export",
+            "--split-by",
+            "domain",
+            "org/imported"
+        ])
+    );
+    let r = w.run(&["-f", "org", "export", "--split-by", "domain", "./org/a/b"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(w.emu.requests().len(), 0, "the org was not read");
+    assert!(!w.path("org/imported").exists() && !w.path("org/a").exists());
+    // A hidden folder is not read for parts; a folder beside the directory is fine.
+    let r = w.run(&[
+        "-f",
+        "org",
+        "export",
+        "--split-by",
+        "domain",
+        "org/.cache/x",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r = w.run(&["-f", "org", "export", "--split-by", "domain", "split"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
