@@ -5,10 +5,9 @@
 use super::error::TransportKind;
 use super::retry::parse_retry_after;
 use super::wire::{ErrorBody, first_of_each_id, parse_list_page};
-use super::{ApiError, RetryPolicy};
+use super::{ApiError, Pauses, RetryPolicy};
 use crate::config::{ApiConfig, ApiKey};
 use crate::email::Email;
-use crate::executor::Pauses;
 use crate::live::{InvitationId, LiveState, MemberId};
 use crate::role::Role;
 use crate::ui::Notes;

@@ -10,6 +10,6 @@ mod wire;
 
 pub(crate) use client::Client;
 pub(crate) use error::ApiError;
-pub(crate) use retry::RetryPolicy;
+pub(crate) use retry::{Pauses, RetryPolicy};
 #[cfg(test)]
 pub(crate) use wire::parse_list_page;

@@ -64,6 +64,14 @@ pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Opti
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// The 429 pauses of an apply: how many, and how long every request waited in all
+/// (docs/contract.md §5, progress and summary).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Pauses {
+    pub(crate) count: usize,
+    pub(crate) waited: Duration,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -509,12 +509,8 @@ async fn send(client: &Client, c: &Change) -> Result<(), ApiError> {
         Change::UpdateRole(c) => client.update_role(&c.id, c.to).await,
         Change::Remove(c) => client.remove(&c.id).await,
         Change::Revoke(c) => client.revoke(&c.id).await,
-        // run_changes sends a re-send's two requests one by one; this is the same, without
-        // retries.
-        Change::Resend(c) => {
-            client.revoke(&c.id).await?;
-            client.invite(&c.email, c.role).await
-        }
+        // Change::requests splits a re-send into its revoke and its invite, each sent alone.
+        Change::Resend(_) => unreachable!("a re-send is sent as its two requests"),
     }
 }
 

@@ -5,10 +5,11 @@
 
 use super::Step;
 use crate::api::ApiError;
+pub(crate) use crate::api::Pauses;
 use crate::email::Email;
 use crate::interrupt::Signal;
 use crate::plan::{Blocked, Change, Guard, Phase, Plan};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 #[derive(Clone, Debug)]
 pub(crate) enum Outcome {
@@ -227,14 +228,6 @@ pub(crate) enum Finding {
     TooFewAdmins { admins: usize, min: u64 },
     /// The verification read itself failed.
     ReadFailed(ApiError),
-}
-
-/// The 429 pauses of an apply: how many, and how long every request waited in all
-/// (docs/contract.md §5, progress and summary).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Pauses {
-    pub(crate) count: usize,
-    pub(crate) waited: Duration,
 }
 
 /// What an execution of a plan did, step by step (the apply report document is made from it:
