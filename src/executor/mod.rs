@@ -377,10 +377,9 @@ async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Ou
             }
             Ok(Sent::Read(live)) => {
                 revoked |= matches!(change, Change::Revoke(_));
-                if matches!(change, Change::Revoke(_))
-                    && Lookup::new(&live).is_member(change.email())
-                {
-                    r.accepted_meanwhile = true;
+                let member = live.members.iter().find(|m| &m.email == change.email());
+                if let (Change::Revoke(_), Some(member)) = (change, member) {
+                    r.accepted_meanwhile = Some(member.role.clone());
                     return Outcome::Done;
                 }
                 continue;

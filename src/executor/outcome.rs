@@ -9,6 +9,7 @@ pub(crate) use crate::api::Pauses;
 use crate::email::Email;
 use crate::interrupt::Signal;
 use crate::plan::{Blocked, Change, Guard, Phase, Plan};
+use crate::role::LiveRole;
 use std::time::SystemTime;
 
 #[derive(Clone, Debug)]
@@ -166,8 +167,8 @@ pub(crate) struct StepReport {
     /// have been sent (docs/contract.md §5, interruption).
     pub(crate) may_have_been_sent: bool,
     /// A re-send or replacement whose old invitation was accepted just before the revoke: the
-    /// person is a member, so no new invitation was sent.
-    pub(crate) accepted_meanwhile: bool,
+    /// person is a member, with this role, so no new invitation was sent.
+    pub(crate) accepted_meanwhile: Option<LiveRole>,
     /// When the step started and ended; `None` when it was not attempted.
     pub(crate) started: Option<SystemTime>,
     pub(crate) finished: Option<SystemTime>,
@@ -188,7 +189,7 @@ impl StepReport {
             confirmed_by_reread: false,
             answer_lost: false,
             may_have_been_sent: false,
-            accepted_meanwhile: false,
+            accepted_meanwhile: None,
             started: None,
             finished: None,
         }

@@ -10,7 +10,7 @@ use crate::executor::{
     Execution, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped, StepReport,
 };
 use crate::formats::report::{Ending, ReportDocument, StepOutcome};
-use crate::plan::Action;
+use crate::plan::{Action, Change};
 use crate::words::plural;
 use std::fmt::Write;
 use std::time::Duration;
@@ -25,14 +25,33 @@ fn what(r: &StepReport) -> String {
         .join(", then ")
 }
 
+/// A re-send or replacement whose old invitation was accepted just before its revoke: done,
+/// nothing invited; when the invitation had the role the replacement was to change, the
+/// member has it now, and the next apply changes it (docs/contract.md §5, re-sends).
+fn accepted_meanwhile(r: &StepReport, sym: char, what: &str) -> String {
+    let wanted = r.step.changes.iter().find_map(|c| match c {
+        Change::Invite(i) => Some(i.role),
+        Change::Resend(s) => Some(s.role),
+        _ => None,
+    });
+    match (&r.accepted_meanwhile, wanted) {
+        (Some(has), Some(wanted)) if !has.is(wanted) => format!(
+            "{sym} {what}: done (the invitation was accepted meanwhile, as {}: already a member, not invited again; the next apply changes the role to {})",
+            escape(has.as_str()),
+            wanted.as_str()
+        ),
+        _ => format!(
+            "{sym} {what}: done (the invitation was accepted meanwhile: already a member, not invited again)"
+        ),
+    }
+}
+
 /// One step and how it ended, e.g. `+ invite erin@example.com as org:member: done`.
 pub(crate) fn step_line(r: &StepReport) -> String {
     let what = what(r);
     let sym = r.step.changes.last().map_or('+', |c| symbol(c.action()));
     match &r.outcome {
-        Outcome::Done if r.accepted_meanwhile => format!(
-            "{sym} {what}: done (the invitation was accepted meanwhile: already a member, not invited again)"
-        ),
+        Outcome::Done if r.accepted_meanwhile.is_some() => accepted_meanwhile(r, sym, &what),
         Outcome::Done if r.confirmed_by_reread => {
             format!("{sym} {what}: done (confirmed by reading the org again)")
         }

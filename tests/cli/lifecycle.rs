@@ -121,6 +121,37 @@ fn a_resend_whose_new_invitation_is_refused_says_the_old_one_is_gone() {
     );
 }
 
+/// A replacement (the file wants another role) whose old invitation was accepted just before
+/// the revoke: done, nothing invited, and the line says the member has the old role, which the
+/// next apply changes; it does.
+#[test]
+fn a_replacement_accepted_meanwhile_says_the_role_the_member_has() {
+    let w = world(&BASE.replace(
+        "stale@example.com\n    role: org:member",
+        "stale@example.com\n    role: org:admin",
+    ));
+    w.emu.set_faults(scaling_emulator::Faults {
+        on_revoke: Some(scaling_emulator::Meanwhile::Accepted),
+        ..Default::default()
+    });
+    let r = w.run(&APPLY_REPORTED[..4]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    has(
+        &r.stderr,
+        "done (the invitation was accepted meanwhile, as org:member: already a member, not invited again; the next apply changes the role to org:admin)",
+    );
+    assert!(w.emu.invites_committed().is_empty());
+    w.emu.set_faults(scaling_emulator::Faults::default());
+    let again = w.run(&APPLY_REPORTED[..4]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(
+        w.roster()
+            .contains(&"stale@example.com org:admin".to_string()),
+        "{:?}",
+        w.roster()
+    );
+}
+
 #[test]
 fn a_resend_whose_invitation_was_accepted_meanwhile_invites_no_member() {
     // Issue 22 item 8 (b): accepted just before the revoke, which answers 404; the read that
