@@ -131,17 +131,8 @@ pub(crate) fn invisible(email: &str) -> Option<(usize, char)> {
 
 /// `email` with its invisible characters written as escapes (`\u{3164}`), so that a message
 /// shows where they are.
-fn shown(email: &str) -> String {
-    email
-        .chars()
-        .map(|c| {
-            if is_invisible(c) {
-                format!("\\u{{{:x}}}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+fn shown(email: &str) -> std::borrow::Cow<'_, str> {
+    crate::escape::escape_where(email, is_invisible)
 }
 
 /// The everyday address, checked without the full parser: ASCII letters, digits and `._+-` in a

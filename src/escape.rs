@@ -17,11 +17,33 @@ pub(crate) fn is_unsafe(c: char) -> bool {
         return c.is_ascii_control();
     }
     c.is_control()
-        || matches!(
-            c,
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
-        )
+        || is_bidi_control(c)
+        || matches!(c, '\u{2028}' | '\u{2029}')
         || (!matches!(c, '\u{200d}' | '\u{fe00}'..='\u{fe0f}') && crate::email::is_invisible(c))
+}
+
+/// The Unicode bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069): they make
+/// text read other than it is stored. The file refuses them, and every output escapes them.
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every character `escaped` picks written as `\u{…}`, the one form teamsync shows
+/// such characters in (terminal, comments of the files it writes, messages); borrowed when
+/// there is none.
+pub(crate) fn escape_where(s: &str, escaped: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&escaped) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if escaped(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// `s` with every unsafe character written as an escape (`\n`, `\r`, `\t`, `\u{1b}`, …);

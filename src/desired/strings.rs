@@ -90,7 +90,7 @@ pub(super) fn invisible_loc(texts: &[&str], loc: Loc, s: &str) -> Loc {
 /// command), and the bidirectional overrides and isolates that make text read other than it
 /// is stored.
 fn forbidden(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control() || crate::escape::is_bidi_control(c)
 }
 
 /// The first character of `s` that no string of the file may hold ([`forbidden`]), leading and

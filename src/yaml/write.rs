@@ -15,7 +15,8 @@ use std::fmt::Write as _;
 pub(crate) fn printable(c: char) -> bool {
     let yaml_printable = matches!(c, ' '..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..);
     yaml_printable
-        && !matches!(c, '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        && !matches!(c, '\u{2028}' | '\u{2029}')
+        && !crate::escape::is_bidi_control(c)
         && !crate::email::is_invisible(c)
 }
 
@@ -45,18 +46,7 @@ pub(crate) fn double_quoted(s: &str) -> String {
 /// (a line break included) written as an escape, `\u{1b}`, as teamsync shows such characters
 /// on a terminal.
 pub(crate) fn comment(s: &str) -> Cow<'_, str> {
-    if s.chars().all(printable) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if printable(c) {
-            out.push(c);
-        } else {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        }
-    }
-    Cow::Owned(out)
+    crate::escape::escape_where(s, |c| !printable(c))
 }
 
 #[cfg(test)]
