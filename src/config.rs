@@ -136,7 +136,12 @@ fn read_key_file(path: &std::path::Path) -> Result<String, ConfigError> {
         path: path.display().to_string(),
         why,
     };
-    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    // Opened without blocking and read only if it is a regular file (a mounted secret is one,
+    // or a link to one): a FIFO named by the variable must not hang a command.
+    let file = crate::parts::open_without_blocking(path).map_err(|e| unreadable(e.to_string()))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(unreadable("it is not a regular file".into()));
+    }
     let mut line = Vec::new();
     std::io::BufReader::new(file.take(KEY_FILE_LIMIT))
         .read_until(b'\n', &mut line)
@@ -579,7 +584,18 @@ mod tests {
                 "first line is empty",
             ),
             (write("binary", b"scl_live_SECRET\xff\n"), "not UTF-8"),
+            (dir.path().to_path_buf(), "not a regular file"),
         ];
+        #[cfg(unix)]
+        let cases = {
+            // A FIFO with no writer: an error at once, not a hang.
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            assert!(made.expect("mkfifo is needed").success());
+            let mut cases = cases.to_vec();
+            cases.push((fifo, "not a regular file"));
+            cases
+        };
         for (path, why) in cases {
             let e = key_env(None, Some(&path)).key().unwrap_err();
             let text = e.to_string();

@@ -306,7 +306,7 @@ fn file_kind(kind: std::fs::FileType) -> &'static str {
 
 /// Opens `path` for reading; on Unix with `O_NONBLOCK`, so that opening a FIFO (swapped in for a
 /// file after it was checked) returns at once instead of waiting for a writer.
-fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
