@@ -69,17 +69,16 @@ pub(super) fn check(
     options: &AdoptOptions,
 ) -> Result<(), Replanned> {
     let meant: HashSet<&Email> = adopted.iter().map(Adoption::email).collect();
-    let plan_of = |d: &Desired| {
-        planner::plan(
-            d,
-            &Managed::new(live.clone(), &d.ignore),
-            &PlanOptions {
-                self_email: options.self_email.clone(),
-                ..PlanOptions::new(options.today)
-            },
-        )
+    let opts = PlanOptions {
+        self_email: options.self_email.clone(),
+        ..PlanOptions::new(options.today)
     };
-    let (before, after) = (plan_of(old), plan_of(new));
+    // One managed view of the read for both plans: adopt never edits `ignore`, so the two
+    // lists are the same (a second view only if they are not).
+    let managed = Managed::new(live.clone(), &old.ignore);
+    let other = (new.ignore != old.ignore).then(|| Managed::new(live.clone(), &new.ignore));
+    let before = planner::plan(old, &managed, &opts);
+    let after = planner::plan(new, other.as_ref().unwrap_or(&managed), &opts);
     let (before, after) = (by_email(&before), by_email(&after));
     let mut still = BTreeSet::new();
     let mut changed = BTreeSet::new();
