@@ -139,19 +139,18 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     // Every part is checked writable, and unchanged since it was read, before any is
     // replaced, so that a read-only part or an edit made meanwhile does not leave the others
     // half-adopted; each is checked unchanged again right before its rename.
-    let mut targets = Vec::with_capacity(changed.len());
+    // A symbolic link is followed by every step: the file it names is read, checked and
+    // replaced, the link kept (docs/contract.md §7).
     for &i in &changed {
         let part = &file.parts[i];
-        let target = target(&part.path)?;
-        writable(&target)?;
-        unchanged(&target, &part.name, texts[i], &[])?;
-        targets.push(target);
+        writable(&part.path)?;
+        unchanged(&part.path, &part.name, texts[i], &[])?;
     }
     let mut written: Vec<&str> = Vec::new();
-    for (&i, target) in changed.iter().zip(&targets) {
+    for &i in &changed {
         let part = &file.parts[i];
-        write_atomically_checked(target, adopted.texts[i].as_bytes(), || {
-            unchanged(target, &part.name, texts[i], &written)
+        write_atomically_checked(&part.path, adopted.texts[i].as_bytes(), || {
+            unchanged(&part.path, &part.name, texts[i], &written)
         })?;
         written.push(&part.name);
     }
@@ -214,20 +213,6 @@ fn diff(before: &str, after: &str, name: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-/// Where a part is written: the file itself, or for a symbolic link the file it leads to (the
-/// link stays a link; docs/contract.md §7).
-fn target(path: &Path) -> Result<PathBuf, CommandError> {
-    let err = |source| CommandError::WriteFile {
-        path: path.display().to_string(),
-        source,
-    };
-    if std::fs::symlink_metadata(path).map_err(err)?.is_symlink() {
-        std::fs::canonicalize(path).map_err(err)
-    } else {
-        Ok(path.to_path_buf())
-    }
 }
 
 /// An error unless the file at `target` still holds `read`, the text adopt read from the part
