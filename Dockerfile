@@ -18,8 +18,8 @@ ARG BINARY_FROM=source
 
 # ---- from source: native musl on Alpine ----------------------------------------------------------
 FROM rust:1-alpine3.23 AS source
-# A C toolchain, perl and cmake for aws-lc-sys (rustls' crypto), as Alpine 3.23 ships them.
-RUN apk add --no-cache build-base=~0.5 perl=~5.42 cmake=~4.1
+# A C toolchain for ring (rustls' crypto; a few C and assembly files), as Alpine 3.23 ships it.
+RUN apk add --no-cache build-base=~0.5
 WORKDIR /src
 COPY . .
 # The commit for `teamsync --version` (.git is not in the context): pass them as build args.

@@ -20,6 +20,12 @@ impl Reply {
     }
 }
 
+/// A reqwest client builder with the crypto provider teamsync installs (see Cargo.toml).
+fn http_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 struct Client {
     http: reqwest::Client,
     base: String,
@@ -29,7 +35,7 @@ struct Client {
 impl Client {
     fn new(emu: &Emulator) -> Self {
         Client {
-            http: reqwest::Client::new(),
+            http: http_builder().build().unwrap(),
             base: emu.url(),
             key: Some(KEY.to_string()),
         }
@@ -547,7 +553,7 @@ async fn dropped_connection_commits_then_breaks_the_body() {
         drop_connection: 1.0,
         ..Faults::default()
     });
-    let http = reqwest::Client::new();
+    let http = http_builder().build().unwrap();
     let resp = http
         .post(format!("{}/team/members/invite", emu.url()))
         .bearer_auth(KEY)
@@ -570,7 +576,7 @@ async fn slow_answers_exceed_a_client_timeout_but_commit() {
         slow_delay: Duration::from_secs(5),
         ..Faults::default()
     });
-    let http = reqwest::Client::builder()
+    let http = http_builder()
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();

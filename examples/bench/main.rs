@@ -456,6 +456,8 @@ fn raw_list(url: &str, runs: usize) -> (Duration, usize) {
         .build()
         .expect("a runtime");
     rt.block_on(async {
+        // teamsync builds reqwest without a crypto provider (it installs `ring`): so does this.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .no_proxy()
             .build()

@@ -72,12 +72,19 @@ impl std::fmt::Debug for Shared {
     }
 }
 
+/// Makes `ring` the process's rustls crypto provider (reqwest is built without one, so that no
+/// C crypto library is compiled: SPEC §20). Idempotent: a provider already installed stays.
+pub(crate) fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Client {
     pub(crate) fn new(config: &ApiConfig) -> Result<Client, ApiError> {
         // reqwest asks for gzip (`Accept-Encoding: gzip`), decompresses what comes back that
         // way and takes an uncompressed answer as it is (docs/contract.md §10). It honours
         // HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY itself, and trusts the system's
         // certificate store (or SSL_CERT_FILE); see docs/network.md.
+        install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
