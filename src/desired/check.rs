@@ -3,6 +3,7 @@
 //! across members (duplicates, contradictions, the admin). Every problem is collected; none
 //! stops the others.
 
+use super::policy;
 use super::strings::{decomposed, invisible_loc, line_at};
 use super::{
     Desired, DesiredMember, EXPIRY_NOTICE_DAYS, INVITATION_FIELDS, InvitationPolicy, MEMBER_FIELDS,
@@ -17,7 +18,7 @@ use crate::yaml::{Diagnostic, Loc, Node, Value};
 use std::collections::HashMap;
 
 /// Top-level fields that one part only may set (docs/contract.md §10).
-const SINGLE_PART_FIELDS: &[&str] = &["safety", "invitations"];
+const SINGLE_PART_FIELDS: &[&str] = &["safety", "invitations", "policy"];
 
 /// Validation in progress: every problem is collected, none stops it.
 pub(super) struct Check<'a> {
@@ -41,7 +42,7 @@ struct PolicyLocs {
 /// A mapping's fields among `known` (at most [`Fields::MAX`]), by name. A slot per known field
 /// rather than a hash map: there are a handful, and one such lookup is made for each of
 /// 100,000 members (README, Performance).
-struct Fields<'n, 'a> {
+pub(super) struct Fields<'n, 'a> {
     known: &'static [&'static str],
     slots: [Option<&'n Node<'a>>; Fields::MAX],
 }
@@ -49,13 +50,13 @@ struct Fields<'n, 'a> {
 impl<'n, 'a> Fields<'n, 'a> {
     const MAX: usize = 8;
 
-    fn get(&self, name: &str) -> Option<&'n Node<'a>> {
+    pub(super) fn get(&self, name: &str) -> Option<&'n Node<'a>> {
         let i = self.known.iter().position(|k| *k == name)?;
         self.slots[i]
     }
 }
 
-fn fields<'n, 'a>(
+pub(super) fn fields<'n, 'a>(
     node: &'n Node<'a>,
     what: &str,
     known: &'static [&'static str],
@@ -99,7 +100,7 @@ fn fields<'n, 'a>(
     out
 }
 
-fn string_list<'a>(
+pub(super) fn string_list<'a>(
     node: &'a Node<'_>,
     what: &str,
     errors: &mut Vec<Diagnostic>,
@@ -252,6 +253,9 @@ impl Check<'_> {
         if let (true, Some(first)) = (all_lists, lists.first()) {
             self.admin_present(&entries, first.loc);
         }
+        // The file's own rules (docs/contract.md §18), on the entries that are valid.
+        let violations = policy::violations(&desired, self.today, |loc, from| self.place(loc, from));
+        self.errors.extend(violations);
         desired
     }
 
@@ -297,19 +301,9 @@ impl Check<'_> {
         let mut locs = PolicyLocs::default();
         if let Some(node) = top.get("allowed_domains") {
             for (d, loc) in string_list(node, "allowed_domains", errors) {
-                let d = d.trim().to_lowercase();
-                let bare = d.strip_prefix("*.").unwrap_or(&d);
-                if bare.is_empty()
-                    || bare.contains('@')
-                    || bare.contains('*')
-                    || !bare.contains('.')
-                {
-                    errors.push(Diagnostic::at(
-                        loc,
-                        format!("`{d}` is not a domain; write `example.com`, or `*.example.com` for its subdomains"),
-                    ));
-                } else {
-                    desired.allowed_domains.push(d);
+                match domain_pattern(d) {
+                    Ok(d) => desired.allowed_domains.push(d),
+                    Err(why) => errors.push(Diagnostic::at(loc, why)),
                 }
             }
         }
@@ -358,6 +352,11 @@ impl Check<'_> {
         if let Some(node) = top.get("invitations") {
             if !matches!(node.value, Value::Null) {
                 desired.invitations = validate_invitations(node, errors);
+            }
+        }
+        if let Some(node) = top.get("policy") {
+            if !matches!(node.value, Value::Null) {
+                desired.policy = policy::read(node, errors);
             }
         }
         locs
@@ -703,6 +702,20 @@ fn validate_member(
         loc: email_loc,
     };
     (entry, Some(member))
+}
+
+/// A domain pattern as `allowed_domains` and `policy.internal_domains` take it: `example.com`,
+/// or `*.example.com` for its subdomains; trimmed and lower-cased. The error says why not.
+pub(super) fn domain_pattern(d: &str) -> Result<String, String> {
+    let d = d.trim().to_lowercase();
+    let bare = d.strip_prefix("*.").unwrap_or(&d);
+    if bare.is_empty() || bare.contains('@') || bare.contains('*') || !bare.contains('.') {
+        Err(format!(
+            "`{d}` is not a domain; write `example.com`, or `*.example.com` for its subdomains"
+        ))
+    } else {
+        Ok(d)
+    }
 }
 
 /// Whether `email`'s domain is one of `allowed` (exact, or `*.d` for subdomains of `d`).

@@ -5,11 +5,13 @@
 //! column. Printing the problems is the command layer's business.
 
 mod check;
+mod policy;
 mod strings;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use check::domain_allowed;
+pub(crate) use policy::{DEFAULT_RECERTIFY_DAYS, POLICY_FIELDS, Policy, Rule};
 pub(crate) use strings::{forbidden_in, refused_email};
 
 use crate::date::Date;
@@ -33,6 +35,7 @@ pub(crate) const TOP_FIELDS: &[&str] = &[
     "protected",
     "safety",
     "invitations",
+    "policy",
 ];
 pub(crate) const MEMBER_FIELDS: &[&str] = &["email", "role", "reason", "expires"];
 pub(crate) const SAFETY_FIELDS: &[&str] = &["max_removals", "min_admins"];
@@ -47,6 +50,8 @@ pub(crate) struct Desired {
     pub(crate) protected: Vec<Email>,
     pub(crate) safety: Safety,
     pub(crate) invitations: InvitationPolicy,
+    /// The file's own rules (docs/contract.md §18).
+    pub(crate) policy: Policy,
     /// The parts' names, in `Loc::part` order, when the desired state is a directory
     /// (docs/contract.md §10); empty for one file.
     pub(crate) parts: Vec<String>,
@@ -140,6 +145,7 @@ impl Desired {
             protected: Vec::new(),
             safety: Safety::default(),
             invitations: InvitationPolicy::default(),
+            policy: Policy::default(),
             parts: Vec::new(),
         }
     }
