@@ -526,6 +526,20 @@ pub(crate) enum Warning {
     /// `--baseline` names a desired state that is not valid: the plan does not tell the edit
     /// from drift (docs/contract.md §8).
     BaselineInvalid { path: String, problems: usize },
+    /// Entries that expire on one date within the notice window (docs/contract.md §4): one
+    /// warning per date, naming at most ten emails (the JSON plan names every one).
+    Expiring(crate::desired::Expiring),
+    /// The members whose entries expire on `on` are more than the removal limit: the apply
+    /// of the next day will be refused by the removal guard unless something changes.
+    RemovalsAhead {
+        on: Date,
+        /// Live members removed the day after `on` (not protected, not the key's own account).
+        removals: u64,
+        /// The removal limit as the guard computes it for the org as it is now.
+        limit: u64,
+        /// The file's `safety.max_removals`, or the default when `None`.
+        rule: Option<MaxRemovals>,
+    },
 }
 
 /// Without `invitations.resend_after_days`, a pending invitation older than this many days is
@@ -563,6 +577,23 @@ impl fmt::Display for Warning {
                 "the snapshot {path} was read at {}, {age_days} days ago (more than {}): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
                 read_at.as_str(),
                 crate::live::STALE_SNAPSHOT_DAYS
+            ),
+            Warning::Expiring(cohort) => cohort.fmt(f),
+            Warning::RemovalsAhead {
+                on,
+                removals,
+                limit,
+                rule,
+            } => write!(
+                f,
+                "{removals} member{} whose entries expire on {on} {} removed on {}, more than the removal limit {limit} ({}): that day's apply will be refused without --allow-mass-removal; spread the `expires` dates, or raise safety.max_removals before then",
+                plural(*removals),
+                one_or_many(*removals, "is", "are"),
+                on.add_days(1),
+                match rule {
+                    Some(m) => format!("safety.max_removals: {m}"),
+                    None => "the default".to_string(),
+                }
             ),
             Warning::BaselineInvalid { path, problems } => write!(
                 f,

@@ -473,7 +473,7 @@ fn within_policy(
 ) {
     let policy = &desired.policy;
     let entry = |email: &Email| desired.members.iter().find(|m| &m.email == email);
-    let mut refuse = |a: &Adoption| -> Option<Rule> {
+    let refuse = |a: &Adoption| -> Option<Rule> {
         match a {
             Adoption::Add { email, .. } => policy.refuses_add(email),
             Adoption::Role { email, to, .. } => entry(email).and_then(|m| policy.refuses_role(m, *to)),

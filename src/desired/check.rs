@@ -6,7 +6,7 @@
 use super::policy;
 use super::strings::{decomposed, invisible_loc, line_at};
 use super::{
-    Desired, DesiredMember, EXPIRY_NOTICE_DAYS, INVITATION_FIELDS, InvitationPolicy, MEMBER_FIELDS,
+    Desired, DesiredMember, INVITATION_FIELDS, InvitationPolicy, MEMBER_FIELDS,
     MaxRemovals, SAFETY_FIELDS, Safety, TOP_FIELDS, VERSION,
 };
 use crate::date::Date;
@@ -380,9 +380,7 @@ impl Check<'_> {
                         item,
                         desired,
                         &self.texts,
-                        self.today,
                         &mut self.errors,
-                        &mut self.warnings,
                     );
                     if let Some(m) = member {
                         entry.member = Some(desired.members.len());
@@ -583,9 +581,7 @@ fn validate_member(
     item: &Node<'_>,
     desired: &Desired,
     texts: &[&str],
-    today: Date,
     errors: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<Diagnostic>,
 ) -> (Entry, Option<DesiredMember>) {
     let before = errors.len();
     let f = fields(item, "a member", MEMBER_FIELDS, errors);
@@ -680,20 +676,6 @@ fn validate_member(
     let Some((email, email_loc)) = email_value else {
         return (entry, None);
     };
-    if let Some((d, loc)) = expires {
-        let left = today.days_until(d);
-        if (0..EXPIRY_NOTICE_DAYS).contains(&left) {
-            let when = match left {
-                0 => "today (it is removed from tomorrow)".to_string(),
-                1 => "tomorrow".to_string(),
-                n => format!("in {n} days"),
-            };
-            warnings.push(Diagnostic::at(
-                loc,
-                format!("`{email}` expires on {d}, {when}"),
-            ));
-        }
-    }
     let member = DesiredMember {
         email,
         role,

@@ -5,12 +5,14 @@
 //! column. Printing the problems is the command layer's business.
 
 mod check;
+mod expiry;
 mod policy;
 mod strings;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use check::domain_allowed;
+pub(crate) use expiry::Expiring;
 pub(crate) use policy::{DEFAULT_RECERTIFY_DAYS, POLICY_FIELDS, Policy, Rule};
 pub(crate) use strings::{forbidden_in, refused_email};
 
@@ -24,7 +26,7 @@ use std::fmt;
 
 /// The only file version this teamsync reads.
 pub(crate) const VERSION: i64 = 1;
-/// How many days ahead `validate` warns about entries that expire.
+/// How many days ahead `validate` and `plan` announce entries that expire (docs/contract.md §4).
 pub(crate) const EXPIRY_NOTICE_DAYS: i64 = 14;
 
 pub(crate) const TOP_FIELDS: &[&str] = &[
