@@ -3,7 +3,9 @@
 //! here. [`crate::config::Config::resolve`] turns them, with the environment, into checked
 //! values; below the commands, nothing sees clap.
 
-use crate::commands::{adopt, apply, completions, export, plan, schema, snapshot, validate};
+use crate::commands::{
+    adopt, apply, completions, export, plan, review, schema, snapshot, validate,
+};
 use crate::config::ColorChoice;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -84,8 +86,11 @@ pub(crate) enum Command {
     Adopt(adopt::Args),
     /// Read the org and write it as a snapshot, for `plan --live` without a key.
     Snapshot(snapshot::Args),
+    /// An access review of the file from its git history: who holds which role, why, since
+    /// when, approved in which pull request; no key, no request.
+    Review(review::Args),
     /// Print the JSON Schema of the desired-state file (or of the JSON plan, the apply report,
-    /// the org snapshot).
+    /// the org snapshot, the access review).
     Schema(schema::Args),
     /// Print shell completions.
     Completions(completions::Args),

@@ -8,6 +8,7 @@ pub(crate) mod completions;
 pub(crate) mod export;
 pub(crate) mod output;
 pub(crate) mod plan;
+pub(crate) mod review;
 pub(crate) mod schema;
 pub(crate) mod snapshot;
 pub(crate) mod validate;
@@ -40,6 +41,7 @@ pub(crate) fn run(command: &Command, ctx: &Context) -> Result<u8, CommandError> 
         Command::Apply(args) => apply::run(ctx, args),
         Command::Export(args) => export::run(ctx, args),
         Command::Adopt(args) => adopt::run(ctx, args),
+        Command::Review(args) => review::run(ctx, args),
         Command::Schema(args) => schema::run(ctx, args),
         Command::Snapshot(args) => snapshot::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),

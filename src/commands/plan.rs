@@ -166,7 +166,7 @@ fn load_baseline(ctx: &Context, path: &Path) -> Result<Baseline, CommandError> {
 
 /// Reads `plan --live SNAPSHOT` (docs/contract.md §9): the org as the snapshot holds it, and how
 /// old it is by the command's clock.
-fn read_snapshot(ctx: &Context, path: &Path) -> Result<(LiveState, LiveSource), CommandError> {
+pub(super) fn read_snapshot(ctx: &Context, path: &Path) -> Result<(LiveState, LiveSource), CommandError> {
     let name = path.display().to_string();
     let err = |why: String| CommandError::BadSnapshot {
         path: name.clone(),

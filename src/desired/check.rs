@@ -682,8 +682,23 @@ fn validate_member(
         reason,
         expires: expires.map(|(d, _)| d),
         loc: email_loc,
+        lines: entry_lines(item, &f),
     };
     (entry, Some(member))
+}
+
+/// Where an entry is written: its first and last line and its role's line (for the history of
+/// its lines, docs/contract.md §18).
+fn entry_lines(item: &Node<'_>, f: &Fields<'_, '_>) -> super::EntryLines {
+    let Value::Map(entries) = &item.value else {
+        return super::EntryLines::default();
+    };
+    let lines = entries.iter().flat_map(|(k, v)| [k.loc.line, v.loc.line]);
+    super::EntryLines {
+        first: lines.clone().min().unwrap_or(item.loc.line),
+        last: lines.max().unwrap_or(item.loc.line),
+        role: f.get("role").map_or(0, |n| n.loc.line),
+    }
 }
 
 /// A domain pattern as `allowed_domains` and `policy.internal_domains` take it: `example.com`,

@@ -74,6 +74,18 @@ pub(crate) struct DesiredMember {
     pub(crate) expires: Option<Date>,
     /// Where the entry's email is written in the file (0:0 when built in code).
     pub(crate) loc: Loc,
+    /// The lines the entry takes in its part (0 when built in code).
+    pub(crate) lines: EntryLines,
+}
+
+/// The lines an entry of `members` is written on, in its part (1-based; 0 when unknown), for
+/// `teamsync review`'s history of each entry (docs/contract.md §18).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EntryLines {
+    pub(crate) first: u32,
+    pub(crate) last: u32,
+    /// The line of its `role`.
+    pub(crate) role: u32,
 }
 
 impl DesiredMember {
@@ -84,6 +96,7 @@ impl DesiredMember {
             reason: None,
             expires: None,
             loc: Loc::default(),
+            lines: EntryLines::default(),
         }
     }
 

@@ -34,9 +34,10 @@ pub(crate) struct Policy {
     /// Every `org:admin` entry has a non-empty `reason`.
     pub(crate) admins_need_reason: bool,
     /// The organisation's own domains (`example.com`, `*.example.com`); an entry outside them is
-    /// external.
+    /// external: `teamsync review` flags one without `expires`, and `external_max_days` makes
+    /// that an error.
     pub(crate) internal_domains: Vec<String>,
-    /// An external entry's `expires` is at most this many days ahead.
+    /// An external entry has `expires`, at most this many days ahead.
     pub(crate) external_max_days: Option<u64>,
     /// At most this many current `org:admin` entries, and where the file says so.
     pub(crate) max_admins: Option<(u64, Loc)>,
@@ -48,7 +49,8 @@ pub(crate) struct Policy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Rule {
     AdminsNeedReason,
-    ExternalNeedsExpires,
+    /// `external_max_days` (this many) asks an external entry for `expires`.
+    ExternalNeedsExpires(u64),
     ExternalMaxDays(u64),
     MaxAdmins(u64),
 }
@@ -59,9 +61,10 @@ impl std::fmt::Display for Rule {
             Rule::AdminsNeedReason => {
                 write!(f, "policy.admins_need_reason: every org:admin entry has a reason")
             }
-            Rule::ExternalNeedsExpires => write!(
+            Rule::ExternalNeedsExpires(n) => write!(
                 f,
-                "policy.internal_domains: an entry outside them needs `expires`"
+                "policy.external_max_days: an entry outside internal_domains needs `expires`, at most {n} day{} ahead",
+                plural(*n)
             ),
             Rule::ExternalMaxDays(n) => write!(
                 f,
@@ -86,7 +89,9 @@ impl Policy {
     /// The rule a new entry (`email`, `role`, a reason, no `expires`) would break, as `adopt`
     /// writes one (docs/contract.md §7).
     pub(crate) fn refuses_add(&self, email: &Email) -> Option<Rule> {
-        self.is_external(email).then_some(Rule::ExternalNeedsExpires)
+        self.external_max_days
+            .filter(|_| self.is_external(email))
+            .map(Rule::ExternalNeedsExpires)
     }
 
     /// The rule an entry would break if its role became `to` (its reason as it is).
@@ -183,23 +188,25 @@ pub(super) fn violations(
                 ));
             }
         }
+        // `internal_domains` alone only says who is external (`teamsync review` flags one
+        // without `expires`); `external_max_days` makes it a rule.
+        let Some(max) = policy.external_max_days else {
+            continue;
+        };
         if !policy.is_external(&m.email) {
             continue;
         }
-        match (m.expires, policy.external_max_days) {
-            (None, _) => errors.push(Diagnostic::at(
+        match m.expires {
+            None => errors.push(Diagnostic::at(
                 m.loc,
                 format!(
-                    "`{}` is outside policy.internal_domains ({}) and has no `expires`; an external entry needs one{}",
+                    "`{}` is outside policy.internal_domains ({}) and has no `expires`; {}",
                     m.email,
                     policy.internal_domains.join(", "),
-                    policy
-                        .external_max_days
-                        .map(|n| format!(", at most {n} day{} ahead", plural(n)))
-                        .unwrap_or_default()
+                    Rule::ExternalNeedsExpires(max)
                 ),
             )),
-            (Some(d), Some(max)) if today.days_until(d) > max as i64 => {
+            Some(d) if today.days_until(d) > max as i64 => {
                 errors.push(Diagnostic::at(
                     m.loc,
                     format!(
@@ -284,7 +291,7 @@ members:
         insta::assert_snapshot!(errors(text).join("\n"), @r"
         6:15: the file lists 2 org:admin entries; policy.max_admins: at most 1 org:admin entry: `ana@example.com` (line 8), `bo@dev.corp.example.com` (line 10)
         8:12: `ana@example.com` is org:admin without a `reason`; policy.admins_need_reason: every org:admin entry has a reason
-        13:12: `cy@vendor.io` is outside policy.internal_domains (example.com, *.corp.example.com) and has no `expires`; an external entry needs one, at most 90 days ahead
+        13:12: `cy@vendor.io` is outside policy.internal_domains (example.com, *.corp.example.com) and has no `expires`; policy.external_max_days: an entry outside internal_domains needs `expires`, at most 90 days ahead
         15:12: `di@vendor.io` expires on 2027-06-30, 171 days ahead; policy.external_max_days: an entry outside internal_domains expires at most 90 days ahead
         ");
     }
@@ -413,10 +420,10 @@ members:
                         expected += 1;
                     }
                 }
-                if *external {
-                    match (expires, max_days) {
-                        (None, _) => expected += 1,
-                        (Some(d), Some(m)) if *d > m as i64 => expected += 1,
+                if let (true, Some(m)) = (*external, max_days) {
+                    match expires {
+                        None => expected += 1,
+                        Some(d) if *d > m as i64 => expected += 1,
                         _ => {}
                     }
                 }

@@ -3,6 +3,7 @@
 //! - [`plan`]: the JSON plan (`plan --format json`, `plan --out`) and the wire view of a plan;
 //! - [`saved`]: what a saved plan adds (fingerprints, the live snapshot) and its freshness check;
 //! - [`report`]: the apply report (`apply --report FILE`);
+//! - [`review`]: the access review (`teamsync review --format json`; docs/contract.md §18);
 //! - [`snapshot`]: the org snapshot (`teamsync snapshot`, `plan --live`; docs/contract.md §9);
 //! - [`schema`]: the JSON Schemas of these documents and of the desired-state file.
 //!
@@ -11,6 +12,7 @@
 
 pub(crate) mod plan;
 pub(crate) mod report;
+pub(crate) mod review;
 pub(crate) mod saved;
 pub(crate) mod schema;
 pub(crate) mod snapshot;

@@ -225,6 +225,14 @@ pub(crate) fn report_schema() -> String {
     )
 }
 
+/// The access review's schema, as committed at `schema/review.schema.json`.
+pub(crate) fn review_schema() -> String {
+    published(
+        schemars::schema_for!(super::review::ReviewDocument),
+        "review.schema.json",
+    )
+}
+
 /// The org snapshot's schema, as committed at `schema/snapshot.schema.json`.
 pub(crate) fn snapshot_schema() -> String {
     published(
@@ -281,6 +289,7 @@ mod tests {
             ("plan.schema.json", super::plan_schema()),
             ("report.schema.json", super::report_schema()),
             ("snapshot.schema.json", super::snapshot_schema()),
+            ("review.schema.json", super::review_schema()),
         ] {
             let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
             let id = schema["$id"].as_str().unwrap();
@@ -338,6 +347,15 @@ mod tests {
                 "e": {"type": "integer"},
                 "f": {"type": "string", "format": "email"}
             })
+        );
+    }
+
+    #[test]
+    fn committed_review_schema_is_current() {
+        assert_eq!(
+            committed("review.schema.json"),
+            super::review_schema(),
+            "regenerate with: cargo run -- schema --review > schema/review.schema.json"
         );
     }
 
