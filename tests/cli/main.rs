@@ -20,6 +20,7 @@ mod parts;
 mod plan;
 mod pr;
 mod report;
+mod review;
 mod saved;
 mod signals;
 mod snapshot;
