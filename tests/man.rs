@@ -37,6 +37,7 @@ fn every_command_has_a_page_with_environment_and_exit_status() {
             "teamsync-completions.1",
             "teamsync-export.1",
             "teamsync-plan.1",
+            "teamsync-review.1",
             "teamsync-schema.1",
             "teamsync-snapshot.1",
             "teamsync-validate.1",

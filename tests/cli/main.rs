@@ -11,6 +11,7 @@ mod errors;
 mod escaping;
 mod export;
 mod faults;
+mod governance;
 mod hostile_api;
 mod hostile_files;
 mod lifecycle;
