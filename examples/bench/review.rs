@@ -12,7 +12,9 @@ const COMMITS: usize = 2_000;
 /// The file after `added` entries, with every entry `i < changed` that is a multiple of 7
 /// promoted.
 fn file(added: usize, changed: usize) -> String {
-    let mut s = String::from("version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n    reason: founder\n");
+    let mut s = String::from(
+        "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n    reason: founder\n",
+    );
     for i in 0..added {
         let role = if i % 7 == 0 && i < changed {
             "org:admin"
@@ -52,7 +54,11 @@ fn build_repository(dir: &Path) {
     for c in 0..COMMITS {
         let added = (c + 1) * ENTRIES / COMMITS;
         // Every third commit promotes what the earlier ones added, in place.
-        let changed = if c % 3 == 0 { added / 2 } else { c * ENTRIES / COMMITS / 2 };
+        let changed = if c % 3 == 0 {
+            added / 2
+        } else {
+            c * ENTRIES / COMMITS / 2
+        };
         let text = file(added, changed);
         let message = if c % 5 == 0 {
             format!("Merge pull request #{} from acme/change-{c}", c + 1)

@@ -476,7 +476,9 @@ fn within_policy(
     let refuse = |a: &Adoption| -> Option<Rule> {
         match a {
             Adoption::Add { email, .. } => policy.refuses_add(email),
-            Adoption::Role { email, to, .. } => entry(email).and_then(|m| policy.refuses_role(m, *to)),
+            Adoption::Role { email, to, .. } => {
+                entry(email).and_then(|m| policy.refuses_role(m, *to))
+            }
             Adoption::Delete { .. } => None,
         }
     };
@@ -518,7 +520,18 @@ fn within_policy(
             _ => m.role == Role::Admin,
         })
         .count();
-    let added_admins = adopted.iter().filter(|a| matches!(a, Adoption::Add { role: Role::Admin, .. })).count();
+    let added_admins = adopted
+        .iter()
+        .filter(|a| {
+            matches!(
+                a,
+                Adoption::Add {
+                    role: Role::Admin,
+                    ..
+                }
+            )
+        })
+        .count();
     if (listed_admins + added_admins) as u64 <= max {
         return;
     }

@@ -8,9 +8,9 @@
 //! adds no dependency to build (README, "Decisions"). What it prints is parsed by the pure
 //! [`crate::review::blame`]; the review itself is [`crate::review::review`].
 
+use super::Context;
 use super::output::{Existing, Inputs, Output};
 use super::plan::read_snapshot;
-use super::Context;
 use crate::desired::LoadedFile;
 use crate::error::CommandError;
 use crate::escape::escape;
@@ -33,7 +33,9 @@ pub(crate) enum ReviewFormat {
 }
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "EXAMPLES:\n    teamsync review > review.md\n    teamsync review --format csv -o review.csv\n    teamsync review -f org/ --live snapshot.json --format json")]
+#[command(
+    after_help = "EXAMPLES:\n    teamsync review > review.md\n    teamsync review --format csv -o review.csv\n    teamsync review -f org/ --live snapshot.json --format json"
+)]
 pub(crate) struct Args {
     /// Output format of the review.
     #[arg(long, value_enum, default_value_t = ReviewFormat::Markdown)]
@@ -76,6 +78,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         live.as_ref().map(|(state, _)| state),
         &ReviewOptions {
             today: ctx.config.today,
+            file: file.name.clone(),
         },
     );
     for w in &reviewed.warnings {
@@ -110,7 +113,11 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             ctx.ui.note(format_args!(
                 "Wrote the access review of {} entr{} ({} flagged) to {}.",
                 reviewed.summary.entries,
-                if reviewed.summary.entries == 1 { "y" } else { "ies" },
+                if reviewed.summary.entries == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
                 reviewed.summary.flagged,
                 escape(&out.path().display().to_string())
             ));
@@ -125,7 +132,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
 fn history(file: &LoadedFile) -> History {
     let mut history = History::default();
     for part in &file.parts {
-        let blamed = blame_text(&part.path).and_then(|text| blame::parse(&text, &mut history.commits));
+        let blamed =
+            blame_text(&part.path).and_then(|text| blame::parse(&text, &mut history.commits));
         history.parts.push(match blamed {
             Ok(lines) => PartHistory::Blamed { lines },
             Err(why) => PartHistory::Unknown(why),
@@ -162,5 +170,6 @@ fn blame_text(path: &Path) -> Result<String, String> {
             format!("git: {first}")
         });
     }
-    String::from_utf8(output.stdout).map_err(|_| "git blame printed text that is not UTF-8".to_string())
+    String::from_utf8(output.stdout)
+        .map_err(|_| "git blame printed text that is not UTF-8".to_string())
 }

@@ -3,10 +3,10 @@
 use super::Context;
 use crate::desired::LoadedFile;
 use crate::error::CommandError;
-use crate::ui::Level;
-use crate::yaml::Diagnostic;
 use crate::role::Role;
+use crate::ui::Level;
 use crate::words::plural;
+use crate::yaml::Diagnostic;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {}

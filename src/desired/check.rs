@@ -6,8 +6,8 @@
 use super::policy;
 use super::strings::{decomposed, invisible_loc, line_at};
 use super::{
-    Desired, DesiredMember, INVITATION_FIELDS, InvitationPolicy, MEMBER_FIELDS,
-    MaxRemovals, SAFETY_FIELDS, Safety, TOP_FIELDS, VERSION,
+    Desired, DesiredMember, INVITATION_FIELDS, InvitationPolicy, MEMBER_FIELDS, MaxRemovals,
+    SAFETY_FIELDS, Safety, TOP_FIELDS, VERSION,
 };
 use crate::date::Date;
 use crate::email::{self, Email};
@@ -254,7 +254,8 @@ impl Check<'_> {
             self.admin_present(&entries, first.loc);
         }
         // The file's own rules (docs/contract.md §18), on the entries that are valid.
-        let violations = policy::violations(&desired, self.today, |loc, from| self.place(loc, from));
+        let violations =
+            policy::violations(&desired, self.today, |loc, from| self.place(loc, from));
         self.errors.extend(violations);
         desired
     }
@@ -376,12 +377,8 @@ impl Check<'_> {
                 entries.reserve(items.len());
                 desired.members.reserve(items.len());
                 for item in items {
-                    let (mut entry, member) = validate_member(
-                        item,
-                        desired,
-                        &self.texts,
-                        &mut self.errors,
-                    );
+                    let (mut entry, member) =
+                        validate_member(item, desired, &self.texts, &mut self.errors);
                     if let Some(m) = member {
                         entry.member = Some(desired.members.len());
                         desired.members.push(m);

@@ -40,7 +40,11 @@ impl fmt::Display for Expiring {
             one_or_many(n, "s", ""),
             self.on
         )?;
-        let shown = if f.alternate() { n } else { n.min(SHOWN_EMAILS) };
+        let shown = if f.alternate() {
+            n
+        } else {
+            n.min(SHOWN_EMAILS)
+        };
         for (i, e) in self.emails.iter().take(shown).enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
@@ -104,7 +108,9 @@ mod tests {
         Expiring {
             on: today().add_days(days),
             days,
-            emails: (0..n).map(|i| Email::new(&format!("p{i:02}@x.io"))).collect(),
+            emails: (0..n)
+                .map(|i| Email::new(&format!("p{i:02}@x.io")))
+                .collect(),
         }
     }
 

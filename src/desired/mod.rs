@@ -13,7 +13,9 @@ mod tests;
 
 pub(crate) use check::domain_allowed;
 pub(crate) use expiry::Expiring;
-pub(crate) use policy::{DEFAULT_RECERTIFY_DAYS, POLICY_FIELDS, Policy, Rule};
+#[cfg(test)]
+pub(crate) use policy::POLICY_FIELDS;
+pub(crate) use policy::{DEFAULT_RECERTIFY_DAYS, Policy, Rule};
 pub(crate) use strings::{forbidden_in, refused_email};
 
 use crate::date::Date;

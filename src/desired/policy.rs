@@ -59,7 +59,10 @@ impl std::fmt::Display for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Rule::AdminsNeedReason => {
-                write!(f, "policy.admins_need_reason: every org:admin entry has a reason")
+                write!(
+                    f,
+                    "policy.admins_need_reason: every org:admin entry has a reason"
+                )
             }
             Rule::ExternalNeedsExpires(n) => write!(
                 f,
@@ -137,9 +140,10 @@ pub(super) fn read(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Policy {
         for (d, loc) in super::check::string_list(v, "policy.internal_domains", errors) {
             match domain_pattern(d) {
                 Ok(d) => policy.internal_domains.push(d),
-                Err(why) => {
-                    errors.push(Diagnostic::at(loc, format!("policy.internal_domains: {why}")))
-                }
+                Err(why) => errors.push(Diagnostic::at(
+                    loc,
+                    format!("policy.internal_domains: {why}"),
+                )),
             }
         }
     }
@@ -362,10 +366,18 @@ members:
         let a = "version: 1\npolicy: {max_admins: 3}\nmembers: [{email: ana@example.com, role: org:admin}]\n";
         let b = "version: 1\npolicy: {admins_need_reason: false}\n";
         let parts = [
-            PartText { name: "a.yaml", text: a },
-            PartText { name: "b.yaml", text: b },
+            PartText {
+                name: "a.yaml",
+                text: a,
+            },
+            PartText {
+                name: "b.yaml",
+                text: b,
+            },
         ];
-        let errors = validate_parts(&parts, true, today(), 1).desired.unwrap_err();
+        let errors = validate_parts(&parts, true, today(), 1)
+            .desired
+            .unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(
             errors[0]

@@ -337,9 +337,14 @@ fn expiry_notice_covers_the_next_14_days_only() {
     let (_, first) = &d.expiring(today())[0];
     assert_eq!((first.loc.line, first.loc.column), (5, 12));
     assert!(
-        validate(&format!("{HEAD}  - email: temp@example.com\n    role: org:member\n    expires: 2027-04-01\n"), today())
-            .warnings
-            .is_empty(),
+        validate(
+            &format!(
+                "{HEAD}  - email: temp@example.com\n    role: org:member\n    expires: 2027-04-01\n"
+            ),
+            today()
+        )
+        .warnings
+        .is_empty(),
         "the loader says nothing per entry: the commands say it once per date"
     );
 }

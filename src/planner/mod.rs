@@ -494,11 +494,7 @@ fn expiries(desired: &Desired, org: &Managed, options: &PlanOptions) -> Vec<Warn
             .emails
             .iter()
             .filter(|e| !desired.is_protected(e) && options.self_email.as_ref() != Some(*e))
-            .filter(|e| {
-                org.members
-                    .binary_search_by(|m| m.email.cmp(e))
-                    .is_ok()
-            })
+            .filter(|e| org.members.binary_search_by(|m| m.email.cmp(e)).is_ok())
             .count() as u64;
         let on = cohort.on;
         out.push(Warning::Expiring(cohort));

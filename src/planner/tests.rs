@@ -973,7 +973,11 @@ fn expiries_are_one_warning_per_date_and_a_cohort_over_the_limit_is_said_ahead()
     let over = plan(&d, &org, &opts());
     assert!(over.warnings.iter().any(|w| matches!(
         w,
-        crate::plan::Warning::RemovalsAhead { removals: 5, limit: 4, .. }
+        crate::plan::Warning::RemovalsAhead {
+            removals: 5,
+            limit: 4,
+            ..
+        }
     )));
 }
 
@@ -991,7 +995,9 @@ fn the_limit_said_ahead_is_the_one_the_guard_applies_on_the_day() {
         .warnings
         .iter()
         .find_map(|w| match w {
-            crate::plan::Warning::RemovalsAhead { limit, removals, .. } => Some((*removals, *limit)),
+            crate::plan::Warning::RemovalsAhead {
+                limit, removals, ..
+            } => Some((*removals, *limit)),
             _ => None,
         })
         .expect("said ahead");

@@ -27,11 +27,7 @@ fn code(s: &str) -> String {
     let shown = crate::escape::escape(s)
         .replace(['\n', '\r'], " ")
         .replace('|', "\\|");
-    let longest = shown
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = shown.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     let pad = if shown.starts_with('`') || shown.ends_with('`') {
         " "
@@ -109,11 +105,7 @@ fn table_head(live: bool, parts: bool) -> String {
     if parts {
         cols.push("part");
     }
-    format!(
-        "| {} |\n|{}\n",
-        cols.join(" | "),
-        "---|".repeat(cols.len())
-    )
+    format!("| {} |\n|{}\n", cols.join(" | "), "---|".repeat(cols.len()))
 }
 
 /// The review as Markdown: the marker, a heading naming the file and its sources, the counts
@@ -149,13 +141,27 @@ pub(crate) fn markdown(review: &Review, heading: &Heading) -> String {
     );
     let _ = writeln!(out, "| flag | entries | means |\n|---|---|---|");
     for (flag, n) in &s.flags {
-        if !review.live && matches!(flag, Flag::NotInOrg | Flag::RoleDiffers | Flag::PendingInvitation) {
+        if !review.live
+            && matches!(
+                flag,
+                Flag::NotInOrg | Flag::RoleDiffers | Flag::PendingInvitation
+            )
+        {
             continue;
         }
-        let _ = writeln!(out, "| `{}` | {n} | {} |", flag.name(), means(*flag, review));
+        let _ = writeln!(
+            out,
+            "| `{}` | {n} | {} |",
+            flag.name(),
+            means(*flag, review)
+        );
     }
     for w in &review.warnings {
-        let _ = writeln!(out, "\n> [!WARNING]\n> {}", super::markdown::esc(&w.to_string()));
+        let _ = writeln!(
+            out,
+            "\n> [!WARNING]\n> {}",
+            super::markdown::esc(&w.to_string())
+        );
     }
     let parts = review.entries.iter().any(|e| e.part.is_some());
     let (flagged, others): (Vec<&Entry>, Vec<&Entry>) =
@@ -199,9 +205,7 @@ the same entries for a spreadsheet; docs/governance.md explains each column.\n\n
 fn means(flag: Flag, review: &Review) -> String {
     match flag {
         Flag::AdminWithoutReason => "`org:admin` without a reason".into(),
-        Flag::ExternalWithoutExpires => {
-            "outside `policy.internal_domains`, no `expires`".into()
-        }
+        Flag::ExternalWithoutExpires => "outside `policy.internal_domains`, no `expires`".into(),
         Flag::ExpiresSoon => "expires within 14 days".into(),
         Flag::NotRecertified => format!(
             "unchanged for more than {} day{}",
@@ -271,12 +275,23 @@ pub(crate) fn csv(review: &Review) -> String {
         };
         let (status, role, at, age) = match &e.org {
             None => ("", String::new(), String::new(), String::new()),
-            Some(InOrg::Member { role }) => ("member", role.as_str().to_string(), String::new(), String::new()),
+            Some(InOrg::Member { role }) => (
+                "member",
+                role.as_str().to_string(),
+                String::new(),
+                String::new(),
+            ),
             Some(InOrg::Invited { role, invited }) => (
                 "invited",
                 role.as_str().to_string(),
-                invited.as_ref().map(|i| i.at.as_str().to_string()).unwrap_or_default(),
-                invited.as_ref().map(|i| i.age_days.to_string()).unwrap_or_default(),
+                invited
+                    .as_ref()
+                    .map(|i| i.at.as_str().to_string())
+                    .unwrap_or_default(),
+                invited
+                    .as_ref()
+                    .map(|i| i.age_days.to_string())
+                    .unwrap_or_default(),
             ),
             Some(InOrg::Absent) => ("absent", String::new(), String::new(), String::new()),
         };
@@ -290,7 +305,12 @@ pub(crate) fn csv(review: &Review) -> String {
         ];
         row.extend(c(&e.added));
         row.extend(c(&e.role_set));
-        row.push(e.changed.as_ref().map(|c| c.date.to_string()).unwrap_or_default());
+        row.push(
+            e.changed
+                .as_ref()
+                .map(|c| c.date.to_string())
+                .unwrap_or_default(),
+        );
         row.push(flags.join(";"));
         row.extend([status.to_string(), role, at, age]);
         let fields: Vec<String> = row.iter().map(|s| field(s)).collect();

@@ -18,10 +18,7 @@ struct Partial {
 
 /// The blamed lines of one file: for line `n`, `lines[n - 1]` indexes `commits` (`None`: not
 /// committed yet). `commits` is shared by every file read into it, each commit once.
-pub(crate) fn parse(
-    text: &str,
-    commits: &mut Vec<Commit>,
-) -> Result<Vec<Option<usize>>, String> {
+pub(crate) fn parse(text: &str, commits: &mut Vec<Commit>) -> Result<Vec<Option<usize>>, String> {
     let mut known: HashMap<String, usize> = commits
         .iter()
         .enumerate()

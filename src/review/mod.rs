@@ -112,7 +112,9 @@ impl Flag {
 /// The org's side of an entry (`--live`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum InOrg {
-    Member { role: LiveRole },
+    Member {
+        role: LiveRole,
+    },
     Invited {
         role: LiveRole,
         /// `None`: the org did not say when (age unknown).
@@ -195,6 +197,8 @@ pub(crate) struct Review {
 #[derive(Clone, Debug)]
 pub(crate) struct ReviewOptions {
     pub(crate) today: Date,
+    /// How messages name the desired state when it is one file (`-f` as given).
+    pub(crate) file: String,
 }
 
 /// Reviews `desired` with the history of its parts' lines and, with `--live`, the org.
@@ -212,7 +216,8 @@ pub(crate) fn review(
     let org = live.map(OrgIndex::new);
     let commit = |part: u32, line: u32| -> Result<Option<&Commit>, ()> {
         match history.parts.get(part as usize) {
-            Some(PartHistory::Blamed { lines }) => match lines.get((line as usize).wrapping_sub(1)) {
+            Some(PartHistory::Blamed { lines }) => match lines.get((line as usize).wrapping_sub(1))
+            {
                 Some(Some(i)) => Ok(history.commits.get(*i)),
                 // Not committed yet (or a line past the blamed text: changed since).
                 _ => Err(()),
@@ -238,7 +243,14 @@ pub(crate) fn review(
                 changed.ok().flatten(),
             );
             let in_org = org.as_ref().map(|o| o.of(&m.email, today));
-            let flags = flags(m, desired, changed.as_ref(), in_org.as_ref(), today, recertify_days);
+            let flags = flags(
+                m,
+                desired,
+                changed.as_ref(),
+                in_org.as_ref(),
+                today,
+                recertify_days,
+            );
             Entry {
                 email: m.email.clone(),
                 role: m.role,
@@ -261,7 +273,7 @@ pub(crate) fn review(
                 .parts
                 .get(i)
                 .cloned()
-                .unwrap_or_else(|| "the desired-state file".to_string());
+                .unwrap_or_else(|| options.file.clone());
             warnings.push(Warning::NoHistory {
                 part,
                 why: why.clone(),
@@ -315,8 +327,7 @@ fn flags(
     if m.expires.is_none() && desired.policy.is_external(&m.email) {
         out.push(Flag::ExternalWithoutExpires);
     }
-    if m
-        .expires
+    if m.expires
         .is_some_and(|d| (0..EXPIRY_NOTICE_DAYS).contains(&today.days_until(d)))
     {
         out.push(Flag::ExpiresSoon);
@@ -360,13 +371,13 @@ impl<'a> OrgIndex<'a> {
         let members = live.members.iter().map(|m| (&m.email, &m.role)).collect();
         let mut invitations: HashMap<&Email, (&LiveRole, Option<&Timestamp>)> = HashMap::new();
         for i in &live.invitations {
-            let newer = invitations.get(&i.email).is_none_or(|(_, at)| {
-                match (at, &i.created_at) {
+            let newer = invitations
+                .get(&i.email)
+                .is_none_or(|(_, at)| match (at, &i.created_at) {
                     (Some(old), Some(new)) => old.seconds_until(new) > 0,
                     (None, Some(_)) => true,
                     _ => false,
-                }
-            });
+                });
             if newer {
                 invitations.insert(&i.email, (&i.role, i.created_at.as_ref()));
             }

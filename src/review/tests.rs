@@ -56,7 +56,15 @@ fn history() -> History {
 
 fn reviewed(live: Option<&LiveState>) -> Review {
     let desired = validate(FILE, today()).desired.unwrap();
-    review(&desired, &history(), live, &ReviewOptions { today: today() })
+    review(
+        &desired,
+        &history(),
+        live,
+        &ReviewOptions {
+            today: today(),
+            file: "teamsync.yaml".into(),
+        },
+    )
 }
 
 fn flags_of(r: &Review) -> Vec<(String, Vec<&'static str>)> {
@@ -94,7 +102,10 @@ fn each_entry_has_its_added_and_role_set_commits_and_its_flags() {
     assert_eq!(r.entries[2].added, None);
     assert_eq!(r.warnings, vec![Warning::Uncommitted { entries: 1 }]);
     assert_eq!(r.recertify_days, 180);
-    assert_eq!((r.summary.entries, r.summary.admins, r.summary.members), (4, 2, 2));
+    assert_eq!(
+        (r.summary.entries, r.summary.admins, r.summary.members),
+        (4, 2, 2)
+    );
     assert_eq!(r.summary.flagged, 4);
 }
 
@@ -105,10 +116,26 @@ fn without_history_dates_are_unknown_and_a_warning_says_so() {
         commits: Vec::new(),
         parts: vec![PartHistory::Unknown("not in a git repository".into())],
     };
-    let r = review(&desired, &history, None, &ReviewOptions { today: today() });
-    assert!(r.entries.iter().all(|e| e.added.is_none() && e.role_set.is_none()));
-    assert!(r.entries.iter().all(|e| !e.flags.contains(&Flag::NotRecertified)));
-    insta::assert_snapshot!(r.warnings[0].to_string(), @"no history for the desired-state file (not in a git repository): when each entry was added, its role set, by whom and in which pull request are unknown");
+    let r = review(
+        &desired,
+        &history,
+        None,
+        &ReviewOptions {
+            today: today(),
+            file: "teamsync.yaml".into(),
+        },
+    );
+    assert!(
+        r.entries
+            .iter()
+            .all(|e| e.added.is_none() && e.role_set.is_none())
+    );
+    assert!(
+        r.entries
+            .iter()
+            .all(|e| !e.flags.contains(&Flag::NotRecertified))
+    );
+    insta::assert_snapshot!(r.warnings[0].to_string(), @"no history for teamsync.yaml (not in a git repository): when each entry was added, its role set, by whom and in which pull request are unknown");
 }
 
 fn live() -> LiveState {
@@ -203,7 +230,15 @@ members:
             lines: vec![Some(0); 5],
         }],
     };
-    let r = review(&desired, &history, None, &ReviewOptions { today: today() });
+    let r = review(
+        &desired,
+        &history,
+        None,
+        &ReviewOptions {
+            today: today(),
+            file: "teamsync.yaml".into(),
+        },
+    );
     insta::assert_snapshot!(csv(&r).replace("\r\n", "⏎\n"), @r#"
     email,role,reason,expires,part,added_date,added_commit,added_author,added_pr,role_set_date,role_set_commit,role_set_author,role_set_pr,last_changed_date,flags,org_status,org_role,invited_at,invitation_age_days⏎
     ana@example.com,org:admin,"'=HYPERLINK(""http://x""), ""quoted""",,,2027-01-02,1111111111111111111111111111111111111111,Dev1 <dev1@example.com>,,2027-01-02,1111111111111111111111111111111111111111,Dev1 <dev1@example.com>,,2027-01-02,,,,,⏎
@@ -223,7 +258,10 @@ fn markdown_shows_data_only_in_code_spans_and_stays_under_the_limit() {
         &desired,
         &History::default(),
         None,
-        &ReviewOptions { today: today() },
+        &ReviewOptions {
+            today: today(),
+            file: "teamsync.yaml".into(),
+        },
     );
     let md = markdown(
         &r,
@@ -235,11 +273,17 @@ fn markdown_shows_data_only_in_code_spans_and_stays_under_the_limit() {
     );
     assert!(md.chars().count() < 65_000, "{}", md.chars().count());
     assert!(md.starts_with("<!-- teamsync:review -->\n"));
-    assert!(md.contains("more entries not shown here"), "the cut is announced");
+    assert!(
+        md.contains("more entries not shown here"),
+        "the cut is announced"
+    );
     // A reason with a mention, backticks, HTML and a pipe: inside a longer fence, the pipe
     // escaped for the table.
     assert!(md.contains("| ``@team `x` <b>\\|1`` |"), "{}", &md[..2000]);
-    assert!(!md.lines().any(|l| l.starts_with("| user")), "emails are code");
+    assert!(
+        !md.lines().any(|l| l.starts_with("| user")),
+        "emails are code"
+    );
 }
 
 proptest! {
@@ -279,7 +323,7 @@ proptest! {
                 lines: blame_seed.iter().map(|c| c.filter(|c| *c < commits.len())).collect(),
             }],
         };
-        let r = review(&desired, &history, None, &ReviewOptions { today: today() });
+        let r = review(&desired, &history, None, &ReviewOptions { today: today(), file: "teamsync.yaml".into() });
         prop_assert_eq!(r.entries.len(), desired.members.len());
         prop_assert!(r.entries.windows(2).all(|w| w[0].email < w[1].email));
         prop_assert_eq!(r.summary.flagged, r.entries.iter().filter(|e| !e.flags.is_empty()).count());

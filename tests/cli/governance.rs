@@ -1,8 +1,8 @@
 //! Access governance (docs/contract.md §3, §4, §7): the file's `policy` checked wherever the file
 //! is loaded, and expiries announced ahead of time, once per date, through the real binary.
 
-use crate::{assert_run, assert_text};
 use crate::support::*;
+use crate::{assert_run, assert_text};
 use scaling_emulator::OrgState;
 
 const POLICY_BROKEN: &str = "version: 1
@@ -31,7 +31,11 @@ fn a_file_that_breaks_its_policy_fails_with_every_violation() {
     assert_run!("policy_validate", w.run(&["validate"]));
     let plan = w.run(&["plan"]);
     assert_eq!(plan.code, 1);
-    assert_eq!(w.emu.requests().len(), 0, "an invalid file sends no request");
+    assert_eq!(
+        w.emu.requests().len(),
+        0,
+        "an invalid file sends no request"
+    );
 }
 
 /// Fourteen interns in the org, twelve leaving after one date: one line for that date (ten
@@ -40,9 +44,8 @@ fn a_file_that_breaks_its_policy_fails_with_every_violation() {
 #[test]
 fn a_cohort_expiring_on_one_date_is_one_line_announced_ahead_of_the_guard() {
     let mut o = OrgState::with_members(&[("root@example.com", "org:admin")]);
-    let mut file = String::from(
-        "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n",
-    );
+    let mut file =
+        String::from("version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n");
     for i in 0..14 {
         let email = format!("intern{i:02}@example.com");
         o.add_member(&email, "org:member");
@@ -62,11 +65,17 @@ fn a_cohort_expiring_on_one_date_is_one_line_announced_ahead_of_the_guard() {
     );
     let md = w.run(&["plan", "--format", "markdown"]);
     assert_eq!(md.code, 0);
-    has(&md.stdout, "12 entries expire on 2027-04-05, in 5 days: intern00@example.com");
+    has(
+        &md.stdout,
+        "12 entries expire on 2027-04-05, in 5 days: intern00@example.com",
+    );
     has(&md.stdout, "and 2 more");
     has(&md.stdout, "more than the removal limit 3");
     // On the day, the guard refuses with the limit that was announced.
-    let day = w.run_env(&["apply", "--auto-approve"], &[("TEAMSYNC_TODAY", "2027-04-06")]);
+    let day = w.run_env(
+        &["apply", "--auto-approve"],
+        &[("TEAMSYNC_TODAY", "2027-04-06")],
+    );
     assert_eq!(day.code, 3, "{}", day.all());
 }
 

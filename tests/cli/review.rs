@@ -18,10 +18,16 @@ fn git(w: &World, who: &str, date: &str, args: &[&str]) {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_AUTHOR_NAME", who)
-        .env("GIT_AUTHOR_EMAIL", format!("{}@example.com", who.to_lowercase()))
+        .env(
+            "GIT_AUTHOR_EMAIL",
+            format!("{}@example.com", who.to_lowercase()),
+        )
         .env("GIT_AUTHOR_DATE", date)
         .env("GIT_COMMITTER_NAME", who)
-        .env("GIT_COMMITTER_EMAIL", format!("{}@example.com", who.to_lowercase()))
+        .env(
+            "GIT_COMMITTER_EMAIL",
+            format!("{}@example.com", who.to_lowercase()),
+        )
         .env("GIT_COMMITTER_DATE", date)
         .output()
         .expect("git is needed for the review tests");
@@ -57,18 +63,50 @@ const INTERNS: &str = "  - email: ian@example.com
 /// 2027-03-01); then an uncommitted entry.
 fn repository() -> World {
     let w = World::new(org(), START);
-    git(&w, "Ana", "2026-01-05T10:00:00Z", &["init", "-q", "-b", "main"]);
+    git(
+        &w,
+        "Ana",
+        "2026-01-05T10:00:00Z",
+        &["init", "-q", "-b", "main"],
+    );
     git(&w, "Ana", "2026-01-05T10:00:00Z", &["add", "teamsync.yaml"]);
-    git(&w, "Ana", "2026-01-05T10:00:00Z", &["commit", "-q", "-m", "Start the org file (#1)"]);
-    git(&w, "Bo", "2026-05-20T10:00:00Z", &["checkout", "-q", "-b", "interns"]);
+    git(
+        &w,
+        "Ana",
+        "2026-01-05T10:00:00Z",
+        &["commit", "-q", "-m", "Start the org file (#1)"],
+    );
+    git(
+        &w,
+        "Bo",
+        "2026-05-20T10:00:00Z",
+        &["checkout", "-q", "-b", "interns"],
+    );
     w.write("teamsync.yaml", &format!("{START}{INTERNS}"));
-    git(&w, "Bo", "2026-05-20T10:00:00Z", &["commit", "-q", "-am", "Add the summer interns"]);
-    git(&w, "Cy", "2026-06-01T10:00:00Z", &["checkout", "-q", "main"]);
+    git(
+        &w,
+        "Bo",
+        "2026-05-20T10:00:00Z",
+        &["commit", "-q", "-am", "Add the summer interns"],
+    );
     git(
         &w,
         "Cy",
         "2026-06-01T10:00:00Z",
-        &["merge", "-q", "--no-ff", "interns", "-m", "Merge pull request #12 from acme/interns"],
+        &["checkout", "-q", "main"],
+    );
+    git(
+        &w,
+        "Cy",
+        "2026-06-01T10:00:00Z",
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "interns",
+            "-m",
+            "Merge pull request #12 from acme/interns",
+        ],
     );
     let promoted = format!(
         "{}{INTERNS}  - email: pat@partner.io\n    role: org:member\n    reason: auditor's contractor\n",
@@ -78,10 +116,22 @@ fn repository() -> World {
         )
     );
     w.write("teamsync.yaml", &promoted);
-    git(&w, "Di", "2027-03-01T10:00:00Z", &["commit", "-q", "-am", "Promote bob, add the contractor (#34)"]);
+    git(
+        &w,
+        "Di",
+        "2027-03-01T10:00:00Z",
+        &[
+            "commit",
+            "-q",
+            "-am",
+            "Promote bob, add the contractor (#34)",
+        ],
+    );
     w.write(
         "teamsync.yaml",
-        &format!("{promoted}  - email: erin@example.com\n    role: org:member\n    reason: new hire\n"),
+        &format!(
+            "{promoted}  - email: erin@example.com\n    role: org:member\n    reason: new hire\n"
+        ),
     );
     w
 }
@@ -150,7 +200,15 @@ fn review_with_a_snapshot_shows_the_orgs_side_and_writes_to_a_file() {
     let sent = w.emu.requests().len();
     let r = review(
         &w,
-        &["review", "--live", "snap.json", "--format", "csv", "-o", "review.csv"],
+        &[
+            "review",
+            "--live",
+            "snap.json",
+            "--format",
+            "csv",
+            "-o",
+            "review.csv",
+        ],
     );
     assert_run!("review_live_to_file", r);
     assert_text!(
@@ -182,7 +240,10 @@ fn review_schema_is_printed() {
     assert_eq!(r.code, 0);
     assert_eq!(
         r.stdout,
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/review.schema.json"))
-            .unwrap()
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema/review.schema.json"
+        ))
+        .unwrap()
     );
 }
