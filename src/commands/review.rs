@@ -33,9 +33,6 @@ pub(crate) enum ReviewFormat {
 }
 
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "EXAMPLES:\n    teamsync review > review.md\n    teamsync review --format csv -o review.csv\n    teamsync review -f org/ --live snapshot.json --format json"
-)]
 pub(crate) struct Args {
     /// Output format of the review.
     #[arg(long, value_enum, default_value_t = ReviewFormat::Markdown)]
