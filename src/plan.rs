@@ -7,7 +7,6 @@ use crate::date::{Date, Timestamp};
 use crate::desired::MaxRemovals;
 use crate::email::Email;
 use crate::live::{InvitationId, LiveInvitation, LiveMember, LiveSource, Managed, MemberId};
-use crate::origin::Origins;
 use crate::role::{LiveRole, Role};
 use crate::words::{one_or_many, plural};
 use schemars::JsonSchema;
@@ -529,17 +528,9 @@ pub(crate) enum Warning {
     /// Entries that expire on one date within the notice window (docs/contract.md §4): one
     /// warning per date, naming at most ten emails (the JSON plan names every one).
     Expiring(crate::desired::Expiring),
-    /// The members whose entries expire on `on` are more than the removal limit: the apply
-    /// of the next day will be refused by the removal guard unless something changes.
-    RemovalsAhead {
-        on: Date,
-        /// Live members removed the day after `on` (not protected, not the key's own account).
-        removals: u64,
-        /// The removal limit as the guard computes it for the org as it is now.
-        limit: u64,
-        /// The file's `safety.max_removals`, or the default when `None`.
-        rule: Option<MaxRemovals>,
-    },
+    /// The members one date's expiries remove are more than the removal limit (docs/contract.md
+    /// §4): the apply of the next day will be refused unless something changes.
+    RemovalsAhead(crate::desired::RemovalsAhead),
 }
 
 /// Without `invitations.resend_after_days`, a pending invitation older than this many days is
@@ -579,22 +570,7 @@ impl fmt::Display for Warning {
                 crate::live::STALE_SNAPSHOT_DAYS
             ),
             Warning::Expiring(cohort) => cohort.fmt(f),
-            Warning::RemovalsAhead {
-                on,
-                removals,
-                limit,
-                rule,
-            } => write!(
-                f,
-                "{removals} member{} whose entries expire on {on} {} removed on {}, more than the removal limit {limit} ({}): that day's apply will be refused without --allow-mass-removal; spread the `expires` dates, or raise safety.max_removals before then",
-                plural(*removals),
-                one_or_many(*removals, "is", "are"),
-                on.add_days(1),
-                match rule {
-                    Some(m) => format!("safety.max_removals: {m}"),
-                    None => "the default".to_string(),
-                }
-            ),
+            Warning::RemovalsAhead(ahead) => ahead.fmt(f),
             Warning::BaselineInvalid { path, problems } => write!(
                 f,
                 "the baseline {path} is not a valid desired state ({problems} problem{}; `teamsync validate -f {path}` lists them): this plan does not tell the edit from drift",
@@ -824,4 +800,35 @@ pub(crate) fn simulate(org: &Managed, changes: &[Change]) -> Managed {
     after.members.sort_by(|a, b| a.email.cmp(&b.email));
     after.invitations.sort_by(|a, b| a.email.cmp(&b.email));
     after
+}
+// Where each change comes from, given a baseline: the data. `crate::origin` computes it
+// (docs/contract.md §8).
+
+/// The origin of one change or blocked change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Origin {
+    /// The edit under review asks for it.
+    Edit,
+    /// The baseline's plan holds it too: the org differs from what was desired already.
+    Drift,
+}
+
+/// An entry the edit adds or changes that needs no change: the org already holds it (a member
+/// with that role, or a pending invitation with it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AlreadyInOrg {
+    pub(crate) email: Email,
+    pub(crate) role: Role,
+}
+
+/// The origins of a plan's entries, index for index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Origins {
+    /// One per `Plan::changes`, in order.
+    pub(crate) changes: Vec<Origin>,
+    /// One per `Plan::blocked`, in order.
+    pub(crate) blocked: Vec<Origin>,
+    /// Sorted by email.
+    pub(crate) already_in_org: Vec<AlreadyInOrg>,
 }

@@ -25,6 +25,14 @@
 //!   a temp dir with `git fast-import` (examples/bench/review.rs). Goal (issue 29): under 5 s.
 //!
 //! Nothing leaves this machine: the emulator listens on 127.0.0.1.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "a measuring tool run by hand: it prints its table and stops at the first broken setup"
+)]
 
 mod apply;
 mod review;

@@ -8,8 +8,9 @@ use crate::api::Client;
 use crate::config::{Config, Format};
 use crate::desired::{self, Desired, LoadedFile};
 use crate::error::CommandError;
+use crate::formats::plan::Fingerprints;
 use crate::formats::plan::PlanDocument;
-use crate::formats::saved::{self, Fingerprints};
+use crate::formats::saved;
 use crate::formats::snapshot::SnapshotDocument;
 use crate::live::{LiveSource, LiveState, Managed, ReadFrom};
 use crate::origin;
@@ -51,10 +52,7 @@ enum Baseline {
     /// Boxed: a desired state is much larger than the other variant.
     Valid(Box<Desired>),
     /// It was read, but is not a valid desired state: the plan is made without origins.
-    Invalid {
-        path: String,
-        problems: usize,
-    },
+    Invalid { path: String, problems: usize },
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {

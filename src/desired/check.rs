@@ -7,7 +7,7 @@ use super::policy;
 use super::strings::{decomposed, invisible_loc, line_at};
 use super::{
     Desired, DesiredMember, INVITATION_FIELDS, InvitationPolicy, MEMBER_FIELDS, MaxRemovals,
-    SAFETY_FIELDS, Safety, TOP_FIELDS, VERSION,
+    POLICY_FIELDS, Policy, SAFETY_FIELDS, Safety, TOP_FIELDS, VERSION,
 };
 use crate::date::Date;
 use crate::email::{self, Email};
@@ -357,7 +357,7 @@ impl Check<'_> {
         }
         if let Some(node) = top.get("policy") {
             if !matches!(node.value, Value::Null) {
-                desired.policy = policy::read(node, errors);
+                desired.policy = validate_policy(node, errors);
             }
         }
         locs
@@ -539,6 +539,66 @@ fn validate_invitations(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Invita
                 "`resend_after_days` must be a whole number of days, from 1 to 36500",
             )),
         }
+    }
+    policy
+}
+
+/// A whole number of days (or a count) from `min` to [`policy::MAX_DAYS`].
+fn whole_days(v: &Node<'_>, name: &str, min: i128, errors: &mut Vec<Diagnostic>) -> Option<u64> {
+    match v.value {
+        Value::Int(n) if (min..=policy::MAX_DAYS).contains(&n) => Some(n as u64),
+        _ => {
+            errors.push(Diagnostic::at(
+                v.loc,
+                format!(
+                    "`policy.{name}` must be a whole number from {min} to {}",
+                    policy::MAX_DAYS
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The `policy` block (docs/contract.md §3); unknown keys are errors, as in every other
+/// mapping. Its rules are checked by [`policy::violations`] once every entry is read.
+fn validate_policy(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Policy {
+    let f = fields(node, "`policy`", POLICY_FIELDS, errors);
+    let mut policy = Policy::default();
+    if let Some(v) = f.get("admins_need_reason") {
+        match v.value {
+            Value::Bool(b) => policy.admins_need_reason = b,
+            _ => errors.push(Diagnostic::at(
+                v.loc,
+                "`policy.admins_need_reason` must be true or false",
+            )),
+        }
+    }
+    if let Some(v) = f.get("internal_domains") {
+        for (d, loc) in string_list(v, "policy.internal_domains", errors) {
+            match domain_pattern(d) {
+                Ok(d) => policy.internal_domains.push(d),
+                Err(why) => errors.push(Diagnostic::at(
+                    loc,
+                    format!("policy.internal_domains: {why}"),
+                )),
+            }
+        }
+    }
+    if let Some(v) = f.get("external_max_days") {
+        policy.external_max_days = whole_days(v, "external_max_days", 1, errors);
+        if f.get("internal_domains").is_none() {
+            errors.push(Diagnostic::at(
+                v.loc,
+                "`policy.external_max_days` applies to entries outside `policy.internal_domains`; set `internal_domains` too",
+            ));
+        }
+    }
+    if let Some(v) = f.get("max_admins") {
+        policy.max_admins = whole_days(v, "max_admins", 1, errors).map(|n| (n, v.loc));
+    }
+    if let Some(v) = f.get("recertify_days") {
+        policy.recertify_days = whole_days(v, "recertify_days", 1, errors);
     }
     policy
 }

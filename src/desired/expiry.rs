@@ -2,10 +2,10 @@
 //! next [`EXPIRY_NOTICE_DAYS`] days, one cohort per date rather than one line per entry, so
 //! that 150 interns leaving on one day are one line, not 150.
 
-use super::{Desired, DesiredMember, EXPIRY_NOTICE_DAYS};
+use super::{Desired, DesiredMember, EXPIRY_NOTICE_DAYS, MaxRemovals};
 use crate::date::Date;
 use crate::email::Email;
-use crate::words::one_or_many;
+use crate::words::{one_or_many, plural};
 use std::fmt;
 
 /// Most emails a cohort names in a line; the rest are counted ("and N more"). The JSON plan
@@ -55,6 +55,38 @@ impl fmt::Display for Expiring {
             write!(f, " and {} more", n - shown)?;
         }
         Ok(())
+    }
+}
+
+/// The live members whose entries expire on `on` are more than the removal limit: the apply
+/// of the next day will be refused by the removal guard unless something changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RemovalsAhead {
+    pub(crate) on: Date,
+    /// Live members removed the day after `on` (not protected, not the key's own account).
+    pub(crate) removals: u64,
+    /// The removal limit as the guard computes it for the org as it is now.
+    pub(crate) limit: u64,
+    /// The file's `safety.max_removals`, or the default when `None`.
+    pub(crate) rule: Option<MaxRemovals>,
+}
+
+impl fmt::Display for RemovalsAhead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.removals;
+        write!(
+            f,
+            "{n} member{} whose entries expire on {} {} removed on {}, more than the removal limit {} ({}): that day's apply will be refused without --allow-mass-removal; spread the `expires` dates, or raise safety.max_removals before then",
+            plural(n),
+            self.on,
+            one_or_many(n, "is", "are"),
+            self.on.add_days(1),
+            self.limit,
+            match self.rule {
+                Some(m) => format!("safety.max_removals: {m}"),
+                None => "the default".to_string(),
+            }
+        )
     }
 }
 

@@ -12,10 +12,8 @@ mod strings;
 mod tests;
 
 pub(crate) use check::domain_allowed;
-pub(crate) use expiry::Expiring;
-#[cfg(test)]
-pub(crate) use policy::POLICY_FIELDS;
-pub(crate) use policy::{DEFAULT_RECERTIFY_DAYS, Policy, Rule};
+pub(crate) use expiry::{Expiring, RemovalsAhead};
+pub(crate) use policy::{DEFAULT_RECERTIFY_DAYS, POLICY_FIELDS, Policy, Rule};
 pub(crate) use strings::{forbidden_in, refused_email};
 
 use crate::date::Date;

@@ -1,16 +1,15 @@
 //! The file's own rules: the optional top-level `policy:` mapping (docs/contract.md §18). Read
-//! with the other top-level fields ([`read`]); checked against the valid entries once every part
+//! with the other top-level fields (in `check`, as `safety` is); checked against the valid entries once every part
 //! is read ([`violations`]), each violation an error at its position, all of them at once. The
 //! same rules decide what `teamsync adopt` leaves alone ([`Policy::refuses_add`],
 //! [`Policy::refuses_role`]), so that adopt never writes a file that fails them.
 
-use super::check::domain_pattern;
 use super::{Desired, DesiredMember, domain_allowed};
 use crate::date::Date;
 use crate::email::Email;
 use crate::role::Role;
 use crate::words::{one_or_many, plural};
-use crate::yaml::{Diagnostic, Loc, Node, Value};
+use crate::yaml::{Diagnostic, Loc};
 
 /// The fields of `policy`.
 pub(crate) const POLICY_FIELDS: &[&str] = &[
@@ -26,7 +25,7 @@ pub(crate) const POLICY_FIELDS: &[&str] = &[
 pub(crate) const DEFAULT_RECERTIFY_DAYS: u64 = 365;
 
 /// The longest span of days a policy field takes (100 years).
-const MAX_DAYS: i128 = 36_500;
+pub(super) const MAX_DAYS: i128 = 36_500;
 
 /// The `policy` block. Every rule is off unless the file sets it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -107,62 +106,6 @@ impl Policy {
     pub(crate) fn max_admins(&self) -> Option<u64> {
         self.max_admins.map(|(n, _)| n)
     }
-}
-
-/// A whole number of days (or a count) from `min` to [`MAX_DAYS`].
-fn whole(v: &Node<'_>, name: &str, min: i128, errors: &mut Vec<Diagnostic>) -> Option<u64> {
-    match v.value {
-        Value::Int(n) if (min..=MAX_DAYS).contains(&n) => Some(n as u64),
-        _ => {
-            errors.push(Diagnostic::at(
-                v.loc,
-                format!("`policy.{name}` must be a whole number from {min} to {MAX_DAYS}"),
-            ));
-            None
-        }
-    }
-}
-
-/// Reads the `policy` block; unknown keys are errors, as in every other mapping.
-pub(super) fn read(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Policy {
-    let f = super::check::fields(node, "`policy`", POLICY_FIELDS, errors);
-    let mut policy = Policy::default();
-    if let Some(v) = f.get("admins_need_reason") {
-        match v.value {
-            Value::Bool(b) => policy.admins_need_reason = b,
-            _ => errors.push(Diagnostic::at(
-                v.loc,
-                "`policy.admins_need_reason` must be true or false",
-            )),
-        }
-    }
-    if let Some(v) = f.get("internal_domains") {
-        for (d, loc) in super::check::string_list(v, "policy.internal_domains", errors) {
-            match domain_pattern(d) {
-                Ok(d) => policy.internal_domains.push(d),
-                Err(why) => errors.push(Diagnostic::at(
-                    loc,
-                    format!("policy.internal_domains: {why}"),
-                )),
-            }
-        }
-    }
-    if let Some(v) = f.get("external_max_days") {
-        policy.external_max_days = whole(v, "external_max_days", 1, errors);
-        if f.get("internal_domains").is_none() {
-            errors.push(Diagnostic::at(
-                v.loc,
-                "`policy.external_max_days` applies to entries outside `policy.internal_domains`; set `internal_domains` too",
-            ));
-        }
-    }
-    if let Some(v) = f.get("max_admins") {
-        policy.max_admins = whole(v, "max_admins", 1, errors).map(|n| (n, v.loc));
-    }
-    if let Some(v) = f.get("recertify_days") {
-        policy.recertify_days = whole(v, "recertify_days", 1, errors);
-    }
-    policy
 }
 
 /// Every entry of `desired` that breaks its policy, as of `today`, each an error at the entry

@@ -499,12 +499,12 @@ fn expiries(desired: &Desired, org: &Managed, options: &PlanOptions) -> Vec<Warn
         let on = cohort.on;
         out.push(Warning::Expiring(cohort));
         if removals > limit {
-            out.push(Warning::RemovalsAhead {
+            out.push(Warning::RemovalsAhead(crate::desired::RemovalsAhead {
                 on,
                 removals,
                 limit,
                 rule,
-            });
+            }));
         }
     }
     out

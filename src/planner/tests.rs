@@ -958,7 +958,7 @@ fn expiries_are_one_warning_per_date_and_a_cohort_over_the_limit_is_said_ahead()
         plan(&d, &org, &opts())
             .warnings
             .iter()
-            .all(|w| !matches!(w, crate::plan::Warning::RemovalsAhead { .. }))
+            .all(|w| !matches!(w, crate::plan::Warning::RemovalsAhead(_)))
     );
     // A protected member is never removed: four left, within a limit of 4.
     d.safety.max_removals = Some(MaxRemovals::Count(4));
@@ -967,17 +967,13 @@ fn expiries_are_one_warning_per_date_and_a_cohort_over_the_limit_is_said_ahead()
         plan(&d, &org, &opts())
             .warnings
             .iter()
-            .all(|w| !matches!(w, crate::plan::Warning::RemovalsAhead { .. }))
+            .all(|w| !matches!(w, crate::plan::Warning::RemovalsAhead(_)))
     );
     d.protected.clear();
     let over = plan(&d, &org, &opts());
     assert!(over.warnings.iter().any(|w| matches!(
         w,
-        crate::plan::Warning::RemovalsAhead {
-            removals: 5,
-            limit: 4,
-            ..
-        }
+        crate::plan::Warning::RemovalsAhead(a) if (a.removals, a.limit) == (5, 4)
     )));
 }
 
@@ -995,9 +991,7 @@ fn the_limit_said_ahead_is_the_one_the_guard_applies_on_the_day() {
         .warnings
         .iter()
         .find_map(|w| match w {
-            crate::plan::Warning::RemovalsAhead {
-                limit, removals, ..
-            } => Some((*removals, *limit)),
+            crate::plan::Warning::RemovalsAhead(a) => Some((a.removals, a.limit)),
             _ => None,
         })
         .expect("said ahead");
