@@ -61,7 +61,7 @@ const INTERNS: &str = "  - email: ian@example.com
 /// main: the file (#1, 2026-01-05); a branch adds two interns (2026-05-20), merged into main as
 /// pull request #12 (2026-06-01); bob promoted and a contractor added by a squash merge (#34,
 /// 2027-03-01); then an uncommitted entry.
-fn repository() -> World {
+pub(crate) fn repository() -> World {
     let w = World::new(org(), START);
     git(
         &w,
@@ -137,7 +137,7 @@ fn repository() -> World {
 }
 
 /// The binary, with a PATH to find git, and without the API key: review needs none.
-fn review(w: &World, args: &[&str]) -> Run {
+pub(crate) fn review(w: &World, args: &[&str]) -> Run {
     let mut c = w.cmd(args);
     c.env_remove("SCALING_API_KEY")
         .env("PATH", std::env::var("PATH").unwrap_or_default());
