@@ -247,3 +247,45 @@ fn review_schema_is_printed() {
         .unwrap()
     );
 }
+
+/// A directory of parts: each part's lines from its own history, each entry naming its part.
+#[test]
+fn review_of_a_directory_names_each_entrys_part() {
+    let w = World::new(org(), START);
+    std::fs::create_dir(w.path("org")).unwrap();
+    w.write(
+        "org/admins.yaml",
+        "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n    reason: founder\n",
+    );
+    w.write(
+        "org/team.yaml",
+        "version: 1\nmembers:\n  - email: bo@example.com\n    role: org:member\n",
+    );
+    git(
+        &w,
+        "Ana",
+        "2026-01-05T10:00:00Z",
+        &["init", "-q", "-b", "main"],
+    );
+    git(&w, "Ana", "2026-01-05T10:00:00Z", &["add", "org"]);
+    git(
+        &w,
+        "Ana",
+        "2026-01-05T10:00:00Z",
+        &["commit", "-q", "-m", "The org in parts (#7)"],
+    );
+    w.write(
+        "org/team.yaml",
+        "version: 1\nmembers:\n  - email: bo@example.com\n    role: org:member\n  - email: cy@example.com\n    role: org:member\n",
+    );
+    git(
+        &w,
+        "Bo",
+        "2027-02-01T10:00:00Z",
+        &["commit", "-q", "-am", "Add cy (#8)"],
+    );
+    assert_text!(
+        "review_directory_csv",
+        redact(&review(&w, &["review", "-f", "org", "--format", "csv"]).whole())
+    );
+}
