@@ -107,7 +107,7 @@ pub(crate) struct MemberSchema {
 )]
 pub(crate) struct SafetySchema {
     /// Most members one apply may remove: a number, or a percentage of current members such
-    /// as "10%". Default: max(3, 25%).
+    /// as "10%". Default: max(3, 25%), at most 50.
     #[serde(default)]
     max_removals: Option<MaxRemovalsSchema>,
     /// Fewest admin members the org may be left with (pending invitations do not count).
