@@ -37,8 +37,8 @@ pub(crate) struct Cli {
 /// environment variable, the flag wins.
 #[derive(Args, Debug)]
 pub(crate) struct GlobalArgs {
-    /// The desired-state file, or a directory whose *.yaml/*.yml files are its parts [default:
-    /// teamsync.yaml]
+    /// The desired-state file, or a directory whose *.yaml/*.yml files are its parts [env:
+    /// TEAMSYNC_FILE; default: teamsync.yaml]
     #[arg(short = 'f', long, global = true, value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
     /// Base URL of the Scaling API [env: SCALING_API_URL; default: https://api.scaling.cloud/v1]
@@ -52,8 +52,8 @@ pub(crate) struct GlobalArgs {
     /// lists a plan's kept pending invitations.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
-    /// When to use colour [default: auto: on a terminal, unless NO_COLOR or CLICOLOR=0;
-    /// CLICOLOR_FORCE=1 forces it]
+    /// When to use colour [default: auto: on a terminal whose TERM is not dumb, unless NO_COLOR
+    /// or CLICOLOR=0; CLICOLOR_FORCE=1 forces it]
     #[arg(long, global = true, value_enum, value_name = "WHEN")]
     pub(crate) color: Option<ColorChoice>,
     /// The same as --color never.
