@@ -4,6 +4,7 @@
 //! - [`saved`]: what a saved plan adds (fingerprints, the live snapshot) and its freshness check;
 //! - [`report`]: the apply report (`apply --report FILE`);
 //! - [`snapshot`]: the org snapshot (`teamsync snapshot`, `plan --live`; docs/contract.md §9);
+//! - [`validation`]: the validation document (`validate --format json`);
 //! - [`schema`]: the JSON Schemas of these documents and of the desired-state file.
 //!
 //! A new document gets a module of its own here, with its `FORMAT_VERSION` and its schema in
@@ -14,3 +15,4 @@ pub(crate) mod report;
 pub(crate) mod saved;
 pub(crate) mod schema;
 pub(crate) mod snapshot;
+pub(crate) mod validation;

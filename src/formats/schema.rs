@@ -218,6 +218,15 @@ mod tests {
     }
 
     #[test]
+    fn committed_validation_schema_is_current() {
+        assert_eq!(
+            committed("validation.schema.json"),
+            super::validation_schema(),
+            "regenerate with: cargo run -- schema --validation > schema/validation.schema.json"
+        );
+    }
+
+    #[test]
     fn committed_plan_schema_is_current() {
         assert_eq!(
             committed("plan.schema.json"),
@@ -342,4 +351,13 @@ mod tests {
             sorted(SAFETY_FIELDS)
         );
     }
+}
+
+/// The validation document's schema (`validate --format json`), as committed at
+/// `schema/validation.schema.json`.
+pub(crate) fn validation_schema() -> String {
+    published(
+        schemars::schema_for!(super::validation::ValidationDocument),
+        "validation.schema.json",
+    )
 }

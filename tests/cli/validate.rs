@@ -116,3 +116,24 @@ fn teamsync_file_sets_the_default_of_dash_f() {
     let all: Vec<String> = runs.iter().map(|r| r.whole()).collect();
     assert_text!("validate_teamsync_file", all.join("\n"));
 }
+
+/// SPEC §20: `validate --format json` writes the validation document on stdout, every problem
+/// with its file, line and column; exit 1 when not valid, 0 when valid; warnings stay on
+/// stderr.
+#[test]
+fn validate_format_json_lists_every_problem_on_stdout() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 1\nmembers:\n  - email: jane@example.com\n    role: org:boss\n  - email: not-an-email\n    role: org:member\n",
+    );
+    w.write(
+        "good.yaml",
+        "version: 1\nmembers:\n  - email: jane@example.com\n    role: org:admin\n  - email: temp@example.com\n    role: org:member\n    expires: 2027-04-05\n",
+    );
+    let runs = [
+        w.run(&["validate", "--format", "json"]),
+        w.run(&["validate", "--format", "json", "-f", "good.yaml"]),
+    ];
+    let all: Vec<String> = runs.iter().map(|r| r.whole()).collect();
+    assert_text!("validate_json", all.join("\n"));
+}
