@@ -712,6 +712,8 @@ mod tests {
                 ("TEAMSYNC_SELF", "Me@X.io"),
                 ("TEAMSYNC_TIMEOUT", "7"),
                 ("NO_COLOR", ""),
+                ("TERM", "xterm"),
+                ("TEAMSYNC_FILE", ""),
             ]
             .map(|(k, v)| (k.into(), v.into())),
         );

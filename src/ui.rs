@@ -95,6 +95,15 @@ impl Notes {
     }
 }
 
+impl Notes {
+    /// A request failed again after its first retry and is tried once more
+    /// (docs/contract.md §5): one line on stderr at default verbosity, so a connection that
+    /// keeps failing is not minutes of silence. What came from the network is escaped.
+    pub(crate) fn retrying(&self, line: &str) {
+        self.0.write(&format!("{}\n", escape(line)));
+    }
+}
+
 /// apply's progress (docs/contract.md §5): on a terminal one bar (steps done of total,
 /// failures, time waiting on rate limits, an estimate of the time left), elsewhere (CI logs) a
 /// line per finished step. The bar leaves the screen when the `Progress` is dropped.
