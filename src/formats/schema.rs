@@ -201,6 +201,15 @@ pub(crate) fn snapshot_schema() -> String {
     )
 }
 
+/// The validation document's schema (`validate --format json`), as committed at
+/// `schema/validation.schema.json`.
+pub(crate) fn validation_schema() -> String {
+    published(
+        schemars::schema_for!(super::validation::ValidationDocument),
+        "validation.schema.json",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     fn committed(name: &str) -> String {
@@ -351,13 +360,4 @@ mod tests {
             sorted(SAFETY_FIELDS)
         );
     }
-}
-
-/// The validation document's schema (`validate --format json`), as committed at
-/// `schema/validation.schema.json`.
-pub(crate) fn validation_schema() -> String {
-    published(
-        schemars::schema_for!(super::validation::ValidationDocument),
-        "validation.schema.json",
-    )
 }
