@@ -77,10 +77,10 @@ impl Stderr {
 #[derive(Clone)]
 pub(crate) struct Notes(Arc<Stderr>);
 
-impl Notes {
+impl crate::api::Notes for Notes {
     /// A 429 paused every request for `wait` (docs/contract.md §5): one line, `rate limited,
     /// waiting N s`, or, while a progress bar is drawn, the bar's count of time spent waiting.
-    pub(crate) fn rate_limited(&self, wait: Duration) {
+    fn rate_limited(&self, wait: Duration) {
         {
             let mut bar = self.0.bar.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(b) = bar.as_mut() {
@@ -93,13 +93,10 @@ impl Notes {
         let secs = wait.as_millis().div_ceil(1000);
         self.0.write(&format!("rate limited, waiting {secs} s\n"));
     }
-}
 
-impl Notes {
-    /// A request failed again after its first retry and is tried once more
-    /// (docs/contract.md §5): one line on stderr at default verbosity, so a connection that
-    /// keeps failing is not minutes of silence. What came from the network is escaped.
-    pub(crate) fn retrying(&self, line: &str) {
+    /// One line on stderr at default verbosity, so a connection that keeps failing is not
+    /// seconds of silence. What came from the network is escaped.
+    fn retrying(&self, line: &str) {
         self.0.write(&format!("{}\n", escape(line)));
     }
 }
@@ -235,8 +232,8 @@ impl Ui {
     }
 
     /// A handle that writes notes to this `Ui`'s stderr from anywhere.
-    pub(crate) fn notes(&self) -> Notes {
-        Notes(self.err.clone())
+    pub(crate) fn notes(&self) -> Arc<dyn crate::api::Notes> {
+        Arc::new(Notes(self.err.clone()))
     }
 
     /// One line on stderr.
