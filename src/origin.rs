@@ -117,6 +117,82 @@ impl Plan {
     }
 }
 
+/// What `apply --drift` does with the drift a plan would revert (docs/contract.md §5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DriftMode {
+    /// Apply the whole plan: drift is reverted too.
+    #[default]
+    Revert,
+    /// Apply every change but the drift, and list the drift left in place.
+    Keep,
+    /// Send nothing when the plan would revert drift (exit 3).
+    Refuse,
+}
+
+impl Plan {
+    /// The changes that revert drift (never a blocked one: those are never sent). Every other
+    /// origin is the file's own doing, reviewed with the edit or scheduled by it.
+    pub(crate) fn drift_changes(&self) -> Vec<&Change> {
+        self.changes_with_origin()
+            .filter(|(_, o)| *o == Some(Origin::Drift))
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// This plan without the changes that revert drift, for `apply --drift keep`, origins kept
+    /// index for index and counted again. A replaced invitation's revoke has its invitation's
+    /// origin, so the two stay together. The guards are the caller's to check again.
+    pub(crate) fn without_drift(&self) -> Plan {
+        let Some(origins) = &self.origins else {
+            return self.clone();
+        };
+        let (changes, kept): (Vec<Change>, Vec<Origin>) = self
+            .changes
+            .iter()
+            .zip(&origins.changes)
+            .filter(|(_, o)| **o != Origin::Drift)
+            .map(|(c, o)| (c.clone(), *o))
+            .unzip();
+        let mut plan = Plan {
+            changes,
+            origins: None,
+            ..self.clone()
+        };
+        plan.set_origins(Origins {
+            changes: kept,
+            ..origins.clone()
+        });
+        plan
+    }
+
+    /// Each change's origin by what it does, for the steps of an apply (`None` without a
+    /// baseline).
+    pub(crate) fn origin_index(&self) -> Option<OriginIndex> {
+        let origins = self.origins.as_ref()?;
+        let mut by = HashMap::with_capacity(self.changes.len());
+        for (c, o) in self.changes.iter().zip(&origins.changes) {
+            let (action, email, role) = key(c);
+            by.entry((action, email.clone(), role.to_string()))
+                .or_insert(*o);
+        }
+        Some(OriginIndex(by))
+    }
+}
+
+/// The origin of each change of a plan, found by its action, email and role.
+#[derive(Debug, Default)]
+pub(crate) struct OriginIndex(HashMap<(Action, Email, String), Origin>);
+
+impl OriginIndex {
+    pub(crate) fn of(&self, c: &Change) -> Option<Origin> {
+        let (action, email, role) = key(c);
+        self.0
+            .get(&(action, email.clone(), role.to_string()))
+            .copied()
+    }
+}
+
 /// What makes two changes "the same" across the two plans: action, email and role (the role
 /// after the change, or the role that goes away, as the API lists it).
 type Key<'a> = (Action, &'a Email, &'a str);

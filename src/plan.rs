@@ -624,6 +624,9 @@ pub(crate) struct Plan {
     /// What the plan was made against and when it was read (docs/contract.md §9). Set by the
     /// command that read the org, never by the planner.
     pub(crate) source: Option<LiveSource>,
+    /// The org the desired file names (`org:`, docs/contract.md §3), for the documents that
+    /// carry it (saved plans, reports).
+    pub(crate) org: Option<String>,
 }
 
 /// A pending invitation that the plan keeps.

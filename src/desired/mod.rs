@@ -9,7 +9,7 @@ mod strings;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use check::domain_allowed;
+pub(crate) use check::{domain_allowed, is_org_name};
 pub(crate) use strings::{forbidden_in, refused_email};
 
 use crate::date::Date;
@@ -33,6 +33,7 @@ pub(crate) const TOP_FIELDS: &[&str] = &[
     "protected",
     "safety",
     "invitations",
+    "org",
 ];
 pub(crate) const MEMBER_FIELDS: &[&str] = &["email", "role", "reason", "expires"];
 pub(crate) const SAFETY_FIELDS: &[&str] = &["max_removals", "min_admins"];
@@ -47,6 +48,9 @@ pub(crate) struct Desired {
     pub(crate) protected: Vec<Email>,
     pub(crate) safety: Safety,
     pub(crate) invitations: InvitationPolicy,
+    /// The org the file describes (`org:`, docs/contract.md §3), when it names one: snapshots,
+    /// saved plans and reports carry it, and a snapshot or a baseline of another org is refused.
+    pub(crate) org: Option<String>,
     /// The parts' names, in `Loc::part` order, when the desired state is a directory
     /// (docs/contract.md §10); empty for one file.
     pub(crate) parts: Vec<String>,
@@ -140,6 +144,7 @@ impl Desired {
             protected: Vec::new(),
             safety: Safety::default(),
             invitations: InvitationPolicy::default(),
+            org: None,
             parts: Vec::new(),
         }
     }

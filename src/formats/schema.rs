@@ -59,6 +59,11 @@ pub(crate) struct FileSchema {
     /// The pending-invitation lifecycle.
     #[serde(default)]
     invitations: Option<InvitationsSchema>,
+    /// The org this file describes: snapshots, saved plans and apply reports carry it, and a
+    /// snapshot or baseline of another org is refused. 1 to 64 letters, digits, `-`, `_`, `.`.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
+    org: Option<String>,
 }
 
 /// The `invitations` block.

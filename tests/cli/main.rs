@@ -15,6 +15,7 @@ mod hostile_api;
 mod hostile_files;
 mod lifecycle;
 mod network;
+mod org;
 mod outputs;
 mod parts;
 mod plan;
