@@ -233,10 +233,11 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         DriftMode::Keep if !drift.is_empty() => {
             kept = without_drift(&computed.plan, &file.desired, &org, &options);
             ctx.ui.note(format_args!(
-                "--drift keep: leaving in place {} change{} made in the org outside the file ({}); `teamsync adopt` writes them into the file.",
+                "--drift keep: leaving in place {} change{} made in the org outside the file ({}); `teamsync adopt` writes {} into the file.",
                 drift.len(),
                 plural(drift.len()),
-                listed_emails(&drift)
+                listed_emails(&drift),
+                one_or_many(drift.len(), "it", "them")
             ));
             out.plan = &kept;
             out.drift = origins

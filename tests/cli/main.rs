@@ -7,6 +7,7 @@ mod support;
 mod adopt;
 mod apply;
 mod documents;
+mod drift;
 mod errors;
 mod escaping;
 mod export;
