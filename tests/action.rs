@@ -508,14 +508,20 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// The checkout of a pull request as actions/checkout leaves it (fetch-depth: 2): the files
 /// `base` committed, then `head` (written over them) on a branch, and HEAD the merge commit of
-/// that branch into the base. Returns the event file's environment.
+/// that branch into the base. Returns the event file's environment. A text `-> TARGET` makes a
+/// symbolic link to TARGET; a text `DELETE` deletes the file.
 fn pull_request(r: &Runner, base: &[(&str, &str)], head: &[(&str, &str)]) -> Vec<(String, String)> {
     let dir = r.dir.path();
     let put = |files: &[(&str, &str)]| {
         for (name, text) in files {
             let p = dir.join(name);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
+            let _ = std::fs::remove_file(&p);
+            match (*text, text.strip_prefix("-> ")) {
+                ("DELETE", _) => {}
+                (_, Some(target)) => std::os::unix::fs::symlink(target, &p).unwrap(),
+                _ => std::fs::write(p, text).unwrap(),
+            }
         }
     };
     git(dir, &["init", "-q"]);
@@ -525,7 +531,8 @@ fn pull_request(r: &Runner, base: &[(&str, &str)], head: &[(&str, &str)]) -> Vec
     let base_sha = git(dir, &["rev-parse", "HEAD"]);
     git(dir, &["switch", "-q", "-c", "pr"]);
     put(head);
-    git(dir, &["commit", "-q", "-am", "the pull request"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "the pull request"]);
     let head_sha = git(dir, &["rev-parse", "HEAD"]);
     git(dir, &["switch", "-q", "--detach", &base_sha]);
     git(dir, &["merge", "-q", "--no-ff", "--no-edit", "pr"]);
@@ -751,4 +758,85 @@ fn the_action_passes_the_snapshot_and_the_base_commits_folder_and_saves_snapshot
             s.stdout
         );
     }
+}
+
+/// docs/contract.md §10: the base commit's symbolic links are resolved in the base tree as
+/// `-f DIR` resolves them in the head, so a pull request that deletes a link is planned as the
+/// removal it is; a base link leading outside the repository gives no baseline.
+#[test]
+fn the_baseline_resolves_the_base_commits_links_inside_the_repository() {
+    let r = Runner::new();
+    let event = pull_request(
+        &r,
+        &[
+            ("shared/core.yaml", "version: 1 # core\n"),
+            ("shared/more/x.yaml", "version: 1 # x\n"),
+            ("org/team.yaml", "version: 1 # team\n"),
+            ("org/core.yaml", "-> ../shared/core.yaml"),
+            ("org/again.yaml", "-> core.yaml"),
+            ("org/more", "-> ../shared/more"),
+        ],
+        &[("org/core.yaml", "DELETE"), ("org/again.yaml", "DELETE")],
+    );
+    let event: Vec<(&str, &str)> = event
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let plan = |r: &Runner| {
+        let fake = Fake::new(&[0]);
+        let s = r.step_env(
+            &fake.path(),
+            &[("command", "plan"), ("file", "org")],
+            Some(KEY),
+            &event,
+        );
+        assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+        (fake.calls(r), s.stdout)
+    };
+    let (calls, _) = plan(&r);
+    assert!(
+        calls[0].ends_with("--baseline [TMP]/teamsync-baseline/org"),
+        "{calls:?}"
+    );
+    let base = |rel: &str| std::fs::read_to_string(r.path("teamsync-baseline/org").join(rel)).ok();
+    assert_eq!(base("core.yaml").as_deref(), Some("version: 1 # core\n"));
+    assert_eq!(base("again.yaml").as_deref(), Some("version: 1 # core\n"));
+    assert_eq!(base("more/x.yaml").as_deref(), Some("version: 1 # x\n"));
+    assert_eq!(base("team.yaml").as_deref(), Some("version: 1 # team\n"));
+    let link = std::fs::symlink_metadata(r.path("teamsync-baseline/org/core.yaml")).unwrap();
+    assert!(link.file_type().is_file(), "written as a file, not a link");
+
+    // A base whose link leaves the repository: no baseline, and its target is never read.
+    let r = Runner::new();
+    let event2 = pull_request(
+        &r,
+        &[
+            ("org/team.yaml", "version: 1\n"),
+            ("org/leak.yaml", "-> ../../../../../../etc/passwd"),
+        ],
+        &[("org/leak.yaml", "DELETE")],
+    );
+    let fake = Fake::new(&[0]);
+    let env: Vec<(&str, &str)> = event2
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let s = r.step_env(
+        &fake.path(),
+        &[("command", "plan"), ("file", "org")],
+        Some(KEY),
+        &env,
+    );
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        !fake.calls(&r)[0].contains("--baseline"),
+        "{:?}",
+        fake.calls(&r)
+    );
+    assert!(
+        s.stdout.contains("::notice::org/leak.yaml is a symbolic link in the base commit that leads outside the repository or nowhere: no baseline."),
+        "{}",
+        s.stdout
+    );
+    assert!(!s.stdout.contains("root:"), "no content of the target");
 }

@@ -70,14 +70,82 @@ ts() {
   teamsync ${global[@]+"${global[@]}"} "$@" ${extra[@]+"${extra[@]}"} || code=$?
 }
 
+# The target of the base tree's symbolic link at $2 (a path from the repository's root),
+# followed through further links (docs/contract.md §10): prints "blob SHA" or "tree PATH"; fails
+# when it leads outside the repository (an absolute target, or `..` above the root) or nowhere.
+resolve_link() {
+  local ref="$1" at="$2" target part out entry mode kind sha hops=0
+  local -a segs parts
+  while [ "$hops" -lt 40 ]; do
+    hops=$((hops + 1))
+    target="$(git cat-file blob "$ref:$at")" || return 1
+    case "$target" in /*) return 1 ;; esac
+    parts=()
+    IFS=/ read -r -a segs <<<"$(dirname "$at")/$target"
+    for part in "${segs[@]}"; do
+      case "$part" in
+        "" | .) ;;
+        ..)
+          [ "${#parts[@]}" -gt 0 ] || return 1
+          unset 'parts[${#parts[@]}-1]'
+          ;;
+        *) parts+=("$part") ;;
+      esac
+    done
+    [ "${#parts[@]}" -gt 0 ] || return 1
+    out="$(IFS=/ && echo "${parts[*]}")"
+    entry="$(git ls-tree --full-tree "$ref" -- "$out")"
+    [ -n "$entry" ] || return 1
+    read -r mode kind sha <<<"${entry%%$'\t'*}"
+    case "$mode" in
+      120000) at="$out" ;;
+      040000) echo "tree $out" && return 0 ;;
+      100644 | 100755) echo "blob $sha" && return 0 ;;
+      *) return 1 ;;
+    esac
+  done
+  return 1
+}
+
+# Writes the base tree's folder $2 (a path from the repository's root) into $3: each file's blob
+# byte for byte, and a symbolic link to a file or folder inside the repository as its target, as
+# `-f DIR` reads the head (hidden files and folders skipped, as there). Fails on a link that
+# leads outside the repository or nowhere: the head's plan reports such a link itself.
+copy_tree() {
+  local ref="$1" from="$2" to="$3" depth="$4" line name mode kind sha rel target
+  [ "$depth" -lt 8 ] || return 1
+  mkdir -p "$to"
+  while IFS= read -r -d '' line; do
+    name="${line#*$'\t'}"
+    read -r mode kind sha <<<"${line%%$'\t'*}"
+    rel="${name#"$from"/}"
+    case "/$rel" in */.*) continue ;; esac
+    if [ "$mode" = 120000 ]; then
+      if ! target="$(resolve_link "$ref" "$name")"; then
+        echo "::notice::$name is a symbolic link in the base commit that leads outside the repository or nowhere: no baseline."
+        return 1
+      fi
+      read -r kind sha <<<"$target"
+      if [ "$kind" = tree ]; then
+        copy_tree "$ref" "$sha" "$to/$rel" $((depth + 1)) || return 1
+        continue
+      fi
+    fi
+    [ "$kind" = blob ] || continue
+    mkdir -p "$to/$(dirname "$rel")"
+    git cat-file blob "$sha" >"$to/$rel"
+  done < <(git ls-tree -r -z --full-tree "$ref" -- "$from")
+}
+
 # The baseline of a pull request's plan (docs/contract.md §8): the file (or folder) as the base
 # commit has it, written out of git as data: each blob copied byte for byte with `git cat-file`
 # (no checkout, no filters, no `git archive` and its export-ignore/export-subst attributes, no
-# symbolic link made), and nothing run. Sets baseline_args; on any doubt, a notice and no
-# baseline (the plan is then made without telling the edit from drift).
+# symbolic link made: a link inside the repository is written as its target), and nothing run.
+# Sets baseline_args; on any doubt, a notice and no baseline (the plan is then made without
+# telling the edit from drift).
 baseline_args=()
 resolve_baseline() {
-  local want="${INPUT_BASELINE:-auto}" ref="" path kind dest line meta name rel mode sha
+  local want="${INPUT_BASELINE:-auto}" ref="" path full entry mode kind sha dest
   case "$want" in
     none | false | "") return 0 ;;
     auto)
@@ -106,31 +174,27 @@ resolve_baseline() {
   fi
   path="${file#./}"
   path="${path%/}"
-  if ! kind="$(git cat-file -t "$ref:./$path" 2>/dev/null)"; then
+  # From the repository's root, as the base tree names it.
+  full="$(git rev-parse --show-prefix)$path"
+  entry="$(git ls-tree --full-tree "$ref" -- "$full" 2>/dev/null)"
+  if [ -z "$entry" ]; then
     echo "::notice::The base commit has no $path (a new file?): every change is this pull request's."
     return 0
+  fi
+  read -r mode kind sha <<<"${entry%%$'\t'*}"
+  if [ "$mode" = 120000 ]; then
+    if ! entry="$(resolve_link "$ref" "$full")"; then
+      echo "::notice::$path is a symbolic link in the base commit that leads outside the repository or nowhere: no baseline."
+      return 0
+    fi
+    read -r kind sha <<<"$entry"
+    [ "$kind" = blob ] || full="$sha"
   fi
   dest="$base_dir/$(basename "$path")"
   mkdir -p "$base_dir"
   case "$kind" in
-    blob) git cat-file blob "$ref:./$path" >"$dest" ;;
-    tree)
-      mkdir -p "$dest"
-      # "<mode> <type> <object>\t<path>", NUL-terminated, paths relative to this folder.
-      while IFS= read -r -d '' line; do
-        meta="${line%%$'\t'*}"
-        name="${line#*$'\t'}"
-        read -r mode kind sha <<<"$meta"
-        [ "$kind" = blob ] || continue
-        if [ "$mode" = 120000 ]; then
-          echo "::notice::$name is a symbolic link in the base commit: left out of the baseline."
-          continue
-        fi
-        rel="${name#"$path"/}"
-        mkdir -p "$dest/$(dirname "$rel")"
-        git cat-file blob "$sha" >"$dest/$rel"
-      done < <(git ls-tree -r -z "$ref" -- "./$path")
-      ;;
+    blob) git cat-file blob "$sha" >"$dest" ;;
+    tree) copy_tree "$ref" "$full" "$dest" 0 || return 0 ;;
     *)
       echo "::notice::$path is not a file or a folder in the base commit: no baseline."
       return 0

@@ -15,6 +15,7 @@ mod faults;
 mod hostile_api;
 mod hostile_files;
 mod lifecycle;
+mod links;
 mod network;
 mod org;
 mod outputs;
