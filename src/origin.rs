@@ -48,6 +48,9 @@ pub(crate) struct Origins {
     pub(crate) blocked: Vec<Origin>,
     /// Sorted by email.
     pub(crate) already_in_org: Vec<AlreadyInOrg>,
+    /// How many emails of the drift `teamsync adopt` would keep in the file (set by
+    /// [`Plan::set_adoptable`]): the pointer to adopt names these only (docs/contract.md §8).
+    pub(crate) adoptable_drift: usize,
 }
 
 impl Plan {
@@ -106,6 +109,22 @@ impl Plan {
         (changes, blocked)
     }
 
+    /// Counts the drifted emails that `teamsync adopt` would keep (`keeps`, from
+    /// [`crate::adopt::keeps`]): a drift it leaves alone (protected, outside `allowed_domains`,
+    /// the last admin) gets no pointer to it.
+    pub(crate) fn set_adoptable(&mut self, keeps: &HashSet<Email>) {
+        let n = self
+            .changes_with_origin()
+            .filter(|(c, o)| *o == Some(Origin::Drift) && keeps.contains(c.email()))
+            .map(|(c, _)| c.email())
+            .collect::<HashSet<_>>()
+            .len();
+        if let Some(o) = &mut self.origins {
+            o.adoptable_drift = n;
+        }
+    }
+
+    #[cfg(test)]
     /// How many emails the drift that applying reverts concerns: the emails of the changes
     /// (not the blocked ones, which are never sent) whose origin is drift.
     pub(crate) fn drifted_emails(&self) -> usize {
@@ -289,6 +308,7 @@ pub(crate) fn classify(
         changes,
         blocked,
         already_in_org,
+        adoptable_drift: 0,
     }
 }
 

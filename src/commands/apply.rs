@@ -165,6 +165,14 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let base_plan = baseline
         .as_ref()
         .map(|base| planner::plan(base, &Managed::new(live.clone(), &base.ignore), &options));
+    let keeps = base_plan.as_ref().map(|_| {
+        crate::adopt::keeps(
+            &file.desired,
+            &live,
+            ctx.config.today,
+            ctx.config.self_email.clone(),
+        )
+    });
     let org = Managed::new(live, &file.desired.ignore);
     let mut computed = compute(
         ctx.config,
@@ -184,6 +192,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                 ctx.config.today,
             );
             computed.plan.set_origins(origins);
+            if let Some(keeps) = &keeps {
+                computed.plan.set_adoptable(keeps);
+            }
         }
         // A saved plan's origins, index for index: its changes are checked to be the same as
         // the plan's below (a plan whose changes differ is stale, whatever its origins).

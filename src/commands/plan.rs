@@ -97,6 +97,15 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         )),
         _ => None,
     };
+    // What adopt would keep, for the pointer to it (docs/contract.md §8).
+    let keeps = baseline_plan.as_ref().map(|_| {
+        crate::adopt::keeps(
+            &file.desired,
+            &live,
+            ctx.config.today,
+            ctx.config.self_email.clone(),
+        )
+    });
     let org = Managed::new(live, &file.desired.ignore);
     // The live snapshot and fingerprints are for saved plans and the JSON document only.
     let fingerprinted = args.out.is_some() || args.format == Format::Json;
@@ -112,6 +121,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                 ctx.config.today,
             );
             computed.plan.set_origins(origins);
+            if let Some(keeps) = &keeps {
+                computed.plan.set_adoptable(keeps);
+            }
         }
         (Some(Baseline::Invalid { path, problems }), _) => {
             computed.plan.warn_first(Warning::BaselineInvalid {

@@ -149,6 +149,7 @@ impl SavedPlan {
             changes: each(&self.changes)?,
             blocked: each(&self.blocked)?,
             already_in_org: Vec::new(),
+            adoptable_drift: 0,
         })
     }
 }
