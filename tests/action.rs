@@ -624,7 +624,7 @@ fn the_plan_step_plans_a_pull_request_against_the_snapshot_and_the_base_without_
         "<details><summary>This change: 1 invitation, 1 promotion</summary>",
         "- change bob@example.com from org:member to org:admin",
         "#### Drift in the org that applying also reverts (1 change)",
-        "Drift: applying also reverts what was done in the org, outside this change, for 1 email.",
+        "Drift: applying also reverts what was done in the org, outside this change, for 1 email that `teamsync adopt` can keep.",
         "- remove hand@example.com (org:member) — not in the desired file",
     ] {
         assert!(comment.contains(line), "{line:?} in:\n{comment}");
@@ -722,7 +722,7 @@ fn the_action_passes_the_snapshot_and_the_base_commits_folder_and_saves_snapshot
             &[
                 "plan --detailed-exitcode --out [TMP]/teamsync-plan.json",
                 "apply --auto-approve --report [TMP]/teamsync-report.json [TMP]/teamsync-plan.json",
-                "snapshot --output [TMP]/snap.json",
+                "snapshot --output [TMP]/snap.json --commit [HEAD]",
             ][..],
         ),
         (
@@ -742,7 +742,13 @@ fn the_action_passes_the_snapshot_and_the_base_commits_folder_and_saves_snapshot
             Some(KEY),
         );
         assert_eq!(s.code, 0, "{command}: {}\n{}", s.stdout, s.stderr);
-        assert_eq!(fake.calls(&r), calls, "{command}");
+        let head = git(r.dir.path(), &["rev-parse", "HEAD"]);
+        let made: Vec<String> = fake
+            .calls(&r)
+            .iter()
+            .map(|c| c.replace(&head, "[HEAD]"))
+            .collect();
+        assert_eq!(made, calls, "{command}");
         let saved = codes.last() == Some(&0);
         assert_eq!(
             s.outputs.ends_with("snapshot=[TMP]/snap.json\n"),
@@ -839,4 +845,84 @@ fn the_baseline_resolves_the_base_commits_links_inside_the_repository() {
         s.stdout
     );
     assert!(!s.stdout.contains("root:"), "no content of the target");
+}
+
+/// docs/contract.md §5: the apply step's baseline is the commit the last successful apply
+/// applied, as the snapshot records it; `drift` reaches apply; the record moves to the applied
+/// commit only when apply succeeded. Without a record, a warning and no baseline.
+#[test]
+fn apply_plans_against_the_last_applied_commit_and_records_the_new_one() {
+    let r = Runner::new();
+    let event = pull_request(
+        &r,
+        &[("teamsync.yaml", "version: 1 # applied\n")],
+        &[("teamsync.yaml", "version: 1 # merged\n")],
+    );
+    drop(event);
+    let dir = r.dir.path();
+    let applied = git(dir, &["rev-parse", "HEAD^1"]);
+    let head = git(dir, &["rev-parse", "HEAD"]);
+    let snapshot = r.path("snap.json").display().to_string();
+    let run = |codes: &[u8], drift: &str| {
+        let fake = Fake::new(codes);
+        let s = r.step_with_path(
+            &fake.path(),
+            &[
+                ("command", "apply"),
+                ("snapshot", &snapshot),
+                ("drift", drift),
+            ],
+            Some(KEY),
+        );
+        let calls: Vec<String> = fake
+            .calls(&r)
+            .iter()
+            .map(|c| c.replace(&head, "[HEAD]").replace(&applied, "[APPLIED]"))
+            .collect();
+        (s, calls)
+    };
+    // No record yet: no baseline, a warning, and the successful apply records HEAD.
+    std::fs::write(&snapshot, "{}").unwrap();
+    let (s, calls) = run(&[2, 0, 0], "keep");
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        s.stdout
+            .contains("::warning::No record of the commit the last successful apply applied"),
+        "{}",
+        s.stdout
+    );
+    assert_eq!(
+        calls,
+        [
+            "plan --detailed-exitcode --out [TMP]/teamsync-plan.json",
+            "apply --auto-approve --report [TMP]/teamsync-report.json [TMP]/teamsync-plan.json",
+            "snapshot --output [TMP]/snap.json --commit [HEAD]",
+        ]
+    );
+    // A record: the applied commit's file is the baseline, and --drift reaches apply.
+    std::fs::write(&snapshot, format!(r#"{{"commit": "{applied}"}}"#)).unwrap();
+    let (s, calls) = run(&[2, 0, 0], "keep");
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert_eq!(
+        calls,
+        [
+            "plan --detailed-exitcode --out [TMP]/teamsync-plan.json --baseline [TMP]/teamsync-baseline/teamsync.yaml",
+            "apply --auto-approve --report [TMP]/teamsync-report.json --drift keep [TMP]/teamsync-plan.json",
+            "snapshot --output [TMP]/snap.json --commit [HEAD]",
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.path("teamsync-baseline/teamsync.yaml")).unwrap(),
+        "version: 1 # applied\n"
+    );
+    // A failed apply keeps the old record: the merged edit is not drift for the next one.
+    std::fs::write(&snapshot, format!(r#"{{"commit": "{applied}"}}"#)).unwrap();
+    let (_, calls) = run(&[2, 1, 0], "refuse");
+    assert_eq!(
+        calls[1..],
+        [
+            "apply --auto-approve --report [TMP]/teamsync-report.json --drift refuse [TMP]/teamsync-plan.json",
+            "snapshot --output [TMP]/snap.json --commit [APPLIED]",
+        ]
+    );
 }

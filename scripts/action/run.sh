@@ -4,7 +4,8 @@
 # Environment: the action's inputs as INPUT_COMMAND (install|validate|plan|apply|drift|adopt),
 # INPUT_FILE, INPUT_API_URL, INPUT_SELF, INPUT_ALLOW_MASS_REMOVAL, INPUT_PARALLELISM, INPUT_ARGS
 # (extra flags, split on spaces, never evaluated, given to EVERY teamsync command this runs),
-# INPUT_BASELINE (plan: auto|none|a commit), INPUT_SNAPSHOT (a snapshot's path; a leading ~/ is
+# INPUT_BASELINE (plan: auto|none|a commit), INPUT_DRIFT (apply: revert|keep|refuse),
+# INPUT_SNAPSHOT (a snapshot's path; a leading ~/ is
 # $HOME); SCALING_API_KEY (or SCALING_API_KEY_FILE) from the caller's step `env`; GITHUB_EVENT_NAME, GITHUB_EVENT_PATH.
 # Outputs ($GITHUB_OUTPUT): exit-code, has-changes, plan-json (path of the JSON plan),
 # plan-markdown (path of the Markdown plan, plan and drift), comment-file (path of the PR
@@ -145,7 +146,8 @@ copy_tree() {
 # telling the edit from drift).
 baseline_args=()
 resolve_baseline() {
-  local want="${INPUT_BASELINE:-auto}" ref="" path full entry mode kind sha dest
+  local want="${1:-${INPUT_BASELINE:-auto}}" what="${2:-}" ref="" path full entry mode kind sha dest
+  [ -n "$what" ] || what="the pull request's base"
   case "$want" in
     none | false | "") return 0 ;;
     auto)
@@ -201,16 +203,25 @@ resolve_baseline() {
       ;;
   esac
   baseline_args=(--baseline "$dest")
-  echo "Baseline: $path as of $(git rev-parse --short "$ref") (the pull request's base)."
+  echo "Baseline: $path as of $(git rev-parse --short "$ref") ($what)."
+}
+
+# The commit the last successful apply applied, as the snapshot at $snapshot records it (its
+# `commit`, written by save_snapshot below); empty when there is no record.
+applied_commit() {
+  [ -n "$snapshot" ] && [ -f "$snapshot" ] || return 0
+  jq -r '.commit // empty' "$snapshot" 2>/dev/null | grep -E '^[0-9a-f]{4,64}$' || true
 }
 
 # Saves the org as read now to $snapshot (apply and drift), for plans without a key. A failure
 # is a warning: the command's own result stands.
 save_snapshot() {
   [ -n "$snapshot" ] || return 0
-  local result="$code"
+  local result="$code" record=()
+  # apply: the commit whose file the org now holds, the next apply's baseline.
+  [ -z "${1:-}" ] || record=(--commit "$1")
   mkdir -p "$(dirname "$snapshot")"
-  ts snapshot --output "$snapshot"
+  ts snapshot --output "$snapshot" ${record[@]+"${record[@]}"}
   if [ "$code" -eq 0 ]; then
     saved_snapshot="$snapshot"
   else
@@ -307,11 +318,24 @@ case "$command" in
     ;;
 
   apply)
+    # The baseline is the commit the last successful apply applied (docs/contract.md §5), as
+    # the restored snapshot records it: what differs from it in the org is drift, reverted,
+    # kept or refused by INPUT_DRIFT. Not the commit before the merge: a cancelled or failed
+    # apply must not turn a reviewed edit into drift.
+    last="$(applied_commit)"
+    head="$(git rev-parse -q --verify HEAD 2>/dev/null || true)"
+    drift_mode="${INPUT_DRIFT:-revert}"
+    if [ -n "$last" ]; then
+      resolve_baseline "$last" "the last successful apply"
+    fi
+    if [ ${#baseline_args[@]} -eq 0 ]; then
+      echo "::warning::No record of the commit the last successful apply applied (no snapshot with a commit, or its file is not in this checkout: give actions/checkout fetch-depth: 0): this apply cannot tell the edit from drift, and reverts drift too. The snapshot saved after a successful apply records its commit for the next one."
+    fi
     # The plan that is shown is the plan that is applied: apply refuses (exit 1, nothing sent)
     # if the org or the file changed in between.
-    ts plan --detailed-exitcode --out "$plan_json"
+    ts plan --detailed-exitcode --out "$plan_json" ${baseline_args[@]+"${baseline_args[@]}"}
     case "$code" in
-      0) echo "Nothing to apply."; save_snapshot; finish false ;;
+      0) echo "Nothing to apply."; save_snapshot "$head"; finish false ;;
       2) ;;
       *) finish false ;;
     esac
@@ -319,9 +343,11 @@ case "$command" in
     apply=(apply --auto-approve --report "$report")
     [ -z "${INPUT_PARALLELISM:-}" ] || apply+=(--parallelism "$INPUT_PARALLELISM")
     [ "${INPUT_ALLOW_MASS_REMOVAL:-false}" != "true" ] || apply+=(--allow-mass-removal)
+    [ ${#baseline_args[@]} -eq 0 ] || apply+=(--drift "$drift_mode")
     ts "${apply[@]}" "$plan_json"
-    # The org as it is now, whatever apply did (a refusal or a failure included).
-    save_snapshot
+    # The org as it is now, whatever apply did (a refusal or a failure included); the record
+    # moves to this commit only when the apply succeeded, else the last one is kept.
+    if [ "$code" -eq 0 ]; then save_snapshot "$head"; else save_snapshot "$last"; fi
     finish true
     ;;
 
