@@ -66,20 +66,8 @@ pub(crate) enum CommandError {
     Baseline { path: String, why: String },
     #[error("cannot read the snapshot {path}: {why}; make one with `teamsync snapshot -o FILE`")]
     BadSnapshot { path: String, why: String },
-    #[error(
-        "{file} names the org `{file_org}`, but {what} {path} is of the org `{other_org}`; {hint}. Nothing was sent"
-    )]
-    OrgMismatch {
-        /// The desired file, as named in messages.
-        file: String,
-        file_org: String,
-        /// `the snapshot`, `the baseline`, `the saved plan`.
-        what: &'static str,
-        path: String,
-        other_org: String,
-        /// What to do next.
-        hint: &'static str,
-    },
+    #[error("{0}")]
+    OrgMismatch(Box<OrgMismatch>),
     #[error(
         "--commit `{0}` is not a commit: give the commit's hexadecimal name (`git rev-parse HEAD`)"
     )]
@@ -119,6 +107,23 @@ pub(crate) enum CommandError {
     },
     #[error("apply finished with {count} step{} failed or not attempted; see above. Run `teamsync apply` again to retry what is left", plural(*.count))]
     StepsFailed { count: usize },
+}
+
+/// A document of another org than the desired file names (docs/contract.md §9).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{file} names the org `{file_org}`, but {what} {path} is of the org `{other_org}`; {hint}. Nothing was sent"
+)]
+pub(crate) struct OrgMismatch {
+    /// The desired file, as named in messages.
+    pub(crate) file: String,
+    pub(crate) file_org: String,
+    /// `the snapshot`, `the baseline`, `the saved plan`.
+    pub(crate) what: &'static str,
+    pub(crate) path: String,
+    pub(crate) other_org: String,
+    /// What to do next.
+    pub(crate) hint: &'static str,
 }
 
 impl CommandError {

@@ -137,7 +137,7 @@ impl Plan {
 }
 
 /// What `apply --drift` does with the drift a plan would revert (docs/contract.md §5).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum DriftMode {
     /// Apply the whole plan: drift is reverted too.

@@ -59,16 +59,36 @@ pub(crate) struct Args {
     /// revert them with the rest, keep the drift (apply the rest, list it), or refuse (send
     /// nothing, exit 3) [default: revert]
     #[arg(long, value_enum, value_name = "MODE")]
-    drift: Option<DriftMode>,
+    drift: Option<DriftArg>,
 }
 
-impl DriftMode {
-    fn name(self) -> &'static str {
-        match self {
-            DriftMode::Revert => "revert",
-            DriftMode::Keep => "keep",
-            DriftMode::Refuse => "refuse",
+/// `--drift`'s words for [`DriftMode`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum DriftArg {
+    /// Apply the whole plan, drift reverted too.
+    Revert,
+    /// Apply every change but the drift, and list the drift left in place.
+    Keep,
+    /// Send nothing (exit 3) when the plan would revert drift.
+    Refuse,
+}
+
+impl From<DriftArg> for DriftMode {
+    fn from(d: DriftArg) -> DriftMode {
+        match d {
+            DriftArg::Revert => DriftMode::Revert,
+            DriftArg::Keep => DriftMode::Keep,
+            DriftArg::Refuse => DriftMode::Refuse,
         }
+    }
+}
+
+/// The mode as `--drift` writes it, for messages.
+fn mode_name(mode: DriftMode) -> &'static str {
+    match mode {
+        DriftMode::Revert => "revert",
+        DriftMode::Keep => "keep",
+        DriftMode::Refuse => "refuse",
     }
 }
 
@@ -80,7 +100,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     };
     // `--drift keep|refuse` needs origins: from --baseline, or from a plan saved with one
     // (docs/contract.md §5). Checked before anything is read.
-    let mode = args.drift.unwrap_or_default();
+    let mode = args.drift.map(DriftMode::from).unwrap_or_default();
     if mode != DriftMode::Revert {
         let why = match (&saved, &args.baseline) {
             (Some(doc), _) if doc.origins().is_none() => Some(format!(
@@ -94,7 +114,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         };
         if let Some(why) = why {
             return Err(CommandError::DriftWithoutOrigins {
-                mode: mode.name(),
+                mode: mode_name(mode),
                 why,
             });
         }
@@ -122,7 +142,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             Baseline::Valid(base) => Some(base),
             Baseline::Invalid { path, problems } if mode != DriftMode::Revert => {
                 return Err(CommandError::DriftWithoutOrigins {
-                    mode: mode.name(),
+                    mode: mode_name(mode),
                     why: format!(
                         "the baseline {path} has {problems} problem{} (`teamsync validate -f {path}` lists them)",
                         plural(problems)

@@ -7,7 +7,7 @@ use super::{Context, append_step_summary, read_live, runtime};
 use crate::api::Client;
 use crate::config::{Config, Format};
 use crate::desired::{self, Desired, LoadedFile};
-use crate::error::CommandError;
+use crate::error::{CommandError, OrgMismatch};
 use crate::formats::plan::PlanDocument;
 use crate::formats::saved::{self, Fingerprints};
 use crate::formats::snapshot::SnapshotDocument;
@@ -194,18 +194,20 @@ pub(super) fn same_org(
     path: &str,
 ) -> Result<(), CommandError> {
     match (&file.desired.org, other_org) {
-        (Some(mine), Some(theirs)) if mine != theirs => Err(CommandError::OrgMismatch {
-            file: file.name.clone(),
-            file_org: mine.clone(),
-            what,
-            path: path.to_string(),
-            other_org: theirs.to_string(),
-            hint: match what {
-                "the snapshot" => "plan against a snapshot of the file's org",
-                "the baseline" => "pass the same org's desired state as --baseline",
-                _ => "make the plan again with this file",
-            },
-        }),
+        (Some(mine), Some(theirs)) if mine != theirs => {
+            Err(CommandError::OrgMismatch(Box::new(OrgMismatch {
+                file: file.name.clone(),
+                file_org: mine.clone(),
+                what,
+                path: path.to_string(),
+                other_org: theirs.to_string(),
+                hint: match what {
+                    "the snapshot" => "plan against a snapshot of the file's org",
+                    "the baseline" => "pass the same org's desired state as --baseline",
+                    _ => "make the plan again with this file",
+                },
+            })))
+        }
         _ => Ok(()),
     }
 }
