@@ -66,6 +66,20 @@ pub(crate) enum CommandError {
     Baseline { path: String, why: String },
     #[error("cannot read the snapshot {path}: {why}; make one with `teamsync snapshot -o FILE`")]
     BadSnapshot { path: String, why: String },
+    #[error("{0}")]
+    OrgMismatch(Box<OrgMismatch>),
+    #[error(
+        "--commit `{0}` is not a commit: give the commit's hexadecimal name (`git rev-parse HEAD`)"
+    )]
+    BadCommit(String),
+    #[error(
+        "apply refused by --drift refuse, nothing was sent: the plan reverts {count} change{} made in the org outside the file ({}). Keep them with `teamsync adopt`, leave them with --drift keep, or revert them with --drift revert",
+        plural(*.count),
+        .emails
+    )]
+    DriftRefused { count: usize, emails: String },
+    #[error("--drift {mode} needs to know the edit from drift: {why}")]
+    DriftWithoutOrigins { mode: &'static str, why: String },
     #[error("apply refused by a safety guard, nothing was sent: {}", render::refusals(.0))]
     Guard(Vec<Guard>),
     #[error(
@@ -95,11 +109,30 @@ pub(crate) enum CommandError {
     StepsFailed { count: usize },
 }
 
+/// A document of another org than the desired file names (docs/contract.md §9).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{file} names the org `{file_org}`, but {what} {path} is of the org `{other_org}`; {hint}. Nothing was sent"
+)]
+pub(crate) struct OrgMismatch {
+    /// The desired file, as named in messages.
+    pub(crate) file: String,
+    pub(crate) file_org: String,
+    /// `the snapshot`, `the baseline`, `the saved plan`.
+    pub(crate) what: &'static str,
+    pub(crate) path: String,
+    pub(crate) other_org: String,
+    /// What to do next.
+    pub(crate) hint: &'static str,
+}
+
 impl CommandError {
     /// 3 for a safety guard (nothing was sent), 1 for every other error.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            CommandError::Guard(_) | CommandError::GuardMidway { .. } => 3,
+            CommandError::Guard(_)
+            | CommandError::GuardMidway { .. }
+            | CommandError::DriftRefused { .. } => 3,
             CommandError::Interrupted { code, .. } => *code,
             _ => 1,
         }

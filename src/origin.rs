@@ -18,6 +18,8 @@ use crate::email::Email;
 use crate::plan::{Action, Change, Plan};
 pub(crate) use crate::plan::{AlreadyInOrg, Origin, Origins};
 use crate::role::Role;
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 impl Plan {
@@ -76,6 +78,22 @@ impl Plan {
         (changes, blocked)
     }
 
+    /// Counts the drifted emails that `teamsync adopt` would keep (`keeps`, from
+    /// [`crate::adopt::keeps`]): a drift it leaves alone (protected, outside `allowed_domains`,
+    /// the last admin) gets no pointer to it.
+    pub(crate) fn set_adoptable(&mut self, keeps: &HashSet<Email>) {
+        let n = self
+            .changes_with_origin()
+            .filter(|(c, o)| *o == Some(Origin::Drift) && keeps.contains(c.email()))
+            .map(|(c, _)| c.email())
+            .collect::<HashSet<_>>()
+            .len();
+        if let Some(o) = &mut self.origins {
+            o.adoptable_drift = n;
+        }
+    }
+
+    #[cfg(test)]
     /// How many emails the drift that applying reverts concerns: the emails of the changes
     /// (not the blocked ones, which are never sent) whose origin is drift.
     pub(crate) fn drifted_emails(&self) -> usize {
@@ -84,6 +102,82 @@ impl Plan {
             .map(|(c, _)| c.email())
             .collect::<HashSet<_>>()
             .len()
+    }
+}
+
+/// What `apply --drift` does with the drift a plan would revert (docs/contract.md §5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DriftMode {
+    /// Apply the whole plan: drift is reverted too.
+    #[default]
+    Revert,
+    /// Apply every change but the drift, and list the drift left in place.
+    Keep,
+    /// Send nothing when the plan would revert drift (exit 3).
+    Refuse,
+}
+
+impl Plan {
+    /// The changes that revert drift (never a blocked one: those are never sent). Every other
+    /// origin is the file's own doing, reviewed with the edit or scheduled by it.
+    pub(crate) fn drift_changes(&self) -> Vec<&Change> {
+        self.changes_with_origin()
+            .filter(|(_, o)| *o == Some(Origin::Drift))
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// This plan without the changes that revert drift, for `apply --drift keep`, origins kept
+    /// index for index and counted again. A replaced invitation's revoke has its invitation's
+    /// origin, so the two stay together. The guards are the caller's to check again.
+    pub(crate) fn without_drift(&self) -> Plan {
+        let Some(origins) = &self.origins else {
+            return self.clone();
+        };
+        let (changes, kept): (Vec<Change>, Vec<Origin>) = self
+            .changes
+            .iter()
+            .zip(&origins.changes)
+            .filter(|(_, o)| **o != Origin::Drift)
+            .map(|(c, o)| (c.clone(), *o))
+            .unzip();
+        let mut plan = Plan {
+            changes,
+            origins: None,
+            ..self.clone()
+        };
+        plan.set_origins(Origins {
+            changes: kept,
+            ..origins.clone()
+        });
+        plan
+    }
+
+    /// Each change's origin by what it does, for the steps of an apply (`None` without a
+    /// baseline).
+    pub(crate) fn origin_index(&self) -> Option<OriginIndex> {
+        let origins = self.origins.as_ref()?;
+        let mut by = HashMap::with_capacity(self.changes.len());
+        for (c, o) in self.changes.iter().zip(&origins.changes) {
+            let (action, email, role) = key(c);
+            by.entry((action, email.clone(), role.to_string()))
+                .or_insert(*o);
+        }
+        Some(OriginIndex(by))
+    }
+}
+
+/// The origin of each change of a plan, found by its action, email and role.
+#[derive(Debug, Default)]
+pub(crate) struct OriginIndex(HashMap<(Action, Email, String), Origin>);
+
+impl OriginIndex {
+    pub(crate) fn of(&self, c: &Change) -> Option<Origin> {
+        let (action, email, role) = key(c);
+        self.0
+            .get(&(action, email.clone(), role.to_string()))
+            .copied()
     }
 }
 
@@ -183,6 +277,7 @@ pub(crate) fn classify(
         changes,
         blocked,
         already_in_org,
+        adoptable_drift: 0,
     }
 }
 

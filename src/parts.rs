@@ -59,6 +59,10 @@ pub(crate) enum PartsError {
     )]
     SymlinkLoop { path: String, ancestor: String },
     #[error(
+        "{path} is a symbolic link that {why}; a link in a desired directory must lead to a file inside the repository (the git work tree that holds the directory; outside git, the directory itself): replace it with the file, or point it inside"
+    )]
+    Link { path: String, why: &'static str },
+    #[error(
         "{path} already holds YAML files; export into a new or empty directory, so that no part of another state is left in it"
     )]
     NotEmpty { path: String },
@@ -117,7 +121,8 @@ pub(crate) fn discover(path: &Path) -> Result<(bool, Vec<Part>), PartsError> {
     let mut found = Vec::new();
     let mut ancestors = Vec::new();
     let mut saw_entry = false;
-    walk(path, &mut ancestors, &mut found, &mut saw_entry)?;
+    let root = repository(path)?;
+    walk(path, &root, &mut ancestors, &mut found, &mut saw_entry)?;
     if found.is_empty() {
         let path = path.display().to_string();
         return Err(if saw_entry {
@@ -145,6 +150,7 @@ pub(crate) fn discover(path: &Path) -> Result<(bool, Vec<Part>), PartsError> {
 /// elsewhere.
 fn walk(
     dir: &Path,
+    root: &Path,
     ancestors: &mut Vec<(PathBuf, PathBuf)>,
     found: &mut Vec<PathBuf>,
     saw_entry: &mut bool,
@@ -169,15 +175,52 @@ fn walk(
             continue;
         }
         let path = dir.join(&name);
+        let link = std::fs::symlink_metadata(&path)
+            .map_err(|e| read_error(&path, e))?
+            .file_type()
+            .is_symlink();
+        if link {
+            inside(&path, root)?;
+        }
         let meta = std::fs::metadata(&path).map_err(|e| loop_or_read(&path, e))?;
         if meta.is_dir() {
-            walk(&path, ancestors, found, saw_entry)?;
+            walk(&path, root, ancestors, found, saw_entry)?;
         } else if is_yaml(&path) {
             found.push(path);
         }
     }
     ancestors.pop();
     Ok(())
+}
+
+/// The repository a desired directory is in (docs/contract.md §10): the git work tree that
+/// holds it (the nearest directory up with a `.git`), or, outside git, the directory itself;
+/// canonical, links resolved.
+fn repository(dir: &Path) -> Result<PathBuf, PartsError> {
+    let canonical = std::fs::canonicalize(dir).map_err(|e| loop_or_read(dir, e))?;
+    Ok(canonical
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&canonical)
+        .to_path_buf())
+}
+
+/// An error unless the symbolic link at `path` leads, through every further link, to
+/// something that exists inside `root`. Nothing of the target is read: a link to a secret is
+/// never parsed, so no diagnostic can quote it.
+fn inside(path: &Path, root: &Path) -> Result<(), PartsError> {
+    let link = |why| PartsError::Link {
+        path: path.display().to_string(),
+        why,
+    };
+    match std::fs::canonicalize(path) {
+        Ok(target) if target.starts_with(root) => Ok(()),
+        Ok(_) => Err(link("leads outside the repository")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(link("leads to a path that does not exist"))
+        }
+        Err(e) => Err(loop_or_read(path, e)),
+    }
 }
 
 /// A link that points at itself (or at a link that points back) fails with ELOOP.

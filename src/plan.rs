@@ -677,6 +677,9 @@ pub(crate) struct Plan {
     /// What the plan was made against and when it was read (docs/contract.md §9). Set by the
     /// command that read the org, never by the planner.
     pub(crate) source: Option<LiveSource>,
+    /// The org the desired file names (`org:`, docs/contract.md §3), for the documents that
+    /// carry it (saved plans, reports).
+    pub(crate) org: Option<String>,
 }
 
 /// A pending invitation that the plan keeps.
@@ -877,4 +880,7 @@ pub(crate) struct Origins {
     pub(crate) blocked: Vec<Origin>,
     /// Sorted by email.
     pub(crate) already_in_org: Vec<AlreadyInOrg>,
+    /// How many emails of the drift `teamsync adopt` would keep in the file (set by
+    /// `Plan::set_adoptable`): the pointer to adopt names these only (docs/contract.md §8).
+    pub(crate) adoptable_drift: usize,
 }

@@ -516,14 +516,20 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// The checkout of a pull request as actions/checkout leaves it (fetch-depth: 2): the files
 /// `base` committed, then `head` (written over them) on a branch, and HEAD the merge commit of
-/// that branch into the base. Returns the event file's environment.
+/// that branch into the base. Returns the event file's environment. A text `-> TARGET` makes a
+/// symbolic link to TARGET; a text `DELETE` deletes the file.
 fn pull_request(r: &Runner, base: &[(&str, &str)], head: &[(&str, &str)]) -> Vec<(String, String)> {
     let dir = r.dir.path();
     let put = |files: &[(&str, &str)]| {
         for (name, text) in files {
             let p = dir.join(name);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
+            let _ = std::fs::remove_file(&p);
+            match (*text, text.strip_prefix("-> ")) {
+                ("DELETE", _) => {}
+                (_, Some(target)) => std::os::unix::fs::symlink(target, &p).unwrap(),
+                _ => std::fs::write(p, text).unwrap(),
+            }
         }
     };
     git(dir, &["init", "-q"]);
@@ -533,7 +539,8 @@ fn pull_request(r: &Runner, base: &[(&str, &str)], head: &[(&str, &str)]) -> Vec
     let base_sha = git(dir, &["rev-parse", "HEAD"]);
     git(dir, &["switch", "-q", "-c", "pr"]);
     put(head);
-    git(dir, &["commit", "-q", "-am", "the pull request"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "the pull request"]);
     let head_sha = git(dir, &["rev-parse", "HEAD"]);
     git(dir, &["switch", "-q", "--detach", &base_sha]);
     git(dir, &["merge", "-q", "--no-ff", "--no-edit", "pr"]);
@@ -625,7 +632,7 @@ fn the_plan_step_plans_a_pull_request_against_the_snapshot_and_the_base_without_
         "<details><summary>This change: 1 invitation, 1 promotion</summary>",
         "- change bob@example.com from org:member to org:admin",
         "#### Drift in the org that applying also reverts (1 change)",
-        "Drift: applying also reverts what was done in the org, outside this change, for 1 email.",
+        "Drift: applying also reverts what was done in the org, outside this change, for 1 email that `teamsync adopt` can keep.",
         "- remove hand@example.com (org:member) — not in the desired file",
     ] {
         assert!(comment.contains(line), "{line:?} in:\n{comment}");
@@ -723,7 +730,7 @@ fn the_action_passes_the_snapshot_and_the_base_commits_folder_and_saves_snapshot
             &[
                 "plan --detailed-exitcode --out [TMP]/teamsync-plan.json",
                 "apply --auto-approve --report [TMP]/teamsync-report.json [TMP]/teamsync-plan.json",
-                "snapshot --output [TMP]/snap.json",
+                "snapshot --output [TMP]/snap.json --commit [HEAD]",
             ][..],
         ),
         (
@@ -743,7 +750,13 @@ fn the_action_passes_the_snapshot_and_the_base_commits_folder_and_saves_snapshot
             Some(KEY),
         );
         assert_eq!(s.code, 0, "{command}: {}\n{}", s.stdout, s.stderr);
-        assert_eq!(fake.calls(&r), calls, "{command}");
+        let head = git(r.dir.path(), &["rev-parse", "HEAD"]);
+        let made: Vec<String> = fake
+            .calls(&r)
+            .iter()
+            .map(|c| c.replace(&head, "[HEAD]"))
+            .collect();
+        assert_eq!(made, calls, "{command}");
         let saved = codes.last() == Some(&0);
         assert_eq!(
             s.outputs.ends_with("snapshot=[TMP]/snap.json\n"),
@@ -759,4 +772,165 @@ fn the_action_passes_the_snapshot_and_the_base_commits_folder_and_saves_snapshot
             s.stdout
         );
     }
+}
+
+/// docs/contract.md §10: the base commit's symbolic links are resolved in the base tree as
+/// `-f DIR` resolves them in the head, so a pull request that deletes a link is planned as the
+/// removal it is; a base link leading outside the repository gives no baseline.
+#[test]
+fn the_baseline_resolves_the_base_commits_links_inside_the_repository() {
+    let r = Runner::new();
+    let event = pull_request(
+        &r,
+        &[
+            ("shared/core.yaml", "version: 1 # core\n"),
+            ("shared/more/x.yaml", "version: 1 # x\n"),
+            ("org/team.yaml", "version: 1 # team\n"),
+            ("org/core.yaml", "-> ../shared/core.yaml"),
+            ("org/again.yaml", "-> core.yaml"),
+            ("org/more", "-> ../shared/more"),
+        ],
+        &[("org/core.yaml", "DELETE"), ("org/again.yaml", "DELETE")],
+    );
+    let event: Vec<(&str, &str)> = event
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let plan = |r: &Runner| {
+        let fake = Fake::new(&[0]);
+        let s = r.step_env(
+            &fake.path(),
+            &[("command", "plan"), ("file", "org")],
+            Some(KEY),
+            &event,
+        );
+        assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+        (fake.calls(r), s.stdout)
+    };
+    let (calls, _) = plan(&r);
+    assert!(
+        calls[0].ends_with("--baseline [TMP]/teamsync-baseline/org"),
+        "{calls:?}"
+    );
+    let base = |rel: &str| std::fs::read_to_string(r.path("teamsync-baseline/org").join(rel)).ok();
+    assert_eq!(base("core.yaml").as_deref(), Some("version: 1 # core\n"));
+    assert_eq!(base("again.yaml").as_deref(), Some("version: 1 # core\n"));
+    assert_eq!(base("more/x.yaml").as_deref(), Some("version: 1 # x\n"));
+    assert_eq!(base("team.yaml").as_deref(), Some("version: 1 # team\n"));
+    let link = std::fs::symlink_metadata(r.path("teamsync-baseline/org/core.yaml")).unwrap();
+    assert!(link.file_type().is_file(), "written as a file, not a link");
+
+    // A base whose link leaves the repository: no baseline, and its target is never read.
+    let r = Runner::new();
+    let event2 = pull_request(
+        &r,
+        &[
+            ("org/team.yaml", "version: 1\n"),
+            ("org/leak.yaml", "-> ../../../../../../etc/passwd"),
+        ],
+        &[("org/leak.yaml", "DELETE")],
+    );
+    let fake = Fake::new(&[0]);
+    let env: Vec<(&str, &str)> = event2
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let s = r.step_env(
+        &fake.path(),
+        &[("command", "plan"), ("file", "org")],
+        Some(KEY),
+        &env,
+    );
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        !fake.calls(&r)[0].contains("--baseline"),
+        "{:?}",
+        fake.calls(&r)
+    );
+    assert!(
+        s.stdout.contains("::notice::org/leak.yaml is a symbolic link in the base commit that leads outside the repository or nowhere: no baseline."),
+        "{}",
+        s.stdout
+    );
+    assert!(!s.stdout.contains("root:"), "no content of the target");
+}
+
+/// docs/contract.md §5: the apply step's baseline is the commit the last successful apply
+/// applied, as the snapshot records it; `drift` reaches apply; the record moves to the applied
+/// commit only when apply succeeded. Without a record, a warning and no baseline.
+#[test]
+fn apply_plans_against_the_last_applied_commit_and_records_the_new_one() {
+    let r = Runner::new();
+    let event = pull_request(
+        &r,
+        &[("teamsync.yaml", "version: 1 # applied\n")],
+        &[("teamsync.yaml", "version: 1 # merged\n")],
+    );
+    drop(event);
+    let dir = r.dir.path();
+    let applied = git(dir, &["rev-parse", "HEAD^1"]);
+    let head = git(dir, &["rev-parse", "HEAD"]);
+    let snapshot = r.path("snap.json").display().to_string();
+    let run = |codes: &[u8], drift: &str| {
+        let fake = Fake::new(codes);
+        let s = r.step_with_path(
+            &fake.path(),
+            &[
+                ("command", "apply"),
+                ("snapshot", &snapshot),
+                ("drift", drift),
+            ],
+            Some(KEY),
+        );
+        let calls: Vec<String> = fake
+            .calls(&r)
+            .iter()
+            .map(|c| c.replace(&head, "[HEAD]").replace(&applied, "[APPLIED]"))
+            .collect();
+        (s, calls)
+    };
+    // No record yet: no baseline, a warning, and the successful apply records HEAD.
+    std::fs::write(&snapshot, "{}").unwrap();
+    let (s, calls) = run(&[2, 0, 0], "keep");
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert!(
+        s.stdout
+            .contains("::warning::No record of the commit the last successful apply applied"),
+        "{}",
+        s.stdout
+    );
+    assert_eq!(
+        calls,
+        [
+            "plan --detailed-exitcode --out [TMP]/teamsync-plan.json",
+            "apply --auto-approve --report [TMP]/teamsync-report.json [TMP]/teamsync-plan.json",
+            "snapshot --output [TMP]/snap.json --commit [HEAD]",
+        ]
+    );
+    // A record: the applied commit's file is the baseline, and --drift reaches apply.
+    std::fs::write(&snapshot, format!(r#"{{"commit": "{applied}"}}"#)).unwrap();
+    let (s, calls) = run(&[2, 0, 0], "keep");
+    assert_eq!(s.code, 0, "{}\n{}", s.stdout, s.stderr);
+    assert_eq!(
+        calls,
+        [
+            "plan --detailed-exitcode --out [TMP]/teamsync-plan.json --baseline [TMP]/teamsync-baseline/teamsync.yaml",
+            "apply --auto-approve --report [TMP]/teamsync-report.json --drift keep [TMP]/teamsync-plan.json",
+            "snapshot --output [TMP]/snap.json --commit [HEAD]",
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.path("teamsync-baseline/teamsync.yaml")).unwrap(),
+        "version: 1 # applied\n"
+    );
+    // A failed apply keeps the old record: the merged edit is not drift for the next one.
+    std::fs::write(&snapshot, format!(r#"{{"commit": "{applied}"}}"#)).unwrap();
+    let (_, calls) = run(&[2, 1, 0], "refuse");
+    assert_eq!(
+        calls[1..],
+        [
+            "apply --auto-approve --report [TMP]/teamsync-report.json --drift refuse [TMP]/teamsync-plan.json",
+            "snapshot --output [TMP]/snap.json --commit [APPLIED]",
+        ]
+    );
 }

@@ -4,7 +4,8 @@
 # Environment: the action's inputs as INPUT_COMMAND (install|validate|plan|apply|drift|adopt),
 # INPUT_FILE, INPUT_API_URL, INPUT_SELF, INPUT_ALLOW_MASS_REMOVAL, INPUT_PARALLELISM, INPUT_ARGS
 # (extra flags, split on spaces, never evaluated, given to EVERY teamsync command this runs),
-# INPUT_BASELINE (plan: auto|none|a commit), INPUT_SNAPSHOT (a snapshot's path; a leading ~/ is
+# INPUT_BASELINE (plan: auto|none|a commit), INPUT_DRIFT (apply: revert|keep|refuse),
+# INPUT_SNAPSHOT (a snapshot's path; a leading ~/ is
 # $HOME); SCALING_API_KEY (or SCALING_API_KEY_FILE) from the caller's step `env`; GITHUB_EVENT_NAME, GITHUB_EVENT_PATH.
 # Outputs ($GITHUB_OUTPUT): exit-code, has-changes, plan-json (path of the JSON plan),
 # plan-markdown (path of the Markdown plan, plan and drift), comment-file (path of the PR
@@ -70,14 +71,83 @@ ts() {
   teamsync ${global[@]+"${global[@]}"} "$@" ${extra[@]+"${extra[@]}"} || code=$?
 }
 
+# The target of the base tree's symbolic link at $2 (a path from the repository's root),
+# followed through further links (docs/contract.md §10): prints "blob SHA" or "tree PATH"; fails
+# when it leads outside the repository (an absolute target, or `..` above the root) or nowhere.
+resolve_link() {
+  local ref="$1" at="$2" target part out entry mode kind sha hops=0
+  local -a segs parts
+  while [ "$hops" -lt 40 ]; do
+    hops=$((hops + 1))
+    target="$(git cat-file blob "$ref:$at")" || return 1
+    case "$target" in /*) return 1 ;; esac
+    parts=()
+    IFS=/ read -r -a segs <<<"$(dirname "$at")/$target"
+    for part in "${segs[@]}"; do
+      case "$part" in
+        "" | .) ;;
+        ..)
+          [ "${#parts[@]}" -gt 0 ] || return 1
+          unset 'parts[${#parts[@]}-1]'
+          ;;
+        *) parts+=("$part") ;;
+      esac
+    done
+    [ "${#parts[@]}" -gt 0 ] || return 1
+    out="$(IFS=/ && echo "${parts[*]}")"
+    entry="$(git ls-tree --full-tree "$ref" -- "$out")"
+    [ -n "$entry" ] || return 1
+    read -r mode kind sha <<<"${entry%%$'\t'*}"
+    case "$mode" in
+      120000) at="$out" ;;
+      040000) echo "tree $out" && return 0 ;;
+      100644 | 100755) echo "blob $sha" && return 0 ;;
+      *) return 1 ;;
+    esac
+  done
+  return 1
+}
+
+# Writes the base tree's folder $2 (a path from the repository's root) into $3: each file's blob
+# byte for byte, and a symbolic link to a file or folder inside the repository as its target, as
+# `-f DIR` reads the head (hidden files and folders skipped, as there). Fails on a link that
+# leads outside the repository or nowhere: the head's plan reports such a link itself.
+copy_tree() {
+  local ref="$1" from="$2" to="$3" depth="$4" line name mode kind sha rel target
+  [ "$depth" -lt 8 ] || return 1
+  mkdir -p "$to"
+  while IFS= read -r -d '' line; do
+    name="${line#*$'\t'}"
+    read -r mode kind sha <<<"${line%%$'\t'*}"
+    rel="${name#"$from"/}"
+    case "/$rel" in */.*) continue ;; esac
+    if [ "$mode" = 120000 ]; then
+      if ! target="$(resolve_link "$ref" "$name")"; then
+        echo "::notice::$name is a symbolic link in the base commit that leads outside the repository or nowhere: no baseline."
+        return 1
+      fi
+      read -r kind sha <<<"$target"
+      if [ "$kind" = tree ]; then
+        copy_tree "$ref" "$sha" "$to/$rel" $((depth + 1)) || return 1
+        continue
+      fi
+    fi
+    [ "$kind" = blob ] || continue
+    mkdir -p "$to/$(dirname "$rel")"
+    git cat-file blob "$sha" >"$to/$rel"
+  done < <(git ls-tree -r -z --full-tree "$ref" -- "$from")
+}
+
 # The baseline of a pull request's plan (docs/contract.md §8): the file (or folder) as the base
 # commit has it, written out of git as data: each blob copied byte for byte with `git cat-file`
 # (no checkout, no filters, no `git archive` and its export-ignore/export-subst attributes, no
-# symbolic link made), and nothing run. Sets baseline_args; on any doubt, a notice and no
-# baseline (the plan is then made without telling the edit from drift).
+# symbolic link made: a link inside the repository is written as its target), and nothing run.
+# Sets baseline_args; on any doubt, a notice and no baseline (the plan is then made without
+# telling the edit from drift).
 baseline_args=()
 resolve_baseline() {
-  local want="${INPUT_BASELINE:-auto}" ref="" path kind dest line meta name rel mode sha
+  local want="${1:-${INPUT_BASELINE:-auto}}" what="${2:-}" ref="" path full entry mode kind sha dest
+  [ -n "$what" ] || what="the pull request's base"
   case "$want" in
     none | false | "") return 0 ;;
     auto)
@@ -106,47 +176,52 @@ resolve_baseline() {
   fi
   path="${file#./}"
   path="${path%/}"
-  if ! kind="$(git cat-file -t "$ref:./$path" 2>/dev/null)"; then
+  # From the repository's root, as the base tree names it.
+  full="$(git rev-parse --show-prefix)$path"
+  entry="$(git ls-tree --full-tree "$ref" -- "$full" 2>/dev/null)"
+  if [ -z "$entry" ]; then
     echo "::notice::The base commit has no $path (a new file?): every change is this pull request's."
     return 0
+  fi
+  read -r mode kind sha <<<"${entry%%$'\t'*}"
+  if [ "$mode" = 120000 ]; then
+    if ! entry="$(resolve_link "$ref" "$full")"; then
+      echo "::notice::$path is a symbolic link in the base commit that leads outside the repository or nowhere: no baseline."
+      return 0
+    fi
+    read -r kind sha <<<"$entry"
+    [ "$kind" = blob ] || full="$sha"
   fi
   dest="$base_dir/$(basename "$path")"
   mkdir -p "$base_dir"
   case "$kind" in
-    blob) git cat-file blob "$ref:./$path" >"$dest" ;;
-    tree)
-      mkdir -p "$dest"
-      # "<mode> <type> <object>\t<path>", NUL-terminated, paths relative to this folder.
-      while IFS= read -r -d '' line; do
-        meta="${line%%$'\t'*}"
-        name="${line#*$'\t'}"
-        read -r mode kind sha <<<"$meta"
-        [ "$kind" = blob ] || continue
-        if [ "$mode" = 120000 ]; then
-          echo "::notice::$name is a symbolic link in the base commit: left out of the baseline."
-          continue
-        fi
-        rel="${name#"$path"/}"
-        mkdir -p "$dest/$(dirname "$rel")"
-        git cat-file blob "$sha" >"$dest/$rel"
-      done < <(git ls-tree -r -z "$ref" -- "./$path")
-      ;;
+    blob) git cat-file blob "$sha" >"$dest" ;;
+    tree) copy_tree "$ref" "$full" "$dest" 0 || return 0 ;;
     *)
       echo "::notice::$path is not a file or a folder in the base commit: no baseline."
       return 0
       ;;
   esac
   baseline_args=(--baseline "$dest")
-  echo "Baseline: $path as of $(git rev-parse --short "$ref") (the pull request's base)."
+  echo "Baseline: $path as of $(git rev-parse --short "$ref") ($what)."
+}
+
+# The commit the last successful apply applied, as the snapshot at $snapshot records it (its
+# `commit`, written by save_snapshot below); empty when there is no record.
+applied_commit() {
+  [ -n "$snapshot" ] && [ -f "$snapshot" ] || return 0
+  jq -r '.commit // empty' "$snapshot" 2>/dev/null | grep -E '^[0-9a-f]{4,64}$' || true
 }
 
 # Saves the org as read now to $snapshot (apply and drift), for plans without a key. A failure
 # is a warning: the command's own result stands.
 save_snapshot() {
   [ -n "$snapshot" ] || return 0
-  local result="$code"
+  local result="$code" record=()
+  # apply: the commit whose file the org now holds, the next apply's baseline.
+  [ -z "${1:-}" ] || record=(--commit "$1")
   mkdir -p "$(dirname "$snapshot")"
-  ts snapshot --output "$snapshot"
+  ts snapshot --output "$snapshot" ${record[@]+"${record[@]}"}
   if [ "$code" -eq 0 ]; then
     saved_snapshot="$snapshot"
   else
@@ -243,11 +318,24 @@ case "$command" in
     ;;
 
   apply)
+    # The baseline is the commit the last successful apply applied (docs/contract.md §5), as
+    # the restored snapshot records it: what differs from it in the org is drift, reverted,
+    # kept or refused by INPUT_DRIFT. Not the commit before the merge: a cancelled or failed
+    # apply must not turn a reviewed edit into drift.
+    last="$(applied_commit)"
+    head="$(git rev-parse -q --verify HEAD 2>/dev/null || true)"
+    drift_mode="${INPUT_DRIFT:-revert}"
+    if [ -n "$last" ]; then
+      resolve_baseline "$last" "the last successful apply"
+    fi
+    if [ ${#baseline_args[@]} -eq 0 ]; then
+      echo "::warning::No record of the commit the last successful apply applied (no snapshot with a commit, or its file is not in this checkout: give actions/checkout fetch-depth: 0): this apply cannot tell the edit from drift, and reverts drift too. The snapshot saved after a successful apply records its commit for the next one."
+    fi
     # The plan that is shown is the plan that is applied: apply refuses (exit 1, nothing sent)
     # if the org or the file changed in between.
-    ts plan --detailed-exitcode --out "$plan_json"
+    ts plan --detailed-exitcode --out "$plan_json" ${baseline_args[@]+"${baseline_args[@]}"}
     case "$code" in
-      0) echo "Nothing to apply."; save_snapshot; finish false ;;
+      0) echo "Nothing to apply."; save_snapshot "$head"; finish false ;;
       2) ;;
       *) finish false ;;
     esac
@@ -255,9 +343,11 @@ case "$command" in
     apply=(apply --auto-approve --report "$report")
     [ -z "${INPUT_PARALLELISM:-}" ] || apply+=(--parallelism "$INPUT_PARALLELISM")
     [ "${INPUT_ALLOW_MASS_REMOVAL:-false}" != "true" ] || apply+=(--allow-mass-removal)
+    [ ${#baseline_args[@]} -eq 0 ] || apply+=(--drift "$drift_mode")
     ts "${apply[@]}" "$plan_json"
-    # The org as it is now, whatever apply did (a refusal or a failure included).
-    save_snapshot
+    # The org as it is now, whatever apply did (a refusal or a failure included); the record
+    # moves to this commit only when the apply succeeded, else the last one is kept.
+    if [ "$code" -eq 0 ]; then save_snapshot "$head"; else save_snapshot "$last"; fi
     finish true
     ;;
 

@@ -40,6 +40,9 @@ pub(crate) struct AdoptOptions {
     pub(crate) today: Date,
     /// The API key's own account: never adopted.
     pub(crate) self_email: Option<Email>,
+    /// With `adopt --baseline`: the emails whose changes are drift (docs/contract.md §7); no
+    /// other entry is added, changed or deleted, so that the edit under review stays as it is.
+    pub(crate) only: Option<HashSet<Email>>,
 }
 
 /// One change made to the file.
@@ -232,6 +235,14 @@ pub(crate) fn adopt_parts(
     let texts: Vec<&str> = parts.iter().map(|p| p.text).collect();
     let texts = texts.as_slice();
     let (mut adopted, mut skipped) = decide(desired, live, options);
+    if let Some(only) = &options.only {
+        // Only the drift: what the edit asks for is not the org's to overrule. Leaving an
+        // adoption out may leave one that takes the last admin away.
+        adopted.retain(|a| only.contains(a.email()));
+        skipped.retain(|s| only.contains(&s.email));
+        keep_an_admin(desired, options.today, &mut adopted, &mut skipped);
+        skipped.sort_by(|a, b| a.email.cmp(&b.email));
+    }
     let reason = format!("adopted from the org on {}", options.today);
     let part_of = |email: &Email| {
         desired
@@ -289,6 +300,28 @@ pub(crate) fn adopt_parts(
         adopted,
         skipped,
     })
+}
+
+/// The emails whose drift `teamsync adopt` would keep in the file (every kind, `ignore`,
+/// `protected`, expiry, the key's own account and the last admin respected): the plan's
+/// pointer to adopt names these only (docs/contract.md §8).
+pub(crate) fn keeps(
+    desired: &Desired,
+    live: &LiveState,
+    today: Date,
+    self_email: Option<Email>,
+) -> HashSet<Email> {
+    let options = AdoptOptions {
+        kinds: vec![Kind::Added, Kind::Roles, Kind::Removed],
+        today,
+        self_email,
+        only: None,
+    };
+    decide(desired, live, &options)
+        .0
+        .into_iter()
+        .map(|a| a.email().clone())
+        .collect()
 }
 
 /// Each part's text with its share of `adopted` made.

@@ -15,6 +15,7 @@ fn all_kinds() -> Vec<Kind> {
 
 fn options(today: &str, self_email: Option<&str>, kinds: Vec<Kind>) -> AdoptOptions {
     AdoptOptions {
+        only: None,
         kinds,
         today: Date::parse(today).unwrap(),
         self_email: self_email.map(Email::new),

@@ -1,14 +1,19 @@
 //! `teamsync adopt`: reads the org and edits the desired file in place so that it accepts the
 //! org's drift, every byte outside the edited entries kept (docs/contract.md §7).
 
+use super::plan::{Baseline, load_baseline, plan_options};
 use super::{Context, read_live, runtime, write_atomically_checked};
 use crate::adopt::{self, AdoptOptions, Adoption, Kind};
 use crate::api::Client;
-use crate::desired::{self, PartText};
+use crate::desired::{self, Desired, PartText};
+use crate::email::Email;
 use crate::error::CommandError;
 use crate::escape::escape;
+use crate::live::{LiveState, Managed};
 use crate::parts;
+use crate::{origin, planner};
 use similar::TextDiff;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -22,6 +27,11 @@ pub(crate) struct Args {
     /// With -f DIR: the part that gets new entries [default: the first part in path order]
     #[arg(long, value_name = "FILE")]
     into: Option<PathBuf>,
+    /// The desired state before the edit on this branch (the base branch's copy, a file or a
+    /// directory like -f): only drift, what that baseline's plan also reverts, is adopted; the
+    /// edit's own entries are left as they are.
+    #[arg(long, value_name = "PATH")]
+    baseline: Option<PathBuf>,
 }
 
 /// `--only`'s words for [`Kind`].
@@ -82,8 +92,27 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     };
     // The bytes just read are the ones validated and edited: read once.
     let file = ctx.print_load(desired::load(sources, ctx.config.today, desired::cores()))?;
+    // Read, and checked to be of the same org, before the org is.
+    let base = match &args.baseline {
+        Some(path) => match load_baseline(ctx, path, &file)? {
+            Baseline::Valid(base) => Some(base),
+            Baseline::Invalid { path, problems } => {
+                return Err(CommandError::Baseline {
+                    why: format!(
+                        "it has {problems} problem{} (`teamsync validate -f {path}` lists them), so what is drift cannot be told",
+                        crate::words::plural(problems)
+                    ),
+                    path,
+                });
+            }
+        },
+        None => None,
+    };
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
     let (live, _) = read_live(ctx, &runtime()?, &client, std::future::pending())?;
+    let only = base
+        .as_ref()
+        .map(|base| drift_emails(ctx, &file.desired, base, &live));
     let options = AdoptOptions {
         kinds: if args.only.is_empty() {
             vec![Kind::Added, Kind::Roles, Kind::Removed]
@@ -92,6 +121,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         },
         today: ctx.config.today,
         self_email: ctx.config.self_email.clone(),
+        only,
     };
     // Named as the load named them, so that the edited parts are loaded and planned as `plan`
     // would load and plan them (docs/contract.md §7).
@@ -159,6 +189,21 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         escape(&name)
     ));
     Ok(0)
+}
+
+/// The emails of the changes that both the file's plan and `base`'s make against `live`: the
+/// drift (docs/contract.md §8), which `adopt --baseline` alone folds into the file.
+fn drift_emails(ctx: &Context, file: &Desired, base: &Desired, live: &LiveState) -> HashSet<Email> {
+    let options = plan_options(ctx.config, false);
+    let mine = planner::plan(file, &Managed::new(live.clone(), &file.ignore), &options);
+    let theirs = planner::plan(base, &Managed::new(live.clone(), &base.ignore), &options);
+    let mut plan = mine;
+    let origins = origin::classify(&plan, &theirs, file, base, ctx.config.today);
+    plan.set_origins(origins);
+    plan.drift_changes()
+        .into_iter()
+        .map(|c| c.email().clone())
+        .collect()
 }
 
 /// Which of `parts` `into` names (the same file, however it is written).

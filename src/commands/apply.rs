@@ -2,18 +2,19 @@
 //! (docs/contract.md §5).
 
 use super::output::{Existing, Inputs, Output};
-use super::plan::{Computed, compute, plan_options, show};
+use super::plan::{Baseline, Computed, compute, load_baseline, plan_options, same_org, show};
 use super::{Context, append_step_summary, read_live, runtime};
 use crate::api::Client;
 use crate::config::Format;
-use crate::desired::Desired;
+use crate::desired::{Desired, LoadedFile};
 use crate::error::CommandError;
 use crate::executor::{self, Skipped};
-use crate::formats::report::{Ending, Header, ReportDocument};
+use crate::formats::report::{DriftReport, Ending, Header, ReportDocument};
 use crate::formats::saved::SavedPlan;
 use crate::interrupt::{Signal, Signals};
 use crate::live::{LiveState, Managed};
-use crate::plan::{Change, Guard, Plan};
+use crate::origin::{self, DriftMode, OriginIndex};
+use crate::plan::{Change, Guard, GuardKind, Plan};
 use crate::planner::{self, PlanOptions};
 use crate::render;
 use crate::ui::Answer;
@@ -49,6 +50,46 @@ pub(crate) struct Args {
     /// --report`), whatever happens once the plan is made.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// The desired state before the edit being applied (a file or a directory of parts, like
+    /// -f): each change is the edit's or drift in the org, and --drift says what to do with
+    /// drift.
+    #[arg(long, value_name = "PATH", conflicts_with = "plan_file")]
+    baseline: Option<PathBuf>,
+    /// What to do with changes that revert drift (needs --baseline, or a plan saved with one):
+    /// revert them with the rest, keep the drift (apply the rest, list it), or refuse (send
+    /// nothing, exit 3) [default: revert]
+    #[arg(long, value_enum, value_name = "MODE")]
+    drift: Option<DriftArg>,
+}
+
+/// `--drift`'s words for [`DriftMode`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum DriftArg {
+    /// Apply the whole plan, drift reverted too.
+    Revert,
+    /// Apply every change but the drift, and list the drift left in place.
+    Keep,
+    /// Send nothing (exit 3) when the plan would revert drift.
+    Refuse,
+}
+
+impl From<DriftArg> for DriftMode {
+    fn from(d: DriftArg) -> DriftMode {
+        match d {
+            DriftArg::Revert => DriftMode::Revert,
+            DriftArg::Keep => DriftMode::Keep,
+            DriftArg::Refuse => DriftMode::Refuse,
+        }
+    }
+}
+
+/// The mode as `--drift` writes it, for messages.
+fn mode_name(mode: DriftMode) -> &'static str {
+    match mode {
+        DriftMode::Revert => "revert",
+        DriftMode::Keep => "keep",
+        DriftMode::Refuse => "refuse",
+    }
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
@@ -57,6 +98,27 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         Some(path) => Some(read_saved(path)?),
         None => None,
     };
+    // `--drift keep|refuse` needs origins: from --baseline, or from a plan saved with one
+    // (docs/contract.md §5). Checked before anything is read.
+    let mode = args.drift.map(DriftMode::from).unwrap_or_default();
+    if mode != DriftMode::Revert {
+        let why = match (&saved, &args.baseline) {
+            (Some(doc), _) if doc.origins().is_none() => Some(format!(
+                "the saved plan {} was made without --baseline; save it with `teamsync plan --baseline PATH --out PLANFILE`",
+                args.plan_file.as_deref().unwrap_or(Path::new("")).display()
+            )),
+            (None, None) => Some(
+                "pass --baseline PATH (the desired state that was applied last), or apply a plan saved with --baseline".to_string(),
+            ),
+            _ => None,
+        };
+        if let Some(why) = why {
+            return Err(CommandError::DriftWithoutOrigins {
+                mode: mode_name(mode),
+                why,
+            });
+        }
+    }
     // A saved plan names its desired file; apply checks that very file.
     let file_path = match &saved {
         Some(doc) => {
@@ -67,6 +129,36 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     };
     let runtime = runtime()?;
     let file = ctx.load(&file_path)?;
+    if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
+        same_org(
+            &file,
+            doc.org.as_deref(),
+            "the saved plan",
+            &path.display().to_string(),
+        )?;
+    }
+    let baseline = match &args.baseline {
+        Some(path) => match load_baseline(ctx, path, &file)? {
+            Baseline::Valid(base) => Some(base),
+            Baseline::Invalid { path, problems } if mode != DriftMode::Revert => {
+                return Err(CommandError::DriftWithoutOrigins {
+                    mode: mode_name(mode),
+                    why: format!(
+                        "the baseline {path} has {problems} problem{} (`teamsync validate -f {path}` lists them)",
+                        plural(problems)
+                    ),
+                });
+            }
+            Baseline::Invalid { path, problems } => {
+                ctx.ui.warning(format_args!(
+                    "the baseline {path} is not a valid desired state ({problems} problem{}): the plan cannot tell the edit from drift",
+                    plural(problems)
+                ));
+                None
+            }
+        },
+        None => None,
+    };
     // Refused before the org is read: the report never replaces what apply reads
     // (docs/contract.md §6).
     let report = match &args.report {
@@ -74,6 +166,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             let mut inputs = Inputs::desired(&file_path);
             if let Some(plan_file) = &args.plan_file {
                 inputs = inputs.and_plan_file(plan_file);
+            }
+            if let Some(base) = &args.baseline {
+                inputs = inputs.and_file(base, "is the --baseline file");
             }
             Some(Output::check(path, "--report", &inputs, Existing::Replace)?)
         }
@@ -85,9 +180,21 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let signals = Signals::listen(&runtime);
     let started = SystemTime::now();
     let (live, source) = read_live(ctx, &runtime, &client, signals.nth(1))?;
-    let org = Managed::new(live, &file.desired.ignore);
     let options = plan_options(ctx.config, args.allow_mass_removal);
-    let computed = compute(
+    // The baseline's plan from the same read, against its own `ignore` (docs/contract.md §8).
+    let base_plan = baseline
+        .as_ref()
+        .map(|base| planner::plan(base, &Managed::new(live.clone(), &base.ignore), &options));
+    let keeps = base_plan.as_ref().map(|_| {
+        crate::adopt::keeps(
+            &file.desired,
+            &live,
+            ctx.config.today,
+            ctx.config.self_email.clone(),
+        )
+    });
+    let org = Managed::new(live, &file.desired.ignore);
+    let mut computed = compute(
         ctx.config,
         &file,
         &org,
@@ -95,8 +202,39 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         args.allow_mass_removal,
         true,
     );
+    match (&baseline, &base_plan, &saved) {
+        (Some(base), Some(base_plan), _) => {
+            let origins = origin::classify(
+                &computed.plan,
+                base_plan,
+                &file.desired,
+                base,
+                ctx.config.today,
+            );
+            computed.plan.set_origins(origins);
+            if let Some(keeps) = &keeps {
+                computed.plan.set_adoptable(keeps);
+            }
+        }
+        // A saved plan's origins, index for index: its changes are checked to be the same as
+        // the plan's below (a plan whose changes differ is stale, whatever its origins).
+        (_, _, Some(doc)) => {
+            if let Some(origins) = doc.origins().filter(|o| {
+                o.changes.len() == computed.plan.changes.len()
+                    && o.blocked.len() == computed.plan.blocked.len()
+            }) {
+                computed.plan.set_origins(origins);
+            }
+        }
+        _ => {}
+    }
+    let origins = computed.plan.origin_index();
+    let drift = computed.plan.drift_changes();
     // Planning succeeded: whatever happens next, the report is written.
-    let out = Finisher::new(ctx, report.as_ref(), &file.name, started, &computed);
+    let mut out = Finisher::new(ctx, report.as_ref(), &file, started, &computed);
+    if let Some(index) = &origins {
+        out.drift = Some((mode, index, &[]));
+    }
     if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
         if let Err(stale) =
             doc.check_fresh(&computed.fingerprints, &computed.snapshot, &computed.plan)
@@ -111,7 +249,35 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         }
     }
     show(ctx, args.format, &computed, &org, &file.name);
-    let plan = &computed.plan;
+    // What is sent (docs/contract.md §5): the whole plan, or, with `--drift keep`, all but the
+    // drift, its guards checked again; `--drift refuse` sends nothing when there is drift.
+    let kept: Plan;
+    let plan = match mode {
+        DriftMode::Refuse if !drift.is_empty() => {
+            out.guard = Some("drift");
+            let e = CommandError::DriftRefused {
+                count: drift.len(),
+                emails: listed_emails(&drift),
+            };
+            return out.nothing_sent(Ending::Refused, Skipped::DriftRefused, e);
+        }
+        DriftMode::Keep if !drift.is_empty() => {
+            kept = without_drift(&computed.plan, &file.desired, &org, &options);
+            ctx.ui.note(format_args!(
+                "--drift keep: leaving in place {} change{} made in the org outside the file ({}); `teamsync adopt` writes {} into the file.",
+                drift.len(),
+                plural(drift.len()),
+                listed_emails(&drift),
+                one_or_many(drift.len(), "it", "them")
+            ));
+            out.plan = &kept;
+            out.drift = origins
+                .as_ref()
+                .map(|index| (mode, index, drift.as_slice()));
+            &kept
+        }
+        _ => &computed.plan,
+    };
     if plan.changes.is_empty() {
         let blocked = plan.blocked.len();
         if blocked > 0 {
@@ -296,16 +462,22 @@ impl executor::Checks for Guards<'_> {
 struct Finisher<'a> {
     ctx: &'a Context<'a>,
     report: Option<&'a Output>,
-    file: &'a str,
+    file: &'a LoadedFile,
     started: SystemTime,
     computed: &'a Computed,
+    /// The plan that is sent: the computed one, or it without drift (`--drift keep`).
+    plan: &'a Plan,
+    /// With origins: the drift mode, each change's origin, and the drift left in place.
+    drift: Option<(DriftMode, &'a OriginIndex, &'a [&'a Change])>,
+    /// The guard that refused, by name, when it is not one of the plan's (`drift`).
+    guard: Option<&'static str>,
 }
 
 impl<'a> Finisher<'a> {
     fn new(
         ctx: &'a Context<'a>,
         report: Option<&'a Output>,
-        file: &'a str,
+        file: &'a LoadedFile,
         started: SystemTime,
         computed: &'a Computed,
     ) -> Finisher<'a> {
@@ -315,6 +487,9 @@ impl<'a> Finisher<'a> {
             file,
             started,
             computed,
+            plan: &computed.plan,
+            drift: None,
+            guard: None,
         }
     }
 
@@ -325,14 +500,13 @@ impl<'a> Finisher<'a> {
         why: Skipped,
         e: CommandError,
     ) -> Result<u8, CommandError> {
-        let report = executor::Execution::nothing_sent(&self.computed.plan, why);
+        let report = executor::Execution::nothing_sent(self.plan, why);
         self.write(&report, ending, e.exit_code(), None, Some(e.to_string()));
         Err(e)
     }
 
     fn interrupted_before_sending(&self, signal: Signal) -> Result<u8, CommandError> {
-        let report =
-            executor::Execution::nothing_sent(&self.computed.plan, Skipped::Interrupted(signal));
+        let report = executor::Execution::nothing_sent(self.plan, Skipped::Interrupted(signal));
         let e = CommandError::interrupted(signal, None);
         self.write(
             &report,
@@ -413,10 +587,30 @@ impl<'a> Finisher<'a> {
         signal: Option<Signal>,
         message: Option<String>,
     ) -> Option<CommandError> {
+        let guard = self.guard.or_else(|| {
+            let kind = match &report.halt {
+                Some(executor::Halt::Refused { guards, .. }) => guards.first().map(Guard::kind),
+                _ if ending == Ending::Refused => {
+                    self.plan.refusing_guards().next().map(Guard::kind)
+                }
+                _ => None,
+            };
+            kind.map(|k| match k {
+                GuardKind::MaxRemovals => "max_removals",
+                GuardKind::MinAdmins => "min_admins",
+            })
+        });
         let mut doc = ReportDocument::new(
             report,
             Header {
-                desired_file: self.file,
+                desired_file: &self.file.name,
+                org: self.file.desired.org.as_deref(),
+                drift: self.drift.map(|(mode, origins, left)| DriftReport {
+                    mode,
+                    origins,
+                    left,
+                }),
+                guard,
                 started: self.started,
                 fingerprints: &self.computed.fingerprints,
                 ending,
@@ -440,6 +634,29 @@ impl<'a> Finisher<'a> {
         }
         append_step_summary(self.ctx, || crate::formats::summary::apply_summary(&doc));
         unwritten
+    }
+}
+
+/// `plan` without the changes that revert drift (`--drift keep`), its guards checked again for
+/// what is left (docs/contract.md §5).
+fn without_drift(plan: &Plan, desired: &Desired, org: &Managed, options: &PlanOptions) -> Plan {
+    let mut kept = plan.without_drift();
+    kept.guards = planner::guards_now(desired, org, kept.changes.iter(), options);
+    kept
+}
+
+/// The emails of `changes`, each once, in order, for a message: at most 5, then how many more.
+fn listed_emails(changes: &[&Change]) -> String {
+    let mut seen = HashSet::new();
+    let emails: Vec<String> = changes
+        .iter()
+        .map(|c| c.email())
+        .filter(|e| seen.insert(*e))
+        .map(|e| crate::escape::escape(e.as_str()).into_owned())
+        .collect();
+    match emails.len() {
+        n if n > 5 => format!("{} and {} more", emails[..5].join(", "), n - 5),
+        _ => emails.join(", "),
     }
 }
 

@@ -7,7 +7,7 @@ use super::{Context, append_step_summary, read_live, runtime};
 use crate::api::Client;
 use crate::config::{Config, Format};
 use crate::desired::{self, Desired, LoadedFile};
-use crate::error::CommandError;
+use crate::error::{CommandError, OrgMismatch};
 use crate::formats::plan::Fingerprints;
 use crate::formats::plan::PlanDocument;
 use crate::formats::saved;
@@ -48,7 +48,7 @@ enum Org<'a> {
 }
 
 /// The desired state before the edit, or why it cannot say what the edit is.
-enum Baseline {
+pub(super) enum Baseline {
     /// Boxed: a desired state is much larger than the other variant.
     Valid(Box<Desired>),
     /// It was read, but is not a valid desired state: the plan is made without origins.
@@ -80,11 +80,11 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         None => None,
     };
     let baseline = match &args.baseline {
-        Some(path) => Some(load_baseline(ctx, path)?),
+        Some(path) => Some(load_baseline(ctx, path, &file)?),
         None => None,
     };
     let (live, source) = match from {
-        Org::Snapshot(path) => read_snapshot(ctx, path)?,
+        Org::Snapshot(path) => read_snapshot(ctx, path, &file)?,
         Org::Api(client) => read_live(ctx, &runtime()?, &client, std::future::pending())?,
     };
     // Both plans from the same read: the baseline's against its own `ignore`.
@@ -96,6 +96,15 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         )),
         _ => None,
     };
+    // What adopt would keep, for the pointer to it (docs/contract.md §8).
+    let keeps = baseline_plan.as_ref().map(|_| {
+        crate::adopt::keeps(
+            &file.desired,
+            &live,
+            ctx.config.today,
+            ctx.config.self_email.clone(),
+        )
+    });
     let org = Managed::new(live, &file.desired.ignore);
     // The live snapshot and fingerprints are for saved plans and the JSON document only.
     let fingerprinted = args.out.is_some() || args.format == Format::Json;
@@ -111,6 +120,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                 ctx.config.today,
             );
             computed.plan.set_origins(origins);
+            if let Some(keeps) = &keeps {
+                computed.plan.set_adoptable(keeps);
+            }
         }
         (Some(Baseline::Invalid { path, problems }), _) => {
             computed.plan.warn_first(Warning::BaselineInvalid {
@@ -146,8 +158,14 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
 /// Loads `--baseline` like `-f` (docs/contract.md §8). One that cannot be read is an error; one
 /// that is read but is not a valid desired state is not (a pull request may be fixing a broken
 /// base): the plan is made without origins and says why (README, Decisions). Its problems and
-/// warnings are not printed: they are the base's, not the file's under review.
-fn load_baseline(ctx: &Context, path: &Path) -> Result<Baseline, CommandError> {
+/// warnings are not printed: they are the base's, not the file's under review. A baseline that
+/// names another org than `file` is an error (docs/contract.md §9): its plan says nothing
+/// about this org.
+pub(super) fn load_baseline(
+    ctx: &Context,
+    path: &Path,
+    file: &LoadedFile,
+) -> Result<Baseline, CommandError> {
     let name = path.display().to_string();
     let sources = parts::read(path).map_err(|e| CommandError::Baseline {
         path: name.clone(),
@@ -155,7 +173,10 @@ fn load_baseline(ctx: &Context, path: &Path) -> Result<Baseline, CommandError> {
     })?;
     let loaded = desired::load(sources, ctx.config.today, desired::cores());
     Ok(match loaded.desired {
-        Ok(desired) => Baseline::Valid(Box::new(desired)),
+        Ok(desired) => {
+            same_org(file, desired.org.as_deref(), "the baseline", &name)?;
+            Baseline::Valid(Box::new(desired))
+        }
         Err(errors) => Baseline::Invalid {
             path: name,
             problems: errors.len(),
@@ -163,11 +184,39 @@ fn load_baseline(ctx: &Context, path: &Path) -> Result<Baseline, CommandError> {
     })
 }
 
+/// An error when `file` and another document (`what` at `path`) both name an org and the names
+/// differ (docs/contract.md §9).
+pub(super) fn same_org(
+    file: &LoadedFile,
+    other_org: Option<&str>,
+    what: &'static str,
+    path: &str,
+) -> Result<(), CommandError> {
+    match (&file.desired.org, other_org) {
+        (Some(mine), Some(theirs)) if mine != theirs => {
+            Err(CommandError::OrgMismatch(Box::new(OrgMismatch {
+                file: file.name.clone(),
+                file_org: mine.clone(),
+                what,
+                path: path.to_string(),
+                other_org: theirs.to_string(),
+                hint: match what {
+                    "the snapshot" => "plan against a snapshot of the file's org",
+                    "the baseline" => "pass the same org's desired state as --baseline",
+                    _ => "make the plan again with this file",
+                },
+            })))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Reads `plan --live SNAPSHOT` (docs/contract.md §9): the org as the snapshot holds it, and how
-/// old it is by the command's clock.
+/// old it is by the command's clock; refused when it is of another org than `file` names.
 pub(super) fn read_snapshot(
     ctx: &Context,
     path: &Path,
+    file: &LoadedFile,
 ) -> Result<(LiveState, LiveSource), CommandError> {
     let name = path.display().to_string();
     let err = |why: String| CommandError::BadSnapshot {
@@ -175,7 +224,10 @@ pub(super) fn read_snapshot(
         why,
     };
     let bytes = crate::parts::read_document(path).map_err(err)?;
-    let (live, read_at) = SnapshotDocument::parse(&bytes).map_err(|e| err(e.to_string()))?;
+    let read =
+        SnapshotDocument::parse(&bytes, &ctx.config.now()).map_err(|e| err(e.to_string()))?;
+    same_org(file, read.org.as_deref(), "the snapshot", &name)?;
+    let (live, read_at) = (read.live, read.read_at);
     let source = LiveSource {
         age_seconds: read_at.seconds_until(&ctx.config.now()),
         read_at,

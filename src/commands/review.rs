@@ -60,7 +60,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         None => None,
     };
     let live = match &args.live {
-        Some(path) => Some(read_snapshot(ctx, path)?),
+        Some(path) => Some(read_snapshot(ctx, path, &file)?),
         None => None,
     };
     let started = std::time::Instant::now();

@@ -18,7 +18,7 @@ use crate::yaml::{Diagnostic, Loc, Node, Value};
 use std::collections::HashMap;
 
 /// Top-level fields that one part only may set (docs/contract.md §10).
-const SINGLE_PART_FIELDS: &[&str] = &["safety", "invitations", "policy"];
+const SINGLE_PART_FIELDS: &[&str] = &["safety", "invitations", "policy", "org"];
 
 /// Validation in progress: every problem is collected, none stops it.
 pub(super) struct Check<'a> {
@@ -48,7 +48,7 @@ pub(super) struct Fields<'n, 'a> {
 }
 
 impl<'n, 'a> Fields<'n, 'a> {
-    const MAX: usize = 8;
+    const MAX: usize = 12;
 
     pub(super) fn get(&self, name: &str) -> Option<&'n Node<'a>> {
         let i = self.known.iter().position(|k| *k == name)?;
@@ -360,6 +360,12 @@ impl Check<'_> {
                 desired.policy = validate_policy(node, errors);
             }
         }
+        if let Some(node) = top.get("org") {
+            match validate_org(node) {
+                Ok(org) => desired.org = Some(org),
+                Err(why) => errors.push(Diagnostic::at(node.loc, why)),
+            }
+        }
         locs
     }
 
@@ -522,6 +528,36 @@ fn validate_safety(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Safety {
         }
     }
     safety
+}
+
+/// The most characters an org name may have.
+pub(crate) const ORG_NAME_MAX: usize = 64;
+
+/// Whether `name` is an org name as `org:` takes it (docs/contract.md §3): 1 to 64 ASCII
+/// letters, digits, `-`, `_` and `.`. Snapshots are held to it too.
+pub(crate) fn is_org_name(name: &str) -> bool {
+    (1..=ORG_NAME_MAX).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// `org`: the org's name, written as-is (no trimming: a name is compared as written).
+fn validate_org(node: &Node<'_>) -> Result<String, String> {
+    let rule = "1 to 64 letters, digits, `-`, `_` or `.`, such as `acme-prod`";
+    match &node.value {
+        Value::Str(s) if is_org_name(s) => Ok(s.to_string()),
+        Value::Str(s) if s.is_empty() => Err(format!("`org` is empty; name the org with {rule}")),
+        Value::Str(s) if s.chars().count() > ORG_NAME_MAX => Err(format!(
+            "`org` has {} characters; an org name has {rule}",
+            s.chars().count()
+        )),
+        Value::Str(_) => Err(format!("`org` may hold only {rule}")),
+        _ => Err(format!(
+            "`org` must be a string of {rule}, found {}",
+            node.kind()
+        )),
+    }
 }
 
 /// The `invitations` block (docs/contract.md §3, §4): `resend_after_days`, a whole number of days,

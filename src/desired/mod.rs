@@ -11,7 +11,7 @@ mod strings;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use check::domain_allowed;
+pub(crate) use check::{domain_allowed, is_org_name};
 pub(crate) use expiry::{Expiring, RemovalsAhead};
 pub(crate) use policy::{DEFAULT_RECERTIFY_DAYS, POLICY_FIELDS, Policy, Rule};
 pub(crate) use strings::{forbidden_in, refused_email};
@@ -38,6 +38,7 @@ pub(crate) const TOP_FIELDS: &[&str] = &[
     "safety",
     "invitations",
     "policy",
+    "org",
 ];
 pub(crate) const MEMBER_FIELDS: &[&str] = &["email", "role", "reason", "expires"];
 pub(crate) const SAFETY_FIELDS: &[&str] = &["max_removals", "min_admins"];
@@ -54,6 +55,9 @@ pub(crate) struct Desired {
     pub(crate) invitations: InvitationPolicy,
     /// The file's own rules (docs/contract.md §18).
     pub(crate) policy: Policy,
+    /// The org the file describes (`org:`, docs/contract.md §3), when it names one: snapshots,
+    /// saved plans and reports carry it, and a snapshot or a baseline of another org is refused.
+    pub(crate) org: Option<String>,
     /// The parts' names, in `Loc::part` order, when the desired state is a directory
     /// (docs/contract.md §10); empty for one file.
     pub(crate) parts: Vec<String>,
@@ -161,6 +165,7 @@ impl Desired {
             safety: Safety::default(),
             invitations: InvitationPolicy::default(),
             policy: Policy::default(),
+            org: None,
             parts: Vec::new(),
         }
     }

@@ -510,3 +510,41 @@ fn an_admin_whose_expiry_has_passed_does_not_count() {
         ]
     );
 }
+
+/// `org` (docs/contract.md §3): 1 to 64 letters, digits, `-`, `_`, `.`; anything else an error
+/// at the value, which is never echoed (it may hold what a terminal would act on).
+#[test]
+fn org_is_a_short_plain_name() {
+    let with = |v: &str| format!("{HEAD}org: {v}\n");
+    assert_eq!(ok(HEAD).org, None);
+    assert_eq!(ok(&with("acme-prod")).org.as_deref(), Some("acme-prod"));
+    assert_eq!(ok(&with("A.b_9")).org.as_deref(), Some("A.b_9"));
+    assert_eq!(ok(&with(&"x".repeat(64))).org.map(|o| o.len()), Some(64));
+    assert_eq!(
+        errors(&with(&"x".repeat(65))),
+        [
+            "5:6: `org` has 65 characters; an org name has 1 to 64 letters, digits, `-`, `_` or `.`, such as `acme-prod`"
+        ]
+    );
+    assert_eq!(
+        errors(&with("''")),
+        [
+            "5:6: `org` is empty; name the org with 1 to 64 letters, digits, `-`, `_` or `.`, such as `acme-prod`"
+        ]
+    );
+    for bad in ["acme prod", "acme/prod", "\"acmé\"", "'@acme'"] {
+        assert_eq!(
+            errors(&with(bad)),
+            [
+                "5:6: `org` may hold only 1 to 64 letters, digits, `-`, `_` or `.`, such as `acme-prod`"
+            ],
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        errors(&with("[a]")),
+        [
+            "5:6: `org` must be a string of 1 to 64 letters, digits, `-`, `_` or `.`, such as `acme-prod`, found a list"
+        ]
+    );
+}

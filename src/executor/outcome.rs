@@ -56,6 +56,8 @@ pub(crate) enum Skipped {
     Interrupted(Signal),
     /// A safety guard refused the plan before anything was sent.
     Refused,
+    /// `--drift refuse`: the plan would revert drift.
+    DriftRefused,
     /// The answer to the question was not `yes`.
     NotConfirmed,
     /// No terminal to ask on, and no `--auto-approve`.

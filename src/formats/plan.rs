@@ -34,6 +34,10 @@ pub(crate) struct PlanDocument<'a> {
     pub(crate) format_version: u32,
     /// The desired-state file the plan was made from, as given on the command line.
     pub(crate) desired_file: &'a str,
+    /// The org the desired file names (its `org:`); absent when it names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
+    pub(crate) org: Option<&'a str>,
     /// What the plan was made against and when it was read: the API (its base URL, never with
     /// credentials) or a snapshot (`plan --live`; docs/contract.md §9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,6 +61,7 @@ impl<'a> PlanDocument<'a> {
         PlanDocument {
             format_version: FORMAT_VERSION,
             desired_file,
+            org: plan.org.as_deref(),
             live_source: plan.source.as_ref().map(LiveSourceWire::from),
             plan: PlanWire::new(plan),
             fingerprints,

@@ -7,7 +7,8 @@ use super::plan::ChangeWire;
 use super::plan::Fingerprints;
 use crate::date::rfc3339;
 use crate::executor::{Execution, Finding, Outcome, StepReport};
-use crate::plan::Action;
+use crate::origin::{DriftMode, Origin, OriginIndex};
+use crate::plan::{Action, Change};
 use crate::render::{blocked_text, failure_text, finding_text, halt_text, skipped_text};
 use crate::role::Role;
 use schemars::JsonSchema;
@@ -60,6 +61,15 @@ pub(crate) struct ReportDocument {
     pub(crate) teamsync_version: String,
     /// The desired-state file, as given on the command line.
     pub(crate) desired_file: String,
+    /// The org the desired file names (its `org:`); null when it names none.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
+    pub(crate) org: Option<String>,
+    /// With `--baseline` (or a saved plan made with one): what apply did with drift, `revert`,
+    /// `keep` or `refuse` (docs/contract.md §5); null otherwise.
+    pub(crate) drift: Option<DriftMode>,
+    /// When a guard refused the apply: which (`max_removals`, `min_admins`, or `drift` for
+    /// `--drift refuse`).
+    pub(crate) guard: Option<String>,
     /// When apply started and ended (RFC 3339, UTC).
     pub(crate) started_at: String,
     pub(crate) finished_at: String,
@@ -77,6 +87,9 @@ pub(crate) struct ReportDocument {
     pub(crate) steps: Vec<StepEntry>,
     /// Changes the plan blocked (never sent).
     pub(crate) blocked_in_plan: Vec<ChangeWire>,
+    /// With `--drift keep`: the changes that would have reverted drift, left in place (never
+    /// sent); null otherwise.
+    pub(crate) drift_left_in_place: Option<Vec<ChangeWire>>,
     /// What the verification read after the last phase found; null when it was not made
     /// (nothing was sent, or apply was interrupted).
     pub(crate) verification: Option<Verification>,
@@ -98,6 +111,8 @@ pub(crate) struct StepEntry {
     pub(crate) role: Option<Role>,
     /// The role before the step (a member's, or the replaced or revoked invitation's).
     pub(crate) from_role: Option<String>,
+    /// With a baseline: where the step comes from, `edit` or `drift` (docs/contract.md §8).
+    pub(crate) origin: Option<Origin>,
     /// The member id or invitation id the step names.
     pub(crate) id: Option<String>,
     /// The step revokes a pending invitation, then invites again.
@@ -166,6 +181,10 @@ pub(crate) struct Counts {
 /// The report's header: everything it says besides what the execution did.
 pub(crate) struct Header<'a> {
     pub(crate) desired_file: &'a str,
+    pub(crate) org: Option<&'a str>,
+    /// With a baseline: the drift mode, each change's origin, and the drift left in place.
+    pub(crate) drift: Option<DriftReport<'a>>,
+    pub(crate) guard: Option<&'static str>,
     pub(crate) started: SystemTime,
     pub(crate) fingerprints: &'a Fingerprints,
     pub(crate) ending: Ending,
@@ -174,12 +193,24 @@ pub(crate) struct Header<'a> {
     pub(crate) message: Option<String>,
 }
 
+/// What a report says about drift (docs/contract.md §5).
+pub(crate) struct DriftReport<'a> {
+    pub(crate) mode: DriftMode,
+    pub(crate) origins: &'a OriginIndex,
+    /// `--drift keep`: the drift left in place.
+    pub(crate) left: &'a [&'a Change],
+}
+
 impl ReportDocument {
     pub(crate) fn new(report: &Execution, header: Header<'_>) -> ReportDocument {
+        let origins = header.drift.as_ref().map(|d| d.origins);
         ReportDocument {
             format_version: FORMAT_VERSION,
             teamsync_version: env!("CARGO_PKG_VERSION").to_string(),
             desired_file: header.desired_file.to_string(),
+            org: header.org.map(str::to_string),
+            drift: header.drift.as_ref().map(|d| d.mode),
+            guard: header.guard.map(str::to_string),
             started_at: rfc3339(header.started),
             finished_at: rfc3339(SystemTime::now()),
             ending: header.ending,
@@ -189,12 +220,21 @@ impl ReportDocument {
                 .message
                 .or_else(|| report.halt.as_ref().map(halt_text)),
             fingerprints: header.fingerprints.clone(),
-            steps: report.steps.iter().map(step_entry).collect(),
+            steps: report
+                .steps
+                .iter()
+                .map(|r| step_entry(r, origins))
+                .collect(),
             blocked_in_plan: report
                 .blocked_in_plan
                 .iter()
                 .map(ChangeWire::from)
                 .collect(),
+            drift_left_in_place: header
+                .drift
+                .as_ref()
+                .filter(|d| d.mode == DriftMode::Keep)
+                .map(|d| d.left.iter().map(|c| ChangeWire::from(*c)).collect()),
             verification: report.findings.as_ref().map(|f| Verification {
                 findings: f.iter().map(|f| finding_entry(report, f)).collect(),
             }),
@@ -242,7 +282,7 @@ fn finding_entry(report: &Execution, f: &Finding) -> FindingEntry {
     }
 }
 
-fn step_entry(r: &StepReport) -> StepEntry {
+fn step_entry(r: &StepReport, origins: Option<&OriginIndex>) -> StepEntry {
     let changes = &r.step.changes;
     let (first, last) = (changes.first(), changes.last());
     let (outcome, why) = match &r.outcome {
@@ -264,6 +304,7 @@ fn step_entry(r: &StepReport) -> StepEntry {
         from_role: first
             .and_then(|c| c.role_before())
             .map(|r| r.as_str().to_string()),
+        origin: origins.and_then(|o| last.and_then(|c| o.of(c))),
         id: changes.iter().find_map(|c| c.id()).map(str::to_owned),
         replaces_invitation: changes.iter().any(|c| c.is_replacement()),
         outcome,

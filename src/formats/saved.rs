@@ -4,6 +4,7 @@
 
 use super::plan::{self, ChangeWire, Fingerprints, LiveSourceWire};
 use crate::live::Managed;
+use crate::origin::{Origin, Origins};
 use crate::plan::Plan;
 
 use serde::Deserialize;
@@ -15,14 +16,35 @@ use std::collections::BTreeMap;
 pub(crate) struct SavedPlan {
     pub(crate) format_version: u32,
     pub(crate) desired_file: String,
-    pub(crate) changes: Vec<ChangeWire>,
-    pub(crate) blocked: Vec<ChangeWire>,
+    /// The org the desired file named (absent when it named none).
+    #[serde(default)]
+    pub(crate) org: Option<String>,
+    pub(crate) changes: Vec<SavedEntry>,
+    pub(crate) blocked: Vec<SavedEntry>,
+    /// Read for its `edit` count only: present when the plan was made with `--baseline`.
+    #[serde(default)]
+    summary: SavedSummary,
     pub(crate) fingerprints: Fingerprints,
     #[serde(default)]
     pub(crate) live_snapshot: Option<Vec<String>>,
     /// What the plan was made against (absent in plans saved before it was recorded).
     #[serde(default)]
     pub(crate) live_source: Option<LiveSourceWire>,
+}
+
+/// A saved change or blocked change, with its origin when the plan was made with `--baseline`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SavedEntry {
+    #[serde(flatten)]
+    pub(crate) change: ChangeWire,
+    #[serde(default)]
+    pub(crate) origin: Option<Origin>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SavedSummary {
+    #[serde(default)]
+    edit: Option<usize>,
 }
 
 /// Why a saved plan cannot be read.
@@ -85,8 +107,10 @@ impl SavedPlan {
             });
         }
         // A plan saved with `--baseline` has an origin on each change (docs/contract.md §8):
-        // `ChangeWire` does not read it, so apply compares the changes alone.
-        let same = |wire: &[ChangeWire], now: Vec<ChangeWire>| wire == now.as_slice();
+        // The changes alone are compared.
+        let same = |wire: &[SavedEntry], now: Vec<ChangeWire>| {
+            wire.len() == now.len() && wire.iter().zip(&now).all(|(a, b)| a.change == *b)
+        };
         if !same(
             &self.changes,
             replanned.changes.iter().map(Into::into).collect(),
@@ -97,6 +121,24 @@ impl SavedPlan {
             return Err(Stale::Differs);
         }
         Ok(())
+    }
+}
+
+impl SavedPlan {
+    /// The origins the plan was saved with (docs/contract.md §5), index for index with its
+    /// changes and blocked changes: `None` when it was made without `--baseline` (or an entry
+    /// lacks one).
+    pub(crate) fn origins(&self) -> Option<Origins> {
+        self.summary.edit?;
+        let each = |entries: &[SavedEntry]| -> Option<Vec<Origin>> {
+            entries.iter().map(|e| e.origin).collect()
+        };
+        Some(Origins {
+            changes: each(&self.changes)?,
+            blocked: each(&self.blocked)?,
+            already_in_org: Vec::new(),
+            adoptable_drift: 0,
+        })
     }
 }
 

@@ -62,6 +62,11 @@ pub(crate) struct FileSchema {
     /// The file's own rules, checked wherever the file is loaded; every violation is an error.
     #[serde(default)]
     policy: Option<PolicySchema>,
+    /// The org this file describes: snapshots, saved plans and apply reports carry it, and a
+    /// snapshot or baseline of another org is refused. 1 to 64 letters, digits, `-`, `_`, `.`.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
+    org: Option<String>,
 }
 
 /// The `policy` block: rules the entries must follow (every one off unless set).

@@ -28,6 +28,15 @@ pub(crate) struct SnapshotDocument {
     pub(crate) format_version: u32,
     /// When the org was read: the start of the list read (RFC 3339, UTC).
     pub(crate) read_at: String,
+    /// The org's name, from the desired file's `org:` when `snapshot` read one; `plan --live`
+    /// refuses a snapshot of another org than the file names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
+    pub(crate) org: Option<String>,
+    /// The commit of the desired state that the apply before this snapshot applied in full
+    /// (`snapshot --commit`): the apply recipe's next baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) commit: Option<String>,
     /// Every member the list showed with an email, sorted by email.
     pub(crate) members: Vec<SnapshotMember>,
     /// Every pending invitation the list showed with an email, sorted by email.
@@ -73,6 +82,31 @@ pub(crate) enum BadSnapshot {
     Version(String),
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "its {what} list holds the {field} `{value}` twice; a read of the org lists each once, so it was edited or joined from two reads"
+    )]
+    Repeated {
+        what: &'static str,
+        field: &'static str,
+        value: String,
+    },
+    #[error(
+        "its read_at {read_at} is {minutes} minutes in the future; a snapshot is taken in the past (check the clock of the machine that took it)"
+    )]
+    Future { read_at: String, minutes: i64 },
+}
+
+/// How far in the future a snapshot's `read_at` may be (clocks differ a little between
+/// machines), in seconds.
+pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 5 * 60;
+
+/// A snapshot as read: the org, when it was read, and what it names.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ReadSnapshot {
+    pub(crate) live: LiveState,
+    pub(crate) read_at: Timestamp,
+    pub(crate) org: Option<String>,
+    pub(crate) commit: Option<String>,
 }
 
 /// The two fields that say what a document is, read before the rest.
@@ -85,8 +119,13 @@ struct Header {
 }
 
 impl SnapshotDocument {
-    /// The snapshot of `live`, read at `read_at`.
-    pub(crate) fn new(live: &LiveState, read_at: &Timestamp) -> SnapshotDocument {
+    /// The snapshot of `live`, read at `read_at`, of the org named `org` (the file's `org:`).
+    pub(crate) fn new(
+        live: &LiveState,
+        read_at: &Timestamp,
+        org: Option<&str>,
+        commit: Option<&str>,
+    ) -> SnapshotDocument {
         let mut members: Vec<SnapshotMember> = live
             .members
             .iter()
@@ -112,6 +151,8 @@ impl SnapshotDocument {
             format: FORMAT.to_string(),
             format_version: FORMAT_VERSION,
             read_at: read_at.as_str().to_string(),
+            org: org.map(str::to_string),
+            commit: commit.map(str::to_string),
             members,
             invitations,
         }
@@ -126,9 +167,10 @@ impl SnapshotDocument {
     }
 
     /// Reads a snapshot: the right `format` and `format_version`, every field present, `read_at`
-    /// a time, no entry without an id or an email. Unknown fields are allowed (a later 1.x may
-    /// add some).
-    pub(crate) fn parse(bytes: &[u8]) -> Result<(LiveState, Timestamp), BadSnapshot> {
+    /// a time no more than 5 minutes after `now`, no entry without an id or an email, no id or
+    /// email twice among the members nor among the invitations, `org` a name as the file writes
+    /// it (docs/contract.md §9). Unknown fields are allowed (a later 1.x may add some).
+    pub(crate) fn parse(bytes: &[u8], now: &Timestamp) -> Result<ReadSnapshot, BadSnapshot> {
         let header: Header = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
             serde_json::error::Category::Eof => BadSnapshot::Truncated(e.to_string()),
             _ => BadSnapshot::NotJson(e.to_string()),
@@ -151,6 +193,33 @@ impl SnapshotDocument {
                 doc.read_at
             ))
         })?;
+        let ahead = now.seconds_until(&read_at);
+        if ahead > FUTURE_TOLERANCE_SECONDS {
+            return Err(BadSnapshot::Future {
+                read_at: doc.read_at,
+                minutes: ahead / 60,
+            });
+        }
+        if let Some(org) = doc
+            .org
+            .as_deref()
+            .filter(|o| !crate::desired::is_org_name(o))
+        {
+            return Err(BadSnapshot::Invalid(format!(
+                "its org `{}` is not an org name (1 to 64 letters, digits, `-`, `_` or `.`)",
+                crate::escape::escape(org)
+            )));
+        }
+        repeated(
+            "members",
+            doc.members.iter().map(|m| (&m.id, &m.email)),
+            true,
+        )?;
+        repeated(
+            "invitations",
+            doc.invitations.iter().map(|i| (&i.id, &i.email)),
+            false,
+        )?;
         let blank = |what: &str, n: usize, field: &str| {
             BadSnapshot::Invalid(format!("{what} {} has an empty `{field}`", n + 1))
         };
@@ -183,10 +252,44 @@ impl SnapshotDocument {
                 created_at: i.created_at.as_deref().and_then(Timestamp::parse),
             });
         }
-        Ok((live, read_at))
+        Ok(ReadSnapshot {
+            live,
+            read_at,
+            org: doc.org,
+            commit: doc.commit,
+        })
     }
 }
 
+/// The first id, then (for members) the first email, compared as the planner compares them,
+/// that `entries` of the list `what` hold twice: one read of the org lists each member once.
+/// Several pending invitations for one email are what the org can hold (docs/contract.md §4),
+/// so an invitation's email may repeat; its id may not.
+fn repeated<'a>(
+    what: &'static str,
+    entries: impl Iterator<Item = (&'a String, &'a String)> + Clone,
+    emails_unique: bool,
+) -> Result<(), BadSnapshot> {
+    let twice = |field: &'static str, keys: Vec<String>| {
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
+        match keys.into_iter().find(|k| !seen.insert(k.clone())) {
+            Some(value) => Err(BadSnapshot::Repeated {
+                what,
+                field,
+                value: crate::escape::escape(&value).into_owned(),
+            }),
+            None => Ok(()),
+        }
+    };
+    twice("id", entries.clone().map(|(id, _)| id.clone()).collect())?;
+    if !emails_unique {
+        return Ok(());
+    }
+    twice(
+        "email",
+        entries.map(|(_, e)| Email::new(e).to_string()).collect(),
+    )
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,7 +309,7 @@ mod tests {
     #[test]
     fn a_snapshot_round_trips_the_org_sorted_with_unknown_roles_and_ages() {
         let read_at = Timestamp::parse("2027-03-31T09:00:00.000Z").unwrap();
-        let doc = SnapshotDocument::new(&live(), &read_at);
+        let doc = SnapshotDocument::new(&live(), &read_at, None, None);
         let json = doc.to_json();
         insta::assert_snapshot!(json, @r#"
         {
@@ -241,19 +344,20 @@ mod tests {
           ]
         }
         "#);
-        let (back, at) = SnapshotDocument::parse(json.as_bytes()).unwrap();
-        assert_eq!(at, read_at);
+        let back = SnapshotDocument::parse(json.as_bytes(), &read_at).unwrap();
+        assert_eq!(back.read_at, read_at);
+        assert_eq!((back.org, back.commit), (None, None));
         let mut want = live();
         want.members.reverse();
-        assert_eq!(back, want);
+        assert_eq!(back.live, want);
     }
 
     #[test]
     fn what_is_not_a_snapshot_says_why() {
-        let ok = SnapshotDocument::new(&live(), &Timestamp::parse("2027-03-31T09:00:00Z").unwrap())
-            .to_json();
+        let now = now();
+        let ok = SnapshotDocument::new(&live(), &now, None, None).to_json();
         let err = |text: &str| {
-            SnapshotDocument::parse(text.as_bytes())
+            SnapshotDocument::parse(text.as_bytes(), &now)
                 .unwrap_err()
                 .to_string()
         };
@@ -307,7 +411,78 @@ mod tests {
         let text = r#"{"format": "teamsync-snapshot", "format_version": 1, "extra": {"x": 1},
             "read_at": "2027-03-31T09:00:00Z", "members": [],
             "invitations": [{"id": "i", "email": "a@x.com", "role": "org:member", "createdAt": "soon", "new": 1}]}"#;
-        let (live, _) = SnapshotDocument::parse(text.as_bytes()).unwrap();
-        assert_eq!(live.invitations[0].created_at, None);
+        let read = SnapshotDocument::parse(text.as_bytes(), &now()).unwrap();
+        assert_eq!(read.live.invitations[0].created_at, None);
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::parse("2027-03-31T09:00:00Z").unwrap()
+    }
+
+    /// The org's name and the applied commit round-trip; a snapshot without them has none.
+    #[test]
+    fn org_and_commit_are_written_when_known() {
+        let doc = SnapshotDocument::new(&live(), &now(), Some("acme-prod"), Some("0123abc"));
+        let json = doc.to_json();
+        assert!(json.contains("\"org\": \"acme-prod\",\n  \"commit\": \"0123abc\""));
+        let read = SnapshotDocument::parse(json.as_bytes(), &now()).unwrap();
+        assert_eq!(read.org.as_deref(), Some("acme-prod"));
+        assert_eq!(read.commit.as_deref(), Some("0123abc"));
+        let bad = json.replace("acme-prod", "acme prod");
+        assert_eq!(
+            SnapshotDocument::parse(bad.as_bytes(), &now())
+                .unwrap_err()
+                .to_string(),
+            "its org `acme prod` is not an org name (1 to 64 letters, digits, `-`, `_` or `.`)"
+        );
+    }
+
+    /// One read lists each member once, and each invitation once; several invitations for one
+    /// email are what an org can hold.
+    #[test]
+    fn repeated_ids_and_member_emails_are_refused() {
+        let json = SnapshotDocument::new(&live(), &now(), None, None).to_json();
+        let err = |text: String| {
+            SnapshotDocument::parse(text.as_bytes(), &now())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err(json.replace("\"u2\"", "\"u1\"")),
+            "its members list holds the id `u1` twice; a read of the org lists each once, so it was edited or joined from two reads"
+        );
+        assert_eq!(
+            err(json.replace("zed@x.com", "ANN@x.com ")),
+            "its members list holds the email `ann@x.com` twice; a read of the org lists each once, so it was edited or joined from two reads"
+        );
+        assert_eq!(
+            err(json.replace("inv_2", "inv_1")),
+            "its invitations list holds the id `inv_1` twice; a read of the org lists each once, so it was edited or joined from two reads"
+        );
+        let two =
+            SnapshotDocument::parse(json.replace("dan@x.com", "carol@x.com").as_bytes(), &now())
+                .unwrap();
+        assert_eq!(two.live.invitations.len(), 2);
+    }
+
+    /// Up to 5 minutes ahead is clock skew; more is a snapshot no read could have made.
+    #[test]
+    fn a_read_at_more_than_5_minutes_ahead_is_refused() {
+        let at = |t: &str| {
+            SnapshotDocument::new(&live(), &Timestamp::parse(t).unwrap(), None, None).to_json()
+        };
+        assert!(SnapshotDocument::parse(at("2027-03-31T09:05:00Z").as_bytes(), &now()).is_ok());
+        assert_eq!(
+            SnapshotDocument::parse(at("2027-03-31T09:05:01Z").as_bytes(), &now())
+                .unwrap_err()
+                .to_string(),
+            "its read_at 2027-03-31T09:05:01Z is 5 minutes in the future; a snapshot is taken in the past (check the clock of the machine that took it)"
+        );
+        assert!(
+            SnapshotDocument::parse(at("2027-04-02T09:00:00Z").as_bytes(), &now())
+                .unwrap_err()
+                .to_string()
+                .contains("2880 minutes in the future")
+        );
     }
 }

@@ -9,8 +9,17 @@ use std::fmt::Write;
 /// Most steps listed by name in the job summary; the rest are counted.
 const MAX_SUMMARY_STEPS: usize = 200;
 
-/// The apply's outcome in Markdown, for the GitHub job summary: counts, why it stopped, the
-/// failed steps with their `code` and `requestId`, the steps not attempted, and what the
+/// A value's name as the JSON documents write it (`drift`, `keep`, `remove`).
+fn wire_name(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The apply's outcome in Markdown, for the GitHub job summary: counts, why it stopped, with a
+/// baseline the drift mode and the steps by origin (docs/contract.md §5), the failed steps with
+/// their `code` and `requestId`, the steps not attempted, the drift left in place, and what the
 /// verification read found.
 pub(crate) fn apply_summary(doc: &ReportDocument) -> String {
     let verdict = match doc.ending {
@@ -35,6 +44,28 @@ pub(crate) fn apply_summary(doc: &ReportDocument) -> String {
     if let Some(m) = &doc.message {
         let _ = write!(out, "\n{}\n", esc(m));
     }
+    if let Some(mode) = doc.drift {
+        // Each origin's steps, in the order they first appear.
+        let mut by: Vec<(String, usize)> = Vec::new();
+        for s in &doc.steps {
+            let name = wire_name(&s.origin);
+            match by.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => *count += 1,
+                None => by.push((name, 1)),
+            }
+        }
+        let counts: Vec<String> = by.iter().map(|(n, c)| format!("{c} {n}")).collect();
+        let _ = write!(
+            out,
+            "\nDrift: {}. Steps by origin: {}.\n",
+            wire_name(&Some(mode)),
+            if counts.is_empty() {
+                "none".to_string()
+            } else {
+                counts.join(", ")
+            }
+        );
+    }
     let mut listed = 0usize;
     let mut section = |title: &str, pick: StepOutcome, out: &mut String| {
         let steps: Vec<_> = doc.steps.iter().filter(|s| s.outcome == pick).collect();
@@ -57,6 +88,9 @@ pub(crate) fn apply_summary(doc: &ReportDocument) -> String {
                     .unwrap_or("change")),
                 esc(&s.email)
             );
+            if s.origin.is_some() {
+                let _ = write!(line, " ({})", wire_name(&s.origin));
+            }
             if let Some(m) = &s.message {
                 let _ = write!(line, ": {}", esc(m));
             }
@@ -82,6 +116,22 @@ pub(crate) fn apply_summary(doc: &ReportDocument) -> String {
         }
     }
     section("Not attempted", StepOutcome::NotAttempted, &mut out);
+    if let Some(left) = doc.drift_left_in_place.as_ref().filter(|l| !l.is_empty()) {
+        let _ = write!(
+            out,
+            "\n### Drift left in place (--drift keep)\n\nMade in the org outside the file, not reverted; `teamsync adopt` writes it into the file.\n\n"
+        );
+        for c in left.iter().take(MAX_SUMMARY_STEPS) {
+            let _ = writeln!(out, "- {} {}", wire_name(&Some(c.action)), esc(&c.email));
+        }
+        if left.len() > MAX_SUMMARY_STEPS {
+            let _ = writeln!(
+                out,
+                "- … and {} more (see the report)",
+                left.len() - MAX_SUMMARY_STEPS
+            );
+        }
+    }
     if let Some(v) = &doc.verification {
         if !v.findings.is_empty() {
             let _ = write!(out, "\n### Verification\n\n");

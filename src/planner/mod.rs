@@ -185,6 +185,7 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
         admins_after,
         origins: None,
         source: None,
+        org: desired.org.clone(),
     }
 }
 

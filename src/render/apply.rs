@@ -86,6 +86,7 @@ pub(crate) fn skipped_text(why: Skipped) -> String {
     let why = match why {
         Skipped::Interrupted(s) => format!("interrupted by {}", s.name()),
         Skipped::Refused => "refused by a safety guard".to_string(),
+        Skipped::DriftRefused => "--drift refuse: the plan would revert drift".to_string(),
         Skipped::NotConfirmed => "the answer was not `yes`".to_string(),
         Skipped::NoTerminal => "no terminal to confirm on, and no --auto-approve".to_string(),
         Skipped::StalePlan => "the saved plan is stale".to_string(),

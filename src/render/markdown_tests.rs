@@ -177,6 +177,7 @@ fn with_a_baseline_the_edit_comes_first_and_what_must_not_be_missed_is_in_sight(
     let mut p = plan(&file, &live, &opts());
     let b = plan(&base, &live, &opts());
     p.set_origins(classify(&p, &b, &file, &base, opts().today));
+    p.set_adoptable(&crate::adopt::keeps(&file, &live, opts().today, None));
     let md = markdown(&p, "teamsync.yaml");
     let at = |needle: &str| {
         md.find(needle)
@@ -189,7 +190,7 @@ fn with_a_baseline_the_edit_comes_first_and_what_must_not_be_missed_is_in_sight(
         at("<details><summary>This change: 1 invitation, 1 promotion</summary>"),
         at("#### Drift in the org that applying also reverts (26 changes)"),
         at(
-            "Drift: applying also reverts what was done in the org, outside this change, for 25 emails.",
+            "Drift: applying also reverts what was done in the org, outside this change, for 25 emails that `teamsync adopt` can keep.",
         ),
         at("##### Removals (25)"),
         at("- … and 5 more (run `teamsync plan` for the full list)"),

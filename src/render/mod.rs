@@ -117,11 +117,13 @@ fn reverts_something(plan: &Plan) -> bool {
 /// format. With a baseline, only when there is drift to revert, naming how many emails it
 /// concerns; without one, it claims nothing about who changed the org.
 fn adopt_pointer(plan: &Plan, file: &str) -> Option<String> {
-    if plan.origins.is_some() {
-        let n = plan.drifted_emails();
+    if let Some(origins) = &plan.origins {
+        // Only drift that adopt would keep (docs/contract.md §8); on the pull request's branch,
+        // `adopt --baseline` folds that drift alone, never the edit's entries.
+        let n = origins.adoptable_drift;
         return (n > 0).then(|| {
             format!(
-                "Drift: applying also reverts what was done in the org, outside this change, for {n} email{}. To keep {} instead, run `teamsync adopt`: it writes the org's version into {file}.",
+                "Drift: applying also reverts what was done in the org, outside this change, for {n} email{} that `teamsync adopt` can keep. To keep {} instead, run `teamsync adopt` on the default branch, or on this branch `teamsync adopt --baseline BASE`, BASE being the base branch's copy of {file}: it writes the org's version into {file} and leaves this change's entries as they are.",
                 plural(n),
                 one_or_many(n, "it", "them")
             )

@@ -225,3 +225,46 @@ fn the_pull_request_comment_from_a_job_without_a_key() {
     assert_run!("pr_keyless_markdown", r);
     assert_eq!(w.emu.requests().len(), before, "no request");
 }
+
+/// docs/contract.md §7: on the pull request's branch, `adopt --baseline` folds only the drift
+/// (hand@, added in the dashboard) and leaves the edit's own entries as they are: bob's
+/// promotion and erin's invitation, which plain `adopt` would undo.
+#[test]
+fn adopt_with_the_baseline_folds_only_the_drift() {
+    let w = world(EDIT);
+    w.write("base.yaml", BASE);
+    let plain = w.run(&["adopt", "--check"]);
+    assert_eq!(plain.code, 2, "{}", plain.all());
+    has(&plain.stdout, "-  - email: erin@example.com");
+    has(&plain.stdout, "-    role: org:admin");
+    let r = w.run(&["adopt", "--baseline", "base.yaml"]);
+    assert_run!("pr_adopt_baseline", r);
+    let after = w.run(&["plan", "--baseline", "base.yaml", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&after.stdout).unwrap();
+    assert_eq!(plan["summary"]["drift"], 0, "{}", after.stdout);
+    assert_eq!(plan["summary"]["edit"], 2, "the edit is untouched");
+    // Nothing left to fold: exit 0, nothing written.
+    let again = w.run(&["adopt", "--baseline", "base.yaml", "--check"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+}
+
+/// The pointer appears only for drift adopt would keep: someone added in the dashboard with an
+/// address outside `allowed_domains` is drift that adopt never writes into the file.
+#[test]
+fn no_pointer_for_drift_adopt_would_not_keep() {
+    let domains = |t: &str| t.replace("members:", "allowed_domains: [example.com]\nmembers:");
+    let mut o = pr_org();
+    o.add_member("guest@elsewhere.io", "org:member");
+    let w = World::new(o, &domains(EDIT));
+    w.write("base.yaml", &domains(BASE));
+    let r = w.run(&["plan", "--baseline", "base.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    has(&r.stdout, "remove guest@elsewhere.io");
+    has(&r.stdout, "for 1 email that `teamsync adopt` can keep");
+    // hand@ adopted: the only drift left is one adopt leaves alone, and the pointer goes.
+    let adopted = w.run(&["adopt", "--baseline", "base.yaml"]);
+    assert_eq!(adopted.code, 0, "{}", adopted.all());
+    let r = w.run(&["plan", "--baseline", "base.yaml"]);
+    has(&r.stdout, "remove guest@elsewhere.io");
+    assert!(!r.stdout.contains("teamsync adopt"), "{}", r.stdout);
+}
