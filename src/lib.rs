@@ -43,6 +43,7 @@ mod planner;
 mod proptests;
 mod render;
 mod role;
+mod stops;
 mod ui;
 mod words;
 mod yaml;

@@ -6,6 +6,9 @@
 //! - **drift**: the baseline's plan holds the same change (action, email and role): the org
 //!   already differed from what was desired before the edit, so applying reverts something done
 //!   outside teamsync (or finishes an earlier apply);
+//! - **scheduled**: the baseline's plan holds it too, and the file's own clock causes it: a
+//!   removal or revocation past `expires`, a re-send past `invitations.resend_after_days`.
+//!   Nothing was done in the org: it is never called drift, never pointed to `teamsync adopt`;
 //! - **edit**: every other change, the edit's own doing.
 //!
 //! A change is matched against the baseline's changes, a blocked change against its blocked
@@ -29,6 +32,25 @@ pub(crate) enum Origin {
     Edit,
     /// The baseline's plan holds it too: the org differs from what was desired already.
     Drift,
+    /// The baseline's plan holds it too, and the file's own clock causes it: an `expires`
+    /// that passed, an invitation older than `invitations.resend_after_days`
+    /// (docs/contract.md §8).
+    Scheduled,
+}
+
+impl Origin {
+    /// In the order the text and Markdown plans show their groups.
+    pub(crate) const ALL: [Origin; 3] = [Origin::Edit, Origin::Drift, Origin::Scheduled];
+
+    /// What a change the baseline's plan makes too is: scheduled when the file's clock causes
+    /// it, else drift.
+    fn shared(c: &Change) -> Origin {
+        if c.is_scheduled() {
+            Origin::Scheduled
+        } else {
+            Origin::Drift
+        }
+    }
 }
 
 /// An entry the edit adds or changes that needs no change: the org already holds it (a member
@@ -48,6 +70,10 @@ pub(crate) struct Origins {
     pub(crate) blocked: Vec<Origin>,
     /// Sorted by email.
     pub(crate) already_in_org: Vec<AlreadyInOrg>,
+    /// What the baseline's plan makes and the edit's does not (docs/contract.md §8).
+    pub(crate) no_longer: Vec<crate::stops::NoLonger>,
+    /// The rules the edit changes.
+    pub(crate) rules_changed: Vec<crate::stops::RuleChange>,
 }
 
 impl Plan {
@@ -67,6 +93,7 @@ impl Plan {
         };
         self.summary.edit = Some(count(Origin::Edit));
         self.summary.drift = Some(count(Origin::Drift));
+        self.summary.scheduled = Some(count(Origin::Scheduled));
         self.origins = Some(origins);
     }
 
@@ -119,9 +146,9 @@ impl Plan {
 
 /// What makes two changes "the same" across the two plans: action, email and role (the role
 /// after the change, or the role that goes away, as the API lists it).
-type Key<'a> = (Action, &'a Email, &'a str);
+pub(crate) type Key<'a> = (Action, &'a Email, &'a str);
 
-fn key(c: &Change) -> Key<'_> {
+pub(crate) fn key(c: &Change) -> Key<'_> {
     let role = match c {
         Change::Invite(c) => c.role.as_str(),
         Change::UpdateRole(c) => c.to.as_str(),
@@ -149,7 +176,7 @@ fn match_up<'a>(
         .map(|c| match left.get_mut(&key(c)) {
             Some(n) if *n > 0 && !c.is_replaced_revoke() => {
                 *n -= 1;
-                Origin::Drift
+                Origin::shared(c)
             }
             _ => Origin::Edit,
         })
@@ -213,6 +240,8 @@ pub(crate) fn classify(
         changes,
         blocked,
         already_in_org,
+        no_longer: crate::stops::no_longer(plan, baseline, desired, base, today),
+        rules_changed: Vec::new(),
     }
 }
 
@@ -369,7 +398,7 @@ mod tests {
     }
 
     #[test]
-    fn an_expiry_that_passed_before_the_edit_is_drift() {
+    fn an_expiry_that_passed_before_the_edit_is_scheduled_not_drift() {
         use Role::*;
         let live = LiveState {
             members: vec![
@@ -386,7 +415,7 @@ mod tests {
         file.members.push(DesiredMember::new("new@x.com", Member));
         assert_eq!(
             shown(&planned(&file, &base, &live, &opts)),
-            ["Edit Invite new@x.com", "Drift Remove temp@x.com"]
+            ["Edit Invite new@x.com", "Scheduled Remove temp@x.com"]
         );
         // The edit extends the entry: temp@ stays, already in the org.
         let mut renewed = base.clone();

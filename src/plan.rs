@@ -291,6 +291,18 @@ impl Change {
         ) || self.is_demotion()
     }
 
+    /// True when the file's own clock causes the change, not a difference between the file and
+    /// the org: a removal or revocation past the entry's `expires`, a re-send past
+    /// `invitations.resend_after_days` (docs/contract.md §8).
+    pub(crate) fn is_scheduled(&self) -> bool {
+        match self {
+            Change::Remove(r) => matches!(r.departure, Departure::Expired { .. }),
+            Change::Revoke(r) => matches!(r.cause, RevokeCause::Departed(Departure::Expired { .. })),
+            Change::Resend(_) => true,
+            Change::Invite(_) | Change::UpdateRole(_) => false,
+        }
+    }
+
     /// Half of an invitation replacement (the revoke or the invite).
     pub(crate) fn is_replacement(&self) -> bool {
         match self {
@@ -506,6 +518,9 @@ pub(crate) enum Warning {
     /// The org has fewer admin members than `min_admins` already, and the plan does not lower
     /// the count: not a reason to refuse (the file may be inviting the admins it needs).
     BelowMinAdmins { admins: u64, min: u64 },
+    /// After the plan, the only admin left is teamsync's own account (`--self`): no person
+    /// could administer the org (docs/contract.md §5). Shown in sight, with the guards.
+    OnlyAdminIsSelf { email: Email },
     /// A pending invitation kept by the plan has waited longer than
     /// [`STALE_INVITATION_DAYS`], and the file sets no `invitations.resend_after_days`.
     StaleInvitation {
@@ -532,44 +547,87 @@ pub(crate) enum Warning {
 /// a plan warning (docs/contract.md §4).
 pub(crate) const STALE_INVITATION_DAYS: u64 = 30;
 
-impl fmt::Display for Warning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// A piece of a warning: teamsync's own words (which may hold code in backticks, such as
+/// `invitations.resend_after_days`), or data from the file, the API or the command line. The
+/// text view writes both as they are; the Markdown view writes data in code spans only
+/// (docs/contract.md §6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Piece {
+    Words(String),
+    Data(String),
+    /// A command to run, data in it: in backticks in text, a code span in Markdown.
+    Code(String),
+}
+
+impl Warning {
+    /// The warning as words and data, in order.
+    pub(crate) fn pieces(&self) -> Vec<Piece> {
+        let w = |s: &str| Piece::Words(s.to_string());
+        let d = |s: &str| Piece::Data(s.to_string());
         match self {
-            Warning::Guard(g) => g.fmt(f),
-            Warning::BelowMinAdmins { admins, min } => write!(
-                f,
+            Warning::Guard(g) => vec![Piece::Words(g.to_string())],
+            Warning::BelowMinAdmins { admins, min } => vec![Piece::Words(format!(
                 "the org has {admins} admin member{}, fewer than min_admins {min}; pending admin invitations count once accepted",
                 plural(*admins)
-            ),
+            ))],
+            Warning::OnlyAdminIsSelf { email } => vec![
+                w("after this plan the only admin left is teamsync's own account "),
+                d(email.as_str()),
+                w(" (--self): no person could administer the org; keep a person as org:admin in the file"),
+            ],
             Warning::StaleInvitation {
                 email,
                 role,
                 invited,
-            } => write!(
-                f,
-                "the invitation of {email} ({role}) is pending for {} days ({invited}), more than {STALE_INVITATION_DAYS}; set `invitations.resend_after_days` to re-send stale invitations",
-                invited.age_days
-            ),
-            Warning::SelfNotInOrg { email } => write!(
-                f,
-                "--self {email} is neither a member nor invited: check the email (it should be the API key's own account)"
-            ),
+            } => vec![
+                w("the invitation of "),
+                d(email.as_str()),
+                Piece::Words(format!(
+                    " ({role}) is pending for {} days ({invited}), more than {STALE_INVITATION_DAYS}; set `invitations.resend_after_days` to re-send stale invitations",
+                    invited.age_days
+                )),
+            ],
+            Warning::SelfNotInOrg { email } => vec![
+                w("--self "),
+                d(email.as_str()),
+                w(" is neither a member nor invited: check the email (it should be the API key's own account)"),
+            ],
             Warning::StaleSnapshot {
                 path,
                 read_at,
                 age_days,
-            } => write!(
-                f,
-                "the snapshot {path} was read at {}, {age_days} days ago (more than {}): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
-                read_at.as_str(),
-                crate::live::STALE_SNAPSHOT_DAYS
-            ),
-            Warning::BaselineInvalid { path, problems } => write!(
-                f,
-                "the baseline {path} is not a valid desired state ({problems} problem{}; `teamsync validate -f {path}` lists them): this plan does not tell the edit from drift",
-                plural(*problems)
-            ),
+            } => vec![
+                w("the snapshot "),
+                d(path),
+                Piece::Words(format!(
+                    " was read at {}, {age_days} days ago (more than {}): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
+                    read_at.as_str(),
+                    crate::live::STALE_SNAPSHOT_DAYS
+                )),
+            ],
+            Warning::BaselineInvalid { path, problems } => vec![
+                w("the baseline "),
+                d(path),
+                Piece::Words(format!(
+                    " is not a valid desired state ({problems} problem{}; ",
+                    plural(*problems)
+                )),
+                Piece::Code(format!("teamsync validate -f {path}")),
+                w(" lists them): this plan does not tell the edit from drift"),
+            ],
         }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in self.pieces() {
+            match p {
+                Piece::Words(s) | Piece::Data(s) => f.write_str(&s)?,
+                Piece::Code(s) => write!(f, "`{s}`")?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -596,6 +654,10 @@ pub(crate) struct Summary {
     /// drift in the org.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) drift: Option<usize>,
+    /// With `--baseline` only: changes and blocked changes that the baseline's plan holds too
+    /// and that the file's own clock causes (an `expires` passed, a re-send due).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) scheduled: Option<usize>,
 }
 
 /// The result of planning. Its JSON view is [`crate::formats::plan::PlanWire`], field for field
@@ -624,6 +686,24 @@ pub(crate) struct Plan {
     /// What the plan was made against and when it was read (docs/contract.md §9). Set by the
     /// command that read the org, never by the planner.
     pub(crate) source: Option<LiveSource>,
+    /// With `--baseline`: what it was compared with (docs/contract.md §8). Set by the command.
+    pub(crate) baseline: Option<BaselineName>,
+}
+
+/// The baseline a plan was compared with: its path as given, and `--baseline-label`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub(crate) struct BaselineName {
+    /// The `--baseline` path, as given on the command line.
+    pub(crate) path: String,
+    /// `--baseline-label` (in the Action, the base commit's SHA); null without one.
+    pub(crate) label: Option<String>,
+}
+
+impl BaselineName {
+    /// The label, or the path without one.
+    pub(crate) fn name(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.path)
+    }
 }
 
 /// A pending invitation that the plan keeps.
