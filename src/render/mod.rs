@@ -66,7 +66,7 @@ fn origin_heading(origin: Origin) -> &'static str {
     match origin {
         Origin::Edit => "This change",
         Origin::Drift => "Drift in the org that applying also reverts",
-        Origin::Scheduled => "Scheduled by the file itself (expiries passed, re-sends due)",
+        Origin::Scheduled => "Scheduled by the file itself: expiries passed, re-sends due",
     }
 }
 
