@@ -186,7 +186,11 @@ pub(crate) fn rules_changed(
     // it hid.
     let before: Vec<&str> = base.ignore.iter().map(|g| g.as_str()).collect();
     let after: Vec<&str> = desired.ignore.iter().map(|g| g.as_str()).collect();
-    for g in desired.ignore.iter().filter(|g| !before.contains(&g.as_str())) {
+    for g in desired
+        .ignore
+        .iter()
+        .filter(|g| !before.contains(&g.as_str()))
+    {
         out.push(RuleChange {
             rule: "ignore",
             before: None,
@@ -400,7 +404,10 @@ mod tests {
         );
         // The edit renews an expired entry.
         let live = LiveState::of(
-            &[("u1", "root@x.com", "org:admin"), ("u2", "temp@x.com", "org:member")],
+            &[
+                ("u1", "root@x.com", "org:admin"),
+                ("u2", "temp@x.com", "org:member"),
+            ],
             &[],
         );
         let mut base = desired(&[("root@x.com", Admin), ("temp@x.com", Member)]);
@@ -423,7 +430,10 @@ mod tests {
     fn rules_changed_name_what_they_now_match() {
         use Role::*;
         let live = LiveState::of(
-            &[("u1", "root@x.com", "org:admin"), ("u2", "bob@y.com", "org:member")],
+            &[
+                ("u1", "root@x.com", "org:admin"),
+                ("u2", "bob@y.com", "org:member"),
+            ],
             &[("i1", "old@y.com", "org:member")],
         );
         let base = desired(&[("root@x.com", Admin), ("bob@y.com", Member)]);
@@ -458,13 +468,15 @@ mod tests {
                 "safety.min_admins Some(\"1\")->Some(\"2\") []",
             ]
         );
-        assert!(rules_changed(
-            &base,
-            &base,
-            &Managed::new(LiveState::default(), &[]),
-            &Managed::new(LiveState::default(), &[]),
-            today()
-        )
-        .is_empty());
+        assert!(
+            rules_changed(
+                &base,
+                &base,
+                &Managed::new(LiveState::default(), &[]),
+                &Managed::new(LiveState::default(), &[]),
+                today()
+            )
+            .is_empty()
+        );
     }
 }

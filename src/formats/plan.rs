@@ -10,8 +10,8 @@ use crate::origin::{AlreadyInOrg, Origin};
 use crate::plan::{
     Action, BaselineName, Blocked, Change, Guard, GuardKind, Pending, Plan, Summary, Warning,
 };
-use crate::stops::{NoLonger, RuleChange};
 use crate::role::Role;
+use crate::stops::{NoLonger, RuleChange};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

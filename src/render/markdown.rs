@@ -4,10 +4,14 @@
 
 use super::{adopt_pointer, origin_counts, origin_heading, shown, source_parts};
 use crate::origin::Origin;
-use crate::plan::{Blocked, Change, Departure, Pending, Piece, Plan, RevokeCause, Warning, waited};
+use crate::plan::{Blocked, Change, Pending, Piece, Plan, Warning, waited};
 use crate::role::Role;
-use crate::stops::{NoLonger, RuleChange, StopCause};
+use crate::stops::NoLonger;
 use crate::words::{one_or_many, plural};
+use items::{blocked_item, item, no_longer_item, rule_item};
+
+#[path = "markdown_items.rs"]
+mod items;
 use std::fmt::Write;
 
 /// The first line of every comment, so a CI job can find and update its previous one.
@@ -54,7 +58,7 @@ pub(super) fn esc(s: &str) -> String {
 /// the comment: inside one, nothing mentions anyone (`@team`), links (an email, a URL), or is
 /// markup. A fence one backtick longer than the longest run in the text holds backticks; line
 /// breaks become spaces; what [`crate::escape::is_unsafe`] flags is written as `\u{…}`.
-pub(super) fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     let mut body = String::with_capacity(s.len() + 2);
     for ch in s.chars() {
         match ch {
@@ -580,7 +584,10 @@ fn stale_line(stale: &[&Warning]) -> String {
         "- {} pending invitations are older than {} days{}; set {} to re-send stale invitations",
         stale.len(),
         crate::plan::STALE_INVITATION_DAYS,
-        oldest.map_or(String::new(), |i| format!(", the oldest {}", esc(&i.to_string()))),
+        oldest.map_or(String::new(), |i| format!(
+            ", the oldest {}",
+            esc(&i.to_string())
+        )),
         code("invitations.resend_after_days")
     )
 }
@@ -637,7 +644,12 @@ fn shown_counts(blocks: &[Block], budget: usize) -> Vec<usize> {
         })
         .collect();
     for floor in [MUST_SEE_MAX, MIN_SHOWN] {
-        for class in [Yield::Collapsed, Yield::Revocations, Yield::Rest, Yield::Last] {
+        for class in [
+            Yield::Collapsed,
+            Yield::Revocations,
+            Yield::Rest,
+            Yield::Last,
+        ] {
             // Shorten the longest lists of this class first, one item at a time.
             while size > budget {
                 let Some(i) = (0..lists.len())
@@ -733,146 +745,6 @@ fn fit(text: String, max: usize) -> String {
     }
     out.push_str(NOTE);
     out
-}
-
-/// One change in words, its data in code spans: `remove `bob@x.com` (`org:member`)`.
-fn describe(c: &Change) -> String {
-    match c {
-        Change::Invite(i) => match &i.replaces {
-            Some(from) => format!(
-                "invite {} as {} (replacing the {} invitation)",
-                code(i.email.as_str()),
-                role(i.role.as_str()),
-                role(from.as_str())
-            ),
-            None => format!(
-                "invite {} as {}",
-                code(i.email.as_str()),
-                role(i.role.as_str())
-            ),
-        },
-        Change::UpdateRole(u) => format!(
-            "change {} from {} to {}",
-            code(u.email.as_str()),
-            role(u.from.as_str()),
-            role(u.to.as_str())
-        ),
-        Change::Remove(r) => format!(
-            "remove {} ({})",
-            code(r.email.as_str()),
-            role(r.role.as_str())
-        ),
-        Change::Revoke(r) => format!(
-            "revoke the invitation of {} ({})",
-            code(r.email.as_str()),
-            role(r.role.as_str())
-        ),
-        Change::Resend(r) => format!(
-            "re-send the invitation of {} ({})",
-            code(r.email.as_str()),
-            role(r.role.as_str())
-        ),
-    }
-}
-
-/// Why a change is made, after its description: an expiry's date, the file's reason (cut at
-/// [`MAX_REASON_CHARS`], in a code span), or for a removal or revocation without one the
-/// planner's cause; then how long an invitation has waited.
-fn note(c: &Change) -> String {
-    let mut parts = Vec::new();
-    let departure = match c {
-        Change::Remove(r) => Some(r.departure),
-        Change::Revoke(r) => match r.cause {
-            RevokeCause::Departed(d) => Some(d),
-            _ => None,
-        },
-        _ => None,
-    };
-    if let Some(Departure::Expired { on }) = departure {
-        parts.push(format!("expired on {on}"));
-    }
-    if let Change::Resend(r) = c {
-        parts.push(format!(
-            "pending for {} days, since {}",
-            r.invited.age_days,
-            r.invited.at.date()
-        ));
-    }
-    match c.reason() {
-        Some(r) => parts.push(format!("reason {}", code(&cut(r, MAX_REASON_CHARS)))),
-        None if matches!(c, Change::Remove(_) | Change::Revoke(_))
-            && !matches!(departure, Some(Departure::Expired { .. })) =>
-        {
-            parts.push(esc(c.cause()));
-        }
-        None => {}
-    }
-    if let Change::Revoke(r) = c {
-        parts.push(esc(&waited(r.invited.as_ref())));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" — {}", parts.join("; "))
-    }
-}
-
-fn item(c: &Change) -> String {
-    format!("- {}{}", describe(c), note(c))
-}
-
-fn blocked_item(b: &Blocked) -> String {
-    // The reason is teamsync's own words (`protected` is code).
-    format!("- {}: {}", describe(&b.change), words(&b.why.to_string()))
-}
-
-fn no_longer_item(n: &NoLonger) -> String {
-    let cause = match &n.cause {
-        StopCause::Ignored { pattern } => {
-            format!("it matches the `ignore` pattern {}", code(pattern))
-        }
-        StopCause::Protected => words("it is listed under `protected`"),
-        StopCause::Listed { role: r } => format!("the file lists it as {}", role(r.as_str())),
-        StopCause::Renewed { expires: Some(d) } => words(&format!("its `expires` moved to {d}")),
-        StopCause::Renewed { expires: None } => words("its `expires` was removed"),
-        StopCause::Dropped => words("it is no longer listed in the file"),
-        StopCause::ResendRule => words("`invitations.resend_after_days` changed"),
-        StopCause::Replaced => words("the plan makes another change for this email"),
-    };
-    format!("- no longer {} — {cause}", describe(&n.change))
-}
-
-fn rule_item(r: &RuleChange) -> String {
-    let what = match (&r.before, &r.after) {
-        (None, Some(a)) => format!("added {}", code(a)),
-        (Some(b), None) => format!("removed {}", code(b)),
-        (Some(b), Some(a)) => format!("{} → {}", code(b), code(a)),
-        (None, None) => String::new(),
-    };
-    let mut line = format!("- {} {what}", code(r.rule));
-    if r.members.is_empty() {
-        if !r.rule.starts_with("safety.") {
-            line.push_str(" — matches no one in the org");
-        }
-        return line;
-    }
-    let names: Vec<String> = r
-        .members
-        .iter()
-        .take(RULE_MEMBERS)
-        .map(|e| code(e.as_str()))
-        .collect();
-    let _ = write!(
-        line,
-        " — {} {}: {}",
-        super::rule_verb(r),
-        r.members.len(),
-        names.join(", ")
-    );
-    if r.members.len() > RULE_MEMBERS {
-        let _ = write!(line, " and {} more", r.members.len() - RULE_MEMBERS);
-    }
-    line
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ pub(crate) use apply::{
     skipped_text, step_line,
 };
 pub(crate) use diff::diff;
+#[cfg(test)]
+pub(crate) use markdown::code as markdown_code;
 pub(crate) use markdown::markdown;
 pub(crate) use text::{TextOptions, text};
 
@@ -133,7 +135,11 @@ fn rule_members(r: &crate::stops::RuleChange) -> String {
         rule_verb(r),
         r.members.len(),
         shown.join(", "),
-        if more > 0 { format!(" and {more} more") } else { String::new() }
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
     )
 }
 
