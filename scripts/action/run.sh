@@ -136,7 +136,8 @@ resolve_baseline() {
       return 0
       ;;
   esac
-  baseline_args=(--baseline "$dest")
+  # The label names the base commit in every format of the plan (docs/contract.md §8).
+  baseline_args=(--baseline "$dest" --baseline-label "$(git rev-parse "$ref^{commit}")")
   echo "Baseline: $path as of $(git rev-parse --short "$ref") (the pull request's base)."
 }
 

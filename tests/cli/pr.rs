@@ -345,7 +345,11 @@ fn a_hostile_pull_request_hides_nothing_from_the_comment() {
             &doc["summary"]["drift"],
             &doc["summary"]["scheduled"]
         ),
-        (&serde_json::json!(2), &serde_json::json!(1), &serde_json::json!(1))
+        (
+            &serde_json::json!(2),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        )
     );
     let text = w.run(&[&args[..], &["text"]].concat());
     assert_run!("pr_hostile_text", text);
@@ -364,22 +368,16 @@ fn the_own_account_left_as_the_only_admin_is_said_in_every_format() {
         "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n  \
          - email: alice@example.com\n    role: org:member\n",
     );
-    let run = |format: &str| {
-        w.run(&[
-            "plan",
-            "--self",
-            "root@example.com",
-            "--format",
-            format,
-        ])
-    };
+    let run = |format: &str| w.run(&["plan", "--self", "root@example.com", "--format", format]);
     let md = run("markdown");
     let json = run("json");
     let text = run("text");
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(
         doc["warnings"],
-        serde_json::json!(["after this plan the only admin left is teamsync's own account root@example.com (--self): no person could administer the org; keep a person as org:admin in the file"])
+        serde_json::json!([
+            "after this plan the only admin left is teamsync's own account root@example.com (--self): no person could administer the org; keep a person as org:admin in the file"
+        ])
     );
     assert_run!("own_account_only_admin_markdown", md);
     assert_run!("own_account_only_admin_text", text);
