@@ -74,6 +74,8 @@ pub(crate) struct Origins {
     pub(crate) no_longer: Vec<crate::stops::NoLonger>,
     /// The rules the edit changes.
     pub(crate) rules_changed: Vec<crate::stops::RuleChange>,
+    /// The entries whose `expires` the edit sets, moves or removes.
+    pub(crate) expiries: Vec<crate::stops::ExpiryChange>,
 }
 
 impl Plan {
@@ -242,6 +244,7 @@ pub(crate) fn classify(
         already_in_org,
         no_longer: crate::stops::no_longer(plan, baseline, desired, base, today),
         rules_changed: Vec::new(),
+        expiries: crate::stops::expiries_changed(desired, base),
     }
 }
 

@@ -85,6 +85,41 @@ pub(crate) struct RuleChange {
     pub(crate) members: Vec<Email>,
 }
 
+/// An entry whose `expires` the edit sets, moves or removes: when access ends, decided in this
+/// change, shown even while nothing is due yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ExpiryChange {
+    pub(crate) email: Email,
+    pub(crate) role: Role,
+    /// The base's date (`None`: no entry, or no `expires`).
+    pub(crate) before: Option<Date>,
+    /// The edit's date (`None`: removed).
+    pub(crate) after: Option<Date>,
+}
+
+/// The entries of `desired` whose `expires` differs from `base`'s entry for the email (or that
+/// are new with one), sorted by email.
+pub(crate) fn expiries_changed(desired: &Desired, base: &Desired) -> Vec<ExpiryChange> {
+    let before: HashMap<&Email, Option<Date>> =
+        base.members.iter().map(|m| (&m.email, m.expires)).collect();
+    let mut out: Vec<ExpiryChange> = desired
+        .members
+        .iter()
+        .filter_map(|m| {
+            let was = before.get(&m.email).copied().flatten();
+            (was != m.expires).then(|| ExpiryChange {
+                email: m.email.clone(),
+                role: m.role,
+                before: was,
+                after: m.expires,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.email.cmp(&b.email));
+    out.dedup_by(|a, b| a.email == b.email);
+    out
+}
+
 /// The changes of `baseline` (the base's plan) that `plan` (the edit's) does not make, in the
 /// base's plan order, with why. A replaced invitation is one change: its revoke half is left
 /// out, as the plans show it.
@@ -424,6 +459,42 @@ mod tests {
         );
         // The same file stops nothing.
         assert!(stopped(&base, &base, &live).is_empty());
+    }
+
+    /// The issue's `expires: <today>` on the owner: nothing is due yet, but the change says
+    /// when access ends; a removed or moved date is said too.
+    #[test]
+    fn expiries_the_edit_sets_moves_or_removes() {
+        use Role::*;
+        let mut base = desired(&[
+            ("root@x.com", Admin),
+            ("ann@x.com", Member),
+            ("t@x.com", Member),
+        ]);
+        base.members[2].expires = Date::parse("2027-05-01");
+        let mut file = base.clone();
+        file.members[0].expires = Date::parse("2027-03-31");
+        file.members[2].expires = None;
+        file.members.push(DesiredMember::new("new@x.com", Member));
+        let got: Vec<String> = expiries_changed(&file, &base)
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {:?} -> {:?}",
+                    e.email,
+                    e.before.map(|d| d.to_string()),
+                    e.after.map(|d| d.to_string())
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "root@x.com None -> Some(\"2027-03-31\")",
+                "t@x.com Some(\"2027-05-01\") -> None",
+            ]
+        );
+        assert!(expiries_changed(&base, &base).is_empty());
     }
 
     #[test]

@@ -703,9 +703,7 @@ fn the_action_passes_the_snapshot_and_the_base_commits_folder_and_saves_snapshot
     );
     s.succeeded_with(2, true);
     let calls = fake.calls(&r);
-    let (call, sha) = calls[0]
-        .rsplit_once(' ')
-        .expect("the plan's arguments");
+    let (call, sha) = calls[0].rsplit_once(' ').expect("the plan's arguments");
     assert_eq!(
         (calls.len(), call),
         (

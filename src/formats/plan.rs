@@ -11,7 +11,7 @@ use crate::plan::{
     Action, BaselineName, Blocked, Change, Guard, GuardKind, Pending, Plan, Summary, Warning,
 };
 use crate::role::Role;
-use crate::stops::{NoLonger, RuleChange};
+use crate::stops::{ExpiryChange, NoLonger, RuleChange};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +96,11 @@ pub(crate) struct PlanWire<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Vec<RuleChangeWire>>")]
     rules_changed: Option<&'a [RuleChange]>,
+    /// With `--baseline` only: the entries whose `expires` the edit sets, moves or removes
+    /// (sorted by email), whether or not anything is due yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<ExpiryChangeWire>>")]
+    expiries_changed: Option<&'a [ExpiryChange]>,
     /// Pending invitations the plan keeps as they are, with how long each has waited
     /// (docs/contract.md §4), sorted by email.
     #[schemars(with = "Vec<PendingWire>")]
@@ -128,6 +133,7 @@ impl<'a> PlanWire<'a> {
             already_in_org: origins.map(|o| o.already_in_org.as_slice()),
             no_longer: origins.map(|o| o.no_longer.as_slice()),
             rules_changed: origins.map(|o| o.rules_changed.as_slice()),
+            expiries_changed: origins.map(|o| o.expiries.as_slice()),
             pending_invitations: &plan.pending_invitations,
             warnings: &plan.warnings,
             guards: &plan.guards,
@@ -258,6 +264,30 @@ impl Serialize for NoLonger {
             role: self.change.role(),
             cause: self.cause.words(),
             keeps_access: self.keeps_access(),
+        }
+        .serialize(s)
+    }
+}
+
+/// An entry whose `expires` the edit sets, moves or removes.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ExpiryChange")]
+pub(crate) struct ExpiryChangeWire {
+    pub(crate) email: String,
+    pub(crate) role: Role,
+    /// The baseline's date (YYYY-MM-DD); null when it had none, or no entry.
+    pub(crate) before: Option<String>,
+    /// The edit's date; null when the edit removed it.
+    pub(crate) after: Option<String>,
+}
+
+impl Serialize for ExpiryChange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ExpiryChangeWire {
+            email: self.email.to_string(),
+            role: self.role,
+            before: self.before.map(|d| d.to_string()),
+            after: self.after.map(|d| d.to_string()),
         }
         .serialize(s)
     }

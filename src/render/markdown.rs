@@ -231,10 +231,9 @@ fn render(plan: &Plan, file: &str) -> String {
     let mut head = format!("{MARKER}\n");
     let file_md = code(&cut(file, MAX_NAME_CHARS));
     let s = &plan.summary;
-    let stopped = plan
-        .origins
-        .as_ref()
-        .map_or(0, |o| o.no_longer.len() + o.rules_changed.len());
+    let stopped = plan.origins.as_ref().map_or(0, |o| {
+        o.no_longer.len() + o.rules_changed.len() + o.expiries.len()
+    });
     if plan.is_empty() {
         let _ = write!(head, "### teamsync: no changes");
         if stopped > 0 {
@@ -308,6 +307,7 @@ fn render(plan: &Plan, file: &str) -> String {
                 let stops = origin == Origin::Edit
                     && (!origins.no_longer.is_empty()
                         || !origins.rules_changed.is_empty()
+                        || !origins.expiries.is_empty()
                         || !origins.already_in_org.is_empty());
                 if n == 0 && !stops && (origin != Origin::Edit || plan.is_empty()) {
                     continue;
@@ -483,6 +483,14 @@ fn origin_group(
         let items: Vec<String> = o.rules_changed.iter().map(rule_item).collect();
         blocks.push(list(
             headed("Rules changed", items.len()),
+            items,
+            Yield::Rest,
+        ));
+    }
+    if let Some(o) = origins.filter(|o| !o.expiries.is_empty()) {
+        let items: Vec<String> = o.expiries.iter().map(items::expiry_item).collect();
+        blocks.push(list(
+            headed("Expiries this change sets", items.len()),
             items,
             Yield::Rest,
         ));

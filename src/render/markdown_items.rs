@@ -145,3 +145,13 @@ pub(super) fn rule_item(r: &RuleChange) -> String {
     }
     line
 }
+
+/// `- `root@x.com` (`org:admin`): `expires` 2027-03-31 (before this change: none)`.
+pub(super) fn expiry_item(e: &crate::stops::ExpiryChange) -> String {
+    format!(
+        "- {} ({}): {}",
+        code(e.email.as_str()),
+        role(e.role.as_str()),
+        words(&crate::render::expiry_words(e))
+    )
+}

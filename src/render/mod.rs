@@ -119,6 +119,15 @@ fn rule_line(r: &crate::stops::RuleChange) -> String {
     format!("{what}{}", rule_members(r))
 }
 
+/// An expiry the edit sets, in words: `` `expires` 2027-03-31 (before this change: none) ``.
+fn expiry_words(e: &crate::stops::ExpiryChange) -> String {
+    let before = e.before.map_or("none".to_string(), |d| d.to_string());
+    match e.after {
+        Some(d) => format!("`expires` {d}: access ends after it (before this change: {before})"),
+        None => format!("`expires` removed: access no longer ends (before this change: {before})"),
+    }
+}
+
 /// `; now matches 2: a@x.com, b@x.com` (at most 10, then `and N more`), or nothing.
 fn rule_members(r: &crate::stops::RuleChange) -> String {
     if r.members.is_empty() {

@@ -253,6 +253,24 @@ fn stops(out: &mut String, plan: &Plan, color: bool) {
         }
         out.push('\n');
     }
+    if !origins.expiries.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} ({}):",
+            paint(color, bold, "Expiries this change sets"),
+            origins.expiries.len()
+        );
+        for e in &origins.expiries {
+            let _ = writeln!(
+                out,
+                "  @ {} ({}): {}",
+                escape(e.email.as_str()),
+                e.role,
+                super::expiry_words(e)
+            );
+        }
+        out.push('\n');
+    }
     if !origins.rules_changed.is_empty() {
         let _ = writeln!(
             out,

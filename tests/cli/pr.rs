@@ -246,8 +246,8 @@ members:
     role: org:member
 ";
 
-/// The pull request: it ignores `*@evil.io` (so the base's removal of the intruder admin is
-/// no longer done), demotes alice with a 30,000-character reason that pings a team, drops the
+/// The pull request: it sets `expires: <today>` on the owner, ignores `*@evil.io` (so the
+/// base's removal of the intruder admin is no longer done), demotes alice with a 30,000-character reason that pings a team, drops the
 /// invitee, and invites bob as an admin.
 fn hostile_edit() -> String {
     let reason = format!("ping @acme/everyone `x` {}", "long ".repeat(6_000));
@@ -258,6 +258,7 @@ ignore:
 members:
   - email: root@example.com
     role: org:admin
+    expires: 2027-03-31
   - email: alice@example.com
     role: org:member
     reason: \"{reason}\"
@@ -318,6 +319,11 @@ fn a_hostile_pull_request_hides_nothing_from_the_comment() {
         doc["rules_changed"],
         serde_json::json!([{"rule": "ignore", "before": null, "after": "*@evil.io",
                             "members": ["intruder@evil.io"]}])
+    );
+    assert_eq!(
+        doc["expiries_changed"],
+        serde_json::json!([{"email": "root@example.com", "role": "org:admin",
+                            "before": null, "after": "2027-03-31"}])
     );
     let origins: Vec<(String, String)> = doc["changes"]
         .as_array()
