@@ -345,3 +345,36 @@ fn unsafe_characters_are_shown_as_escapes() {
         "on call \u{1f9d1}\u{200d}\u{1f4bb}"
     );
 }
+
+/// docs/contract.md §6: when 20 items per group cannot fit, collapsed lists give way first,
+/// then revocations, then the rest in sight, removals last, each down to 5 and no further.
+#[test]
+fn groups_give_way_in_order_down_to_five() {
+    let lines = |n: usize| -> Vec<String> { (0..n).map(|i| format!("- {i:0>96}")).collect() };
+    let blocks = || {
+        vec![
+            list(Some("R".into()), lines(40), Yield::Last),
+            list(Some("V".into()), lines(40), Yield::Revocations),
+            list(Some("B".into()), lines(40), Yield::Rest),
+            list(Some("C".into()), lines(40), Yield::Collapsed),
+        ]
+    };
+    // Room for everything: nothing is cut.
+    assert_eq!(shown_counts(&blocks(), 1_000_000), [40, 40, 40, 40]);
+    // Room for 20 each and a little more: the collapsed list and the revocations gave way to
+    // 20 first, then the rest in sight as far as needed; the removals keep all.
+    let twenty_each = 4 * (2 + 20 * 100 + 80) + 2_000;
+    let got = shown_counts(&blocks(), twenty_each);
+    assert_eq!((got[0], got[1], got[3]), (40, 20, 20), "{got:?}");
+    assert!(got[2] > 20 && got[2] < 40, "{got:?}");
+    // Less room: the collapsed list and the revocations go down to 5 before the rest in
+    // sight and the removals give up any of their 20.
+    let got = shown_counts(&blocks(), 4 * (2 + 5 * 100 + 80) + 2 * 1_500);
+    assert_eq!(got, [20, 5, 20, 5]);
+    // Less still: the rest, then the removals.
+    let got = shown_counts(&blocks(), 4 * (2 + 5 * 100 + 80) + 900);
+    assert_eq!((got[1], got[2], got[3]), (5, 5, 5), "{got:?}");
+    assert!(got[0] > 5 && got[0] < 20, "{got:?}");
+    // No room at all: never fewer than 5 (the last resort cuts the text instead).
+    assert_eq!(shown_counts(&blocks(), 0), [5, 5, 5, 5]);
+}
