@@ -18,65 +18,10 @@
 use crate::date::Date;
 use crate::desired::Desired;
 use crate::email::Email;
-use crate::plan::{Action, Change, Plan};
+pub(crate) use crate::plan::{AlreadyInOrg, Origin, Origins};
+use crate::plan::{Change, Key, Plan, key};
 use crate::role::Role;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-
-/// The origin of one change or blocked change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Origin {
-    /// The edit under review asks for it.
-    Edit,
-    /// The baseline's plan holds it too: the org differs from what was desired already.
-    Drift,
-    /// The baseline's plan holds it too, and the file's own clock causes it: an `expires`
-    /// that passed, an invitation older than `invitations.resend_after_days`
-    /// (docs/contract.md §8).
-    Scheduled,
-}
-
-impl Origin {
-    /// In the order the text and Markdown plans show their groups.
-    pub(crate) const ALL: [Origin; 3] = [Origin::Edit, Origin::Drift, Origin::Scheduled];
-
-    /// What a change the baseline's plan makes too is: scheduled when the file's clock causes
-    /// it, else drift.
-    fn shared(c: &Change) -> Origin {
-        if c.is_scheduled() {
-            Origin::Scheduled
-        } else {
-            Origin::Drift
-        }
-    }
-}
-
-/// An entry the edit adds or changes that needs no change: the org already holds it (a member
-/// with that role, or a pending invitation with it).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct AlreadyInOrg {
-    pub(crate) email: Email,
-    pub(crate) role: Role,
-}
-
-/// The origins of a plan's entries, index for index.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Origins {
-    /// One per `Plan::changes`, in order.
-    pub(crate) changes: Vec<Origin>,
-    /// One per `Plan::blocked`, in order.
-    pub(crate) blocked: Vec<Origin>,
-    /// Sorted by email.
-    pub(crate) already_in_org: Vec<AlreadyInOrg>,
-    /// What the baseline's plan makes and the edit's does not (docs/contract.md §8).
-    pub(crate) no_longer: Vec<crate::stops::NoLonger>,
-    /// The rules the edit changes.
-    pub(crate) rules_changed: Vec<crate::stops::RuleChange>,
-    /// The entries whose `expires` the edit sets, moves or removes.
-    pub(crate) expiries: Vec<crate::stops::ExpiryChange>,
-}
 
 impl Plan {
     /// Records where each entry comes from (see [`classify`]) and counts both origins in the
@@ -144,21 +89,6 @@ impl Plan {
             .collect::<HashSet<_>>()
             .len()
     }
-}
-
-/// What makes two changes "the same" across the two plans: action, email and role (the role
-/// after the change, or the role that goes away, as the API lists it).
-pub(crate) type Key<'a> = (Action, &'a Email, &'a str);
-
-pub(crate) fn key(c: &Change) -> Key<'_> {
-    let role = match c {
-        Change::Invite(c) => c.role.as_str(),
-        Change::UpdateRole(c) => c.to.as_str(),
-        Change::Resend(c) => c.role.as_str(),
-        Change::Remove(c) => c.role.as_str(),
-        Change::Revoke(c) => c.role.as_str(),
-    };
-    (c.action(), c.email(), role)
 }
 
 /// Marks each of `ours` drift when `theirs` holds a change with its key (each of theirs matched

@@ -7,14 +7,17 @@ use crate::date::{Date, Timestamp};
 use crate::desired::MaxRemovals;
 use crate::email::Email;
 use crate::live::{InvitationId, LiveInvitation, LiveMember, LiveSource, Managed, MemberId};
-use crate::origin::Origins;
 use crate::role::{LiveRole, Role};
 use crate::words::{one_or_many, plural};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod origins;
 mod warning;
+pub(crate) use origins::{
+    AlreadyInOrg, ExpiryChange, Key, NoLonger, Origin, Origins, RuleChange, StopCause, key,
+};
 pub(crate) use warning::{Piece, STALE_INVITATION_DAYS, Warning};
 
 /// What a change does to the organization.

@@ -637,7 +637,7 @@ proptest! {
         who in prop::option::of(0..EMAILS.len()),
     ) {
         use crate::formats::plan::PlanDocument;
-        use crate::formats::saved::Fingerprints;
+        use crate::formats::plan::Fingerprints;
         use crate::plan::Change;
         use crate::render::markdown_code as code;
         let mut opts = PlanOptions::new(today());

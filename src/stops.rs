@@ -13,89 +13,10 @@ use crate::date::Date;
 use crate::desired::{Desired, domain_allowed};
 use crate::email::Email;
 use crate::live::Managed;
-use crate::origin::{Key, key};
-use crate::plan::{BlockReason, Change, Invited, Plan};
-use crate::role::Role;
+use crate::plan::{
+    BlockReason, Change, ExpiryChange, Invited, Key, NoLonger, Plan, RuleChange, StopCause, key,
+};
 use std::collections::{BTreeSet, HashMap};
-
-/// A change the baseline's plan makes and the edit's plan does not.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct NoLonger {
-    pub(crate) change: Change,
-    pub(crate) cause: StopCause,
-}
-
-impl NoLonger {
-    /// Whether not making the change keeps someone in the org (a removal or a revocation not
-    /// done) or an admin an admin (a demotion not done).
-    pub(crate) fn keeps_access(&self) -> bool {
-        match &self.change {
-            Change::Remove(_) | Change::Revoke(_) => true,
-            c => c.is_demotion(),
-        }
-    }
-}
-
-/// Why the edit's plan no longer makes a change.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum StopCause {
-    /// The edit's `ignore` has a pattern that matches the email (the base's did not).
-    Ignored { pattern: String },
-    /// The edit's `protected` lists the email: the change is blocked.
-    Protected,
-    /// The edit lists the email with this role (the base did not, or with another role).
-    Listed { role: Role },
-    /// The edit moved the entry's `expires` (to this date, or removed it).
-    Renewed { expires: Option<Date> },
-    /// The edit no longer lists the email.
-    Dropped,
-    /// The edit changed `invitations.resend_after_days`.
-    ResendRule,
-    /// The edit's plan makes another change for the email instead.
-    Replaced,
-}
-
-impl StopCause {
-    /// The JSON plan's `cause` (data, such as a pattern, is the view's to add).
-    pub(crate) fn words(&self) -> String {
-        match self {
-            StopCause::Ignored { pattern } => format!("matches the ignore pattern {pattern}"),
-            StopCause::Protected => "listed under protected".into(),
-            StopCause::Listed { role } => format!("the file lists it as {role}"),
-            StopCause::Renewed { expires: Some(d) } => format!("its expires moved to {d}"),
-            StopCause::Renewed { expires: None } => "its expires was removed".into(),
-            StopCause::Dropped => "no longer listed in the file".into(),
-            StopCause::ResendRule => "invitations.resend_after_days changed".into(),
-            StopCause::Replaced => "the plan makes another change for this email".into(),
-        }
-    }
-}
-
-/// One rule the edit changes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct RuleChange {
-    /// `ignore`, `protected`, `allowed_domains`, `safety.max_removals`, `safety.min_admins`,
-    /// `invitations.resend_after_days`.
-    pub(crate) rule: &'static str,
-    /// The entry or value before the edit (`None`: added, or unset).
-    pub(crate) before: Option<String>,
-    /// After the edit (`None`: removed, or unset).
-    pub(crate) after: Option<String>,
-    /// The org's members and pending invitations it now matches or affects, sorted.
-    pub(crate) members: Vec<Email>,
-}
-
-/// An entry whose `expires` the edit sets, moves or removes: when access ends, decided in this
-/// change, shown even while nothing is due yet.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ExpiryChange {
-    pub(crate) email: Email,
-    pub(crate) role: Role,
-    /// The base's date (`None`: no entry, or no `expires`).
-    pub(crate) before: Option<Date>,
-    /// The edit's date (`None`: removed).
-    pub(crate) after: Option<Date>,
-}
 
 /// The entries of `desired` whose `expires` differs from `base`'s entry for the email (or that
 /// are new with one), sorted by email.
@@ -325,6 +246,7 @@ mod tests {
     use crate::glob::Glob;
     use crate::live::LiveState;
     use crate::planner::{PlanOptions, plan};
+    use crate::role::Role;
 
     fn today() -> Date {
         Date::parse("2027-03-31").unwrap()

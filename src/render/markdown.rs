@@ -4,9 +4,9 @@
 
 use super::{adopt_pointer, origin_counts, origin_heading, shown, source_parts};
 use crate::origin::Origin;
+use crate::plan::NoLonger;
 use crate::plan::{Blocked, Change, Pending, Piece, Plan, Warning, waited};
 use crate::role::Role;
-use crate::stops::NoLonger;
 use crate::words::{one_or_many, plural};
 use items::{blocked_item, item, no_longer_item, rule_item};
 
@@ -36,7 +36,7 @@ const RULE_MEMBERS: usize = 20;
 
 /// Escapes teamsync's own words for Markdown outside code spans. What must not reach a
 /// terminal as it is ([`crate::escape::is_unsafe`]) is written as an escape, `\u{202e}`.
-pub(super) fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

@@ -3,7 +3,7 @@
 
 use super::{MAX_REASON_CHARS, RULE_MEMBERS, code, cut, esc, role, words};
 use crate::plan::{Blocked, Change, Departure, RevokeCause, waited};
-use crate::stops::{NoLonger, RuleChange, StopCause};
+use crate::plan::{NoLonger, RuleChange, StopCause};
 use std::fmt::Write;
 
 /// One change in words, its data in code spans: `remove `bob@x.com` (`org:member`)`.
@@ -147,7 +147,7 @@ pub(super) fn rule_item(r: &RuleChange) -> String {
 }
 
 /// `- `root@x.com` (`org:admin`): `expires` 2027-03-31 (before this change: none)`.
-pub(super) fn expiry_item(e: &crate::stops::ExpiryChange) -> String {
+pub(super) fn expiry_item(e: &crate::plan::ExpiryChange) -> String {
     format!(
         "- {} ({}): {}",
         code(e.email.as_str()),

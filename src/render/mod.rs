@@ -9,18 +9,15 @@ mod markdown;
 mod text;
 
 pub(crate) use apply::{
-    apply_summary, blocked_text, failure_text, finding_text, finished, halt_text, seconds,
-    skipped_text, step_line,
+    blocked_text, failure_text, finding_text, finished, halt_text, seconds, skipped_text, step_line,
 };
 pub(crate) use diff::diff;
 #[cfg(test)]
 pub(crate) use markdown::code as markdown_code;
-pub(crate) use markdown::markdown;
+pub(crate) use markdown::{esc, markdown};
 pub(crate) use text::{TextOptions, text};
 
 use crate::escape::escape;
-use crate::formats::plan::LiveSourceWire;
-use crate::formats::saved::Stale;
 use crate::live::{LiveSource, ReadFrom};
 use crate::origin::Origin;
 use crate::plan::{Action, Change, Departure, Guard, Pending, Plan, RevokeCause, waited};
@@ -109,7 +106,7 @@ fn source_parts(source: &LiveSource) -> (&str, String, &'static str, &str) {
 
 /// One rule change in words, e.g. `ignore: added *@evil.io; now matches 1: a@evil.io` (data
 /// as it is: the caller escapes for its format).
-fn rule_line(r: &crate::stops::RuleChange) -> String {
+fn rule_line(r: &crate::plan::RuleChange) -> String {
     let what = match (&r.before, &r.after) {
         (None, Some(a)) => format!("{}: added {a}", r.rule),
         (Some(b), None) => format!("{}: removed {b}", r.rule),
@@ -120,7 +117,7 @@ fn rule_line(r: &crate::stops::RuleChange) -> String {
 }
 
 /// An expiry the edit sets, in words: `` `expires` 2027-03-31 (before this change: none) ``.
-fn expiry_words(e: &crate::stops::ExpiryChange) -> String {
+fn expiry_words(e: &crate::plan::ExpiryChange) -> String {
     let before = e.before.map_or("none".to_string(), |d| d.to_string());
     match e.after {
         Some(d) => format!("`expires` {d}: access ends after it (before this change: {before})"),
@@ -129,7 +126,7 @@ fn expiry_words(e: &crate::stops::ExpiryChange) -> String {
 }
 
 /// `; now matches 2: a@x.com, b@x.com` (at most 10, then `and N more`), or nothing.
-fn rule_members(r: &crate::stops::RuleChange) -> String {
+fn rule_members(r: &crate::plan::RuleChange) -> String {
     if r.members.is_empty() {
         return if r.rule.starts_with("safety.") {
             String::new()
@@ -153,7 +150,7 @@ fn rule_members(r: &crate::stops::RuleChange) -> String {
 }
 
 /// What a rule change does to the members it names.
-fn rule_verb(r: &crate::stops::RuleChange) -> &'static str {
+fn rule_verb(r: &crate::plan::RuleChange) -> &'static str {
     match (r.rule, r.after.is_some()) {
         ("ignore", true) => "now leaves alone",
         ("ignore", false) => "now manages again",
@@ -316,34 +313,6 @@ fn note(c: &Change) -> Option<String> {
 /// Why apply refuses, for the guards that trip: each [`refusal`], joined by `; `.
 pub(crate) fn refusals(guards: &[Guard]) -> String {
     guards.iter().map(refusal).collect::<Vec<_>>().join("; ")
-}
-
-/// What makes a saved plan stale, in words: the file changed, the org changed (each email that
-/// did), or planning again gives other changes. A plan made from a snapshot (docs/contract.md
-/// §9) is checked against a fresh read like any other; the message says which snapshot it was.
-pub(crate) fn stale(stale: &Stale, file: &str, made_from: Option<&LiveSourceWire>) -> String {
-    match stale {
-        Stale::Changed {
-            file_changed,
-            org_drift,
-        } => {
-            let mut what = Vec::new();
-            if *file_changed {
-                what.push(format!("{file} changed since the plan was made"));
-            }
-            if !org_drift.is_empty() {
-                let since = match made_from {
-                    Some(LiveSourceWire::Snapshot { snapshot, read_at }) => format!(
-                        "since the snapshot the plan was made from ({snapshot}, read at {read_at})"
-                    ),
-                    _ => "since the plan was made".to_string(),
-                };
-                what.push(format!("the org changed {since}: {}", org_drift.join("; ")));
-            }
-            what.join("; and ")
-        }
-        Stale::Differs => "the plan file does not match what teamsync would plan now from the same file and org (the plan file was edited, a date it depends on passed, or --self changed)".into(),
-    }
 }
 
 /// Why apply refuses, for a guard that trips, and how to proceed.
