@@ -83,8 +83,7 @@ impl Warning {
                 w("the invitation of "),
                 d(email.as_str()),
                 Piece::Words(format!(
-                    " ({role}) is pending for {} days ({invited}), more than {STALE_INVITATION_DAYS}; set `invitations.resend_after_days` to re-send stale invitations",
-                    invited.age_days
+                    " ({role}) is pending, {invited}, more than {STALE_INVITATION_DAYS} days; set `invitations.resend_after_days` to re-send stale invitations"
                 )),
             ],
             Warning::SelfNotInOrg { email } => vec![

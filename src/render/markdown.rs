@@ -2,7 +2,7 @@
 //! everything a reviewer must see is in sight, and nothing from the file or the API can
 //! mention anyone, link, or become markup.
 
-use super::{adopt_pointer, origin_counts, origin_heading, shown, source_parts};
+use super::{adopt_pointer, origin_counts, origin_heading, removal_limit, shown, source_parts};
 use crate::origin::Origin;
 use crate::plan::NoLonger;
 use crate::plan::{Blocked, Change, Pending, Piece, Plan, Warning, waited};
@@ -288,6 +288,13 @@ fn render(plan: &Plan, file: &str) -> String {
         head.push('\n');
         table(&mut head, plan);
         let _ = writeln!(head, "\n{} unchanged, {} ignored.", s.unchanged, s.ignored);
+        if let Some(limit) = removal_limit(plan) {
+            // Numbers and words of teamsync's own: nothing from the file or the API.
+            let limit = limit
+                .strip_prefix("removal")
+                .map_or(limit.clone(), |rest| format!("Removal{rest}"));
+            let _ = writeln!(head, "\n{}.", esc(&limit));
+        }
     }
     blocks.push(Block::Raw(head));
 
