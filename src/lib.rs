@@ -44,6 +44,7 @@ mod proptests;
 mod render;
 mod review;
 mod role;
+mod stops;
 mod ui;
 mod words;
 mod yaml;

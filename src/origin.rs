@@ -6,6 +6,9 @@
 //! - **drift**: the baseline's plan holds the same change (action, email and role): the org
 //!   already differed from what was desired before the edit, so applying reverts something done
 //!   outside teamsync (or finishes an earlier apply);
+//! - **scheduled**: the baseline's plan holds it too, and the file's own clock causes it: a
+//!   removal or revocation past `expires`, a re-send past `invitations.resend_after_days`.
+//!   Nothing was done in the org: it is never called drift, never pointed to `teamsync adopt`;
 //! - **edit**: every other change, the edit's own doing.
 //!
 //! A change is matched against the baseline's changes, a blocked change against its blocked
@@ -15,7 +18,7 @@
 use crate::date::Date;
 use crate::desired::Desired;
 use crate::email::Email;
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, Change, Key, Plan, key};
 pub(crate) use crate::plan::{AlreadyInOrg, Origin, Origins};
 use crate::role::Role;
 use schemars::JsonSchema;
@@ -39,6 +42,7 @@ impl Plan {
         };
         self.summary.edit = Some(count(Origin::Edit));
         self.summary.drift = Some(count(Origin::Drift));
+        self.summary.scheduled = Some(count(Origin::Scheduled));
         self.origins = Some(origins);
     }
 
@@ -181,21 +185,6 @@ impl OriginIndex {
     }
 }
 
-/// What makes two changes "the same" across the two plans: action, email and role (the role
-/// after the change, or the role that goes away, as the API lists it).
-type Key<'a> = (Action, &'a Email, &'a str);
-
-fn key(c: &Change) -> Key<'_> {
-    let role = match c {
-        Change::Invite(c) => c.role.as_str(),
-        Change::UpdateRole(c) => c.to.as_str(),
-        Change::Resend(c) => c.role.as_str(),
-        Change::Remove(c) => c.role.as_str(),
-        Change::Revoke(c) => c.role.as_str(),
-    };
-    (c.action(), c.email(), role)
-}
-
 /// Marks each of `ours` drift when `theirs` holds a change with its key (each of theirs matched
 /// once), else edit. A replaced invitation is one change: its revoke takes the origin of the
 /// invitation that replaces it (matched by key, the revoke could be drift while the new
@@ -213,7 +202,7 @@ fn match_up<'a>(
         .map(|c| match left.get_mut(&key(c)) {
             Some(n) if *n > 0 && !c.is_replaced_revoke() => {
                 *n -= 1;
-                Origin::Drift
+                Origin::shared(c)
             }
             _ => Origin::Edit,
         })
@@ -278,6 +267,9 @@ pub(crate) fn classify(
         blocked,
         already_in_org,
         adoptable_drift: 0,
+        no_longer: crate::stops::no_longer(plan, baseline, desired, base, today),
+        rules_changed: Vec::new(),
+        expiries: crate::stops::expiries_changed(desired, base),
     }
 }
 
@@ -434,7 +426,7 @@ mod tests {
     }
 
     #[test]
-    fn an_expiry_that_passed_before_the_edit_is_drift() {
+    fn an_expiry_that_passed_before_the_edit_is_scheduled_not_drift() {
         use Role::*;
         let live = LiveState {
             members: vec![
@@ -451,7 +443,7 @@ mod tests {
         file.members.push(DesiredMember::new("new@x.com", Member));
         assert_eq!(
             shown(&planned(&file, &base, &live, &opts)),
-            ["Edit Invite new@x.com", "Drift Remove temp@x.com"]
+            ["Edit Invite new@x.com", "Scheduled Remove temp@x.com"]
         );
         // The edit extends the entry: temp@ stays, already in the org.
         let mut renewed = base.clone();

@@ -13,6 +13,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod origins;
+mod warning;
+pub(crate) use origins::{
+    AlreadyInOrg, ExpiryChange, Key, NoLonger, Origin, Origins, RuleChange, StopCause, key,
+};
+pub(crate) use warning::{Piece, STALE_INVITATION_DAYS, Warning};
+
 /// What a change does to the organization.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
@@ -290,6 +297,20 @@ impl Change {
         ) || self.is_demotion()
     }
 
+    /// True when the file's own clock causes the change, not a difference between the file and
+    /// the org: a removal or revocation past the entry's `expires`, a re-send past
+    /// `invitations.resend_after_days` (docs/contract.md §8).
+    pub(crate) fn is_scheduled(&self) -> bool {
+        match self {
+            Change::Remove(r) => matches!(r.departure, Departure::Expired { .. }),
+            Change::Revoke(r) => {
+                matches!(r.cause, RevokeCause::Departed(Departure::Expired { .. }))
+            }
+            Change::Resend(_) => true,
+            Change::Invite(_) | Change::UpdateRole(_) => false,
+        }
+    }
+
     /// Half of an invitation replacement (the revoke or the invite).
     pub(crate) fn is_replacement(&self) -> bool {
         match self {
@@ -544,88 +565,6 @@ impl fmt::Display for Guard {
     }
 }
 
-/// Something a reviewer should know before applying.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Warning {
-    /// A guard trips (these come first).
-    Guard(Guard),
-    /// The org has fewer admin members than `min_admins` already, and the plan does not lower
-    /// the count: not a reason to refuse (the file may be inviting the admins it needs).
-    BelowMinAdmins { admins: u64, min: u64 },
-    /// A pending invitation kept by the plan has waited longer than
-    /// [`STALE_INVITATION_DAYS`], and the file sets no `invitations.resend_after_days`.
-    StaleInvitation {
-        email: Email,
-        role: Role,
-        invited: Invited,
-    },
-    /// `--self` names an email that is neither a member nor invited: the protection of the
-    /// key's own account rests on it, so a typo matters.
-    SelfNotInOrg { email: Email },
-    /// The plan was made against a snapshot read more than
-    /// [`crate::live::STALE_SNAPSHOT_DAYS`] days ago (docs/contract.md §9).
-    StaleSnapshot {
-        path: String,
-        read_at: Timestamp,
-        age_days: i64,
-    },
-    /// `--baseline` names a desired state that is not valid: the plan does not tell the edit
-    /// from drift (docs/contract.md §8).
-    BaselineInvalid { path: String, problems: usize },
-    /// Entries that expire on one date within the notice window (docs/contract.md §4): one
-    /// warning per date, naming at most ten emails (the JSON plan names every one).
-    Expiring(crate::desired::Expiring),
-    /// The members one date's expiries remove are more than the removal limit (docs/contract.md
-    /// §4): the apply of the next day will be refused unless something changes.
-    RemovalsAhead(crate::desired::RemovalsAhead),
-}
-
-/// Without `invitations.resend_after_days`, a pending invitation older than this many days is
-/// a plan warning (docs/contract.md §4).
-pub(crate) const STALE_INVITATION_DAYS: u64 = 30;
-
-impl fmt::Display for Warning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Warning::Guard(g) => g.fmt(f),
-            Warning::BelowMinAdmins { admins, min } => write!(
-                f,
-                "the org has {admins} admin member{}, fewer than min_admins {min}; pending admin invitations count once accepted",
-                plural(*admins)
-            ),
-            Warning::StaleInvitation {
-                email,
-                role,
-                invited,
-            } => write!(
-                f,
-                "the invitation of {email} ({role}) is pending, {invited}, more than {STALE_INVITATION_DAYS} days; set `invitations.resend_after_days` to re-send stale invitations"
-            ),
-            Warning::SelfNotInOrg { email } => write!(
-                f,
-                "--self {email} is neither a member nor invited: check the email (it should be the API key's own account)"
-            ),
-            Warning::StaleSnapshot {
-                path,
-                read_at,
-                age_days,
-            } => write!(
-                f,
-                "the snapshot {path} was read at {}, {age_days} days ago (more than {}): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
-                read_at.as_str(),
-                crate::live::STALE_SNAPSHOT_DAYS
-            ),
-            Warning::Expiring(cohort) => cohort.fmt(f),
-            Warning::RemovalsAhead(ahead) => ahead.fmt(f),
-            Warning::BaselineInvalid { path, problems } => write!(
-                f,
-                "the baseline {path} is not a valid desired state ({problems} problem{}; `teamsync validate -f {path}` lists them): this plan does not tell the edit from drift",
-                plural(*problems)
-            ),
-        }
-    }
-}
-
 /// Counts by action, for summaries.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct Summary {
@@ -649,6 +588,10 @@ pub(crate) struct Summary {
     /// drift in the org.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) drift: Option<usize>,
+    /// With `--baseline` only: changes and blocked changes that the baseline's plan holds too
+    /// and that the file's own clock causes (an `expires` passed, a re-send due).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) scheduled: Option<usize>,
 }
 
 /// The result of planning. Its JSON view is [`crate::formats::plan::PlanWire`], field for field
@@ -680,6 +623,24 @@ pub(crate) struct Plan {
     /// The org the desired file names (`org:`, docs/contract.md §3), for the documents that
     /// carry it (saved plans, reports).
     pub(crate) org: Option<String>,
+    /// With `--baseline`: what it was compared with (docs/contract.md §8). Set by the command.
+    pub(crate) baseline: Option<BaselineName>,
+}
+
+/// The baseline a plan was compared with: its path as given, and `--baseline-label`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub(crate) struct BaselineName {
+    /// The `--baseline` path, as given on the command line.
+    pub(crate) path: String,
+    /// `--baseline-label` (in the Action, the base commit's SHA); null without one.
+    pub(crate) label: Option<String>,
+}
+
+impl BaselineName {
+    /// The label, or the path without one.
+    pub(crate) fn name(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.path)
+    }
 }
 
 /// A pending invitation that the plan keeps.
@@ -849,38 +810,4 @@ pub(crate) fn simulate(org: &Managed, changes: &[Change]) -> Managed {
     after.members.sort_by(|a, b| a.email.cmp(&b.email));
     after.invitations.sort_by(|a, b| a.email.cmp(&b.email));
     after
-}
-// Where each change comes from, given a baseline: the data. `crate::origin` computes it
-// (docs/contract.md §8).
-
-/// The origin of one change or blocked change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Origin {
-    /// The edit under review asks for it.
-    Edit,
-    /// The baseline's plan holds it too: the org differs from what was desired already.
-    Drift,
-}
-
-/// An entry the edit adds or changes that needs no change: the org already holds it (a member
-/// with that role, or a pending invitation with it).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct AlreadyInOrg {
-    pub(crate) email: Email,
-    pub(crate) role: Role,
-}
-
-/// The origins of a plan's entries, index for index.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Origins {
-    /// One per `Plan::changes`, in order.
-    pub(crate) changes: Vec<Origin>,
-    /// One per `Plan::blocked`, in order.
-    pub(crate) blocked: Vec<Origin>,
-    /// Sorted by email.
-    pub(crate) already_in_org: Vec<AlreadyInOrg>,
-    /// How many emails of the drift `teamsync adopt` would keep in the file (set by
-    /// `Plan::set_adoptable`): the pointer to adopt names these only (docs/contract.md §8).
-    pub(crate) adoptable_drift: usize,
 }

@@ -487,3 +487,213 @@ proptest! {
         prop_assert!(o.changes.iter().chain(&o.blocked).all(|o| *o == Origin::Edit));
     }
 }
+
+/// Reasons a hostile or careless author might write: mentions, markup, backticks, length.
+const REASONS: &[&str] = &[
+    "ping @acme/everyone",
+    "see <img src=x onerror=alert(1)> @bob",
+    "``code`` and `more` @x",
+    "[link](https://evil.io) &#64;team \\@team",
+    "# heading\n- list @y",
+];
+
+/// A desired state as [`desired_state`] makes one, with what a pull request may also touch:
+/// reasons (hostile ones among them), `expires` in the past or the future, `protected`,
+/// `invitations.resend_after_days` and `safety.min_admins`.
+fn rich_desired() -> impl Strategy<Value = Desired> {
+    (
+        desired_state(),
+        prop::collection::vec((0..REASONS.len() + 2, 0..4u8, any::<bool>()), EMAILS.len()),
+        prop::option::of(0..EMAILS.len()),
+        prop::option::of(prop_oneof![Just(10u64), Just(60u64)]),
+        1..3u64,
+    )
+        .prop_map(|(mut d, extras, protect, resend, min_admins)| {
+            for (m, (reason, expires, long)) in d.members.iter_mut().zip(extras) {
+                m.reason = REASONS.get(reason).map(|r| {
+                    if long {
+                        format!("{r} {}", "y".repeat(400))
+                    } else {
+                        r.to_string()
+                    }
+                });
+                m.expires = match expires {
+                    0 => Date::parse("2026-12-01"),
+                    1 => Date::parse("2027-06-01"),
+                    _ => None,
+                };
+            }
+            d.protected.extend(protect.map(|p| Email::new(EMAILS[p])));
+            d.invitations.resend_after_days = resend;
+            d.safety.min_admins = min_admins;
+            d
+        })
+}
+
+/// [`live_state`] with some invitations' ages known, so that re-sends happen.
+fn aged_live() -> impl Strategy<Value = LiveState> {
+    (live_state(), prop::collection::vec(any::<bool>(), 6)).prop_map(|(mut l, old)| {
+        for (i, old) in l.invitations.iter_mut().zip(old) {
+            let at = if old {
+                "2026-09-01T00:00:00Z"
+            } else {
+                "2026-12-28T00:00:00Z"
+            };
+            i.created_at = crate::date::Timestamp::parse(at);
+        }
+        l
+    })
+}
+
+/// The comment with every `<details>` section taken out: what a reviewer reads without
+/// opening anything.
+fn outside_details(md: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for line in md.lines() {
+        if line.starts_with("<details>") {
+            depth += 1;
+        } else if line.starts_with("</details>") {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The text outside code spans, as CommonMark reads them: a run of N backticks opens a span
+/// that the next run of exactly N closes (an unclosed run is literal).
+fn outside_code(text: &str) -> String {
+    let b = text.as_bytes();
+    let run = |at: usize| b[at..].iter().take_while(|c| **c == b'`').count();
+    let mut out = String::new();
+    let mut i = 0;
+    let mut from = 0;
+    while i < b.len() {
+        if b[i] != b'`' {
+            i += 1;
+            continue;
+        }
+        let n = run(i);
+        let mut j = i + n;
+        let close = loop {
+            if j >= b.len() {
+                break None;
+            }
+            if b[j] == b'`' {
+                let m = run(j);
+                if m == n {
+                    break Some(j);
+                }
+                j += m;
+            } else {
+                j += 1;
+            }
+        };
+        match close {
+            Some(j) => {
+                out.push_str(&text[from..i]);
+                i = j + n;
+                from = i;
+            }
+            None => i += n,
+        }
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
+/// Every count the Markdown heading gives, by name, as the numbers before each word.
+fn heading_counts(md: &str) -> BTreeMap<String, usize> {
+    let head = md.lines().nth(1).unwrap_or_default();
+    let inner = head
+        .rsplit_once('(')
+        .map_or("", |(_, r)| r.trim_end_matches(')'));
+    inner
+        .split([',', ';'])
+        .filter_map(|part| {
+            let mut words = part.split_whitespace();
+            let n: usize = words.next()?.parse().ok()?;
+            Some((words.collect::<Vec<_>>().join(" "), n))
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// docs/contract.md §6, §8: for any baseline, edit and org, the pull-request comment read
+    /// outside `<details>` names (in a code span) every email whose change is a removal, a
+    /// demotion, a revocation, an admin grant or blocked, and every "no longer done" entry
+    /// that keeps access; nothing outside a code span can mention anyone (`@`); and its counts
+    /// are the JSON plan's.
+    #[test]
+    fn the_comment_in_sight_names_everything_a_reviewer_must_see(
+        live in aged_live(),
+        d in rich_desired(),
+        b in rich_desired(),
+        who in prop::option::of(0..EMAILS.len()),
+    ) {
+        use crate::formats::plan::PlanDocument;
+        use crate::formats::plan::Fingerprints;
+        use crate::plan::Change;
+        use crate::render::markdown_code as code;
+        let mut opts = PlanOptions::new(today());
+        opts.self_email = who.map(|w| Email::new(EMAILS[w]));
+        let org = Managed::new(live.clone(), &d.ignore);
+        let base_org = Managed::new(live, &b.ignore);
+        let mut p = plan(&d, &org, &opts);
+        let base = plan(&b, &base_org, &opts);
+        let mut o = crate::origin::classify(&p, &base, &d, &b, today());
+        o.rules_changed = crate::stops::rules_changed(&d, &b, &base_org, &org, today());
+        p.set_origins(o);
+        p.baseline = Some(crate::plan::BaselineName {
+            path: "base.yaml".into(),
+            label: Some("@evil `sha`".into()),
+        });
+        let md = crate::render::markdown(&p, "teamsync.yaml");
+        let sight = outside_details(&md);
+        let must_see = |c: &Change| match c {
+            Change::Remove(_) | Change::Revoke(_) => !c.is_replaced_revoke(),
+            Change::UpdateRole(_) => true,
+            Change::Invite(i) => {
+                i.role == Role::Admin || i.replaces.as_ref().is_some_and(|r| r.is(Role::Admin))
+            }
+            Change::Resend(r) => r.role == Role::Admin,
+        };
+        for c in p.changes.iter().filter(|c| must_see(c)) {
+            prop_assert!(sight.contains(&code(c.email().as_str())), "{:?} not in sight:\n{}", c, md);
+        }
+        for bl in &p.blocked {
+            prop_assert!(sight.contains(&code(bl.change.email().as_str())), "blocked {:?}:\n{}", bl, md);
+        }
+        for n in p.origins.as_ref().unwrap().no_longer.iter().filter(|n| n.keeps_access()) {
+            prop_assert!(sight.contains(&code(n.change.email().as_str())), "no longer {:?}:\n{}", n, md);
+        }
+        prop_assert!(!outside_code(&md).contains('@'), "a mention outside code:\n{}", md);
+        prop_assert!(md.chars().count() < 65_000);
+        // The counts: the heading's against the JSON plan's.
+        let fp = Fingerprints { desired_file: String::new(), live_state: String::new() };
+        let json: serde_json::Value =
+            serde_json::from_str(&PlanDocument::new("teamsync.yaml", &p, &fp).to_json()).unwrap();
+        let s = &json["summary"];
+        let n = |k: &str| s[k].as_u64().unwrap_or(0) as usize;
+        let replaced = json["changes"].as_array().unwrap().iter()
+            .filter(|c| c["action"] == "invite" && c["replaces_invitation"] == true).count();
+        let got = heading_counts(&md);
+        if !p.is_empty() {
+            let one = |a: &str, b: &str| got.get(a).or(got.get(b)).copied();
+            prop_assert_eq!(one("invite", "invites"), Some(n("invite")), "{}", md);
+            prop_assert_eq!(one("role change", "role changes"), Some(n("update_role")));
+            prop_assert_eq!(one("removal", "removals"), Some(n("remove")));
+            prop_assert_eq!(one("revocation", "revocations"), Some(n("revoke") - replaced));
+            prop_assert_eq!(got.get("blocked").copied(), Some(n("blocked")));
+            prop_assert_eq!(got.get("re-sent").copied().unwrap_or(0), n("resend"));
+            prop_assert_eq!(got.get("from this change").copied(), Some(n("edit")));
+            prop_assert_eq!(got.get("drift").copied(), Some(n("drift")));
+            prop_assert_eq!(got.get("scheduled").copied(), Some(n("scheduled")));
+        }
+    }
+}

@@ -629,14 +629,24 @@ fn the_plan_step_plans_a_pull_request_against_the_snapshot_and_the_base_without_
     let comment = std::fs::read_to_string(r.path("teamsync-comment.md")).unwrap();
     for line in [
         "#### This change (2 changes)",
-        "<details><summary>This change: 1 invitation, 1 promotion</summary>",
-        "- change bob@example.com from org:member to org:admin",
+        "<details><summary>This change: 1 invitation</summary>",
+        "##### Admin grants (1)\n\n- change `bob@example.com` from `org:member` to `org:admin`",
         "#### Drift in the org that applying also reverts (1 change)",
         "Drift: applying also reverts what was done in the org, outside this change, for 1 email that `teamsync adopt` can keep.",
-        "- remove hand@example.com (org:member) — not in the desired file",
+        "- remove `hand@example.com` (`org:member`) — not in the desired file",
     ] {
         assert!(comment.contains(line), "{line:?} in:\n{comment}");
     }
+    // The baseline is named by the base commit's full SHA (docs/contract.md §8).
+    let label = comment
+        .split("Compared with the baseline `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no baseline named in:\n{comment}"));
+    assert!(
+        label.len() == 40 && label.chars().all(|c| c.is_ascii_hexdigit()),
+        "{label}"
+    );
     assert!(
         comment.contains("Planned against the org as read at "),
         "{comment}"
@@ -707,12 +717,19 @@ fn the_action_passes_the_snapshot_and_the_base_commits_folder_and_saves_snapshot
         .concat(),
     );
     s.succeeded_with(2, true);
+    let calls = fake.calls(&r);
+    let (call, sha) = calls[0].rsplit_once(' ').expect("the plan's arguments");
     assert_eq!(
-        fake.calls(&r),
-        [
+        (calls.len(), call),
+        (
+            1,
             "--file org/ plan --detailed-exitcode --format markdown --out [TMP]/teamsync-plan.json \
-          --live [TMP]/snap.json --baseline [TMP]/teamsync-baseline/org"
-        ]
+          --live [TMP]/snap.json --baseline [TMP]/teamsync-baseline/org --baseline-label"
+        )
+    );
+    assert!(
+        sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit()),
+        "the base commit's SHA: {sha}"
     );
     let base = |rel: &str| std::fs::read_to_string(r.path("teamsync-baseline/org").join(rel)).ok();
     assert_eq!(base("root.yaml").as_deref(), Some("version: 1 # base\n"));
@@ -809,7 +826,7 @@ fn the_baseline_resolves_the_base_commits_links_inside_the_repository() {
     };
     let (calls, _) = plan(&r);
     assert!(
-        calls[0].ends_with("--baseline [TMP]/teamsync-baseline/org"),
+        calls[0].contains("--baseline [TMP]/teamsync-baseline/org --baseline-label "),
         "{calls:?}"
     );
     let base = |rel: &str| std::fs::read_to_string(r.path("teamsync-baseline/org").join(rel)).ok();

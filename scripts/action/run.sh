@@ -203,6 +203,10 @@ resolve_baseline() {
       ;;
   esac
   baseline_args=(--baseline "$dest")
+  # A plan's label names the base commit in every format of the plan (docs/contract.md §8).
+  if [ "$command" = plan ]; then
+    baseline_args+=(--baseline-label "$(git rev-parse "$ref^{commit}")")
+  fi
   echo "Baseline: $path as of $(git rev-parse --short "$ref") ($what)."
 }
 

@@ -15,9 +15,10 @@ use crate::formats::snapshot::SnapshotDocument;
 use crate::live::{LiveSource, LiveState, Managed, ReadFrom};
 use crate::origin;
 use crate::parts;
-use crate::plan::{Plan, Warning};
+use crate::plan::{BaselineName, Plan, Warning};
 use crate::planner::{self, PlanOptions};
 use crate::render;
+use crate::stops;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -35,6 +36,10 @@ pub(crate) struct Args {
     /// -f): each change is shown as the edit's own or as drift in the org.
     #[arg(long, value_name = "PATH")]
     baseline: Option<PathBuf>,
+    /// What to call the baseline in the plan (in the Action: the base commit's SHA); without
+    /// it, its path.
+    #[arg(long, value_name = "TEXT", requires = "baseline")]
+    baseline_label: Option<String>,
     /// Plan against this org snapshot (`teamsync snapshot`) instead of reading the org: no API
     /// key needed, no request sent.
     #[arg(long, value_name = "SNAPSHOT")]
@@ -89,11 +94,11 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     };
     // Both plans from the same read: the baseline's against its own `ignore`.
     let baseline_plan = match &baseline {
-        Some(Baseline::Valid(base)) => Some(planner::plan(
-            base,
-            &Managed::new(live.clone(), &base.ignore),
-            &plan_options(ctx.config, false),
-        )),
+        Some(Baseline::Valid(base)) => {
+            let base_org = Managed::new(live.clone(), &base.ignore);
+            let plan = planner::plan(base, &base_org, &plan_options(ctx.config, false));
+            Some((plan, base_org))
+        }
         _ => None,
     };
     // What adopt would keep, for the pointer to it (docs/contract.md §8).
@@ -111,14 +116,16 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let started = std::time::Instant::now();
     let mut computed = compute(ctx.config, &file, &org, source, false, fingerprinted);
     match (&baseline, &baseline_plan) {
-        (Some(Baseline::Valid(base)), Some(base_plan)) => {
-            let origins = origin::classify(
+        (Some(Baseline::Valid(base)), Some((base_plan, base_org))) => {
+            let mut origins = origin::classify(
                 &computed.plan,
                 base_plan,
                 &file.desired,
                 base,
                 ctx.config.today,
             );
+            origins.rules_changed =
+                stops::rules_changed(&file.desired, base, base_org, &org, ctx.config.today);
             computed.plan.set_origins(origins);
             if let Some(keeps) = &keeps {
                 computed.plan.set_adoptable(keeps);
@@ -132,6 +139,10 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         }
         _ => {}
     }
+    computed.plan.baseline = args.baseline.as_ref().map(|path| BaselineName {
+        path: path.display().to_string(),
+        label: args.baseline_label.clone(),
+    });
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "planned");
     show(ctx, args.format, &computed, &org, &file.name);
     append_step_summary(ctx, || render::markdown(&computed.plan, &file.name));

@@ -12,7 +12,7 @@ mod strings;
 mod tests;
 
 pub(crate) use check::{domain_allowed, is_org_name};
-pub(crate) use expiry::{Expiring, RemovalsAhead};
+pub(crate) use expiry::{Expiring, RemovalsAhead, SHOWN_EMAILS};
 pub(crate) use policy::{DEFAULT_RECERTIFY_DAYS, POLICY_FIELDS, Policy, Rule};
 pub(crate) use strings::{forbidden_in, refused_email};
 

@@ -7,8 +7,10 @@
 use crate::live::{LiveSource, ReadFrom};
 use crate::origin::{AlreadyInOrg, Origin};
 use crate::plan::{
-    Action, Blocked, Change, Guard, GuardKind, LimitFrom, Pending, Plan, Summary, Warning,
+    Action, BaselineName, Blocked, Change, Guard, GuardKind, LimitFrom, Pending, Plan, Summary,
+    Warning,
 };
+use crate::plan::{ExpiryChange, NoLonger, RuleChange};
 use crate::role::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -42,6 +44,10 @@ pub(crate) struct PlanDocument<'a> {
     /// credentials) or a snapshot (`plan --live`; docs/contract.md §9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) live_source: Option<LiveSourceWire>,
+    /// With `--baseline` only: the baseline compared with, its path as given and its
+    /// `--baseline-label` (null without one; docs/contract.md §8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) baseline: Option<&'a BaselineName>,
     #[serde(flatten)]
     pub(crate) plan: PlanWire<'a>,
     pub(crate) fingerprints: &'a Fingerprints,
@@ -63,6 +69,7 @@ impl<'a> PlanDocument<'a> {
             desired_file,
             org: plan.org.as_deref(),
             live_source: plan.source.as_ref().map(LiveSourceWire::from),
+            baseline: plan.baseline.as_ref(),
             plan: PlanWire::new(plan),
             fingerprints,
             live_snapshot: None,
@@ -94,6 +101,21 @@ pub(crate) struct PlanWire<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Vec<AlreadyInOrgWire>>")]
     already_in_org: Option<&'a [AlreadyInOrg]>,
+    /// With `--baseline` only: the changes the baseline's plan makes and this plan does not,
+    /// each with why (docs/contract.md §8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<NoLongerWire>>")]
+    no_longer: Option<&'a [NoLonger]>,
+    /// With `--baseline` only: the rules (`ignore`, `protected`, `allowed_domains`, `safety`,
+    /// `invitations`) the edit changes, each with the org members it now matches or affects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<RuleChangeWire>>")]
+    rules_changed: Option<&'a [RuleChange]>,
+    /// With `--baseline` only: the entries whose `expires` the edit sets, moves or removes
+    /// (sorted by email), whether or not anything is due yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<ExpiryChangeWire>>")]
+    expiries_changed: Option<&'a [ExpiryChange]>,
     /// Pending invitations the plan keeps as they are, with how long each has waited
     /// (docs/contract.md §4), sorted by email.
     #[schemars(with = "Vec<PendingWire>")]
@@ -124,6 +146,9 @@ impl<'a> PlanWire<'a> {
                 origins: origins.map(|o| o.blocked.as_slice()),
             },
             already_in_org: origins.map(|o| o.already_in_org.as_slice()),
+            no_longer: origins.map(|o| o.no_longer.as_slice()),
+            rules_changed: origins.map(|o| o.rules_changed.as_slice()),
+            expiries_changed: origins.map(|o| o.expiries.as_slice()),
             pending_invitations: &plan.pending_invitations,
             warnings: &plan.warnings,
             guards: &plan.guards,
@@ -142,8 +167,10 @@ impl<'a> PlanWire<'a> {
 pub(crate) struct EntryWire {
     #[serde(flatten)]
     change: ChangeWire,
-    /// With `--baseline` only: `edit` (the edit under review asks for it) or `drift` (the
-    /// baseline's plan holds it too: the org differs from what was desired before the edit).
+    /// With `--baseline` only: `edit` (the edit under review asks for it), `drift` (the
+    /// baseline's plan holds it too: the org differs from what was desired before the edit)
+    /// or `scheduled` (the baseline's plan holds it too, and the file's own clock causes it:
+    /// an `expires` passed, a re-send due).
     #[serde(skip_serializing_if = "Option::is_none")]
     origin: Option<Origin>,
 }
@@ -224,6 +251,85 @@ impl Serialize for AlreadyInOrg {
         AlreadyInOrgWire {
             email: self.email.to_string(),
             role: self.role,
+        }
+        .serialize(s)
+    }
+}
+
+/// A change the baseline's plan makes and the edit's plan does not.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "NoLonger")]
+pub(crate) struct NoLongerWire {
+    pub(crate) action: Action,
+    pub(crate) email: String,
+    /// The role after the change, or the role that goes away.
+    pub(crate) role: Option<Role>,
+    /// Why the edit's plan no longer makes it.
+    pub(crate) cause: String,
+    /// True when not making it keeps someone in the org (a removal or revocation not done)
+    /// or an admin an admin (a demotion not done).
+    pub(crate) keeps_access: bool,
+}
+
+impl Serialize for NoLonger {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        NoLongerWire {
+            action: self.change.action(),
+            email: self.change.email().to_string(),
+            role: self.change.role(),
+            cause: self.cause.words(),
+            keeps_access: self.keeps_access(),
+        }
+        .serialize(s)
+    }
+}
+
+/// An entry whose `expires` the edit sets, moves or removes.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ExpiryChange")]
+pub(crate) struct ExpiryChangeWire {
+    pub(crate) email: String,
+    pub(crate) role: Role,
+    /// The baseline's date (YYYY-MM-DD); null when it had none, or no entry.
+    pub(crate) before: Option<String>,
+    /// The edit's date; null when the edit removed it.
+    pub(crate) after: Option<String>,
+}
+
+impl Serialize for ExpiryChange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ExpiryChangeWire {
+            email: self.email.to_string(),
+            role: self.role,
+            before: self.before.map(|d| d.to_string()),
+            after: self.after.map(|d| d.to_string()),
+        }
+        .serialize(s)
+    }
+}
+
+/// A rule the edit changes.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RuleChange")]
+pub(crate) struct RuleChangeWire<'a> {
+    /// `ignore`, `protected`, `allowed_domains`, `safety.max_removals`, `safety.min_admins`
+    /// or `invitations.resend_after_days`.
+    pub(crate) rule: &'a str,
+    /// The pattern, email, domain or value before the edit; null when added or unset.
+    pub(crate) before: Option<&'a str>,
+    /// After the edit; null when removed or unset.
+    pub(crate) after: Option<&'a str>,
+    /// The org's members and pending invitations it now matches or affects, sorted.
+    pub(crate) members: Vec<&'a str>,
+}
+
+impl Serialize for RuleChange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        RuleChangeWire {
+            rule: self.rule,
+            before: self.before.as_deref(),
+            after: self.after.as_deref(),
+            members: self.members.iter().map(|e| e.as_str()).collect(),
         }
         .serialize(s)
     }

@@ -136,8 +136,7 @@ impl SavedPlan {
         Some(Origins {
             changes: each(&self.changes)?,
             blocked: each(&self.blocked)?,
-            already_in_org: Vec::new(),
-            adoptable_drift: 0,
+            ..Origins::default()
         })
     }
 }

@@ -157,6 +157,18 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
         .cloned()
         .map(Warning::Guard)
         .collect();
+    // The only admin left is the key's own account (its role is never changed, so it is an
+    // admin after the plan when it is one now): no person could administer the org
+    // (docs/contract.md §5).
+    if let Some(me) = &options.self_email {
+        let self_admin = org
+            .members
+            .iter()
+            .any(|m| &m.email == me && m.role.is(Role::Admin));
+        if admins_after == 1 && self_admin {
+            warnings.push(Warning::OnlyAdminIsSelf { email: me.clone() });
+        }
+    }
     let min = desired.safety.min_admins;
     if (admins_after as u64) < min && admins_after >= admins_before {
         warnings.push(Warning::BelowMinAdmins {
@@ -186,6 +198,7 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
         origins: None,
         source: None,
         org: desired.org.clone(),
+        baseline: None,
     }
 }
 

@@ -938,10 +938,12 @@ fn a_self_that_is_neither_member_nor_invited_is_a_warning() {
         o.self_email = Some(Email::new(e));
         plan(&d, &l, &o).warnings
     };
+    // A member, compared normalized; the only admin, so it says that too.
     assert_eq!(
         with_self("ROOT@example.com "),
-        vec![],
-        "a member, compared normalized"
+        vec![Warning::OnlyAdminIsSelf {
+            email: Email::new("root@example.com")
+        }],
     );
     assert_eq!(with_self("inv@example.com"), vec![]);
     let w = with_self("roto@example.com");
@@ -1052,4 +1054,38 @@ fn the_limit_said_ahead_is_the_one_the_guard_applies_on_the_day() {
     let g = guard(&on_the_day, GuardKind::MaxRemovals);
     assert!(g.tripped());
     assert_eq!((g.value(), g.limit()), said);
+}
+
+/// docs/contract.md §5: a plan after which the only admin left is teamsync's own account
+/// warns so; another admin, kept or ignored, or no `--self`, and it does not.
+#[test]
+fn the_own_account_left_as_the_only_admin_is_a_warning() {
+    let l = live(
+        vec![admin_live(), member("u2", "ann@example.com", A)],
+        vec![],
+    );
+    let with = |d: &Desired, me: Option<&str>| {
+        let mut o = opts();
+        o.self_email = me.map(Email::new);
+        plan(d, &l, &o)
+            .warnings
+            .into_iter()
+            .filter(|w| matches!(w, Warning::OnlyAdminIsSelf { .. }))
+            .count()
+    };
+    let demoted = with_root(vec![("ann@example.com", Role::Member)]);
+    assert_eq!(with(&demoted, Some("root@example.com")), 1);
+    assert_eq!(with(&demoted, None), 0);
+    let kept = with_root(vec![("ann@example.com", Role::Admin)]);
+    assert_eq!(with(&kept, Some("root@example.com")), 0);
+    let mut ignored = with_root(vec![]);
+    ignored.ignore.push(crate::glob::Glob::new("ann@*"));
+    assert_eq!(with(&ignored, Some("root@example.com")), 0);
+    let w = Warning::OnlyAdminIsSelf {
+        email: Email::new("root@example.com"),
+    };
+    assert_eq!(
+        w.to_string(),
+        "after this plan the only admin left is teamsync's own account root@example.com (--self): no person could administer the org; keep a person as org:admin in the file"
+    );
 }

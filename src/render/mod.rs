@@ -13,6 +13,8 @@ pub(crate) use apply::{
     blocked_text, failure_text, finding_text, finished, halt_text, seconds, skipped_text, step_line,
 };
 pub(crate) use diff::diff;
+#[cfg(test)]
+pub(crate) use markdown::code as markdown_code;
 pub(crate) use markdown::{esc, markdown};
 pub(crate) use text::{TextOptions, text, warnings};
 
@@ -62,7 +64,10 @@ pub(super) fn shown(changes: &[&Change], blocked: &[&crate::plan::Blocked]) -> u
 /// (docs/contract.md §8).
 fn origin_counts(plan: &Plan) -> Option<String> {
     let (edit, drift) = (plan.summary.edit?, plan.summary.drift?);
-    Some(format!("{edit} from this change, {drift} drift"))
+    let scheduled = plan.summary.scheduled.unwrap_or(0);
+    Some(format!(
+        "{edit} from this change, {drift} drift, {scheduled} scheduled"
+    ))
 }
 
 /// The heading of the edit's group and of the drift's (docs/contract.md §8).
@@ -70,6 +75,7 @@ fn origin_heading(origin: Origin) -> &'static str {
     match origin {
         Origin::Edit => "This change",
         Origin::Drift => "Drift in the org that applying also reverts",
+        Origin::Scheduled => "Scheduled by the file itself: expiries passed, re-sends due",
     }
 }
 
@@ -86,6 +92,83 @@ fn source_line(source: Option<&LiveSource>) -> Option<String> {
         source.read_at.as_str(),
         ago(source.age_seconds)
     ))
+}
+
+/// The words of [`source_line`] around its data (the time, the age, the snapshot's path or
+/// the API's URL), for a view that shows data its own way: `(before, read_at, age, from
+/// words, from data)`. A read of the API is named too.
+fn source_parts(source: &LiveSource) -> (&str, String, &'static str, &str) {
+    match &source.from {
+        ReadFrom::Snapshot { path } => (
+            source.read_at.as_str(),
+            ago(source.age_seconds),
+            "from the snapshot",
+            path.as_str(),
+        ),
+        ReadFrom::Api { url } => (
+            source.read_at.as_str(),
+            ago(source.age_seconds),
+            "from the API",
+            url.as_str(),
+        ),
+    }
+}
+
+/// One rule change in words, e.g. `ignore: added *@evil.io; now matches 1: a@evil.io` (data
+/// as it is: the caller escapes for its format).
+fn rule_line(r: &crate::plan::RuleChange) -> String {
+    let what = match (&r.before, &r.after) {
+        (None, Some(a)) => format!("{}: added {a}", r.rule),
+        (Some(b), None) => format!("{}: removed {b}", r.rule),
+        (Some(b), Some(a)) => format!("{}: {b} -> {a}", r.rule),
+        (None, None) => r.rule.to_string(),
+    };
+    format!("{what}{}", rule_members(r))
+}
+
+/// An expiry the edit sets, in words: `` `expires` 2027-03-31 (before this change: none) ``.
+fn expiry_words(e: &crate::plan::ExpiryChange) -> String {
+    let before = e.before.map_or("none".to_string(), |d| d.to_string());
+    match e.after {
+        Some(d) => format!("`expires` {d}: access ends after it (before this change: {before})"),
+        None => format!("`expires` removed: access no longer ends (before this change: {before})"),
+    }
+}
+
+/// `; now matches 2: a@x.com, b@x.com` (at most 10, then `and N more`), or nothing.
+fn rule_members(r: &crate::plan::RuleChange) -> String {
+    if r.members.is_empty() {
+        return if r.rule.starts_with("safety.") {
+            String::new()
+        } else {
+            "; matches no one in the org".into()
+        };
+    }
+    let shown: Vec<&str> = r.members.iter().take(10).map(|e| e.as_str()).collect();
+    let more = r.members.len().saturating_sub(10);
+    format!(
+        "; {} {}: {}{}",
+        rule_verb(r),
+        r.members.len(),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// What a rule change does to the members it names.
+fn rule_verb(r: &crate::plan::RuleChange) -> &'static str {
+    match (r.rule, r.after.is_some()) {
+        ("ignore", true) => "now leaves alone",
+        ("ignore", false) => "now manages again",
+        ("protected", true) => "now protects",
+        ("protected", false) => "no longer protects",
+        ("invitations.resend_after_days", _) => "changes whether it re-sends",
+        _ => "matches",
+    }
 }
 
 /// How long ago, in words: hours up to two days, then days.

@@ -63,6 +63,7 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
         let _ = writeln!(out, "{summary}\n");
     }
     if plan.is_empty() {
+        stops(&mut out, plan, color);
         already_in_org(&mut out, plan, color);
         pending(&mut out, plan, options);
         source(&mut out, plan);
@@ -76,10 +77,10 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
         return out;
     }
     if plan.origins.is_some() {
-        for origin in [Origin::Edit, Origin::Drift] {
+        for origin in Origin::ALL {
             let (changes, blocked) = plan.of_origin(origin);
             let n = shown(&changes, &blocked);
-            if n == 0 && origin == Origin::Drift {
+            if n == 0 && origin != Origin::Edit {
                 continue;
             }
             let heading = format!("{} ({n} change{}):", origin_heading(origin), plural(n));
@@ -89,6 +90,7 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
             }
             groups(&mut out, &changes, &blocked, color);
             if origin == Origin::Edit {
+                stops(&mut out, plan, color);
                 already_in_org(&mut out, plan, color);
             }
         }
@@ -257,10 +259,76 @@ fn already_in_org(out: &mut String, plan: &Plan, color: bool) {
     out.push('\n');
 }
 
-/// `Planned against the org as read at …` for a plan made from a snapshot (docs/contract.md §9).
+/// `Planned against the org as read at …` for a plan made from a snapshot (docs/contract.md §9),
+/// and the baseline compared with (§8).
 fn source(out: &mut String, plan: &Plan) {
     if let Some(line) = source_line(plan.source.as_ref()) {
         let _ = writeln!(out, "{}", escape(&line));
+    }
+    if let Some(b) = &plan.baseline {
+        let _ = writeln!(out, "Compared with the baseline {}.", escape(b.name()));
+    }
+}
+
+/// With a baseline: what the edit stops (`x`, and whether that keeps access) and the rules it
+/// changes, each with the org members it now matches (docs/contract.md §8).
+fn stops(out: &mut String, plan: &Plan, color: bool) {
+    let Some(origins) = &plan.origins else {
+        return;
+    };
+    let bold = Style::new().bold();
+    if !origins.no_longer.is_empty() {
+        let title = "No longer done, because of this change";
+        let _ = writeln!(
+            out,
+            "{} ({}):",
+            paint(color, bold, title),
+            origins.no_longer.len()
+        );
+        for n in &origins.no_longer {
+            let keeps = if n.keeps_access() {
+                "; this keeps access"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  x {}  # {}{keeps}",
+                describe(&n.change),
+                escape(&n.cause.words())
+            );
+        }
+        out.push('\n');
+    }
+    if !origins.expiries.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} ({}):",
+            paint(color, bold, "Expiries this change sets"),
+            origins.expiries.len()
+        );
+        for e in &origins.expiries {
+            let _ = writeln!(
+                out,
+                "  @ {} ({}): {}",
+                escape(e.email.as_str()),
+                e.role,
+                super::expiry_words(e)
+            );
+        }
+        out.push('\n');
+    }
+    if !origins.rules_changed.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} ({}):",
+            paint(color, bold, "Rules changed"),
+            origins.rules_changed.len()
+        );
+        for r in &origins.rules_changed {
+            let _ = writeln!(out, "  * {}", escape(&super::rule_line(r)));
+        }
+        out.push('\n');
     }
 }
 

@@ -67,7 +67,7 @@ fn a_cohort_expiring_on_one_date_is_one_line_announced_ahead_of_the_guard() {
     assert_eq!(md.code, 0);
     has(
         &md.stdout,
-        "12 entries expire on 2027-04-05, in 5 days: intern00@example.com",
+        "12 entries expire on 2027-04-05, in 5 days: `intern00@example.com`",
     );
     has(&md.stdout, "and 2 more");
     has(&md.stdout, "more than the removal limit 3");

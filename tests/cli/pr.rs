@@ -96,13 +96,18 @@ fn a_directory_baseline_is_read_like_a_directory_given_to_f() {
         "version: 1\nmembers:\n  - email: bob@example.com\n    role: org:member\n  \
          - email: alice@example.com\n    role: org:admin\n",
     );
-    let dir = w.run(&["plan", "--baseline", "base"]);
+    let label = ["--baseline-label", "0123abc"];
+    let dir = w.run(&["plan", "--baseline", "base", label[0], label[1]]);
     assert_run!("pr_directory_baseline", dir);
-    let file = w.run(&["plan", "--baseline", "base.yaml"]);
+    let file = w.run(&["plan", "--baseline", "base.yaml", label[0], label[1]]);
     assert_eq!(dir.stdout, file.stdout, "the same state, split in parts");
     let json = w.run(&["plan", "--baseline", "base", "--format", "json"]);
     let file_json = w.run(&["plan", "--baseline", "base.yaml", "--format", "json"]);
-    assert_eq!(json.stdout, file_json.stdout);
+    assert_eq!(
+        json.stdout
+            .replace("\"path\": \"base\"", "\"path\": \"base.yaml\""),
+        file_json.stdout
+    );
 }
 
 #[test]
@@ -215,13 +220,13 @@ fn the_pull_request_comment_from_a_job_without_a_key() {
     has(&r.stdout, "#### This change (2 changes)");
     has(
         &r.stdout,
-        "- change bob@example.com from org:member to org:admin",
+        "- change `bob@example.com` from `org:member` to `org:admin`",
     );
     has(
         &r.stdout,
         "#### Drift in the org that applying also reverts (1 change)",
     );
-    has(&r.stdout, "- remove hand@example.com (org:member)");
+    has(&r.stdout, "- remove `hand@example.com` (`org:member`)");
     assert_run!("pr_keyless_markdown", r);
     assert_eq!(w.emu.requests().len(), before, "no request");
 }
@@ -267,4 +272,162 @@ fn no_pointer_for_drift_adopt_would_not_keep() {
     let r = w.run(&["plan", "--baseline", "base.yaml"]);
     has(&r.stdout, "remove guest@elsewhere.io");
     assert!(!r.stdout.contains("teamsync adopt"), "{}", r.stdout);
+}
+
+/// The base of the issue's hostile pull request (docs/contract.md §8): intruder@ and hand@
+/// were added in the dashboard, temp@'s entry expired, hire@ is still to be invited.
+const HOSTILE_BASE: &str = "version: 1
+members:
+  - email: root@example.com
+    role: org:admin
+  - email: alice@example.com
+    role: org:admin
+  - email: temp@example.com
+    role: org:member
+    expires: 2027-03-01
+  - email: hire@example.com
+    role: org:member
+";
+
+/// The pull request: it sets `expires: <today>` on the owner, ignores `*@evil.io` (so the
+/// base's removal of the intruder admin is no longer done), demotes alice with a 30,000-character reason that pings a team, drops the
+/// invitee, and invites bob as an admin.
+fn hostile_edit() -> String {
+    let reason = format!("ping @acme/everyone `x` {}", "long ".repeat(6_000));
+    format!(
+        "version: 1
+ignore:
+  - \"*@evil.io\"
+members:
+  - email: root@example.com
+    role: org:admin
+    expires: 2027-03-31
+  - email: alice@example.com
+    role: org:member
+    reason: \"{reason}\"
+  - email: temp@example.com
+    role: org:member
+    expires: 2027-03-01
+  - email: bob@example.com
+    role: org:admin
+"
+    )
+}
+
+fn hostile_world() -> World {
+    let org = OrgState::with_members(&[
+        ("root@example.com", "org:admin"),
+        ("alice@example.com", "org:admin"),
+        ("temp@example.com", "org:member"),
+        ("intruder@evil.io", "org:admin"),
+        ("hand@example.com", "org:member"),
+    ]);
+    let w = World::new(org, &hostile_edit());
+    w.write("base.yaml", HOSTILE_BASE);
+    w
+}
+
+/// The issue's "done": every removal, demotion, admin grant, access kept, rule changed and
+/// expiry is in sight and correctly attributed, the expiry is never called drift, the long
+/// reason is cut and nobody is mentioned; the baseline and the org's read are named.
+#[test]
+fn a_hostile_pull_request_hides_nothing_from_the_comment() {
+    let w = hostile_world();
+    let args = [
+        "plan",
+        "--baseline",
+        "base.yaml",
+        "--baseline-label",
+        "4f2a9c1",
+        "--format",
+    ];
+    let md = w.run(&[&args[..], &["markdown"]].concat());
+    assert_run!("pr_hostile_markdown", md);
+    let json = w.run(&[&args[..], &["json"]].concat());
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        doc["baseline"],
+        serde_json::json!({"path": "base.yaml", "label": "4f2a9c1"})
+    );
+    assert_eq!(
+        doc["no_longer"],
+        serde_json::json!([
+            {"action": "invite", "email": "hire@example.com", "role": "org:member",
+             "cause": "no longer listed in the file", "keeps_access": false},
+            {"action": "remove", "email": "intruder@evil.io", "role": "org:admin",
+             "cause": "matches the ignore pattern *@evil.io", "keeps_access": true},
+        ])
+    );
+    assert_eq!(
+        doc["rules_changed"],
+        serde_json::json!([{"rule": "ignore", "before": null, "after": "*@evil.io",
+                            "members": ["intruder@evil.io"]}])
+    );
+    assert_eq!(
+        doc["expiries_changed"],
+        serde_json::json!([{"email": "root@example.com", "role": "org:admin",
+                            "before": null, "after": "2027-03-31"}])
+    );
+    let origins: Vec<(String, String)> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["email"].as_str().unwrap().to_string(),
+                c["origin"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            ("bob@example.com".to_string(), "edit".to_string()),
+            ("alice@example.com".to_string(), "edit".to_string()),
+            ("hand@example.com".to_string(), "drift".to_string()),
+            ("temp@example.com".to_string(), "scheduled".to_string()),
+        ]
+    );
+    assert_eq!(
+        (
+            &doc["summary"]["edit"],
+            &doc["summary"]["drift"],
+            &doc["summary"]["scheduled"]
+        ),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        )
+    );
+    let text = w.run(&[&args[..], &["text"]].concat());
+    assert_run!("pr_hostile_text", text);
+}
+
+/// docs/contract.md §5, §8: a plan after which teamsync's own account is the only admin says
+/// so in every format, in sight in the comment.
+#[test]
+fn the_own_account_left_as_the_only_admin_is_said_in_every_format() {
+    let org = OrgState::with_members(&[
+        ("root@example.com", "org:admin"),
+        ("alice@example.com", "org:admin"),
+    ]);
+    let w = World::new(
+        org,
+        "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n  \
+         - email: alice@example.com\n    role: org:member\n",
+    );
+    let run = |format: &str| w.run(&["plan", "--self", "root@example.com", "--format", format]);
+    let md = run("markdown");
+    let json = run("json");
+    let text = run("text");
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        doc["warnings"],
+        serde_json::json!([
+            "after this plan the only admin left is teamsync's own account root@example.com (--self): no person could administer the org; keep a person as org:admin in the file"
+        ])
+    );
+    assert_run!("own_account_only_admin_markdown", md);
+    assert_run!("own_account_only_admin_text", text);
 }

@@ -1,0 +1,178 @@
+//! A plan's warnings (docs/contract.md §4, §6): what a reviewer should know before applying,
+//! as words and data, so that each view shows data its own way.
+
+use super::{Guard, Invited};
+use crate::date::Timestamp;
+use crate::email::Email;
+use crate::role::Role;
+use crate::words::plural;
+use std::fmt;
+
+/// Something a reviewer should know before applying.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Warning {
+    /// A guard trips (these come first).
+    Guard(Guard),
+    /// The org has fewer admin members than `min_admins` already, and the plan does not lower
+    /// the count: not a reason to refuse (the file may be inviting the admins it needs).
+    BelowMinAdmins { admins: u64, min: u64 },
+    /// After the plan, the only admin left is teamsync's own account (`--self`): no person
+    /// could administer the org (docs/contract.md §5). Shown in sight, with the guards.
+    OnlyAdminIsSelf { email: Email },
+    /// A pending invitation kept by the plan has waited longer than
+    /// [`STALE_INVITATION_DAYS`], and the file sets no `invitations.resend_after_days`.
+    StaleInvitation {
+        email: Email,
+        role: Role,
+        invited: Invited,
+    },
+    /// `--self` names an email that is neither a member nor invited: the protection of the
+    /// key's own account rests on it, so a typo matters.
+    SelfNotInOrg { email: Email },
+    /// The plan was made against a snapshot read more than
+    /// [`crate::live::STALE_SNAPSHOT_DAYS`] days ago (docs/contract.md §9).
+    StaleSnapshot {
+        path: String,
+        read_at: Timestamp,
+        age_days: i64,
+    },
+    /// `--baseline` names a desired state that is not valid: the plan does not tell the edit
+    /// from drift (docs/contract.md §8).
+    BaselineInvalid { path: String, problems: usize },
+    /// Entries that expire on one date within the notice window (docs/contract.md §4): one
+    /// warning per date, naming at most ten emails (the JSON plan names every one).
+    Expiring(crate::desired::Expiring),
+    /// The members one date's expiries remove are more than the removal limit (docs/contract.md
+    /// §4): the apply of the next day will be refused unless something changes.
+    RemovalsAhead(crate::desired::RemovalsAhead),
+}
+
+/// Without `invitations.resend_after_days`, a pending invitation older than this many days is
+/// a plan warning (docs/contract.md §4).
+pub(crate) const STALE_INVITATION_DAYS: u64 = 30;
+
+/// A piece of a warning: teamsync's own words (which may hold code in backticks, such as
+/// `invitations.resend_after_days`), or data from the file, the API or the command line. The
+/// text view writes both as they are; the Markdown view writes data in code spans only
+/// (docs/contract.md §6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Piece {
+    Words(String),
+    Data(String),
+    /// A command to run, data in it: in backticks in text, a code span in Markdown.
+    Code(String),
+}
+
+impl Warning {
+    /// The warning as words and data, in order.
+    pub(crate) fn pieces(&self) -> Vec<Piece> {
+        let w = |s: &str| Piece::Words(s.to_string());
+        let d = |s: &str| Piece::Data(s.to_string());
+        match self {
+            Warning::Guard(g) => vec![Piece::Words(g.to_string())],
+            Warning::BelowMinAdmins { admins, min } => vec![Piece::Words(format!(
+                "the org has {admins} admin member{}, fewer than min_admins {min}; pending admin invitations count once accepted",
+                plural(*admins)
+            ))],
+            Warning::OnlyAdminIsSelf { email } => vec![
+                w("after this plan the only admin left is teamsync's own account "),
+                d(email.as_str()),
+                w(
+                    " (--self): no person could administer the org; keep a person as org:admin in the file",
+                ),
+            ],
+            Warning::StaleInvitation {
+                email,
+                role,
+                invited,
+            } => vec![
+                w("the invitation of "),
+                d(email.as_str()),
+                Piece::Words(format!(
+                    " ({role}) is pending, {invited}, more than {STALE_INVITATION_DAYS} days; set `invitations.resend_after_days` to re-send stale invitations"
+                )),
+            ],
+            Warning::SelfNotInOrg { email } => vec![
+                w("--self "),
+                d(email.as_str()),
+                w(
+                    " is neither a member nor invited: check the email (it should be the API key's own account)",
+                ),
+            ],
+            Warning::StaleSnapshot {
+                path,
+                read_at,
+                age_days,
+            } => vec![
+                w("the snapshot "),
+                d(path),
+                Piece::Words(format!(
+                    " was read at {}, {age_days} days ago (more than {}): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
+                    read_at.as_str(),
+                    crate::live::STALE_SNAPSHOT_DAYS
+                )),
+            ],
+            Warning::BaselineInvalid { path, problems } => vec![
+                w("the baseline "),
+                d(path),
+                Piece::Words(format!(
+                    " is not a valid desired state ({problems} problem{}; ",
+                    plural(*problems)
+                )),
+                Piece::Code(format!("teamsync validate -f {path}")),
+                w(" lists them): this plan does not tell the edit from drift"),
+            ],
+            Warning::Expiring(cohort) => expiring_pieces(cohort, false),
+            Warning::RemovalsAhead(ahead) => vec![Piece::Words(ahead.to_string())],
+        }
+    }
+}
+
+/// An expiry cohort as pieces: the words, then each email as data; at most
+/// [`crate::desired::SHOWN_EMAILS`] emails and "and N more" unless `all`.
+fn expiring_pieces(cohort: &crate::desired::Expiring, all: bool) -> Vec<Piece> {
+    let n = cohort.emails.len();
+    let when = match cohort.days {
+        0 => "today (removed from tomorrow)".to_string(),
+        1 => "tomorrow".to_string(),
+        d => format!("in {d} days"),
+    };
+    let mut out = vec![Piece::Words(format!(
+        "{n} entr{} expire{} on {}, {when}: ",
+        crate::words::one_or_many(n, "y", "ies"),
+        crate::words::one_or_many(n, "s", ""),
+        cohort.on
+    ))];
+    let shown = if all {
+        n
+    } else {
+        n.min(crate::desired::SHOWN_EMAILS)
+    };
+    for (i, e) in cohort.emails.iter().take(shown).enumerate() {
+        if i > 0 {
+            out.push(Piece::Words(", ".into()));
+        }
+        out.push(Piece::Data(e.as_str().to_string()));
+    }
+    if shown < n {
+        out.push(Piece::Words(format!(" and {} more", n - shown)));
+    }
+    out
+}
+
+impl fmt::Display for Warning {
+    /// The warning in words; `{:#}` names every email of an expiry cohort (the JSON plan).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pieces = match self {
+            Warning::Expiring(cohort) if f.alternate() => expiring_pieces(cohort, true),
+            _ => self.pieces(),
+        };
+        for p in pieces {
+            match p {
+                Piece::Words(s) | Piece::Data(s) => f.write_str(&s)?,
+                Piece::Code(s) => write!(f, "`{s}`")?,
+            }
+        }
+        Ok(())
+    }
+}
