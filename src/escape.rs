@@ -9,7 +9,9 @@ use std::borrow::Cow;
 /// bidirectional overrides and isolates, which reorder what is shown, the line and paragraph
 /// separators (U+2028, U+2029), which some terminals and log viewers break lines at, and the
 /// invisible characters ([`crate::email::is_invisible`]), so that `admin\u{3164}@x.io` never
-/// reads as `admin@x.io` in a plan. The zero-width joiner and the variation selectors that build
+/// reads as `admin@x.io` in a plan, and the letters that Unicode lower-cases to ASCII
+/// ([`crate::email::folds_to_ascii`]: U+212A KELVIN SIGN), so that `\u{212a}im@x.io` never reads
+/// as `kim@x.io`. The zero-width joiner and the variation selectors that build
 /// emoji (U+200D, U+FE00–U+FE0F) are kept: a `reason` may hold one, and alone they spoof nothing
 /// an email could carry (the file refuses them there).
 pub(crate) fn is_unsafe(c: char) -> bool {
@@ -20,6 +22,7 @@ pub(crate) fn is_unsafe(c: char) -> bool {
         || is_bidi_control(c)
         || matches!(c, '\u{2028}' | '\u{2029}')
         || (!matches!(c, '\u{200d}' | '\u{fe00}'..='\u{fe0f}') && crate::email::is_invisible(c))
+        || crate::email::folds_to_ascii(c)
 }
 
 /// The Unicode bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069): they make

@@ -61,13 +61,17 @@ pub(crate) struct Invited {
     pub(crate) at: Timestamp,
     /// Days from its UTC date to today; 0 for a date in the future (a skewed clock).
     pub(crate) age_days: u64,
+    /// Its UTC date is after today: said as such, never as "today" (docs/contract.md §9).
+    pub(crate) in_future: bool,
 }
 
 impl Invited {
     pub(crate) fn new(at: &Timestamp, today: Date) -> Invited {
+        let days = at.date().days_until(today);
         Invited {
             at: at.clone(),
-            age_days: at.date().days_until(today).max(0) as u64,
+            age_days: days.max(0) as u64,
+            in_future: days < 0,
         }
     }
 }
@@ -80,6 +84,7 @@ impl fmt::Display for Invited {
             "invited {}, {}",
             self.at.date(),
             match self.age_days {
+                _ if self.in_future => "in the future".to_string(),
                 0 => "today".to_string(),
                 1 => "1 day ago".to_string(),
                 n => format!("{n} days ago"),
@@ -359,6 +364,44 @@ pub(crate) struct Blocked {
     pub(crate) why: BlockReason,
 }
 
+/// Blocked changes as they are listed and counted (docs/contract.md §4): a blocked invitation
+/// replacement is one entry, its new invitation with the reason that blocked the pair (a
+/// protected old invitation, say), as a replacement sent is one step. In the order given.
+pub(crate) fn blocked_entries<'a>(
+    blocked: impl IntoIterator<Item = &'a Blocked>,
+) -> Vec<(&'a Change, BlockReason)> {
+    let blocked: Vec<&Blocked> = blocked.into_iter().collect();
+    // The real reason of each blocked replacement, by email: the half not blocked only for
+    // being the other half.
+    let mut pair_why: std::collections::HashMap<&Email, BlockReason> =
+        std::collections::HashMap::new();
+    let mut with_invite: std::collections::HashSet<&Email> = std::collections::HashSet::new();
+    for b in &blocked {
+        if b.change.is_replacement() {
+            if b.why != BlockReason::BlockedReplacement {
+                pair_why.insert(b.change.email(), b.why);
+            }
+            if !b.change.is_replaced_revoke() {
+                with_invite.insert(b.change.email());
+            }
+        }
+    }
+    blocked
+        .into_iter()
+        .filter(|b| !(b.change.is_replaced_revoke() && with_invite.contains(b.change.email())))
+        .map(|b| {
+            let why = match b.why {
+                BlockReason::BlockedReplacement if b.change.is_replacement() => pair_why
+                    .get(b.change.email())
+                    .copied()
+                    .unwrap_or(b.why),
+                why => why,
+            };
+            (&b.change, why)
+        })
+        .collect()
+}
+
 /// A safety guard (docs/contract.md §5) and whether it trips.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Guard {
@@ -513,6 +556,14 @@ pub(crate) enum Warning {
         role: Role,
         invited: Invited,
     },
+    /// A protected pending invitation is older than `invitations.resend_after_days`: it is not
+    /// re-sent (that revokes it), so it is kept, and said (docs/contract.md §9).
+    ProtectedOldInvitation {
+        email: Email,
+        role: Role,
+        invited: Invited,
+        after_days: u64,
+    },
     /// `--self` names an email that is neither a member nor invited: the protection of the
     /// key's own account rests on it, so a typo matters.
     SelfNotInOrg { email: Email },
@@ -547,8 +598,16 @@ impl fmt::Display for Warning {
                 invited,
             } => write!(
                 f,
-                "the invitation of {email} ({role}) is pending for {} days ({invited}), more than {STALE_INVITATION_DAYS}; set `invitations.resend_after_days` to re-send stale invitations",
-                invited.age_days
+                "the invitation of {email} ({role}) is pending: {invited}, more than {STALE_INVITATION_DAYS} days; set `invitations.resend_after_days` to re-send stale invitations"
+            ),
+            Warning::ProtectedOldInvitation {
+                email,
+                role,
+                invited,
+                after_days,
+            } => write!(
+                f,
+                "the invitation of {email} ({role}) is old and protected: {invited}, more than `invitations.resend_after_days` ({after_days}); re-sending revokes it, which `protected` forbids, so it is kept as it is"
             ),
             Warning::SelfNotInOrg { email } => write!(
                 f,

@@ -113,7 +113,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     show(ctx, args.format, &computed, &org, &file.name);
     let plan = &computed.plan;
     if plan.changes.is_empty() {
-        let blocked = plan.blocked.len();
+        let blocked = crate::plan::blocked_entries(&plan.blocked).len();
         if blocked > 0 {
             ctx.ui.note(format_args!(
                 "Nothing to send: {blocked} blocked change{} remain{} (see above).",

@@ -297,7 +297,8 @@ impl Check<'_> {
         let mut locs = PolicyLocs::default();
         if let Some(node) = top.get("allowed_domains") {
             for (d, loc) in string_list(node, "allowed_domains", errors) {
-                let d = d.trim().to_lowercase();
+                // ASCII case folding, as emails are compared (docs/contract.md §3).
+                let d = d.trim().to_ascii_lowercase();
                 let bare = d.strip_prefix("*.").unwrap_or(&d);
                 if bare.is_empty()
                     || bare.contains('@')

@@ -136,7 +136,7 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
             Change::Resend(_) => summary.resend += 1,
         }
     }
-    summary.blocked = blocked.len();
+    summary.blocked = crate::plan::blocked_entries(&blocked).len();
 
     let admins_before = org.admins();
     let admins_after = admins_after(org, to_send.iter());
@@ -238,9 +238,17 @@ fn plan_desired(
         }
         return;
     }
-    // Not a member: keep one pending invitation with the right role, revoke the rest; with none
-    // right, the first is replaced.
-    let keep = live.invitations.iter().position(|i| i.role.is(want.role));
+    // Not a member: keep the newest pending invitation with the right role (docs/contract.md
+    // §4: the one whose link was sent last is the one the person most likely still has), revoke
+    // the rest; with none right, the first is replaced. An invitation of unknown age counts as
+    // the oldest; among equals, the one listed last.
+    let keep = live
+        .invitations
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.role.is(want.role))
+        .max_by_key(|(n, i)| (i.created_at.as_ref().map(|t| t.unix()), *n))
+        .map(|(n, _)| n);
     for (n, inv) in live.invitations.iter().enumerate() {
         if Some(n) == keep {
             continue;
@@ -285,7 +293,17 @@ fn keep_invitation(
 ) {
     let invited = lifecycle.invited(kept);
     if let (Some(after_days), Some(invited)) = (lifecycle.resend_after_days, &invited) {
-        if invited.age_days > after_days {
+        // A protected invitation is never revoked, so it is never re-sent either: a warning,
+        // not a blocked change, so a nightly `plan --detailed-exitcode` does not exit 2 for it
+        // forever (docs/contract.md §9).
+        if invited.age_days > after_days && desired.is_protected(&want.email) {
+            lifecycle.stale.push(Warning::ProtectedOldInvitation {
+                email: want.email.clone(),
+                role: want.role,
+                invited: invited.clone(),
+                after_days,
+            });
+        } else if invited.age_days > after_days {
             out.push(Change::Resend(Resend {
                 email: want.email.clone(),
                 id: kept.id.clone(),

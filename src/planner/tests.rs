@@ -251,14 +251,45 @@ fn several_invitations_keep_one_that_matches_and_revoke_the_rest() {
         &l,
         &opts(),
     );
+    // Ages unknown: the one listed last (the API lists in creation order) is kept.
     assert_eq!(
         actions(&p),
         vec![
             (Action::Revoke, "ann@example.com", Some("i1")),
-            (Action::Revoke, "ann@example.com", Some("i3"))
+            (Action::Revoke, "ann@example.com", Some("i2"))
         ]
     );
     assert!(p.changes.iter().all(|c| !c.is_replacement()));
+}
+
+/// docs/contract.md §4: of several fitting invitations the newest is kept, whatever the list
+/// order; one of unknown age counts as the oldest. Keeping the oldest re-sent it and killed
+/// the link just sent (issue 28 item 3).
+#[test]
+fn several_fitting_invitations_keep_the_newest() {
+    let l = live(
+        vec![admin_live()],
+        vec![
+            aged("old", "ann@example.com", M, Some(60)),
+            aged("new", "ann@example.com", M, Some(1)),
+            aged("mid", "ann@example.com", M, Some(20)),
+            aged("unknown", "ann@example.com", M, None),
+        ],
+    );
+    let mut d = with_root(vec![("ann@example.com", Role::Member)]);
+    d.invitations.resend_after_days = Some(30);
+    let p = plan(&d, &l, &opts());
+    assert_eq!(
+        actions(&p),
+        vec![
+            (Action::Revoke, "ann@example.com", Some("old")),
+            (Action::Revoke, "ann@example.com", Some("mid")),
+            (Action::Revoke, "ann@example.com", Some("unknown")),
+        ]
+    );
+    assert_eq!(p.summary.resend, 0, "the kept one is fresh: nothing re-sent");
+    assert_eq!(p.pending_invitations.len(), 1);
+    assert_eq!(p.pending_invitations[0].invited.as_ref().unwrap().age_days, 1);
 }
 
 #[test]
@@ -822,7 +853,7 @@ fn without_resend_after_days_invitations_older_than_30_days_are_warnings() {
     assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
     assert_eq!(
         p.warnings[0].to_string(),
-        "the invitation of old@example.com (org:member) is pending for 31 days (invited 2027-02-28, 31 days ago), more than 30; set `invitations.resend_after_days` to re-send stale invitations"
+        "the invitation of old@example.com (org:member) is pending: invited 2027-02-28, 31 days ago, more than 30 days; set `invitations.resend_after_days` to re-send stale invitations"
     );
     assert_eq!(p.pending_invitations.len(), 4);
     let future = p
@@ -871,8 +902,15 @@ fn a_protected_stale_invitation_is_not_re_sent() {
     d.invitations.resend_after_days = Some(30);
     let p = plan(&d, &l, &opts());
     assert!(p.changes.is_empty(), "{:?}", p.changes);
-    assert_eq!(p.blocked.len(), 1);
-    assert_eq!(p.blocked[0].why, BlockReason::Protected);
+    // Not a blocked change (a nightly --detailed-exitcode would exit 2 forever): kept, and a
+    // warning says it is old and protected (docs/contract.md §9).
+    assert!(p.blocked.is_empty(), "{:?}", p.blocked);
+    assert_eq!(p.pending_invitations.len(), 1);
+    assert!(matches!(
+        &p.warnings[..],
+        [Warning::ProtectedOldInvitation { after_days: 30, .. }]
+    ));
+    assert!(p.warnings[0].to_string().contains("old and protected"));
 }
 
 #[test]

@@ -125,8 +125,10 @@ pub(crate) fn failure_text(r: &StepReport, f: &Failure) -> String {
             format!("{error}; not sent again: interrupted by {}", signal.name())
         }
         Failure::Abnormal(e) => format!("the step ended abnormally: {e}"),
+        // The second signal need not be the first one's kind (SIGTERM, then SIGINT), so it is
+        // "a second signal", named (docs/contract.md §5).
         Failure::CutOff(signal) => format!(
-            "its request was cut off by a second {}: the outcome is unknown (run apply again: it reads the org first)",
+            "its request was cut off by a second signal ({}): the outcome is unknown (run apply again: it reads the org first)",
             signal.name()
         ),
         Failure::InviteAfterRevoke(inner) => {
@@ -255,13 +257,8 @@ pub(crate) fn finished(report: &Execution) -> String {
     if report.pauses.count > 0 {
         let _ = writeln!(out, "  {}.", pauses_text(report.pauses));
     }
-    for b in &report.blocked_in_plan {
-        let _ = writeln!(
-            out,
-            "  warning: blocked: {}: {}",
-            describe(&b.change),
-            b.why
-        );
+    for (change, why) in crate::plan::blocked_entries(&report.blocked_in_plan) {
+        let _ = writeln!(out, "  warning: blocked: {}: {}", describe(change), why);
     }
     for s in &report.steps {
         match &s.outcome {

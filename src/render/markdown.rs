@@ -302,9 +302,9 @@ fn origin_group(
         }
     }
     if !blocked.is_empty() {
-        let items = blocked
-            .iter()
-            .map(|b| item(&b.change, Some(b.why)))
+        let items = crate::plan::blocked_entries(blocked.iter().copied())
+            .into_iter()
+            .map(|(change, why)| item(change, Some(why)))
             .collect();
         blocks.push(list("Blocked, not sent", items, MUST_SEE_MAX));
     }
