@@ -126,6 +126,11 @@ impl LiveState {
 }
 
 impl LiveState {
+    /// The first member with this email.
+    pub(crate) fn member_by_email(&self, email: &Email) -> Option<&LiveMember> {
+        self.members.iter().find(|m| &m.email == email)
+    }
+
     /// Admin members, ignored ones included (what `min_admins` counts).
     pub(crate) fn admins(&self) -> usize {
         self.members

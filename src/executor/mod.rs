@@ -22,7 +22,7 @@ use crate::api::{ApiError, Client};
 use crate::email::Email;
 use crate::interrupt::Signal;
 use crate::live::{LiveState, Lookup};
-use crate::plan::{Change, Guard, Phase, Plan};
+use crate::plan::{Change, Guard, Phase, Plan, RevokeCause};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -375,12 +375,28 @@ async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Ou
                 revoked |= matches!(change, Change::Revoke(_));
                 continue;
             }
-            Ok(Sent::Read(live)) => {
+            Ok(Sent::Read(live, why_read)) => {
                 revoked |= matches!(change, Change::Revoke(_));
-                let member = live.members.iter().find(|m| &m.email == change.email());
-                if let (Change::Revoke(_), Some(member)) = (change, member) {
+                let Change::Revoke(revoke) = change else {
+                    continue;
+                };
+                let Some(member) = live.member_by_email(change.email()) else {
+                    continue;
+                };
+                if requests.len() > 1 {
+                    // A re-send or replacement: the person took the old invitation; the new
+                    // one is not sent, and the step did what it was for.
                     r.accepted_meanwhile = Some(member.role.clone());
                     return Outcome::Done;
+                }
+                // A plain revocation that lost to an acceptance: someone the file does not
+                // want in got in (docs/contract.md §5). A redundant or duplicate invitation
+                // of someone who is wanted is gone as intended.
+                if let RevokeCause::Departed(_) = revoke.cause {
+                    return Outcome::Failed(Failure::AcceptedBeforeRevoke {
+                        role: member.role.clone(),
+                        error: why_read,
+                    });
                 }
                 continue;
             }
@@ -406,7 +422,8 @@ async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Ou
 /// handed back).
 enum Sent {
     Done,
-    Read(Arc<LiveState>),
+    /// Done as this read shows, read because of this answer (a 404, or a lost answer).
+    Read(Arc<LiveState>, ApiError),
 }
 
 /// Sends one request until it is done or has failed for good: never blindly again when its
@@ -436,7 +453,7 @@ async fn send_confirmed(
             return match client.list().await {
                 Ok(live) if is_done(change, &Lookup::new(&live)) => {
                     r.confirmed_by_reread = true;
-                    Ok(Sent::Read(live))
+                    Ok(Sent::Read(live, err))
                 }
                 Ok(_) => Err(Outcome::Failed(Failure::StillListed(err))),
                 Err(read) => Err(Outcome::Failed(Failure::CheckFailed {
@@ -466,7 +483,7 @@ async fn send_confirmed(
             match client.list().await {
                 Ok(live) if is_done(change, &Lookup::new(&live)) => {
                     r.confirmed_by_reread = true;
-                    return Ok(Sent::Read(live));
+                    return Ok(Sent::Read(live, err));
                 }
                 Ok(_) => {}
                 Err(read) => {

@@ -96,6 +96,10 @@ pub(crate) enum Failure {
     Abnormal(String),
     /// A second signal ended the run while the step's request was in flight.
     CutOff(Signal),
+    /// A plain revocation answered 404 because its person accepted the invitation just
+    /// before: they are a member now, with this role, though the file does not want them in
+    /// (docs/contract.md §5). The 404's error is kept for its `requestId`.
+    AcceptedBeforeRevoke { role: LiveRole, error: ApiError },
     /// A re-send or replacement revoked the old invitation, then its new invitation failed:
     /// the person has none until the next run (docs/contract.md §5, re-sends).
     InviteAfterRevoke(Box<Failure>),
@@ -109,7 +113,8 @@ impl Failure {
             | Failure::StillListed(e)
             | Failure::InterruptedBeforeCheck(e)
             | Failure::NotResent { error: e, .. }
-            | Failure::CheckFailed { write: e, .. } => Some(e),
+            | Failure::CheckFailed { write: e, .. }
+            | Failure::AcceptedBeforeRevoke { error: e, .. } => Some(e),
             Failure::InviteAfterRevoke(inner) => inner.error(),
             Failure::Abnormal(_) | Failure::CutOff(_) => None,
         }
@@ -147,7 +152,9 @@ impl Failure {
             }
             Failure::Api(e) => e.outcome_unknown(),
             Failure::InviteAfterRevoke(inner) => inner.outcome_unknown(),
-            Failure::StillListed(_) | Failure::Abnormal(_) => false,
+            Failure::StillListed(_)
+            | Failure::Abnormal(_)
+            | Failure::AcceptedBeforeRevoke { .. } => false,
         }
     }
 }

@@ -124,6 +124,10 @@ pub(crate) fn failure_text(r: &StepReport, f: &Failure) -> String {
         Failure::NotResent { error, signal } => {
             format!("{error}; not sent again: interrupted by {}", signal.name())
         }
+        Failure::AcceptedBeforeRevoke { role, .. } => format!(
+            "accepted before it could be revoked: now a member as {}; the next apply removes them (run it, or add them to the file to keep them)",
+            role.as_str()
+        ),
         Failure::Abnormal(e) => format!("the step ended abnormally: {e}"),
         // The second signal need not be the first one's kind (SIGTERM, then SIGINT), so it is
         // "a second signal", named (docs/contract.md §5).

@@ -20,6 +20,7 @@ mod parts;
 mod plan;
 mod pr;
 mod report;
+mod round4;
 mod saved;
 mod signals;
 mod snapshot;
