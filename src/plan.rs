@@ -327,13 +327,31 @@ impl Change {
     }
 }
 
+/// Where the API key's own account was named: `--self` or `TEAMSYNC_SELF`, so that a message
+/// names what the user set (docs/contract.md §4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum SelfFrom {
+    #[default]
+    Flag,
+    Env,
+}
+
+impl SelfFrom {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SelfFrom::Flag => "--self",
+            SelfFrom::Env => "TEAMSYNC_SELF",
+        }
+    }
+}
+
 /// Why a change will not be sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BlockReason {
     /// It would change the role of the API key's own account, which the API refuses.
-    OwnRole,
+    OwnRole(SelfFrom),
     /// It would remove the API key's own account, which the API refuses.
-    OwnRemoval,
+    OwnRemoval(SelfFrom),
     /// It would demote, remove or revoke a `protected` email.
     Protected,
     /// The other half of an invitation replacement is blocked.
@@ -342,13 +360,19 @@ pub(crate) enum BlockReason {
 
 impl fmt::Display for BlockReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let BlockReason::OwnRole(from) | BlockReason::OwnRemoval(from) = self {
+            let what = match self {
+                BlockReason::OwnRole(_) => "change its own role",
+                _ => "remove it",
+            };
+            return write!(
+                f,
+                "this is the API key's own account ({}): the API refuses to {what}",
+                from.name()
+            );
+        }
         f.write_str(match self {
-            BlockReason::OwnRole => {
-                "this is the API key's own account (--self): the API refuses to change its own role"
-            }
-            BlockReason::OwnRemoval => {
-                "this is the API key's own account (--self): the API refuses to remove it"
-            }
+            BlockReason::OwnRole(_) | BlockReason::OwnRemoval(_) => "",
             BlockReason::Protected => {
                 "protected: listed under `protected`, never demoted, removed or revoked"
             }
@@ -566,13 +590,15 @@ pub(crate) enum Warning {
     },
     /// `--self` names an email that is neither a member nor invited: the protection of the
     /// key's own account rests on it, so a typo matters.
-    SelfNotInOrg { email: Email },
+    SelfNotInOrg { email: Email, from: SelfFrom },
     /// The plan was made against a snapshot read more than
     /// [`crate::live::STALE_SNAPSHOT_DAYS`] days ago (docs/contract.md §9).
     StaleSnapshot {
         path: String,
         read_at: Timestamp,
-        age_days: i64,
+        /// Seconds from `read_at` to the plan: more than [`crate::live::STALE_SNAPSHOT_DAYS`]
+        /// days.
+        age_seconds: i64,
     },
     /// `--baseline` names a desired state that is not valid: the plan does not tell the edit
     /// from drift (docs/contract.md §8).
@@ -609,20 +635,32 @@ impl fmt::Display for Warning {
                 f,
                 "the invitation of {email} ({role}) is old and protected: {invited}, more than `invitations.resend_after_days` ({after_days}); re-sending revokes it, which `protected` forbids, so it is kept as it is"
             ),
-            Warning::SelfNotInOrg { email } => write!(
+            Warning::SelfNotInOrg { email, from } => write!(
                 f,
-                "--self {email} is neither a member nor invited: check the email (it should be the API key's own account)"
+                "{} {email} is neither a member nor invited: check the email (it should be the API key's own account)"
+            ,
+                from.name()
             ),
             Warning::StaleSnapshot {
                 path,
                 read_at,
-                age_days,
-            } => write!(
-                f,
-                "the snapshot {path} was read at {}, {age_days} days ago (more than {}): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
-                read_at.as_str(),
-                crate::live::STALE_SNAPSHOT_DAYS
-            ),
+                age_seconds,
+            } => {
+                // "7 days ago (more than 7)" reads as a contradiction: within the day after the
+                // limit, the hours say how far past it (docs/contract.md §9).
+                let (days, hours) = (age_seconds / 86_400, age_seconds % 86_400 / 3_600);
+                let ago = if days > crate::live::STALE_SNAPSHOT_DAYS {
+                    format!("{days} days ago")
+                } else {
+                    format!("{days} days and {hours} hour{} ago", plural(hours))
+                };
+                write!(
+                    f,
+                    "the snapshot {path} was read at {}, {ago} (more than {} days): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
+                    read_at.as_str(),
+                    crate::live::STALE_SNAPSHOT_DAYS
+                )
+            }
             Warning::BaselineInvalid { path, problems } => write!(
                 f,
                 "the baseline {path} is not a valid desired state ({problems} problem{}; `teamsync validate -f {path}` lists them): this plan does not tell the edit from drift",

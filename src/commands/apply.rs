@@ -369,6 +369,9 @@ impl<'a> Finisher<'a> {
                 phase: *phase,
                 guards: guards.clone(),
             }),
+            _ if report.key_refused() => Err(CommandError::KeyRefusedMidway {
+                count: report.failed() + report.not_attempted(),
+            }),
             _ if report.failed() + report.not_attempted() > 0 => Err(CommandError::StepsFailed {
                 count: report.failed() + report.not_attempted(),
             }),

@@ -200,6 +200,7 @@ impl Computed {
 pub(super) fn plan_options(config: &Config, allow_mass_removal: bool) -> PlanOptions {
     PlanOptions {
         self_email: config.self_email.clone(),
+        self_from: config.self_from,
         today: config.today,
         allow_mass_removal,
     }
@@ -226,7 +227,7 @@ pub(super) fn compute(
         plan.warn_first(Warning::StaleSnapshot {
             path: path.clone(),
             read_at: source.read_at.clone(),
-            age_days: source.age_seconds / 86_400,
+            age_seconds: source.age_seconds,
         });
     }
     plan.source = Some(source);

@@ -268,6 +268,12 @@ impl Execution {
     pub(crate) fn not_attempted(&self) -> usize {
         self.count(|o| matches!(o, Outcome::NotAttempted(_)))
     }
+    /// A step failed because the API refused the key (401): the key stopped working midway.
+    pub(crate) fn key_refused(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(&s.outcome, Outcome::Failed(f) if f.status() == Some(401)))
+    }
     /// Blocked by the plan or by the API's answer.
     pub(crate) fn blocked(&self) -> usize {
         crate::plan::blocked_entries(&self.blocked_in_plan).len() + self.count(|o| matches!(o, Outcome::Blocked(_)))

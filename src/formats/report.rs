@@ -247,7 +247,13 @@ fn step_entry(r: &StepReport) -> StepEntry {
     let (first, last) = (changes.first(), changes.last());
     let (outcome, why) = match &r.outcome {
         Outcome::Done => (StepOutcome::Done, None),
-        Outcome::Blocked(own) => (StepOutcome::Blocked, Some(blocked_text(*own))),
+        Outcome::Blocked(own) => (
+            StepOutcome::Blocked,
+            Some(blocked_text(
+                *own,
+                first.map(|c| c.email().as_str()).unwrap_or_default(),
+            )),
+        ),
         Outcome::Failed(_) => (StepOutcome::Failed, None),
         Outcome::NotAttempted(why) => (StepOutcome::NotAttempted, Some(skipped_text(*why))),
     };

@@ -8,7 +8,7 @@ use crate::email::Email;
 use crate::live::{LiveInvitation, LiveMember, Managed, MemberId};
 use crate::plan::{
     Action, BlockReason, Blocked, Change, Departure, Guard, Invite, Invited, Pending, Plan, Remove,
-    Resend, Revoke, RevokeCause, STALE_INVITATION_DAYS, Summary, UpdateRole, Warning,
+    Resend, Revoke, RevokeCause, STALE_INVITATION_DAYS, SelfFrom, Summary, UpdateRole, Warning,
 };
 use crate::role::Role;
 use std::collections::{HashMap, HashSet};
@@ -18,6 +18,8 @@ use std::collections::{HashMap, HashSet};
 pub(crate) struct PlanOptions {
     /// The API key's own account: never demoted, promoted or removed.
     pub(crate) self_email: Option<Email>,
+    /// Where it was named, for messages.
+    pub(crate) self_from: SelfFrom,
     /// Today (UTC), for `expires` and the age of pending invitations.
     pub(crate) today: Date,
     /// Lifts the removal guard, never the admin guard.
@@ -28,6 +30,7 @@ impl PlanOptions {
     pub(crate) fn new(today: Date) -> PlanOptions {
         PlanOptions {
             self_email: None,
+            self_from: SelfFrom::Flag,
             today,
             allow_mass_removal: false,
         }
@@ -126,7 +129,8 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
         (mi, ii, wi) = (m_end, i_end, w_end);
     }
 
-    let (to_send, blocked) = block(changes, desired, options.self_email.as_ref());
+    let own = options.self_email.as_ref().map(|e| (e, options.self_from));
+    let (to_send, blocked) = block(changes, desired, own);
     for c in &to_send {
         match c {
             Change::Invite(_) => summary.invite += 1,
@@ -166,7 +170,10 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
             || org.invitations.iter().any(|i| &i.email == me)
             || desired.ignore.iter().any(|g| g.matches(me));
         if !known {
-            warnings.push(Warning::SelfNotInOrg { email: me.clone() });
+            warnings.push(Warning::SelfNotInOrg {
+                email: me.clone(),
+                from: options.self_from,
+            });
         }
     }
     warnings.extend(lifecycle.stale);
@@ -371,7 +378,7 @@ fn plan_undesired(
 fn block(
     changes: Vec<Change>,
     desired: &Desired,
-    self_email: Option<&Email>,
+    self_email: Option<(&Email, SelfFrom)>,
 ) -> (Vec<Change>, Vec<Blocked>) {
     let (mut to_send, mut blocked) = (Vec::new(), Vec::new());
     let mut blocked_replacements: HashSet<Email> = HashSet::new();
@@ -421,11 +428,15 @@ fn in_plan_order(changes: Vec<Change>) -> Vec<Change> {
     ordered
 }
 
-fn block_reason(c: &Change, desired: &Desired, self_email: Option<&Email>) -> Option<BlockReason> {
-    if self_email == Some(c.email()) {
+fn block_reason(
+    c: &Change,
+    desired: &Desired,
+    self_email: Option<(&Email, SelfFrom)>,
+) -> Option<BlockReason> {
+    if let Some((_, from)) = self_email.filter(|(me, _)| *me == c.email()) {
         match c {
-            Change::UpdateRole(_) => return Some(BlockReason::OwnRole),
-            Change::Remove(_) => return Some(BlockReason::OwnRemoval),
+            Change::UpdateRole(_) => return Some(BlockReason::OwnRole(from)),
+            Change::Remove(_) => return Some(BlockReason::OwnRemoval(from)),
             _ => {}
         }
     }

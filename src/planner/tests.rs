@@ -6,7 +6,7 @@ use crate::desired::{Desired, DesiredMember, MaxRemovals};
 use crate::formats::plan::ChangeWire;
 use crate::glob::Glob;
 use crate::live::{LiveInvitation, LiveMember, LiveState};
-use crate::plan::{Action, GuardKind, Phase, Plan};
+use crate::plan::{Action, GuardKind, Phase, Plan, SelfFrom};
 
 fn today() -> Date {
     Date::parse("2027-03-31").unwrap()
@@ -371,7 +371,7 @@ fn self_is_never_demoted_promoted_or_removed() {
     let p = plan(&with_root(vec![("me@example.com", Role::Member)]), &l, &o);
     assert!(p.changes.is_empty());
     assert_eq!(p.blocked.len(), 1);
-    assert_eq!(p.blocked[0].why, BlockReason::OwnRole);
+    assert_eq!(p.blocked[0].why, BlockReason::OwnRole(SelfFrom::Flag));
     assert!(!p.is_empty(), "a blocked change is still drift");
 
     let p = plan(&with_root(vec![]), &l, &o);

@@ -46,6 +46,15 @@ fn accepted_meanwhile(r: &StepReport, sym: char, what: &str) -> String {
     }
 }
 
+/// The email a step concerns, escaped for a terminal.
+fn step_email(r: &StepReport) -> String {
+    r.step
+        .changes
+        .first()
+        .map(|c| escape(c.email().as_str()).into_owned())
+        .unwrap_or_default()
+}
+
 /// One step and how it ended, e.g. `+ invite erin@example.com as org:member: done`.
 pub(crate) fn step_line(r: &StepReport) -> String {
     let what = what(r);
@@ -56,7 +65,10 @@ pub(crate) fn step_line(r: &StepReport) -> String {
             format!("{sym} {what}: done (confirmed by reading the org again)")
         }
         Outcome::Done => format!("{sym} {what}: done"),
-        Outcome::Blocked(own) => format!("! {what}: blocked: {}", blocked_text(*own)),
+        Outcome::Blocked(own) => format!(
+            "! {what}: blocked: {}",
+            blocked_text(*own, &step_email(r))
+        ),
         Outcome::NotAttempted(why) => format!("  {what}: {}", skipped_text(*why)),
         Outcome::Failed(f) => {
             let mut ids = Vec::new();
@@ -76,10 +88,12 @@ pub(crate) fn step_line(r: &StepReport) -> String {
     }
 }
 
-/// Why the API blocked a step (plain text).
-pub(crate) fn blocked_text(own: OwnAccount) -> String {
+/// Why the API blocked a step (plain text), and how to stop planning it: name the key's own
+/// account in `TEAMSYNC_SELF` (docs/contract.md §4), else every plan proposes it again and
+/// `plan --detailed-exitcode` keeps exiting 2.
+pub(crate) fn blocked_text(own: OwnAccount, email: &str) -> String {
     format!(
-        "the API refused: {} (this is the key's own account)",
+        "the API refused: {} (this is the key's own account); set TEAMSYNC_SELF={email} (or --self {email}) so that plans show this change as blocked instead of proposing it on every run",
         own.code()
     )
 }
@@ -271,7 +285,7 @@ pub(crate) fn finished(report: &Execution) -> String {
                     out,
                     "  warning: blocked: {}: {}",
                     what(s),
-                    blocked_text(*own)
+                    blocked_text(*own, &step_email(s))
                 );
             }
             Outcome::Failed(_) => {
