@@ -108,6 +108,8 @@ pub(crate) struct Invite {
     pub(crate) role: Role,
     /// The file's `reason` for this member.
     pub(crate) reason: Option<String>,
+    /// The part of a desired directory whose entry asks for it (docs/contract.md §10).
+    pub(crate) part: Option<String>,
     /// The role of the pending invitation this one replaces (revoked first, in the same step),
     /// when there is one: invitations cannot be edited.
     pub(crate) replaces: Option<LiveRole>,
@@ -121,6 +123,8 @@ pub(crate) struct UpdateRole {
     pub(crate) from: LiveRole,
     pub(crate) to: Role,
     pub(crate) reason: Option<String>,
+    /// The part of a desired directory whose entry asks for it (docs/contract.md §10).
+    pub(crate) part: Option<String>,
 }
 
 /// Remove a member.
@@ -133,6 +137,8 @@ pub(crate) struct Remove {
     pub(crate) departure: Departure,
     /// The file's `reason` of an expired entry.
     pub(crate) reason: Option<String>,
+    /// The part of a desired directory whose entry asks for it (docs/contract.md §10).
+    pub(crate) part: Option<String>,
 }
 
 /// Why a pending invitation is revoked.
@@ -159,6 +165,8 @@ pub(crate) struct Revoke {
     pub(crate) cause: RevokeCause,
     /// The file's `reason` for the email (of the expired entry, for an expiry).
     pub(crate) reason: Option<String>,
+    /// The part of a desired directory whose entry asks for it (docs/contract.md §10).
+    pub(crate) part: Option<String>,
     /// When it was sent; `None` when the API did not say (age unknown).
     pub(crate) invited: Option<Invited>,
 }
@@ -178,6 +186,8 @@ pub(crate) struct Resend {
     pub(crate) after_days: u64,
     /// The file's `reason` for the member.
     pub(crate) reason: Option<String>,
+    /// The part of a desired directory whose entry asks for it (docs/contract.md §10).
+    pub(crate) part: Option<String>,
 }
 
 /// One change to the organization.
@@ -238,12 +248,14 @@ impl Change {
                     role: c.role.into(),
                     cause: RevokeCause::Replaced,
                     reason: c.reason.clone(),
+                    part: c.part.clone(),
                     invited: Some(c.invited.clone()),
                 }),
                 Change::Invite(Invite {
                     email: c.email.clone(),
                     role: c.role,
                     reason: c.reason.clone(),
+                    part: c.part.clone(),
                     replaces: Some(c.role.into()),
                 }),
             ],
@@ -279,6 +291,17 @@ impl Change {
             Change::Remove(c) => c.reason.as_deref(),
             Change::Revoke(c) => c.reason.as_deref(),
             Change::Resend(c) => c.reason.as_deref(),
+        }
+    }
+
+    /// The part of a desired directory whose entry asks for the change (JSON `part`).
+    pub(crate) fn part(&self) -> Option<&str> {
+        match self {
+            Change::Invite(c) => c.part.as_deref(),
+            Change::UpdateRole(c) => c.part.as_deref(),
+            Change::Remove(c) => c.part.as_deref(),
+            Change::Revoke(c) => c.part.as_deref(),
+            Change::Resend(c) => c.part.as_deref(),
         }
     }
 
@@ -808,9 +831,23 @@ impl Change {
         }
     }
 
-    /// The reason shown next to the change (the JSON plan's `reason`): the file's reason, and
-    /// for an expiry the date first.
+    /// The reason shown next to the change in text and Markdown: [`Change::reason_text`], and
+    /// the part that asks for it (docs/contract.md §10: every plan reason names the part).
     pub(crate) fn shown_reason(&self) -> Option<String> {
+        let part = match self {
+            Change::Resend(_) => None,
+            c => c.part(),
+        };
+        match (self.reason_text(), part) {
+            (Some(r), Some(p)) => Some(format!("{r} (in {p})")),
+            (None, Some(p)) => Some(format!("in {p}")),
+            (r, None) => r,
+        }
+    }
+
+    /// The JSON plan's `reason`: the file's reason, and for an expiry the date first; the part
+    /// is its own field (`part`), never appended here.
+    pub(crate) fn reason_text(&self) -> Option<String> {
         if let Change::Resend(c) = self {
             return Some(format!("pending for {} days", c.invited.age_days));
         }

@@ -216,6 +216,7 @@ fn plan_desired(
     let email = &want.email;
     // Made for each change only: most members need none.
     let reason = || desired.reason_of(want);
+    let part = || desired.part_of(want);
     if let Some((first, others)) = live.members.split_first() {
         // A member: reconcile the role; any invitation for the same email is redundant.
         if first.role.is(want.role) {
@@ -230,6 +231,7 @@ fn plan_desired(
                     from: m.role.clone(),
                     to: want.role,
                     reason: reason(),
+                    part: part(),
                 }));
             }
         }
@@ -240,6 +242,7 @@ fn plan_desired(
                 role: inv.role.clone(),
                 cause: RevokeCause::AlreadyMember,
                 reason: reason(),
+                part: part(),
                 invited: lifecycle.invited(inv),
             }));
         }
@@ -272,6 +275,7 @@ fn plan_desired(
             role: inv.role.clone(),
             cause,
             reason: reason(),
+            part: part(),
             invited: lifecycle.invited(inv),
         }));
     }
@@ -283,6 +287,7 @@ fn plan_desired(
         email: email.clone(),
         role: want.role,
         reason: reason(),
+        part: part(),
         replaces: live.invitations.first().map(|i| i.role.clone()),
     }));
 }
@@ -318,6 +323,7 @@ fn keep_invitation(
                 invited: invited.clone(),
                 after_days,
                 reason: desired.reason_of(want),
+                part: desired.part_of(want),
             }));
             return;
         }
@@ -352,6 +358,7 @@ fn plan_undesired(
         None => Departure::NotDesired,
     };
     let reason = expired.and_then(|m| desired.reason_of(m));
+    let part = expired.and_then(|m| desired.part_of(m));
     for m in live.members {
         out.push(Change::Remove(Remove {
             email: email.clone(),
@@ -359,6 +366,7 @@ fn plan_undesired(
             role: m.role.clone(),
             departure,
             reason: reason.clone(),
+            part: part.clone(),
         }));
     }
     for inv in live.invitations {
@@ -368,6 +376,7 @@ fn plan_undesired(
             role: inv.role.clone(),
             cause: RevokeCause::Departed(departure),
             reason: reason.clone(),
+            part: part.clone(),
             invited: lifecycle.invited(inv),
         }));
     }
