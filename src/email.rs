@@ -2,10 +2,12 @@
 //!
 //! The contract (docs/contract.md §3) compares emails trimmed and case-insensitively,
 //! everywhere, by ASCII case folding only: `Kim@X.com` is `kim@x.com`, but `\u{212a}im@x.com`
-//! (KELVIN SIGN, which Unicode lower-cases to `k`) is another address, kept as written. Rather than remembering to normalize at each comparison, every email becomes an
-//! [`Email`] where it enters, and only an `Email` can be compared with an `Email`: a path that
+//! (KELVIN SIGN, which Unicode lower-cases to `k`) is another address, kept as written.
+//! Rather than remembering to normalize at each comparison, every email becomes an [`Email`]
+//! where it enters, and only an `Email` can be compared with an `Email`: a path that
 //! forgets to normalize does not compile.
 
+use crate::escape::is_invisible;
 use email_address::{EmailAddress, Options};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -111,19 +113,6 @@ pub(crate) fn check(email: &str) -> Result<(), String> {
     }
 }
 
-/// Whether `c` is invisible in an address (docs/contract.md §3, hostile input): every Unicode
-/// Default_Ignorable_Code_Point (zero-width spaces and joiners, LRM and RLM, the soft hyphen,
-/// variation selectors, tag characters, …), and the Hangul fillers U+115F, U+1160, U+3164 and
-/// U+FFA0, which the property lists too but which render as blank space in most fonts. The
-/// property comes from `icu_properties` (ICU4X's Unicode Character Database, already compiled in
-/// for `url`'s IDNA), so the table follows Unicode's updates rather than a copy kept here.
-pub(crate) fn is_invisible(c: char) -> bool {
-    use icu_properties::props::{BinaryProperty, DefaultIgnorableCodePoint};
-    !c.is_ascii()
-        && (matches!(c, '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
-            || DefaultIgnorableCodePoint::for_char(c))
-}
-
 /// The first invisible character of `email` ([`is_invisible`]): its index (in characters) and
 /// itself.
 pub(crate) fn invisible(email: &str) -> Option<(usize, char)> {
@@ -131,14 +120,6 @@ pub(crate) fn invisible(email: &str) -> Option<(usize, char)> {
         return None;
     }
     email.chars().enumerate().find(|(_, c)| is_invisible(*c))
-}
-
-/// Whether `c` is a letter outside ASCII that Unicode lower-cases to ASCII (U+212A KELVIN SIGN
-/// to `k`, U+0130 to `i` and a combining dot keeps a non-ASCII part): an address holding one
-/// reads as another ASCII address but is not it (docs/contract.md §3), so every output shows it
-/// escaped.
-pub(crate) fn folds_to_ascii(c: char) -> bool {
-    !c.is_ascii() && c.to_lowercase().all(|l| l.is_ascii())
 }
 
 /// `email` with its invisible characters written as escapes (`\u{3164}`), so that a message
@@ -259,8 +240,12 @@ mod tests {
             "KELVIN SIGN is not K"
         );
         assert_eq!(Email::new("\u{212a}im@X.com").as_str(), "\u{212a}im@x.com");
-        assert!(folds_to_ascii('\u{212a}'));
-        assert!(!folds_to_ascii('\u{130}') && !folds_to_ascii('É') && !folds_to_ascii('k'));
+        assert!(crate::escape::folds_to_ascii('\u{212a}'));
+        assert!(
+            !['\u{130}', 'É', 'k']
+                .into_iter()
+                .any(crate::escape::folds_to_ascii)
+        );
         let parsed: Email = serde_json::from_str("\" Bob@X.io\"").unwrap();
         assert_eq!(parsed.as_str(), "bob@x.io", "deserializing normalizes too");
     }
