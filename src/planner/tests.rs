@@ -27,6 +27,7 @@ fn plan_order_is_the_stable_sort_by_action_then_email() {
             email: Email::new(e),
             role: Role::Member,
             reason: Some(e.to_string()),
+            part: None,
             replaces: None,
         })
     };
@@ -37,6 +38,7 @@ fn plan_order_is_the_stable_sort_by_action_then_email() {
             role: crate::role::LiveRole::parse("org:member"),
             departure: Departure::NotDesired,
             reason: None,
+            part: None,
         })
     };
     let sorted = |v: &[Change]| {

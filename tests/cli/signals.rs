@@ -166,7 +166,7 @@ fn a_second_sigint_ends_the_run_at_once() {
     assert_eq!(run.code, 130, "{}", run.all());
     has(
         &run.stderr,
-        "cut off by a second SIGINT: the outcome is unknown",
+        "cut off by a second signal (SIGINT): the outcome is unknown",
     );
     let v = w.report();
     assert_eq!(v["counts"]["failed"], 1);
