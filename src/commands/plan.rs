@@ -72,7 +72,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         Some(path) => {
             let mut inputs = Inputs::desired(&ctx.config.file);
             if let Some(base) = &args.baseline {
-                inputs = inputs.and_file(base, "is the --baseline file");
+                inputs = inputs.and_baseline(base);
             }
             if let Some(live) = &args.live {
                 inputs = inputs.and_file(live, "is the snapshot planned against");

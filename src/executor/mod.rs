@@ -18,7 +18,7 @@ pub(crate) use outcome::{
     Execution, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped, StepReport,
 };
 
-use crate::api::{ApiError, Client};
+use crate::api::{ApiError, Client, SendLog};
 use crate::email::Email;
 use crate::interrupt::Signal;
 use crate::live::{LiveState, Lookup};
@@ -99,6 +99,34 @@ pub(crate) struct Run<'a> {
     pub(crate) started: &'a dyn Fn(usize),
     pub(crate) checks: &'a dyn Checks,
     pub(crate) stop: Stop,
+    /// What each step started has sent so far, by step index: read by the caller when a second
+    /// signal cuts steps off (their reports are never made).
+    pub(crate) logs: StepLogs,
+}
+
+/// The [`SendLog`] of every step started, by step index.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StepLogs(Arc<std::sync::Mutex<HashMap<usize, SendLog>>>);
+
+impl StepLogs {
+    fn start(&self, index: usize) -> SendLog {
+        let log = SendLog::default();
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(index, log.clone());
+        log
+    }
+
+    /// The requests step `index` sent so far (0 when it never started).
+    pub(crate) fn sent(&self, index: usize) -> crate::api::Sends {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&index)
+            .map(SendLog::get)
+            .unwrap_or_default()
+    }
 }
 
 /// Splits a plan into steps, in the order they run: a replaced invitation's revoke and invite
@@ -190,8 +218,9 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execu
             let client = client.clone();
             let copy = step.clone();
             let stop = run.stop.clone();
+            let log = run.logs.start(step.index);
             (run.started)(step.index);
-            let handle = tasks.spawn(async move { run_step(&client, step, stop).await });
+            let handle = tasks.spawn(async move { run_step(&client, step, stop, log).await });
             running.insert(handle.id(), copy);
         };
         for step in queue.by_ref().take(run.parallelism.max(1)) {
@@ -351,26 +380,34 @@ fn findings(
     findings
 }
 
-async fn run_step(client: &Client, step: Step, mut stop: Stop) -> StepReport {
+async fn run_step(client: &Client, step: Step, mut stop: Stop, log: SendLog) -> StepReport {
     let mut r = StepReport {
         started: Some(SystemTime::now()),
         ..StepReport::new(step, Outcome::Done)
     };
-    r.outcome = run_changes(client, &mut r, &mut stop).await;
+    r.outcome = run_changes(client, &mut r, &mut stop, &log).await;
     r.finished = Some(SystemTime::now());
+    let sent = log.get();
+    r.attempts = sent.requests;
+    r.error_request_ids = sent.error_request_ids;
     r
 }
 
 /// Sends a step's requests in order: a re-send or replacement is a revoke, then an invite, each
 /// with the usual rules (docs/contract.md §5).
-async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Outcome {
+async fn run_changes(
+    client: &Client,
+    r: &mut StepReport,
+    stop: &mut Stop,
+    log: &SendLog,
+) -> Outcome {
     let requests: Vec<Change> = r.step.changes.iter().flat_map(Change::requests).collect();
     let mut revoked = false;
     for change in &requests {
         // A revoke that answered 404 was confirmed by a read; when that read shows the person a
         // member, their invitation was accepted just before it: inviting them again would send
         // an invitation to a member (docs/contract.md §5, re-sends).
-        let outcome = match send_confirmed(client, change, r, stop).await {
+        let outcome = match send_confirmed(client, change, r, stop, log).await {
             Ok(Sent::Done) => {
                 revoked |= matches!(change, Change::Revoke(_));
                 continue;
@@ -434,11 +471,14 @@ async fn send_confirmed(
     change: &Change,
     r: &mut StepReport,
     stop: &mut Stop,
+    log: &SendLog,
 ) -> Result<Sent, Outcome> {
     let max_attempts = client.retry_policy().max_attempts.max(1);
+    // Sends of this change, for the backoff; the report counts every request in `log`.
+    let mut tries = 0;
     loop {
-        r.attempts += 1;
-        let err = match send(client, change).await {
+        tries += 1;
+        let err = match send(client, change, log).await {
             Ok(()) => return Ok(Sent::Done),
             Err(e) => e,
         };
@@ -462,7 +502,7 @@ async fn send_confirmed(
                 })),
             };
         }
-        if !err.outcome_unknown() || r.attempts >= max_attempts {
+        if !err.outcome_unknown() || tries >= max_attempts {
             return Err(Outcome::Failed(Failure::Api(err)));
         }
         r.answer_lost = true;
@@ -475,7 +515,7 @@ async fn send_confirmed(
             1
         };
         for look in 0..looks {
-            let wait = settle_delay(client.retry_policy(), r.attempts, look, Some(&err));
+            let wait = settle_delay(client.retry_policy(), tries, look, Some(&err));
             tracing::info!(email = %change.email(), "outcome unknown ({err}); reading the org again in {wait:?}");
             if stop.sleep(wait).await {
                 return Err(Outcome::Failed(Failure::InterruptedBeforeCheck(err)));
@@ -519,12 +559,12 @@ fn settle_delay(
     }
 }
 
-async fn send(client: &Client, c: &Change) -> Result<(), ApiError> {
+async fn send(client: &Client, c: &Change, log: &SendLog) -> Result<(), ApiError> {
     match c {
-        Change::Invite(c) => client.invite(&c.email, c.role).await,
-        Change::UpdateRole(c) => client.update_role(&c.id, c.to).await,
-        Change::Remove(c) => client.remove(&c.id).await,
-        Change::Revoke(c) => client.revoke(&c.id).await,
+        Change::Invite(c) => client.invite(&c.email, c.role, log).await,
+        Change::UpdateRole(c) => client.update_role(&c.id, c.to, log).await,
+        Change::Remove(c) => client.remove(&c.id, log).await,
+        Change::Revoke(c) => client.revoke(&c.id, log).await,
         // Change::requests splits a re-send into its revoke and its invite, each sent alone.
         Change::Resend(_) => unreachable!("a re-send is sent as its two requests"),
     }

@@ -163,8 +163,11 @@ impl Failure {
 pub(crate) struct StepReport {
     pub(crate) step: Step,
     pub(crate) outcome: Outcome,
-    /// Requests sent for this step (retries included).
+    /// Requests sent for this step (retries included, those cut off by a signal too).
     pub(crate) attempts: u32,
+    /// The `requestId` of every error answer the step got, also of those a confirming read
+    /// followed (docs/contract.md §8).
+    pub(crate) error_request_ids: Vec<String>,
     /// The answer was lost (5xx, timeout) or was a 404, and a fresh read of the org showed the
     /// change done.
     pub(crate) confirmed_by_reread: bool,
@@ -193,6 +196,7 @@ impl StepReport {
             step,
             outcome,
             attempts: 0,
+            error_request_ids: Vec::new(),
             confirmed_by_reread: false,
             answer_lost: false,
             may_have_been_sent: false,
