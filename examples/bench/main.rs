@@ -63,10 +63,12 @@ fn main() {
         "planner" => (true, false, false),
         "plan" => (false, true, false),
         "apply" => (false, false, true),
-        "apply-scale" => (false, false, false),
+        "apply-scale" | "apply-lost" => (false, false, false),
         "all" => (true, true, true),
         other => {
-            eprintln!("unknown benchmark `{other}`: use planner, plan, apply, apply-scale or all");
+            eprintln!(
+                "unknown benchmark `{other}`: use planner, plan, apply, apply-scale, apply-lost or all"
+            );
             std::process::exit(1);
         }
     };
@@ -78,7 +80,8 @@ fn main() {
         bench_planner(&mut rows);
     }
     let scale_on = apply_on || which == "apply-scale";
-    if plan_on || scale_on {
+    let lost_on = apply_on || which == "apply-lost";
+    if plan_on || scale_on || lost_on {
         let bin = teamsync_binary();
         if plan_on {
             bench_plan(&bin, &mut rows);
@@ -89,6 +92,9 @@ fn main() {
         }
         if scale_on {
             apply::bench_apply_scale(&bin, &mut rows);
+        }
+        if lost_on {
+            apply::bench_lost_answers(&bin, &mut rows);
         }
         if apply_on {
             apply::bench_apply(&bin, &mut rows);
@@ -212,6 +218,11 @@ const LAUNCHER: &str = "--spawn-measured";
 /// child is therefore started by a small copy of this example ([`launch_measured`]), whose
 /// own memory is a few MB.
 fn run_binary(bin: &Path, args: &[&str], url: &str, dir: &Path) -> Run {
+    run_binary_env(bin, args, url, dir, &[])
+}
+
+/// [`run_binary`] with more environment variables.
+fn run_binary_env(bin: &Path, args: &[&str], url: &str, dir: &Path, env: &[(&str, &str)]) -> Run {
     let stdout = std::fs::File::create(dir.join("stdout")).expect("stdout file");
     let stderr = std::fs::File::create(dir.join("stderr")).expect("stderr file");
     let result = dir.join("rusage");
@@ -227,6 +238,7 @@ fn run_binary(bin: &Path, args: &[&str], url: &str, dir: &Path) -> Run {
         .env("TEAMSYNC_TODAY", TODAY)
         .env_remove("TEAMSYNC_SELF")
         .env_remove("TEAMSYNC_LOG")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)
