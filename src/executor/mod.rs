@@ -21,7 +21,7 @@ pub(crate) use outcome::{
 use crate::api::{ApiError, Client, SendLog};
 use crate::email::Email;
 use crate::interrupt::Signal;
-use crate::live::{LiveState, Lookup};
+use crate::live::{LiveState, Lookup, ReadIndex};
 use crate::plan::{Change, Guard, Phase, Plan, RevokeCause};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -104,6 +104,29 @@ pub(crate) struct Run<'a> {
     pub(crate) logs: StepLogs,
 }
 
+/// The index of the latest shared read of the org: the steps that wait on one read index it
+/// once between them, not once each (docs/contract.md §14: with 50,000 members and 2,000 lost
+/// answers, each step indexing its read cost 14 s of CPU). It keeps that read alive until the
+/// next one.
+#[derive(Clone, Debug, Default)]
+struct Indexed(Arc<std::sync::Mutex<Option<(Arc<LiveState>, Arc<ReadIndex>)>>>);
+
+impl Indexed {
+    fn of(&self, live: &Arc<LiveState>) -> Arc<ReadIndex> {
+        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((read, index)) = cached.as_ref() {
+            if Arc::ptr_eq(read, live) {
+                return index.clone();
+            }
+        }
+        // Built under the lock: the other steps of this read wait for it rather than each
+        // building their own.
+        let index = Arc::new(ReadIndex::new(live));
+        *cached = Some((live.clone(), index.clone()));
+        index
+    }
+}
+
 /// The [`SendLog`] of every step started, by step index.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StepLogs(Arc<std::sync::Mutex<HashMap<usize, SendLog>>>);
@@ -184,6 +207,7 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execu
         report.steps.push(r);
     };
     let mut failed = 0usize;
+    let indexed = Indexed::default();
     for phase in Phase::ALL {
         let phase_steps: Vec<Step> = all.iter().filter(|s| s.phase == phase).cloned().collect();
         if phase_steps.is_empty() {
@@ -219,8 +243,10 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execu
             let copy = step.clone();
             let stop = run.stop.clone();
             let log = run.logs.start(step.index);
+            let indexed = indexed.clone();
             (run.started)(step.index);
-            let handle = tasks.spawn(async move { run_step(&client, step, stop, log).await });
+            let handle =
+                tasks.spawn(async move { run_step(&client, step, stop, log, &indexed).await });
             running.insert(handle.id(), copy);
         };
         for step in queue.by_ref().take(run.parallelism.max(1)) {
@@ -380,12 +406,18 @@ fn findings(
     findings
 }
 
-async fn run_step(client: &Client, step: Step, mut stop: Stop, log: SendLog) -> StepReport {
+async fn run_step(
+    client: &Client,
+    step: Step,
+    mut stop: Stop,
+    log: SendLog,
+    indexed: &Indexed,
+) -> StepReport {
     let mut r = StepReport {
         started: Some(SystemTime::now()),
         ..StepReport::new(step, Outcome::Done)
     };
-    r.outcome = run_changes(client, &mut r, &mut stop, &log).await;
+    r.outcome = run_changes(client, &mut r, &mut stop, &log, indexed).await;
     r.finished = Some(SystemTime::now());
     let sent = log.get();
     r.attempts = sent.requests;
@@ -400,6 +432,7 @@ async fn run_changes(
     r: &mut StepReport,
     stop: &mut Stop,
     log: &SendLog,
+    indexed: &Indexed,
 ) -> Outcome {
     let requests: Vec<Change> = r.step.changes.iter().flat_map(Change::requests).collect();
     let mut revoked = false;
@@ -407,17 +440,18 @@ async fn run_changes(
         // A revoke that answered 404 was confirmed by a read; when that read shows the person a
         // member, their invitation was accepted just before it: inviting them again would send
         // an invitation to a member (docs/contract.md §5, re-sends).
-        let outcome = match send_confirmed(client, change, r, stop, log).await {
+        let outcome = match send_confirmed(client, change, r, stop, log, indexed).await {
             Ok(Sent::Done) => {
                 revoked |= matches!(change, Change::Revoke(_));
                 continue;
             }
-            Ok(Sent::Read(live, why_read)) => {
+            Ok(Sent::Read(live, index, why_read)) => {
                 revoked |= matches!(change, Change::Revoke(_));
                 let Change::Revoke(revoke) = change else {
                     continue;
                 };
-                let Some(member) = live.member_by_email(change.email()) else {
+                let lookup = Lookup::with(&live, &index);
+                let Some(member) = lookup.member_by_email(change.email()) else {
                     continue;
                 };
                 if requests.len() > 1 {
@@ -459,8 +493,9 @@ async fn run_changes(
 /// handed back).
 enum Sent {
     Done,
-    /// Done as this read shows, read because of this answer (a 404, or a lost answer).
-    Read(Arc<LiveState>, ApiError),
+    /// Done as this read (and its index) shows, read because of this answer (a 404, or a lost
+    /// answer).
+    Read(Arc<LiveState>, Arc<ReadIndex>, ApiError),
 }
 
 /// Sends one request until it is done or has failed for good: never blindly again when its
@@ -472,6 +507,7 @@ async fn send_confirmed(
     r: &mut StepReport,
     stop: &mut Stop,
     log: &SendLog,
+    indexed: &Indexed,
 ) -> Result<Sent, Outcome> {
     let max_attempts = client.retry_policy().max_attempts.max(1);
     // Sends of this change, for the backoff; the report counts every request in `log`.
@@ -491,11 +527,15 @@ async fn send_confirmed(
             // "Not found" is what the step wants, but a gateway or proxy may answer 404
             // for the API: believe it only when a fresh read agrees (docs/contract.md §5).
             return match client.list().await {
-                Ok(live) if is_done(change, &Lookup::new(&live)) => {
-                    r.confirmed_by_reread = true;
-                    Ok(Sent::Read(live, err))
+                Ok(live) => {
+                    let index = indexed.of(&live);
+                    if is_done(change, &Lookup::with(&live, &index)) {
+                        r.confirmed_by_reread = true;
+                        Ok(Sent::Read(live, index, err))
+                    } else {
+                        Err(Outcome::Failed(Failure::StillListed(err)))
+                    }
                 }
-                Ok(_) => Err(Outcome::Failed(Failure::StillListed(err))),
                 Err(read) => Err(Outcome::Failed(Failure::CheckFailed {
                     write: err,
                     read: Box::new(read),
@@ -521,11 +561,13 @@ async fn send_confirmed(
                 return Err(Outcome::Failed(Failure::InterruptedBeforeCheck(err)));
             }
             match client.list().await {
-                Ok(live) if is_done(change, &Lookup::new(&live)) => {
-                    r.confirmed_by_reread = true;
-                    return Ok(Sent::Read(live, err));
+                Ok(live) => {
+                    let index = indexed.of(&live);
+                    if is_done(change, &Lookup::with(&live, &index)) {
+                        r.confirmed_by_reread = true;
+                        return Ok(Sent::Read(live, index, err));
+                    }
                 }
-                Ok(_) => {}
                 Err(read) => {
                     return Err(Outcome::Failed(Failure::CheckFailed {
                         write: err,
