@@ -321,9 +321,8 @@ fn protected_invitations_and_blocked_replacements() {
     w.write(
         "teamsync.yaml",
         &format!(
-            "{file}  - email: vault@example.com\n    role: org:admin\n"
-        )
-        .replace("protected: [glass@example.com]", "protected: [glass@example.com, vault@example.com]"),
+            "{ROOT_ONLY}  - email: glass@example.com\n    role: org:admin\n  - email: later@example.com\n    role: org:member\n  - email: vault@example.com\n    role: org:admin\nprotected: [glass@example.com, vault@example.com]\ninvitations:\n  resend_after_days: 30\n"
+        ),
     );
     assert_run!("round4_blocked_replacement", w.run(&["plan"]));
     let json = w.run(&["plan", "--format", "json"]);
