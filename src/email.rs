@@ -34,8 +34,7 @@ impl Email {
     /// common case for an API's list of 100,000 members).
     pub(crate) fn from_string(raw: String) -> Email {
         let trimmed = raw.trim();
-        let normalized =
-            trimmed.len() == raw.len() && !raw.bytes().any(|b| b.is_ascii_uppercase());
+        let normalized = trimmed.len() == raw.len() && !raw.bytes().any(|b| b.is_ascii_uppercase());
         if normalized {
             Email(raw)
         } else {

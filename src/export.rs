@@ -252,7 +252,10 @@ fn render(org: &Managed, roster: &[(&Email, Entry)]) -> Exported {
     // A part with no entry, only comments (every address of its domain ignored), is an empty
     // list, not `members:` with nothing under it: that is null, which the schema refuses
     // (docs/contract.md §10).
-    if roster.iter().any(|(_, e)| matches!(e, Entry::Member { .. })) {
+    if roster
+        .iter()
+        .any(|(_, e)| matches!(e, Entry::Member { .. }))
+    {
         out.push_str("members:\n");
     } else {
         out.push_str("members: []\n");

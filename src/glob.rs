@@ -101,7 +101,10 @@ mod tests {
         // ASCII case folding only (docs/contract.md §3).
         assert!(!matches("ÉVA@*", "éva@x.com"));
         assert!(matches("éva@*", "éva@X.com"));
-        assert!(!matches("kim@*", "\u{212a}im@x.com"), "KELVIN SIGN is not K");
+        assert!(
+            !matches("kim@*", "\u{212a}im@x.com"),
+            "KELVIN SIGN is not K"
+        );
         assert!(!matches("k*@x.com", "\u{212a}im@x.com"));
         assert!(matches("K*@X.com", "kim@x.com"));
     }

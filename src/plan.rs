@@ -437,10 +437,9 @@ pub(crate) fn blocked_entries<'a>(
         .filter(|b| !(b.change.is_replaced_revoke() && with_invite.contains(b.change.email())))
         .map(|b| {
             let why = match b.why {
-                BlockReason::BlockedReplacement if b.change.is_replacement() => pair_why
-                    .get(b.change.email())
-                    .copied()
-                    .unwrap_or(b.why),
+                BlockReason::BlockedReplacement if b.change.is_replacement() => {
+                    pair_why.get(b.change.email()).copied().unwrap_or(b.why)
+                }
                 why => why,
             };
             (&b.change, why)
@@ -659,8 +658,7 @@ impl fmt::Display for Warning {
             ),
             Warning::SelfNotInOrg { email, from } => write!(
                 f,
-                "{} {email} is neither a member nor invited: check the email (it should be the API key's own account)"
-            ,
+                "{} {email} is neither a member nor invited: check the email (it should be the API key's own account)",
                 from.name()
             ),
             Warning::StaleSnapshot {

@@ -280,7 +280,8 @@ impl Execution {
     }
     /// Blocked by the plan or by the API's answer.
     pub(crate) fn blocked(&self) -> usize {
-        crate::plan::blocked_entries(&self.blocked_in_plan).len() + self.count(|o| matches!(o, Outcome::Blocked(_)))
+        crate::plan::blocked_entries(&self.blocked_in_plan).len()
+            + self.count(|o| matches!(o, Outcome::Blocked(_)))
     }
     /// The verification read found fewer admins than `min_admins` (exit 1).
     pub(crate) fn guard_crossed(&self) -> bool {

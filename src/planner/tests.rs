@@ -289,9 +289,15 @@ fn several_fitting_invitations_keep_the_newest() {
             (Action::Revoke, "ann@example.com", Some("unknown")),
         ]
     );
-    assert_eq!(p.summary.resend, 0, "the kept one is fresh: nothing re-sent");
+    assert_eq!(
+        p.summary.resend, 0,
+        "the kept one is fresh: nothing re-sent"
+    );
     assert_eq!(p.pending_invitations.len(), 1);
-    assert_eq!(p.pending_invitations[0].invited.as_ref().unwrap().age_days, 1);
+    assert_eq!(
+        p.pending_invitations[0].invited.as_ref().unwrap().age_days,
+        1
+    );
 }
 
 #[test]

@@ -62,10 +62,9 @@ pub(crate) fn step_line(r: &StepReport) -> String {
             format!("{sym} {what}: done (confirmed by reading the org again)")
         }
         Outcome::Done => format!("{sym} {what}: done"),
-        Outcome::Blocked(own) => format!(
-            "! {what}: blocked: {}",
-            blocked_text(*own, &step_email(r))
-        ),
+        Outcome::Blocked(own) => {
+            format!("! {what}: blocked: {}", blocked_text(*own, &step_email(r)))
+        }
         Outcome::NotAttempted(why) => format!("  {what}: {}", skipped_text(*why)),
         Outcome::Failed(f) => {
             let mut ids = Vec::new();

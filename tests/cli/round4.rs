@@ -45,7 +45,11 @@ fn a_look_alike_email_is_another_address() {
     );
     let snap = w.run(&["snapshot"]);
     assert_eq!(snap.code, 0, "{}", snap.all());
-    assert!(snap.stdout.contains("\"\u{212a}im@example.com\""), "{}", snap.stdout);
+    assert!(
+        snap.stdout.contains("\"\u{212a}im@example.com\""),
+        "{}",
+        snap.stdout
+    );
     let export = w.run(&["export"]);
     assert_eq!(export.code, 0, "{}", export.all());
     assert!(
@@ -218,7 +222,11 @@ fn outputs_are_checked_before_the_first_write() {
         .find("the job summary /dev/full cannot be written")
         .expect("warned");
     let first_step = r.stderr.find("[1/").expect("a step");
-    assert!(warned < first_step, "warned before the first write:\n{}", r.stderr);
+    assert!(
+        warned < first_step,
+        "warned before the first write:\n{}",
+        r.stderr
+    );
 }
 
 /// Item 6: `plan --out` never names a part of a `--baseline` directory, nor a new YAML file
@@ -233,9 +241,15 @@ fn out_is_never_a_part_of_the_baseline_directory() {
         assert_eq!(r.code, 1, "{}", r.all());
         has(&r.stderr, "--baseline directory base");
     }
-    assert_eq!(std::fs::read_to_string(w.path("base/team.yaml")).unwrap(), FILE);
+    assert_eq!(
+        std::fs::read_to_string(w.path("base/team.yaml")).unwrap(),
+        FILE
+    );
     assert!(!w.path("base/new.yaml").exists());
-    assert!(w.emu.requests().is_empty(), "refused before the org is read");
+    assert!(
+        w.emu.requests().is_empty(),
+        "refused before the org is read"
+    );
     assert_eq!(
         w.run(&["plan", "--baseline", "base", "--out", "plan.json"])
             .code,
@@ -288,7 +302,10 @@ members:
 #[test]
 fn a_zero_timeout_is_an_error() {
     let w = World::new(org(), FILE);
-    assert_run!("round4_timeout_zero_flag", w.run(&["plan", "--timeout", "0"]));
+    assert_run!(
+        "round4_timeout_zero_flag",
+        w.run(&["plan", "--timeout", "0"])
+    );
     let r = w.run_env(&["plan"], &[("TEAMSYNC_TIMEOUT", "0")]);
     assert_eq!(r.code, 1);
     has(&r.stderr, "TEAMSYNC_TIMEOUT is 0");
