@@ -326,6 +326,7 @@ mod tests {
         }
         plan.warnings.push(Warning::SelfNotInOrg {
             email: Email::new("bot@example.com"),
+            from: crate::plan::SelfFrom::Flag,
         });
         let quiet = warnings(&plan, false);
         assert_eq!(
