@@ -1,6 +1,6 @@
 //! Performance figures for the README, printed as a Markdown table. Figures, not assertions.
 //!
-//!     cargo build --release && cargo run --release --example bench [-- planner|plan|apply|apply-scale|all]
+//!     cargo build --release && cargo run --release --example bench [-- planner|plan|apply|apply-scale|apply-lost|all]
 //!
 //! - `planner`: `planner::plan` alone, in memory, at 1k / 10k / 100k / 1M members with drift
 //!   (5 % role changes, 2 % invites, 2 % removals, invitations to keep, replace and revoke, an
@@ -17,6 +17,8 @@
 //!   invitations, 10,000 removals) on 100,000 members, and of 4,000 on 20,000, without
 //!   latency: teamsync's own CPU time (user + sys, `wait4`) and peak RSS. Goal (issue 21):
 //!   under 3 s of CPU at 100k.
+//! - `apply-lost` (also part of `apply`): `teamsync apply` of 4,000 steps on 50,000 members
+//!   with half the answers lost after commit: teamsync's own CPU. Goal (issue 28): under 3 s.
 //! - `plan` also plans the same org from a directory of 100 parts of 1,000 members (runs
 //!   interleaved with the one-file runs), and measures the list's bytes on the wire at 100k
 //!   members, gzipped and not.
