@@ -109,7 +109,10 @@ pub(crate) struct Run<'a> {
 /// answers, each step indexing its read cost 14 s of CPU). It keeps that read alive until the
 /// next one.
 #[derive(Clone, Debug, Default)]
-struct Indexed(Arc<std::sync::Mutex<Option<(Arc<LiveState>, Arc<ReadIndex>)>>>);
+struct Indexed(Arc<std::sync::Mutex<Option<IndexedRead>>>);
+
+/// A shared read and its index.
+type IndexedRead = (Arc<LiveState>, Arc<ReadIndex>);
 
 impl Indexed {
     fn of(&self, live: &Arc<LiveState>) -> Arc<ReadIndex> {
