@@ -186,6 +186,10 @@ pub(crate) enum ConfigError {
     BadNow(String),
     #[error("{var} is `{value}`, not a whole number")]
     BadNumber { var: &'static str, value: String },
+    #[error(
+        "{0} is 0: a request needs at least 1 second; give the number of seconds to wait for an answer (default 30)"
+    )]
+    ZeroTimeout(&'static str),
 }
 
 impl ApiConfig {
@@ -318,6 +322,8 @@ pub(crate) struct Config {
     /// When to use colour (`--color`, `--no-color`); see [`ColorChoice::decide`].
     pub(crate) color: ColorChoice,
     pub(crate) self_email: Option<Email>,
+    /// Whether `--self` or `TEAMSYNC_SELF` named it (the flag wins when both are set).
+    pub(crate) self_from: crate::plan::SelfFrom,
     pub(crate) today: Date,
     /// `TEAMSYNC_NOW`: a fixed clock for tests; `None`, the system clock ([`Config::now`]).
     pub(crate) now: Option<Timestamp>,
@@ -357,8 +363,12 @@ impl Config {
             None => now.as_ref().map_or_else(Date::today_utc, Timestamp::date),
         };
         let timeout = match args.timeout {
+            Some(0) => return Err(ConfigError::ZeroTimeout("--timeout")),
             Some(t) => t,
-            None => number("TEAMSYNC_TIMEOUT", env.timeout.as_deref())?.unwrap_or(30),
+            None => match number("TEAMSYNC_TIMEOUT", env.timeout.as_deref())? {
+                Some(0) => return Err(ConfigError::ZeroTimeout("TEAMSYNC_TIMEOUT")),
+                t => t.unwrap_or(30),
+            },
         };
         let retry_base_ms = match args.retry_base_ms {
             Some(ms) => ms,
@@ -375,7 +385,7 @@ impl Config {
         let api = key
             .and_then(|key| ApiConfig::new(url, key.as_ref().map(|(k, s)| (k.as_str(), *s))))
             .map(|mut api| {
-                api.timeout = Duration::from_secs(timeout.max(1));
+                api.timeout = Duration::from_secs(timeout);
                 api.retry.base = Duration::from_millis(retry_base_ms);
                 api
             });
@@ -392,6 +402,10 @@ impl Config {
             color: match (args.no_color, args.color) {
                 (true, _) => ColorChoice::Never,
                 (false, choice) => choice.unwrap_or(ColorChoice::Auto),
+            },
+            self_from: match args.self_email.as_deref().filter(|s| !s.trim().is_empty()) {
+                Some(_) => crate::plan::SelfFrom::Flag,
+                None => crate::plan::SelfFrom::Env,
             },
             self_email: args
                 .self_email

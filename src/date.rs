@@ -156,6 +156,11 @@ impl Timestamp {
         later.unix - self.unix
     }
 
+    /// Whole seconds since the Unix epoch: what orders two timestamps in time.
+    pub(crate) fn unix(&self) -> i64 {
+        self.unix
+    }
+
     /// As the API wrote it.
     pub(crate) fn as_str(&self) -> &str {
         &self.text

@@ -1,8 +1,10 @@
 //! Emails: one normalized type from where they enter (the file, the API's list, `--self`).
 //!
 //! The contract (docs/contract.md §3) compares emails trimmed and case-insensitively,
-//! everywhere. Rather than remembering to normalize at each comparison, every email becomes an
-//! [`Email`] where it enters, and only an `Email` can be compared with an `Email`: a path that
+//! everywhere, by ASCII case folding only: `Kim@X.com` is `kim@x.com`, but `\u{212a}im@x.com`
+//! (KELVIN SIGN, which Unicode lower-cases to `k`) is another address, kept as written.
+//! Rather than remembering to normalize at each comparison, every email becomes an [`Email`]
+//! where it enters, and only an `Email` can be compared with an `Email`: a path that
 //! forgets to normalize does not compile.
 
 use crate::escape::is_invisible;
@@ -13,7 +15,8 @@ use std::fmt;
 /// The API's limit on an invitation's email address.
 pub(crate) const MAX_EMAIL_LEN: usize = 320;
 
-/// An email address, trimmed and lower-cased: the key of everything teamsync plans.
+/// An email address, trimmed and with its ASCII letters lower-cased (nothing else: a letter
+/// outside ASCII stays as written): the key of everything teamsync plans.
 ///
 /// Its only constructor normalizes, and it derefs to nothing, so comparing it with a raw
 /// `&str` takes an explicit `as_str()`.
@@ -22,7 +25,7 @@ pub(crate) const MAX_EMAIL_LEN: usize = 320;
 pub(crate) struct Email(String);
 
 impl Email {
-    /// Normalizes `raw`: surrounding whitespace removed, lower-cased.
+    /// Normalizes `raw`: surrounding whitespace removed, ASCII letters lower-cased.
     pub(crate) fn new(raw: &str) -> Email {
         Email::from_string(raw.to_string())
     }
@@ -31,12 +34,13 @@ impl Email {
     /// common case for an API's list of 100,000 members).
     pub(crate) fn from_string(raw: String) -> Email {
         let trimmed = raw.trim();
-        let normalized = trimmed.len() == raw.len()
-            && raw.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase());
+        let normalized = trimmed.len() == raw.len() && !raw.bytes().any(|b| b.is_ascii_uppercase());
         if normalized {
             Email(raw)
         } else {
-            Email(trimmed.to_lowercase())
+            // ASCII only (docs/contract.md §3): `to_lowercase` would make U+212A KELVIN SIGN
+            // a `k`, and a look-alike account would pass for the file's address.
+            Email(trimmed.to_ascii_lowercase())
         }
     }
 
@@ -224,7 +228,23 @@ mod tests {
             Email::new("jane@example.com"),
             Email::new("JANE@example.com ")
         );
-        assert_eq!(Email::new("ÉVA@Example.com").as_str(), "éva@example.com");
+        assert_eq!(
+            Email::new("ÉVA@Example.com").as_str(),
+            "Éva@example.com",
+            "ASCII case folding only"
+        );
+        assert_ne!(
+            Email::new("\u{212a}im@x.com"),
+            Email::new("kim@x.com"),
+            "KELVIN SIGN is not K"
+        );
+        assert_eq!(Email::new("\u{212a}im@X.com").as_str(), "\u{212a}im@x.com");
+        assert!(crate::escape::folds_to_ascii('\u{212a}'));
+        assert!(
+            !['\u{130}', 'É', 'k']
+                .into_iter()
+                .any(crate::escape::folds_to_ascii)
+        );
         let parsed: Email = serde_json::from_str("\" Bob@X.io\"").unwrap();
         assert_eq!(parsed.as_str(), "bob@x.io", "deserializing normalizes too");
     }

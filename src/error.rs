@@ -107,6 +107,10 @@ pub(crate) enum CommandError {
     },
     #[error("apply finished with {count} step{} failed or not attempted; see above. Run `teamsync apply` again to retry what is left", plural(*.count))]
     StepsFailed { count: usize },
+    /// A 401 in the middle of the writes: running again with the same key fails the same way
+    /// (docs/contract.md §5).
+    #[error("the API refused the key in the middle of apply (401): {count} step{} failed or not attempted; see above. Replace the key (SCALING_API_KEY, or the file SCALING_API_KEY_FILE names) with a working org admin's key before running `teamsync apply` again", plural(*.count))]
+    KeyRefusedMidway { count: usize },
 }
 
 /// A document of another org than the desired file names (docs/contract.md §9).

@@ -8,8 +8,10 @@ use std::borrow::Cow;
 /// Whether `c` must not reach a terminal as it is: C0 and C1 controls, DEL, the Unicode
 /// bidirectional overrides and isolates, which reorder what is shown, the line and paragraph
 /// separators (U+2028, U+2029), which some terminals and log viewers break lines at, and the
-/// invisible characters ([`is_invisible`]), so that `admin\u{3164}@x.io` never
-/// reads as `admin@x.io` in a plan. The zero-width joiner and the variation selectors that build
+/// invisible characters ([`is_invisible`]), so that `admin\u{3164}@x.io` never reads as
+/// `admin@x.io` in a plan, and the letters that Unicode lower-cases to ASCII ([`folds_to_ascii`]:
+/// U+212A KELVIN SIGN), so that `\u{212a}im@x.io` never reads as `kim@x.io`. The zero-width
+/// joiner and the variation selectors that build
 /// emoji (U+200D, U+FE00–U+FE0F) are kept: a `reason` may hold one, and alone they spoof nothing
 /// an email could carry (the file refuses them there).
 pub(crate) fn is_unsafe(c: char) -> bool {
@@ -20,6 +22,15 @@ pub(crate) fn is_unsafe(c: char) -> bool {
         || is_bidi_control(c)
         || matches!(c, '\u{2028}' | '\u{2029}')
         || (!matches!(c, '\u{200d}' | '\u{fe00}'..='\u{fe0f}') && is_invisible(c))
+        || folds_to_ascii(c)
+}
+
+/// Whether `c` is a letter outside ASCII that Unicode lower-cases to ASCII (U+212A KELVIN SIGN
+/// to `k`; U+0130 is not one: its lower case keeps a combining dot): an address holding one
+/// reads as another ASCII address but is not it (docs/contract.md §3, emails fold ASCII case
+/// only), so every output shows it escaped.
+pub(crate) fn folds_to_ascii(c: char) -> bool {
+    !c.is_ascii() && c.to_lowercase().all(|l| l.is_ascii())
 }
 
 /// Whether `c` is invisible in an address (docs/contract.md §3, hostile input): every Unicode

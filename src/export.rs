@@ -249,7 +249,17 @@ fn render(org: &Managed, roster: &[(&Email, Entry)]) -> Exported {
             plural(redundant)
         );
     }
-    out.push_str("members:\n");
+    // A part with no entry, only comments (every address of its domain ignored), is an empty
+    // list, not `members:` with nothing under it: that is null, which the schema refuses
+    // (docs/contract.md §10).
+    if roster
+        .iter()
+        .any(|(_, e)| matches!(e, Entry::Member { .. }))
+    {
+        out.push_str("members:\n");
+    } else {
+        out.push_str("members: []\n");
+    }
     // When each email's first invitation with a known role (the one the file keeps) was sent.
     let mut sent: std::collections::HashMap<&Email, Option<Date>> =
         std::collections::HashMap::new();

@@ -5,14 +5,15 @@ use crate::email::Email;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Glob {
-    /// Trimmed and lower-cased, like the emails it is matched against.
+    /// Trimmed and ASCII-lower-cased, like the emails it is matched against.
     pattern: String,
     chars: Vec<char>,
 }
 
 impl Glob {
     pub(crate) fn new(pattern: &str) -> Glob {
-        let pattern = pattern.trim().to_lowercase();
+        // ASCII case folding, as emails are compared (docs/contract.md §3).
+        let pattern = pattern.trim().to_ascii_lowercase();
         Glob {
             chars: pattern.chars().collect(),
             pattern,
@@ -97,7 +98,15 @@ mod tests {
     fn case_insensitive_both_ways() {
         assert!(matches("*@Vendor.IO", "Support@VENDOR.io"));
         assert!(matches("exact@x.com", "EXACT@X.COM"));
-        assert!(matches("ÉVA@*", "éva@x.com"));
+        // ASCII case folding only (docs/contract.md §3).
+        assert!(!matches("ÉVA@*", "éva@x.com"));
+        assert!(matches("éva@*", "éva@X.com"));
+        assert!(
+            !matches("kim@*", "\u{212a}im@x.com"),
+            "KELVIN SIGN is not K"
+        );
+        assert!(!matches("k*@x.com", "\u{212a}im@x.com"));
+        assert!(matches("K*@X.com", "kim@x.com"));
     }
 
     #[test]

@@ -459,6 +459,7 @@ mod tests {
             email: Email::new("a@x.com"),
             role: Role::Member,
             reason: None,
+            part: None,
             replaces: None,
         })];
         let ours = [theirs[0].clone(), theirs[0].clone()];

@@ -67,13 +67,17 @@ pub(crate) struct Invited {
     pub(crate) at: Timestamp,
     /// Days from its UTC date to today; 0 for a date in the future (a skewed clock).
     pub(crate) age_days: u64,
+    /// Its UTC date is after today: said as such, never as "today" (docs/contract.md §9).
+    pub(crate) in_future: bool,
 }
 
 impl Invited {
     pub(crate) fn new(at: &Timestamp, today: Date) -> Invited {
+        let days = at.date().days_until(today);
         Invited {
             at: at.clone(),
-            age_days: at.date().days_until(today).max(0) as u64,
+            age_days: days.max(0) as u64,
+            in_future: days < 0,
         }
     }
 }
@@ -86,6 +90,7 @@ impl fmt::Display for Invited {
             "invited {}, {}",
             self.at.date(),
             match self.age_days {
+                _ if self.in_future => "in the future".to_string(),
                 0 => "today".to_string(),
                 1 => "1 day ago".to_string(),
                 n => format!("{n} days ago"),
@@ -109,6 +114,8 @@ pub(crate) struct Invite {
     pub(crate) role: Role,
     /// The file's `reason` for this member.
     pub(crate) reason: Option<String>,
+    /// The part of a desired directory whose entry asks for it (docs/contract.md §10).
+    pub(crate) part: Option<String>,
     /// The role of the pending invitation this one replaces (revoked first, in the same step),
     /// when there is one: invitations cannot be edited.
     pub(crate) replaces: Option<LiveRole>,
@@ -122,6 +129,8 @@ pub(crate) struct UpdateRole {
     pub(crate) from: LiveRole,
     pub(crate) to: Role,
     pub(crate) reason: Option<String>,
+    /// The part of a desired directory whose entry asks for it (docs/contract.md §10).
+    pub(crate) part: Option<String>,
 }
 
 /// Remove a member.
@@ -134,6 +143,8 @@ pub(crate) struct Remove {
     pub(crate) departure: Departure,
     /// The file's `reason` of an expired entry.
     pub(crate) reason: Option<String>,
+    /// The part of a desired directory whose entry asks for it (docs/contract.md §10).
+    pub(crate) part: Option<String>,
 }
 
 /// Why a pending invitation is revoked.
@@ -160,6 +171,8 @@ pub(crate) struct Revoke {
     pub(crate) cause: RevokeCause,
     /// The file's `reason` for the email (of the expired entry, for an expiry).
     pub(crate) reason: Option<String>,
+    /// The part of a desired directory whose entry asks for it (docs/contract.md §10).
+    pub(crate) part: Option<String>,
     /// When it was sent; `None` when the API did not say (age unknown).
     pub(crate) invited: Option<Invited>,
 }
@@ -179,6 +192,8 @@ pub(crate) struct Resend {
     pub(crate) after_days: u64,
     /// The file's `reason` for the member.
     pub(crate) reason: Option<String>,
+    /// The part of a desired directory whose entry asks for it (docs/contract.md §10).
+    pub(crate) part: Option<String>,
 }
 
 /// One change to the organization.
@@ -239,12 +254,14 @@ impl Change {
                     role: c.role.into(),
                     cause: RevokeCause::Replaced,
                     reason: c.reason.clone(),
+                    part: c.part.clone(),
                     invited: Some(c.invited.clone()),
                 }),
                 Change::Invite(Invite {
                     email: c.email.clone(),
                     role: c.role,
                     reason: c.reason.clone(),
+                    part: c.part.clone(),
                     replaces: Some(c.role.into()),
                 }),
             ],
@@ -280,6 +297,17 @@ impl Change {
             Change::Remove(c) => c.reason.as_deref(),
             Change::Revoke(c) => c.reason.as_deref(),
             Change::Resend(c) => c.reason.as_deref(),
+        }
+    }
+
+    /// The part of a desired directory whose entry asks for the change (JSON `part`).
+    pub(crate) fn part(&self) -> Option<&str> {
+        match self {
+            Change::Invite(c) => c.part.as_deref(),
+            Change::UpdateRole(c) => c.part.as_deref(),
+            Change::Remove(c) => c.part.as_deref(),
+            Change::Revoke(c) => c.part.as_deref(),
+            Change::Resend(c) => c.part.as_deref(),
         }
     }
 
@@ -342,13 +370,31 @@ impl Change {
     }
 }
 
+/// Where the API key's own account was named: `--self` or `TEAMSYNC_SELF`, so that a message
+/// names what the user set (docs/contract.md §4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum SelfFrom {
+    #[default]
+    Flag,
+    Env,
+}
+
+impl SelfFrom {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SelfFrom::Flag => "--self",
+            SelfFrom::Env => "TEAMSYNC_SELF",
+        }
+    }
+}
+
 /// Why a change will not be sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BlockReason {
     /// It would change the role of the API key's own account, which the API refuses.
-    OwnRole,
+    OwnRole(SelfFrom),
     /// It would remove the API key's own account, which the API refuses.
-    OwnRemoval,
+    OwnRemoval(SelfFrom),
     /// It would demote, remove or revoke a `protected` email.
     Protected,
     /// The other half of an invitation replacement is blocked.
@@ -357,13 +403,19 @@ pub(crate) enum BlockReason {
 
 impl fmt::Display for BlockReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let BlockReason::OwnRole(from) | BlockReason::OwnRemoval(from) = self {
+            let what = match self {
+                BlockReason::OwnRole(_) => "change its own role",
+                _ => "remove it",
+            };
+            return write!(
+                f,
+                "this is the API key's own account ({}): the API refuses to {what}",
+                from.name()
+            );
+        }
         f.write_str(match self {
-            BlockReason::OwnRole => {
-                "this is the API key's own account (--self): the API refuses to change its own role"
-            }
-            BlockReason::OwnRemoval => {
-                "this is the API key's own account (--self): the API refuses to remove it"
-            }
+            BlockReason::OwnRole(_) | BlockReason::OwnRemoval(_) => "",
             BlockReason::Protected => {
                 "protected: listed under `protected`, never demoted, removed or revoked"
             }
@@ -377,6 +429,43 @@ impl fmt::Display for BlockReason {
 pub(crate) struct Blocked {
     pub(crate) change: Change,
     pub(crate) why: BlockReason,
+}
+
+/// Blocked changes as they are listed and counted (docs/contract.md §4): a blocked invitation
+/// replacement is one entry, its new invitation with the reason that blocked the pair (a
+/// protected old invitation, say), as a replacement sent is one step. In the order given.
+pub(crate) fn blocked_entries<'a>(
+    blocked: impl IntoIterator<Item = &'a Blocked>,
+) -> Vec<(&'a Change, BlockReason)> {
+    let blocked: Vec<&Blocked> = blocked.into_iter().collect();
+    // The real reason of each blocked replacement, by email: the half not blocked only for
+    // being the other half.
+    let mut pair_why: std::collections::HashMap<&Email, BlockReason> =
+        std::collections::HashMap::new();
+    let mut with_invite: std::collections::HashSet<&Email> = std::collections::HashSet::new();
+    for b in &blocked {
+        if b.change.is_replacement() {
+            if b.why != BlockReason::BlockedReplacement {
+                pair_why.insert(b.change.email(), b.why);
+            }
+            if !b.change.is_replaced_revoke() {
+                with_invite.insert(b.change.email());
+            }
+        }
+    }
+    blocked
+        .into_iter()
+        .filter(|b| !(b.change.is_replaced_revoke() && with_invite.contains(b.change.email())))
+        .map(|b| {
+            let why = match b.why {
+                BlockReason::BlockedReplacement if b.change.is_replacement() => {
+                    pair_why.get(b.change.email()).copied().unwrap_or(b.why)
+                }
+                why => why,
+            };
+            (&b.change, why)
+        })
+        .collect()
 }
 
 /// A safety guard (docs/contract.md §5) and whether it trips.
@@ -728,9 +817,23 @@ impl Change {
         }
     }
 
-    /// The reason shown next to the change (the JSON plan's `reason`): the file's reason, and
-    /// for an expiry the date first.
+    /// The reason shown next to the change in text and Markdown: [`Change::reason_text`], and
+    /// the part that asks for it (docs/contract.md §10: every plan reason names the part).
     pub(crate) fn shown_reason(&self) -> Option<String> {
+        let part = match self {
+            Change::Resend(_) => None,
+            c => c.part(),
+        };
+        match (self.reason_text(), part) {
+            (Some(r), Some(p)) => Some(format!("{r} (in {p})")),
+            (None, Some(p)) => Some(format!("in {p}")),
+            (r, None) => r,
+        }
+    }
+
+    /// The JSON plan's `reason`: the file's reason, and for an expiry the date first; the part
+    /// is its own field (`part`), never appended here.
+    pub(crate) fn reason_text(&self) -> Option<String> {
         if let Change::Resend(c) = self {
             return Some(format!("pending for {} days", c.invited.age_days));
         }

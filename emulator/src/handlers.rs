@@ -55,7 +55,11 @@ pub(crate) async fn list_members(
             invs.push(inner.invitation_out(invitations[idx - inner.org.members.len()]));
         }
     }
-    let next = (end < total).then(|| encode_cursor(end));
+    let next = match (end < total, inner.faults.empty_cursor) {
+        (true, _) => Some(encode_cursor(end)),
+        (false, true) => Some(String::new()),
+        (false, false) => None,
+    };
     // Serialised from borrowed structs straight to bytes (no `Value` per entry): the same JSON
     // as `data(…, json!(…))`, whose keys come out sorted.
     let body = ListOut {

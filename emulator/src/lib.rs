@@ -84,6 +84,8 @@
 //! * **Someone else, meanwhile** ([`Faults::on_revoke`]): as an invitation is revoked, its
 //!   person accepts it just before (the revoke then answers 404), or someone invites the same
 //!   address again just after. [`Faults::reject_invites`] refuses every invitation with 400.
+//! * **An empty cursor** ([`Faults::empty_cursor`]): the list's last page says
+//!   `"nextCursor": ""` instead of `null`.
 //! * **A revoked key** ([`Faults::revoke_key_after_writes`]): once that many writes have been
 //!   received, every later request answers 401 `invalid_api_key`.
 //! * **Fault order** for each request: the request is recorded; `latency` is slept; the

@@ -175,6 +175,9 @@ pub struct Faults {
     /// Every invitation is refused with 400 `invalid_request_error` and nothing is created,
     /// as the API refuses an address it will not invite.
     pub reject_invites: bool,
+    /// A broken paginator: the last page of the list says `"nextCursor": ""` instead of
+    /// `null`, so a client cannot tell the list is complete.
+    pub empty_cursor: bool,
 }
 
 /// Someone else's move at the moment an invitation is revoked ([`Faults::on_revoke`]).
@@ -212,6 +215,7 @@ impl Default for Faults {
             revoke_key_after_writes: None,
             on_revoke: None,
             reject_invites: false,
+            empty_cursor: false,
         }
     }
 }

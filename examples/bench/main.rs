@@ -1,6 +1,6 @@
 //! Performance figures for the README, printed as a Markdown table. Figures, not assertions.
 //!
-//!     cargo build --release && cargo run --release --example bench [-- planner|plan|apply|apply-scale|review|all]
+//!     cargo build --release && cargo run --release --example bench [-- planner|plan|apply|apply-scale|apply-lost|review|all]
 //!
 //! - `planner`: `planner::plan` alone, in memory, at 1k / 10k / 100k / 1M members with drift
 //!   (5 % role changes, 2 % invites, 2 % removals, invitations to keep, replace and revoke, an
@@ -17,6 +17,8 @@
 //!   invitations, 10,000 removals) on 100,000 members, and of 4,000 on 20,000, without
 //!   latency: teamsync's own CPU time (user + sys, `wait4`) and peak RSS. Goal (issue 21):
 //!   under 3 s of CPU at 100k.
+//! - `apply-lost` (also part of `apply`): `teamsync apply` of 4,000 steps on 50,000 members
+//!   with half the answers lost after commit: teamsync's own CPU. Goal (issue 28): under 3 s.
 //! - `plan` also plans the same org from a directory of 100 parts of 1,000 members (runs
 //!   interleaved with the one-file runs), and measures the list's bytes on the wire at 100k
 //!   members, gzipped and not.
@@ -67,11 +69,11 @@ fn main() {
         "planner" => (true, false, false),
         "plan" => (false, true, false),
         "apply" => (false, false, true),
-        "apply-scale" | "review" => (false, false, false),
+        "apply-scale" | "apply-lost" | "review" => (false, false, false),
         "all" => (true, true, true),
         other => {
             eprintln!(
-                "unknown benchmark `{other}`: use planner, plan, apply, apply-scale, review or all"
+                "unknown benchmark `{other}`: use planner, plan, apply, apply-scale, apply-lost, review or all"
             );
             std::process::exit(1);
         }
@@ -84,8 +86,9 @@ fn main() {
         bench_planner(&mut rows);
     }
     let scale_on = apply_on || which == "apply-scale";
+    let lost_on = apply_on || which == "apply-lost";
     let review_on = which == "review" || which == "all";
-    if plan_on || scale_on || review_on {
+    if plan_on || scale_on || lost_on || review_on {
         let bin = teamsync_binary();
         if plan_on {
             bench_plan(&bin, &mut rows);
@@ -96,6 +99,9 @@ fn main() {
         }
         if scale_on {
             apply::bench_apply_scale(&bin, &mut rows);
+        }
+        if lost_on {
+            apply::bench_lost_answers(&bin, &mut rows);
         }
         if apply_on {
             apply::bench_apply(&bin, &mut rows);
@@ -222,6 +228,11 @@ const LAUNCHER: &str = "--spawn-measured";
 /// child is therefore started by a small copy of this example ([`launch_measured`]), whose
 /// own memory is a few MB.
 fn run_binary(bin: &Path, args: &[&str], url: &str, dir: &Path) -> Run {
+    run_binary_env(bin, args, url, dir, &[])
+}
+
+/// [`run_binary`] with more environment variables.
+fn run_binary_env(bin: &Path, args: &[&str], url: &str, dir: &Path, env: &[(&str, &str)]) -> Run {
     let stdout = std::fs::File::create(dir.join("stdout")).expect("stdout file");
     let stderr = std::fs::File::create(dir.join("stderr")).expect("stderr file");
     let result = dir.join("rusage");
@@ -237,6 +248,7 @@ fn run_binary(bin: &Path, args: &[&str], url: &str, dir: &Path) -> Run {
         .env("TEAMSYNC_TODAY", TODAY)
         .env_remove("TEAMSYNC_SELF")
         .env_remove("TEAMSYNC_LOG")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr)

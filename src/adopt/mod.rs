@@ -43,6 +43,8 @@ pub(crate) struct AdoptOptions {
     /// With `adopt --baseline`: the emails whose changes are drift (docs/contract.md §7); no
     /// other entry is added, changed or deleted, so that the edit under review stays as it is.
     pub(crate) only: Option<HashSet<Email>>,
+    /// Where it was named (`--self` or `TEAMSYNC_SELF`), for messages.
+    pub(crate) self_from: crate::plan::SelfFrom,
 }
 
 /// One change made to the file.
@@ -83,7 +85,7 @@ pub(crate) enum Why {
     /// The address is outside `allowed_domains`.
     OutsideDomains,
     /// The API key's own account.
-    OwnAccount,
+    OwnAccount(crate::plan::SelfFrom),
     /// The file would be left with no `org:admin`.
     LastAdmin,
     /// The live role is not one the file can hold.
@@ -109,7 +111,7 @@ impl fmt::Display for Why {
                 "its entry expired on {d}; plan removes it, adopt does not bring it back"
             ),
             Why::OutsideDomains => write!(f, "the address is outside allowed_domains"),
-            Why::OwnAccount => write!(f, "it is the API key's own account (--self)"),
+            Why::OwnAccount(from) => write!(f, "it is the API key's own account ({})", from.name()),
             Why::LastAdmin => write!(f, "the file would be left with no org:admin"),
             Why::UnknownRole(r) => write!(f, "its live role `{r}` is not one the file can hold"),
             Why::InvalidEmail(e) => write!(f, "the file cannot hold the address: {e}"),
@@ -315,6 +317,7 @@ pub(crate) fn keeps(
         kinds: vec![Kind::Added, Kind::Roles, Kind::Removed],
         today,
         self_email,
+        self_from: crate::plan::SelfFrom::default(),
         only: None,
     };
     decide(desired, live, &options)
@@ -408,7 +411,7 @@ fn decide(
             let why = if let Some(g) = ignored(email) {
                 Some(Why::Ignored(g.as_str().to_string()))
             } else if own(email) {
-                Some(Why::OwnAccount)
+                Some(Why::OwnAccount(options.self_from))
             } else if let Some(e) = desired::refused_email(email.as_str()) {
                 Some(Why::InvalidEmail(e))
             } else if !desired.allowed_domains.is_empty()
@@ -457,7 +460,7 @@ fn decide(
             continue;
         }
         if own(&m.email) {
-            skip(&m.email, kind, Why::OwnAccount);
+            skip(&m.email, kind, Why::OwnAccount(options.self_from));
             continue;
         }
         match l.and_then(|l| l.role()) {

@@ -71,6 +71,7 @@ pub(super) fn check(
     let meant: HashSet<&Email> = adopted.iter().map(Adoption::email).collect();
     let opts = PlanOptions {
         self_email: options.self_email.clone(),
+        self_from: options.self_from,
         ..PlanOptions::new(options.today)
     };
     // One managed view of the read for both plans: adopt never edits `ignore`, so the two

@@ -19,6 +19,7 @@ fn options(today: &str, self_email: Option<&str>, kinds: Vec<Kind>) -> AdoptOpti
         kinds,
         today: Date::parse(today).unwrap(),
         self_email: self_email.map(Email::new),
+        self_from: crate::plan::SelfFrom::Flag,
     }
 }
 
@@ -299,7 +300,7 @@ fn never_adopted_each_with_its_reason() {
             "",
             org(&[("a@x.io", "org:admin"), ("c@x.io", "org:admin")], &[]),
             Some("c@x.io"),
-            Why::OwnAccount,
+            Why::OwnAccount(crate::plan::SelfFrom::Flag),
         ),
         (
             "last admin",

@@ -6,7 +6,7 @@ use super::error::TransportKind;
 use super::retry::parse_retry_after;
 use super::wire::{ErrorBody, first_of_each_id, parse_list_page};
 use super::{ApiConfig, ApiKey};
-use super::{ApiError, Pauses, RetryPolicy};
+use super::{ApiError, Pauses, RetryPolicy, SendLog};
 use crate::email::Email;
 use crate::live::{InvitationId, LiveState, MemberId};
 use crate::role::Role;
@@ -216,33 +216,44 @@ impl Client {
     }
 
     /// `POST team/members/invite`.
-    pub(crate) async fn invite(&self, email: &Email, role: Role) -> Result<(), ApiError> {
+    pub(crate) async fn invite(
+        &self,
+        email: &Email,
+        role: Role,
+        log: &SendLog,
+    ) -> Result<(), ApiError> {
         let body = serde_json::json!({ "emailAddress": email.as_str(), "role": role.as_str() });
-        self.write(Method::POST, "team/members/invite", Some(body))
+        self.write(Method::POST, "team/members/invite", Some(body), log)
             .await
     }
 
     /// `PATCH team/members/{id}/role`.
-    pub(crate) async fn update_role(&self, id: &MemberId, role: Role) -> Result<(), ApiError> {
+    pub(crate) async fn update_role(
+        &self,
+        id: &MemberId,
+        role: Role,
+        log: &SendLog,
+    ) -> Result<(), ApiError> {
         let path = format!("team/members/{}/role", seg(id.as_str())?);
         self.write(
             Method::PATCH,
             &path,
             Some(serde_json::json!({ "role": role.as_str() })),
+            log,
         )
         .await
     }
 
     /// `DELETE team/members/{id}`.
-    pub(crate) async fn remove(&self, id: &MemberId) -> Result<(), ApiError> {
+    pub(crate) async fn remove(&self, id: &MemberId, log: &SendLog) -> Result<(), ApiError> {
         let path = format!("team/members/{}", seg(id.as_str())?);
-        self.write(Method::DELETE, &path, None).await
+        self.write(Method::DELETE, &path, None, log).await
     }
 
     /// `DELETE team/members/invitations/{id}`.
-    pub(crate) async fn revoke(&self, id: &InvitationId) -> Result<(), ApiError> {
+    pub(crate) async fn revoke(&self, id: &InvitationId, log: &SendLog) -> Result<(), ApiError> {
         let path = format!("team/members/invitations/{}", seg(id.as_str())?);
-        self.write(Method::DELETE, &path, None).await
+        self.write(Method::DELETE, &path, None, log).await
     }
 
     /// A write is sent again only when it provably did nothing (429, connection refused);
@@ -252,15 +263,20 @@ impl Client {
         method: Method,
         path: &str,
         body: Option<serde_json::Value>,
+        log: &SendLog,
     ) -> Result<(), ApiError> {
         let url = self.url(path)?;
         let mut attempt = 1;
         loop {
             self.wait_for_pause().await;
-            match self
+            log.sent();
+            let answer = self
                 .send(method.clone(), url.clone(), body.clone(), ANSWER_CAP)
-                .await
-            {
+                .await;
+            if let Err(e) = &answer {
+                log.failed(e);
+            }
+            match answer {
                 Ok(_) => return Ok(()),
                 Err(e) if e.safe_to_resend() && attempt < self.retry.max_attempts => {
                     let wait = self.retry.backoff(attempt, &e);

@@ -11,7 +11,7 @@ mod wire;
 
 pub(crate) use client::{Client, Notes};
 pub(crate) use error::ApiError;
-pub(crate) use retry::{Pauses, RetryPolicy};
+pub(crate) use retry::{Pauses, RetryPolicy, SendLog, Sends};
 pub(crate) use settings::{ApiConfig, ApiKey, KeySource, is_loopback, redact_url};
 #[cfg(test)]
 pub(crate) use wire::parse_list_page;

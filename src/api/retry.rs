@@ -72,6 +72,41 @@ pub(crate) struct Pauses {
     pub(crate) waited: Duration,
 }
 
+/// What the writes of one apply step sent: every request (resends after a 429 included) and
+/// the `requestId` of every error answer, also of those a confirming read followed. Shared, so
+/// that a step cut off by a second signal still reports what it sent (docs/contract.md §8).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SendLog(std::sync::Arc<std::sync::Mutex<Sends>>);
+
+/// See [`SendLog`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Sends {
+    pub(crate) requests: u32,
+    pub(crate) error_request_ids: Vec<String>,
+}
+
+impl SendLog {
+    fn with<T>(&self, f: impl FnOnce(&mut Sends) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// A request is about to be sent.
+    pub(crate) fn sent(&self) {
+        self.with(|s| s.requests += 1);
+    }
+
+    /// An answer was an error.
+    pub(crate) fn failed(&self, e: &super::ApiError) {
+        if let Some(id) = e.request_id() {
+            self.with(|s| s.error_request_ids.push(id.to_string()));
+        }
+    }
+
+    pub(crate) fn get(&self) -> Sends {
+        self.with(|s| s.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

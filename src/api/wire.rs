@@ -131,8 +131,14 @@ pub(crate) fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>)
             _ => tracing::warn!(id = %i.id, "invitation without an email in the list: left alone"),
         }
     }
-    let cursor = env.data.next_cursor.filter(|c| !c.is_empty());
-    Ok((state, cursor))
+    // docs/contract.md §4: an empty cursor neither says "no more pages" (that is `null`) nor
+    // names a page; a list that cannot be known complete is never planned on.
+    if env.data.next_cursor.as_deref() == Some("") {
+        return Err(ApiError::Pagination(
+            "the member list's `nextCursor` is an empty string, neither a cursor nor null: the list cannot be known complete; refusing to plan against it".into(),
+        ));
+    }
+    Ok((state, env.data.next_cursor))
 }
 
 #[cfg(test)]
@@ -180,6 +186,19 @@ mod tests {
             );
         }
         assert_eq!(next.as_deref(), Some("abc"));
+        assert!(matches!(
+            parse_list_page(br#"{"data":{"members":[],"invitations":[],"nextCursor":""}}"#),
+            Err(ApiError::Pagination(_))
+        ));
+        for odd in [
+            &br#"{"data":{"members":[],"invitations":[],"nextCursor":7}}"#[..],
+            br#"{"data":{"members":[],"invitations":[],"nextCursor":{}}}"#,
+        ] {
+            assert!(
+                matches!(parse_list_page(odd), Err(ApiError::Decode(_))),
+                "a cursor that is neither a string nor null is an error"
+            );
+        }
         assert!(parse_list_page(b"<html>").is_err());
         assert!(
             parse_list_page(br#"{"members":[]}"#).is_err(),

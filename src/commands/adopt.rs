@@ -122,6 +122,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         today: ctx.config.today,
         self_email: ctx.config.self_email.clone(),
         only,
+        self_from: ctx.config.self_from,
     };
     // Named as the load named them, so that the edited parts are loaded and planned as `plan`
     // would load and plan them (docs/contract.md §7).

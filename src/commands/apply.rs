@@ -174,6 +174,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         }
         None => None,
     };
+    super::check_step_summary(ctx);
     let client = Client::new(api)?.with_notes(ctx.ui.notes());
     // From here on a signal is apply's to handle (docs/contract.md §5). Until the first write,
     // it ends the run at once: nothing has been sent.
@@ -279,7 +280,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         _ => &computed.plan,
     };
     if plan.changes.is_empty() {
-        let blocked = plan.blocked.len();
+        let blocked = crate::plan::blocked_entries(&plan.blocked).len();
         if blocked > 0 {
             ctx.ui.note(format_args!(
                 "Nothing to send: {blocked} blocked change{} remain{} (see above).",
@@ -355,12 +356,14 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         admins_before: org.admins(),
     };
     let (stop_tx, stop) = executor::Stop::new();
+    let logs = executor::StepLogs::default();
     let run = executor::Run {
         parallelism: args.parallelism,
         progress: &progress,
         started: &step_started,
         checks: &checks,
         stop,
+        logs: logs.clone(),
     };
     let ran = runtime.block_on(async {
         let exec = executor::execute(&client, plan, run);
@@ -393,6 +396,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                 plan,
                 finished.into_inner(),
                 &in_flight.into_inner(),
+                &logs,
                 first,
                 second,
             );
@@ -409,6 +413,7 @@ fn cut_off(
     plan: &Plan,
     mut finished: Vec<executor::StepReport>,
     in_flight: &HashSet<usize>,
+    logs: &executor::StepLogs,
     first: Signal,
     second: Signal,
 ) -> executor::Execution {
@@ -422,6 +427,10 @@ fn cut_off(
     for s in &mut report.steps {
         if in_flight.contains(&s.step.index) {
             s.outcome = executor::Outcome::Failed(executor::Failure::CutOff(second));
+            // Sent, maybe committed: counted (docs/contract.md §8).
+            let sent = logs.sent(s.step.index);
+            s.attempts = sent.requests;
+            s.error_request_ids = sent.error_request_ids;
             s.may_have_been_sent = s.invites();
         }
     }
@@ -542,6 +551,9 @@ impl<'a> Finisher<'a> {
             Some(executor::Halt::Refused { phase, guards }) => Err(CommandError::GuardMidway {
                 phase: *phase,
                 guards: guards.clone(),
+            }),
+            _ if report.key_refused() => Err(CommandError::KeyRefusedMidway {
+                count: report.failed() + report.not_attempted(),
             }),
             _ if report.failed() + report.not_attempted() > 0 => Err(CommandError::StepsFailed {
                 count: report.failed() + report.not_attempted(),

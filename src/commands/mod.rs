@@ -179,6 +179,29 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
         .map_err(CommandError::Runtime)
 }
 
+/// Warns, before apply's first write, when the job summary `GITHUB_STEP_SUMMARY` names cannot
+/// be appended to: found then rather than after the writes, and still only a warning
+/// (docs/contract.md §6). Nothing is written to it.
+pub(crate) fn check_step_summary(ctx: &Context) {
+    let Some(path) = &ctx.config.step_summary else {
+        return;
+    };
+    let writable = match std::fs::metadata(path) {
+        // Appended to in place: the file itself must take writes.
+        Ok(m) if m.is_file() => std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop),
+        _ => output::probe(path),
+    };
+    if let Err(e) = writable {
+        ctx.ui.warning(format_args!(
+            "the job summary {} cannot be written ({e}): apply goes on without it",
+            crate::escape::escape(&path.display().to_string())
+        ));
+    }
+}
+
 /// Appends `markdown` to the GitHub job summary when `GITHUB_STEP_SUMMARY` names a file
 /// (docs/contract.md §6). A summary that cannot be written is a warning: the command's own
 /// outcome stands.

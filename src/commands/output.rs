@@ -5,7 +5,9 @@
 //!   (the desired file, a part of the desired directory, the saved plan being applied), compared
 //!   by identity (the same file whatever the spelling: `./`, a symbolic or a hard link), nor a
 //!   new file that would become a part of the desired directory; and, where asked, not an
-//!   existing file at all (`export -o` without `--force`).
+//!   existing file at all (`export -o` without `--force`); and it must be writable: a folder
+//!   that takes no new file (read-only), a read-only file or a device that refuses every write
+//!   (`/dev/full`) is found there, before anything is sent ([`probe`]).
 //! - [`Output::write`]: a regular file, or a link to one, is replaced atomically
 //!   ([`write_atomically`]: the link stays, the file's permissions too); anything else that
 //!   exists (`/dev/stdout`, a FIFO, a terminal, a device) is opened and written to, never
@@ -28,6 +30,8 @@ pub(crate) struct Inputs {
     files: Vec<Input>,
     /// `-f DIR`: a new YAML file in there would be a part of the desired state.
     directory: Option<PathBuf>,
+    /// `--baseline DIR`: likewise, a new YAML file there would be a part of the baseline.
+    baseline: Option<PathBuf>,
 }
 
 impl Inputs {
@@ -44,6 +48,7 @@ impl Inputs {
                     })
                     .collect(),
                 directory: Some(path.to_path_buf()),
+                baseline: None,
             },
             // A file, or a directory teamsync cannot read (the load says why).
             _ => Inputs {
@@ -52,6 +57,7 @@ impl Inputs {
                     what: "is the desired-state file".into(),
                 }],
                 directory: None,
+                baseline: None,
             },
         }
     }
@@ -71,6 +77,24 @@ impl Inputs {
         self
     }
 
+    /// Adds `plan --baseline PATH`: a file, or each part of a directory, and a new YAML file
+    /// below that directory, which would become a part of it (docs/contract.md §6).
+    pub(crate) fn and_baseline(mut self, path: &Path) -> Inputs {
+        match crate::parts::discover(path) {
+            Ok((true, parts)) => {
+                for part in parts {
+                    self.files.push(Input {
+                        what: format!("is a part of the --baseline directory {}", path.display()),
+                        path: part.path,
+                    });
+                }
+                self.baseline = Some(path.to_path_buf());
+                self
+            }
+            _ => self.and_file(path, "is the --baseline file"),
+        }
+    }
+
     /// What `path` (an existing regular file) is among the inputs, if it is one.
     fn find(&self, path: &Path) -> Option<&Input> {
         self.files.iter().find(|input| {
@@ -83,49 +107,67 @@ impl Inputs {
 
     /// Whether `path`, which does not exist yet, would be found as a part of the desired
     /// directory once written: below it, a YAML file, no hidden folder on the way.
-    fn would_be_part(&self, path: &Path) -> bool {
-        self.below_directory(path) && crate::parts::is_yaml(path)
+    /// The directory it would be a part of, when it would be one: the desired directory or
+    /// the baseline's.
+    fn would_be_part(&self, path: &Path) -> Option<(&Path, &'static str)> {
+        if !crate::parts::is_yaml(path) {
+            return None;
+        }
+        [
+            (self.directory.as_deref(), "the desired directory"),
+            (self.baseline.as_deref(), "the --baseline directory"),
+        ]
+        .into_iter()
+        .find_map(|(dir, what)| dir.filter(|d| below(d, path)).map(|d| (d, what)))
     }
 
     /// Whether `path` (which may not exist yet, nor its folders) lies below the desired
     /// directory, or is it, with no hidden folder on the way: where the loader looks for parts.
     fn below_directory(&self, path: &Path) -> bool {
-        let Some(dir) = self.directory.as_ref().and_then(|d| d.canonicalize().ok()) else {
-            return false;
-        };
-        // The nearest folder that exists, resolved, and the names below it.
-        let mut existing = if path.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            path
-        };
-        let mut rest = Vec::new();
-        let resolved = loop {
-            if let Ok(p) = existing.canonicalize() {
-                break p;
-            }
-            match (existing.parent(), existing.file_name()) {
-                (Some(parent), Some(name)) => {
-                    rest.push(name.to_os_string());
-                    existing = if parent.as_os_str().is_empty() {
-                        Path::new(".")
-                    } else {
-                        parent
-                    };
-                }
-                _ => return false,
-            }
-        };
-        let Ok(below) = resolved.strip_prefix(&dir) else {
-            return false;
-        };
-        !below
-            .components()
-            .map(|c| c.as_os_str().to_os_string())
-            .chain(rest)
-            .any(|c| c.to_string_lossy().starts_with('.'))
+        self.directory.as_deref().is_some_and(|d| below(d, path))
     }
+}
 
+/// Whether `path` (which may not exist yet, nor its folders) lies below `dir`, or is it, with no
+/// hidden folder on the way: where the loader looks for parts.
+fn below(dir: &Path, path: &Path) -> bool {
+    let Ok(dir) = dir.canonicalize() else {
+        return false;
+    };
+    // The nearest folder that exists, resolved, and the names below it.
+    let mut existing = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
+    let mut rest = Vec::new();
+    let resolved = loop {
+        if let Ok(p) = existing.canonicalize() {
+            break p;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+            }
+            _ => return false,
+        }
+    };
+    let Ok(below) = resolved.strip_prefix(&dir) else {
+        return false;
+    };
+    !below
+        .components()
+        .map(|c| c.as_os_str().to_os_string())
+        .chain(rest)
+        .any(|c| c.to_string_lossy().starts_with('.'))
+}
+
+impl Inputs {
     /// Refuses `--split-by`'s directory `dir` when it is the desired directory or below it:
     /// its parts would become parts of the desired state (docs/contract.md §6).
     pub(crate) fn check_directory(
@@ -197,15 +239,12 @@ impl Output {
             }
             // A FIFO, a terminal, a device: written to when the time comes.
             Ok(_) => {}
-            Err(_) if inputs.would_be_part(path) => {
-                let dir = inputs.directory.as_deref().unwrap_or(Path::new("."));
+            Err(_) if inputs.would_be_part(path).is_some() => {
+                let (dir, what) = inputs.would_be_part(path).unwrap_or((Path::new("."), ""));
                 return Err(CommandError::OutputIsInput {
                     flag,
                     path: shown(),
-                    what: format!(
-                        "would become a part of the desired directory {}",
-                        dir.display()
-                    ),
+                    what: format!("would become a part of {what} {}", dir.display()),
                 });
             }
             // Not there yet: its folder must be, or the write would fail once it is too late.
@@ -222,6 +261,10 @@ impl Output {
                 }
             }
         }
+        probe(path).map_err(|source| CommandError::WriteFile {
+            path: shown(),
+            source,
+        })?;
         Ok(Output {
             path: path.to_path_buf(),
         })
@@ -257,6 +300,58 @@ impl Output {
             Err(_) => write_atomically(path, text.as_bytes()),
         }
     }
+}
+
+/// Whether `path` can be written, found without writing a byte to it (docs/contract.md §6:
+/// before the first request that changes the org): a regular file, or a new one, is replaced
+/// through a new file beside it, so its folder must take one and an existing file must not be
+/// read-only; a character device (`/dev/full`, a terminal, `/dev/null`) is opened and given an
+/// empty write, which a device that refuses every write refuses too. A FIFO or a socket is left
+/// alone: opening one may wait for a reader.
+pub(crate) fn probe(path: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {
+            if m.permissions().readonly() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "the file is read-only",
+                ));
+            }
+            probe_folder(&path.canonicalize()?)
+        }
+        Ok(m) if is_char_device(&m) => {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            // An empty write: nothing reaches a terminal or a pipe, but a device that takes
+            // nothing says so (ENOSPC from /dev/full).
+            f.write(&[]).map(drop)
+        }
+        Ok(_) => Ok(()),
+        Err(_) => probe_folder(path),
+    }
+}
+
+/// Whether the folder of `path` takes a new file: one is made there and removed at once.
+fn probe_folder(path: &Path) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".teamsync-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(without_temp_path)
+}
+
+#[cfg(unix)]
+fn is_char_device(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    m.file_type().is_char_device()
+}
+
+#[cfg(not(unix))]
+fn is_char_device(_: &std::fs::Metadata) -> bool {
+    false
 }
 
 fn is_a_directory() -> std::io::Error {

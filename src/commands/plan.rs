@@ -75,7 +75,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         Some(path) => {
             let mut inputs = Inputs::desired(&ctx.config.file);
             if let Some(base) = &args.baseline {
-                inputs = inputs.and_file(base, "is the --baseline file");
+                inputs = inputs.and_baseline(base);
             }
             if let Some(live) = &args.live {
                 inputs = inputs.and_file(live, "is the snapshot planned against");
@@ -265,6 +265,7 @@ impl Computed {
 pub(super) fn plan_options(config: &Config, allow_mass_removal: bool) -> PlanOptions {
     PlanOptions {
         self_email: config.self_email.clone(),
+        self_from: config.self_from,
         today: config.today,
         allow_mass_removal,
     }
@@ -291,7 +292,7 @@ pub(super) fn compute(
         plan.warn_first(Warning::StaleSnapshot {
             path: path.clone(),
             read_at: source.read_at.clone(),
-            age_days: source.age_seconds / 86_400,
+            age_seconds: source.age_seconds,
         });
     }
     plan.source = Some(source);

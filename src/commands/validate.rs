@@ -52,10 +52,11 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let members = &file.desired.members;
     let admins = members.iter().filter(|m| m.role == Role::Admin).count();
     ctx.ui.note(format_args!(
-        "{} is valid: {} member{} ({} admin{}).",
+        // Entries, not members: validate never sees the org (docs/contract.md §1).
+        "{} is valid: {} entr{} ({} admin{}).",
         file.name,
         members.len(),
-        plural(members.len()),
+        crate::words::one_or_many(members.len(), "y", "ies"),
         admins,
         plural(admins)
     ));

@@ -248,7 +248,7 @@ impl Check<'_> {
         }
         self.duplicates(&entries, &desired.members);
         if all_parsed {
-            self.contradictions(&desired, &locs);
+            self.contradictions(&desired, &entries, &locs);
         }
         if let (true, Some(first)) = (all_lists, lists.first()) {
             self.admin_present(&entries, first.loc);
@@ -435,23 +435,34 @@ impl Check<'_> {
     }
 
     /// An `ignore` pattern that matches a listed member contradicts it; a `protected` email
-    /// that is not listed is kept but not managed.
-    fn contradictions(&mut self, desired: &Desired, locs: &PolicyLocs) {
+    /// that is not listed is kept but not managed. Every entry with a valid email counts, also
+    /// one with other problems: validation reports every problem of an entry at once
+    /// (docs/contract.md §3), so a domain outside `allowed_domains` does not hide that an
+    /// `ignore` pattern matches the same entry.
+    fn contradictions(&mut self, desired: &Desired, entries: &[Entry], locs: &PolicyLocs) {
+        let listed: Vec<(&Email, Loc)> = entries
+            .iter()
+            .filter_map(|e| match (e.member, &e.email) {
+                (Some(i), _) => desired.members.get(i).map(|m| (&m.email, m.loc)),
+                (None, Some((email, loc))) => Some((email, *loc)),
+                (None, None) => None,
+            })
+            .collect();
         for (g, loc) in desired.ignore.iter().zip(&locs.ignore) {
-            for m in desired.members.iter().filter(|m| g.matches(&m.email)) {
+            for (email, at) in listed.iter().filter(|(e, _)| g.matches(e)) {
                 self.errors.push(Diagnostic::at(
                     *loc,
                     format!(
                         "ignore pattern `{}` matches `{}` listed at {}: teamsync cannot both manage and ignore it",
                         g.as_str(),
-                        m.email,
-                        self.place(m.loc, *loc)
+                        email,
+                        self.place(*at, *loc)
                     ),
                 ));
             }
         }
         for (p, loc) in desired.protected.iter().zip(&locs.protected) {
-            if !desired.members.iter().any(|m| &m.email == p) {
+            if !listed.iter().any(|(e, _)| *e == p) {
                 self.warnings.push(Diagnostic::at(
                     *loc,
                     format!("protected email `{p}` is not listed in `members`: teamsync will not remove it, but it is not managed either"),
@@ -520,10 +531,12 @@ fn validate_safety(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Safety {
     }
     if let Some(v) = f.get("min_admins") {
         match v.value {
-            Value::Int(n) if (0..=u32::MAX as i128).contains(&n) => safety.min_admins = n as u64,
+            // At least 1 (docs/contract.md §5): the API requires an admin, and 0 would let a
+            // plan remove the last one without the guard saying a word.
+            Value::Int(n) if (1..=u32::MAX as i128).contains(&n) => safety.min_admins = n as u64,
             _ => errors.push(Diagnostic::at(
                 v.loc,
-                "`min_admins` must be a whole number, 0 or more",
+                "`min_admins` must be a whole number, 1 or more (the org needs an admin)",
             )),
         }
     }
@@ -797,7 +810,8 @@ fn entry_lines(item: &Node<'_>, f: &Fields<'_, '_>) -> super::EntryLines {
 /// A domain pattern as `allowed_domains` and `policy.internal_domains` take it: `example.com`,
 /// or `*.example.com` for its subdomains; trimmed and lower-cased. The error says why not.
 pub(super) fn domain_pattern(d: &str) -> Result<String, String> {
-    let d = d.trim().to_lowercase();
+    // ASCII case folding, as emails are compared (docs/contract.md §3).
+    let d = d.trim().to_ascii_lowercase();
     let bare = d.strip_prefix("*.").unwrap_or(&d);
     if bare.is_empty() || bare.contains('@') || bare.contains('*') || !bare.contains('.') {
         Err(format!(

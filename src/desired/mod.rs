@@ -170,17 +170,16 @@ impl Desired {
         }
     }
 
-    /// A member's reason as a plan shows it: from a directory, with the part that lists the
-    /// member (docs/contract.md §10), so that a reviewer knows whose file a change comes from.
-    /// Made for the changes planned only, not for every member loaded.
+    /// A member's reason, for the changes planned (its part is [`Desired::part_of`], a field
+    /// of its own: docs/contract.md §10).
     pub(crate) fn reason_of(&self, m: &DesiredMember) -> Option<String> {
-        let Some(part) = self.parts.get(m.loc.part as usize) else {
-            return m.reason.clone();
-        };
-        Some(match &m.reason {
-            Some(r) => format!("{r} (in {part})"),
-            None => format!("in {part}"),
-        })
+        m.reason.clone()
+    }
+
+    /// The name of the part that lists `m`, in a desired directory (docs/contract.md §10), so
+    /// that a reviewer knows whose file a change comes from. Made for the changes planned only.
+    pub(crate) fn part_of(&self, m: &DesiredMember) -> Option<String> {
+        self.parts.get(m.loc.part as usize).cloned()
     }
 
     #[cfg(test)]

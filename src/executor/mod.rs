@@ -18,11 +18,11 @@ pub(crate) use outcome::{
     Execution, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped, StepReport,
 };
 
-use crate::api::{ApiError, Client};
+use crate::api::{ApiError, Client, SendLog};
 use crate::email::Email;
 use crate::interrupt::Signal;
-use crate::live::{LiveState, Lookup};
-use crate::plan::{Change, Guard, Phase, Plan};
+use crate::live::{LiveState, Lookup, ReadIndex};
+use crate::plan::{Change, Guard, Phase, Plan, RevokeCause};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -99,6 +99,60 @@ pub(crate) struct Run<'a> {
     pub(crate) started: &'a dyn Fn(usize),
     pub(crate) checks: &'a dyn Checks,
     pub(crate) stop: Stop,
+    /// What each step started has sent so far, by step index: read by the caller when a second
+    /// signal cuts steps off (their reports are never made).
+    pub(crate) logs: StepLogs,
+}
+
+/// The index of the latest shared read of the org: the steps that wait on one read index it
+/// once between them, not once each (docs/contract.md §14: with 50,000 members and 2,000 lost
+/// answers, each step indexing its read cost 14 s of CPU). It keeps that read alive until the
+/// next one.
+#[derive(Clone, Debug, Default)]
+struct Indexed(Arc<std::sync::Mutex<Option<IndexedRead>>>);
+
+/// A shared read and its index.
+type IndexedRead = (Arc<LiveState>, Arc<ReadIndex>);
+
+impl Indexed {
+    fn of(&self, live: &Arc<LiveState>) -> Arc<ReadIndex> {
+        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((read, index)) = cached.as_ref() {
+            if Arc::ptr_eq(read, live) {
+                return index.clone();
+            }
+        }
+        // Built under the lock: the other steps of this read wait for it rather than each
+        // building their own.
+        let index = Arc::new(ReadIndex::new(live));
+        *cached = Some((live.clone(), index.clone()));
+        index
+    }
+}
+
+/// The [`SendLog`] of every step started, by step index.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StepLogs(Arc<std::sync::Mutex<HashMap<usize, SendLog>>>);
+
+impl StepLogs {
+    fn start(&self, index: usize) -> SendLog {
+        let log = SendLog::default();
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(index, log.clone());
+        log
+    }
+
+    /// The requests step `index` sent so far (0 when it never started).
+    pub(crate) fn sent(&self, index: usize) -> crate::api::Sends {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&index)
+            .map(SendLog::get)
+            .unwrap_or_default()
+    }
 }
 
 /// Splits a plan into steps, in the order they run: a replaced invitation's revoke and invite
@@ -156,6 +210,7 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execu
         report.steps.push(r);
     };
     let mut failed = 0usize;
+    let indexed = Indexed::default();
     for phase in Phase::ALL {
         let phase_steps: Vec<Step> = all.iter().filter(|s| s.phase == phase).cloned().collect();
         if phase_steps.is_empty() {
@@ -190,8 +245,11 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execu
             let client = client.clone();
             let copy = step.clone();
             let stop = run.stop.clone();
+            let log = run.logs.start(step.index);
+            let indexed = indexed.clone();
             (run.started)(step.index);
-            let handle = tasks.spawn(async move { run_step(&client, step, stop).await });
+            let handle =
+                tasks.spawn(async move { run_step(&client, step, stop, log, &indexed).await });
             running.insert(handle.id(), copy);
         };
         for step in queue.by_ref().take(run.parallelism.max(1)) {
@@ -351,36 +409,68 @@ fn findings(
     findings
 }
 
-async fn run_step(client: &Client, step: Step, mut stop: Stop) -> StepReport {
+async fn run_step(
+    client: &Client,
+    step: Step,
+    mut stop: Stop,
+    log: SendLog,
+    indexed: &Indexed,
+) -> StepReport {
     let mut r = StepReport {
         started: Some(SystemTime::now()),
         ..StepReport::new(step, Outcome::Done)
     };
-    r.outcome = run_changes(client, &mut r, &mut stop).await;
+    r.outcome = run_changes(client, &mut r, &mut stop, &log, indexed).await;
     r.finished = Some(SystemTime::now());
+    let sent = log.get();
+    r.attempts = sent.requests;
+    r.error_request_ids = sent.error_request_ids;
     r
 }
 
 /// Sends a step's requests in order: a re-send or replacement is a revoke, then an invite, each
 /// with the usual rules (docs/contract.md §5).
-async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Outcome {
+async fn run_changes(
+    client: &Client,
+    r: &mut StepReport,
+    stop: &mut Stop,
+    log: &SendLog,
+    indexed: &Indexed,
+) -> Outcome {
     let requests: Vec<Change> = r.step.changes.iter().flat_map(Change::requests).collect();
     let mut revoked = false;
     for change in &requests {
         // A revoke that answered 404 was confirmed by a read; when that read shows the person a
         // member, their invitation was accepted just before it: inviting them again would send
         // an invitation to a member (docs/contract.md §5, re-sends).
-        let outcome = match send_confirmed(client, change, r, stop).await {
+        let outcome = match send_confirmed(client, change, r, stop, log, indexed).await {
             Ok(Sent::Done) => {
                 revoked |= matches!(change, Change::Revoke(_));
                 continue;
             }
-            Ok(Sent::Read(live)) => {
+            Ok(Sent::Read(live, index, why_read)) => {
                 revoked |= matches!(change, Change::Revoke(_));
-                let member = live.members.iter().find(|m| &m.email == change.email());
-                if let (Change::Revoke(_), Some(member)) = (change, member) {
+                let Change::Revoke(revoke) = change else {
+                    continue;
+                };
+                let lookup = Lookup::with(&live, &index);
+                let Some(member) = lookup.member_by_email(change.email()) else {
+                    continue;
+                };
+                if requests.len() > 1 {
+                    // A re-send or replacement: the person took the old invitation; the new
+                    // one is not sent, and the step did what it was for.
                     r.accepted_meanwhile = Some(member.role.clone());
                     return Outcome::Done;
+                }
+                // A plain revocation that lost to an acceptance: someone the file does not
+                // want in got in (docs/contract.md §5). A redundant or duplicate invitation
+                // of someone who is wanted is gone as intended.
+                if let RevokeCause::Departed(_) = revoke.cause {
+                    return Outcome::Failed(Failure::AcceptedBeforeRevoke {
+                        role: member.role.clone(),
+                        error: why_read,
+                    });
                 }
                 continue;
             }
@@ -406,7 +496,9 @@ async fn run_changes(client: &Client, r: &mut StepReport, stop: &mut Stop) -> Ou
 /// handed back).
 enum Sent {
     Done,
-    Read(Arc<LiveState>),
+    /// Done as this read (and its index) shows, read because of this answer (a 404, or a lost
+    /// answer).
+    Read(Arc<LiveState>, Arc<ReadIndex>, ApiError),
 }
 
 /// Sends one request until it is done or has failed for good: never blindly again when its
@@ -417,11 +509,15 @@ async fn send_confirmed(
     change: &Change,
     r: &mut StepReport,
     stop: &mut Stop,
+    log: &SendLog,
+    indexed: &Indexed,
 ) -> Result<Sent, Outcome> {
     let max_attempts = client.retry_policy().max_attempts.max(1);
+    // Sends of this change, for the backoff; the report counts every request in `log`.
+    let mut tries = 0;
     loop {
-        r.attempts += 1;
-        let err = match send(client, change).await {
+        tries += 1;
+        let err = match send(client, change, log).await {
             Ok(()) => return Ok(Sent::Done),
             Err(e) => e,
         };
@@ -434,18 +530,22 @@ async fn send_confirmed(
             // "Not found" is what the step wants, but a gateway or proxy may answer 404
             // for the API: believe it only when a fresh read agrees (docs/contract.md §5).
             return match client.list().await {
-                Ok(live) if is_done(change, &Lookup::new(&live)) => {
-                    r.confirmed_by_reread = true;
-                    Ok(Sent::Read(live))
+                Ok(live) => {
+                    let index = indexed.of(&live);
+                    if is_done(change, &Lookup::with(&live, &index)) {
+                        r.confirmed_by_reread = true;
+                        Ok(Sent::Read(live, index, err))
+                    } else {
+                        Err(Outcome::Failed(Failure::StillListed(err)))
+                    }
                 }
-                Ok(_) => Err(Outcome::Failed(Failure::StillListed(err))),
                 Err(read) => Err(Outcome::Failed(Failure::CheckFailed {
                     write: err,
                     read: Box::new(read),
                 })),
             };
         }
-        if !err.outcome_unknown() || r.attempts >= max_attempts {
+        if !err.outcome_unknown() || tries >= max_attempts {
             return Err(Outcome::Failed(Failure::Api(err)));
         }
         r.answer_lost = true;
@@ -458,17 +558,19 @@ async fn send_confirmed(
             1
         };
         for look in 0..looks {
-            let wait = settle_delay(client.retry_policy(), r.attempts, look, Some(&err));
+            let wait = settle_delay(client.retry_policy(), tries, look, Some(&err));
             tracing::info!(email = %change.email(), "outcome unknown ({err}); reading the org again in {wait:?}");
             if stop.sleep(wait).await {
                 return Err(Outcome::Failed(Failure::InterruptedBeforeCheck(err)));
             }
             match client.list().await {
-                Ok(live) if is_done(change, &Lookup::new(&live)) => {
-                    r.confirmed_by_reread = true;
-                    return Ok(Sent::Read(live));
+                Ok(live) => {
+                    let index = indexed.of(&live);
+                    if is_done(change, &Lookup::with(&live, &index)) {
+                        r.confirmed_by_reread = true;
+                        return Ok(Sent::Read(live, index, err));
+                    }
                 }
-                Ok(_) => {}
                 Err(read) => {
                     return Err(Outcome::Failed(Failure::CheckFailed {
                         write: err,
@@ -502,12 +604,12 @@ fn settle_delay(
     }
 }
 
-async fn send(client: &Client, c: &Change) -> Result<(), ApiError> {
+async fn send(client: &Client, c: &Change, log: &SendLog) -> Result<(), ApiError> {
     match c {
-        Change::Invite(c) => client.invite(&c.email, c.role).await,
-        Change::UpdateRole(c) => client.update_role(&c.id, c.to).await,
-        Change::Remove(c) => client.remove(&c.id).await,
-        Change::Revoke(c) => client.revoke(&c.id).await,
+        Change::Invite(c) => client.invite(&c.email, c.role, log).await,
+        Change::UpdateRole(c) => client.update_role(&c.id, c.to, log).await,
+        Change::Remove(c) => client.remove(&c.id, log).await,
+        Change::Revoke(c) => client.revoke(&c.id, log).await,
         // Change::requests splits a re-send into its revoke and its invite, each sent alone.
         Change::Resend(_) => unreachable!("a re-send is sent as its two requests"),
     }

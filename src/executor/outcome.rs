@@ -98,6 +98,10 @@ pub(crate) enum Failure {
     Abnormal(String),
     /// A second signal ended the run while the step's request was in flight.
     CutOff(Signal),
+    /// A plain revocation answered 404 because its person accepted the invitation just
+    /// before: they are a member now, with this role, though the file does not want them in
+    /// (docs/contract.md §5). The 404's error is kept for its `requestId`.
+    AcceptedBeforeRevoke { role: LiveRole, error: ApiError },
     /// A re-send or replacement revoked the old invitation, then its new invitation failed:
     /// the person has none until the next run (docs/contract.md §5, re-sends).
     InviteAfterRevoke(Box<Failure>),
@@ -111,7 +115,8 @@ impl Failure {
             | Failure::StillListed(e)
             | Failure::InterruptedBeforeCheck(e)
             | Failure::NotResent { error: e, .. }
-            | Failure::CheckFailed { write: e, .. } => Some(e),
+            | Failure::CheckFailed { write: e, .. }
+            | Failure::AcceptedBeforeRevoke { error: e, .. } => Some(e),
             Failure::InviteAfterRevoke(inner) => inner.error(),
             Failure::Abnormal(_) | Failure::CutOff(_) => None,
         }
@@ -149,7 +154,9 @@ impl Failure {
             }
             Failure::Api(e) => e.outcome_unknown(),
             Failure::InviteAfterRevoke(inner) => inner.outcome_unknown(),
-            Failure::StillListed(_) | Failure::Abnormal(_) => false,
+            Failure::StillListed(_)
+            | Failure::Abnormal(_)
+            | Failure::AcceptedBeforeRevoke { .. } => false,
         }
     }
 }
@@ -158,8 +165,11 @@ impl Failure {
 pub(crate) struct StepReport {
     pub(crate) step: Step,
     pub(crate) outcome: Outcome,
-    /// Requests sent for this step (retries included).
+    /// Requests sent for this step (retries included, those cut off by a signal too).
     pub(crate) attempts: u32,
+    /// The `requestId` of every error answer the step got, also of those a confirming read
+    /// followed (docs/contract.md §8).
+    pub(crate) error_request_ids: Vec<String>,
     /// The answer was lost (5xx, timeout) or was a 404, and a fresh read of the org showed the
     /// change done.
     pub(crate) confirmed_by_reread: bool,
@@ -188,6 +198,7 @@ impl StepReport {
             step,
             outcome,
             attempts: 0,
+            error_request_ids: Vec::new(),
             confirmed_by_reread: false,
             answer_lost: false,
             may_have_been_sent: false,
@@ -263,9 +274,16 @@ impl Execution {
     pub(crate) fn not_attempted(&self) -> usize {
         self.count(|o| matches!(o, Outcome::NotAttempted(_)))
     }
+    /// A step failed because the API refused the key (401): the key stopped working midway.
+    pub(crate) fn key_refused(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(&s.outcome, Outcome::Failed(f) if f.status() == Some(401)))
+    }
     /// Blocked by the plan or by the API's answer.
     pub(crate) fn blocked(&self) -> usize {
-        self.blocked_in_plan.len() + self.count(|o| matches!(o, Outcome::Blocked(_)))
+        crate::plan::blocked_entries(&self.blocked_in_plan).len()
+            + self.count(|o| matches!(o, Outcome::Blocked(_)))
     }
     /// The verification read found fewer admins than `min_admins` (exit 1).
     pub(crate) fn guard_crossed(&self) -> bool {

@@ -352,6 +352,10 @@ pub(crate) struct ChangeWire {
     pub(crate) id: Option<String>,
     /// The file's `reason` for this member, or why an expired member leaves.
     pub(crate) reason: Option<String>,
+    /// With a desired directory (`-f DIR`): the part whose entry asks for the change, as
+    /// named in diagnostics (never appended to `reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) part: Option<String>,
     /// Why the planner chose this change.
     pub(crate) cause: String,
     /// Set on the `revoke` and `invite` of an invitation replaced because its role is wrong:
@@ -375,7 +379,8 @@ impl From<&Change> for ChangeWire {
             role: c.role(),
             from_role: c.role_before().map(|r| r.as_str().to_string()),
             id: c.id().map(str::to_owned),
-            reason: c.shown_reason(),
+            reason: c.reason_text(),
+            part: c.part().map(str::to_owned),
             cause: c.cause().to_string(),
             replaces_invitation: c.is_replacement(),
             invited_at: c.invited().map(|i| i.at.as_str().to_string()),

@@ -94,6 +94,16 @@ pub(crate) struct ReportDocument {
     /// (nothing was sent, or apply was interrupted).
     pub(crate) verification: Option<Verification>,
     pub(crate) counts: Counts,
+    /// The rate-limit (429) pauses: every request waited through them (docs/contract.md §8).
+    pub(crate) rate_limit_pauses: PausesEntry,
+}
+
+/// How many rate-limit pauses there were, and how long they lasted in all.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct PausesEntry {
+    pub(crate) count: usize,
+    /// Seconds, with milliseconds.
+    pub(crate) seconds: f64,
 }
 
 /// One step: one change, or the revoke and invite that replace an invitation.
@@ -120,8 +130,12 @@ pub(crate) struct StepEntry {
     pub(crate) outcome: StepOutcome,
     /// Why the step was blocked or not attempted.
     pub(crate) why: Option<String>,
-    /// Requests sent for the step, retries included.
+    /// Requests sent for the step: retries included, and those cut off by a second signal
+    /// (they may have been committed).
     pub(crate) attempts: u32,
+    /// The API's `requestId` of every error answer the step got, in order, also of those a
+    /// confirming read followed (a lost answer, a 404): what Scaling support asks for.
+    pub(crate) error_request_ids: Vec<String>,
     /// An answer was lost or was a 404, and a fresh read of the org showed the change done.
     pub(crate) confirmed_by_reread: bool,
     /// For a failed step: the HTTP status, the API's `code` and `requestId`, and the message.
@@ -245,6 +259,10 @@ impl ReportDocument {
                 failed: report.failed(),
                 not_attempted: report.not_attempted(),
             },
+            rate_limit_pauses: PausesEntry {
+                count: report.pauses.count,
+                seconds: (report.pauses.waited.as_millis() as f64) / 1000.0,
+            },
         }
     }
 
@@ -287,7 +305,13 @@ fn step_entry(r: &StepReport, origins: Option<&OriginIndex>) -> StepEntry {
     let (first, last) = (changes.first(), changes.last());
     let (outcome, why) = match &r.outcome {
         Outcome::Done => (StepOutcome::Done, None),
-        Outcome::Blocked(own) => (StepOutcome::Blocked, Some(blocked_text(*own))),
+        Outcome::Blocked(own) => (
+            StepOutcome::Blocked,
+            Some(blocked_text(
+                *own,
+                first.map(|c| c.email().as_str()).unwrap_or_default(),
+            )),
+        ),
         Outcome::Failed(_) => (StepOutcome::Failed, None),
         Outcome::NotAttempted(why) => (StepOutcome::NotAttempted, Some(skipped_text(*why))),
     };
@@ -310,6 +334,7 @@ fn step_entry(r: &StepReport, origins: Option<&OriginIndex>) -> StepEntry {
         outcome,
         why,
         attempts: r.attempts,
+        error_request_ids: r.error_request_ids.clone(),
         confirmed_by_reread: r.confirmed_by_reread,
         status: failure.and_then(|f| f.status()),
         code: failure.and_then(|f| f.code()).map(str::to_owned),

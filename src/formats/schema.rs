@@ -148,9 +148,9 @@ pub(crate) struct SafetySchema {
     #[serde(default)]
     max_removals: Option<MaxRemovalsSchema>,
     /// Fewest admin members the org may be left with (pending invitations do not count).
-    /// Default 1.
+    /// At least 1 (the org needs an admin); default 1.
     #[serde(default)]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 1))]
     min_admins: Option<u32>,
 }
 

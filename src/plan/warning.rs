@@ -1,7 +1,7 @@
 //! A plan's warnings (docs/contract.md §4, §6): what a reviewer should know before applying,
 //! as words and data, so that each view shows data its own way.
 
-use super::{Guard, Invited};
+use super::{Guard, Invited, SelfFrom};
 use crate::date::Timestamp;
 use crate::email::Email;
 use crate::role::Role;
@@ -26,15 +26,25 @@ pub(crate) enum Warning {
         role: Role,
         invited: Invited,
     },
+    /// A protected pending invitation is older than `invitations.resend_after_days`: it is not
+    /// re-sent (that revokes it), so it is kept, and said (docs/contract.md §9).
+    ProtectedOldInvitation {
+        email: Email,
+        role: Role,
+        invited: Invited,
+        after_days: u64,
+    },
     /// `--self` names an email that is neither a member nor invited: the protection of the
     /// key's own account rests on it, so a typo matters.
-    SelfNotInOrg { email: Email },
+    SelfNotInOrg { email: Email, from: SelfFrom },
     /// The plan was made against a snapshot read more than
     /// [`crate::live::STALE_SNAPSHOT_DAYS`] days ago (docs/contract.md §9).
     StaleSnapshot {
         path: String,
         read_at: Timestamp,
-        age_days: i64,
+        /// Seconds from `read_at` to the plan: more than [`crate::live::STALE_SNAPSHOT_DAYS`]
+        /// days.
+        age_seconds: i64,
     },
     /// `--baseline` names a desired state that is not valid: the plan does not tell the edit
     /// from drift (docs/contract.md §8).
@@ -92,8 +102,20 @@ impl Warning {
                     " ({role}) is pending, {invited}, more than {STALE_INVITATION_DAYS} days; set `invitations.resend_after_days` to re-send stale invitations"
                 )),
             ],
-            Warning::SelfNotInOrg { email } => vec![
-                w("--self "),
+            Warning::ProtectedOldInvitation {
+                email,
+                role,
+                invited,
+                after_days,
+            } => vec![
+                w("the invitation of "),
+                d(email.as_str()),
+                Piece::Words(format!(
+                    " ({role}) is old and protected: {invited}, more than `invitations.resend_after_days` ({after_days}); re-sending revokes it, which `protected` forbids, so it is kept as it is"
+                )),
+            ],
+            Warning::SelfNotInOrg { email, from } => vec![
+                Piece::Words(format!("{} ", from.name())),
                 d(email.as_str()),
                 w(
                     " is neither a member nor invited: check the email (it should be the API key's own account)",
@@ -102,16 +124,26 @@ impl Warning {
             Warning::StaleSnapshot {
                 path,
                 read_at,
-                age_days,
-            } => vec![
-                w("the snapshot "),
-                d(path),
-                Piece::Words(format!(
-                    " was read at {}, {age_days} days ago (more than {}): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
-                    read_at.as_str(),
-                    crate::live::STALE_SNAPSHOT_DAYS
-                )),
-            ],
+                age_seconds,
+            } => {
+                // "7 days ago (more than 7)" reads as a contradiction: within the day after the
+                // limit, the hours say how far past it (docs/contract.md §9).
+                let (days, hours) = (age_seconds / 86_400, age_seconds % 86_400 / 3_600);
+                let ago = if days > crate::live::STALE_SNAPSHOT_DAYS {
+                    format!("{days} days ago")
+                } else {
+                    format!("{days} days and {hours} hour{} ago", plural(hours))
+                };
+                vec![
+                    w("the snapshot "),
+                    d(path),
+                    Piece::Words(format!(
+                        " was read at {}, {ago} (more than {} days): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
+                        read_at.as_str(),
+                        crate::live::STALE_SNAPSHOT_DAYS
+                    )),
+                ]
+            }
             Warning::BaselineInvalid { path, problems } => vec![
                 w("the baseline "),
                 d(path),

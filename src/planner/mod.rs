@@ -8,7 +8,7 @@ use crate::email::Email;
 use crate::live::{LiveInvitation, LiveMember, Managed, MemberId};
 use crate::plan::{
     Action, BlockReason, Blocked, Change, Departure, Guard, Invite, Invited, Pending, Plan, Remove,
-    Resend, Revoke, RevokeCause, STALE_INVITATION_DAYS, Summary, UpdateRole, Warning,
+    Resend, Revoke, RevokeCause, STALE_INVITATION_DAYS, SelfFrom, Summary, UpdateRole, Warning,
 };
 use crate::role::Role;
 use std::collections::{HashMap, HashSet};
@@ -18,6 +18,8 @@ use std::collections::{HashMap, HashSet};
 pub(crate) struct PlanOptions {
     /// The API key's own account: never demoted, promoted or removed.
     pub(crate) self_email: Option<Email>,
+    /// Where it was named, for messages.
+    pub(crate) self_from: SelfFrom,
     /// Today (UTC), for `expires` and the age of pending invitations.
     pub(crate) today: Date,
     /// Lifts the removal guard, never the admin guard.
@@ -28,6 +30,7 @@ impl PlanOptions {
     pub(crate) fn new(today: Date) -> PlanOptions {
         PlanOptions {
             self_email: None,
+            self_from: SelfFrom::Flag,
             today,
             allow_mass_removal: false,
         }
@@ -129,7 +132,8 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
         (mi, ii, wi) = (m_end, i_end, w_end);
     }
 
-    let (to_send, blocked) = block(changes, desired, options.self_email.as_ref());
+    let own = options.self_email.as_ref().map(|e| (e, options.self_from));
+    let (to_send, blocked) = block(changes, desired, own);
     for c in &to_send {
         match c {
             Change::Invite(_) => summary.invite += 1,
@@ -139,7 +143,7 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
             Change::Resend(_) => summary.resend += 1,
         }
     }
-    summary.blocked = blocked.len();
+    summary.blocked = crate::plan::blocked_entries(&blocked).len();
 
     let admins_before = org.admins();
     let admins_after = admins_after(org, to_send.iter());
@@ -181,7 +185,10 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
             || org.invitations.iter().any(|i| &i.email == me)
             || desired.ignore.iter().any(|g| g.matches(me));
         if !known {
-            warnings.push(Warning::SelfNotInOrg { email: me.clone() });
+            warnings.push(Warning::SelfNotInOrg {
+                email: me.clone(),
+                from: options.self_from,
+            });
         }
     }
     warnings.extend(lifecycle.stale);
@@ -227,6 +234,7 @@ fn plan_desired(
     let email = &want.email;
     // Made for each change only: most members need none.
     let reason = || desired.reason_of(want);
+    let part = || desired.part_of(want);
     if let Some((first, others)) = live.members.split_first() {
         // A member: reconcile the role; any invitation for the same email is redundant.
         if first.role.is(want.role) {
@@ -241,6 +249,7 @@ fn plan_desired(
                     from: m.role.clone(),
                     to: want.role,
                     reason: reason(),
+                    part: part(),
                 }));
             }
         }
@@ -251,14 +260,23 @@ fn plan_desired(
                 role: inv.role.clone(),
                 cause: RevokeCause::AlreadyMember,
                 reason: reason(),
+                part: part(),
                 invited: lifecycle.invited(inv),
             }));
         }
         return;
     }
-    // Not a member: keep one pending invitation with the right role, revoke the rest; with none
-    // right, the first is replaced.
-    let keep = live.invitations.iter().position(|i| i.role.is(want.role));
+    // Not a member: keep the newest pending invitation with the right role (docs/contract.md
+    // §4: the one whose link was sent last is the one the person most likely still has), revoke
+    // the rest; with none right, the first is replaced. An invitation of unknown age counts as
+    // the oldest; among equals, the one listed last.
+    let keep = live
+        .invitations
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.role.is(want.role))
+        .max_by_key(|(n, i)| (i.created_at.as_ref().map(|t| t.unix()), *n))
+        .map(|(n, _)| n);
     for (n, inv) in live.invitations.iter().enumerate() {
         if Some(n) == keep {
             continue;
@@ -275,6 +293,7 @@ fn plan_desired(
             role: inv.role.clone(),
             cause,
             reason: reason(),
+            part: part(),
             invited: lifecycle.invited(inv),
         }));
     }
@@ -286,6 +305,7 @@ fn plan_desired(
         email: email.clone(),
         role: want.role,
         reason: reason(),
+        part: part(),
         replaces: live.invitations.first().map(|i| i.role.clone()),
     }));
 }
@@ -303,7 +323,17 @@ fn keep_invitation(
 ) {
     let invited = lifecycle.invited(kept);
     if let (Some(after_days), Some(invited)) = (lifecycle.resend_after_days, &invited) {
-        if invited.age_days > after_days {
+        // A protected invitation is never revoked, so it is never re-sent either: a warning,
+        // not a blocked change, so a nightly `plan --detailed-exitcode` does not exit 2 for it
+        // forever (docs/contract.md §9).
+        if invited.age_days > after_days && desired.is_protected(&want.email) {
+            lifecycle.stale.push(Warning::ProtectedOldInvitation {
+                email: want.email.clone(),
+                role: want.role,
+                invited: invited.clone(),
+                after_days,
+            });
+        } else if invited.age_days > after_days {
             out.push(Change::Resend(Resend {
                 email: want.email.clone(),
                 id: kept.id.clone(),
@@ -311,6 +341,7 @@ fn keep_invitation(
                 invited: invited.clone(),
                 after_days,
                 reason: desired.reason_of(want),
+                part: desired.part_of(want),
             }));
             return;
         }
@@ -345,6 +376,7 @@ fn plan_undesired(
         None => Departure::NotDesired,
     };
     let reason = expired.and_then(|m| desired.reason_of(m));
+    let part = expired.and_then(|m| desired.part_of(m));
     for m in live.members {
         out.push(Change::Remove(Remove {
             email: email.clone(),
@@ -352,6 +384,7 @@ fn plan_undesired(
             role: m.role.clone(),
             departure,
             reason: reason.clone(),
+            part: part.clone(),
         }));
     }
     for inv in live.invitations {
@@ -361,6 +394,7 @@ fn plan_undesired(
             role: inv.role.clone(),
             cause: RevokeCause::Departed(departure),
             reason: reason.clone(),
+            part: part.clone(),
             invited: lifecycle.invited(inv),
         }));
     }
@@ -371,7 +405,7 @@ fn plan_undesired(
 fn block(
     changes: Vec<Change>,
     desired: &Desired,
-    self_email: Option<&Email>,
+    self_email: Option<(&Email, SelfFrom)>,
 ) -> (Vec<Change>, Vec<Blocked>) {
     let (mut to_send, mut blocked) = (Vec::new(), Vec::new());
     let mut blocked_replacements: HashSet<Email> = HashSet::new();
@@ -421,11 +455,15 @@ fn in_plan_order(changes: Vec<Change>) -> Vec<Change> {
     ordered
 }
 
-fn block_reason(c: &Change, desired: &Desired, self_email: Option<&Email>) -> Option<BlockReason> {
-    if self_email == Some(c.email()) {
+fn block_reason(
+    c: &Change,
+    desired: &Desired,
+    self_email: Option<(&Email, SelfFrom)>,
+) -> Option<BlockReason> {
+    if let Some((_, from)) = self_email.filter(|(me, _)| *me == c.email()) {
         match c {
-            Change::UpdateRole(_) => return Some(BlockReason::OwnRole),
-            Change::Remove(_) => return Some(BlockReason::OwnRemoval),
+            Change::UpdateRole(_) => return Some(BlockReason::OwnRole(from)),
+            Change::Remove(_) => return Some(BlockReason::OwnRemoval(from)),
             _ => {}
         }
     }

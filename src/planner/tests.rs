@@ -6,7 +6,7 @@ use crate::desired::{Desired, DesiredMember, MaxRemovals};
 use crate::formats::plan::ChangeWire;
 use crate::glob::Glob;
 use crate::live::{LiveInvitation, LiveMember, LiveState};
-use crate::plan::{Action, GuardKind, Phase, Plan};
+use crate::plan::{Action, GuardKind, Phase, Plan, SelfFrom};
 
 fn today() -> Date {
     Date::parse("2027-03-31").unwrap()
@@ -27,6 +27,7 @@ fn plan_order_is_the_stable_sort_by_action_then_email() {
             email: Email::new(e),
             role: Role::Member,
             reason: Some(e.to_string()),
+            part: None,
             replaces: None,
         })
     };
@@ -37,6 +38,7 @@ fn plan_order_is_the_stable_sort_by_action_then_email() {
             role: crate::role::LiveRole::parse("org:member"),
             departure: Departure::NotDesired,
             reason: None,
+            part: None,
         })
     };
     let sorted = |v: &[Change]| {
@@ -251,14 +253,51 @@ fn several_invitations_keep_one_that_matches_and_revoke_the_rest() {
         &l,
         &opts(),
     );
+    // Ages unknown: the one listed last (the API lists in creation order) is kept.
     assert_eq!(
         actions(&p),
         vec![
             (Action::Revoke, "ann@example.com", Some("i1")),
-            (Action::Revoke, "ann@example.com", Some("i3"))
+            (Action::Revoke, "ann@example.com", Some("i2"))
         ]
     );
     assert!(p.changes.iter().all(|c| !c.is_replacement()));
+}
+
+/// docs/contract.md §4: of several fitting invitations the newest is kept, whatever the list
+/// order; one of unknown age counts as the oldest. Keeping the oldest re-sent it and killed
+/// the link just sent (issue 28 item 3).
+#[test]
+fn several_fitting_invitations_keep_the_newest() {
+    let l = live(
+        vec![admin_live()],
+        vec![
+            aged("old", "ann@example.com", M, Some(60)),
+            aged("new", "ann@example.com", M, Some(1)),
+            aged("mid", "ann@example.com", M, Some(20)),
+            aged("unknown", "ann@example.com", M, None),
+        ],
+    );
+    let mut d = with_root(vec![("ann@example.com", Role::Member)]);
+    d.invitations.resend_after_days = Some(30);
+    let p = plan(&d, &l, &opts());
+    assert_eq!(
+        actions(&p),
+        vec![
+            (Action::Revoke, "ann@example.com", Some("old")),
+            (Action::Revoke, "ann@example.com", Some("mid")),
+            (Action::Revoke, "ann@example.com", Some("unknown")),
+        ]
+    );
+    assert_eq!(
+        p.summary.resend, 0,
+        "the kept one is fresh: nothing re-sent"
+    );
+    assert_eq!(p.pending_invitations.len(), 1);
+    assert_eq!(
+        p.pending_invitations[0].invited.as_ref().unwrap().age_days,
+        1
+    );
 }
 
 #[test]
@@ -340,7 +379,7 @@ fn self_is_never_demoted_promoted_or_removed() {
     let p = plan(&with_root(vec![("me@example.com", Role::Member)]), &l, &o);
     assert!(p.changes.is_empty());
     assert_eq!(p.blocked.len(), 1);
-    assert_eq!(p.blocked[0].why, BlockReason::OwnRole);
+    assert_eq!(p.blocked[0].why, BlockReason::OwnRole(SelfFrom::Flag));
     assert!(!p.is_empty(), "a blocked change is still drift");
 
     let p = plan(&with_root(vec![]), &l, &o);
@@ -922,8 +961,15 @@ fn a_protected_stale_invitation_is_not_re_sent() {
     d.invitations.resend_after_days = Some(30);
     let p = plan(&d, &l, &opts());
     assert!(p.changes.is_empty(), "{:?}", p.changes);
-    assert_eq!(p.blocked.len(), 1);
-    assert_eq!(p.blocked[0].why, BlockReason::Protected);
+    // Not a blocked change (a nightly --detailed-exitcode would exit 2 forever): kept, and a
+    // warning says it is old and protected (docs/contract.md §9).
+    assert!(p.blocked.is_empty(), "{:?}", p.blocked);
+    assert_eq!(p.pending_invitations.len(), 1);
+    assert!(matches!(
+        &p.warnings[..],
+        [Warning::ProtectedOldInvitation { after_days: 30, .. }]
+    ));
+    assert!(p.warnings[0].to_string().contains("old and protected"));
 }
 
 #[test]

@@ -43,6 +43,15 @@ fn accepted_meanwhile(r: &StepReport, sym: char, what: &str) -> String {
     }
 }
 
+/// The email a step concerns, escaped for a terminal.
+fn step_email(r: &StepReport) -> String {
+    r.step
+        .changes
+        .first()
+        .map(|c| escape(c.email().as_str()).into_owned())
+        .unwrap_or_default()
+}
+
 /// One step and how it ended, e.g. `+ invite erin@example.com as org:member: done`.
 pub(crate) fn step_line(r: &StepReport) -> String {
     let what = what(r);
@@ -53,7 +62,9 @@ pub(crate) fn step_line(r: &StepReport) -> String {
             format!("{sym} {what}: done (confirmed by reading the org again)")
         }
         Outcome::Done => format!("{sym} {what}: done"),
-        Outcome::Blocked(own) => format!("! {what}: blocked: {}", blocked_text(*own)),
+        Outcome::Blocked(own) => {
+            format!("! {what}: blocked: {}", blocked_text(*own, &step_email(r)))
+        }
         Outcome::NotAttempted(why) => format!("  {what}: {}", skipped_text(*why)),
         Outcome::Failed(f) => {
             let mut ids = Vec::new();
@@ -73,10 +84,12 @@ pub(crate) fn step_line(r: &StepReport) -> String {
     }
 }
 
-/// Why the API blocked a step (plain text).
-pub(crate) fn blocked_text(own: OwnAccount) -> String {
+/// Why the API blocked a step (plain text), and how to stop planning it: name the key's own
+/// account in `TEAMSYNC_SELF` (docs/contract.md §4), else every plan proposes it again and
+/// `plan --detailed-exitcode` keeps exiting 2.
+pub(crate) fn blocked_text(own: OwnAccount, email: &str) -> String {
     format!(
-        "the API refused: {} (this is the key's own account)",
+        "the API refused: {} (this is the key's own account); set TEAMSYNC_SELF={email} (or --self {email}) so that plans show this change as blocked instead of proposing it on every run",
         own.code()
     )
 }
@@ -122,9 +135,15 @@ pub(crate) fn failure_text(r: &StepReport, f: &Failure) -> String {
         Failure::NotResent { error, signal } => {
             format!("{error}; not sent again: interrupted by {}", signal.name())
         }
+        Failure::AcceptedBeforeRevoke { role, .. } => format!(
+            "accepted before it could be revoked: now a member as {}; the next apply removes them (run it, or add them to the file to keep them)",
+            role.as_str()
+        ),
         Failure::Abnormal(e) => format!("the step ended abnormally: {e}"),
+        // The second signal need not be the first one's kind (SIGTERM, then SIGINT), so it is
+        // "a second signal", named (docs/contract.md §5).
         Failure::CutOff(signal) => format!(
-            "its request was cut off by a second {}: the outcome is unknown (run apply again: it reads the org first)",
+            "its request was cut off by a second signal ({}): the outcome is unknown (run apply again: it reads the org first)",
             signal.name()
         ),
         Failure::InviteAfterRevoke(inner) => {
@@ -253,13 +272,8 @@ pub(crate) fn finished(report: &Execution) -> String {
     if report.pauses.count > 0 {
         let _ = writeln!(out, "  {}.", pauses_text(report.pauses));
     }
-    for b in &report.blocked_in_plan {
-        let _ = writeln!(
-            out,
-            "  warning: blocked: {}: {}",
-            describe(&b.change),
-            b.why
-        );
+    for (change, why) in crate::plan::blocked_entries(&report.blocked_in_plan) {
+        let _ = writeln!(out, "  warning: blocked: {}: {}", describe(change), why);
     }
     for s in &report.steps {
         match &s.outcome {
@@ -268,7 +282,7 @@ pub(crate) fn finished(report: &Execution) -> String {
                     out,
                     "  warning: blocked: {}: {}",
                     what(s),
-                    blocked_text(*own)
+                    blocked_text(*own, &step_email(s))
                 );
             }
             Outcome::Failed(_) => {

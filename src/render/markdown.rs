@@ -466,7 +466,10 @@ fn origin_group(
         }
     }
     if !blocked.is_empty() {
-        let items: Vec<String> = blocked.iter().map(|b| blocked_item(b)).collect();
+        let items: Vec<String> = crate::plan::blocked_entries(blocked.iter().copied())
+            .into_iter()
+            .map(|(change, why)| blocked_item(change, &why))
+            .collect();
         blocks.push(list(
             headed("Blocked, not sent", items.len()),
             items,

@@ -2,7 +2,7 @@
 //! longer done and rule changed, naming the email and role, data only in code spans.
 
 use super::{MAX_REASON_CHARS, RULE_MEMBERS, code, cut, esc, role, words};
-use crate::plan::{Blocked, Change, Departure, RevokeCause, waited};
+use crate::plan::{BlockReason, Change, Departure, RevokeCause, waited};
 use crate::plan::{NoLonger, RuleChange, StopCause};
 use std::fmt::Write;
 
@@ -92,9 +92,9 @@ pub(super) fn item(c: &Change) -> String {
     format!("- {}{}", describe(c), note(c))
 }
 
-pub(super) fn blocked_item(b: &Blocked) -> String {
+pub(super) fn blocked_item(change: &Change, why: &BlockReason) -> String {
     // The reason is teamsync's own words (`protected` is code).
-    format!("- {}: {}", describe(&b.change), words(&b.why.to_string()))
+    format!("- {}: {}", describe(change), words(&why.to_string()))
 }
 
 pub(super) fn no_longer_item(n: &NoLonger) -> String {

@@ -274,6 +274,7 @@ fn long_warnings_reasons_and_file_names_are_cut() {
     assert_eq!(md.lines().next(), Some(MARKER));
     let w = Warning::SelfNotInOrg {
         email: Email::new(&"é".repeat(70_000)),
+        from: crate::plan::SelfFrom::Flag,
     };
     assert_eq!(
         warning(&w),

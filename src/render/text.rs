@@ -216,14 +216,15 @@ fn groups(out: &mut String, changes: &[&Change], blocked: &[&Blocked], color: bo
         out.push('\n');
     }
     if !blocked.is_empty() {
+        let blocked = crate::plan::blocked_entries(blocked.iter().copied());
         let _ = writeln!(
             out,
             "{} ({}):",
             paint(color, bold, "Blocked, not sent"),
             blocked.len()
         );
-        for b in blocked {
-            let line = format!("  ! {}: {}", describe(&b.change), b.why);
+        for (change, why) in blocked {
+            let line = format!("  ! {}: {}", describe(change), why);
             let _ = writeln!(
                 out,
                 "{}",
@@ -393,6 +394,7 @@ mod tests {
         }
         plan.warnings.push(Warning::SelfNotInOrg {
             email: Email::new("bot@example.com"),
+            from: crate::plan::SelfFrom::Flag,
         });
         let quiet = warnings(&plan, false);
         assert_eq!(

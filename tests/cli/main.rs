@@ -33,6 +33,7 @@ mod plan;
 mod pr;
 mod report;
 mod review;
+mod round4;
 mod saved;
 mod signals;
 mod snapshot;

@@ -19,6 +19,11 @@ fn redacted(mut v: serde_json::Value) -> String {
         put(s, "started_at", "[time]");
         put(s, "finished_at", "[time]");
         put(s, "request_id", "[request_id]");
+        if let Some(ids) = s["error_request_ids"].as_array_mut() {
+            for id in ids {
+                *id = "[request_id]".into();
+            }
+        }
     }
     serde_json::to_string_pretty(&v).unwrap()
 }

@@ -166,7 +166,7 @@ fn a_second_sigint_ends_the_run_at_once() {
     assert_eq!(run.code, 130, "{}", run.all());
     has(
         &run.stderr,
-        "cut off by a second SIGINT: the outcome is unknown",
+        "cut off by a second signal (SIGINT): the outcome is unknown",
     );
     let v = w.report();
     assert_eq!(v["counts"]["failed"], 1);
@@ -255,6 +255,8 @@ fn after_a_second_signal_the_invitations_in_flight_are_listed_as_may_have_been_s
         .filter(|s| s["may_have_been_sent"] == true)
         .collect();
     assert_eq!(unsure.len(), 3, "{v:#}");
+    // Sent, and committed: counted (issue 28 item 5).
+    assert!(unsure.iter().all(|s| s["attempts"] == 1), "{v:#}");
     let summary = std::fs::read_to_string(w.path("summary.md")).unwrap();
     crate::assert_text!("second_signal_job_summary", summary);
     // The next apply reads first: the three invitations are there, kept, none sent twice.

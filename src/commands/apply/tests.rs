@@ -47,6 +47,7 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
         &plan,
         finished,
         &in_flight,
+        &executor::StepLogs::default(),
         Signal::Interrupt,
         Signal::Terminate,
     );
