@@ -317,6 +317,14 @@ pub fn canned_server(
                 .unwrap()
                 .push(String::from_utf8_lossy(&buf[..n]).into_owned());
             let _ = stream.write_all(response.as_bytes());
+            // Close our side only, then drain what the client still sends (a TLS ClientHello
+            // after a CONNECT) until it closes: closing with unread bytes sends a reset, which
+            // can overtake the answer on a busy machine, so the client would see a reset.
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            });
         }
     });
     (url, seen)
