@@ -40,7 +40,7 @@ struct PolicyLocs {
 
 /// A mapping's fields among `known` (at most [`Fields::MAX`]), by name. A slot per known field
 /// rather than a hash map: there are a handful, and one such lookup is made for each of
-/// 100,000 members (README, Performance).
+/// 100,000 members (docs/performance.md).
 struct Fields<'n, 'a> {
     known: &'static [&'static str],
     slots: [Option<&'n Node<'a>>; Fields::MAX],
@@ -408,7 +408,7 @@ impl Check<'_> {
     /// valid, even when the entry has other problems, so that all are reported at once.
     fn duplicates(&mut self, entries: &[Entry], members: &[DesiredMember]) {
         // foldhash: several times faster than SipHash on 100,000 emails, and seeded per process,
-        // so a file cannot be written to collide (README, Performance).
+        // so a file cannot be written to collide (docs/performance.md).
         let mut first_seen: HashMap<&Email, Loc, foldhash::fast::RandomState> =
             HashMap::with_capacity_and_hasher(
                 entries.len(),
