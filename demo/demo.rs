@@ -5,6 +5,14 @@
 //!     cargo run --example demo -- --faults   # 10% 5xx, 10% 429, 10% writes that commit then fail
 //!
 //! Nothing leaves this machine: the emulator listens on 127.0.0.1.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "the demo prints its walk-through to the terminal and stops at the first failure"
+)]
 
 use scaling_emulator::{Emulator, Faults, Options, OrgState};
 use std::ffi::OsString;

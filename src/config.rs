@@ -1,9 +1,8 @@
-//! The second layer of arguments: what the clap layer parsed ([`crate::cli::GlobalArgs`]), plus
+//! The second layer of arguments: what the clap layer parsed ([`GlobalArgs`]), plus
 //! the environment, checked and turned into the values the commands use ([`Config::resolve`]).
 //! Below the commands, only [`Config`] and [`ApiConfig`] are seen, never clap's types.
 
-use crate::api::RetryPolicy;
-use crate::cli::GlobalArgs;
+use crate::api::{ApiConfig, ApiKey, KeySource, RetryPolicy, is_loopback, redact_url};
 use crate::date::{Date, Timestamp};
 use crate::email::Email;
 use std::ffi::OsString;
@@ -108,24 +107,6 @@ impl Environment {
     }
 }
 
-/// Where the API key came from, for messages about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum KeySource {
-    /// `SCALING_API_KEY`.
-    Variable,
-    /// `SCALING_API_KEY_FILE`.
-    File,
-}
-
-impl fmt::Display for KeySource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeySource::Variable => "SCALING_API_KEY",
-            KeySource::File => "the file SCALING_API_KEY_FILE names",
-        })
-    }
-}
-
 /// A key file is a line: more than this is not one (a link to `/dev/zero` is not read on).
 const KEY_FILE_LIMIT: u64 = 64 * 1024;
 
@@ -154,40 +135,6 @@ fn read_key_file(path: &std::path::Path) -> Result<String, ConfigError> {
         ));
     }
     Ok(key.to_string())
-}
-
-/// The Scaling API key. Its `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct ApiKey(String);
-
-impl ApiKey {
-    /// The secret itself, for the Authorization header only.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
-    }
-}
-
-impl fmt::Display for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-/// Where and how to reach the API.
-#[derive(Clone, Debug)]
-pub(crate) struct ApiConfig {
-    /// Base URL, always ending in `/`, e.g. `https://api.scaling.cloud/v1/`.
-    pub(crate) base_url: reqwest::Url,
-    pub(crate) key: ApiKey,
-    /// Per-request timeout.
-    pub(crate) timeout: Duration,
-    pub(crate) retry: RetryPolicy,
 }
 
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
@@ -260,36 +207,10 @@ impl ApiConfig {
         }
         Ok(ApiConfig {
             base_url,
-            key: ApiKey(key.to_string()),
+            key: ApiKey::new(key.to_string()),
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
         })
-    }
-}
-
-/// A URL as it may be shown: any `user:password@` before the host becomes `***@`. Works on
-/// text that does not parse as a URL too (the part after `://` up to the first `/`, `?` or
-/// `#` is the authority; its user info ends at its last `@`).
-pub(crate) fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => url.split_at(i + 3),
-        None => ("", url),
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    match authority.rfind('@') {
-        Some(at) => format!("{scheme}***{}{tail}", &authority[at..]),
-        None => url.to_string(),
-    }
-}
-
-/// Loopback: 127.0.0.0/8, ::1 and `localhost`.
-pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
     }
 }
 
@@ -316,6 +237,43 @@ impl ColorChoice {
             ColorChoice::Auto => is_terminal,
         }
     }
+}
+
+/// Flags every command takes, before or after the command's name. Where a flag has an
+/// environment variable, the flag wins.
+#[derive(clap::Args, Debug)]
+pub(crate) struct GlobalArgs {
+    /// The desired-state file, or a directory whose *.yaml/*.yml files are its parts [default:
+    /// teamsync.yaml]
+    #[arg(short = 'f', long, global = true, value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+    /// Base URL of the Scaling API [env: SCALING_API_URL; default: https://api.scaling.cloud/v1]
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) api_url: Option<String>,
+    /// The API key's own account: its role is never changed and it is never removed [env:
+    /// TEAMSYNC_SELF]
+    #[arg(long = "self", global = true, value_name = "EMAIL")]
+    pub(crate) self_email: Option<String>,
+    /// More log output on stderr (-v info, -vv debug; TEAMSYNC_LOG takes a full filter); -v also
+    /// lists a plan's kept pending invitations.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    /// When to use colour [default: auto: on a terminal, unless NO_COLOR or CLICOLOR=0;
+    /// CLICOLOR_FORCE=1 forces it]
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub(crate) color: Option<ColorChoice>,
+    /// The same as --color never.
+    #[arg(long, global = true, conflicts_with = "color")]
+    pub(crate) no_color: bool,
+    /// Seconds before a request to the API is given up [env: TEAMSYNC_TIMEOUT; default: 30]
+    #[arg(long, global = true, value_name = "SECS")]
+    pub(crate) timeout: Option<u64>,
+    /// First retry delay in milliseconds (doubles per attempt, with jitter, up to 30 s).
+    #[arg(long, global = true, hide = true)]
+    pub(crate) retry_base_ms: Option<u64>,
+    /// Today's date (YYYY-MM-DD, UTC) for `expires`; defaults to the clock.
+    #[arg(long, global = true, hide = true)]
+    pub(crate) today: Option<String>,
 }
 
 /// How `plan` and `apply` print a plan: `--format`.

@@ -5,6 +5,7 @@
 //! [`Email`] where it enters, and only an `Email` can be compared with an `Email`: a path that
 //! forgets to normalize does not compile.
 
+use crate::escape::is_invisible;
 use email_address::{EmailAddress, Options};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -105,19 +106,6 @@ pub(crate) fn check(email: &str) -> Result<(), String> {
         Ok(_) => Ok(()),
         Err(e) => Err(format!("`{trimmed}` is not a valid email address ({e})")),
     }
-}
-
-/// Whether `c` is invisible in an address (docs/contract.md §3, hostile input): every Unicode
-/// Default_Ignorable_Code_Point (zero-width spaces and joiners, LRM and RLM, the soft hyphen,
-/// variation selectors, tag characters, …), and the Hangul fillers U+115F, U+1160, U+3164 and
-/// U+FFA0, which the property lists too but which render as blank space in most fonts. The
-/// property comes from `icu_properties` (ICU4X's Unicode Character Database, already compiled in
-/// for `url`'s IDNA), so the table follows Unicode's updates rather than a copy kept here.
-pub(crate) fn is_invisible(c: char) -> bool {
-    use icu_properties::props::{BinaryProperty, DefaultIgnorableCodePoint};
-    !c.is_ascii()
-        && (matches!(c, '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
-            || DefaultIgnorableCodePoint::for_char(c))
 }
 
 /// The first invisible character of `email` ([`is_invisible`]): its index (in characters) and

@@ -49,7 +49,7 @@ pub(crate) enum CommandError {
     Api(#[from] ApiError),
     #[error(
         "the saved plan {path} is stale: {}. Nothing was sent; run `teamsync plan --out` again",
-        render::stale(.stale, .file, .made_from.as_deref())
+        stale_words(.stale, .file, .made_from.as_deref())
     )]
     Stale {
         path: String,
@@ -148,5 +148,32 @@ impl From<PartsError> for CommandError {
             PartsError::Read { path, source } => CommandError::ReadFile { path, source },
             e => CommandError::Parts(e),
         }
+    }
+}
+/// What makes a saved plan stale, in words: the file changed, the org changed (each email that
+/// did), or planning again gives other changes. A plan made from a snapshot (docs/contract.md
+/// §9) is checked against a fresh read like any other; the message says which snapshot it was.
+fn stale_words(stale: &Stale, file: &str, made_from: Option<&LiveSourceWire>) -> String {
+    match stale {
+        Stale::Changed {
+            file_changed,
+            org_drift,
+        } => {
+            let mut what = Vec::new();
+            if *file_changed {
+                what.push(format!("{file} changed since the plan was made"));
+            }
+            if !org_drift.is_empty() {
+                let since = match made_from {
+                    Some(LiveSourceWire::Snapshot { snapshot, read_at }) => format!(
+                        "since the snapshot the plan was made from ({snapshot}, read at {read_at})"
+                    ),
+                    _ => "since the plan was made".to_string(),
+                };
+                what.push(format!("the org changed {since}: {}", org_drift.join("; ")));
+            }
+            what.join("; and ")
+        }
+        Stale::Differs => "the plan file does not match what teamsync would plan now from the same file and org (the plan file was edited, a date it depends on passed, or --self changed)".into(),
     }
 }

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 /// Whether `c` must not reach a terminal as it is: C0 and C1 controls, DEL, the Unicode
 /// bidirectional overrides and isolates, which reorder what is shown, the line and paragraph
 /// separators (U+2028, U+2029), which some terminals and log viewers break lines at, and the
-/// invisible characters ([`crate::email::is_invisible`]), so that `admin\u{3164}@x.io` never
+/// invisible characters ([`is_invisible`]), so that `admin\u{3164}@x.io` never
 /// reads as `admin@x.io` in a plan. The zero-width joiner and the variation selectors that build
 /// emoji (U+200D, U+FE00–U+FE0F) are kept: a `reason` may hold one, and alone they spoof nothing
 /// an email could carry (the file refuses them there).
@@ -19,7 +19,20 @@ pub(crate) fn is_unsafe(c: char) -> bool {
     c.is_control()
         || is_bidi_control(c)
         || matches!(c, '\u{2028}' | '\u{2029}')
-        || (!matches!(c, '\u{200d}' | '\u{fe00}'..='\u{fe0f}') && crate::email::is_invisible(c))
+        || (!matches!(c, '\u{200d}' | '\u{fe00}'..='\u{fe0f}') && is_invisible(c))
+}
+
+/// Whether `c` is invisible in an address (docs/contract.md §3, hostile input): every Unicode
+/// Default_Ignorable_Code_Point (zero-width spaces and joiners, LRM and RLM, the soft hyphen,
+/// variation selectors, tag characters, …), and the Hangul fillers U+115F, U+1160, U+3164 and
+/// U+FFA0, which the property lists too but which render as blank space in most fonts. The
+/// property comes from `icu_properties` (ICU4X's Unicode Character Database, already compiled in
+/// for `url`'s IDNA), so the table follows Unicode's updates rather than a copy kept here.
+pub(crate) fn is_invisible(c: char) -> bool {
+    use icu_properties::props::{BinaryProperty, DefaultIgnorableCodePoint};
+    !c.is_ascii()
+        && (matches!(c, '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
+            || DefaultIgnorableCodePoint::for_char(c))
 }
 
 /// The Unicode bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069): they make

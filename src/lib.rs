@@ -92,6 +92,7 @@ pub fn run(
                 &commands::Context {
                     config: &config,
                     ui: &ui,
+                    cli: cli::command,
                 },
             )
         });

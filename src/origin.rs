@@ -16,39 +16,9 @@ use crate::date::Date;
 use crate::desired::Desired;
 use crate::email::Email;
 use crate::plan::{Action, Change, Plan};
+pub(crate) use crate::plan::{AlreadyInOrg, Origin, Origins};
 use crate::role::Role;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-
-/// The origin of one change or blocked change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Origin {
-    /// The edit under review asks for it.
-    Edit,
-    /// The baseline's plan holds it too: the org differs from what was desired already.
-    Drift,
-}
-
-/// An entry the edit adds or changes that needs no change: the org already holds it (a member
-/// with that role, or a pending invitation with it).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct AlreadyInOrg {
-    pub(crate) email: Email,
-    pub(crate) role: Role,
-}
-
-/// The origins of a plan's entries, index for index.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Origins {
-    /// One per `Plan::changes`, in order.
-    pub(crate) changes: Vec<Origin>,
-    /// One per `Plan::blocked`, in order.
-    pub(crate) blocked: Vec<Origin>,
-    /// Sorted by email.
-    pub(crate) already_in_org: Vec<AlreadyInOrg>,
-}
 
 impl Plan {
     /// Records where each entry comes from (see [`classify`]) and counts both origins in the

@@ -324,9 +324,7 @@ impl Sources {
     /// saved plan stale.
     pub(crate) fn fingerprint(&self) -> String {
         if !self.directory {
-            return crate::formats::saved::file_fingerprint(
-                self.bytes.first().map_or(&[][..], |b| b),
-            );
+            return fingerprint(self.bytes.first().map_or(&[][..], |b| b));
         }
         let mut listing = String::new();
         for (part, bytes) in self.parts.iter().zip(&self.bytes) {
@@ -338,8 +336,20 @@ impl Sources {
             }
             listing.push('\n');
         }
-        crate::formats::saved::file_fingerprint(listing.as_bytes())
+        fingerprint(listing.as_bytes())
     }
+}
+
+/// `sha256:` and the hex digest of `bytes`: the fingerprints a saved plan keeps of the file
+/// and of the org (docs/contract.md §10).
+pub(crate) fn fingerprint(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in digest.iter() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -500,9 +510,6 @@ mod tests {
         assert_ne!(fp(), added);
         // One file keeps the plain digest of its bytes.
         let one = read(&d.path().join("a.yaml")).unwrap();
-        assert_eq!(
-            one.fingerprint(),
-            crate::formats::saved::file_fingerprint(b"version: 1\n")
-        );
+        assert_eq!(one.fingerprint(), fingerprint(b"version: 1\n"));
     }
 }

@@ -7,7 +7,6 @@ use crate::date::{Date, Timestamp};
 use crate::desired::MaxRemovals;
 use crate::email::Email;
 use crate::live::{InvitationId, LiveInvitation, LiveMember, LiveSource, Managed, MemberId};
-use crate::origin::Origins;
 use crate::role::{LiveRole, Role};
 use crate::words::{one_or_many, plural};
 use schemars::JsonSchema;
@@ -793,4 +792,35 @@ pub(crate) fn simulate(org: &Managed, changes: &[Change]) -> Managed {
     after.members.sort_by(|a, b| a.email.cmp(&b.email));
     after.invitations.sort_by(|a, b| a.email.cmp(&b.email));
     after
+}
+// Where each change comes from, given a baseline: the data. `crate::origin` computes it
+// (docs/contract.md §8).
+
+/// The origin of one change or blocked change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Origin {
+    /// The edit under review asks for it.
+    Edit,
+    /// The baseline's plan holds it too: the org differs from what was desired already.
+    Drift,
+}
+
+/// An entry the edit adds or changes that needs no change: the org already holds it (a member
+/// with that role, or a pending invitation with it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AlreadyInOrg {
+    pub(crate) email: Email,
+    pub(crate) role: Role,
+}
+
+/// The origins of a plan's entries, index for index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Origins {
+    /// One per `Plan::changes`, in order.
+    pub(crate) changes: Vec<Origin>,
+    /// One per `Plan::blocked`, in order.
+    pub(crate) blocked: Vec<Origin>,
+    /// Sorted by email.
+    pub(crate) already_in_org: Vec<AlreadyInOrg>,
 }

@@ -77,10 +77,10 @@ impl Stderr {
 #[derive(Clone)]
 pub(crate) struct Notes(Arc<Stderr>);
 
-impl Notes {
+impl crate::api::Notes for Notes {
     /// A 429 paused every request for `wait` (docs/contract.md §5): one line, `rate limited,
     /// waiting N s`, or, while a progress bar is drawn, the bar's count of time spent waiting.
-    pub(crate) fn rate_limited(&self, wait: Duration) {
+    fn rate_limited(&self, wait: Duration) {
         {
             let mut bar = self.0.bar.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(b) = bar.as_mut() {
@@ -226,8 +226,8 @@ impl Ui {
     }
 
     /// A handle that writes notes to this `Ui`'s stderr from anywhere.
-    pub(crate) fn notes(&self) -> Notes {
-        Notes(self.err.clone())
+    pub(crate) fn notes(&self) -> Arc<dyn crate::api::Notes> {
+        Arc::new(Notes(self.err.clone()))
     }
 
     /// One line on stderr.

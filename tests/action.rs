@@ -2,6 +2,14 @@
 //! binary against the emulator: the flags it passes, the outputs it sets, the comment it writes,
 //! and that a pull request without the key only validates. Unix only (bash).
 #![cfg(unix)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "test code: a failed unwrap is a failed test, and the harness prints what it ran"
+)]
 
 use scaling_emulator::{Emulator, Options, OrgState};
 use std::path::{Path, PathBuf};

@@ -4,6 +4,14 @@
 //! verifies and installs it as the action does on a runner. Unix only: the action runs its
 //! scripts with bash, and Windows' bash is not on the test machines.
 #![cfg(unix)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "test code: a failed unwrap is a failed test, and the harness prints what it ran"
+)]
 
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Write};

@@ -1,6 +1,14 @@
 //! The man pages `cargo run --example man` writes for the release archive (examples/man): each
 //! is clap_mangen's page of its command with ENVIRONMENT and EXIT STATUS sections
 //! (docs/contract.md §1, §2), from the table `teamsync --help` ends with.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "test code: a failed unwrap is a failed test, and the harness prints what it ran"
+)]
 
 #[path = "../examples/man/pages.rs"]
 mod pages;

@@ -9,6 +9,14 @@
 //! without `--offline`: on a machine that never downloaded, say, `windows-sys`, cargo fetches
 //! it from the registry (`--locked`: exactly the versions in Cargo.lock). `.ci/run` runs
 //! `cargo fetch --locked` first, so that in CI this test reads only the local cache.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "test code: a failed unwrap is a failed test, and the harness prints what it ran"
+)]
 
 use std::process::Command;
 

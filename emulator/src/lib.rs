@@ -103,6 +103,14 @@
 //!   answer was decided). [`Emulator::write_count`] counts every non-GET request
 //!   received, whatever its outcome. [`Emulator::invites_committed`] counts invitations
 //!   created through the API only (not seeded ones), keyed by lowercase address.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "a test double: a broken invariant panics loudly instead of answering wrongly"
+)]
 
 mod error;
 mod handlers;

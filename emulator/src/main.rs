@@ -5,6 +5,14 @@
 //!                  [--latency-ms N] [--error-rate F] [--rate-limit F]
 //!                  [--commit-then-fail F] [--page-size N] [--seed N]
 //! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "a development server run by hand: it prints where it listens and stops on a bad flag"
+)]
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -1,4 +1,12 @@
 //! End-to-end tests of the emulator over real HTTP.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "test code: a failed unwrap is a failed test"
+)]
 
 use std::time::Duration;
 

@@ -22,6 +22,14 @@
 //!   members, gzipped and not.
 //!
 //! Nothing leaves this machine: the emulator listens on 127.0.0.1.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "a measuring tool run by hand: it prints its table and stops at the first broken setup"
+)]
 
 mod apply;
 mod scenario;

@@ -5,12 +5,11 @@
 use super::error::TransportKind;
 use super::retry::parse_retry_after;
 use super::wire::{ErrorBody, first_of_each_id, parse_list_page};
+use super::{ApiConfig, ApiKey};
 use super::{ApiError, Pauses, RetryPolicy};
-use crate::config::{ApiConfig, ApiKey};
 use crate::email::Email;
 use crate::live::{InvitationId, LiveState, MemberId};
 use crate::role::Role;
-use crate::ui::Notes;
 use reqwest::{Method, StatusCode, header};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -59,9 +58,16 @@ struct Shared {
     /// How many list reads were really sent (single-flight merges the others).
     list_reads: AtomicUsize,
     /// Where each rate-limit pause is announced; none in unit tests.
-    notes: std::sync::OnceLock<Notes>,
+    notes: std::sync::OnceLock<Arc<dyn Notes>>,
     /// The pauses so far: how many, and how long they kept every request waiting.
     pauses: std::sync::Mutex<Pauses>,
+}
+
+/// Where the client announces what keeps requests waiting. The application implements it (the
+/// terminal's `Ui`), so this layer never writes to the terminal itself.
+pub(crate) trait Notes: Send + Sync {
+    /// A 429 paused every request for `wait` (docs/contract.md §5).
+    fn rate_limited(&self, wait: Duration);
 }
 
 impl std::fmt::Debug for Shared {
@@ -90,7 +96,7 @@ impl Client {
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("teamsync/", env!("CARGO_PKG_VERSION")));
-        if crate::config::is_loopback(&config.base_url) {
+        if super::is_loopback(&config.base_url) {
             builder = builder.no_proxy();
         }
         let http = builder.build().map_err(|e| ApiError::Transport {
@@ -108,7 +114,7 @@ impl Client {
     }
 
     /// Sends the client's notes ("rate limited, waiting N s") to `notes`.
-    pub(crate) fn with_notes(self, notes: Notes) -> Client {
+    pub(crate) fn with_notes(self, notes: Arc<dyn Notes>) -> Client {
         let _ = self.shared.notes.set(notes);
         self
     }
@@ -572,7 +578,7 @@ mod tests {
     fn test_client(url: &str) -> Client {
         let mut config = ApiConfig::new(
             url,
-            Some(("scl_live_test", crate::config::KeySource::Variable)),
+            Some(("scl_live_test", crate::api::KeySource::Variable)),
         )
         .unwrap();
         config.retry.base = Duration::from_millis(5);

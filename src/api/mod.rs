@@ -6,10 +6,12 @@
 mod client;
 mod error;
 mod retry;
+mod settings;
 mod wire;
 
-pub(crate) use client::Client;
+pub(crate) use client::{Client, Notes};
 pub(crate) use error::ApiError;
 pub(crate) use retry::{Pauses, RetryPolicy};
+pub(crate) use settings::{ApiConfig, ApiKey, KeySource, is_loopback, redact_url};
 #[cfg(test)]
 pub(crate) use wire::parse_list_page;

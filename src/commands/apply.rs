@@ -438,7 +438,7 @@ impl<'a> Finisher<'a> {
                 }
             }
         }
-        append_step_summary(self.ctx, || render::apply_summary(&doc));
+        append_step_summary(self.ctx, || crate::formats::summary::apply_summary(&doc));
         unwritten
     }
 }

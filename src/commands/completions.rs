@@ -11,12 +11,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let mut script = Vec::new();
-    clap_complete::generate(
-        args.shell,
-        &mut crate::cli::command(),
-        "teamsync",
-        &mut script,
-    );
+    clap_complete::generate(args.shell, &mut (ctx.cli)(), "teamsync", &mut script);
     ctx.ui.print(&String::from_utf8_lossy(&script));
     Ok(0)
 }

@@ -12,9 +12,9 @@ pub(crate) mod schema;
 pub(crate) mod snapshot;
 pub(crate) mod validate;
 
+use crate::api::ApiConfig;
 use crate::api::Client;
-use crate::cli::Command;
-use crate::config::{ApiConfig, Config};
+use crate::config::Config;
 use crate::desired::{self, Loaded, LoadedFile};
 use crate::error::CommandError;
 use crate::interrupt::Signal;
@@ -26,10 +26,35 @@ pub(crate) use output::{write_atomically, write_atomically_checked};
 use std::io::Write as _;
 use std::path::Path;
 
+/// The commands (`teamsync COMMAND`), each with its own flags.
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Check the file alone, offline; every problem as FILE:LINE:COL: message.
+    Validate(validate::Args),
+    /// Read the org and print what apply would change; changes nothing.
+    Plan(plan::Args),
+    /// Re-read the org, print the plan, ask for `yes`, and make the changes.
+    Apply(apply::Args),
+    /// Write the live org as a desired-state file.
+    Export(export::Args),
+    /// Read the org and edit the file in place to accept its drift; prints the file's diff.
+    Adopt(adopt::Args),
+    /// Read the org and write it as a snapshot, for `plan --live` without a key.
+    Snapshot(snapshot::Args),
+    /// Print the JSON Schema of the desired-state file (or of the JSON plan, the apply report,
+    /// the org snapshot).
+    Schema(schema::Args),
+    /// Print shell completions.
+    Completions(completions::Args),
+}
+
 /// What every command gets: the checked configuration and the one output channel.
 pub(crate) struct Context<'a> {
     pub(crate) config: &'a Config,
     pub(crate) ui: &'a Ui,
+    /// The whole command-line definition, for `completions` (it lives above the commands, in
+    /// `crate::cli`, which the commands do not import).
+    pub(crate) cli: fn() -> clap::Command,
 }
 
 /// Runs one command; `Ok` carries the exit code (0, or 2 for `plan --detailed-exitcode`).
@@ -114,7 +139,7 @@ pub(crate) fn read_live(
     client: &Client,
     interrupt: impl Future<Output = Signal>,
 ) -> Result<(LiveState, LiveSource), CommandError> {
-    let url = crate::config::redact_url(ctx.api()?.base_url.as_str().trim_end_matches('/'));
+    let url = crate::api::redact_url(ctx.api()?.base_url.as_str().trim_end_matches('/'));
     let read_at = ctx.config.now();
     let started = std::time::Instant::now();
     let read = runtime.block_on(async {

@@ -2,7 +2,8 @@
 //! `FORMAT_VERSION`: fields may be added within a version; none is removed or changes meaning.
 //! - [`plan`]: the JSON plan (`plan --format json`, `plan --out`) and the wire view of a plan;
 //! - [`saved`]: what a saved plan adds (fingerprints, the live snapshot) and its freshness check;
-//! - [`report`]: the apply report (`apply --report FILE`);
+//! - [`report`]: the apply report (`apply --report FILE`), and [`summary`], its Markdown view
+//!   for the GitHub job summary;
 //! - [`snapshot`]: the org snapshot (`teamsync snapshot`, `plan --live`; docs/contract.md §9);
 //! - [`schema`]: the JSON Schemas of these documents and of the desired-state file.
 //!
@@ -14,3 +15,4 @@ pub(crate) mod report;
 pub(crate) mod saved;
 pub(crate) mod schema;
 pub(crate) mod snapshot;
+pub(crate) mod summary;

@@ -4,7 +4,6 @@
 //! is how `--format json` and saved plans show a plan, and what a saved plan is compared with
 //! when it is applied. The plan's own types are [`crate::plan`].
 
-use super::saved::Fingerprints;
 use crate::live::{LiveSource, ReadFrom};
 use crate::origin::{AlreadyInOrg, Origin};
 use crate::plan::{Action, Blocked, Change, Guard, GuardKind, Pending, Plan, Summary, Warning};
@@ -15,6 +14,16 @@ use serde::{Deserialize, Serialize};
 /// The version of the JSON plan's shape. Fields may be added within a version; none is removed
 /// or changes meaning.
 pub(crate) const FORMAT_VERSION: u32 = 1;
+
+/// Fingerprints of what the plan was computed from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Fingerprints {
+    /// `sha256:` of the desired file's bytes.
+    pub(crate) desired_file: String,
+    /// `sha256:` of the live state's members, roles and pending invitations (ignored emails
+    /// left out).
+    pub(crate) live_state: String,
+}
 
 /// The JSON plan.
 #[derive(Serialize, JsonSchema)]

@@ -4,7 +4,7 @@
 //! (`teamsync schema --report`). It never holds the API key or the API URL.
 
 use super::plan::ChangeWire;
-use super::saved::Fingerprints;
+use super::plan::Fingerprints;
 use crate::date::rfc3339;
 use crate::executor::{Execution, Finding, Outcome, StepReport};
 use crate::plan::Action;

@@ -2,24 +2,12 @@
 //! file and the org a plan was computed from, the live snapshot, and the checks that refuse to
 //! apply a saved plan that no longer describes the org or the file.
 
-use super::plan::{self, ChangeWire, LiveSourceWire};
+use super::plan::{self, ChangeWire, Fingerprints, LiveSourceWire};
 use crate::live::Managed;
 use crate::plan::Plan;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-/// Fingerprints of what the plan was computed from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct Fingerprints {
-    /// `sha256:` of the desired file's bytes.
-    pub(crate) desired_file: String,
-    /// `sha256:` of the live state's members, roles and pending invitations (ignored emails
-    /// left out).
-    pub(crate) live_state: String,
-}
+use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// A saved plan as `apply PLANFILE` reads it back: what it needs to check that the plan still
 /// holds. The changes stay in their JSON form: apply re-plans and compares.
@@ -112,20 +100,6 @@ impl SavedPlan {
     }
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in digest.iter() {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
-pub(crate) fn file_fingerprint(bytes: &[u8]) -> String {
-    sha256(bytes)
-}
-
 /// The managed roster as sorted `member|invitation email role id` lines.
 pub(crate) fn live_snapshot(org: &Managed) -> Vec<String> {
     let mut lines: Vec<String> = org
@@ -143,7 +117,7 @@ pub(crate) fn live_snapshot(org: &Managed) -> Vec<String> {
 }
 
 pub(crate) fn live_fingerprint(snapshot: &[String]) -> String {
-    sha256(snapshot.join("\n").as_bytes())
+    crate::parts::fingerprint(snapshot.join("\n").as_bytes())
 }
 
 /// What changed between two live snapshots, one sentence per email.
@@ -228,8 +202,8 @@ mod tests {
         let b = snapshot(changed);
         assert_ne!(live_fingerprint(&a), live_fingerprint(&b));
         assert_eq!(live_fingerprint(&a), live_fingerprint(&snapshot(live())));
-        assert!(file_fingerprint(b"x").starts_with("sha256:"));
-        assert_eq!(file_fingerprint(b"x").len(), 7 + 64);
+        assert!(crate::parts::fingerprint(b"x").starts_with("sha256:"));
+        assert_eq!(crate::parts::fingerprint(b"x").len(), 7 + 64);
     }
 
     #[test]

@@ -25,7 +25,7 @@ const MAX_FILE_CHARS: usize = 200;
 /// Escapes text for Markdown outside code spans. What must not reach a terminal as it is
 /// ([`crate::escape::is_unsafe`]: controls, bidirectional overrides, invisible characters)
 /// must not reach a reviewer either: it is written as an escape, `\u{202e}`, shown as such.
-pub(super) fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

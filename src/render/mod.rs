@@ -9,16 +9,13 @@ mod markdown;
 mod text;
 
 pub(crate) use apply::{
-    apply_summary, blocked_text, failure_text, finding_text, finished, halt_text, seconds,
-    skipped_text, step_line,
+    blocked_text, failure_text, finding_text, finished, halt_text, seconds, skipped_text, step_line,
 };
 pub(crate) use diff::diff;
-pub(crate) use markdown::markdown;
+pub(crate) use markdown::{esc, markdown};
 pub(crate) use text::{TextOptions, text};
 
 use crate::escape::escape;
-use crate::formats::plan::LiveSourceWire;
-use crate::formats::saved::Stale;
 use crate::live::{LiveSource, ReadFrom};
 use crate::origin::Origin;
 use crate::plan::{Action, Change, Departure, Guard, Pending, Plan, RevokeCause, waited};
@@ -233,34 +230,6 @@ fn note(c: &Change) -> Option<String> {
 /// Why apply refuses, for the guards that trip: each [`refusal`], joined by `; `.
 pub(crate) fn refusals(guards: &[Guard]) -> String {
     guards.iter().map(refusal).collect::<Vec<_>>().join("; ")
-}
-
-/// What makes a saved plan stale, in words: the file changed, the org changed (each email that
-/// did), or planning again gives other changes. A plan made from a snapshot (docs/contract.md
-/// §9) is checked against a fresh read like any other; the message says which snapshot it was.
-pub(crate) fn stale(stale: &Stale, file: &str, made_from: Option<&LiveSourceWire>) -> String {
-    match stale {
-        Stale::Changed {
-            file_changed,
-            org_drift,
-        } => {
-            let mut what = Vec::new();
-            if *file_changed {
-                what.push(format!("{file} changed since the plan was made"));
-            }
-            if !org_drift.is_empty() {
-                let since = match made_from {
-                    Some(LiveSourceWire::Snapshot { snapshot, read_at }) => format!(
-                        "since the snapshot the plan was made from ({snapshot}, read at {read_at})"
-                    ),
-                    _ => "since the plan was made".to_string(),
-                };
-                what.push(format!("the org changed {since}: {}", org_drift.join("; ")));
-            }
-            what.join("; and ")
-        }
-        Stale::Differs => "the plan file does not match what teamsync would plan now from the same file and org (the plan file was edited, a date it depends on passed, or --self changed)".into(),
-    }
 }
 
 /// Why apply refuses, for a guard that trips, and how to proceed.

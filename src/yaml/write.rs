@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 /// Whether `c` may be written raw into a file teamsync writes: YAML's printable characters
 /// (`c-printable`: tab, line feed, carriage return and `U+0085` aside) less every control
 /// character, the bidirectional overrides and isolates (which make text read other than it is
-/// stored), the invisible characters ([`crate::email::is_invisible`]: zero-width spaces, LRM and
+/// stored), the invisible characters ([`crate::escape::is_invisible`]: zero-width spaces, LRM and
 /// RLM, Hangul fillers, …) and the line and paragraph separators U+2028 and U+2029 (line
 /// breaks to YAML 1.1 and to many editors).
 pub(crate) fn printable(c: char) -> bool {
@@ -17,7 +17,7 @@ pub(crate) fn printable(c: char) -> bool {
     yaml_printable
         && !matches!(c, '\u{2028}' | '\u{2029}')
         && !crate::escape::is_bidi_control(c)
-        && !crate::email::is_invisible(c)
+        && !crate::escape::is_invisible(c)
 }
 
 /// `s` as a YAML double-quoted scalar that reads back as `s`: `"`, `\` and every character that
