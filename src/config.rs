@@ -32,6 +32,8 @@ pub(crate) struct Environment {
     pub(crate) retry_base_ms: Option<String>,
     /// `TEAMSYNC_TODAY`.
     pub(crate) today: Option<String>,
+    /// `TEAMSYNC_FILE`: the default of `-f` (empty counts as unset).
+    pub(crate) file: Option<PathBuf>,
     /// `TEAMSYNC_NOW`: the clock, for tests.
     pub(crate) now: Option<String>,
     /// `TEAMSYNC_LOG`: a log filter.
@@ -40,6 +42,12 @@ pub(crate) struct Environment {
     pub(crate) no_color: bool,
     /// `CLICOLOR=0`: no colour.
     pub(crate) clicolor_off: bool,
+    /// `CLICOLOR` set and not `0`: colour on a terminal even when `TERM` does not say so.
+    pub(crate) clicolor_on: bool,
+    /// `TERM`: unset or `dumb` means a terminal without colour (on Unix).
+    pub(crate) term: Option<String>,
+    /// `CI` set: a CI log that shows colour.
+    pub(crate) ci: bool,
     /// `CLICOLOR_FORCE` set and not `0`: colour even off a terminal.
     pub(crate) clicolor_force: bool,
     /// `GITHUB_ACTIONS=true`.
@@ -56,6 +64,7 @@ impl fmt::Debug for Environment {
             .field("api_key_file", &self.api_key_file)
             .field("api_url", &self.api_url.as_deref().map(redact_url))
             .field("self_email", &self.self_email)
+            .field("file", &self.file)
             .field("log", &self.log)
             .field("no_color", &self.no_color)
             .field("github_actions", &self.github_actions)
@@ -76,13 +85,19 @@ impl Environment {
                 "SCALING_API_KEY_FILE" if !v.is_empty() => env.api_key_file = Some(v.into()),
                 "SCALING_API_URL" => env.api_url = Some(v),
                 "TEAMSYNC_SELF" => env.self_email = Some(v),
+                "TEAMSYNC_FILE" if !v.is_empty() => env.file = Some(v.into()),
                 "TEAMSYNC_TIMEOUT" => env.timeout = Some(v),
                 "TEAMSYNC_RETRY_BASE_MS" => env.retry_base_ms = Some(v),
                 "TEAMSYNC_TODAY" => env.today = Some(v),
                 "TEAMSYNC_NOW" => env.now = Some(v),
                 "TEAMSYNC_LOG" => env.log = Some(v),
                 "NO_COLOR" => env.no_color = !v.is_empty(),
-                "CLICOLOR" => env.clicolor_off = v == "0",
+                "CLICOLOR" => {
+                    env.clicolor_off = v == "0";
+                    env.clicolor_on = v != "0";
+                }
+                "TERM" => env.term = Some(v),
+                "CI" => env.ci = true,
                 "CLICOLOR_FORCE" => env.clicolor_force = !v.is_empty() && v != "0",
                 "GITHUB_ACTIONS" => env.github_actions = v == "true",
                 "GITHUB_STEP_SUMMARY" if !v.is_empty() => env.step_summary = Some(v.into()),
@@ -224,17 +239,26 @@ pub(crate) enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Whether a stream gets colour, by the usual conventions (no-color.org, bixense.com/clicolors):
-    /// the flag wins; then `NO_COLOR`, then `CLICOLOR_FORCE`, then `CLICOLOR=0`, then whether the
-    /// stream is a terminal.
+    /// Whether a stream gets colour, by the usual conventions (no-color.org, bixense.com/clicolors)
+    /// and in anstream's order (`anstream::AutoStream::choice`): the flag wins; then `NO_COLOR`,
+    /// then `CLICOLOR_FORCE`, then `CLICOLOR=0`; then a terminal gets colour when its `TERM` can
+    /// show it (set and not `dumb`; on Windows only not `dumb`), or `CLICOLOR` or `CI` is set.
+    /// The rules are anstream's, read from the [`Environment`] rather than by anstream itself,
+    /// which reads the process's variables: `teamsync::run` takes its environment as an
+    /// argument (docs/contract.md §6; docs/decisions.md).
     pub(crate) fn decide(self, env: &Environment, is_terminal: bool) -> bool {
+        let term_has_colour = match env.term.as_deref() {
+            Some("dumb") => false,
+            Some(_) => true,
+            None => cfg!(windows),
+        };
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto if env.no_color => false,
             ColorChoice::Auto if env.clicolor_force => true,
             ColorChoice::Auto if env.clicolor_off => false,
-            ColorChoice::Auto => is_terminal,
+            ColorChoice::Auto => is_terminal && (term_has_colour || env.clicolor_on || env.ci),
         }
     }
 }
@@ -243,8 +267,8 @@ impl ColorChoice {
 /// environment variable, the flag wins.
 #[derive(clap::Args, Debug)]
 pub(crate) struct GlobalArgs {
-    /// The desired-state file, or a directory whose *.yaml/*.yml files are its parts [default:
-    /// teamsync.yaml]
+    /// The desired-state file, or a directory whose *.yaml/*.yml files are its parts [env:
+    /// TEAMSYNC_FILE; default: teamsync.yaml]
     #[arg(short = 'f', long, global = true, value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
     /// Base URL of the Scaling API [env: SCALING_API_URL; default: https://api.scaling.cloud/v1]
@@ -258,8 +282,8 @@ pub(crate) struct GlobalArgs {
     /// lists a plan's kept pending invitations.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
-    /// When to use colour [default: auto: on a terminal, unless NO_COLOR or CLICOLOR=0;
-    /// CLICOLOR_FORCE=1 forces it]
+    /// When to use colour [default: auto: on a terminal whose TERM is not dumb, unless NO_COLOR
+    /// or CLICOLOR=0; CLICOLOR_FORCE=1 forces it]
     #[arg(long, global = true, value_enum, value_name = "WHEN")]
     pub(crate) color: Option<ColorChoice>,
     /// The same as --color never.
@@ -357,11 +381,14 @@ impl Config {
             });
         Ok(Config {
             verbose: args.verbose > 0,
+            // -f, then TEAMSYNC_FILE, then the default (docs/contract.md §1); a file named
+            // either way is meant, so it must exist.
             file: args
                 .file
                 .clone()
+                .or_else(|| env.file.clone())
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE)),
-            file_explicit: args.file.is_some(),
+            file_explicit: args.file.is_some() || env.file.is_some(),
             color: match (args.no_color, args.color) {
                 (true, _) => ColorChoice::Never,
                 (false, choice) => choice.unwrap_or(ColorChoice::Auto),
@@ -575,10 +602,16 @@ mod tests {
             Environment::from_vars(vars.iter().map(|(k, v)| (k.into(), v.into())))
         };
         let auto = ColorChoice::Auto;
-        assert!(auto.decide(&env(&[]), true));
-        assert!(!auto.decide(&env(&[]), false));
-        assert!(!auto.decide(&env(&[("NO_COLOR", "1")]), true));
-        assert!(!auto.decide(&env(&[("CLICOLOR", "0")]), true));
+        assert!(auto.decide(&env(&[("TERM", "xterm-256color")]), true));
+        assert!(!auto.decide(&env(&[("TERM", "xterm-256color")]), false));
+        // SPEC §20: a dumb terminal gets no colour, unless CLICOLOR, CI or CLICOLOR_FORCE say so.
+        assert!(!auto.decide(&env(&[("TERM", "dumb")]), true));
+        assert!(auto.decide(&env(&[("TERM", "dumb"), ("CLICOLOR", "1")]), true));
+        assert!(auto.decide(&env(&[("TERM", "dumb"), ("CI", "true")]), true));
+        assert!(auto.decide(&env(&[("TERM", "dumb"), ("CLICOLOR_FORCE", "1")]), false));
+        assert_eq!(auto.decide(&env(&[]), true), cfg!(windows), "TERM unset");
+        assert!(!auto.decide(&env(&[("NO_COLOR", "1"), ("TERM", "xterm")]), true));
+        assert!(!auto.decide(&env(&[("CLICOLOR", "0"), ("TERM", "xterm")]), true));
         assert!(auto.decide(&env(&[("CLICOLOR_FORCE", "1")]), false));
         assert!(!auto.decide(&env(&[("CLICOLOR_FORCE", "0")]), false));
         assert!(
@@ -637,6 +670,8 @@ mod tests {
                 ("TEAMSYNC_SELF", "Me@X.io"),
                 ("TEAMSYNC_TIMEOUT", "7"),
                 ("NO_COLOR", ""),
+                ("TERM", "xterm"),
+                ("TEAMSYNC_FILE", ""),
             ]
             .map(|(k, v)| (k.into(), v.into())),
         );

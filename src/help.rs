@@ -38,6 +38,10 @@ pub const ENVIRONMENT: Section = Section {
             "The email of the key's own account (--self wins): its role is never changed and it is never removed.",
         ),
         (
+            "TEAMSYNC_FILE",
+            "The desired-state file or directory when -f is not given (-f wins); default teamsync.yaml.",
+        ),
+        (
             "TEAMSYNC_TIMEOUT",
             "Seconds per request (--timeout wins); default 30.",
         ),
@@ -64,6 +68,10 @@ pub const ENVIRONMENT: Section = Section {
         (
             "CLICOLOR, CLICOLOR_FORCE",
             "CLICOLOR=0: no colour; CLICOLOR_FORCE=1: colour even off a terminal (NO_COLOR wins).",
+        ),
+        (
+            "TERM, CI",
+            "With --color auto, a terminal gets colour when TERM is set and not dumb, or CLICOLOR (not 0) or CI is set.",
         ),
         (
             "GITHUB_ACTIONS",
@@ -113,8 +121,48 @@ pub const EXIT_STATUS: Section = Section {
     ],
 };
 
-/// The sections every man page ends with, in order.
-pub const SECTIONS: [&Section; 2] = [&ENVIRONMENT, &EXIT_STATUS];
+/// What people type most, as `teamsync --help` and every man page end with it (SPEC §20).
+pub const EXAMPLES: Section = Section {
+    title: "EXAMPLES",
+    heading: "Examples",
+    entries: &[
+        (
+            "teamsync validate",
+            "Check teamsync.yaml offline: every problem as FILE:LINE:COL: message (--format json for tools).",
+        ),
+        (
+            "teamsync plan",
+            "Show what apply would change in the org; changes nothing.",
+        ),
+        (
+            "teamsync plan --baseline base.yaml --format markdown > comment.md",
+            "The pull-request comment: the edit's changes apart from drift in the org.",
+        ),
+        (
+            "teamsync apply",
+            "Plan again, ask for yes, and make the changes.",
+        ),
+        (
+            "teamsync plan --out plan.json && teamsync apply plan.json",
+            "Apply exactly the plan that was reviewed (refused when the file or the org changed).",
+        ),
+        (
+            "teamsync export -o teamsync.yaml",
+            "Start from the org as it is: write it as a desired-state file.",
+        ),
+        (
+            "teamsync adopt",
+            "Keep a change made in the dashboard: write it into the file instead of undoing it.",
+        ),
+        (
+            "TEAMSYNC_FILE=org/ teamsync plan",
+            "Plan a directory of parts without -f on every command.",
+        ),
+    ],
+};
+
+/// The sections every man page ends with, in order: `--help` ends with them too.
+pub const SECTIONS: [&Section; 3] = [&ENVIRONMENT, &EXIT_STATUS, &EXAMPLES];
 
 /// The sections as `teamsync --help` shows them, after the options: headings styled as
 /// clap's own, each entry as a long help shows an option (the term, then its text indented).

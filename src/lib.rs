@@ -118,8 +118,8 @@ pub fn command() -> clap::Command {
 
 pub use help::Section;
 
-/// The sections every man page ends with (ENVIRONMENT, EXIT STATUS), as `teamsync --help`
-/// ends with them.
-pub fn man_sections() -> [&'static Section; 2] {
+/// The sections every man page ends with (ENVIRONMENT, EXIT STATUS, EXAMPLES), as `teamsync
+/// --help` ends with them.
+pub fn man_sections() -> [&'static Section; 3] {
     help::SECTIONS
 }

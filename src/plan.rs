@@ -383,6 +383,16 @@ pub(crate) enum Guard {
     },
 }
 
+/// Where a removal limit comes from: the JSON plan's `guards[].limit_from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum LimitFrom {
+    /// max(3, 25 % of current members), at most 50.
+    Default,
+    /// The file's `safety.max_removals`.
+    File,
+}
+
 // Which guard: the JSON plan's `guards[].kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -431,6 +441,43 @@ impl Guard {
         }
     }
 
+    /// Where the removal limit comes from: `safety.max_removals`, or the default (`None` for
+    /// the admin guard).
+    pub(crate) fn limit_from(&self) -> Option<LimitFrom> {
+        match self {
+            Guard::MaxRemovals { rule: Some(_), .. } => Some(LimitFrom::File),
+            Guard::MaxRemovals { rule: None, .. } => Some(LimitFrom::Default),
+            Guard::MinAdmins { .. } => None,
+        }
+    }
+
+    /// The removal limit and where it comes from, in words, as every plan that removes says it
+    /// (docs/contract.md §5): `removal limit 50: the default, max(3, 25% of 2993 members) up to
+    /// 50`, `removal limit 5: safety.max_removals`. `None` for the admin guard.
+    pub(crate) fn removal_limit(&self) -> Option<String> {
+        use crate::planner::{DEFAULT_REMOVAL_CAP, DEFAULT_REMOVAL_FLOOR, DEFAULT_REMOVAL_PERCENT};
+        let Guard::MaxRemovals {
+            members,
+            limit,
+            rule,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        Some(match rule {
+            Some(MaxRemovals::Count(_)) => format!("removal limit {limit}: safety.max_removals"),
+            Some(MaxRemovals::Percent(p)) => format!(
+                "removal limit {limit}: safety.max_removals, {p}% of {members} member{}",
+                plural(*members)
+            ),
+            None => format!(
+                "removal limit {limit}: the default, max({DEFAULT_REMOVAL_FLOOR}, {DEFAULT_REMOVAL_PERCENT}% of {members} member{}) up to {DEFAULT_REMOVAL_CAP}",
+                plural(*members)
+            ),
+        })
+    }
+
     /// The limit: most removals allowed, or fewest admins required.
     pub(crate) fn limit(&self) -> u64 {
         match self {
@@ -446,19 +493,15 @@ impl fmt::Display for Guard {
             Guard::MaxRemovals {
                 removals,
                 members,
-                rule,
                 tripped,
                 allowed,
                 ..
             } => {
-                let rule = match rule {
-                    Some(m) => format!("safety.max_removals is {m}"),
-                    None => "the default limit is max(3, 25% of current members)".to_string(),
-                };
+                let limit = self.removal_limit().unwrap_or_default();
                 if *tripped {
                     write!(
                         f,
-                        "mass removal: the plan removes {removals} of {members} members; {rule}{}",
+                        "mass removal: the plan removes {removals} of {members} members; {limit}{}",
                         if *allowed {
                             " (allowed by --allow-mass-removal)"
                         } else {
@@ -466,7 +509,11 @@ impl fmt::Display for Guard {
                         }
                     )
                 } else {
-                    write!(f, "{removals} removal{} planned; {rule}", plural(*removals))
+                    write!(
+                        f,
+                        "{removals} removal{} planned; {limit}",
+                        plural(*removals)
+                    )
                 }
             }
             Guard::MinAdmins {
@@ -546,8 +593,7 @@ impl fmt::Display for Warning {
                 invited,
             } => write!(
                 f,
-                "the invitation of {email} ({role}) is pending for {} days ({invited}), more than {STALE_INVITATION_DAYS}; set `invitations.resend_after_days` to re-send stale invitations",
-                invited.age_days
+                "the invitation of {email} ({role}) is pending, {invited}, more than {STALE_INVITATION_DAYS} days; set `invitations.resend_after_days` to re-send stale invitations"
             ),
             Warning::SelfNotInOrg { email } => write!(
                 f,

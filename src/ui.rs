@@ -93,6 +93,12 @@ impl crate::api::Notes for Notes {
         let secs = wait.as_millis().div_ceil(1000);
         self.0.write(&format!("rate limited, waiting {secs} s\n"));
     }
+
+    /// One line on stderr at default verbosity, so a connection that keeps failing is not
+    /// seconds of silence. What came from the network is escaped.
+    fn retrying(&self, line: &str) {
+        self.0.write(&format!("{}\n", escape(line)));
+    }
 }
 
 /// apply's progress (docs/contract.md §5): on a terminal one bar (steps done of total,

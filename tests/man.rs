@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 fn pages() -> BTreeMap<String, String> {
     let cmd = teamsync::command().version("[VERSION]");
-    pages::pages(cmd)
+    pages::pages(cmd, "2026-12-07")
         .unwrap()
         .into_iter()
         .map(|(name, page)| (name, String::from_utf8(page).unwrap()))
@@ -34,7 +34,7 @@ fn section<'a>(page: &'a str, title: &str) -> &'a str {
 }
 
 #[test]
-fn every_command_has_a_page_with_environment_and_exit_status() {
+fn every_command_has_a_page_ending_with_environment_exit_status_and_examples() {
     let pages = pages();
     let names: Vec<&str> = pages.keys().map(String::as_str).collect();
     assert_eq!(
@@ -64,12 +64,24 @@ fn every_command_has_a_page_with_environment_and_exit_status() {
             };
             let text = section(page, &title);
             for (term, _) in s.entries {
+                // roff writes a minus as `\-`.
+                let roff = term.replace('-', "\\-");
                 assert!(
-                    text.contains(&format!("\n.TP\n\\fB{term}\\fR\n")),
+                    text.contains(&format!("\n.TP\n\\fB{roff}\\fR\n")),
                     "{name}: {term}"
                 );
             }
         }
+    }
+    for (name, page) in &pages {
+        let last = page
+            .rfind("\n.SH ")
+            .map(|at| &page[at + 1..])
+            .unwrap_or_default();
+        assert!(
+            last.starts_with(".SH EXAMPLES\n"),
+            "{name} ends with EXAMPLES"
+        );
     }
     // The top page whole: what `man teamsync` shows.
     insta::assert_snapshot!("man_teamsync_1", pages["teamsync.1"]);
@@ -95,10 +107,18 @@ fn the_pages_are_clap_mangens_plus_the_two_sections() {
         let page = &pages[&man.get_filename()];
         let env = section(page, "ENVIRONMENT");
         let exit = section(page, "\"EXIT STATUS\"");
-        let without = page.replacen(env, "", 1).replacen(exit, "", 1);
+        let examples = section(page, "EXAMPLES");
+        let without = page
+            .replacen(env, "", 1)
+            .replacen(exit, "", 1)
+            .replacen(examples, "", 1);
+        let title = pages::Title {
+            version: "[VERSION]".into(),
+            date: "2026-12-07".into(),
+        };
         assert_eq!(
             without,
-            String::from_utf8(expected).unwrap(),
+            pages::clean(&String::from_utf8(expected).unwrap(), &title),
             "{}",
             man.get_filename()
         );

@@ -40,7 +40,17 @@ fn write(out: &std::path::Path) -> std::io::Result<()> {
     let cmd = teamsync::command().version(env!("CARGO_PKG_VERSION"));
     let man = out.join("man");
     std::fs::create_dir_all(&man)?;
-    for (name, page) in pages::pages(cmd.clone())? {
+    // The commit's date (build.rs), the same on every rebuild of one commit.
+    let date = env!("TEAMSYNC_BUILD_INFO")
+        .split(' ')
+        .nth(1)
+        .filter(|d| *d != "unknown")
+        .ok_or_else(|| {
+            std::io::Error::other(
+                "the commit date is unknown: set TEAMSYNC_COMMIT_DATE=YYYY-MM-DD (build.rs)",
+            )
+        })?;
+    for (name, page) in pages::pages(cmd.clone(), date)? {
         std::fs::write(man.join(name), page)?;
     }
     let completions = out.join("completions");

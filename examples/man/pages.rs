@@ -6,17 +6,56 @@
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
-/// Every page, as (file name, roff text), the top one first.
-pub fn pages(cmd: clap::Command) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+/// Every page, as (file name, roff text), the top one first; `date` (YYYY-MM-DD: the commit's)
+/// goes into each page's title line.
+pub fn pages(cmd: clap::Command, date: &str) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let mut cmd = cmd.disable_help_subcommand(true);
     cmd.build();
     let mut pages = Vec::new();
-    add(cmd, &mut pages)?;
+    let title = Title {
+        version: cmd.get_version().unwrap_or_default().to_string(),
+        date: date.to_string(),
+    };
+    add(cmd, &title, &mut pages)?;
     Ok(pages)
 }
 
+/// What every page's title line says besides its name.
+pub struct Title {
+    /// teamsync's version.
+    pub version: String,
+    /// YYYY-MM-DD.
+    pub date: String,
+}
+
+/// clap_mangen's page made clean under `mandoc -Tlint -W warning` (scripts/lint-ci `man`): its
+/// `.TH` line gets the date, `teamsync VERSION` as the source and `teamsync manual` as the
+/// manual (clap_mangen puts the command's version where the date goes, and a footer of the
+/// name alone), and a blank line with a `.br` after it (and one before it: a paragraph break
+/// written as break, blank line, break) becomes one `.sp`.
+pub fn clean(page: &str, title: &Title) -> String {
+    let Title { version, date } = title;
+    let mut out = String::with_capacity(page.len());
+    for (i, line) in page.split_inclusive('\n').enumerate() {
+        if line.starts_with(".TH ") && i < 5 {
+            let name = line[4..].split(' ').next().unwrap_or_default();
+            out.push_str(&format!(
+                ".TH {name} 1 {date} \"teamsync {version}\" \"teamsync manual\"\n"
+            ));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out.replace("\n.br\n\n.br\n", "\n.sp\n")
+        .replace("\n\n.br\n", "\n.sp\n")
+}
+
 /// `cmd`'s page, then its visible subcommands' pages.
-fn add(cmd: clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+fn add(
+    cmd: clap::Command,
+    title: &Title,
+    pages: &mut Vec<(String, Vec<u8>)>,
+) -> std::io::Result<()> {
     // Without `after_long_help`, which clap_mangen would print as an EXTRA section: it is the
     // sections below, which are inserted as man pages write them.
     let man = Man::new(
@@ -26,22 +65,17 @@ fn add(cmd: clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::io::Resul
     );
     let mut page = Vec::new();
     man.render(&mut page)?;
-    let mut page = String::from_utf8(page).map_err(std::io::Error::other)?;
-    // Before VERSION and AUTHORS, the last sections clap_mangen writes.
-    let at = ["VERSION", "AUTHORS"]
-        .iter()
-        .filter_map(|title| page.find(&format!("\n.SH {title}\n")))
-        .min()
-        .map_or(page.len(), |at| at + 1);
-    page.insert_str(at, &sections());
+    let page = String::from_utf8(page).map_err(std::io::Error::other)?;
+    // At the end, after clap_mangen's last section: the page ends with EXAMPLES.
+    let page = clean(&page, title) + &sections();
     pages.push((man.get_filename(), page.into_bytes()));
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        add(sub.clone(), pages)?;
+        add(sub.clone(), title, pages)?;
     }
     Ok(())
 }
 
-/// ENVIRONMENT and EXIT STATUS, as roff lines.
+/// ENVIRONMENT, EXIT STATUS and EXAMPLES, as roff lines.
 fn sections() -> String {
     let mut roff = Roff::new();
     for section in teamsync::man_sections() {

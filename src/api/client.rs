@@ -68,6 +68,9 @@ struct Shared {
 pub(crate) trait Notes: Send + Sync {
     /// A 429 paused every request for `wait` (docs/contract.md §5).
     fn rate_limited(&self, wait: Duration);
+    /// A request failed again after its first retry and is tried once more (docs/contract.md
+    /// §5): `line` says what failed and which attempt comes next.
+    fn retrying(&self, line: &str);
 }
 
 impl std::fmt::Debug for Shared {
@@ -262,6 +265,7 @@ impl Client {
                 Err(e) if e.safe_to_resend() && attempt < self.retry.max_attempts => {
                     let wait = self.retry.backoff(attempt, &e);
                     tracing::info!(%method, path, attempt, ?wait, "retrying: {e}");
+                    self.say_retrying(attempt, &e);
                     self.back_off(wait, &e).await;
                     attempt += 1;
                 }
@@ -283,11 +287,28 @@ impl Client {
                 Err(e) if e.is_transient() && attempt < self.retry.max_attempts => {
                     let wait = self.retry.backoff(attempt, &e);
                     tracing::info!(attempt, ?wait, "retrying a read: {e}");
+                    self.say_retrying(attempt, &e);
                     self.back_off(wait, &e).await;
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// From the second failed attempt of a request on, says on stderr that it is tried again
+    /// (docs/contract.md §5): the first failure is retried silently (a blip), one that keeps
+    /// failing is said at default verbosity. A 429 says so itself, as a pause ([`Notes`]).
+    fn say_retrying(&self, attempt: u32, e: &ApiError) {
+        if attempt < 2 || e.status() == Some(429) {
+            return;
+        }
+        if let Some(notes) = self.shared.notes.get() {
+            notes.retrying(&format!(
+                "{e}; trying again (attempt {} of {})",
+                attempt + 1,
+                self.retry.max_attempts
+            ));
         }
     }
 

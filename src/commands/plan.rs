@@ -251,9 +251,14 @@ pub(super) fn compute(
     }
 }
 
-/// Prints the plan on stdout in `format`.
+/// Prints the plan on stdout in `format`. In the formats for people (text, diff) its warnings
+/// follow on stderr (docs/contract.md §6), last on screen; JSON and Markdown carry them inside.
 pub(super) fn show(ctx: &Context, format: Format, computed: &Computed, org: &Managed, file: &str) {
     let plan = &computed.plan;
+    let warnings = match format {
+        Format::Text | Format::Diff => render::warnings(plan, ctx.config.verbose),
+        Format::Json | Format::Markdown => String::new(),
+    };
     ctx.ui.print(&match format {
         Format::Text => render::text(
             plan,
@@ -267,4 +272,5 @@ pub(super) fn show(ctx: &Context, format: Format, computed: &Computed, org: &Man
         Format::Markdown => render::markdown(plan, file),
         Format::Diff => render::diff(org, plan, file),
     });
+    ctx.ui.eprint(&warnings);
 }

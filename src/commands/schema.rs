@@ -7,14 +7,17 @@ use crate::error::CommandError;
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
     /// The schema of `plan --format json` and saved plans instead.
-    #[arg(long, conflicts_with_all = ["report", "snapshot"])]
+    #[arg(long, conflicts_with_all = ["report", "snapshot", "validation"])]
     plan: bool,
     /// The schema of the apply report (`apply --report FILE`) instead.
-    #[arg(long, conflicts_with = "snapshot")]
+    #[arg(long, conflicts_with_all = ["snapshot", "validation"])]
     report: bool,
     /// The schema of the org snapshot (`teamsync snapshot`, `plan --live`) instead.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "validation")]
     snapshot: bool,
+    /// The schema of `validate --format json` instead.
+    #[arg(long)]
+    validation: bool,
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
@@ -24,6 +27,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         crate::formats::schema::report_schema()
     } else if args.snapshot {
         crate::formats::schema::snapshot_schema()
+    } else if args.validation {
+        crate::formats::schema::validation_schema()
     } else {
         crate::formats::schema::file_schema()
     });

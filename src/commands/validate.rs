@@ -1,14 +1,44 @@
-//! `teamsync validate`: the file alone, offline (docs/contract.md §1, §3).
+//! `teamsync validate`: the file alone, offline (docs/contract.md §1, §3); `--format json` writes
+//! the validation document on stdout (docs/contract.md §1).
 
 use super::Context;
+use crate::desired;
 use crate::error::CommandError;
+use crate::formats::validation::ValidationDocument;
+use crate::parts;
 use crate::role::Role;
+use crate::ui::Level;
 use crate::words::plural;
 
 #[derive(clap::Args, Debug)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// Output format: `text`, each problem as FILE:LINE:COL: message on stderr; `json`, the
+    /// validation document on stdout (exit 1 when not valid).
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    format: ValidateFormat,
+}
 
-pub(crate) fn run(ctx: &Context, _args: &Args) -> Result<u8, CommandError> {
+/// How `validate` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ValidateFormat {
+    Text,
+    Json,
+}
+
+pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
+    if args.format == ValidateFormat::Json {
+        // A file that cannot be read at all stays an error on stderr (exit 1): there is no
+        // line and column to give.
+        let sources = parts::read(&ctx.config.file)?;
+        let loaded = desired::load(sources, ctx.config.today, desired::cores());
+        // Warnings are not problems: stderr, as in text.
+        for w in &loaded.warnings {
+            ctx.ui.diagnostic(Level::Warning, loaded.part_name(w), w);
+        }
+        let doc = ValidationDocument::new(&loaded);
+        ctx.ui.print(&doc.to_json());
+        return Ok(if loaded.desired.is_ok() { 0 } else { 1 });
+    }
     let file = ctx.load(&ctx.config.file)?;
     let members = &file.desired.members;
     let admins = members.iter().filter(|m| m.role == Role::Admin).count();

@@ -5,6 +5,7 @@
 //! - [`report`]: the apply report (`apply --report FILE`), and [`summary`], its Markdown view
 //!   for the GitHub job summary;
 //! - [`snapshot`]: the org snapshot (`teamsync snapshot`, `plan --live`; docs/contract.md §9);
+//! - [`validation`]: the validation document (`validate --format json`);
 //! - [`schema`]: the JSON Schemas of these documents and of the desired-state file.
 //!
 //! A new document gets a module of its own here, with its `FORMAT_VERSION` and its schema in
@@ -16,3 +17,4 @@ pub(crate) mod saved;
 pub(crate) mod schema;
 pub(crate) mod snapshot;
 pub(crate) mod summary;
+pub(crate) mod validation;

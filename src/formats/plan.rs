@@ -6,7 +6,9 @@
 
 use crate::live::{LiveSource, ReadFrom};
 use crate::origin::{AlreadyInOrg, Origin};
-use crate::plan::{Action, Blocked, Change, Guard, GuardKind, Pending, Plan, Summary, Warning};
+use crate::plan::{
+    Action, Blocked, Change, Guard, GuardKind, LimitFrom, Pending, Plan, Summary, Warning,
+};
 use crate::role::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -294,6 +296,10 @@ pub(crate) struct GuardWire {
     value: u64,
     /// The limit: most removals allowed, or fewest admins required.
     limit: u64,
+    /// `max_removals` only: where its limit comes from, `default` (max(3, 25 % of current
+    /// members), at most 50) or `file` (`safety.max_removals`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit_from: Option<LimitFrom>,
     message: String,
 }
 
@@ -305,6 +311,7 @@ impl Serialize for Guard {
             overridden: self.overridden(),
             value: self.value(),
             limit: self.limit(),
+            limit_from: self.limit_from(),
             message: self.to_string(),
         }
         .serialize(s)

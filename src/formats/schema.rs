@@ -107,7 +107,7 @@ pub(crate) struct MemberSchema {
 )]
 pub(crate) struct SafetySchema {
     /// Most members one apply may remove: a number, or a percentage of current members such
-    /// as "10%". Default: max(3, 25%).
+    /// as "10%". Default: max(3, 25%), at most 50.
     #[serde(default)]
     max_removals: Option<MaxRemovalsSchema>,
     /// Fewest admin members the org may be left with (pending invitations do not count).
@@ -201,6 +201,15 @@ pub(crate) fn snapshot_schema() -> String {
     )
 }
 
+/// The validation document's schema (`validate --format json`), as committed at
+/// `schema/validation.schema.json`.
+pub(crate) fn validation_schema() -> String {
+    published(
+        schemars::schema_for!(super::validation::ValidationDocument),
+        "validation.schema.json",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     fn committed(name: &str) -> String {
@@ -214,6 +223,15 @@ mod tests {
             committed("teamsync.schema.json"),
             super::file_schema(),
             "regenerate with: cargo run -- schema > schema/teamsync.schema.json"
+        );
+    }
+
+    #[test]
+    fn committed_validation_schema_is_current() {
+        assert_eq!(
+            committed("validation.schema.json"),
+            super::validation_schema(),
+            "regenerate with: cargo run -- schema --validation > schema/validation.schema.json"
         );
     }
 

@@ -34,9 +34,12 @@ impl PlanOptions {
     }
 }
 
-/// The default removal limit when the file sets none: max(3, 25 % of current members).
-const DEFAULT_REMOVAL_FLOOR: u64 = 3;
-const DEFAULT_REMOVAL_PERCENT: u64 = 25;
+/// The default removal limit when the file sets none: max(3, 25 % of current members), capped at
+/// 50 (docs/contract.md §5): a quarter of a 3,000-person org is not a slip a guard should let
+/// through.
+pub(crate) const DEFAULT_REMOVAL_FLOOR: u64 = 3;
+pub(crate) const DEFAULT_REMOVAL_PERCENT: u64 = 25;
+pub(crate) const DEFAULT_REMOVAL_CAP: u64 = 50;
 
 /// The live entries of one email: runs of the managed org's sorted lists.
 struct Live<'a> {
@@ -485,7 +488,9 @@ fn removal_limit(limit: Option<MaxRemovals>, members: usize) -> u64 {
     match limit {
         Some(MaxRemovals::Count(n)) => n,
         Some(MaxRemovals::Percent(p)) => members * p / 100,
-        None => DEFAULT_REMOVAL_FLOOR.max(members * DEFAULT_REMOVAL_PERCENT / 100),
+        None => DEFAULT_REMOVAL_FLOOR
+            .max(members * DEFAULT_REMOVAL_PERCENT / 100)
+            .min(DEFAULT_REMOVAL_CAP),
     }
 }
 
@@ -504,7 +509,9 @@ fn guards(
     let tripped = match rule {
         Some(MaxRemovals::Percent(p)) => removals * 100 > p * members,
         None => {
-            removals > DEFAULT_REMOVAL_FLOOR && removals * 100 > DEFAULT_REMOVAL_PERCENT * members
+            removals > DEFAULT_REMOVAL_CAP
+                || (removals > DEFAULT_REMOVAL_FLOOR
+                    && removals * 100 > DEFAULT_REMOVAL_PERCENT * members)
         }
         Some(MaxRemovals::Count(n)) => removals > n,
     };

@@ -548,6 +548,57 @@ fn default_removal_guard_is_max_of_three_and_a_quarter() {
 }
 
 #[test]
+fn default_removal_guard_is_capped_at_fifty() {
+    // 2,993 members: a quarter is 748, the cap 50; 302 removals are refused by default.
+    let org = org_of(2993);
+    let p = plan(&keep_first(2691, &org), &org, &opts());
+    assert_eq!(p.summary.remove, 302);
+    let g = guard(&p, GuardKind::MaxRemovals);
+    assert!(g.tripped());
+    assert_eq!(g.limit(), 50);
+    assert_eq!(g.limit_from(), Some(crate::plan::LimitFrom::Default));
+    assert!(
+        g.removal_limit()
+            .unwrap()
+            .starts_with("removal limit 50: the default"),
+        "{g}"
+    );
+    // 50 of them pass, 51 do not.
+    assert!(
+        !guard(
+            &plan(&keep_first(2943, &org), &org, &opts()),
+            GuardKind::MaxRemovals
+        )
+        .tripped()
+    );
+    assert!(
+        guard(
+            &plan(&keep_first(2942, &org), &org, &opts()),
+            GuardKind::MaxRemovals
+        )
+        .tripped()
+    );
+    // Below 200 members the quarter is the limit, as before: 160 members allow 40.
+    let org = org_of(160);
+    let p = plan(&keep_first(120, &org), &org, &opts());
+    let g = guard(&p, GuardKind::MaxRemovals);
+    assert!(!g.tripped());
+    assert_eq!(g.limit(), 40);
+    // The file's own limit is not capped.
+    let org = org_of(2993);
+    let mut d = keep_first(2691, &org);
+    d.safety.max_removals = Some(MaxRemovals::Count(400));
+    let p = plan(&d, &org, &opts());
+    let g = guard(&p, GuardKind::MaxRemovals);
+    assert!(!g.tripped());
+    assert_eq!(g.limit_from(), Some(crate::plan::LimitFrom::File));
+    assert_eq!(
+        g.removal_limit().unwrap(),
+        "removal limit 400: safety.max_removals"
+    );
+}
+
+#[test]
 fn removal_guard_counts_only_removals_of_members() {
     let org = org_of(4);
     let mut l = org.clone();
@@ -822,7 +873,7 @@ fn without_resend_after_days_invitations_older_than_30_days_are_warnings() {
     assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
     assert_eq!(
         p.warnings[0].to_string(),
-        "the invitation of old@example.com (org:member) is pending for 31 days (invited 2027-02-28, 31 days ago), more than 30; set `invitations.resend_after_days` to re-send stale invitations"
+        "the invitation of old@example.com (org:member) is pending, invited 2027-02-28, 31 days ago, more than 30 days; set `invitations.resend_after_days` to re-send stale invitations"
     );
     assert_eq!(p.pending_invitations.len(), 4);
     let future = p

@@ -1,6 +1,6 @@
 use super::{
-    adopt_pointer, age, describe, note, origin_counts, origin_heading, pending_line, shown,
-    source_line,
+    adopt_pointer, age, describe, note, origin_counts, origin_heading, pending_line, removal_limit,
+    shown, source_line,
 };
 use crate::origin::Origin;
 use crate::plan::{Action, BlockReason, Blocked, Change, Plan, Warning};
@@ -179,6 +179,13 @@ fn render(plan: &Plan, file: &str) -> String {
     });
     table(&mut out, plan);
     let _ = writeln!(out, "\n{} unchanged, {} ignored.", s.unchanged, s.ignored);
+    if let Some(limit) = removal_limit(plan) {
+        // Numbers and words of teamsync's own: nothing from the file or the API.
+        let limit = limit
+            .strip_prefix("removal")
+            .map_or(limit.clone(), |rest| format!("Removal{rest}"));
+        let _ = writeln!(out, "\n{}.", esc(&limit));
+    }
 
     let mut blocks = Vec::new();
     let pointer = adopt_pointer(plan, &file_md).map(|p| format!("\n{p}\n"));

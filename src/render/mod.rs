@@ -13,7 +13,7 @@ pub(crate) use apply::{
 };
 pub(crate) use diff::diff;
 pub(crate) use markdown::{esc, markdown};
-pub(crate) use text::{TextOptions, text};
+pub(crate) use text::{TextOptions, text, warnings};
 
 use crate::escape::escape;
 use crate::live::{LiveSource, ReadFrom};
@@ -40,6 +40,15 @@ fn counts(plan: &Plan) -> String {
         plan.revocations(),
         s.blocked
     ) + &resends(s.resend)
+}
+
+/// The removal limit the plan applies and where it comes from, for a plan that removes
+/// (docs/contract.md §5); `None` when it removes no member.
+fn removal_limit(plan: &Plan) -> Option<String> {
+    if plan.summary.remove == 0 {
+        return None;
+    }
+    plan.guards.iter().find_map(Guard::removal_limit)
 }
 
 /// How many changes a group of `changes` and `blocked` shows: a replaced invitation is one
@@ -236,17 +245,10 @@ pub(crate) fn refusals(guards: &[Guard]) -> String {
 pub(crate) fn refusal(g: &Guard) -> String {
     match g {
         Guard::MaxRemovals {
-            removals,
-            members,
-            limit,
-            rule,
-            ..
+            removals, members, ..
         } => format!(
-            "the plan removes {removals} of {members} members and the limit is {limit} ({}); if the removals are intended, run apply again with --allow-mass-removal",
-            match rule {
-                Some(m) => format!("safety.max_removals: {m}"),
-                None => "the default: max(3, 25% of current members)".into(),
-            }
+            "the plan removes {removals} of {members} members, more than the {}; if the removals are intended, run apply again with --allow-mass-removal",
+            g.removal_limit().unwrap_or_default()
         ),
         Guard::MinAdmins { admins, min, .. } => format!(
             "the plan leaves {admins} admin member{} and safety.min_admins requires {min} (pending admin invitations do not count); keep more admins in the file, or lower min_admins",

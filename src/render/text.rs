@@ -2,12 +2,13 @@
 
 use super::{
     adopt_pointer, counts, describe, heading, note, origin_counts, origin_heading, pending_line,
-    shown, source_line, symbol,
+    removal_limit, shown, source_line, symbol,
 };
 use crate::email::Email;
 use crate::escape::escape;
 use crate::origin::Origin;
-use crate::plan::{Action, Blocked, Change, Plan, waited};
+use crate::plan::{Action, Blocked, Change, Invited, Plan, STALE_INVITATION_DAYS, Warning, waited};
+use crate::role::Role;
 use crate::words::plural;
 use anstyle::{AnsiColor, Style};
 use std::collections::HashMap;
@@ -42,17 +43,17 @@ pub(crate) struct TextOptions {
 /// then on screen before the list scrolls them away (docs/contract.md §6).
 const LONG_PLAN: usize = 20;
 
-/// The plan for people: grouped by action with `+ ~ - !`, reasons, warnings and counts; with a
-/// baseline, the edit's changes first, then the drift (docs/contract.md §8). Readable without
-/// colour.
+/// The plan for people: grouped by action with `+ ~ - !`, reasons and counts; with a baseline,
+/// the edit's changes first, then the drift (docs/contract.md §8). Readable without colour. Its
+/// warnings are not part of it: they go to stderr ([`warnings`]).
 pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
     let color = options.color;
     let mut out = String::new();
     let bold = Style::new().bold();
-    let warn = AnsiColor::Red.on_default().bold();
     let by_origin = origin_counts(plan).map_or(String::new(), |o| format!("; {o}"));
+    let limit = removal_limit(plan).map_or(String::new(), |l| format!("; {l}"));
     let summary = format!(
-        "{} {}{by_origin} ({} unchanged, {} ignored).",
+        "{} {}{by_origin} ({} unchanged, {} ignored){limit}.",
         paint(color, bold, "Plan:"),
         counts(plan),
         plan.summary.unchanged,
@@ -60,17 +61,6 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
     );
     if plan.count() > LONG_PLAN {
         let _ = writeln!(out, "{summary}\n");
-    }
-    for w in &plan.warnings {
-        let _ = writeln!(
-            out,
-            "{} {}",
-            paint(color, warn, "! warning:"),
-            escape(&w.to_string())
-        );
-    }
-    if !plan.warnings.is_empty() {
-        out.push('\n');
     }
     if plan.is_empty() {
         already_in_org(&mut out, plan, color);
@@ -112,6 +102,63 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
     let _ = writeln!(out, "{summary}");
     if let Some(pointer) = adopt_pointer(plan, &escape(file)) {
         let _ = writeln!(out, "{pointer}");
+    }
+    out
+}
+
+/// The plan's warnings for stderr, one `warning: …` line each (docs/contract.md §6), in the
+/// plan's order (tripped guards first), escaped. Stale pending invitations are one line
+/// whatever their number — how many, the oldest — where the first of them was; with
+/// `list_stale` (`-v`) each follows on its own indented line. The JSON plan keeps one warning per
+/// invitation.
+pub(crate) fn warnings(plan: &Plan, list_stale: bool) -> String {
+    let stale: Vec<(&Email, Role, &Invited)> = plan
+        .warnings
+        .iter()
+        .filter_map(|w| match w {
+            Warning::StaleInvitation {
+                email,
+                role,
+                invited,
+            } => Some((email, *role, invited)),
+            _ => None,
+        })
+        .collect();
+    let mut out = String::new();
+    let mut stale_said = false;
+    for w in &plan.warnings {
+        let line = match w {
+            Warning::StaleInvitation { .. } if stale.len() > 1 => {
+                if std::mem::replace(&mut stale_said, true) {
+                    continue;
+                }
+                // The oldest: the longest wait, then the first email.
+                let Some((email, role, invited)) = stale
+                    .iter()
+                    .copied()
+                    .max_by(|a, b| a.2.age_days.cmp(&b.2.age_days).then(b.0.cmp(a.0)))
+                else {
+                    continue;
+                };
+                let mut line = format!(
+                    "{} pending invitations were sent more than {STALE_INVITATION_DAYS} days ago, the oldest {email} ({role}), {invited}; set `invitations.resend_after_days` to re-send stale invitations",
+                    stale.len()
+                );
+                if !list_stale {
+                    line.push_str(" (-v lists them)");
+                }
+                let _ = writeln!(out, "warning: {}", escape(&line));
+                if list_stale {
+                    for (email, role, invited) in &stale {
+                        let _ =
+                            writeln!(out, "  {}", escape(&format!("{email} ({role}), {invited}")));
+                    }
+                }
+                continue;
+            }
+            w => w.to_string(),
+        };
+        let _ = writeln!(out, "warning: {}", escape(&line));
     }
     out
 }
@@ -247,4 +294,58 @@ fn pending(out: &mut String, plan: &Plan, options: TextOptions) {
         let _ = writeln!(out, "  . {}", pending_line(p));
     }
     out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::date::{Date, Timestamp};
+
+    fn stale(email: &str, at: &str) -> Warning {
+        Warning::StaleInvitation {
+            email: Email::new(email),
+            role: Role::Member,
+            invited: Invited::new(
+                &Timestamp::parse(at).unwrap(),
+                Date::parse("2027-03-31").unwrap(),
+            ),
+        }
+    }
+
+    #[test]
+    fn stale_invitations_are_one_warning_line_whatever_their_number() {
+        let mut plan = Plan::default();
+        plan.warnings
+            .push(Warning::BelowMinAdmins { admins: 1, min: 2 });
+        for i in 0..25 {
+            plan.warnings.push(stale(
+                &format!("p{i:02}@example.com"),
+                &format!("2027-01-{:02}T09:00:00Z", 28 - i),
+            ));
+        }
+        plan.warnings.push(Warning::SelfNotInOrg {
+            email: Email::new("bot@example.com"),
+        });
+        let quiet = warnings(&plan, false);
+        assert_eq!(
+            quiet,
+            "warning: the org has 1 admin member, fewer than min_admins 2; pending admin invitations count once accepted\n\
+             warning: 25 pending invitations were sent more than 30 days ago, the oldest p24@example.com (org:member), invited 2027-01-04, 86 days ago; set `invitations.resend_after_days` to re-send stale invitations (-v lists them)\n\
+             warning: --self bot@example.com is neither a member nor invited: check the email (it should be the API key's own account)\n"
+        );
+        let listed = warnings(&plan, true);
+        let lines: Vec<&str> = listed.lines().collect();
+        assert_eq!(lines.len(), 3 + 25, "{listed}");
+        assert!(!lines[1].contains("-v lists them"), "{listed}");
+        assert_eq!(
+            lines[2],
+            "  p00@example.com (org:member), invited 2027-01-28, 62 days ago"
+        );
+        // One stale invitation is its own sentence.
+        plan.warnings.truncate(2);
+        assert_eq!(
+            warnings(&plan, false).lines().nth(1).unwrap(),
+            "warning: the invitation of p00@example.com (org:member) is pending, invited 2027-01-28, 62 days ago, more than 30 days; set `invitations.resend_after_days` to re-send stale invitations"
+        );
+    }
 }

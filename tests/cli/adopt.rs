@@ -342,3 +342,33 @@ fn a_symlinked_file_is_edited_at_its_target() {
         .collect();
     assert_eq!(names, ["org.yaml"], "no temporary file is left");
 }
+
+/// SPEC §20: in a file that is sorted by email — as `export` writes it, pending-invitation
+/// comments included — adopt inserts a new entry in its sorted place, not at the end.
+#[test]
+fn adopt_inserts_in_sorted_place_in_an_exported_file() {
+    let mut org = OrgState::with_members(&[
+        ("ada@example.com", "org:admin"),
+        ("dan@example.com", "org:member"),
+        ("zoe@example.com", "org:member"),
+    ]);
+    org.add_invitation("fin@example.com", "org:member");
+    let w = World::new(org, "");
+    let r = w.run(&["export", "-o", "org.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.whole());
+    let mut org = w.emu.shared().state();
+    org.add_member("bea@example.com", "org:member");
+    org.add_member("gil@example.com", "org:admin");
+    w.emu.shared().set_state(org);
+    let r = w.run(&["adopt", "-f", "org.yaml"]);
+    assert_eq!(r.code, 0, "{}", r.whole());
+    let text = std::fs::read_to_string(w.path("org.yaml")).unwrap();
+    let order: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- email: "))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "{text}");
+    assert_text!("adopt_sorted_place_file", text);
+}

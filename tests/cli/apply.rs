@@ -109,6 +109,45 @@ fn mass_removal_guard_refuses_with_exit_3_unless_allowed() {
     assert_eq!(w.roster(), vec!["root@example.com org:admin"]);
 }
 
+/// SPEC §20: at 2,993 members the default limit is 50, not a quarter (748): a branch that drops
+/// 302 contractors is refused, and the plan says which limit it applies and where it comes from.
+#[test]
+fn removing_302_of_2993_members_is_refused_by_the_default_limit() {
+    let mut org = OrgState::default();
+    let mut file =
+        String::from("version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n");
+    org.add_member("root@example.com", "org:admin");
+    for i in 1..2993 {
+        let email = format!("p{i:04}@example.com");
+        org.add_member(&email, "org:member");
+        if i <= 2690 {
+            file.push_str(&format!("  - email: {email}\n    role: org:member\n"));
+        }
+    }
+    let w = World::new(org, &file);
+    let r = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(
+        r.stdout.matches("\n  - remove p").count(),
+        302,
+        "{}",
+        r.stdout
+    );
+    // The 302 removal lines are counted above; the snapshot holds the rest, whole.
+    let mut filters = filters();
+    filters.push((
+        r"(  - remove p\d{4}@example\.com \(org:member\)  # not in the desired file\n)+",
+        "  [302 removal lines]\n",
+    ));
+    insta::with_settings!({
+        filters => filters,
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("mass_removal_default_limit_at_scale", r.whole());
+    });
+    assert_eq!(w.emu.write_count(), 0, "nothing was sent");
+}
+
 #[test]
 fn min_admins_guard_is_not_lifted_by_allow_mass_removal() {
     let w = World::new(

@@ -150,10 +150,10 @@ fn bad_flags_exit_1() {
         "bad_parallelism",
         w.run(&["apply", "--parallelism", "0", "--auto-approve"])
     );
-    // `--format` belongs to the commands that print a plan.
+    // validate has `--format text|json` (SPEC §20), not the plan's other formats.
     assert_run!(
         "format_on_validate",
-        w.run(&["validate", "--format", "json"])
+        w.run(&["validate", "--format", "markdown"])
     );
     assert_eq!(w.run(&["--help"]).code, 0);
     assert_eq!(w.emu.requests().len(), 0);

@@ -192,3 +192,37 @@ fn a_resend_beside_a_dashboard_invitation_is_a_verification_finding() {
     );
     assert_run!("resend_invited_again_meanwhile", r);
 }
+
+/// SPEC §20: 25 stale invitations are one warning line on stderr, the count and the oldest;
+/// `-v` lists them; the JSON keeps one warning per invitation.
+#[test]
+fn twenty_five_stale_invitations_are_one_warning_line_on_stderr() {
+    let mut o = OrgState::with_members(&[("root@example.com", "org:admin")]);
+    let mut file =
+        String::from("version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n");
+    let ids: Vec<String> = (1..=25)
+        .map(|i| {
+            let email = format!("p{i:02}@example.com");
+            file.push_str(&format!("  - email: {email}\n    role: org:member\n"));
+            o.add_invitation(&email, "org:member")
+        })
+        .collect();
+    let w = World::new(o, &file);
+    for (i, id) in ids.iter().enumerate() {
+        // TODAY is 2027-03-31: 39 to 63 days old, p25 the oldest.
+        let day = 20 - (i as i64 % 20);
+        let month = if i < 20 { "02" } else { "01" };
+        let month_day = if i < 20 { day } else { 31 - (i as i64 - 20) };
+        shared_created(&w, id, &format!("2027-{month}-{month_day:02}T09:00:00Z"));
+    }
+    assert_run!("lifecycle_stale_grouped", w.run(&["plan"]));
+    assert_run!("lifecycle_stale_listed", w.run(&["plan", "-v"]));
+    let r = w.run(&["plan", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 25, "{}", r.stdout);
+    assert_eq!(r.stderr, "", "JSON carries its warnings inside");
+}
+
+fn shared_created(w: &World, id: &str, at: &str) {
+    w.emu.shared().set_created_at(id, Some(at));
+}

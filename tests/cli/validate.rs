@@ -1,7 +1,7 @@
 //! `teamsync validate`: the file alone, offline.
 
-use crate::assert_run;
 use crate::support::*;
+use crate::{assert_run, assert_text};
 use scaling_emulator::OrgState;
 
 #[test]
@@ -96,4 +96,44 @@ fn an_invalid_file_sends_no_request() {
     assert_run!("plan_invalid_file", w.run(&["plan"]));
     assert_eq!(w.run(&["apply", "--auto-approve"]).code, 1);
     assert_eq!(w.emu.requests().len(), 0);
+}
+
+/// SPEC §20: `TEAMSYNC_FILE` sets the default of `-f`; `-f` wins; a file it names that is
+/// missing is an error, as an explicit `-f` is.
+#[test]
+fn teamsync_file_sets_the_default_of_dash_f() {
+    let w = World::new(OrgState::default(), "version: 1\nmembers: []\n");
+    w.write(
+        "org.yaml",
+        "version: 1\nmembers:\n  - email: jane@example.com\n    role: org:admin\n",
+    );
+    let env = [("TEAMSYNC_FILE", "org.yaml")];
+    let runs = [
+        w.run_env(&["validate"], &env),
+        w.run_env(&["validate", "-f", "teamsync.yaml"], &env),
+        w.run_env(&["validate"], &[("TEAMSYNC_FILE", "missing.yaml")]),
+    ];
+    let all: Vec<String> = runs.iter().map(|r| r.whole()).collect();
+    assert_text!("validate_teamsync_file", all.join("\n"));
+}
+
+/// SPEC §20: `validate --format json` writes the validation document on stdout, every problem
+/// with its file, line and column; exit 1 when not valid, 0 when valid; warnings stay on
+/// stderr.
+#[test]
+fn validate_format_json_lists_every_problem_on_stdout() {
+    let w = World::new(
+        OrgState::default(),
+        "version: 1\nmembers:\n  - email: jane@example.com\n    role: org:boss\n  - email: not-an-email\n    role: org:member\n",
+    );
+    w.write(
+        "good.yaml",
+        "version: 1\nmembers:\n  - email: jane@example.com\n    role: org:admin\n  - email: temp@example.com\n    role: org:member\n    expires: 2027-04-05\n",
+    );
+    let runs = [
+        w.run(&["validate", "--format", "json"]),
+        w.run(&["validate", "--format", "json", "-f", "good.yaml"]),
+    ];
+    let all: Vec<String> = runs.iter().map(|r| r.whole()).collect();
+    assert_text!("validate_json", all.join("\n"));
 }
