@@ -42,6 +42,7 @@ mod planner;
 #[cfg(test)]
 mod proptests;
 mod render;
+mod review;
 mod role;
 mod ui;
 mod words;

@@ -572,6 +572,12 @@ pub(crate) enum Warning {
     /// `--baseline` names a desired state that is not valid: the plan does not tell the edit
     /// from drift (docs/contract.md §8).
     BaselineInvalid { path: String, problems: usize },
+    /// Entries that expire on one date within the notice window (docs/contract.md §4): one
+    /// warning per date, naming at most ten emails (the JSON plan names every one).
+    Expiring(crate::desired::Expiring),
+    /// The members one date's expiries remove are more than the removal limit (docs/contract.md
+    /// §4): the apply of the next day will be refused unless something changes.
+    RemovalsAhead(crate::desired::RemovalsAhead),
 }
 
 /// Without `invitations.resend_after_days`, a pending invitation older than this many days is
@@ -609,6 +615,8 @@ impl fmt::Display for Warning {
                 read_at.as_str(),
                 crate::live::STALE_SNAPSHOT_DAYS
             ),
+            Warning::Expiring(cohort) => cohort.fmt(f),
+            Warning::RemovalsAhead(ahead) => ahead.fmt(f),
             Warning::BaselineInvalid { path, problems } => write!(
                 f,
                 "the baseline {path} is not a valid desired state ({problems} problem{}; `teamsync validate -f {path}` lists them): this plan does not tell the edit from drift",

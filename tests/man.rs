@@ -45,6 +45,7 @@ fn every_command_has_a_page_ending_with_environment_exit_status_and_examples() {
             "teamsync-completions.1",
             "teamsync-export.1",
             "teamsync-plan.1",
+            "teamsync-review.1",
             "teamsync-schema.1",
             "teamsync-snapshot.1",
             "teamsync-validate.1",

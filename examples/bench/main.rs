@@ -1,6 +1,6 @@
 //! Performance figures for docs/performance.md, printed as a Markdown table. Figures, not assertions.
 //!
-//!     cargo build --release && cargo run --release --example bench [-- planner|plan|apply|apply-scale|all]
+//!     cargo build --release && cargo run --release --example bench [-- planner|plan|apply|apply-scale|review|all]
 //!
 //! - `planner`: `planner::plan` alone, in memory, at 1k / 10k / 100k / 1M members with drift
 //!   (5 % role changes, 2 % invites, 2 % removals, invitations to keep, replace and revoke, an
@@ -21,6 +21,9 @@
 //!   interleaved with the one-file runs), and measures the list's bytes on the wire at 100k
 //!   members, gzipped and not.
 //!
+//! - `review`: `teamsync review` of a 5,000-entry file with 2,000 commits of history, built in
+//!   a temp dir with `git fast-import` (examples/bench/review.rs). Goal (issue 29): under 5 s.
+//!
 //! Nothing leaves this machine: the emulator listens on 127.0.0.1.
 #![allow(
     clippy::unwrap_used,
@@ -32,6 +35,7 @@
 )]
 
 mod apply;
+mod review;
 mod scenario;
 
 use scaling_emulator::{Emulator, Faults, Options};
@@ -63,10 +67,12 @@ fn main() {
         "planner" => (true, false, false),
         "plan" => (false, true, false),
         "apply" => (false, false, true),
-        "apply-scale" => (false, false, false),
+        "apply-scale" | "review" => (false, false, false),
         "all" => (true, true, true),
         other => {
-            eprintln!("unknown benchmark `{other}`: use planner, plan, apply, apply-scale or all");
+            eprintln!(
+                "unknown benchmark `{other}`: use planner, plan, apply, apply-scale, review or all"
+            );
             std::process::exit(1);
         }
     };
@@ -78,7 +84,8 @@ fn main() {
         bench_planner(&mut rows);
     }
     let scale_on = apply_on || which == "apply-scale";
-    if plan_on || scale_on {
+    let review_on = which == "review" || which == "all";
+    if plan_on || scale_on || review_on {
         let bin = teamsync_binary();
         if plan_on {
             bench_plan(&bin, &mut rows);
@@ -94,6 +101,9 @@ fn main() {
             apply::bench_apply(&bin, &mut rows);
             apply::bench_rate_window(&bin, &mut rows);
             apply::bench_rereads(&bin, &mut rows);
+        }
+        if review_on {
+            review::bench_review(&bin, &mut rows);
         }
     }
     println!("{}", machine());

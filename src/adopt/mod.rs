@@ -13,7 +13,7 @@ mod replan;
 pub(crate) use replan::Replanned;
 
 use crate::date::Date;
-use crate::desired::{self, Desired, PartText};
+use crate::desired::{self, Desired, PartText, Rule};
 use crate::email::Email;
 use crate::live::LiveState;
 use crate::role::{LiveRole, Role};
@@ -92,6 +92,8 @@ pub(crate) enum Why {
     /// The entry shares a node with another through an anchor, an alias or a merge key: editing
     /// it would change how the other reads.
     Shared,
+    /// The file's `policy` (docs/contract.md §18) would be broken by the entry adopt writes.
+    Policy(Rule),
 }
 
 impl fmt::Display for Why {
@@ -111,6 +113,10 @@ impl fmt::Display for Why {
             Why::NotEditable => write!(
                 f,
                 "its entry is written with an alias, a merge key or a block scalar; edit it by hand"
+            ),
+            Why::Policy(rule) => write!(
+                f,
+                "the entry adopt would write breaks the file's policy ({rule}); edit the file by hand"
             ),
             Why::Shared => write!(
                 f,
@@ -448,10 +454,97 @@ fn decide(
         }
     }
 
+    within_policy(desired, options.today, &mut adopted, &mut skipped);
     keep_an_admin(desired, options.today, &mut adopted, &mut skipped);
     adopted.sort_by(|a, b| a.email().cmp(b.email()));
     skipped.sort_by(|a, b| a.email.cmp(&b.email));
     (adopted, skipped)
+}
+
+/// No change may write an entry into a violation of the file's policy (docs/contract.md §18):
+/// an external entry added without `expires`, an entry made `org:admin` without a reason, or
+/// admin entries past `policy.max_admins` (then every adoption that adds an admin is left
+/// alone: which admins to keep is a person's choice, not adopt's).
+fn within_policy(
+    desired: &Desired,
+    today: Date,
+    adopted: &mut Vec<Adoption>,
+    skipped: &mut Vec<Skipped>,
+) {
+    let policy = &desired.policy;
+    let entry = |email: &Email| desired.members.iter().find(|m| &m.email == email);
+    let refuse = |a: &Adoption| -> Option<Rule> {
+        match a {
+            Adoption::Add { email, .. } => policy.refuses_add(email),
+            Adoption::Role { email, to, .. } => {
+                entry(email).and_then(|m| policy.refuses_role(m, *to))
+            }
+            Adoption::Delete { .. } => None,
+        }
+    };
+    let mut keep = Vec::with_capacity(adopted.len());
+    for a in adopted.drain(..) {
+        match refuse(&a) {
+            Some(rule) => skipped.push(Skipped {
+                email: a.email().clone(),
+                kind: a.kind(),
+                why: Why::Policy(rule),
+            }),
+            None => keep.push(a),
+        }
+    }
+    *adopted = keep;
+    let Some(max) = policy.max_admins() else {
+        return;
+    };
+    let grants = |a: &Adoption| {
+        matches!(
+            a,
+            Adoption::Add {
+                role: Role::Admin,
+                ..
+            } | Adoption::Role {
+                to: Role::Admin,
+                ..
+            }
+        )
+    };
+    let changed: HashMap<&Email, &Adoption> = adopted.iter().map(|a| (a.email(), a)).collect();
+    let listed_admins = desired
+        .members
+        .iter()
+        .filter(|m| !m.is_expired(today))
+        .filter(|m| match changed.get(&m.email) {
+            Some(Adoption::Role { to, .. }) => *to == Role::Admin,
+            Some(Adoption::Delete { .. }) => false,
+            _ => m.role == Role::Admin,
+        })
+        .count();
+    let added_admins = adopted
+        .iter()
+        .filter(|a| {
+            matches!(
+                a,
+                Adoption::Add {
+                    role: Role::Admin,
+                    ..
+                }
+            )
+        })
+        .count();
+    if (listed_admins + added_admins) as u64 <= max {
+        return;
+    }
+    adopted.retain(|a| {
+        if grants(a) {
+            skipped.push(Skipped {
+                email: a.email().clone(),
+                kind: a.kind(),
+                why: Why::Policy(Rule::MaxAdmins(max)),
+            });
+        }
+        !grants(a)
+    });
 }
 
 /// No change may leave the file without a current admin: if `adopted` would, every change in

@@ -8,6 +8,7 @@ pub(crate) mod completions;
 pub(crate) mod export;
 pub(crate) mod output;
 pub(crate) mod plan;
+pub(crate) mod review;
 pub(crate) mod schema;
 pub(crate) mod snapshot;
 pub(crate) mod validate;
@@ -41,8 +42,11 @@ pub(crate) enum Command {
     Adopt(adopt::Args),
     /// Read the org and write it as a snapshot, for `plan --live` without a key.
     Snapshot(snapshot::Args),
+    /// An access review of the file from its git history: who holds which role, why, since
+    /// when, approved in which pull request; no key, no request.
+    Review(review::Args),
     /// Print the JSON Schema of the desired-state file (or of the JSON plan, the apply report,
-    /// the org snapshot).
+    /// the org snapshot, the access review).
     Schema(schema::Args),
     /// Print shell completions.
     Completions(completions::Args),
@@ -65,6 +69,7 @@ pub(crate) fn run(command: &Command, ctx: &Context) -> Result<u8, CommandError> 
         Command::Apply(args) => apply::run(ctx, args),
         Command::Export(args) => export::run(ctx, args),
         Command::Adopt(args) => adopt::run(ctx, args),
+        Command::Review(args) => review::run(ctx, args),
         Command::Schema(args) => schema::run(ctx, args),
         Command::Snapshot(args) => snapshot::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),

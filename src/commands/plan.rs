@@ -49,12 +49,10 @@ enum Org<'a> {
 
 /// The desired state before the edit, or why it cannot say what the edit is.
 enum Baseline {
-    Valid(Desired),
+    /// Boxed: a desired state is much larger than the other variant.
+    Valid(Box<Desired>),
     /// It was read, but is not a valid desired state: the plan is made without origins.
-    Invalid {
-        path: String,
-        problems: usize,
-    },
+    Invalid { path: String, problems: usize },
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
@@ -157,7 +155,7 @@ fn load_baseline(ctx: &Context, path: &Path) -> Result<Baseline, CommandError> {
     })?;
     let loaded = desired::load(sources, ctx.config.today, desired::cores());
     Ok(match loaded.desired {
-        Ok(desired) => Baseline::Valid(desired),
+        Ok(desired) => Baseline::Valid(Box::new(desired)),
         Err(errors) => Baseline::Invalid {
             path: name,
             problems: errors.len(),
@@ -167,7 +165,10 @@ fn load_baseline(ctx: &Context, path: &Path) -> Result<Baseline, CommandError> {
 
 /// Reads `plan --live SNAPSHOT` (docs/contract.md §9): the org as the snapshot holds it, and how
 /// old it is by the command's clock.
-fn read_snapshot(ctx: &Context, path: &Path) -> Result<(LiveState, LiveSource), CommandError> {
+pub(super) fn read_snapshot(
+    ctx: &Context,
+    path: &Path,
+) -> Result<(LiveState, LiveSource), CommandError> {
     let name = path.display().to_string();
     let err = |why: String| CommandError::BadSnapshot {
         path: name.clone(),

@@ -2,13 +2,14 @@
 //! the validation document on stdout (docs/contract.md §1).
 
 use super::Context;
-use crate::desired;
+use crate::desired::{self, Desired};
 use crate::error::CommandError;
 use crate::formats::validation::ValidationDocument;
 use crate::parts;
 use crate::role::Role;
 use crate::ui::Level;
 use crate::words::plural;
+use crate::yaml::Diagnostic;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
@@ -35,11 +36,19 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         for w in &loaded.warnings {
             ctx.ui.diagnostic(Level::Warning, loaded.part_name(w), w);
         }
+        if let Ok(d) = &loaded.desired {
+            print_expiring(ctx, d, |part| {
+                loaded.parts.get(part).map_or(&loaded.name, |p| &p.name)
+            });
+        }
         let doc = ValidationDocument::new(&loaded);
         ctx.ui.print(&doc.to_json());
         return Ok(if loaded.desired.is_ok() { 0 } else { 1 });
     }
     let file = ctx.load(&ctx.config.file)?;
+    print_expiring(ctx, &file.desired, |part| {
+        file.parts.get(part).map_or(&file.name, |p| &p.name)
+    });
     let members = &file.desired.members;
     let admins = members.iter().filter(|m| m.role == Role::Admin).count();
     ctx.ui.note(format_args!(
@@ -51,4 +60,13 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         plural(admins)
     ));
     Ok(0)
+}
+
+/// The entries that expire soon, one warning per date at the first of them (docs/contract.md
+/// §3, §4): a cohort of 150 is one line.
+fn print_expiring<'a>(ctx: &Context, desired: &Desired, part_name: impl Fn(usize) -> &'a String) {
+    for (cohort, first) in desired.expiring(ctx.config.today) {
+        let d = Diagnostic::at(first.loc, cohort.to_string());
+        ctx.ui.diagnostic(Level::Warning, part_name(d.part), &d);
+    }
 }

@@ -3,10 +3,11 @@
 //! across members (duplicates, contradictions, the admin). Every problem is collected; none
 //! stops the others.
 
+use super::policy;
 use super::strings::{decomposed, invisible_loc, line_at};
 use super::{
-    Desired, DesiredMember, EXPIRY_NOTICE_DAYS, INVITATION_FIELDS, InvitationPolicy, MEMBER_FIELDS,
-    MaxRemovals, SAFETY_FIELDS, Safety, TOP_FIELDS, VERSION,
+    Desired, DesiredMember, INVITATION_FIELDS, InvitationPolicy, MEMBER_FIELDS, MaxRemovals,
+    POLICY_FIELDS, Policy, SAFETY_FIELDS, Safety, TOP_FIELDS, VERSION,
 };
 use crate::date::Date;
 use crate::email::{self, Email};
@@ -17,7 +18,7 @@ use crate::yaml::{Diagnostic, Loc, Node, Value};
 use std::collections::HashMap;
 
 /// Top-level fields that one part only may set (docs/contract.md §10).
-const SINGLE_PART_FIELDS: &[&str] = &["safety", "invitations"];
+const SINGLE_PART_FIELDS: &[&str] = &["safety", "invitations", "policy"];
 
 /// Validation in progress: every problem is collected, none stops it.
 pub(super) struct Check<'a> {
@@ -41,7 +42,7 @@ struct PolicyLocs {
 /// A mapping's fields among `known` (at most [`Fields::MAX`]), by name. A slot per known field
 /// rather than a hash map: there are a handful, and one such lookup is made for each of
 /// 100,000 members (docs/performance.md).
-struct Fields<'n, 'a> {
+pub(super) struct Fields<'n, 'a> {
     known: &'static [&'static str],
     slots: [Option<&'n Node<'a>>; Fields::MAX],
 }
@@ -49,13 +50,13 @@ struct Fields<'n, 'a> {
 impl<'n, 'a> Fields<'n, 'a> {
     const MAX: usize = 8;
 
-    fn get(&self, name: &str) -> Option<&'n Node<'a>> {
+    pub(super) fn get(&self, name: &str) -> Option<&'n Node<'a>> {
         let i = self.known.iter().position(|k| *k == name)?;
         self.slots[i]
     }
 }
 
-fn fields<'n, 'a>(
+pub(super) fn fields<'n, 'a>(
     node: &'n Node<'a>,
     what: &str,
     known: &'static [&'static str],
@@ -99,7 +100,7 @@ fn fields<'n, 'a>(
     out
 }
 
-fn string_list<'a>(
+pub(super) fn string_list<'a>(
     node: &'a Node<'_>,
     what: &str,
     errors: &mut Vec<Diagnostic>,
@@ -252,6 +253,10 @@ impl Check<'_> {
         if let (true, Some(first)) = (all_lists, lists.first()) {
             self.admin_present(&entries, first.loc);
         }
+        // The file's own rules (docs/contract.md §18), on the entries that are valid.
+        let violations =
+            policy::violations(&desired, self.today, |loc, from| self.place(loc, from));
+        self.errors.extend(violations);
         desired
     }
 
@@ -297,19 +302,9 @@ impl Check<'_> {
         let mut locs = PolicyLocs::default();
         if let Some(node) = top.get("allowed_domains") {
             for (d, loc) in string_list(node, "allowed_domains", errors) {
-                let d = d.trim().to_lowercase();
-                let bare = d.strip_prefix("*.").unwrap_or(&d);
-                if bare.is_empty()
-                    || bare.contains('@')
-                    || bare.contains('*')
-                    || !bare.contains('.')
-                {
-                    errors.push(Diagnostic::at(
-                        loc,
-                        format!("`{d}` is not a domain; write `example.com`, or `*.example.com` for its subdomains"),
-                    ));
-                } else {
-                    desired.allowed_domains.push(d);
+                match domain_pattern(d) {
+                    Ok(d) => desired.allowed_domains.push(d),
+                    Err(why) => errors.push(Diagnostic::at(loc, why)),
                 }
             }
         }
@@ -360,6 +355,11 @@ impl Check<'_> {
                 desired.invitations = validate_invitations(node, errors);
             }
         }
+        if let Some(node) = top.get("policy") {
+            if !matches!(node.value, Value::Null) {
+                desired.policy = validate_policy(node, errors);
+            }
+        }
         locs
     }
 
@@ -377,14 +377,8 @@ impl Check<'_> {
                 entries.reserve(items.len());
                 desired.members.reserve(items.len());
                 for item in items {
-                    let (mut entry, member) = validate_member(
-                        item,
-                        desired,
-                        &self.texts,
-                        self.today,
-                        &mut self.errors,
-                        &mut self.warnings,
-                    );
+                    let (mut entry, member) =
+                        validate_member(item, desired, &self.texts, &mut self.errors);
                     if let Some(m) = member {
                         entry.member = Some(desired.members.len());
                         desired.members.push(m);
@@ -549,6 +543,66 @@ fn validate_invitations(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Invita
     policy
 }
 
+/// A whole number of days (or a count) from `min` to [`policy::MAX_DAYS`].
+fn whole_days(v: &Node<'_>, name: &str, min: i128, errors: &mut Vec<Diagnostic>) -> Option<u64> {
+    match v.value {
+        Value::Int(n) if (min..=policy::MAX_DAYS).contains(&n) => Some(n as u64),
+        _ => {
+            errors.push(Diagnostic::at(
+                v.loc,
+                format!(
+                    "`policy.{name}` must be a whole number from {min} to {}",
+                    policy::MAX_DAYS
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The `policy` block (docs/contract.md §3); unknown keys are errors, as in every other
+/// mapping. Its rules are checked by [`policy::violations`] once every entry is read.
+fn validate_policy(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Policy {
+    let f = fields(node, "`policy`", POLICY_FIELDS, errors);
+    let mut policy = Policy::default();
+    if let Some(v) = f.get("admins_need_reason") {
+        match v.value {
+            Value::Bool(b) => policy.admins_need_reason = b,
+            _ => errors.push(Diagnostic::at(
+                v.loc,
+                "`policy.admins_need_reason` must be true or false",
+            )),
+        }
+    }
+    if let Some(v) = f.get("internal_domains") {
+        for (d, loc) in string_list(v, "policy.internal_domains", errors) {
+            match domain_pattern(d) {
+                Ok(d) => policy.internal_domains.push(d),
+                Err(why) => errors.push(Diagnostic::at(
+                    loc,
+                    format!("policy.internal_domains: {why}"),
+                )),
+            }
+        }
+    }
+    if let Some(v) = f.get("external_max_days") {
+        policy.external_max_days = whole_days(v, "external_max_days", 1, errors);
+        if f.get("internal_domains").is_none() {
+            errors.push(Diagnostic::at(
+                v.loc,
+                "`policy.external_max_days` applies to entries outside `policy.internal_domains`; set `internal_domains` too",
+            ));
+        }
+    }
+    if let Some(v) = f.get("max_admins") {
+        policy.max_admins = whole_days(v, "max_admins", 1, errors).map(|n| (n, v.loc));
+    }
+    if let Some(v) = f.get("recertify_days") {
+        policy.recertify_days = whole_days(v, "recertify_days", 1, errors);
+    }
+    policy
+}
+
 /// A member's required field, or an error at the member naming it (`hint` follows its name).
 fn required<'n, 'a>(
     fields: &Fields<'n, 'a>,
@@ -584,9 +638,7 @@ fn validate_member(
     item: &Node<'_>,
     desired: &Desired,
     texts: &[&str],
-    today: Date,
     errors: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<Diagnostic>,
 ) -> (Entry, Option<DesiredMember>) {
     let before = errors.len();
     let f = fields(item, "a member", MEMBER_FIELDS, errors);
@@ -681,28 +733,43 @@ fn validate_member(
     let Some((email, email_loc)) = email_value else {
         return (entry, None);
     };
-    if let Some((d, loc)) = expires {
-        let left = today.days_until(d);
-        if (0..EXPIRY_NOTICE_DAYS).contains(&left) {
-            let when = match left {
-                0 => "today (it is removed from tomorrow)".to_string(),
-                1 => "tomorrow".to_string(),
-                n => format!("in {n} days"),
-            };
-            warnings.push(Diagnostic::at(
-                loc,
-                format!("`{email}` expires on {d}, {when}"),
-            ));
-        }
-    }
     let member = DesiredMember {
         email,
         role,
         reason,
         expires: expires.map(|(d, _)| d),
         loc: email_loc,
+        lines: entry_lines(item, &f),
     };
     (entry, Some(member))
+}
+
+/// Where an entry is written: its first and last line and its role's line (for the history of
+/// its lines, docs/contract.md §18).
+fn entry_lines(item: &Node<'_>, f: &Fields<'_, '_>) -> super::EntryLines {
+    let Value::Map(entries) = &item.value else {
+        return super::EntryLines::default();
+    };
+    let lines = entries.iter().flat_map(|(k, v)| [k.loc.line, v.loc.line]);
+    super::EntryLines {
+        first: lines.clone().min().unwrap_or(item.loc.line),
+        last: lines.max().unwrap_or(item.loc.line),
+        role: f.get("role").map_or(0, |n| n.loc.line),
+    }
+}
+
+/// A domain pattern as `allowed_domains` and `policy.internal_domains` take it: `example.com`,
+/// or `*.example.com` for its subdomains; trimmed and lower-cased. The error says why not.
+pub(super) fn domain_pattern(d: &str) -> Result<String, String> {
+    let d = d.trim().to_lowercase();
+    let bare = d.strip_prefix("*.").unwrap_or(&d);
+    if bare.is_empty() || bare.contains('@') || bare.contains('*') || !bare.contains('.') {
+        Err(format!(
+            "`{d}` is not a domain; write `example.com`, or `*.example.com` for its subdomains"
+        ))
+    } else {
+        Ok(d)
+    }
 }
 
 /// Whether `email`'s domain is one of `allowed` (exact, or `*.d` for subdomains of `d`).

@@ -5,11 +5,15 @@
 //! column. Printing the problems is the command layer's business.
 
 mod check;
+mod expiry;
+mod policy;
 mod strings;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use check::domain_allowed;
+pub(crate) use expiry::{Expiring, RemovalsAhead};
+pub(crate) use policy::{DEFAULT_RECERTIFY_DAYS, POLICY_FIELDS, Policy, Rule};
 pub(crate) use strings::{forbidden_in, refused_email};
 
 use crate::date::Date;
@@ -22,7 +26,7 @@ use std::fmt;
 
 /// The only file version this teamsync reads.
 pub(crate) const VERSION: i64 = 1;
-/// How many days ahead `validate` warns about entries that expire.
+/// How many days ahead `validate` and `plan` announce entries that expire (docs/contract.md §4).
 pub(crate) const EXPIRY_NOTICE_DAYS: i64 = 14;
 
 pub(crate) const TOP_FIELDS: &[&str] = &[
@@ -33,6 +37,7 @@ pub(crate) const TOP_FIELDS: &[&str] = &[
     "protected",
     "safety",
     "invitations",
+    "policy",
 ];
 pub(crate) const MEMBER_FIELDS: &[&str] = &["email", "role", "reason", "expires"];
 pub(crate) const SAFETY_FIELDS: &[&str] = &["max_removals", "min_admins"];
@@ -47,6 +52,8 @@ pub(crate) struct Desired {
     pub(crate) protected: Vec<Email>,
     pub(crate) safety: Safety,
     pub(crate) invitations: InvitationPolicy,
+    /// The file's own rules (docs/contract.md §18).
+    pub(crate) policy: Policy,
     /// The parts' names, in `Loc::part` order, when the desired state is a directory
     /// (docs/contract.md §10); empty for one file.
     pub(crate) parts: Vec<String>,
@@ -67,6 +74,18 @@ pub(crate) struct DesiredMember {
     pub(crate) expires: Option<Date>,
     /// Where the entry's email is written in the file (0:0 when built in code).
     pub(crate) loc: Loc,
+    /// The lines the entry takes in its part (0 when built in code).
+    pub(crate) lines: EntryLines,
+}
+
+/// The lines an entry of `members` is written on, in its part (1-based; 0 when unknown), for
+/// `teamsync review`'s history of each entry (docs/contract.md §18).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EntryLines {
+    pub(crate) first: u32,
+    pub(crate) last: u32,
+    /// The line of its `role`.
+    pub(crate) role: u32,
 }
 
 impl DesiredMember {
@@ -77,6 +96,7 @@ impl DesiredMember {
             reason: None,
             expires: None,
             loc: Loc::default(),
+            lines: EntryLines::default(),
         }
     }
 
@@ -140,6 +160,7 @@ impl Desired {
             protected: Vec::new(),
             safety: Safety::default(),
             invitations: InvitationPolicy::default(),
+            policy: Policy::default(),
             parts: Vec::new(),
         }
     }

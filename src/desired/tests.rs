@@ -303,25 +303,27 @@ fn expiry_notice_covers_the_next_14_days_only() {
             ),
             today(),
         )
+        .desired
+        .unwrap()
     };
     let notice = |date: &str| {
         with(date)
-            .warnings
+            .expiring(today())
             .iter()
-            .map(|w| w.message.clone())
+            .map(|(c, _)| c.to_string())
             .collect::<Vec<_>>()
     };
     assert_eq!(
         notice("2027-03-31"),
-        vec!["`temp@example.com` expires on 2027-03-31, today (it is removed from tomorrow)"]
+        vec!["1 entry expires on 2027-03-31, today (removed from tomorrow): temp@example.com"]
     );
     assert_eq!(
         notice("2027-04-01"),
-        vec!["`temp@example.com` expires on 2027-04-01, tomorrow"]
+        vec!["1 entry expires on 2027-04-01, tomorrow: temp@example.com"]
     );
     assert_eq!(
         notice("2027-04-13"),
-        vec!["`temp@example.com` expires on 2027-04-13, in 13 days"]
+        vec!["1 entry expires on 2027-04-13, in 13 days: temp@example.com"]
     );
     assert!(
         notice("2027-04-14").is_empty(),
@@ -331,9 +333,20 @@ fn expiry_notice_covers_the_next_14_days_only() {
         notice("2027-03-30").is_empty(),
         "already expired: the plan removes it, validate says nothing more"
     );
-    assert!(with("2027-03-30").desired.is_ok());
-    let w = &with("2027-04-01").warnings[0];
-    assert_eq!((w.line, w.column), (7, 14));
+    let d = with("2027-04-01");
+    let (_, first) = &d.expiring(today())[0];
+    assert_eq!((first.loc.line, first.loc.column), (5, 12));
+    assert!(
+        validate(
+            &format!(
+                "{HEAD}  - email: temp@example.com\n    role: org:member\n    expires: 2027-04-01\n"
+            ),
+            today()
+        )
+        .warnings
+        .is_empty(),
+        "the loader says nothing per entry: the commands say it once per date"
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! - [`saved`]: what a saved plan adds (fingerprints, the live snapshot) and its freshness check;
 //! - [`report`]: the apply report (`apply --report FILE`), and [`summary`], its Markdown view
 //!   for the GitHub job summary;
+//! - [`review`]: the access review (`teamsync review --format json`; docs/contract.md §18);
 //! - [`snapshot`]: the org snapshot (`teamsync snapshot`, `plan --live`; docs/contract.md §9);
 //! - [`validation`]: the validation document (`validate --format json`);
 //! - [`schema`]: the JSON Schemas of these documents and of the desired-state file.
@@ -13,6 +14,7 @@
 
 pub(crate) mod plan;
 pub(crate) mod report;
+pub(crate) mod review;
 pub(crate) mod saved;
 pub(crate) mod schema;
 pub(crate) mod snapshot;

@@ -343,7 +343,9 @@ impl Serialize for Pending {
 }
 
 impl Serialize for Warning {
+    /// The sentence, in its full form: an expiry cohort names every email here, not only the
+    /// first ten (docs/contract.md §6).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.collect_str(&format_args!("{self:#}"))
     }
 }

@@ -59,6 +59,38 @@ pub(crate) struct FileSchema {
     /// The pending-invitation lifecycle.
     #[serde(default)]
     invitations: Option<InvitationsSchema>,
+    /// The file's own rules, checked wherever the file is loaded; every violation is an error.
+    #[serde(default)]
+    policy: Option<PolicySchema>,
+}
+
+/// The `policy` block: rules the entries must follow (every one off unless set).
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[expect(
+    dead_code,
+    reason = "a description of the file for schemars, never built"
+)]
+pub(crate) struct PolicySchema {
+    /// Every `org:admin` entry has a non-empty `reason`.
+    #[serde(default)]
+    admins_need_reason: Option<bool>,
+    /// The organisation's own domains (`example.com`, or `*.example.com` for its subdomains);
+    /// an entry outside them is external and needs `expires`.
+    #[serde(default)]
+    internal_domains: Vec<String>,
+    /// An external entry's `expires` is at most this many days ahead. Needs `internal_domains`.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 36500))]
+    external_max_days: Option<u32>,
+    /// At most this many current `org:admin` entries.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 36500))]
+    max_admins: Option<u32>,
+    /// `teamsync review` flags an entry not changed for more than this many days. Default 365.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 36500))]
+    recertify_days: Option<u32>,
 }
 
 /// The `invitations` block.
@@ -193,6 +225,14 @@ pub(crate) fn report_schema() -> String {
     )
 }
 
+/// The access review's schema, as committed at `schema/review.schema.json`.
+pub(crate) fn review_schema() -> String {
+    published(
+        schemars::schema_for!(super::review::ReviewDocument),
+        "review.schema.json",
+    )
+}
+
 /// The org snapshot's schema, as committed at `schema/snapshot.schema.json`.
 pub(crate) fn snapshot_schema() -> String {
     published(
@@ -267,6 +307,7 @@ mod tests {
             ("plan.schema.json", super::plan_schema()),
             ("report.schema.json", super::report_schema()),
             ("snapshot.schema.json", super::snapshot_schema()),
+            ("review.schema.json", super::review_schema()),
         ] {
             let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
             let id = schema["$id"].as_str().unwrap();
@@ -328,6 +369,15 @@ mod tests {
     }
 
     #[test]
+    fn committed_review_schema_is_current() {
+        assert_eq!(
+            committed("review.schema.json"),
+            super::review_schema(),
+            "regenerate with: cargo run -- schema --review > schema/review.schema.json"
+        );
+    }
+
+    #[test]
     fn committed_snapshot_schema_is_current() {
         assert_eq!(
             committed("snapshot.schema.json"),
@@ -349,7 +399,7 @@ mod tests {
             f.sort();
             f
         };
-        use crate::desired::{MEMBER_FIELDS, SAFETY_FIELDS, TOP_FIELDS};
+        use crate::desired::{MEMBER_FIELDS, POLICY_FIELDS, SAFETY_FIELDS, TOP_FIELDS};
         assert_eq!(keys(&schema["properties"]), sorted(TOP_FIELDS));
         assert_eq!(
             keys(&schema["$defs"]["MemberSchema"]["properties"]),
@@ -358,6 +408,10 @@ mod tests {
         assert_eq!(
             keys(&schema["$defs"]["SafetySchema"]["properties"]),
             sorted(SAFETY_FIELDS)
+        );
+        assert_eq!(
+            keys(&schema["$defs"]["PolicySchema"]["properties"]),
+            sorted(POLICY_FIELDS)
         );
     }
 }

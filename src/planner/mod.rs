@@ -173,6 +173,7 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
         }
     }
     warnings.extend(lifecycle.stale);
+    warnings.extend(expiries(desired, org, options));
     Plan {
         changes: to_send,
         blocked,
@@ -480,6 +481,36 @@ pub(crate) fn guards_now<'a>(
         after,
         removals,
     )
+}
+
+/// The entries that expire soon, one warning per date (docs/contract.md §4), each followed by
+/// a warning when the live members it removes the next day are more than the removal limit the
+/// guard applies to the org as it is now: said ahead, so that the apply of that day is not
+/// refused by surprise. Protected emails and the key's own account are never removed, so they
+/// do not count.
+fn expiries(desired: &Desired, org: &Managed, options: &PlanOptions) -> Vec<Warning> {
+    let rule = desired.safety.max_removals;
+    let limit = removal_limit(rule, org.live_members);
+    let mut out = Vec::new();
+    for (cohort, _) in desired.expiring(options.today) {
+        let removals = cohort
+            .emails
+            .iter()
+            .filter(|e| !desired.is_protected(e) && options.self_email.as_ref() != Some(*e))
+            .filter(|e| org.members.binary_search_by(|m| m.email.cmp(e)).is_ok())
+            .count() as u64;
+        let on = cohort.on;
+        out.push(Warning::Expiring(cohort));
+        if removals > limit {
+            out.push(Warning::RemovalsAhead(crate::desired::RemovalsAhead {
+                on,
+                removals,
+                limit,
+                rule,
+            }));
+        }
+    }
+    out
 }
 
 /// The most removals allowed for `members` current members.

@@ -976,3 +976,80 @@ fn plans_are_sorted_and_deterministic() {
     assert_eq!(order, sorted);
     assert_eq!(p, plan(&d, &l, &opts()));
 }
+
+/// Expiries ahead of time (docs/contract.md §4): one warning per date, and a warning when the
+/// members leaving on one date are more than the removal limit the guard would apply, naming
+/// the date, the count and the limit; protected emails and those not in the org do not count.
+#[test]
+fn expiries_are_one_warning_per_date_and_a_cohort_over_the_limit_is_said_ahead() {
+    let org = org_of(12);
+    let mut d = keep_first(12, &org);
+    // Five members leave after 2027-04-05 (removed from the 6th), two after 2027-04-02.
+    for m in d.members.iter_mut().skip(1).take(5) {
+        m.expires = Date::parse("2027-04-05");
+    }
+    for m in d.members.iter_mut().skip(6).take(2) {
+        m.expires = Date::parse("2027-04-02");
+    }
+    // Not in the org: announced, not counted as a removal.
+    d.members
+        .push(expiring("new@example.com", "2027-04-05", None));
+    // Outside the 14-day window: not announced.
+    d.members[8].expires = Date::parse("2027-04-14");
+    let p = plan(&d, &org, &opts());
+    let words: Vec<String> = p.warnings.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!(words.join("\n"), @r"
+    2 entries expire on 2027-04-02, in 2 days: m6@example.com, m7@example.com
+    6 entries expire on 2027-04-05, in 5 days: m1@example.com, m2@example.com, m3@example.com, m4@example.com, m5@example.com, new@example.com
+    5 members whose entries expire on 2027-04-05 are removed on 2027-04-06, more than the removal limit 3 (the default): that day's apply will be refused without --allow-mass-removal; spread the `expires` dates, or raise safety.max_removals before then
+    ");
+    // The limit is the guard's: with the file's own, the same cohort is within it.
+    d.safety.max_removals = Some(MaxRemovals::Count(5));
+    assert!(
+        plan(&d, &org, &opts())
+            .warnings
+            .iter()
+            .all(|w| !matches!(w, crate::plan::Warning::RemovalsAhead(_)))
+    );
+    // A protected member is never removed: four left, within a limit of 4.
+    d.safety.max_removals = Some(MaxRemovals::Count(4));
+    d.protected.push(Email::new("m1@example.com"));
+    assert!(
+        plan(&d, &org, &opts())
+            .warnings
+            .iter()
+            .all(|w| !matches!(w, crate::plan::Warning::RemovalsAhead(_)))
+    );
+    d.protected.clear();
+    let over = plan(&d, &org, &opts());
+    assert!(over.warnings.iter().any(|w| matches!(
+        w,
+        crate::plan::Warning::RemovalsAhead(a) if (a.removals, a.limit) == (5, 4)
+    )));
+}
+
+/// On the day the cohort's removal is planned, the guard trips with the same limit the
+/// warning named ahead.
+#[test]
+fn the_limit_said_ahead_is_the_one_the_guard_applies_on_the_day() {
+    let org = org_of(12);
+    let mut d = keep_first(12, &org);
+    for m in d.members.iter_mut().skip(1).take(5) {
+        m.expires = Date::parse("2027-04-05");
+    }
+    let ahead = plan(&d, &org, &opts());
+    let said = ahead
+        .warnings
+        .iter()
+        .find_map(|w| match w {
+            crate::plan::Warning::RemovalsAhead(a) => Some((a.removals, a.limit)),
+            _ => None,
+        })
+        .expect("said ahead");
+    let mut day = opts();
+    day.today = Date::parse("2027-04-06").unwrap();
+    let on_the_day = plan(&d, &org, &day);
+    let g = guard(&on_the_day, GuardKind::MaxRemovals);
+    assert!(g.tripped());
+    assert_eq!((g.value(), g.limit()), said);
+}

@@ -6,6 +6,7 @@
 mod apply;
 mod diff;
 mod markdown;
+pub(crate) mod review;
 mod text;
 
 pub(crate) use apply::{

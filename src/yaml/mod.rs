@@ -53,7 +53,8 @@ impl Loc {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Value<'a> {
     Null,
-    Bool,
+    /// A YAML 1.1 boolean (`true`, `yes`, `on`, … in any case) and which.
+    Bool(bool),
     Int(i128),
     Float,
     /// Borrowed from the file's text when written without escapes or folding.
@@ -77,7 +78,7 @@ impl Node<'_> {
     pub(crate) fn kind(&self) -> &'static str {
         match self.value {
             Value::Null => "null",
-            Value::Bool => "a boolean",
+            Value::Bool(_) => "a boolean",
             Value::Int(_) => "a number",
             Value::Float => "a number",
             Value::Str(_) => "a string",
@@ -519,13 +520,13 @@ fn resolve_scalar<'a>(value: Cow<'a, str>, style: ScalarStyle, tag: Option<&Tag>
     // `is_float`): a boolean or a string, without the number parsers.
     if t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
         return if t.len() <= 5 && is_yaml11_bool(t) {
-            Value::Bool
+            Value::Bool(is_yaml11_true(t))
         } else {
             Value::Str(value)
         };
     }
     if is_yaml11_bool(t) {
-        Value::Bool
+        Value::Bool(is_yaml11_true(t))
     } else if let Some(n) = parse_int(t) {
         Value::Int(n)
     } else if is_float(t) {
@@ -533,6 +534,12 @@ fn resolve_scalar<'a>(value: Cow<'a, str>, style: ScalarStyle, tag: Option<&Tag>
     } else {
         Value::Str(value)
     }
+}
+
+fn is_yaml11_true(t: &str) -> bool {
+    ["true", "yes", "y", "on"]
+        .iter()
+        .any(|b| t.eq_ignore_ascii_case(b))
 }
 
 fn is_yaml11_bool(t: &str) -> bool {

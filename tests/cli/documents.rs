@@ -68,6 +68,25 @@ fn documents_for_the_schema_check() {
     assert_eq!(w.run(APPLY_REPORTED).code, 1);
     keep(&w, "report.json", "report-failed.json");
 
+    // An access review from real history (commits with and without a pull request, lines not
+    // committed), with the org's side.
+    let w = crate::review::repository();
+    w.snapshot_at("snap.json", "2027-03-31T09:00:00.000Z");
+    let reviewed = crate::review::review(
+        &w,
+        &[
+            "review",
+            "--live",
+            "snap.json",
+            "--format",
+            "json",
+            "-o",
+            "review.json",
+        ],
+    );
+    assert_eq!(reviewed.code, 0, "{}", reviewed.all());
+    keep(&w, "review.json", "review.json");
+
     let read = |name: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(samples.join(name)).unwrap()).unwrap()
     };
@@ -78,6 +97,8 @@ fn documents_for_the_schema_check() {
         fits(&read(name), &schema("report.schema.json"));
     }
     fits(&read("snapshot.json"), &schema("snapshot.schema.json"));
+    fits(&read("review.json"), &schema("review.schema.json"));
+    assert!(read("review.json")["entries"][0]["added"]["pr"].is_u64());
     assert!(read("report-failed.json")["steps"][0]["status"].is_u64());
     let exported = std::fs::read_to_string(samples.join("export.yaml")).unwrap();
     assert!(exported.starts_with("# yaml-language-server: $schema=https://"));
