@@ -249,7 +249,7 @@ impl ColorChoice {
     /// show it (set and not `dumb`; on Windows only not `dumb`), or `CLICOLOR` or `CI` is set.
     /// The rules are anstream's, read from the [`Environment`] rather than by anstream itself,
     /// which reads the process's variables: `teamsync::run` takes its environment as an
-    /// argument (docs/contract.md §6; README, Decisions).
+    /// argument (docs/contract.md §6; docs/decisions.md).
     pub(crate) fn decide(self, env: &Environment, is_terminal: bool) -> bool {
         let term_has_colour = match env.term.as_deref() {
             Some("dumb") => false,

@@ -132,7 +132,7 @@ fn shown(email: &str) -> std::borrow::Cow<'_, str> {
 /// inner `-` (each at most 63, the domain at most 254). Everything it accepts, the
 /// `email_address` parser with [`check`]'s options accepts too (property test below); what it
 /// does not accept goes to that parser, which gives the reason. One of 100,000 members costs a
-/// fraction of the full parse (README, Performance).
+/// fraction of the full parse (docs/performance.md).
 fn plainly_valid(email: &str) -> bool {
     let bytes = email.as_bytes();
     let Some(at) = bytes.iter().rposition(|c| *c == b'@') else {

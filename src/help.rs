@@ -1,7 +1,7 @@
 //! The ENVIRONMENT and EXIT STATUS sections of `teamsync --help` and of the man pages
 //! (docs/contract.md §1, §2). Each is one table, here: the help renders it
-//! ([`after_long_help`]), `examples/man` renders it into every man page, and a test holds the
-//! README's and the contract's tables to the same variables and codes, so none can drift.
+//! ([`after_long_help`]), `examples/man` renders it into every man page, and a test holds
+//! docs/usage.md's and the contract's tables to the same variables and codes, so none can drift.
 
 use clap::builder::StyledStr;
 
@@ -238,8 +238,8 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_and_the_contract_name_the_same_variables_as_the_help() {
-        for doc in ["README.md", "docs/contract.md"] {
+    fn the_usage_page_and_the_contract_name_the_same_variables_as_the_help() {
+        for doc in ["docs/usage.md", "docs/contract.md"] {
             assert_eq!(
                 first_column(doc, "| variable | meaning |"),
                 set(&ENVIRONMENT),
@@ -249,8 +249,8 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_and_the_contract_list_the_same_exit_codes_as_the_help() {
-        for doc in ["README.md", "docs/contract.md"] {
+    fn the_usage_page_and_the_contract_list_the_same_exit_codes_as_the_help() {
+        for doc in ["docs/usage.md", "docs/contract.md"] {
             assert_eq!(
                 first_column(doc, "| code | meaning |"),
                 set(&EXIT_STATUS),

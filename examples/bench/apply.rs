@@ -215,7 +215,7 @@ pub(super) fn bench_lost_answers(bin: &Path, rows: &mut Vec<Row>) {
 /// A 1-second rate-limit window (every request answered 429 with `Retry-After` for the rest of
 /// it) opening at the 12th of 60 invitations, `--parallelism 8`, 20 ms latency: what the window
 /// costs over the same apply without it. Goal: no more than the window plus one backoff
-/// (README: one pause for every request, then each resumes once).
+/// (docs/network.md: one pause for every request, then each resumes once).
 pub(super) fn bench_rate_window(bin: &Path, rows: &mut Vec<Row>) {
     const INVITES: usize = 60;
     const RUNS: usize = 3;

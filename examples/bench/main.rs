@@ -1,4 +1,4 @@
-//! Performance figures for the README, printed as a Markdown table. Figures, not assertions.
+//! Performance figures for docs/performance.md, printed as a Markdown table. Figures, not assertions.
 //!
 //!     cargo build --release && cargo run --release --example bench [-- planner|plan|apply|apply-scale|apply-lost|review|all]
 //!

@@ -67,7 +67,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         Some(path) => Org::Snapshot(path),
         None => Org::Api(Client::new(ctx.api()?)?.with_notes(ctx.ui.notes())),
     };
-    // The file first: an invalid file sends no request (README, Decisions).
+    // The file first: an invalid file sends no request (docs/decisions.md).
     let file = ctx.load(&ctx.config.file)?;
     // Refused before the org is read: `--out` never replaces an input, the baseline and the
     // snapshot included (docs/contract.md §6).
@@ -168,7 +168,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
 
 /// Loads `--baseline` like `-f` (docs/contract.md §8). One that cannot be read is an error; one
 /// that is read but is not a valid desired state is not (a pull request may be fixing a broken
-/// base): the plan is made without origins and says why (README, Decisions). Its problems and
+/// base): the plan is made without origins and says why (docs/decisions.md). Its problems and
 /// warnings are not printed: they are the base's, not the file's under review. A baseline that
 /// names another org than `file` is an error (docs/contract.md §9): its plan says nothing
 /// about this org.

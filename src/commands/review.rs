@@ -5,7 +5,7 @@
 //! The history is read with the `git` command (`git blame --porcelain --first-parent`), not a
 //! library: every machine that holds the repository has git, it already knows the repository's
 //! configuration (worktrees, SHA-256 repositories, shallow clones, `safe.directory`), and it
-//! adds no dependency to build (README, "Decisions"). What it prints is parsed by the pure
+//! adds no dependency to build (docs/decisions.md). What it prints is parsed by the pure
 //! [`crate::review::blame`]; the review itself is [`crate::review::review`].
 
 use super::Context;

@@ -3,12 +3,11 @@
 //! across members (duplicates, contradictions, the admin). Every problem is collected; none
 //! stops the others.
 
+use super::blocks::{validate_invitations, validate_org, validate_policy, validate_safety};
+use super::fields::{Fields, domain_allowed, domain_pattern, fields, string_list};
 use super::policy;
 use super::strings::{decomposed, invisible_loc, line_at};
-use super::{
-    Desired, DesiredMember, INVITATION_FIELDS, InvitationPolicy, MEMBER_FIELDS, MaxRemovals,
-    POLICY_FIELDS, Policy, SAFETY_FIELDS, Safety, TOP_FIELDS, VERSION,
-};
+use super::{Desired, DesiredMember, MEMBER_FIELDS, TOP_FIELDS, VERSION};
 use crate::date::Date;
 use crate::email::{self, Email};
 use crate::glob::Glob;
@@ -37,100 +36,6 @@ pub(super) struct Check<'a> {
 struct PolicyLocs {
     ignore: Vec<Loc>,
     protected: Vec<Loc>,
-}
-
-/// A mapping's fields among `known` (at most [`Fields::MAX`]), by name. A slot per known field
-/// rather than a hash map: there are a handful, and one such lookup is made for each of
-/// 100,000 members (README, Performance).
-pub(super) struct Fields<'n, 'a> {
-    known: &'static [&'static str],
-    slots: [Option<&'n Node<'a>>; Fields::MAX],
-}
-
-impl<'n, 'a> Fields<'n, 'a> {
-    const MAX: usize = 12;
-
-    pub(super) fn get(&self, name: &str) -> Option<&'n Node<'a>> {
-        let i = self.known.iter().position(|k| *k == name)?;
-        self.slots[i]
-    }
-}
-
-pub(super) fn fields<'n, 'a>(
-    node: &'n Node<'a>,
-    what: &str,
-    known: &'static [&'static str],
-    errors: &mut Vec<Diagnostic>,
-) -> Fields<'n, 'a> {
-    debug_assert!(known.len() <= Fields::MAX);
-    let mut out = Fields {
-        known,
-        slots: [None; Fields::MAX],
-    };
-    let Value::Map(entries) = &node.value else {
-        errors.push(Diagnostic::at(
-            node.loc,
-            format!("{what} must be a mapping, found {}", node.kind()),
-        ));
-        return out;
-    };
-    for (k, v) in entries {
-        let Some(key) = k.as_str() else {
-            errors.push(Diagnostic::at(
-                k.loc,
-                format!("{what} has a key that is {}, not a field name", k.kind()),
-            ));
-            continue;
-        };
-        match known.iter().position(|f| *f == key) {
-            None => errors.push(Diagnostic::at(
-                k.loc,
-                format!(
-                    "unknown field `{key}` in {what}; expected one of: {}",
-                    known.join(", ")
-                ),
-            )),
-            Some(i) if out.slots[i].is_some() => errors.push(Diagnostic::at(
-                k.loc,
-                format!("field `{key}` appears twice in {what}"),
-            )),
-            Some(i) => out.slots[i] = Some(v),
-        }
-    }
-    out
-}
-
-pub(super) fn string_list<'a>(
-    node: &'a Node<'_>,
-    what: &str,
-    errors: &mut Vec<Diagnostic>,
-) -> Vec<(&'a str, Loc)> {
-    match &node.value {
-        Value::Null => Vec::new(),
-        Value::Seq(items) => items
-            .iter()
-            .filter_map(|item| match item.as_str() {
-                Some(s) => Some((s, item.loc)),
-                None => {
-                    errors.push(Diagnostic::at(
-                        item.loc,
-                        format!(
-                            "each entry of `{what}` must be a string, found {}",
-                            item.kind()
-                        ),
-                    ));
-                    None
-                }
-            })
-            .collect(),
-        _ => {
-            errors.push(Diagnostic::at(
-                node.loc,
-                format!("`{what}` must be a list of strings, found {}", node.kind()),
-            ));
-            Vec::new()
-        }
-    }
 }
 
 impl<'a> Check<'a> {
@@ -408,7 +313,7 @@ impl Check<'_> {
     /// valid, even when the entry has other problems, so that all are reported at once.
     fn duplicates(&mut self, entries: &[Entry], members: &[DesiredMember]) {
         // foldhash: several times faster than SipHash on 100,000 emails, and seeded per process,
-        // so a file cannot be written to collide (README, Performance).
+        // so a file cannot be written to collide (docs/performance.md).
         let mut first_seen: HashMap<&Email, Loc, foldhash::fast::RandomState> =
             HashMap::with_capacity_and_hasher(
                 entries.len(),
@@ -503,153 +408,6 @@ impl Check<'_> {
             ));
         }
     }
-}
-
-fn validate_safety(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Safety {
-    let f = fields(node, "`safety`", SAFETY_FIELDS, errors);
-    let mut safety = Safety::default();
-    if let Some(v) = f.get("max_removals") {
-        let parsed = match &v.value {
-            Value::Int(n) if *n >= 0 && *n <= u32::MAX as i128 => {
-                Some(MaxRemovals::Count(*n as u64))
-            }
-            Value::Str(s) => s
-                .trim()
-                .strip_suffix('%')
-                .and_then(|p| p.trim().parse::<u64>().ok())
-                .filter(|p| *p <= 100)
-                .map(MaxRemovals::Percent),
-            _ => None,
-        };
-        match parsed {
-            Some(m) => safety.max_removals = Some(m),
-            None => errors.push(Diagnostic::at(
-                v.loc,
-                "`max_removals` must be a whole number (e.g. 5) or a percentage from 0% to 100% (e.g. \"10%\")",
-            )),
-        }
-    }
-    if let Some(v) = f.get("min_admins") {
-        match v.value {
-            // At least 1 (docs/contract.md §5): the API requires an admin, and 0 would let a
-            // plan remove the last one without the guard saying a word.
-            Value::Int(n) if (1..=u32::MAX as i128).contains(&n) => safety.min_admins = n as u64,
-            _ => errors.push(Diagnostic::at(
-                v.loc,
-                "`min_admins` must be a whole number, 1 or more (the org needs an admin)",
-            )),
-        }
-    }
-    safety
-}
-
-/// The most characters an org name may have.
-pub(crate) const ORG_NAME_MAX: usize = 64;
-
-/// Whether `name` is an org name as `org:` takes it (docs/contract.md §3): 1 to 64 ASCII
-/// letters, digits, `-`, `_` and `.`. Snapshots are held to it too.
-pub(crate) fn is_org_name(name: &str) -> bool {
-    (1..=ORG_NAME_MAX).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-/// `org`: the org's name, written as-is (no trimming: a name is compared as written).
-fn validate_org(node: &Node<'_>) -> Result<String, String> {
-    let rule = "1 to 64 letters, digits, `-`, `_` or `.`, such as `acme-prod`";
-    match &node.value {
-        Value::Str(s) if is_org_name(s) => Ok(s.to_string()),
-        Value::Str(s) if s.is_empty() => Err(format!("`org` is empty; name the org with {rule}")),
-        Value::Str(s) if s.chars().count() > ORG_NAME_MAX => Err(format!(
-            "`org` has {} characters; an org name has {rule}",
-            s.chars().count()
-        )),
-        Value::Str(_) => Err(format!("`org` may hold only {rule}")),
-        _ => Err(format!(
-            "`org` must be a string of {rule}, found {}",
-            node.kind()
-        )),
-    }
-}
-
-/// The `invitations` block (docs/contract.md §3, §4): `resend_after_days`, a whole number of days,
-/// 1 or more (0 would re-send every invitation on every apply).
-fn validate_invitations(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> InvitationPolicy {
-    let f = fields(node, "`invitations`", INVITATION_FIELDS, errors);
-    let mut policy = InvitationPolicy::default();
-    if let Some(v) = f.get("resend_after_days") {
-        match v.value {
-            Value::Int(n) if (1..=36_500).contains(&n) => {
-                policy.resend_after_days = Some(n as u64);
-            }
-            _ => errors.push(Diagnostic::at(
-                v.loc,
-                "`resend_after_days` must be a whole number of days, from 1 to 36500",
-            )),
-        }
-    }
-    policy
-}
-
-/// A whole number of days (or a count) from `min` to [`policy::MAX_DAYS`].
-fn whole_days(v: &Node<'_>, name: &str, min: i128, errors: &mut Vec<Diagnostic>) -> Option<u64> {
-    match v.value {
-        Value::Int(n) if (min..=policy::MAX_DAYS).contains(&n) => Some(n as u64),
-        _ => {
-            errors.push(Diagnostic::at(
-                v.loc,
-                format!(
-                    "`policy.{name}` must be a whole number from {min} to {}",
-                    policy::MAX_DAYS
-                ),
-            ));
-            None
-        }
-    }
-}
-
-/// The `policy` block (docs/contract.md §3); unknown keys are errors, as in every other
-/// mapping. Its rules are checked by [`policy::violations`] once every entry is read.
-fn validate_policy(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> Policy {
-    let f = fields(node, "`policy`", POLICY_FIELDS, errors);
-    let mut policy = Policy::default();
-    if let Some(v) = f.get("admins_need_reason") {
-        match v.value {
-            Value::Bool(b) => policy.admins_need_reason = b,
-            _ => errors.push(Diagnostic::at(
-                v.loc,
-                "`policy.admins_need_reason` must be true or false",
-            )),
-        }
-    }
-    if let Some(v) = f.get("internal_domains") {
-        for (d, loc) in string_list(v, "policy.internal_domains", errors) {
-            match domain_pattern(d) {
-                Ok(d) => policy.internal_domains.push(d),
-                Err(why) => errors.push(Diagnostic::at(
-                    loc,
-                    format!("policy.internal_domains: {why}"),
-                )),
-            }
-        }
-    }
-    if let Some(v) = f.get("external_max_days") {
-        policy.external_max_days = whole_days(v, "external_max_days", 1, errors);
-        if f.get("internal_domains").is_none() {
-            errors.push(Diagnostic::at(
-                v.loc,
-                "`policy.external_max_days` applies to entries outside `policy.internal_domains`; set `internal_domains` too",
-            ));
-        }
-    }
-    if let Some(v) = f.get("max_admins") {
-        policy.max_admins = whole_days(v, "max_admins", 1, errors).map(|n| (n, v.loc));
-    }
-    if let Some(v) = f.get("recertify_days") {
-        policy.recertify_days = whole_days(v, "recertify_days", 1, errors);
-    }
-    policy
 }
 
 /// A member's required field, or an error at the member naming it (`hint` follows its name).
@@ -805,32 +563,4 @@ fn entry_lines(item: &Node<'_>, f: &Fields<'_, '_>) -> super::EntryLines {
         last: lines.max().unwrap_or(item.loc.line),
         role: f.get("role").map_or(0, |n| n.loc.line),
     }
-}
-
-/// A domain pattern as `allowed_domains` and `policy.internal_domains` take it: `example.com`,
-/// or `*.example.com` for its subdomains; trimmed and lower-cased. The error says why not.
-pub(super) fn domain_pattern(d: &str) -> Result<String, String> {
-    // ASCII case folding, as emails are compared (docs/contract.md §3).
-    let d = d.trim().to_ascii_lowercase();
-    let bare = d.strip_prefix("*.").unwrap_or(&d);
-    if bare.is_empty() || bare.contains('@') || bare.contains('*') || !bare.contains('.') {
-        Err(format!(
-            "`{d}` is not a domain; write `example.com`, or `*.example.com` for its subdomains"
-        ))
-    } else {
-        Ok(d)
-    }
-}
-
-/// Whether `email`'s domain is one of `allowed` (exact, or `*.d` for subdomains of `d`).
-pub(crate) fn domain_allowed(allowed: &[String], email: &Email) -> bool {
-    let domain = email.domain();
-    allowed.iter().any(|a| match a.strip_prefix("*.") {
-        Some(parent) => {
-            domain.len() > parent.len() + 1
-                && domain.ends_with(parent)
-                && domain[..domain.len() - parent.len()].ends_with('.')
-        }
-        None => domain == a,
-    })
 }

@@ -4,15 +4,18 @@
 //! node, and validated ([`check`]), every problem reported at once, each at its part, line and
 //! column. Printing the problems is the command layer's business.
 
+mod blocks;
 mod check;
 mod expiry;
+mod fields;
 mod policy;
 mod strings;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use check::{domain_allowed, is_org_name};
+pub(crate) use blocks::is_org_name;
 pub(crate) use expiry::{Expiring, RemovalsAhead, SHOWN_EMAILS};
+pub(crate) use fields::domain_allowed;
 pub(crate) use policy::{DEFAULT_RECERTIFY_DAYS, POLICY_FIELDS, Policy, Rule};
 pub(crate) use strings::{forbidden_in, refused_email};
 

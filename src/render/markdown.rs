@@ -2,10 +2,11 @@
 //! everything a reviewer must see is in sight, and nothing from the file or the API can
 //! mention anyone, link, or become markup.
 
+use super::waited;
 use super::{adopt_pointer, origin_counts, origin_heading, removal_limit, shown, source_parts};
 use crate::origin::Origin;
 use crate::plan::NoLonger;
-use crate::plan::{Blocked, Change, Pending, Piece, Plan, Warning, waited};
+use crate::plan::{Blocked, Change, Pending, Piece, Plan, Warning};
 use crate::role::Role;
 use crate::words::{one_or_many, plural};
 use items::{blocked_item, item, no_longer_item, rule_item};

@@ -1,8 +1,9 @@
 //! The comment's items (docs/contract.md §6): one line per change, blocked change, change no
 //! longer done and rule changed, naming the email and role, data only in code spans.
 
+use super::waited;
 use super::{MAX_REASON_CHARS, RULE_MEMBERS, code, cut, esc, role, words};
-use crate::plan::{BlockReason, Change, Departure, RevokeCause, waited};
+use crate::plan::{BlockReason, Change, Departure, RevokeCause};
 use crate::plan::{NoLonger, RuleChange, StopCause};
 use std::fmt::Write;
 

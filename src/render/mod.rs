@@ -8,6 +8,7 @@ mod diff;
 mod markdown;
 pub(crate) mod review;
 mod text;
+mod words;
 
 pub(crate) use apply::{
     blocked_text, failure_text, finding_text, finished, halt_text, seconds, skipped_text, step_line,
@@ -17,11 +18,12 @@ pub(crate) use diff::diff;
 pub(crate) use markdown::code as markdown_code;
 pub(crate) use markdown::{esc, markdown};
 pub(crate) use text::{TextOptions, text, warnings};
+pub(crate) use words::waited;
 
 use crate::escape::escape;
 use crate::live::{LiveSource, ReadFrom};
 use crate::origin::Origin;
-use crate::plan::{Action, Change, Departure, Guard, Pending, Plan, RevokeCause, waited};
+use crate::plan::{Action, Change, Departure, Guard, Pending, Plan, RevokeCause};
 use crate::words::{one_or_many, plural};
 
 /// Headline counts, e.g. `2 to invite (1 replacing an invitation), 1 role change, 0 to

@@ -60,7 +60,7 @@ fn org_md(o: Option<&InOrg>) -> String {
         Some(InOrg::Invited { role, invited }) => format!(
             "pending invitation as {}, {}",
             code(role.as_str()),
-            crate::plan::waited(invited.as_ref())
+            super::waited(invited.as_ref())
         ),
         Some(InOrg::Absent) => "absent".to_string(),
     }

@@ -1,5 +1,6 @@
 //! The plan for people, in a terminal or a CI log (docs/contract.md §6).
 
+use super::waited;
 use super::{
     adopt_pointer, counts, describe, heading, note, origin_counts, origin_heading, pending_line,
     removal_limit, shown, source_line, symbol,
@@ -7,7 +8,7 @@ use super::{
 use crate::email::Email;
 use crate::escape::escape;
 use crate::origin::Origin;
-use crate::plan::{Action, Blocked, Change, Invited, Plan, STALE_INVITATION_DAYS, Warning, waited};
+use crate::plan::{Action, Blocked, Change, Invited, Plan, STALE_INVITATION_DAYS, Warning};
 use crate::role::Role;
 use crate::words::plural;
 use anstyle::{AnsiColor, Style};

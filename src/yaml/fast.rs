@@ -12,8 +12,8 @@
 //! the same tree, positions included, for every input the fast path accepts.
 //!
 //! Why: granit-parser builds a token queue and events for every scalar, which made loading a
-//! 100,000-member file about 0.45 s; this reads it in a small fraction of that (README,
-//! Performance).
+//! 100,000-member file about 0.45 s; this reads it in a small fraction of that
+//! (docs/performance.md).
 
 use super::{Loc, MAX_DEPTH, MAX_NODES, Node, Value, resolve_scalar};
 use granit_parser::ScalarStyle;

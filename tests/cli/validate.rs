@@ -85,7 +85,7 @@ fn both_yaml_readers_report_the_same_problems_at_the_same_places() {
     assert_run!("validate_two_readers", fast);
 }
 
-/// An invalid file ends `plan` and `apply` before any request is sent (README, Decisions): the
+/// An invalid file ends `plan` and `apply` before any request is sent (docs/decisions.md): the
 /// org is read only once the file is known to be valid.
 #[test]
 fn an_invalid_file_sends_no_request() {
