@@ -285,12 +285,7 @@ mod tests {
     }
 
     fn desired(members: &[(&str, Role)]) -> Desired {
-        Desired::new(
-            members
-                .iter()
-                .map(|(e, r)| DesiredMember::new(e, *r))
-                .collect(),
-        )
+        Desired::of(members)
     }
 
     /// Plans `file` with `base` as the baseline against `live`, as `plan --baseline` does.

@@ -253,12 +253,7 @@ mod tests {
     }
 
     fn desired(members: &[(&str, Role)]) -> Desired {
-        Desired::new(
-            members
-                .iter()
-                .map(|(e, r)| DesiredMember::new(e, *r))
-                .collect(),
-        )
+        Desired::of(members)
     }
 
     fn stopped(file: &Desired, base: &Desired, live: &LiveState) -> Vec<(String, bool, String)> {

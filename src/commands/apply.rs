@@ -186,14 +186,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let base_plan = baseline
         .as_ref()
         .map(|base| planner::plan(base, &Managed::new(live.clone(), &base.ignore), &options));
-    let keeps = base_plan.as_ref().map(|_| {
-        crate::adopt::keeps(
-            &file.desired,
-            &live,
-            ctx.config.today,
-            ctx.config.self_email.clone(),
-        )
-    });
+    let keeps = base_plan
+        .as_ref()
+        .map(|_| ctx.adoptable(&file.desired, &live));
     let org = Managed::new(live, &file.desired.ignore);
     let mut computed = compute(
         ctx.config,

@@ -77,6 +77,21 @@ pub(crate) fn run(command: &Command, ctx: &Context) -> Result<u8, CommandError> 
 }
 
 impl Context<'_> {
+    /// The emails of the org's drift that `teamsync adopt` would keep in `desired`, for the
+    /// plan's pointer to it (docs/contract.md §8): plan and apply name the same ones.
+    pub(crate) fn adoptable(
+        &self,
+        desired: &crate::desired::Desired,
+        live: &LiveState,
+    ) -> std::collections::HashSet<crate::email::Email> {
+        crate::adopt::keeps(
+            desired,
+            live,
+            self.config.today,
+            self.config.self_email.clone(),
+        )
+    }
+
     /// The API's settings, or why they are unusable (no key, plain http off loopback, …).
     pub(crate) fn api(&self) -> Result<&ApiConfig, CommandError> {
         self.config.api.as_ref().map_err(|e| e.clone().into())

@@ -102,14 +102,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         _ => None,
     };
     // What adopt would keep, for the pointer to it (docs/contract.md §8).
-    let keeps = baseline_plan.as_ref().map(|_| {
-        crate::adopt::keeps(
-            &file.desired,
-            &live,
-            ctx.config.today,
-            ctx.config.self_email.clone(),
-        )
-    });
+    let keeps = baseline_plan
+        .as_ref()
+        .map(|_| ctx.adoptable(&file.desired, &live));
     let org = Managed::new(live, &file.desired.ignore);
     // The live snapshot and fingerprints are for saved plans and the JSON document only.
     let fingerprinted = args.out.is_some() || args.format == Format::Json;
