@@ -236,7 +236,69 @@ pub(crate) fn rules_changed(
             members,
         });
     }
+    policy_changed(&base.policy, &desired.policy, &both, &mut out);
     out
+}
+
+/// The org's members and invitations (before and after the edit) an email test picks.
+type Matching<'a> = dyn Fn(&dyn Fn(&Email) -> bool) -> Vec<Email> + 'a;
+
+/// The `policy` rules the edit changes (docs/contract.md §8): `internal_domains` with the org's
+/// members and invitations in each added or removed domain (who becomes external or internal);
+/// the switches and limits with their values (the file's validation enforces them on entries).
+fn policy_changed(
+    base: &crate::desired::Policy,
+    desired: &crate::desired::Policy,
+    both: &Matching<'_>,
+    out: &mut Vec<RuleChange>,
+) {
+    let value = |rule: &'static str, before: Option<String>, after: Option<String>| {
+        (before != after).then_some(RuleChange {
+            rule,
+            before,
+            after,
+            members: Vec::new(),
+        })
+    };
+    let flag = |on: bool| on.then(|| "true".to_string());
+    out.extend(value(
+        "policy.admins_need_reason",
+        flag(base.admins_need_reason),
+        flag(desired.admins_need_reason),
+    ));
+    for added in [true, false] {
+        let (from, to) = if added {
+            (&base.internal_domains, &desired.internal_domains)
+        } else {
+            (&desired.internal_domains, &base.internal_domains)
+        };
+        for d in to.iter().filter(|d| !from.contains(d)) {
+            let text = Some(d.clone());
+            let one = std::slice::from_ref(d);
+            out.push(RuleChange {
+                rule: "policy.internal_domains",
+                before: if added { None } else { text.clone() },
+                after: if added { text } else { None },
+                members: both(&|e| domain_allowed(one, e)),
+            });
+        }
+    }
+    let days = |n: Option<u64>| n.map(|n| n.to_string());
+    out.extend(value(
+        "policy.external_max_days",
+        days(base.external_max_days),
+        days(desired.external_max_days),
+    ));
+    out.extend(value(
+        "policy.max_admins",
+        days(base.max_admins.map(|(n, _)| n)),
+        days(desired.max_admins.map(|(n, _)| n)),
+    ));
+    out.extend(value(
+        "policy.recertify_days",
+        days(base.recertify_days),
+        days(desired.recertify_days),
+    ));
 }
 
 #[cfg(test)]
@@ -429,6 +491,8 @@ mod tests {
         file.protected.push(Email::new("bob@y.com"));
         file.allowed_domains.push("y.com".into());
         file.safety.min_admins = 2;
+        file.policy.internal_domains.push("x.com".into());
+        file.policy.max_admins = Some((8, crate::yaml::Loc::default()));
         let rules = rules_changed(
             &file,
             &base,
@@ -454,6 +518,8 @@ mod tests {
                 "protected None->Some(\"bob@y.com\") [\"bob@y.com\"]",
                 "allowed_domains None->Some(\"y.com\") [\"bob@y.com\", \"old@y.com\"]",
                 "safety.min_admins Some(\"1\")->Some(\"2\") []",
+                "policy.internal_domains None->Some(\"x.com\") [\"root@x.com\"]",
+                "policy.max_admins None->Some(\"8\") []",
             ]
         );
         assert!(

@@ -312,8 +312,10 @@ impl Serialize for ExpiryChange {
 #[derive(Serialize, JsonSchema)]
 #[schemars(rename = "RuleChange")]
 pub(crate) struct RuleChangeWire<'a> {
-    /// `ignore`, `protected`, `allowed_domains`, `safety.max_removals`, `safety.min_admins`
-    /// or `invitations.resend_after_days`.
+    /// `ignore`, `protected`, `allowed_domains`, `safety.max_removals`, `safety.min_admins`,
+    /// `invitations.resend_after_days`, or a `policy.` rule (`policy.internal_domains`,
+    /// `policy.admins_need_reason`, `policy.external_max_days`, `policy.max_admins`,
+    /// `policy.recertify_days`).
     pub(crate) rule: &'a str,
     /// The pattern, email, domain or value before the edit; null when added or unset.
     pub(crate) before: Option<&'a str>,

@@ -137,7 +137,7 @@ impl StopCause {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RuleChange {
     /// `ignore`, `protected`, `allowed_domains`, `safety.max_removals`, `safety.min_admins`,
-    /// `invitations.resend_after_days`.
+    /// `invitations.resend_after_days`, or a `policy.` rule.
     pub(crate) rule: &'static str,
     /// The entry or value before the edit (`None`: added, or unset).
     pub(crate) before: Option<String>,
