@@ -618,7 +618,7 @@ mod tests {
         let auto = ColorChoice::Auto;
         assert!(auto.decide(&env(&[("TERM", "xterm-256color")]), true));
         assert!(!auto.decide(&env(&[("TERM", "xterm-256color")]), false));
-        // SPEC §20: a dumb terminal gets no colour, unless CLICOLOR, CI or CLICOLOR_FORCE say so.
+        // docs/contract.md §1 (`TERM`): a dumb terminal gets no colour, unless CLICOLOR, CI or CLICOLOR_FORCE say so.
         assert!(!auto.decide(&env(&[("TERM", "dumb")]), true));
         assert!(auto.decide(&env(&[("TERM", "dumb"), ("CLICOLOR", "1")]), true));
         assert!(auto.decide(&env(&[("TERM", "dumb"), ("CI", "true")]), true));

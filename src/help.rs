@@ -121,7 +121,7 @@ pub const EXIT_STATUS: Section = Section {
     ],
 };
 
-/// What people type most, as `teamsync --help` and every man page end with it (SPEC §20).
+/// What people type most, as `teamsync --help` and every man page end with it (docs/contract.md §1).
 pub const EXAMPLES: Section = Section {
     title: "EXAMPLES",
     heading: "Examples",

@@ -137,7 +137,7 @@ impl LiveState {
 /// Positions into one read of the org, each list sorted by its key: members by id and by
 /// email, pending invitations by id and by email (list order kept among equal emails). Owned
 /// and free of borrows, so that one index serves every step that waits on the same shared read
-/// (docs/contract.md §14): with 50,000 members and 2,000 lost answers, each step indexing the
+/// (docs/contract.md §5): with 50,000 members and 2,000 lost answers, each step indexing the
 /// read it got cost 14 s of CPU. Built once per read in O(n log n); each question is a binary
 /// search.
 #[derive(Clone, Debug, Default)]

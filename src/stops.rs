@@ -112,7 +112,7 @@ pub(crate) fn no_longer(
 
 /// The rules the edit changes, each with the org members and invitations it now matches or
 /// affects. `base_org` is the read as the base manages it (its `ignore` applied), `org` as the
-/// edit does. `policy` (docs/contract.md §18) joins this list where the desired state has it.
+/// edit does, `policy` (docs/contract.md §3) included.
 pub(crate) fn rules_changed(
     desired: &Desired,
     base: &Desired,

@@ -126,7 +126,7 @@ pub(super) fn bench_apply_scale(bin: &Path, rows: &mut Vec<Row>) {
     }
 }
 
-/// Lost answers at scale (docs/contract.md §14, issue 28 item 7): 50,000 members and 4,000
+/// Lost answers at scale (docs/contract.md §5, issue 28 item 7): 50,000 members and 4,000
 /// steps (2,000 invitations, 2,000 removals), every write committed but half of the answers
 /// lost (500 after the commit), `--parallelism 64`, a 5 ms retry base. Each lost answer makes
 /// its step look at a shared re-read of the org; the figure is teamsync's own CPU. Goal: under

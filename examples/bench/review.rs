@@ -1,4 +1,4 @@
-//! The review row (docs/contract.md §18): `teamsync review` of a 5,000-entry file whose git
+//! The review row (docs/contract.md §6): `teamsync review` of a 5,000-entry file whose git
 //! history has 2,000 commits on the main line (squash merges `(#N)` and merges `Merge pull
 //! request #N`, entries added over time and roles changed in place), built in a temp dir with
 //! `git fast-import`. Goal (issue 29): under 5 s.

@@ -97,7 +97,7 @@ pub(crate) enum Why {
     /// The entry shares a node with another through an anchor, an alias or a merge key: editing
     /// it would change how the other reads.
     Shared,
-    /// The file's `policy` (docs/contract.md §18) would be broken by the entry adopt writes.
+    /// The file's `policy` (docs/contract.md §3) would be broken by the entry adopt writes.
     Policy(Rule),
 }
 
@@ -497,7 +497,7 @@ fn decide(
     (adopted, skipped)
 }
 
-/// No change may write an entry into a violation of the file's policy (docs/contract.md §18):
+/// No change may write an entry into a violation of the file's policy (docs/contract.md §3):
 /// an external entry added without `expires`, an entry made `org:admin` without a reason, or
 /// admin entries past `policy.max_admins` (then every adoption that adds an admin is left
 /// alone: which admins to keep is a person's choice, not adopt's).

@@ -82,7 +82,7 @@ impl std::fmt::Debug for Shared {
 }
 
 /// Makes `ring` the process's rustls crypto provider (reqwest is built without one, so that no
-/// C crypto library is compiled: SPEC §20). Idempotent: a provider already installed stays.
+/// C crypto library is compiled: docs/contract.md §11). Idempotent: a provider already installed stays.
 pub(crate) fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

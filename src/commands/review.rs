@@ -1,5 +1,5 @@
 //! `teamsync review`: an access review of the desired state, from the file and the git history
-//! of its lines (docs/contract.md §18). No key, no request: with `--live SNAPSHOT`, the org's
+//! of its lines (docs/contract.md §6). No key, no request: with `--live SNAPSHOT`, the org's
 //! side comes from a snapshot.
 //!
 //! The history is read with the `git` command (`git blame --porcelain --first-parent`), not a

@@ -158,7 +158,7 @@ impl Check<'_> {
         if let (true, Some(first)) = (all_lists, lists.first()) {
             self.admin_present(&entries, first.loc);
         }
-        // The file's own rules (docs/contract.md §18), on the entries that are valid.
+        // The file's own rules (docs/contract.md §3), on the entries that are valid.
         let violations =
             policy::violations(&desired, self.today, |loc, from| self.place(loc, from));
         self.errors.extend(violations);
@@ -552,7 +552,7 @@ fn validate_member(
 }
 
 /// Where an entry is written: its first and last line and its role's line (for the history of
-/// its lines, docs/contract.md §18).
+/// its lines, docs/contract.md §6).
 fn entry_lines(item: &Node<'_>, f: &Fields<'_, '_>) -> super::EntryLines {
     let Value::Map(entries) = &item.value else {
         return super::EntryLines::default();

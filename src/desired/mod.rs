@@ -56,7 +56,7 @@ pub(crate) struct Desired {
     pub(crate) protected: Vec<Email>,
     pub(crate) safety: Safety,
     pub(crate) invitations: InvitationPolicy,
-    /// The file's own rules (docs/contract.md §18).
+    /// The file's own rules (docs/contract.md §3).
     pub(crate) policy: Policy,
     /// The org the file describes (`org:`, docs/contract.md §3), when it names one: snapshots,
     /// saved plans and reports carry it, and a snapshot or a baseline of another org is refused.
@@ -86,7 +86,7 @@ pub(crate) struct DesiredMember {
 }
 
 /// The lines an entry of `members` is written on, in its part (1-based; 0 when unknown), for
-/// `teamsync review`'s history of each entry (docs/contract.md §18).
+/// `teamsync review`'s history of each entry (docs/contract.md §6).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct EntryLines {
     pub(crate) first: u32,

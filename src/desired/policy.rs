@@ -1,4 +1,4 @@
-//! The file's own rules: the optional top-level `policy:` mapping (docs/contract.md §18). Read
+//! The file's own rules: the optional top-level `policy:` mapping (docs/contract.md §3). Read
 //! with the other top-level fields (in `check`, as `safety` is); checked against the valid entries once every part
 //! is read ([`violations`]), each violation an error at its position, all of them at once. The
 //! same rules decide what `teamsync adopt` leaves alone ([`Policy::refuses_add`],
@@ -21,7 +21,7 @@ pub(crate) const POLICY_FIELDS: &[&str] = &[
 ];
 
 /// Without `policy.recertify_days`, `teamsync review` flags an entry unchanged for more than
-/// this many days (docs/contract.md §18).
+/// this many days (docs/contract.md §3).
 pub(crate) const DEFAULT_RECERTIFY_DAYS: u64 = 365;
 
 /// The longest span of days a policy field takes (100 years).

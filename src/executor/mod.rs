@@ -105,7 +105,7 @@ pub(crate) struct Run<'a> {
 }
 
 /// The index of the latest shared read of the org: the steps that wait on one read index it
-/// once between them, not once each (docs/contract.md §14: with 50,000 members and 2,000 lost
+/// once between them, not once each (docs/contract.md §5: with 50,000 members and 2,000 lost
 /// answers, each step indexing its read cost 14 s of CPU). It keeps that read alive until the
 /// next one.
 #[derive(Clone, Debug, Default)]

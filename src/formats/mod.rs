@@ -4,7 +4,7 @@
 //! - [`saved`]: what a saved plan adds (fingerprints, the live snapshot) and its freshness check;
 //! - [`report`]: the apply report (`apply --report FILE`), and [`summary`], its Markdown view
 //!   for the GitHub job summary;
-//! - [`review`]: the access review (`teamsync review --format json`; docs/contract.md §18);
+//! - [`review`]: the access review (`teamsync review --format json`; docs/contract.md §6);
 //! - [`snapshot`]: the org snapshot (`teamsync snapshot`, `plan --live`; docs/contract.md §9);
 //! - [`validation`]: the validation document (`validate --format json`);
 //! - [`schema`]: the JSON Schemas of these documents and of the desired-state file.

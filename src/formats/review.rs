@@ -1,4 +1,4 @@
-//! The access review as JSON (`teamsync review --format json`; docs/contract.md §18), with its
+//! The access review as JSON (`teamsync review --format json`; docs/contract.md §6), with its
 //! schema (`schema/review.schema.json`, `teamsync schema --review`): a view over
 //! [`crate::review::Review`], field for field.
 

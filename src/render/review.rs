@@ -1,4 +1,4 @@
-//! Views over one [`Review`] (docs/contract.md §18): Markdown for people (an issue a quarterly
+//! Views over one [`Review`] (docs/contract.md §6): Markdown for people (an issue a quarterly
 //! job files: a summary on top, flagged entries first) and CSV for auditors' spreadsheets. The
 //! JSON is [`crate::formats::review::ReviewDocument`]. Nothing here decides anything.
 
@@ -21,7 +21,7 @@ pub(crate) struct Heading<'a> {
 }
 
 /// Data from the file or from git as a Markdown code span, safe in a table cell: it can never
-/// mention anyone, link, or become markup (docs/contract.md §18, as §17 says of the plan).
+/// mention anyone, link, or become markup (docs/contract.md §6, as it says of the plan).
 /// Characters that must not reach a reader as they are show as escapes (`\u{202e}`).
 fn code(s: &str) -> String {
     let shown = crate::escape::escape(s)

@@ -1,4 +1,4 @@
-//! Reads `git blame --porcelain` (docs/contract.md §18): which commit last changed each line of
+//! Reads `git blame --porcelain` (docs/contract.md §6): which commit last changed each line of
 //! a file, with its committer date, author and subject. A pure parser of git's text; running git
 //! is the command's business.
 

@@ -1,4 +1,4 @@
-//! `teamsync review` (docs/contract.md §18), the pure part: the desired state × the history of
+//! `teamsync review` (docs/contract.md §6), the pure part: the desired state × the history of
 //! its lines × (optionally) the org → an access review, typed data that the JSON document, the
 //! Markdown and the CSV show. No I/O, no clock, no git: the history comes in as facts
 //! ([`History`], read from `git blame` by the command, parsed by [`blame`]), today as a value.
@@ -64,7 +64,7 @@ pub(crate) struct History {
     pub(crate) parts: Vec<PartHistory>,
 }
 
-/// A flag on an entry: something an auditor asks about (docs/contract.md §18). Reported
+/// A flag on an entry: something an auditor asks about (docs/contract.md §6). Reported
 /// whatever the policy says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Flag {

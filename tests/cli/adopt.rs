@@ -343,7 +343,7 @@ fn a_symlinked_file_is_edited_at_its_target() {
     assert_eq!(names, ["org.yaml"], "no temporary file is left");
 }
 
-/// SPEC §20: in a file that is sorted by email — as `export` writes it, pending-invitation
+/// docs/contract.md §7: in a file that is sorted by email — as `export` writes it, pending-invitation
 /// comments included — adopt inserts a new entry in its sorted place, not at the end.
 #[test]
 fn adopt_inserts_in_sorted_place_in_an_exported_file() {

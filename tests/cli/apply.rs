@@ -109,7 +109,7 @@ fn mass_removal_guard_refuses_with_exit_3_unless_allowed() {
     assert_eq!(w.roster(), vec!["root@example.com org:admin"]);
 }
 
-/// SPEC §20: at 2,993 members the default limit is 50, not a quarter (748): a branch that drops
+/// docs/contract.md §5: at 2,993 members the default limit is 50, not a quarter (748): a branch that drops
 /// 302 contractors is refused, and the plan says which limit it applies and where it comes from.
 #[test]
 fn removing_302_of_2993_members_is_refused_by_the_default_limit() {

@@ -150,7 +150,7 @@ fn bad_flags_exit_1() {
         "bad_parallelism",
         w.run(&["apply", "--parallelism", "0", "--auto-approve"])
     );
-    // validate has `--format text|json` (SPEC §20), not the plan's other formats.
+    // validate has `--format text|json` (docs/contract.md §1), not the plan's other formats.
     assert_run!(
         "format_on_validate",
         w.run(&["validate", "--format", "markdown"])

@@ -193,7 +193,7 @@ fn a_resend_beside_a_dashboard_invitation_is_a_verification_finding() {
     assert_run!("resend_invited_again_meanwhile", r);
 }
 
-/// SPEC §20: 25 stale invitations are one warning line on stderr, the count and the oldest;
+/// docs/contract.md §6: 25 stale invitations are one warning line on stderr, the count and the oldest;
 /// `-v` lists them; the JSON keeps one warning per invitation.
 #[test]
 fn twenty_five_stale_invitations_are_one_warning_line_on_stderr() {

@@ -1,4 +1,4 @@
-//! `teamsync review` (docs/contract.md §18) through the real binary, in a git repository built
+//! `teamsync review` (docs/contract.md §6) through the real binary, in a git repository built
 //! by the test with real commits: a merge commit "Merge pull request #12 from …", a squash
 //! commit "(#34)", a commit on a branch that only its merge brought to the main line, and an
 //! uncommitted edit. Authors and dates are pinned, so the history is the same on every run.

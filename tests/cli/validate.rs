@@ -98,7 +98,7 @@ fn an_invalid_file_sends_no_request() {
     assert_eq!(w.emu.requests().len(), 0);
 }
 
-/// SPEC §20: `TEAMSYNC_FILE` sets the default of `-f`; `-f` wins; a file it names that is
+/// docs/contract.md §1: `TEAMSYNC_FILE` sets the default of `-f`; `-f` wins; a file it names that is
 /// missing is an error, as an explicit `-f` is.
 #[test]
 fn teamsync_file_sets_the_default_of_dash_f() {
@@ -117,7 +117,7 @@ fn teamsync_file_sets_the_default_of_dash_f() {
     assert_text!("validate_teamsync_file", all.join("\n"));
 }
 
-/// SPEC §20: `validate --format json` writes the validation document on stdout, every problem
+/// docs/contract.md §1: `validate --format json` writes the validation document on stdout, every problem
 /// with its file, line and column; exit 1 when not valid, 0 when valid; warnings stay on
 /// stderr.
 #[test]
