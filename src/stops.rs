@@ -12,6 +12,7 @@
 use crate::date::Date;
 use crate::desired::{Desired, domain_allowed};
 use crate::email::Email;
+use crate::glob::Glob;
 use crate::live::Managed;
 use crate::plan::{
     BlockReason, Change, ExpiryChange, Invited, Key, NoLonger, Plan, RuleChange, StopCause, key,
@@ -140,61 +141,30 @@ pub(crate) fn rules_changed(
     };
     // `ignore`: an added pattern hides what the base managed; a removed one hands back what
     // it hid.
-    let before: Vec<&str> = base.ignore.iter().map(|g| g.as_str()).collect();
-    let after: Vec<&str> = desired.ignore.iter().map(|g| g.as_str()).collect();
-    for g in desired
-        .ignore
-        .iter()
-        .filter(|g| !before.contains(&g.as_str()))
-    {
-        out.push(RuleChange {
-            rule: "ignore",
-            before: None,
-            after: Some(g.as_str().to_string()),
-            members: emails(base_org, &|e| g.matches(e)),
-        });
-    }
-    for g in base.ignore.iter().filter(|g| !after.contains(&g.as_str())) {
-        out.push(RuleChange {
-            rule: "ignore",
-            before: Some(g.as_str().to_string()),
-            after: None,
-            members: emails(org, &|e| g.matches(e)),
-        });
-    }
-    for added in [true, false] {
-        let (from, to) = if added {
-            (&base.protected, &desired.protected)
-        } else {
-            (&desired.protected, &base.protected)
-        };
-        for p in to.iter().filter(|p| !from.contains(p)) {
-            let text = Some(p.as_str().to_string());
-            out.push(RuleChange {
-                rule: "protected",
-                before: if added { None } else { text.clone() },
-                after: if added { text } else { None },
-                members: both(&|e| e == p),
-            });
-        }
-    }
-    for added in [true, false] {
-        let (from, to) = if added {
-            (&base.allowed_domains, &desired.allowed_domains)
-        } else {
-            (&desired.allowed_domains, &base.allowed_domains)
-        };
-        for d in to.iter().filter(|d| !from.contains(d)) {
-            let text = Some(d.clone());
-            let one = std::slice::from_ref(d);
-            out.push(RuleChange {
-                rule: "allowed_domains",
-                before: if added { None } else { text.clone() },
-                after: if added { text } else { None },
-                members: both(&|e| domain_allowed(one, e)),
-            });
-        }
-    }
+    list_changed(
+        "ignore",
+        &base.ignore,
+        &desired.ignore,
+        Glob::as_str,
+        &|g, added| emails(if added { base_org } else { org }, &|e| g.matches(e)),
+        &mut out,
+    );
+    list_changed(
+        "protected",
+        &base.protected,
+        &desired.protected,
+        Email::as_str,
+        &|p, _| both(&|e| e == p),
+        &mut out,
+    );
+    list_changed(
+        "allowed_domains",
+        &base.allowed_domains,
+        &desired.allowed_domains,
+        String::as_str,
+        &|d, _| both(&|e| domain_allowed(std::slice::from_ref(d), e)),
+        &mut out,
+    );
     let (b, d) = (base.safety, desired.safety);
     if b.max_removals != d.max_removals {
         out.push(RuleChange {
@@ -240,6 +210,35 @@ pub(crate) fn rules_changed(
     out
 }
 
+/// The items of a list rule (`ignore`, `protected`, a domain list) that the edit adds (before:
+/// none) or removes (after: none), each with the org's members it matches or affects;
+/// `members` is told whether the item was added.
+fn list_changed<T: PartialEq>(
+    rule: &'static str,
+    before: &[T],
+    after: &[T],
+    text: fn(&T) -> &str,
+    members: &dyn Fn(&T, bool) -> Vec<Email>,
+    out: &mut Vec<RuleChange>,
+) {
+    for t in after.iter().filter(|t| !before.contains(t)) {
+        out.push(RuleChange {
+            rule,
+            before: None,
+            after: Some(text(t).to_string()),
+            members: members(t, true),
+        });
+    }
+    for t in before.iter().filter(|t| !after.contains(t)) {
+        out.push(RuleChange {
+            rule,
+            before: Some(text(t).to_string()),
+            after: None,
+            members: members(t, false),
+        });
+    }
+}
+
 /// The org's members and invitations (before and after the edit) an email test picks.
 type Matching<'a> = dyn Fn(&dyn Fn(&Email) -> bool) -> Vec<Email> + 'a;
 
@@ -266,23 +265,14 @@ fn policy_changed(
         flag(base.admins_need_reason),
         flag(desired.admins_need_reason),
     ));
-    for added in [true, false] {
-        let (from, to) = if added {
-            (&base.internal_domains, &desired.internal_domains)
-        } else {
-            (&desired.internal_domains, &base.internal_domains)
-        };
-        for d in to.iter().filter(|d| !from.contains(d)) {
-            let text = Some(d.clone());
-            let one = std::slice::from_ref(d);
-            out.push(RuleChange {
-                rule: "policy.internal_domains",
-                before: if added { None } else { text.clone() },
-                after: if added { text } else { None },
-                members: both(&|e| domain_allowed(one, e)),
-            });
-        }
-    }
+    list_changed(
+        "policy.internal_domains",
+        &base.internal_domains,
+        &desired.internal_domains,
+        String::as_str,
+        &|d, _| both(&|e| domain_allowed(std::slice::from_ref(d), e)),
+        out,
+    );
     let days = |n: Option<u64>| n.map(|n| n.to_string());
     out.extend(value(
         "policy.external_max_days",
