@@ -67,7 +67,10 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
 /// §3, §4): a cohort of 150 is one line.
 fn print_expiring<'a>(ctx: &Context, desired: &Desired, part_name: impl Fn(usize) -> &'a String) {
     for (cohort, first) in desired.expiring(ctx.config.today) {
-        let d = Diagnostic::at(first.loc, cohort.to_string());
+        let d = Diagnostic::at(
+            first.loc,
+            crate::plan::Warning::Expiring(cohort).to_string(),
+        );
         ctx.ui.diagnostic(Level::Warning, part_name(d.part), &d);
     }
 }

@@ -5,11 +5,9 @@
 use super::{Desired, DesiredMember, EXPIRY_NOTICE_DAYS, MaxRemovals};
 use crate::date::Date;
 use crate::email::Email;
-use crate::words::{one_or_many, plural};
-use std::fmt;
 
 /// Most emails a cohort names in a line; the rest are counted ("and N more"). The JSON plan
-/// names every one (the alternate form, `{:#}`).
+/// names every one (the warning's alternate form, `{:#}`: `crate::plan::Warning`).
 pub(crate) const SHOWN_EMAILS: usize = 10;
 
 /// The entries that expire on one date.
@@ -23,41 +21,6 @@ pub(crate) struct Expiring {
     pub(crate) emails: Vec<Email>,
 }
 
-impl fmt::Display for Expiring {
-    /// `3 entries expire on 2027-09-30, in 10 days: a@x.io, b@x.io, c@x.io`, at most
-    /// [`SHOWN_EMAILS`] emails then `and N more`; `{:#}` names every email.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.emails.len();
-        let when = match self.days {
-            0 => "today (removed from tomorrow)".to_string(),
-            1 => "tomorrow".to_string(),
-            d => format!("in {d} days"),
-        };
-        write!(
-            f,
-            "{n} entr{} expire{} on {}, {when}: ",
-            one_or_many(n, "y", "ies"),
-            one_or_many(n, "s", ""),
-            self.on
-        )?;
-        let shown = if f.alternate() {
-            n
-        } else {
-            n.min(SHOWN_EMAILS)
-        };
-        for (i, e) in self.emails.iter().take(shown).enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{e}")?;
-        }
-        if shown < n {
-            write!(f, " and {} more", n - shown)?;
-        }
-        Ok(())
-    }
-}
-
 /// The live members whose entries expire on `on` are more than the removal limit: the apply
 /// of the next day will be refused by the removal guard unless something changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,25 +32,6 @@ pub(crate) struct RemovalsAhead {
     pub(crate) limit: u64,
     /// The file's `safety.max_removals`, or the default when `None`.
     pub(crate) rule: Option<MaxRemovals>,
-}
-
-impl fmt::Display for RemovalsAhead {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.removals;
-        write!(
-            f,
-            "{n} member{} whose entries expire on {} {} removed on {}, more than the removal limit {} ({}): that day's apply will be refused without --allow-mass-removal; spread the `expires` dates, or raise safety.max_removals before then",
-            plural(n),
-            self.on,
-            one_or_many(n, "is", "are"),
-            self.on.add_days(1),
-            self.limit,
-            match self.rule {
-                Some(m) => format!("safety.max_removals: {m}"),
-                None => "the default".to_string(),
-            }
-        )
-    }
 }
 
 impl Desired {
@@ -134,30 +78,6 @@ mod tests {
 
     fn today() -> Date {
         Date::parse("2027-03-31").unwrap()
-    }
-
-    fn cohort(n: usize, days: i64) -> Expiring {
-        Expiring {
-            on: today().add_days(days),
-            days,
-            emails: (0..n)
-                .map(|i| Email::new(&format!("p{i:02}@x.io")))
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn a_cohort_is_one_line_with_at_most_ten_emails() {
-        assert_eq!(
-            cohort(1, 0).to_string(),
-            "1 entry expires on 2027-03-31, today (removed from tomorrow): p00@x.io"
-        );
-        assert_eq!(
-            cohort(2, 1).to_string(),
-            "2 entries expire on 2027-04-01, tomorrow: p00@x.io, p01@x.io"
-        );
-        insta::assert_snapshot!(cohort(12, 10).to_string(), @"12 entries expire on 2027-04-10, in 10 days: p00@x.io, p01@x.io, p02@x.io, p03@x.io, p04@x.io, p05@x.io, p06@x.io, p07@x.io, p08@x.io, p09@x.io and 2 more");
-        insta::assert_snapshot!(format!("{:#}", cohort(12, 10)), @"12 entries expire on 2027-04-10, in 10 days: p00@x.io, p01@x.io, p02@x.io, p03@x.io, p04@x.io, p05@x.io, p06@x.io, p07@x.io, p08@x.io, p09@x.io, p10@x.io, p11@x.io");
     }
 
     proptest! {

@@ -310,7 +310,7 @@ fn expiry_notice_covers_the_next_14_days_only() {
         with(date)
             .expiring(today())
             .iter()
-            .map(|(c, _)| c.to_string())
+            .map(|(c, _)| crate::plan::Warning::Expiring(c.clone()).to_string())
             .collect::<Vec<_>>()
     };
     assert_eq!(

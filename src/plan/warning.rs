@@ -155,7 +155,21 @@ impl Warning {
                 w(" lists them): this plan does not tell the edit from drift"),
             ],
             Warning::Expiring(cohort) => expiring_pieces(cohort, false),
-            Warning::RemovalsAhead(ahead) => vec![Piece::Words(ahead.to_string())],
+            Warning::RemovalsAhead(ahead) => {
+                let n = ahead.removals;
+                vec![Piece::Words(format!(
+                    "{n} member{} whose entries expire on {} {} removed on {}, more than the removal limit {} ({}): that day's apply will be refused without --allow-mass-removal; spread the `expires` dates, or raise safety.max_removals before then",
+                    plural(n),
+                    ahead.on,
+                    crate::words::one_or_many(n, "is", "are"),
+                    ahead.on.add_days(1),
+                    ahead.limit,
+                    match ahead.rule {
+                        Some(m) => format!("safety.max_removals: {m}"),
+                        None => "the default".to_string(),
+                    }
+                ))]
+            }
         }
     }
 }
@@ -206,5 +220,40 @@ impl fmt::Display for Warning {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::date::Date;
+    use crate::desired::Expiring;
+
+    fn today() -> Date {
+        Date::parse("2027-03-31").unwrap()
+    }
+
+    fn cohort(n: usize, days: i64) -> Expiring {
+        Expiring {
+            on: today().add_days(days),
+            days,
+            emails: (0..n)
+                .map(|i| Email::new(&format!("p{i:02}@x.io")))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_cohort_is_one_line_with_at_most_ten_emails() {
+        assert_eq!(
+            Warning::Expiring(cohort(1, 0)).to_string(),
+            "1 entry expires on 2027-03-31, today (removed from tomorrow): p00@x.io"
+        );
+        assert_eq!(
+            Warning::Expiring(cohort(2, 1)).to_string(),
+            "2 entries expire on 2027-04-01, tomorrow: p00@x.io, p01@x.io"
+        );
+        insta::assert_snapshot!(Warning::Expiring(cohort(12, 10)).to_string(), @"12 entries expire on 2027-04-10, in 10 days: p00@x.io, p01@x.io, p02@x.io, p03@x.io, p04@x.io, p05@x.io, p06@x.io, p07@x.io, p08@x.io, p09@x.io and 2 more");
+        insta::assert_snapshot!(format!("{:#}", Warning::Expiring(cohort(12, 10))), @"12 entries expire on 2027-04-10, in 10 days: p00@x.io, p01@x.io, p02@x.io, p03@x.io, p04@x.io, p05@x.io, p06@x.io, p07@x.io, p08@x.io, p09@x.io, p10@x.io, p11@x.io");
     }
 }
