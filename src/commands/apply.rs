@@ -421,12 +421,14 @@ fn cut_off(
     report.steps.retain(|s| !done.contains(&s.step.index));
     for s in &mut report.steps {
         if in_flight.contains(&s.step.index) {
-            s.outcome = executor::Outcome::Failed(executor::Failure::CutOff(second));
+            s.outcome = executor::Outcome::Failed(executor::Failed {
+                may_have_been_sent: s.invites(),
+                ..executor::Failed::new(executor::Failure::CutOff(second))
+            });
             // Sent, maybe committed: counted (docs/contract.md §8).
             let sent = logs.sent(s.step.index);
             s.attempts = sent.requests;
             s.error_request_ids = sent.error_request_ids;
-            s.may_have_been_sent = s.invites();
         }
     }
     report.steps.append(&mut finished);
