@@ -311,3 +311,5 @@ fn settling_waits_grow_and_stay_under_the_cap() {
     assert_eq!(settle_delay(&policy, 1, 1, None), Duration::from_secs(2));
     assert_eq!(settle_delay(&policy, 1, 2, None), Duration::from_secs(3));
 }
+
+mod machine;
