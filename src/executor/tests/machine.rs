@@ -607,3 +607,26 @@ fn steps_waiting_on_one_read_share_its_index() {
         "another read: its own"
     );
 }
+
+#[test]
+fn a_re_send_is_sent_as_its_revoke_then_its_invite() {
+    let mut desired = Desired::of(&[("root@x.io", Role::Admin), ("jo@x.io", Role::Member)]);
+    desired.invitations.resend_after_days = Some(7);
+    let mut before = LiveState::of(&[ROOT], &[("old", "jo@x.io", M)]);
+    before.invitations[0].created_at = Timestamp::parse("2027-01-01T00:00:00Z");
+    let plan = plan_live(&desired, &before, &PlanOptions::new(today()));
+    assert!(matches!(&plan.changes[..], [Change::Resend(_)]), "{plan:?}");
+    let fake = Fake::default();
+    fake.lists(vec![org(&[ROOT], &[("new", "jo@x.io", M)])]);
+    let e = run(&fake, &plan);
+    assert_eq!(
+        fake.made(),
+        ["revoke old", "invite jo@x.io org:member", "list"]
+    );
+    assert_eq!(reports(&e), ["1: done; 2 sent, ids []"]);
+    assert!(
+        matches!(e.findings.as_deref(), Some([])),
+        "{:?}",
+        e.findings
+    );
+}
