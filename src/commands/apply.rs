@@ -3,22 +3,22 @@
 
 use super::output::{Existing, Inputs, Output};
 use super::plan::{Baseline, Computed, compute, load_baseline, plan_options, same_org, show};
-use super::{Context, append_step_summary, read_live, runtime};
+use super::{Context, read_live, runtime};
 use crate::api::Client;
 use crate::config::Format;
 use crate::desired::{Desired, LoadedFile};
 use crate::error::CommandError;
 use crate::executor::{self, Skipped};
-use crate::formats::report::{DriftReport, Ending, Header, ReportDocument};
 use crate::formats::saved::SavedPlan;
 use crate::interrupt::{Signal, Signals};
 use crate::live::{LiveState, Managed};
 use crate::origin::{self, DriftMode, OriginIndex};
-use crate::plan::{Change, Guard, GuardKind, Plan};
+use crate::plan::{Change, Guard, Plan};
 use crate::planner::{self, PlanOptions};
 use crate::render;
 use crate::ui::Answer;
 use crate::words::{one_or_many, plural};
+use ending::{Ending, Finisher};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -93,9 +93,68 @@ fn mode_name(mode: DriftMode) -> &'static str {
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
+    let p = prepare(ctx, args)?;
+    // Planning succeeded: whatever happens next, the report is written.
+    let mut out = Finisher {
+        ctx,
+        report: p.report.as_ref(),
+        desired_file: &p.file.name,
+        org: p.file.desired.org.as_deref(),
+        started: p.started,
+        computed: &p.computed,
+        plan: &p.computed.plan,
+        drift: p.origins.as_ref().map(|index| (p.mode, index, &[][..])),
+    };
+    let drift = p.computed.plan.drift_changes();
+    let kept: Plan;
+    let plan = match choose(ctx, args, &p, &drift) {
+        Ok(None) => &p.computed.plan,
+        Ok(Some(without)) => {
+            kept = without;
+            out.plan = &kept;
+            out.drift = p
+                .origins
+                .as_ref()
+                .map(|index| (p.mode, index, drift.as_slice()));
+            &kept
+        }
+        Err(ending) => return out.end(ending),
+    };
+    let ending = match confirm(ctx, args, &p, plan) {
+        Some(ending) => ending,
+        None => write(ctx, args, &p, plan),
+    };
+    out.end(ending)
+}
+
+/// Everything apply holds once the plan is made.
+struct Prepared {
+    /// The saved plan applied, and its path.
+    saved: Option<(SavedPlan, PathBuf)>,
+    mode: DriftMode,
+    /// The API's URL, for the question.
+    base_url: String,
+    file: LoadedFile,
+    /// The `--report` file, checked.
+    report: Option<Output>,
+    runtime: tokio::runtime::Runtime,
+    client: Client,
+    signals: Signals,
+    started: SystemTime,
+    options: PlanOptions,
+    /// The org as read, managed by the file.
+    org: Managed,
+    computed: Computed,
+    /// Each change's origin, with a baseline (or a plan saved with one).
+    origins: Option<OriginIndex>,
+}
+
+/// Reads the inputs (a saved plan, the file, the baseline), checks the report's path, reads
+/// the org and makes the plan, with origins when there is a baseline.
+fn prepare(ctx: &Context, args: &Args) -> Result<Prepared, CommandError> {
     let api = ctx.api()?;
     let saved = match &args.plan_file {
-        Some(path) => Some(read_saved(path)?),
+        Some(path) => Some((read_saved(path)?, path.clone())),
         None => None,
     };
     // `--drift keep|refuse` needs origins: from --baseline, or from a plan saved with one
@@ -103,9 +162,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     let mode = args.drift.map(DriftMode::from).unwrap_or_default();
     if mode != DriftMode::Revert {
         let why = match (&saved, &args.baseline) {
-            (Some(doc), _) if doc.origins().is_none() => Some(format!(
+            (Some((doc, path)), _) if doc.origins().is_none() => Some(format!(
                 "the saved plan {} was made without --baseline; save it with `teamsync plan --baseline PATH --out PLANFILE`",
-                args.plan_file.as_deref().unwrap_or(Path::new("")).display()
+                path.display()
             )),
             (None, None) => Some(
                 "pass --baseline PATH (the desired state that was applied last), or apply a plan saved with --baseline".to_string(),
@@ -121,15 +180,15 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     }
     // A saved plan names its desired file; apply checks that very file.
     let file_path = match &saved {
-        Some(doc) => {
-            check_same_file(ctx, doc, args.plan_file.as_deref().unwrap_or(Path::new("")))?;
+        Some((doc, path)) => {
+            check_same_file(ctx, doc, path)?;
             PathBuf::from(&doc.desired_file)
         }
         None => ctx.config.file.clone(),
     };
     let runtime = runtime()?;
     let file = ctx.load(&file_path)?;
-    if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
+    if let Some((doc, path)) = &saved {
         same_org(
             &file,
             doc.org.as_deref(),
@@ -214,7 +273,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         }
         // A saved plan's origins, index for index: its changes are checked to be the same as
         // the plan's below (a plan whose changes differ is stale, whatever its origins).
-        (_, _, Some(doc)) => {
+        (_, _, Some((doc, _))) => {
             if let Some(origins) = doc.origins().filter(|o| {
                 o.changes.len() == computed.plan.changes.len()
                     && o.blocked.len() == computed.plan.blocked.len()
@@ -225,55 +284,69 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         _ => {}
     }
     let origins = computed.plan.origin_index();
-    let drift = computed.plan.drift_changes();
-    // Planning succeeded: whatever happens next, the report is written.
-    let mut out = Finisher::new(ctx, report.as_ref(), &file, started, &computed);
-    if let Some(index) = &origins {
-        out.drift = Some((mode, index, &[]));
-    }
-    if let (Some(doc), Some(path)) = (&saved, &args.plan_file) {
+    Ok(Prepared {
+        saved,
+        mode,
+        base_url: api.base_url.to_string(),
+        file,
+        report,
+        runtime,
+        client,
+        signals,
+        started,
+        options,
+        org,
+        computed,
+        origins,
+    })
+}
+
+/// Checks a saved plan is fresh, shows the plan, and chooses what is sent (docs/contract.md
+/// §5): the whole plan (`None`), or, with `--drift keep`, all but the drift, its guards
+/// checked again; `--drift refuse` sends nothing when there is drift.
+fn choose(
+    ctx: &Context,
+    args: &Args,
+    p: &Prepared,
+    drift: &[&Change],
+) -> Result<Option<Plan>, Ending> {
+    if let Some((doc, path)) = &p.saved {
+        let computed = &p.computed;
         if let Err(stale) =
             doc.check_fresh(&computed.fingerprints, &computed.snapshot, &computed.plan)
         {
-            let e = CommandError::Stale {
+            return Err(Ending::Stale {
                 path: path.display().to_string(),
                 stale,
-                file: file.name.clone(),
+                file: p.file.name.clone(),
                 made_from: doc.live_source.clone().map(Box::new),
-            };
-            return out.nothing_sent(Ending::Stale, Skipped::StalePlan, e);
+            });
         }
     }
-    show(ctx, args.format, &computed, &org, &file.name);
-    // What is sent (docs/contract.md §5): the whole plan, or, with `--drift keep`, all but the
-    // drift, its guards checked again; `--drift refuse` sends nothing when there is drift.
-    let kept: Plan;
-    let plan = match mode {
-        DriftMode::Refuse if !drift.is_empty() => {
-            out.guard = Some("drift");
-            let e = CommandError::DriftRefused {
-                count: drift.len(),
-                emails: listed_emails(&drift),
-            };
-            return out.nothing_sent(Ending::Refused, Skipped::DriftRefused, e);
-        }
+    show(ctx, args.format, &p.computed, &p.org, &p.file.name);
+    match p.mode {
+        DriftMode::Refuse if !drift.is_empty() => Err(Ending::DriftRefused {
+            count: drift.len(),
+            emails: listed_emails(drift),
+        }),
         DriftMode::Keep if !drift.is_empty() => {
-            kept = without_drift(&computed.plan, &file.desired, &org, &options);
+            let kept = without_drift(&p.computed.plan, &p.file.desired, &p.org, &p.options);
             ctx.ui.note(format_args!(
                 "--drift keep: leaving in place {} change{} made in the org outside the file ({}); `teamsync adopt` writes {} into the file.",
                 drift.len(),
                 plural(drift.len()),
-                listed_emails(&drift),
+                listed_emails(drift),
                 one_or_many(drift.len(), "it", "them")
             ));
-            out.plan = &kept;
-            out.drift = origins
-                .as_ref()
-                .map(|index| (mode, index, drift.as_slice()));
-            &kept
+            Ok(Some(kept))
         }
-        _ => &computed.plan,
-    };
+        _ => Ok(None),
+    }
+}
+
+/// Whether `plan` is sent: nothing to send, a guard refuses, a signal came, or the answer to
+/// the question is not `yes` end apply here (`None`: send it).
+fn confirm(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Option<Ending> {
     if plan.changes.is_empty() {
         let blocked = crate::plan::blocked_entries(&plan.blocked).len();
         if blocked > 0 {
@@ -285,19 +358,14 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         } else if args.format != Format::Text {
             ctx.ui.note("No changes.");
         }
-        let nothing = executor::Execution {
-            blocked_in_plan: plan.blocked.clone(),
-            ..executor::Execution::default()
-        };
-        return out.finish(&nothing, Ok(0));
+        return Some(Ending::NoChanges);
     }
     let refusing: Vec<Guard> = plan.refusing_guards().cloned().collect();
     if !refusing.is_empty() {
-        let e = CommandError::Guard(refusing);
-        return out.nothing_sent(Ending::Refused, Skipped::Refused, e);
+        return Some(Ending::Refused(refusing));
     }
-    if let Some(signal) = signals.first() {
-        return out.interrupted_before_sending(signal);
+    if let Some(signal) = p.signals.first() {
+        return Some(Ending::InterruptedBeforeSending(signal));
     }
     if !args.auto_approve {
         // Counted as the plan counts them: a replaced invitation is one change.
@@ -305,33 +373,24 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         let question = format!(
             "\nApply {n} change{} to the org at {}?\n  Only 'yes' will be accepted: ",
             plural(n),
-            api.base_url
+            p.base_url
         );
-        match runtime.block_on(ctx.ui.ask_yes(&question, signals.nth(1))) {
+        match p
+            .runtime
+            .block_on(ctx.ui.ask_yes(&question, p.signals.nth(1)))
+        {
             Answer::Yes => {}
-            Answer::No => {
-                return out.nothing_sent(
-                    Ending::NotConfirmed,
-                    Skipped::NotConfirmed,
-                    CommandError::Cancelled,
-                );
-            }
-            Answer::NoTerminal => {
-                return out.nothing_sent(
-                    Ending::NotConfirmed,
-                    Skipped::NoTerminal,
-                    CommandError::NoTerminal,
-                );
-            }
-            Answer::Interrupted(signal) => return out.interrupted_before_sending(signal),
+            Answer::No => return Some(Ending::NotConfirmed),
+            Answer::NoTerminal => return Some(Ending::NoTerminal),
+            Answer::Interrupted(signal) => return Some(Ending::InterruptedBeforeSending(signal)),
         }
     }
-    if let Some(signal) = signals.first() {
-        return out.interrupted_before_sending(signal);
-    }
+    p.signals.first().map(Ending::InterruptedBeforeSending)
+}
 
-    // The writes. The first signal stops new steps (requests in flight finish); the second ends
-    // the run at once.
+/// The writes. The first signal stops new steps (requests in flight finish); the second ends
+/// the run at once.
+fn write(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Ending {
     let finished: RefCell<Vec<executor::StepReport>> = RefCell::new(Vec::new());
     let in_flight: RefCell<HashSet<usize>> = RefCell::new(HashSet::new());
     let shown = ctx.ui.progress(plan.count());
@@ -346,9 +405,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         in_flight.borrow_mut().insert(index);
     };
     let checks = Guards {
-        desired: &file.desired,
-        options: &options,
-        admins_before: org.admins(),
+        desired: &p.file.desired,
+        options: &p.options,
+        admins_before: p.org.admins(),
     };
     let (stop_tx, stop) = executor::Stop::new();
     let logs = executor::StepLogs::default();
@@ -360,8 +419,9 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         stop,
         logs: logs.clone(),
     };
-    let ran = runtime.block_on(async {
-        let exec = executor::execute(&client, plan, run);
+    let signals = &p.signals;
+    let ran = p.runtime.block_on(async {
+        let exec = executor::execute(&p.client, plan, run);
         tokio::pin!(exec);
         let mut first: Option<Signal> = None;
         loop {
@@ -382,8 +442,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     // The bar (on a terminal) leaves the screen before the summary.
     drop(shown);
     match ran {
-        Ok((report, None)) => out.after_writes(report),
-        Ok((report, Some(signal))) => out.interrupted(&report, signal),
+        Ok((report, None)) => Ending::Ran(Box::new(report)),
+        Ok((report, Some(signal))) => Ending::Interrupted(Box::new(report), signal),
         Err(second) => {
             // Ended at once: the steps in flight were cut off, their outcome unknown.
             let first = signals.first().unwrap_or(second);
@@ -395,8 +455,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
                 first,
                 second,
             );
-            report.pauses = client.pauses();
-            out.interrupted(&report, first)
+            report.pauses = p.client.pauses();
+            Ending::Interrupted(Box::new(report), first)
         }
     }
 }
@@ -421,12 +481,14 @@ fn cut_off(
     report.steps.retain(|s| !done.contains(&s.step.index));
     for s in &mut report.steps {
         if in_flight.contains(&s.step.index) {
-            s.outcome = executor::Outcome::Failed(executor::Failure::CutOff(second));
+            s.outcome = executor::Outcome::Failed(executor::Failed {
+                may_have_been_sent: s.invites(),
+                ..executor::Failed::new(executor::Failure::CutOff(second))
+            });
             // Sent, maybe committed: counted (docs/contract.md §8).
             let sent = logs.sent(s.step.index);
             s.attempts = sent.requests;
             s.error_request_ids = sent.error_request_ids;
-            s.may_have_been_sent = s.invites();
         }
     }
     report.steps.append(&mut finished);
@@ -458,189 +520,6 @@ impl executor::Checks for Guards<'_> {
         let admins = live.admins();
         let min = self.desired.safety.min_admins;
         ((admins as u64) < min && admins < self.admins_before).then_some((admins, min))
-    }
-}
-
-/// How apply ends, whichever way it does: the report file, the GitHub job summary, and the
-/// result (exit code or error).
-struct Finisher<'a> {
-    ctx: &'a Context<'a>,
-    report: Option<&'a Output>,
-    file: &'a LoadedFile,
-    started: SystemTime,
-    computed: &'a Computed,
-    /// The plan that is sent: the computed one, or it without drift (`--drift keep`).
-    plan: &'a Plan,
-    /// With origins: the drift mode, each change's origin, and the drift left in place.
-    drift: Option<(DriftMode, &'a OriginIndex, &'a [&'a Change])>,
-    /// The guard that refused, by name, when it is not one of the plan's (`drift`).
-    guard: Option<&'static str>,
-}
-
-impl<'a> Finisher<'a> {
-    fn new(
-        ctx: &'a Context<'a>,
-        report: Option<&'a Output>,
-        file: &'a LoadedFile,
-        started: SystemTime,
-        computed: &'a Computed,
-    ) -> Finisher<'a> {
-        Finisher {
-            ctx,
-            report,
-            file,
-            started,
-            computed,
-            plan: &computed.plan,
-            drift: None,
-            guard: None,
-        }
-    }
-
-    /// Nothing was sent, for `why`: every step is not attempted.
-    fn nothing_sent(
-        &self,
-        ending: Ending,
-        why: Skipped,
-        e: CommandError,
-    ) -> Result<u8, CommandError> {
-        let report = executor::Execution::nothing_sent(self.plan, why);
-        self.write(&report, ending, e.exit_code(), None, Some(e.to_string()));
-        Err(e)
-    }
-
-    fn interrupted_before_sending(&self, signal: Signal) -> Result<u8, CommandError> {
-        let report = executor::Execution::nothing_sent(self.plan, Skipped::Interrupted(signal));
-        let e = CommandError::interrupted(signal, None);
-        self.write(
-            &report,
-            Ending::Interrupted,
-            signal.exit_code(),
-            Some(signal),
-            Some(e.to_string()),
-        );
-        Err(e)
-    }
-
-    fn interrupted(
-        &self,
-        report: &executor::Execution,
-        signal: Signal,
-    ) -> Result<u8, CommandError> {
-        self.ctx.ui.eprint(&render::finished(report));
-        let e = CommandError::interrupted(signal, Some(report.not_attempted()));
-        self.write(
-            report,
-            Ending::Interrupted,
-            signal.exit_code(),
-            Some(signal),
-            None,
-        );
-        Err(e)
-    }
-
-    /// The writes ran to their end (or to a halt).
-    fn after_writes(&self, report: executor::Execution) -> Result<u8, CommandError> {
-        self.ctx.ui.eprint(&render::finished(&report));
-        let result = match &report.halt {
-            Some(executor::Halt::Refused { phase, guards }) => Err(CommandError::GuardMidway {
-                phase: *phase,
-                guards: guards.clone(),
-            }),
-            _ if report.key_refused() => Err(CommandError::KeyRefusedMidway {
-                count: report.failed() + report.not_attempted(),
-            }),
-            _ if report.failed() + report.not_attempted() > 0 => Err(CommandError::StepsFailed {
-                count: report.failed() + report.not_attempted(),
-            }),
-            _ if report.guard_crossed() => Err(CommandError::GuardCrossed),
-            _ => Ok(0),
-        };
-        self.finish(&report, result)
-    }
-
-    fn finish(
-        &self,
-        report: &executor::Execution,
-        result: Result<u8, CommandError>,
-    ) -> Result<u8, CommandError> {
-        let ending = match &result {
-            Ok(_) if report.steps.is_empty() => Ending::NoChanges,
-            Ok(_) => Ending::Succeeded,
-            Err(CommandError::GuardMidway { .. }) => Ending::Refused,
-            Err(_) => Ending::Failed,
-        };
-        let code = match &result {
-            Ok(code) => *code,
-            Err(e) => e.exit_code(),
-        };
-        match (self.write(report, ending, code, None, None), result) {
-            // A run that succeeded but whose report is lost did not succeed (docs/contract.md
-            // §2).
-            (Some(unwritten), Ok(_)) => Err(unwritten),
-            (_, result) => result,
-        }
-    }
-
-    /// Writes the report file and the job summary. A report that cannot be written is
-    /// returned when the run had succeeded (exit 0: the caller makes it the error), else
-    /// printed as an error line beside the run's own error, whose exit code stands
-    /// (docs/contract.md §2). A job summary that cannot be written is a warning.
-    fn write(
-        &self,
-        report: &executor::Execution,
-        ending: Ending,
-        exit_code: u8,
-        signal: Option<Signal>,
-        message: Option<String>,
-    ) -> Option<CommandError> {
-        let guard = self.guard.or_else(|| {
-            let kind = match &report.halt {
-                Some(executor::Halt::Refused { guards, .. }) => guards.first().map(Guard::kind),
-                _ if ending == Ending::Refused => {
-                    self.plan.refusing_guards().next().map(Guard::kind)
-                }
-                _ => None,
-            };
-            kind.map(|k| match k {
-                GuardKind::MaxRemovals => "max_removals",
-                GuardKind::MinAdmins => "min_admins",
-            })
-        });
-        let mut doc = ReportDocument::new(
-            report,
-            Header {
-                desired_file: &self.file.name,
-                org: self.file.desired.org.as_deref(),
-                drift: self.drift.map(|(mode, origins, left)| DriftReport {
-                    mode,
-                    origins,
-                    left,
-                }),
-                guard,
-                started: self.started,
-                fingerprints: &self.computed.fingerprints,
-                ending,
-                exit_code,
-                signal: signal.map(Signal::name),
-                message,
-            },
-        );
-        let mut unwritten = None;
-        if let Some(out) = self.report {
-            if let Err(e) = out.write(self.ctx.ui, &doc.to_json()) {
-                if exit_code == 0 {
-                    // The job summary says how the run ended.
-                    doc.exit_code = 1;
-                    doc.message = Some(e.to_string());
-                    unwritten = Some(e);
-                } else {
-                    self.ctx.ui.error(e);
-                }
-            }
-        }
-        append_step_summary(self.ctx, || crate::formats::summary::apply_summary(&doc));
-        unwritten
     }
 }
 
@@ -698,5 +577,6 @@ fn check_same_file(ctx: &Context, doc: &SavedPlan, plan_file: &Path) -> Result<(
     ))
 }
 
+mod ending;
 #[cfg(test)]
 mod tests;

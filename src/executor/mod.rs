@@ -10,15 +10,18 @@
 //! Linear in members and steps (docs/contract.md §10): each read of the org is indexed once
 //! ([`Lookup`]) and every question about it is a hash lookup.
 
+mod org;
 mod outcome;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use org::{Org, Request};
 pub(crate) use outcome::{
-    Execution, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped, StepReport,
+    Done, Execution, Failed, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped,
+    StepReport,
 };
 
-use crate::api::{ApiError, Client, SendLog};
+use crate::api::{ApiError, SendLog};
 use crate::email::Email;
 use crate::interrupt::Signal;
 use crate::live::{LiveState, Lookup, ReadIndex};
@@ -192,8 +195,8 @@ pub(crate) fn steps(plan: &Plan) -> Vec<Step> {
     steps
 }
 
-/// Executes `plan`.
-pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execution {
+/// Executes `plan` through `org` (the API client, or a fake in the tests).
+pub(crate) async fn execute<C: Org>(org: &C, plan: &Plan, run: Run<'_>) -> Execution {
     let all = steps(plan);
     let total = all.len();
     let mut report = Execution {
@@ -226,7 +229,7 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execu
             }
         }
         if stop.is_none() && phase != Phase::Grant {
-            stop = recheck(client, &all, phase, run.checks, &mut report).await;
+            stop = recheck(org, &all, phase, run.checks, &mut report).await;
         }
         if let Some(why) = stop {
             for step in phase_steps {
@@ -242,14 +245,14 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execu
         let start = |tasks: &mut JoinSet<StepReport>,
                      running: &mut HashMap<tokio::task::Id, Step>,
                      step: Step| {
-            let client = client.clone();
+            let org = org.clone();
             let copy = step.clone();
             let stop = run.stop.clone();
             let log = run.logs.start(step.index);
             let indexed = indexed.clone();
             (run.started)(step.index);
             let handle =
-                tasks.spawn(async move { run_step(&client, step, stop, log, &indexed).await });
+                tasks.spawn(async move { run_step(&org, step, stop, log, &indexed).await });
             running.insert(handle.id(), copy);
         };
         for step in queue.by_ref().take(run.parallelism.max(1)) {
@@ -266,12 +269,12 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execu
                 // A step whose task died is reported as failed, never dropped from the report.
                 Err(e) => match running.remove(&e.id()) {
                     Some(step) => {
-                        StepReport::new(step, Outcome::Failed(Failure::Abnormal(e.to_string())))
+                        StepReport::new(step, Outcome::failed(Failure::Abnormal(e.to_string())))
                     }
                     None => continue,
                 },
             };
-            if let Outcome::Failed(f) = &r.outcome {
+            if let Outcome::Failed(Failed { failure: f, .. }) = &r.outcome {
                 failed += 1;
                 // A 401 means the key no longer works: every request after it would fail the
                 // same way, so the phase stops here (docs/contract.md §5).
@@ -309,16 +312,16 @@ pub(crate) async fn execute(client: &Client, plan: &Plan, run: Run<'_>) -> Execu
     let sent = report.steps.iter().any(|s| s.attempts > 0);
     if sent && !interrupted {
         let kept: Vec<&Email> = plan.pending_invitations.iter().map(|p| &p.email).collect();
-        report.findings = Some(verify(client, &report, &kept, run.checks, run.stop.clone()).await);
+        report.findings = Some(verify(org, &report, &kept, run.checks, run.stop.clone()).await);
     }
-    report.pauses = client.pauses();
+    report.pauses = org.pauses();
     report
 }
 
 /// Reads the org again before `phase` and asks the caller's guards about the steps from
 /// `phase` on (docs/contract.md §5): why the rest is not attempted, when it is not.
-async fn recheck(
-    client: &Client,
+async fn recheck<C: Org>(
+    org: &C,
     all: &[Step],
     phase: Phase,
     checks: &dyn Checks,
@@ -330,7 +333,7 @@ async fn recheck(
         .flat_map(|s| s.changes.iter())
         .collect();
     tracing::info!("reading the org again before phase {}", phase as u8);
-    match client.list().await {
+    match org.list().await {
         Ok(live) => {
             let guards = checks.refusals(Arc::unwrap_or_clone(live), &remaining);
             if guards.is_empty() {
@@ -350,22 +353,22 @@ async fn recheck(
 /// email this apply invited, re-sent or kept has two pending invitations, and the admins are
 /// not below the minimum. When an answer was lost during the apply, it first waits as long as
 /// the longest look, so that a late commit has a chance to show.
-async fn verify(
-    client: &Client,
+async fn verify<C: Org>(
+    org: &C,
     report: &Execution,
     kept: &[&Email],
     checks: &dyn Checks,
     mut stop: Stop,
 ) -> Vec<Finding> {
     if report.steps.iter().any(|s| s.answer_lost) {
-        let wait = settle_delay(client.retry_policy(), 1, INVITE_LOOKS - 1, None);
+        let wait = settle_delay(org.retry_policy(), 1, INVITE_LOOKS - 1, None);
         tracing::info!("waiting {wait:?} for late commits before the verification read");
         if stop.sleep(wait).await {
             return Vec::new();
         }
     }
     tracing::info!("reading the org again to verify the apply");
-    let live = match client.list().await {
+    let live = match org.list().await {
         Ok(live) => live,
         Err(e) => return vec![Finding::ReadFailed(e)],
     };
@@ -383,12 +386,12 @@ fn findings(
     let mut findings = Vec::new();
     let mut invited: Vec<&Email> = kept.to_vec();
     for s in &report.steps {
-        let done = matches!(s.outcome, Outcome::Done);
+        let done = matches!(s.outcome, Outcome::Done(_));
         if done && !s.step.changes.iter().all(|c| is_done(c, &lookup)) {
             findings.push(Finding::DidNotStick { step: s.step.index });
         }
         // An invitation that may have gone out is looked for as well as one that did.
-        if (done || s.may_have_been_sent) && s.invites() {
+        if (done || s.may_have_been_sent()) && s.invites() {
             invited.extend(s.step.changes.first().map(Change::email));
         }
     }
@@ -409,87 +412,109 @@ fn findings(
     findings
 }
 
-async fn run_step(
-    client: &Client,
+async fn run_step<C: Org>(
+    org: &C,
     step: Step,
     mut stop: Stop,
     log: SendLog,
     indexed: &Indexed,
 ) -> StepReport {
-    let mut r = StepReport {
-        started: Some(SystemTime::now()),
-        ..StepReport::new(step, Outcome::Done)
-    };
-    r.outcome = run_changes(client, &mut r, &mut stop, &log, indexed).await;
-    r.finished = Some(SystemTime::now());
+    let started = SystemTime::now();
+    let mut seen = Seen::default();
+    let outcome = run_requests(org, &step, &mut seen, &mut stop, &log, indexed).await;
+    let finished = SystemTime::now();
     let sent = log.get();
-    r.attempts = sent.requests;
-    r.error_request_ids = sent.error_request_ids;
-    r
+    StepReport {
+        attempts: sent.requests,
+        error_request_ids: sent.error_request_ids,
+        answer_lost: seen.answer_lost,
+        started: Some(started),
+        finished: Some(finished),
+        ..StepReport::new(step, outcome)
+    }
+}
+
+/// What a step's requests met on their way, besides how they ended.
+#[derive(Debug, Default)]
+struct Seen {
+    /// At least one answer was lost.
+    answer_lost: bool,
+    /// A lost answer or a 404 was confirmed by a fresh read of the org.
+    confirmed: bool,
 }
 
 /// Sends a step's requests in order: a re-send or replacement is a revoke, then an invite, each
 /// with the usual rules (docs/contract.md §5).
-async fn run_changes(
-    client: &Client,
-    r: &mut StepReport,
+async fn run_requests<C: Org>(
+    org: &C,
+    step: &Step,
+    seen: &mut Seen,
     stop: &mut Stop,
     log: &SendLog,
     indexed: &Indexed,
 ) -> Outcome {
-    let requests: Vec<Change> = r.step.changes.iter().flat_map(Change::requests).collect();
+    let requests: Vec<Request> = step.changes.iter().flat_map(Request::of).collect();
     let mut revoked = false;
-    for change in &requests {
+    for request in &requests {
         // A revoke that answered 404 was confirmed by a read; when that read shows the person a
         // member, their invitation was accepted just before it: inviting them again would send
         // an invitation to a member (docs/contract.md §5, re-sends).
-        let outcome = match send_confirmed(client, change, r, stop, log, indexed).await {
+        let ended = match send_confirmed(org, request, seen, stop, log, indexed).await {
             Ok(Sent::Done) => {
-                revoked |= matches!(change, Change::Revoke(_));
+                revoked |= matches!(request, Request::Revoke(_));
                 continue;
             }
             Ok(Sent::Read(live, index, why_read)) => {
-                revoked |= matches!(change, Change::Revoke(_));
-                let Change::Revoke(revoke) = change else {
+                let Request::Revoke(revoke) = request else {
                     continue;
                 };
+                revoked = true;
                 let lookup = Lookup::with(&live, &index);
-                let Some(member) = lookup.member_by_email(change.email()) else {
+                let Some(member) = lookup.member_by_email(request.email()) else {
                     continue;
                 };
                 if requests.len() > 1 {
                     // A re-send or replacement: the person took the old invitation; the new
                     // one is not sent, and the step did what it was for.
-                    r.accepted_meanwhile = Some(member.role.clone());
-                    return Outcome::Done;
+                    return Outcome::Done(Done::AcceptedMeanwhile(member.role.clone()));
                 }
                 // A plain revocation that lost to an acceptance: someone the file does not
                 // want in got in (docs/contract.md §5). A redundant or duplicate invitation
                 // of someone who is wanted is gone as intended.
                 if let RevokeCause::Departed(_) = revoke.cause {
-                    return Outcome::Failed(Failure::AcceptedBeforeRevoke {
-                        role: member.role.clone(),
-                        error: why_read,
+                    return Outcome::Failed(Failed {
+                        confirmed_by_reread: seen.confirmed,
+                        ..Failed::new(Failure::AcceptedBeforeRevoke {
+                            role: member.role.clone(),
+                            error: why_read,
+                        })
                     });
                 }
                 continue;
             }
-            Err(outcome) => outcome,
+            Err(ended) => ended,
         };
-        return match outcome {
-            Outcome::Failed(f) => {
-                let inviting = matches!(change, Change::Invite(_));
-                r.may_have_been_sent = inviting && f.outcome_unknown();
-                if inviting && revoked {
-                    Outcome::Failed(Failure::InviteAfterRevoke(Box::new(f)))
-                } else {
-                    Outcome::Failed(f)
-                }
+        return match ended {
+            Ended::Blocked(own) => Outcome::Blocked(own),
+            Ended::Failed(f) => {
+                let inviting = matches!(request, Request::Invite(_));
+                Outcome::Failed(Failed {
+                    may_have_been_sent: inviting && f.outcome_unknown(),
+                    confirmed_by_reread: seen.confirmed,
+                    failure: if inviting && revoked {
+                        Failure::InviteAfterRevoke(Box::new(f))
+                    } else {
+                        f
+                    },
+                })
             }
-            other => other,
         };
     }
-    Outcome::Done
+    Outcome::Done(if seen.confirmed {
+        Done::Confirmed
+    } else {
+        Done::Answered
+    })
 }
 
 /// How one request ended well: done, or done as a fresh read of the org shows (which is
@@ -501,78 +526,86 @@ enum Sent {
     Read(Arc<LiveState>, Arc<ReadIndex>, ApiError),
 }
 
+/// How one request ended badly.
+#[derive(Debug)]
+enum Ended {
+    /// The API refused: the request concerns the key's own account.
+    Blocked(OwnAccount),
+    Failed(Failure),
+}
+
 /// Sends one request until it is done or has failed for good: never blindly again when its
 /// outcome is unknown (the org is read first), and a 404 to a removal or revocation believed
 /// only when a fresh read agrees.
-async fn send_confirmed(
-    client: &Client,
-    change: &Change,
-    r: &mut StepReport,
+async fn send_confirmed<C: Org>(
+    org: &C,
+    request: &Request,
+    seen: &mut Seen,
     stop: &mut Stop,
     log: &SendLog,
     indexed: &Indexed,
-) -> Result<Sent, Outcome> {
-    let max_attempts = client.retry_policy().max_attempts.max(1);
-    // Sends of this change, for the backoff; the report counts every request in `log`.
+) -> Result<Sent, Ended> {
+    let max_attempts = org.retry_policy().max_attempts.max(1);
+    // Sends of this request, for the backoff; the report counts every request in `log`.
     let mut tries = 0;
     loop {
         tries += 1;
-        let err = match send(client, change, log).await {
+        let err = match request.send(org, log).await {
             Ok(()) => return Ok(Sent::Done),
             Err(e) => e,
         };
         if let Some(own) = err.code().and_then(OwnAccount::from_code) {
-            return Err(Outcome::Blocked(own));
+            return Err(Ended::Blocked(own));
         }
         let gone =
-            err.status() == Some(404) && matches!(change, Change::Remove(_) | Change::Revoke(_));
+            err.status() == Some(404) && matches!(request, Request::Remove(_) | Request::Revoke(_));
         if gone {
             // "Not found" is what the step wants, but a gateway or proxy may answer 404
             // for the API: believe it only when a fresh read agrees (docs/contract.md §5).
-            return match client.list().await {
+            return match org.list().await {
                 Ok(live) => {
                     let index = indexed.of(&live);
-                    if is_done(change, &Lookup::with(&live, &index)) {
-                        r.confirmed_by_reread = true;
+                    if request.is_done(&Lookup::with(&live, &index)) {
+                        seen.confirmed = true;
                         Ok(Sent::Read(live, index, err))
                     } else {
-                        Err(Outcome::Failed(Failure::StillListed(err)))
+                        Err(Ended::Failed(Failure::StillListed(err)))
                     }
                 }
-                Err(read) => Err(Outcome::Failed(Failure::CheckFailed {
+                Err(read) => Err(Ended::Failed(Failure::CheckFailed {
                     write: err,
                     read: Box::new(read),
                 })),
             };
         }
         if !err.outcome_unknown() || tries >= max_attempts {
-            return Err(Outcome::Failed(Failure::Api(err)));
+            return Err(Ended::Failed(Failure::Api(err)));
         }
-        r.answer_lost = true;
+        seen.answer_lost = true;
         // The change may have happened. Never send it blindly again: look first. An
         // invitation would land in someone's inbox twice, and a backend behind a gateway
         // that gave up (504) may still be working, so look again, longer, before re-sending.
-        let looks = if matches!(change, Change::Invite(_)) {
+        let looks = if matches!(request, Request::Invite(_)) {
             INVITE_LOOKS
         } else {
             1
         };
         for look in 0..looks {
-            let wait = settle_delay(client.retry_policy(), tries, look, Some(&err));
-            tracing::info!(email = %change.email(), "outcome unknown ({err}); reading the org again in {wait:?}");
+            let wait = settle_delay(org.retry_policy(), tries, look, Some(&err));
+            tracing::info!(email = %request.email(), "outcome unknown ({err}); reading the org again in {wait:?}");
             if stop.sleep(wait).await {
-                return Err(Outcome::Failed(Failure::InterruptedBeforeCheck(err)));
+                return Err(Ended::Failed(Failure::InterruptedBeforeCheck(err)));
             }
-            match client.list().await {
+            match org.list().await {
                 Ok(live) => {
                     let index = indexed.of(&live);
-                    if is_done(change, &Lookup::with(&live, &index)) {
-                        r.confirmed_by_reread = true;
+                    if request.is_done(&Lookup::with(&live, &index)) {
+                        seen.confirmed = true;
                         return Ok(Sent::Read(live, index, err));
                     }
                 }
                 Err(read) => {
-                    return Err(Outcome::Failed(Failure::CheckFailed {
+                    return Err(Ended::Failed(Failure::CheckFailed {
                         write: err,
                         read: Box::new(read),
                     }));
@@ -580,7 +613,7 @@ async fn send_confirmed(
             }
         }
         if let Some(signal) = stop.signal() {
-            return Err(Outcome::Failed(Failure::NotResent { error: err, signal }));
+            return Err(Ended::Failed(Failure::NotResent { error: err, signal }));
         }
     }
 }
@@ -604,28 +637,14 @@ fn settle_delay(
     }
 }
 
-async fn send(client: &Client, c: &Change, log: &SendLog) -> Result<(), ApiError> {
-    match c {
-        Change::Invite(c) => client.invite(&c.email, c.role, log).await,
-        Change::UpdateRole(c) => client.update_role(&c.id, c.to, log).await,
-        Change::Remove(c) => client.remove(&c.id, log).await,
-        Change::Revoke(c) => client.revoke(&c.id, log).await,
-        // Change::requests splits a re-send into its revoke and its invite, each sent alone.
-        Change::Resend(_) => unreachable!("a re-send is sent as its two requests"),
-    }
-}
-
 /// Whether the org, as `live` indexes it, already shows the effect of `c`.
 fn is_done(c: &Change, live: &Lookup) -> bool {
-    let invited = |email: &Email, role| live.invitations_of(email).iter().any(|i| i.role.is(role));
     match c {
-        Change::Invite(c) => live.is_member(&c.email) || invited(&c.email, c.role),
-        Change::UpdateRole(c) => live.member(&c.id).is_some_and(|m| m.role.is(c.to)),
-        Change::Remove(c) => live.member(&c.id).is_none(),
-        Change::Revoke(c) => !live.is_pending(&c.id),
         // Accepted meanwhile (before the revoke or after the new invitation): a member.
         Change::Resend(c) => {
-            !live.is_pending(&c.id) && (live.is_member(&c.email) || invited(&c.email, c.role))
+            !live.is_pending(&c.id)
+                && (live.is_member(&c.email) || org::invited(live, &c.email, c.role))
         }
+        c => Request::of(c).iter().all(|r| r.is_done(live)),
     }
 }

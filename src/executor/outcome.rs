@@ -12,13 +12,59 @@ use crate::plan::{Blocked, Change, Guard, Phase, Plan};
 use crate::role::LiveRole;
 use std::time::SystemTime;
 
+/// How a step ended.
 #[derive(Clone, Debug)]
 pub(crate) enum Outcome {
-    Done,
+    Done(Done),
     /// The API refused because the change concerns the key's own account.
     Blocked(OwnAccount),
-    Failed(Failure),
+    Failed(Failed),
     NotAttempted(Skipped),
+}
+
+impl Outcome {
+    /// Failed for `failure`, nothing else known.
+    pub(crate) fn failed(failure: Failure) -> Outcome {
+        Outcome::Failed(Failed::new(failure))
+    }
+}
+
+/// How a step was done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Done {
+    /// Every request was answered with success.
+    Answered,
+    /// An answer was lost (5xx, timeout) or was a 404, and a fresh read of the org showed the
+    /// change done.
+    Confirmed,
+    /// A re-send or replacement whose old invitation was accepted just before the revoke (its
+    /// 404 confirmed by a fresh read): the person is a member, with this role, so no new
+    /// invitation was sent.
+    AcceptedMeanwhile(LiveRole),
+}
+
+/// A failed step: why, and what may have happened all the same.
+#[derive(Clone, Debug)]
+pub(crate) struct Failed {
+    pub(crate) failure: Failure,
+    /// The step failed while an invitation of it was on its way, its outcome unknown: it may
+    /// have been sent (docs/contract.md §5, interruption).
+    pub(crate) may_have_been_sent: bool,
+    /// An answer to one of its requests was lost or was a 404, and a fresh read of the org
+    /// showed that request done (the revoke of a replacement whose invitation then failed, a
+    /// revocation that lost to an acceptance).
+    pub(crate) confirmed_by_reread: bool,
+}
+
+impl Failed {
+    /// Failed for `failure`, nothing else known.
+    pub(crate) fn new(failure: Failure) -> Failed {
+        Failed {
+            failure,
+            may_have_been_sent: false,
+            confirmed_by_reread: false,
+        }
+    }
 }
 
 /// The API's refusals that mean "the key's own account": the step is blocked, not failed.
@@ -170,17 +216,8 @@ pub(crate) struct StepReport {
     /// The `requestId` of every error answer the step got, also of those a confirming read
     /// followed (docs/contract.md §8).
     pub(crate) error_request_ids: Vec<String>,
-    /// The answer was lost (5xx, timeout) or was a 404, and a fresh read of the org showed the
-    /// change done.
-    pub(crate) confirmed_by_reread: bool,
     /// At least one answer was lost (the outcome of a request was unknown for a while).
     pub(crate) answer_lost: bool,
-    /// The step failed while an invitation of it was on its way, its outcome unknown: it may
-    /// have been sent (docs/contract.md §5, interruption).
-    pub(crate) may_have_been_sent: bool,
-    /// A re-send or replacement whose old invitation was accepted just before the revoke: the
-    /// person is a member, with this role, so no new invitation was sent.
-    pub(crate) accepted_meanwhile: Option<LiveRole>,
     /// When the step started and ended; `None` when it was not attempted.
     pub(crate) started: Option<SystemTime>,
     pub(crate) finished: Option<SystemTime>,
@@ -199,13 +236,25 @@ impl StepReport {
             outcome,
             attempts: 0,
             error_request_ids: Vec::new(),
-            confirmed_by_reread: false,
             answer_lost: false,
-            may_have_been_sent: false,
-            accepted_meanwhile: None,
             started: None,
             finished: None,
         }
+    }
+
+    /// An answer was lost or was a 404, and a fresh read of the org showed the change (or, for
+    /// a failed step, one of its requests) done.
+    pub(crate) fn confirmed_by_reread(&self) -> bool {
+        match &self.outcome {
+            Outcome::Done(done) => *done != Done::Answered,
+            Outcome::Failed(f) => f.confirmed_by_reread,
+            Outcome::Blocked(_) | Outcome::NotAttempted(_) => false,
+        }
+    }
+
+    /// The step failed while an invitation of it was on its way: it may have been sent.
+    pub(crate) fn may_have_been_sent(&self) -> bool {
+        matches!(&self.outcome, Outcome::Failed(f) if f.may_have_been_sent)
     }
 
     /// Whether the step sends an invitation (an invite, a replacement or a re-send).
@@ -266,7 +315,7 @@ impl Execution {
         self.steps.iter().filter(|s| f(&s.outcome)).count()
     }
     pub(crate) fn done(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Done))
+        self.count(|o| matches!(o, Outcome::Done(_)))
     }
     pub(crate) fn failed(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Failed(_)))
@@ -278,7 +327,7 @@ impl Execution {
     pub(crate) fn key_refused(&self) -> bool {
         self.steps
             .iter()
-            .any(|s| matches!(&s.outcome, Outcome::Failed(f) if f.status() == Some(401)))
+            .any(|s| matches!(&s.outcome, Outcome::Failed(f) if f.failure.status() == Some(401)))
     }
     /// Blocked by the plan or by the API's answer.
     pub(crate) fn blocked(&self) -> usize {
@@ -302,7 +351,7 @@ impl Execution {
     }
     /// The steps whose invitation may have been sent although they failed.
     pub(crate) fn may_have_been_sent(&self) -> impl Iterator<Item = &StepReport> {
-        self.steps.iter().filter(|s| s.may_have_been_sent)
+        self.steps.iter().filter(|s| s.may_have_been_sent())
     }
     /// An execution where no step of `plan` was attempted, for `why` (a guard refused before
     /// anything was sent, the question was not answered `yes`, a signal came first).

@@ -188,7 +188,7 @@ fn all_done(plan: &Plan) -> Execution {
     Execution {
         steps: steps(plan)
             .into_iter()
-            .map(|s| StepReport::new(s, Outcome::Done))
+            .map(|s| StepReport::new(s, Outcome::Done(Done::Answered)))
             .collect(),
         ..Execution::default()
     }
@@ -249,8 +249,10 @@ fn an_invitation_that_may_have_been_sent_is_looked_for_too() {
         &[("a", "jo@x.io", M), ("b", "jo@x.io", M)],
     );
     assert!(findings(&report, &[], &after, &Fixed(None)).is_empty());
-    report.steps[0].outcome = Outcome::Failed(Failure::CutOff(Signal::Interrupt));
-    report.steps[0].may_have_been_sent = true;
+    report.steps[0].outcome = Outcome::Failed(Failed {
+        may_have_been_sent: true,
+        ..Failed::new(Failure::CutOff(Signal::Interrupt))
+    });
     let found = findings(&report, &[], &after, &Fixed(None));
     assert!(
         matches!(&found[..], [Finding::DuplicateInvitation { email, pending: 2 }] if email.as_str() == "jo@x.io"),
@@ -309,3 +311,5 @@ fn settling_waits_grow_and_stay_under_the_cap() {
     assert_eq!(settle_delay(&policy, 1, 1, None), Duration::from_secs(2));
     assert_eq!(settle_delay(&policy, 1, 2, None), Duration::from_secs(3));
 }
+
+mod machine;

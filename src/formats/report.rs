@@ -304,7 +304,7 @@ fn step_entry(r: &StepReport, origins: Option<&OriginIndex>) -> StepEntry {
     let changes = &r.step.changes;
     let (first, last) = (changes.first(), changes.last());
     let (outcome, why) = match &r.outcome {
-        Outcome::Done => (StepOutcome::Done, None),
+        Outcome::Done(_) => (StepOutcome::Done, None),
         Outcome::Blocked(own) => (
             StepOutcome::Blocked,
             Some(blocked_text(
@@ -316,7 +316,7 @@ fn step_entry(r: &StepReport, origins: Option<&OriginIndex>) -> StepEntry {
         Outcome::NotAttempted(why) => (StepOutcome::NotAttempted, Some(skipped_text(*why))),
     };
     let failure = match &r.outcome {
-        Outcome::Failed(f) => Some(f),
+        Outcome::Failed(f) => Some(&f.failure),
         _ => None,
     };
     StepEntry {
@@ -335,12 +335,12 @@ fn step_entry(r: &StepReport, origins: Option<&OriginIndex>) -> StepEntry {
         why,
         attempts: r.attempts,
         error_request_ids: r.error_request_ids.clone(),
-        confirmed_by_reread: r.confirmed_by_reread,
+        confirmed_by_reread: r.confirmed_by_reread(),
         status: failure.and_then(|f| f.status()),
         code: failure.and_then(|f| f.code()).map(str::to_owned),
         request_id: failure.and_then(|f| f.request_id()).map(str::to_owned),
         message: failure.map(|f| failure_text(r, f)),
-        may_have_been_sent: r.may_have_been_sent,
+        may_have_been_sent: r.may_have_been_sent(),
         started_at: r.started.map(rfc3339),
         finished_at: r.finished.map(rfc3339),
     }

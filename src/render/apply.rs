@@ -5,9 +5,11 @@
 use super::{describe, refusals, symbol};
 use crate::escape::escape;
 use crate::executor::{
-    Execution, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped, StepReport,
+    Done, Execution, Failed, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped,
+    StepReport,
 };
 use crate::plan::{Action, Change};
+use crate::role::LiveRole;
 use crate::words::plural;
 use std::fmt::Write;
 use std::time::Duration;
@@ -25,14 +27,14 @@ fn what(r: &StepReport) -> String {
 /// A re-send or replacement whose old invitation was accepted just before its revoke: done,
 /// nothing invited; when the invitation had the role the replacement was to change, the
 /// member has it now, and the next apply changes it (docs/contract.md §5, re-sends).
-fn accepted_meanwhile(r: &StepReport, sym: char, what: &str) -> String {
+fn accepted_meanwhile(r: &StepReport, has: &LiveRole, sym: char, what: &str) -> String {
     let wanted = r.step.changes.iter().find_map(|c| match c {
         Change::Invite(i) => Some(i.role),
         Change::Resend(s) => Some(s.role),
         _ => None,
     });
-    match (&r.accepted_meanwhile, wanted) {
-        (Some(has), Some(wanted)) if !has.is(wanted) => format!(
+    match wanted {
+        Some(wanted) if !has.is(wanted) => format!(
             "{sym} {what}: done (the invitation was accepted meanwhile, as {}: already a member, not invited again; the next apply changes the role to {})",
             escape(has.as_str()),
             wanted.as_str()
@@ -57,16 +59,16 @@ pub(crate) fn step_line(r: &StepReport) -> String {
     let what = what(r);
     let sym = r.step.changes.last().map_or('+', |c| symbol(c.action()));
     match &r.outcome {
-        Outcome::Done if r.accepted_meanwhile.is_some() => accepted_meanwhile(r, sym, &what),
-        Outcome::Done if r.confirmed_by_reread => {
+        Outcome::Done(Done::AcceptedMeanwhile(has)) => accepted_meanwhile(r, has, sym, &what),
+        Outcome::Done(Done::Confirmed) => {
             format!("{sym} {what}: done (confirmed by reading the org again)")
         }
-        Outcome::Done => format!("{sym} {what}: done"),
+        Outcome::Done(Done::Answered) => format!("{sym} {what}: done"),
         Outcome::Blocked(own) => {
             format!("! {what}: blocked: {}", blocked_text(*own, &step_email(r)))
         }
         Outcome::NotAttempted(why) => format!("  {what}: {}", skipped_text(*why)),
-        Outcome::Failed(f) => {
+        Outcome::Failed(Failed { failure: f, .. }) => {
             let mut ids = Vec::new();
             if let Some(c) = f.code() {
                 ids.push(format!("code {}", escape(c)));

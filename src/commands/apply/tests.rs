@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::date::Date;
-use crate::executor::{Checks, Failure, Outcome, StepReport};
+use crate::executor::{Checks, Done, Failed, Failure, Outcome, StepReport};
 use crate::planner::plan_live;
 use crate::role::Role;
 
@@ -41,7 +41,10 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
     let steps = executor::steps(&plan);
     assert_eq!(steps.len(), 5);
     // Step 1 finished; steps 2 (an invitation) and 3 (a promotion) were in flight.
-    let finished = vec![StepReport::new(steps[0].clone(), Outcome::Done)];
+    let finished = vec![StepReport::new(
+        steps[0].clone(),
+        Outcome::Done(Done::Answered),
+    )];
     let in_flight: HashSet<usize> = [2, 3].into();
     let report = cut_off(
         &plan,
@@ -56,14 +59,17 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
         .iter()
         .map(|s| {
             let outcome = match &s.outcome {
-                Outcome::Done => "done".to_string(),
-                Outcome::Failed(Failure::CutOff(sig)) => format!("cut off by {}", sig.name()),
+                Outcome::Done(_) => "done".to_string(),
+                Outcome::Failed(Failed {
+                    failure: Failure::CutOff(sig),
+                    ..
+                }) => format!("cut off by {}", sig.name()),
                 Outcome::NotAttempted(Skipped::Interrupted(sig)) => {
                     format!("not attempted: {}", sig.name())
                 }
                 other => format!("{other:?}"),
             };
-            (s.step.index, outcome, s.may_have_been_sent)
+            (s.step.index, outcome, s.may_have_been_sent())
         })
         .collect();
     assert_eq!(
