@@ -1,7 +1,7 @@
 //! The plan: typed data, not behaviour. The planner makes one; every renderer and the executor
 //! read it. Each kind of change carries exactly its own fields; why a change is made, blocked or
-//! warned about is a value, and the words shown for it are chosen by `Display` impls and the
-//! JSON view (docs/contract.md §6), never by the planner.
+//! warned about is a value, and the words shown for it are `crate::render`'s (`render/words.rs`,
+//! `render/warnings.rs`; docs/contract.md §6), never the planner's or this module's.
 
 use crate::date::{Date, Timestamp};
 use crate::desired::MaxRemovals;
@@ -17,7 +17,7 @@ mod warning;
 pub(crate) use origins::{
     AlreadyInOrg, ExpiryChange, Key, NoLonger, Origin, Origins, RuleChange, StopCause, key,
 };
-pub(crate) use warning::{Piece, STALE_INVITATION_DAYS, Warning};
+pub(crate) use warning::{STALE_INVITATION_DAYS, Warning};
 
 /// What a change does to the organization.
 #[derive(

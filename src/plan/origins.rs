@@ -117,22 +117,6 @@ pub(crate) enum StopCause {
     Replaced,
 }
 
-impl StopCause {
-    /// The JSON plan's `cause` (data, such as a pattern, is the view's to add).
-    pub(crate) fn words(&self) -> String {
-        match self {
-            StopCause::Ignored { pattern } => format!("matches the ignore pattern {pattern}"),
-            StopCause::Protected => "listed under protected".into(),
-            StopCause::Listed { role } => format!("the file lists it as {role}"),
-            StopCause::Renewed { expires: Some(d) } => format!("its expires moved to {d}"),
-            StopCause::Renewed { expires: None } => "its expires was removed".into(),
-            StopCause::Dropped => "no longer listed in the file".into(),
-            StopCause::ResendRule => "invitations.resend_after_days changed".into(),
-            StopCause::Replaced => "the plan makes another change for this email".into(),
-        }
-    }
-}
-
 /// One rule the edit changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RuleChange {

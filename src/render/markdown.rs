@@ -3,10 +3,11 @@
 //! mention anyone, link, or become markup.
 
 use super::waited;
+use super::warnings::Piece;
 use super::{adopt_pointer, origin_counts, origin_heading, removal_limit, shown, source_parts};
 use crate::origin::Origin;
 use crate::plan::NoLonger;
-use crate::plan::{Blocked, Change, Pending, Piece, Plan, Warning};
+use crate::plan::{Blocked, Change, Pending, Plan, Warning};
 use crate::role::Role;
 use crate::words::{one_or_many, plural};
 use items::{blocked_item, item, no_longer_item, rule_item};

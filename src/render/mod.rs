@@ -8,6 +8,7 @@ mod diff;
 mod markdown;
 pub(crate) mod review;
 mod text;
+mod warnings;
 mod words;
 
 pub(crate) use apply::{
