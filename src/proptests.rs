@@ -111,7 +111,7 @@ proptest! {
         let org = Managed::new(live.clone(), &d.ignore);
         let p = plan(&d, &org, &opts);
         prop_assert!(p.blocked.is_empty());
-        let after = simulate(&org, &p.changes);
+        let after = simulate(&org, p.changes.iter().map(|c| &c.change));
         // Exactly the desired people, each with the desired role.
         let got = roster(&after);
         let want: BTreeMap<Email, LiveRole> = d.members.iter().map(|m| (m.email.clone(), m.role.into())).collect();
@@ -147,7 +147,7 @@ proptest! {
         opts.self_email = Some(Email::new(EMAILS[who]));
         let org = Managed::new(live, &d.ignore);
         let p = plan(&d, &org, &opts);
-        let after = simulate(&org, &p.changes);
+        let after = simulate(&org, p.changes.iter().map(|c| &c.change));
         let again = plan(&d, &after, &opts);
         prop_assert!(again.changes.is_empty(), "{:?}", again.changes);
         prop_assert_eq!(again.blocked.len(), p.blocked.len());
@@ -180,7 +180,7 @@ proptest! {
             })
         };
         for c in &p.changes {
-            if let crate::plan::Change::Resend(r) = c {
+            if let crate::plan::Change::Resend(r) = &c.change {
                 let threshold = after.expect("no threshold, no re-send");
                 let age = age_of(&r.id).expect("a live invitation").expect("never an unknown age");
                 prop_assert!(age > threshold as i64, "age {} re-sent at threshold {}", age, threshold);
@@ -196,7 +196,7 @@ proptest! {
             prop_assert_eq!(stale, after.is_none() && old);
         }
         // Re-sent invitations are new (age unknown in the model): the next plan is empty.
-        let again = plan(&d, &simulate(&org, &p.changes), &opts);
+        let again = plan(&d, &simulate(&org, p.changes.iter().map(|c| &c.change)), &opts);
         prop_assert!(again.is_empty(), "second plan: {:?}", again.changes);
     }
 
@@ -418,11 +418,16 @@ proptest! {
         let mut opts = PlanOptions::new(today());
         opts.self_email = who.map(|w| Email::new(EMAILS[w]));
         let org = Managed::new(live.clone(), &d.ignore);
-        let p = plan(&d, &org, &opts);
+        let mut p = plan(&d, &org, &opts);
         let base = plan(&b, &Managed::new(live, &b.ignore), &opts);
-        let o = classify(&p, &base, &d, &b, today());
-        prop_assert_eq!(o.changes.len(), p.changes.len());
-        prop_assert_eq!(o.blocked.len(), p.blocked.len());
+        classify(&mut p, &base, &d, &b, today());
+        let (changes, blocked) = (
+            p.changes.iter().map(|c| c.origin).collect::<Option<Vec<Origin>>>(),
+            p.blocked.iter().map(|b| b.origin).collect::<Option<Vec<Origin>>>(),
+        );
+        let (Some(changes), Some(blocked)) = (changes, blocked) else {
+            return Err(TestCaseError::fail("an entry without an origin"));
+        };
         let count = |cs: &mut dyn Iterator<Item = &crate::plan::Change>| {
             let mut m: BTreeMap<_, usize> = BTreeMap::new();
             for c in cs {
@@ -431,8 +436,8 @@ proptest! {
             m
         };
         let sides = [
-            (p.changes.iter().collect::<Vec<_>>(), &o.changes, base.changes.iter().collect::<Vec<_>>()),
-            (p.blocked.iter().map(|b| &b.change).collect(), &o.blocked, base.blocked.iter().map(|b| &b.change).collect()),
+            (p.changes.iter().map(|c| &c.change).collect::<Vec<_>>(), &changes, base.changes.iter().map(|c| &c.change).collect::<Vec<_>>()),
+            (p.blocked.iter().map(|b| &b.change).collect(), &blocked, base.blocked.iter().map(|b| &b.change).collect()),
         ];
         for (ours, origins, theirs) in sides {
             // A replaced invitation's revoke takes the origin of the invitation replacing it.
@@ -454,7 +459,7 @@ proptest! {
                 prop_assert_eq!(drift.get(key).copied().unwrap_or(0), want, "{:?}", key);
             }
         }
-        for a in &o.already_in_org {
+        for a in &p.compared.as_ref().unwrap().already_in_org {
             let held = org.members.iter().any(|m| m.email == a.email && m.role.is(a.role))
                 || org.invitations.iter().any(|i| i.email == a.email && i.role.is(a.role));
             prop_assert!(held, "{} ({}) is not in the org", a.email, a.role);
@@ -474,17 +479,21 @@ proptest! {
         let opts = PlanOptions::new(today());
         let org = Managed::new(live, &b.ignore);
         let p = plan(&b, &org, &opts);
-        let o = classify(&p, &p, &b, &b, today());
-        prop_assert!(o.changes.iter().chain(&o.blocked).all(|o| *o == Origin::Drift));
-        prop_assert!(o.already_in_org.is_empty());
+        let mut same = p.clone();
+        classify(&mut same, &p, &b, &b, today());
+        let origins = |p: &crate::plan::Plan| -> Vec<Option<Origin>> {
+            p.changes.iter().map(|c| c.origin).chain(p.blocked.iter().map(|b| b.origin)).collect()
+        };
+        prop_assert!(origins(&same).iter().all(|o| *o == Some(Origin::Drift)));
+        prop_assert!(same.compared.as_ref().unwrap().already_in_org.is_empty());
         // The org once the base is applied; the file judged against it (same `ignore`).
         let mut d = d;
         d.ignore = b.ignore.clone();
         d.members.retain(|m| !d.ignore.iter().any(|g| g.matches(&m.email)));
-        let after = simulate(&org, &p.changes);
-        let edit = plan(&d, &after, &opts);
-        let o = classify(&edit, &plan(&b, &after, &opts), &d, &b, today());
-        prop_assert!(o.changes.iter().chain(&o.blocked).all(|o| *o == Origin::Edit));
+        let after = simulate(&org, p.changes.iter().map(|c| &c.change));
+        let mut edit = plan(&d, &after, &opts);
+        classify(&mut edit, &plan(&b, &after, &opts), &d, &b, today());
+        prop_assert!(origins(&edit).iter().all(|o| *o == Some(Origin::Edit)));
     }
 }
 
@@ -646,9 +655,10 @@ proptest! {
         let base_org = Managed::new(live, &b.ignore);
         let mut p = plan(&d, &org, &opts);
         let base = plan(&b, &base_org, &opts);
-        let mut o = crate::origin::classify(&p, &base, &d, &b, today());
-        o.rules_changed = crate::stops::rules_changed(&d, &b, &base_org, &org, today());
-        p.set_origins(o);
+        crate::origin::classify(&mut p, &base, &d, &b, today());
+        if let Some(c) = &mut p.compared {
+            c.rules_changed = crate::stops::rules_changed(&d, &b, &base_org, &org, today());
+        }
         p.baseline = Some(crate::plan::BaselineName {
             path: "base.yaml".into(),
             label: Some("@evil `sha`".into()),
@@ -669,7 +679,7 @@ proptest! {
         for bl in &p.blocked {
             prop_assert!(sight.contains(&code(bl.change.email().as_str())), "blocked {:?}:\n{}", bl, md);
         }
-        for n in p.origins.as_ref().unwrap().no_longer.iter().filter(|n| n.keeps_access()) {
+        for n in p.compared.as_ref().unwrap().no_longer.iter().filter(|n| n.keeps_access()) {
             prop_assert!(sight.contains(&code(n.change.email().as_str())), "no longer {:?}:\n{}", n, md);
         }
         prop_assert!(!outside_code(&md).contains('@'), "a mention outside code:\n{}", md);

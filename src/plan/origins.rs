@@ -1,5 +1,5 @@
 //! Where each change comes from, given a baseline, and what the edit stops: the data
-//! (docs/contract.md §8). [`crate::origin`] and [`crate::stops`] compute it.
+//! (docs/contract.md §8). Each change and blocked change carries its own [`Origin`]. [`crate::origin`] and [`crate::stops`] compute it.
 
 use super::{Change, Role};
 use crate::date::Date;
@@ -60,13 +60,11 @@ pub(crate) struct AlreadyInOrg {
     pub(crate) role: Role,
 }
 
-/// The origins of a plan's entries, index for index, and what the edit stops.
+/// What comparing a plan with the baseline's finds besides each entry's origin (which each
+/// change and blocked change carries): what the edit asks for that the org holds already, what
+/// it stops, the rules and expiries it changes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Origins {
-    /// One per `Plan::changes`, in order.
-    pub(crate) changes: Vec<Origin>,
-    /// One per `Plan::blocked`, in order.
-    pub(crate) blocked: Vec<Origin>,
+pub(crate) struct Compared {
     /// Sorted by email.
     pub(crate) already_in_org: Vec<AlreadyInOrg>,
     /// What the baseline's plan makes and the edit's does not.
