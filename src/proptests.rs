@@ -151,8 +151,7 @@ fn covering<S: Strategy>(
     );
 }
 
-/// A floor not reached fails the test, naming the branch and its share; a property that fails
-/// fails as in `proptest!`.
+/// A floor not reached fails the test, naming the branch and its share.
 #[test]
 fn coverage_floors_fail_when_the_cases_miss_a_branch() {
     let missed = std::panic::catch_unwind(|| {
@@ -171,13 +170,6 @@ fn coverage_floors_fail_when_the_cases_miss_a_branch() {
         message.starts_with("of 500 generated cases, too few hit small 0."),
         "{message}"
     );
-    let failed = std::panic::catch_unwind(|| {
-        covering(500, 0..10u32, &[], |n| {
-            prop_assert!(n < 9);
-            Ok(Vec::new())
-        })
-    });
-    assert!(failed.is_err());
 }
 
 /// The actions a plan's changes take, and "replacement" for a replaced invitation.
