@@ -348,7 +348,7 @@ fn revocations<'a>(org: &Managed, roster: &[(&'a Email, Entry)]) -> BTreeMap<&'a
             let n = plan
                 .changes
                 .iter()
-                .filter(|c| matches!(c, Change::Revoke(r) if &r.email == *email))
+                .filter(|c| matches!(&c.change, Change::Revoke(r) if &r.email == *email))
                 .count();
             out.insert(*email, n);
         }
@@ -594,7 +594,7 @@ mod tests {
                 let p = plan(&desired, &live, &PlanOptions::new(today()));
                 for c in &p.changes {
                     let redundant = matches!(
-                        c,
+                        &c.change,
                         Change::Revoke(Revoke {
                             cause: RevokeCause::Duplicate { .. } | RevokeCause::AlreadyMember,
                             ..

@@ -18,66 +18,48 @@
 use crate::date::Date;
 use crate::desired::Desired;
 use crate::email::Email;
-use crate::plan::{Action, Change, Key, Plan, key};
-pub(crate) use crate::plan::{AlreadyInOrg, Origin, Origins};
+use crate::plan::{Action, Blocked, Change, Key, Plan, key};
+pub(crate) use crate::plan::{AlreadyInOrg, Compared, Origin};
 use crate::role::Role;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 impl Plan {
-    /// Records where each entry comes from (see [`classify`]) and counts both origins in the
-    /// summary, as the plan's groups count them: a replaced invitation is one change.
-    pub(crate) fn set_origins(&mut self, origins: Origins) {
-        debug_assert_eq!(origins.changes.len(), self.changes.len());
-        debug_assert_eq!(origins.blocked.len(), self.blocked.len());
+    /// Counts the origins in the summary as the plan's groups count them (a replaced
+    /// invitation is one change): after each entry was given its origin.
+    pub(crate) fn count_origins(&mut self) {
         let count = |origin: Origin| {
             let changes = self
                 .changes
                 .iter()
-                .zip(&origins.changes)
-                .filter(|(c, o)| **o == origin && !c.is_replaced_revoke())
+                .filter(|c| c.origin == Some(origin) && !c.is_replaced_revoke())
                 .count();
-            changes + origins.blocked.iter().filter(|o| **o == origin).count()
+            changes
+                + self
+                    .blocked
+                    .iter()
+                    .filter(|b| b.origin == Some(origin))
+                    .count()
         };
         self.summary.edit = Some(count(Origin::Edit));
         self.summary.drift = Some(count(Origin::Drift));
         self.summary.scheduled = Some(count(Origin::Scheduled));
-        self.origins = Some(origins);
-    }
-
-    /// Each change with its origin (`None` without a baseline).
-    pub(crate) fn changes_with_origin(&self) -> impl Iterator<Item = (&Change, Option<Origin>)> {
-        let origins = self.origins.as_ref().map(|o| &o.changes);
-        self.changes
-            .iter()
-            .enumerate()
-            .map(move |(i, c)| (c, origins.and_then(|o| o.get(i).copied())))
-    }
-
-    /// Each blocked change with its origin (`None` without a baseline).
-    pub(crate) fn blocked_with_origin(
-        &self,
-    ) -> impl Iterator<Item = (&crate::plan::Blocked, Option<Origin>)> {
-        let origins = self.origins.as_ref().map(|o| &o.blocked);
-        self.blocked
-            .iter()
-            .enumerate()
-            .map(move |(i, b)| (b, origins.and_then(|o| o.get(i).copied())))
     }
 
     /// The changes and the blocked changes whose origin is `origin`, in plan order: the
     /// renderers' groups (docs/contract.md §8).
-    pub(crate) fn of_origin(&self, origin: Origin) -> (Vec<&Change>, Vec<&crate::plan::Blocked>) {
+    pub(crate) fn of_origin(&self, origin: Origin) -> (Vec<&Change>, Vec<&Blocked>) {
         let changes = self
-            .changes_with_origin()
-            .filter(|(_, o)| *o == Some(origin))
-            .map(|(c, _)| c)
+            .changes
+            .iter()
+            .filter(|c| c.origin == Some(origin))
+            .map(|c| &c.change)
             .collect();
         let blocked = self
-            .blocked_with_origin()
-            .filter(|(_, o)| *o == Some(origin))
-            .map(|(b, _)| b)
+            .blocked
+            .iter()
+            .filter(|b| b.origin == Some(origin))
             .collect();
         (changes, blocked)
     }
@@ -87,12 +69,13 @@ impl Plan {
     /// the last admin) gets no pointer to it.
     pub(crate) fn set_adoptable(&mut self, keeps: &HashSet<Email>) {
         let n = self
-            .changes_with_origin()
-            .filter(|(c, o)| *o == Some(Origin::Drift) && keeps.contains(c.email()))
-            .map(|(c, _)| c.email())
+            .drift_changes()
+            .into_iter()
+            .filter(|c| keeps.contains(c.email()))
+            .map(Change::email)
             .collect::<HashSet<_>>()
             .len();
-        if let Some(o) = &mut self.origins {
+        if let Some(o) = &mut self.compared {
             o.adoptable_drift = n;
         }
     }
@@ -101,9 +84,9 @@ impl Plan {
     /// How many emails the drift that applying reverts concerns: the emails of the changes
     /// (not the blocked ones, which are never sent) whose origin is drift.
     pub(crate) fn drifted_emails(&self) -> usize {
-        self.changes_with_origin()
-            .filter(|(_, o)| *o == Some(Origin::Drift))
-            .map(|(c, _)| c.email())
+        self.drift_changes()
+            .into_iter()
+            .map(Change::email)
             .collect::<HashSet<_>>()
             .len()
     }
@@ -126,47 +109,40 @@ impl Plan {
     /// The changes that revert drift (never a blocked one: those are never sent). Every other
     /// origin is the file's own doing, reviewed with the edit or scheduled by it.
     pub(crate) fn drift_changes(&self) -> Vec<&Change> {
-        self.changes_with_origin()
-            .filter(|(_, o)| *o == Some(Origin::Drift))
-            .map(|(c, _)| c)
-            .collect()
+        self.of_origin(Origin::Drift).0
     }
 
-    /// This plan without the changes that revert drift, for `apply --drift keep`, origins kept
-    /// index for index and counted again. A replaced invitation's revoke has its invitation's
-    /// origin, so the two stay together. The guards are the caller's to check again.
+    /// This plan without the changes that revert drift, for `apply --drift keep`, the origins
+    /// counted again. A replaced invitation's revoke has its invitation's origin, so the two
+    /// stay together. The guards are the caller's to check again.
     pub(crate) fn without_drift(&self) -> Plan {
-        let Some(origins) = &self.origins else {
+        if self.compared.is_none() {
             return self.clone();
-        };
-        let (changes, kept): (Vec<Change>, Vec<Origin>) = self
-            .changes
-            .iter()
-            .zip(&origins.changes)
-            .filter(|(_, o)| **o != Origin::Drift)
-            .map(|(c, o)| (c.clone(), *o))
-            .unzip();
+        }
         let mut plan = Plan {
-            changes,
-            origins: None,
+            changes: self
+                .changes
+                .iter()
+                .filter(|c| c.origin != Some(Origin::Drift))
+                .cloned()
+                .collect(),
             ..self.clone()
         };
-        plan.set_origins(Origins {
-            changes: kept,
-            ..origins.clone()
-        });
+        plan.count_origins();
         plan
     }
 
     /// Each change's origin by what it does, for the steps of an apply (`None` without a
     /// baseline).
     pub(crate) fn origin_index(&self) -> Option<OriginIndex> {
-        let origins = self.origins.as_ref()?;
+        self.compared.as_ref()?;
         let mut by = HashMap::with_capacity(self.changes.len());
-        for (c, o) in self.changes.iter().zip(&origins.changes) {
+        for c in &self.changes {
             let (action, email, role) = key(c);
-            by.entry((action, email.clone(), role.to_string()))
-                .or_insert(*o);
+            if let Some(o) = c.origin {
+                by.entry((action, email.clone(), role.to_string()))
+                    .or_insert(o);
+            }
         }
         Some(OriginIndex(by))
     }
@@ -221,20 +197,31 @@ fn match_up<'a>(
     origins
 }
 
-/// The origins of `plan`'s entries (made from `desired`) given `baseline`, the plan of `base`
-/// against the same read of the org, with the same options (`today` among them).
+/// Gives each entry of `plan` (made from `desired`) its origin given `baseline`, the plan of
+/// `base` against the same read of the org with the same options (`today` among them), counts
+/// them, and records what else the comparison finds in [`Plan::compared`] (its
+/// `rules_changed` and `adoptable_drift` are the caller's to add).
 pub(crate) fn classify(
-    plan: &Plan,
+    plan: &mut Plan,
     baseline: &Plan,
     desired: &Desired,
     base: &Desired,
     today: Date,
-) -> Origins {
-    let changes = match_up(plan.changes.iter(), baseline.changes.iter());
+) {
+    let changes = match_up(
+        plan.changes.iter().map(|c| &c.change),
+        baseline.changes.iter().map(|c| &c.change),
+    );
     let blocked = match_up(
         plan.blocked.iter().map(|b| &b.change),
         baseline.blocked.iter().map(|b| &b.change),
     );
+    for (c, o) in plan.changes.iter_mut().zip(changes) {
+        c.origin = Some(o);
+    }
+    for (b, o) in plan.blocked.iter_mut().zip(blocked) {
+        b.origin = Some(o);
+    }
     // Entries the edit adds or gives another role, that the plan leaves alone: the org holds
     // them already.
     let before: HashMap<&Email, Role> = base
@@ -246,6 +233,7 @@ pub(crate) fn classify(
     let touched: HashSet<&Email> = plan
         .changes
         .iter()
+        .map(|c| &c.change)
         .chain(plan.blocked.iter().map(|b| &b.change))
         .map(Change::email)
         .collect();
@@ -262,15 +250,15 @@ pub(crate) fn classify(
         .collect();
     already_in_org.sort_by(|a, b| a.email.cmp(&b.email));
     already_in_org.dedup_by(|a, b| a.email == b.email);
-    Origins {
-        changes,
-        blocked,
+    let compared = Compared {
         already_in_org,
         adoptable_drift: 0,
         no_longer: crate::stops::no_longer(plan, baseline, desired, base, today),
         rules_changed: Vec::new(),
         expiries: crate::stops::expiries_changed(desired, base),
-    }
+    };
+    plan.compared = Some(compared);
+    plan.count_origins();
 }
 
 #[cfg(test)]
@@ -292,16 +280,18 @@ mod tests {
     fn planned(file: &Desired, base: &Desired, live: &LiveState, opts: &PlanOptions) -> Plan {
         let mut p = plan_live(file, live, opts);
         let b = plan_live(base, live, opts);
-        p.set_origins(classify(&p, &b, file, base, opts.today));
+        classify(&mut p, &b, file, base, opts.today);
         p
     }
 
     fn shown(p: &Plan) -> Vec<String> {
-        p.changes_with_origin()
-            .map(|(c, o)| format!("{:?} {:?} {}", o.unwrap(), c.action(), c.email()))
+        p.changes
+            .iter()
+            .map(|c| format!("{:?} {:?} {}", c.origin.unwrap(), c.action(), c.email()))
             .chain(
-                p.blocked_with_origin()
-                    .map(|(b, o)| format!("{:?} blocked {}", o.unwrap(), b.change.email())),
+                p.blocked
+                    .iter()
+                    .map(|b| format!("{:?} blocked {}", b.origin.unwrap(), b.change.email())),
             )
             .collect()
     }
@@ -330,7 +320,7 @@ mod tests {
             shown(&p),
             ["Edit UpdateRole bob@x.com", "Drift Remove hand@x.com"]
         );
-        let o = p.origins.as_ref().unwrap();
+        let o = p.compared.as_ref().unwrap();
         assert_eq!(
             o.already_in_org,
             [AlreadyInOrg {
@@ -379,12 +369,12 @@ mod tests {
         // The edit keeps the demotion, with the same role: drift.
         let same = planned(&base, &base, &live, &opts);
         assert_eq!(shown(&same), ["Drift UpdateRole ann@x.com"]);
-        assert!(same.origins.unwrap().already_in_org.is_empty());
+        assert!(same.compared.unwrap().already_in_org.is_empty());
         // The edit accepts the org's admin: nothing left to do, and ann is already in the org.
         let accept = desired(&[("root@x.com", Admin), ("ann@x.com", Admin)]);
         let p = planned(&accept, &base, &live, &opts);
         assert!(p.changes.is_empty());
-        assert_eq!(p.origins.as_ref().unwrap().already_in_org.len(), 1);
+        assert_eq!(p.compared.as_ref().unwrap().already_in_org.len(), 1);
         // The edit removes her: a removal, not the base's demotion.
         let gone = desired(&[("root@x.com", Admin)]);
         assert_eq!(
@@ -445,7 +435,7 @@ mod tests {
         renewed.members[1].expires = Date::parse("2027-12-31");
         let p = planned(&renewed, &base, &live, &opts);
         assert!(p.is_empty());
-        assert_eq!(p.origins.unwrap().already_in_org.len(), 1);
+        assert_eq!(p.compared.unwrap().already_in_org.len(), 1);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The plan: typed data, not behaviour. The planner makes one; every renderer and the executor
 //! read it. Each kind of change carries exactly its own fields; why a change is made, blocked or
-//! warned about is a value, and the words shown for it are chosen by `Display` impls and the
-//! JSON view (docs/contract.md §6), never by the planner.
+//! warned about is a value, and the words shown for it are `crate::render`'s (`render/words.rs`,
+//! `render/warnings.rs`; docs/contract.md §6), never the planner's or this module's.
 
 use crate::date::{Date, Timestamp};
 use crate::desired::MaxRemovals;
@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 mod origins;
 mod warning;
 pub(crate) use origins::{
-    AlreadyInOrg, ExpiryChange, Key, NoLonger, Origin, Origins, RuleChange, StopCause, key,
+    AlreadyInOrg, Compared, ExpiryChange, Key, NoLonger, Origin, RuleChange, StopCause, key,
 };
-pub(crate) use warning::{Piece, STALE_INVITATION_DAYS, Warning};
+pub(crate) use warning::{STALE_INVITATION_DAYS, Warning};
 
 /// What a change does to the organization.
 #[derive(
@@ -178,6 +178,33 @@ pub(crate) enum Change {
     Remove(Remove),
     Revoke(Revoke),
     Resend(Resend),
+}
+
+/// A change the plan makes, with where it comes from. It reads as its [`Change`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Planned {
+    pub(crate) change: Change,
+    /// With a baseline: the edit's, drift or scheduled (docs/contract.md §8), set by
+    /// [`crate::origin::classify`]; `None` without one.
+    pub(crate) origin: Option<Origin>,
+}
+
+impl Planned {
+    /// A change with no origin yet, as the planner makes it.
+    pub(crate) fn new(change: Change) -> Planned {
+        Planned {
+            change,
+            origin: None,
+        }
+    }
+}
+
+impl std::ops::Deref for Planned {
+    type Target = Change;
+
+    fn deref(&self) -> &Change {
+        &self.change
+    }
 }
 
 /// The apply phases (docs/contract.md §5): each starts when the previous one has finished, so
@@ -380,6 +407,8 @@ pub(crate) enum BlockReason {
 pub(crate) struct Blocked {
     pub(crate) change: Change,
     pub(crate) why: BlockReason,
+    /// With a baseline: where it comes from (docs/contract.md §8), as [`Planned::origin`].
+    pub(crate) origin: Option<Origin>,
 }
 
 /// Blocked changes as they are listed and counted (docs/contract.md §4): a blocked invitation
@@ -554,8 +583,8 @@ pub(crate) struct Summary {
 /// (docs/contract.md §6).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Plan {
-    /// Changes apply will send, sorted by action then email.
-    pub(crate) changes: Vec<Change>,
+    /// Changes apply will send, sorted by action then email, each with its origin.
+    pub(crate) changes: Vec<Planned>,
     /// Drift that will not be sent (the key's own account, protected emails), with the reason.
     pub(crate) blocked: Vec<Blocked>,
     /// Pending invitations the plan keeps as they are, with how long each has waited
@@ -570,16 +599,18 @@ pub(crate) struct Plan {
     pub(crate) live_members: usize,
     /// Admin members after the plan (pending invitations do not count).
     pub(crate) admins_after: usize,
-    /// With `--baseline`: where each change comes from (docs/contract.md §8). Set by
-    /// [`Plan::set_origins`], never by the planner.
-    pub(crate) origins: Option<Origins>,
-    /// What the plan was made against and when it was read (docs/contract.md §9). Set by the
-    /// command that read the org, never by the planner.
+    /// With `--baseline`: what comparing with the baseline's plan finds besides each entry's
+    /// origin (docs/contract.md §8). Set with the origins by [`crate::origin::classify`], never
+    /// by the planner.
+    pub(crate) compared: Option<Compared>,
+    /// What the plan was made against and when it was read (docs/contract.md §9), as the
+    /// planner was told ([`crate::planner::PlanOptions::source`]).
     pub(crate) source: Option<LiveSource>,
     /// The org the desired file names (`org:`, docs/contract.md §3), for the documents that
     /// carry it (saved plans, reports).
     pub(crate) org: Option<String>,
-    /// With `--baseline`: what it was compared with (docs/contract.md §8). Set by the command.
+    /// With `--baseline`: what it was compared with (docs/contract.md §8), as the planner was
+    /// told.
     pub(crate) baseline: Option<BaselineName>,
 }
 
@@ -632,24 +663,13 @@ impl Plan {
     pub(crate) fn replacements(&self) -> usize {
         self.changes
             .iter()
-            .filter(|c| matches!(c, Change::Invite(i) if i.replaces.is_some()))
+            .filter(|c| matches!(&c.change, Change::Invite(i) if i.replaces.is_some()))
             .count()
     }
 
     /// Guards that trip and are not overridden: apply refuses (exit 3).
     pub(crate) fn refusing_guards(&self) -> impl Iterator<Item = &Guard> {
         self.guards.iter().filter(|g| g.refuses())
-    }
-
-    /// Adds a warning about what the plan was made from: after the tripped guards, before the
-    /// rest.
-    pub(crate) fn warn_first(&mut self, w: Warning) {
-        let at = self
-            .warnings
-            .iter()
-            .take_while(|w| matches!(w, Warning::Guard(_)))
-            .count();
-        self.warnings.insert(at, w);
     }
 }
 
@@ -680,10 +700,13 @@ impl Change {
 
 /// The managed org as it will be once `changes` are applied: the model the diff view and the
 /// property tests use. New invitations get the id `(planned)`.
-pub(crate) fn simulate(org: &Managed, changes: &[Change]) -> Managed {
+pub(crate) fn simulate<'a>(
+    org: &Managed,
+    changes: impl IntoIterator<Item = &'a Change> + Clone,
+) -> Managed {
     let mut after = org.clone();
     // Revocations first, so a replacement's new invitation is not taken for the old one.
-    for c in changes {
+    for c in changes.clone() {
         if let Change::Revoke(r) = c {
             after.invitations.retain(|i| i.id != r.id);
         }

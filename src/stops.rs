@@ -70,7 +70,12 @@ pub(crate) fn no_longer(
             .map(|m| (m.role, m.expires, m.is_expired(today)))
     };
     let mut out = Vec::new();
-    for c in baseline.changes.iter().filter(|c| !c.is_replaced_revoke()) {
+    for c in baseline
+        .changes
+        .iter()
+        .map(|c| &c.change)
+        .filter(|c| !c.is_replaced_revoke())
+    {
         let k = key(c);
         if let Some(n) = left.get_mut(&k).filter(|n| **n > 0) {
             *n -= 1;

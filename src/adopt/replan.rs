@@ -120,6 +120,7 @@ fn by_email(plan: &crate::plan::Plan) -> BTreeMap<&Email, Vec<&Change>> {
     for c in plan
         .changes
         .iter()
+        .map(|c| &c.change)
         .chain(plan.blocked.iter().map(|b| &b.change))
     {
         out.entry(c.email()).or_default().push(c);

@@ -58,6 +58,7 @@ fn assert_nothing_adopted_left(text: &str, live: &LiveState, adopted: &Adopted, 
         let left: Vec<_> = plan
             .changes
             .iter()
+            .map(|c| &c.change)
             .chain(plan.blocked.iter().map(|b| &b.change))
             .filter(|c| c.email() == a.email())
             // Redundant invitations are the org's own mess, not drift of the file.

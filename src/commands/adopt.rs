@@ -199,8 +199,7 @@ fn drift_emails(ctx: &Context, file: &Desired, base: &Desired, live: &LiveState)
     let mine = planner::plan(file, &Managed::new(live.clone(), &file.ignore), &options);
     let theirs = planner::plan(base, &Managed::new(live.clone(), &base.ignore), &options);
     let mut plan = mine;
-    let origins = origin::classify(&plan, &theirs, file, base, ctx.config.today);
-    plan.set_origins(origins);
+    origin::classify(&mut plan, &theirs, file, base, ctx.config.today);
     plan.drift_changes()
         .into_iter()
         .map(|c| c.email().clone())

@@ -259,26 +259,22 @@ fn prepare(ctx: &Context, args: &Args) -> Result<Prepared, CommandError> {
     );
     match (&baseline, &base_plan, &saved) {
         (Some(base), Some(base_plan), _) => {
-            let origins = origin::classify(
-                &computed.plan,
+            origin::classify(
+                &mut computed.plan,
                 base_plan,
                 &file.desired,
                 base,
                 ctx.config.today,
             );
-            computed.plan.set_origins(origins);
             if let Some(keeps) = &keeps {
                 computed.plan.set_adoptable(keeps);
             }
         }
-        // A saved plan's origins, index for index: its changes are checked to be the same as
+        // A saved plan's origins, entry for entry: its changes are checked to be the same as
         // the plan's below (a plan whose changes differ is stale, whatever its origins).
         (_, _, Some((doc, _))) => {
-            if let Some(origins) = doc.origins().filter(|o| {
-                o.changes.len() == computed.plan.changes.len()
-                    && o.blocked.len() == computed.plan.blocked.len()
-            }) {
-                computed.plan.set_origins(origins);
+            if let Some(origins) = doc.origins() {
+                origins.give_to(&mut computed.plan);
             }
         }
         _ => {}
@@ -527,7 +523,8 @@ impl executor::Checks for Guards<'_> {
 /// what is left (docs/contract.md §5).
 fn without_drift(plan: &Plan, desired: &Desired, org: &Managed, options: &PlanOptions) -> Plan {
     let mut kept = plan.without_drift();
-    kept.guards = planner::guards_now(desired, org, kept.changes.iter(), options);
+    let changes = kept.changes.iter().map(|c| &c.change);
+    kept.guards = planner::guards_now(desired, org, changes, options);
     kept
 }
 

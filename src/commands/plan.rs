@@ -15,8 +15,8 @@ use crate::formats::snapshot::SnapshotDocument;
 use crate::live::{LiveSource, LiveState, Managed, ReadFrom};
 use crate::origin;
 use crate::parts;
-use crate::plan::{BaselineName, Plan, Warning};
-use crate::planner::{self, PlanOptions};
+use crate::plan::{BaselineName, Plan};
+use crate::planner::{self, BaselineGiven, PlanOptions};
 use crate::render;
 use crate::stops;
 use std::path::{Path, PathBuf};
@@ -109,35 +109,39 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     // The live snapshot and fingerprints are for saved plans and the JSON document only.
     let fingerprinted = args.out.is_some() || args.format == Format::Json;
     let started = std::time::Instant::now();
-    let mut computed = compute(ctx.config, &file, &org, source, false, fingerprinted);
-    match (&baseline, &baseline_plan) {
-        (Some(Baseline::Valid(base)), Some((base_plan, base_org))) => {
-            let mut origins = origin::classify(
-                &computed.plan,
-                base_plan,
-                &file.desired,
-                base,
-                ctx.config.today,
-            );
-            origins.rules_changed =
+    // The plan is made complete: what it was read from and compared with, warnings included.
+    let options = PlanOptions {
+        source: Some(source),
+        baseline: args.baseline.as_ref().map(|path| BaselineGiven {
+            name: BaselineName {
+                path: path.display().to_string(),
+                label: args.baseline_label.clone(),
+            },
+            problems: match &baseline {
+                Some(Baseline::Invalid { problems, .. }) => Some(*problems),
+                _ => None,
+            },
+        }),
+        ..plan_options(ctx.config, false)
+    };
+    let mut computed = plan_and_fingerprint(&file, &org, &options, fingerprinted);
+    if let (Some(Baseline::Valid(base)), Some((base_plan, base_org))) = (&baseline, &baseline_plan)
+    {
+        origin::classify(
+            &mut computed.plan,
+            base_plan,
+            &file.desired,
+            base,
+            ctx.config.today,
+        );
+        if let Some(compared) = &mut computed.plan.compared {
+            compared.rules_changed =
                 stops::rules_changed(&file.desired, base, base_org, &org, ctx.config.today);
-            computed.plan.set_origins(origins);
-            if let Some(keeps) = &keeps {
-                computed.plan.set_adoptable(keeps);
-            }
         }
-        (Some(Baseline::Invalid { path, problems }), _) => {
-            computed.plan.warn_first(Warning::BaselineInvalid {
-                path: path.clone(),
-                problems: *problems,
-            });
+        if let Some(keeps) = &keeps {
+            computed.plan.set_adoptable(keeps);
         }
-        _ => {}
     }
-    computed.plan.baseline = args.baseline.as_ref().map(|path| BaselineName {
-        path: path.display().to_string(),
-        label: args.baseline_label.clone(),
-    });
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "planned");
     show(ctx, args.format, &computed, &org, &file.name);
     append_step_summary(ctx, || render::markdown(&computed.plan, &file.name));
@@ -256,18 +260,20 @@ impl Computed {
     }
 }
 
-/// The planner's options from the configuration.
+/// The planner's options from the configuration (no source, no baseline).
 pub(super) fn plan_options(config: &Config, allow_mass_removal: bool) -> PlanOptions {
     PlanOptions {
         self_email: config.self_email.clone(),
         self_from: config.self_from,
         today: config.today,
         allow_mass_removal,
+        source: None,
+        baseline: None,
     }
 }
 
-/// Plans `file` against `org`, read from `source`; a snapshot older than 7 days adds a warning
-/// (docs/contract.md §9). With `fingerprinted` false, the snapshot and the live state's
+/// Plans `file` against `org`, read from `source` (a snapshot older than 7 days adds a warning;
+/// docs/contract.md §9). With `fingerprinted` false, the snapshot and the live state's
 /// fingerprint are left empty: they cost a line and a hash per member, and only a saved plan
 /// or the JSON document shows them.
 pub(super) fn compute(
@@ -278,19 +284,22 @@ pub(super) fn compute(
     allow_mass_removal: bool,
     fingerprinted: bool,
 ) -> Computed {
-    let mut plan = planner::plan(
-        &file.desired,
-        org,
-        &plan_options(config, allow_mass_removal),
-    );
-    if let (true, ReadFrom::Snapshot { path }) = (source.is_stale_snapshot(), &source.from) {
-        plan.warn_first(Warning::StaleSnapshot {
-            path: path.clone(),
-            read_at: source.read_at.clone(),
-            age_seconds: source.age_seconds,
-        });
-    }
-    plan.source = Some(source);
+    let options = PlanOptions {
+        source: Some(source),
+        ..plan_options(config, allow_mass_removal)
+    };
+    plan_and_fingerprint(file, org, &options, fingerprinted)
+}
+
+/// Plans `file` against `org` with `options`, and fingerprints what it was made from (see
+/// [`compute`]).
+fn plan_and_fingerprint(
+    file: &LoadedFile,
+    org: &Managed,
+    options: &PlanOptions,
+    fingerprinted: bool,
+) -> Computed {
+    let plan = planner::plan(&file.desired, org, options);
     let snapshot = if fingerprinted {
         saved::live_snapshot(org)
     } else {

@@ -164,7 +164,7 @@ impl StepLogs {
 pub(crate) fn steps(plan: &Plan) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::with_capacity(plan.changes.len());
     let mut replacements: HashMap<&Email, usize> = HashMap::new();
-    for c in &plan.changes {
+    for c in plan.changes.iter().map(|c| &c.change) {
         if c.is_replacement() {
             if let Some(at) = replacements.get(c.email()) {
                 steps[*at].changes.push(c.clone());

@@ -136,7 +136,7 @@ fn is_done_answers_from_one_lookup_for_every_kind_of_change() {
     let invite = plan
         .changes
         .iter()
-        .find(|c| matches!(c, Change::Invite(i) if i.replaces.is_none()))
+        .find(|c| matches!(&c.change, Change::Invite(i) if i.replaces.is_none()))
         .unwrap();
     assert!(is_done(invite, &Lookup::new(&erin_member)));
     // An invitation with another role is not the one asked for.
@@ -151,7 +151,7 @@ fn a_re_send_is_done_when_the_old_invitation_is_gone_and_a_new_one_is_pending() 
     let mut org = LiveState::of(&[("u1", "root@x.io", A)], &[("old", "jo@x.io", M)]);
     org.invitations[0].created_at = Timestamp::parse("2027-01-01T00:00:00Z");
     let plan = plan_live(&desired, &org, &PlanOptions::new(today()));
-    let resend = &plan.changes[0];
+    let resend = &plan.changes[0].change;
     assert!(matches!(resend, Change::Resend(_)), "{resend:?}");
     let cases = [
         (vec![("old", "jo@x.io", M)], false),

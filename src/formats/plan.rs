@@ -7,8 +7,8 @@
 use crate::live::{LiveSource, ReadFrom};
 use crate::origin::{AlreadyInOrg, Origin};
 use crate::plan::{
-    Action, BaselineName, Blocked, Change, Guard, GuardKind, LimitFrom, Pending, Plan, Summary,
-    Warning,
+    Action, BaselineName, Blocked, Change, Guard, GuardKind, LimitFrom, Pending, Plan, Planned,
+    Summary, Warning,
 };
 use crate::plan::{ExpiryChange, NoLonger, RuleChange};
 use crate::role::Role;
@@ -92,7 +92,7 @@ impl<'a> PlanDocument<'a> {
 pub(crate) struct PlanWire<'a> {
     /// Changes apply will send, sorted by action then email.
     #[schemars(with = "Vec<EntryWire>")]
-    changes: Entries<'a, Change>,
+    changes: Entries<'a, Planned>,
     /// Drift that will not be sent (the key's own account, protected emails), with the reason.
     #[schemars(with = "Vec<EntryWire>")]
     blocked: Entries<'a, Blocked>,
@@ -135,20 +135,14 @@ pub(crate) struct PlanWire<'a> {
 
 impl<'a> PlanWire<'a> {
     pub(crate) fn new(plan: &'a Plan) -> PlanWire<'a> {
-        let origins = plan.origins.as_ref();
+        let compared = plan.compared.as_ref();
         PlanWire {
-            changes: Entries {
-                items: &plan.changes,
-                origins: origins.map(|o| o.changes.as_slice()),
-            },
-            blocked: Entries {
-                items: &plan.blocked,
-                origins: origins.map(|o| o.blocked.as_slice()),
-            },
-            already_in_org: origins.map(|o| o.already_in_org.as_slice()),
-            no_longer: origins.map(|o| o.no_longer.as_slice()),
-            rules_changed: origins.map(|o| o.rules_changed.as_slice()),
-            expiries_changed: origins.map(|o| o.expiries.as_slice()),
+            changes: Entries(&plan.changes),
+            blocked: Entries(&plan.blocked),
+            already_in_org: compared.map(|o| o.already_in_org.as_slice()),
+            no_longer: compared.map(|o| o.no_longer.as_slice()),
+            rules_changed: compared.map(|o| o.rules_changed.as_slice()),
+            expiries_changed: compared.map(|o| o.expiries.as_slice()),
             pending_invitations: &plan.pending_invitations,
             warnings: &plan.warnings,
             guards: &plan.guards,
@@ -177,22 +171,36 @@ pub(crate) struct EntryWire {
 
 /// Changes or blocked changes, each written as an [`EntryWire`], one at a time (a plan of
 /// 100,000 changes is not copied into wire values first).
-struct Entries<'a, T> {
-    items: &'a [T],
-    origins: Option<&'a [Origin]>,
+struct Entries<'a, T>(&'a [T]);
+
+/// A change or a blocked change, with its origin.
+trait Entry {
+    fn origin(&self) -> Option<Origin>;
 }
 
-impl<T> Serialize for Entries<'_, T>
+impl Entry for Planned {
+    fn origin(&self) -> Option<Origin> {
+        self.origin
+    }
+}
+
+impl Entry for Blocked {
+    fn origin(&self) -> Option<Origin> {
+        self.origin
+    }
+}
+
+impl<T: Entry> Serialize for Entries<'_, T>
 where
     for<'x> ChangeWire: From<&'x T>,
 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.items.len()))?;
-        for (i, item) in self.items.iter().enumerate() {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for item in self.0 {
             seq.serialize_element(&EntryWire {
                 change: ChangeWire::from(item),
-                origin: self.origins.and_then(|o| o.get(i).copied()),
+                origin: item.origin(),
             })?;
         }
         seq.end()
@@ -388,6 +396,12 @@ impl From<&Change> for ChangeWire {
             invited_at: c.invited().map(|i| i.at.as_str().to_string()),
             blocked_reason: None,
         }
+    }
+}
+
+impl From<&Planned> for ChangeWire {
+    fn from(c: &Planned) -> ChangeWire {
+        ChangeWire::from(&c.change)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::plan::{self, ChangeWire, Fingerprints, LiveSourceWire};
 use crate::live::Managed;
-use crate::origin::{Origin, Origins};
+use crate::origin::{Compared, Origin};
 use crate::plan::Plan;
 
 use serde::Deserialize;
@@ -125,19 +125,35 @@ impl SavedPlan {
 }
 
 impl SavedPlan {
-    /// The origins the plan was saved with (docs/contract.md §5), index for index with its
-    /// changes and blocked changes: `None` when it was made without `--baseline` (or an entry
-    /// lacks one).
-    pub(crate) fn origins(&self) -> Option<Origins> {
+    /// The origins the plan was saved with (docs/contract.md §5): `None` when it was made
+    /// without `--baseline` (or an entry lacks one).
+    pub(crate) fn origins(&self) -> Option<SavedOrigins<'_>> {
         self.summary.edit?;
-        let each = |entries: &[SavedEntry]| -> Option<Vec<Origin>> {
-            entries.iter().map(|e| e.origin).collect()
-        };
-        Some(Origins {
-            changes: each(&self.changes)?,
-            blocked: each(&self.blocked)?,
-            ..Origins::default()
-        })
+        let all = |entries: &[SavedEntry]| entries.iter().all(|e| e.origin.is_some());
+        (all(&self.changes) && all(&self.blocked)).then_some(SavedOrigins(self))
+    }
+}
+
+/// The origins of a saved plan's entries, each on its entry.
+pub(crate) struct SavedOrigins<'a>(&'a SavedPlan);
+
+impl SavedOrigins<'_> {
+    /// Gives each entry of `plan` (made again from the same file and org) the origin of the
+    /// saved entry in its place, and counts them; `plan` is left as it is when it has another
+    /// number of entries (a plan whose changes differ is stale, whatever its origins).
+    pub(crate) fn give_to(&self, plan: &mut Plan) {
+        let saved = self.0;
+        if saved.changes.len() != plan.changes.len() || saved.blocked.len() != plan.blocked.len() {
+            return;
+        }
+        for (c, e) in plan.changes.iter_mut().zip(&saved.changes) {
+            c.origin = e.origin;
+        }
+        for (b, e) in plan.blocked.iter_mut().zip(&saved.blocked) {
+            b.origin = e.origin;
+        }
+        plan.compared = Some(Compared::default());
+        plan.count_origins();
     }
 }
 

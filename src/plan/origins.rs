@@ -1,5 +1,5 @@
 //! Where each change comes from, given a baseline, and what the edit stops: the data
-//! (docs/contract.md §8). [`crate::origin`] and [`crate::stops`] compute it.
+//! (docs/contract.md §8). Each change and blocked change carries its own [`Origin`]. [`crate::origin`] and [`crate::stops`] compute it.
 
 use super::{Change, Role};
 use crate::date::Date;
@@ -60,13 +60,11 @@ pub(crate) struct AlreadyInOrg {
     pub(crate) role: Role,
 }
 
-/// The origins of a plan's entries, index for index, and what the edit stops.
+/// What comparing a plan with the baseline's finds besides each entry's origin (which each
+/// change and blocked change carries): what the edit asks for that the org holds already, what
+/// it stops, the rules and expiries it changes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Origins {
-    /// One per `Plan::changes`, in order.
-    pub(crate) changes: Vec<Origin>,
-    /// One per `Plan::blocked`, in order.
-    pub(crate) blocked: Vec<Origin>,
+pub(crate) struct Compared {
     /// Sorted by email.
     pub(crate) already_in_org: Vec<AlreadyInOrg>,
     /// What the baseline's plan makes and the edit's does not.
@@ -115,22 +113,6 @@ pub(crate) enum StopCause {
     ResendRule,
     /// The edit's plan makes another change for the email instead.
     Replaced,
-}
-
-impl StopCause {
-    /// The JSON plan's `cause` (data, such as a pattern, is the view's to add).
-    pub(crate) fn words(&self) -> String {
-        match self {
-            StopCause::Ignored { pattern } => format!("matches the ignore pattern {pattern}"),
-            StopCause::Protected => "listed under protected".into(),
-            StopCause::Listed { role } => format!("the file lists it as {role}"),
-            StopCause::Renewed { expires: Some(d) } => format!("its expires moved to {d}"),
-            StopCause::Renewed { expires: None } => "its expires was removed".into(),
-            StopCause::Dropped => "no longer listed in the file".into(),
-            StopCause::ResendRule => "invitations.resend_after_days changed".into(),
-            StopCause::Replaced => "the plan makes another change for this email".into(),
-        }
-    }
 }
 
 /// One rule the edit changes.

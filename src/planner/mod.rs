@@ -5,10 +5,11 @@
 use crate::date::Date;
 use crate::desired::{Desired, DesiredMember, MaxRemovals};
 use crate::email::Email;
-use crate::live::{LiveInvitation, LiveMember, Managed, MemberId};
+use crate::live::{LiveInvitation, LiveMember, LiveSource, Managed, MemberId, ReadFrom};
 use crate::plan::{
-    Action, BlockReason, Blocked, Change, Departure, Guard, Invite, Invited, Pending, Plan, Remove,
-    Resend, Revoke, RevokeCause, STALE_INVITATION_DAYS, SelfFrom, Summary, UpdateRole, Warning,
+    Action, BaselineName, BlockReason, Blocked, Change, Departure, Guard, Invite, Invited, Pending,
+    Plan, Planned, Remove, Resend, Revoke, RevokeCause, STALE_INVITATION_DAYS, SelfFrom, Summary,
+    UpdateRole, Warning,
 };
 use crate::role::Role;
 use std::collections::{HashMap, HashSet};
@@ -24,6 +25,11 @@ pub(crate) struct PlanOptions {
     pub(crate) today: Date,
     /// Lifts the removal guard, never the admin guard.
     pub(crate) allow_mass_removal: bool,
+    /// What the org was read from and when (docs/contract.md §9): the plan carries it, and
+    /// warns when it is an old snapshot. The reader measured its age; the planner reads no clock.
+    pub(crate) source: Option<LiveSource>,
+    /// `--baseline`, when the plan is compared with one (docs/contract.md §8).
+    pub(crate) baseline: Option<BaselineGiven>,
 }
 
 impl PlanOptions {
@@ -33,8 +39,19 @@ impl PlanOptions {
             self_from: SelfFrom::Flag,
             today,
             allow_mass_removal: false,
+            source: None,
+            baseline: None,
         }
     }
+}
+
+/// The baseline a plan is compared with, as the command read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BaselineGiven {
+    pub(crate) name: BaselineName,
+    /// Its problems when it is not a valid desired state: the plan then says that it cannot
+    /// tell the edit from drift, and has no origins.
+    pub(crate) problems: Option<usize>,
 }
 
 /// The default removal limit when the file sets none: max(3, 25 % of current members), capped at
@@ -161,6 +178,7 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
         .cloned()
         .map(Warning::Guard)
         .collect();
+    warnings.extend(about_inputs(options));
     // The only admin left is the key's own account (its role is never changed, so it is an
     // admin after the plan when it is one now): no person could administer the org
     // (docs/contract.md §5).
@@ -194,7 +212,7 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
     warnings.extend(lifecycle.stale);
     warnings.extend(expiries(desired, org, options));
     Plan {
-        changes: to_send,
+        changes: to_send.into_iter().map(Planned::new).collect(),
         blocked,
         pending_invitations: lifecycle.pending,
         guards,
@@ -202,11 +220,37 @@ pub(crate) fn plan(desired: &Desired, org: &Managed, options: &PlanOptions) -> P
         summary,
         live_members: org.live_members,
         admins_after,
-        origins: None,
-        source: None,
+        compared: None,
+        source: options.source.clone(),
         org: desired.org.clone(),
-        baseline: None,
+        baseline: options.baseline.as_ref().map(|b| b.name.clone()),
     }
+}
+
+/// The warnings about what the plan was made from, said right after the tripped guards: a
+/// baseline that is not valid, a snapshot read too long ago (docs/contract.md §8, §9).
+fn about_inputs(options: &PlanOptions) -> Vec<Warning> {
+    let mut out = Vec::new();
+    if let Some(BaselineGiven {
+        name,
+        problems: Some(problems),
+    }) = &options.baseline
+    {
+        out.push(Warning::BaselineInvalid {
+            path: name.path.clone(),
+            problems: *problems,
+        });
+    }
+    if let Some(source) = options.source.as_ref().filter(|s| s.is_stale_snapshot()) {
+        if let ReadFrom::Snapshot { path } = &source.from {
+            out.push(Warning::StaleSnapshot {
+                path: path.clone(),
+                read_at: source.read_at.clone(),
+                age_seconds: source.age_seconds,
+            });
+        }
+    }
+    out
 }
 
 /// The planner on a whole live state, through the managed view as the commands do.
@@ -415,7 +459,11 @@ fn block(
                 if c.is_replacement() {
                     blocked_replacements.insert(c.email().clone());
                 }
-                blocked.push(Blocked { change: c, why });
+                blocked.push(Blocked {
+                    change: c,
+                    why,
+                    origin: None,
+                });
             }
             None => to_send.push(c),
         }
@@ -428,6 +476,7 @@ fn block(
         blocked.extend(more.into_iter().map(|change| Blocked {
             change,
             why: BlockReason::BlockedReplacement,
+            origin: None,
         }));
     }
     let to_send = in_plan_order(to_send);

@@ -1135,3 +1135,59 @@ fn the_own_account_left_as_the_only_admin_is_a_warning() {
         "after this plan the only admin left is teamsync's own account root@example.com (--self): no person could administer the org; keep a person as org:admin in the file"
     );
 }
+
+/// The plan is complete when the planner returns it (docs/contract.md §8, §9): it carries the
+/// source and the baseline it was given, and warns about an old snapshot and an invalid
+/// baseline right after the tripped guards, before the rest.
+#[test]
+fn the_plan_carries_its_source_and_baseline_and_warns_about_them_after_the_guards() {
+    use crate::date::Timestamp;
+    use crate::live::{LiveSource, ReadFrom};
+    use crate::plan::BaselineName;
+    let org = org_of(12);
+    // Eight of twelve removed: the removal guard trips. The self is not in the org.
+    let d = keep_first(4, &org);
+    let snapshot = |days: i64| LiveSource {
+        from: ReadFrom::Snapshot {
+            path: "org.json".into(),
+        },
+        read_at: Timestamp::parse("2027-03-20T00:00:00Z").unwrap(),
+        age_seconds: days * 86_400,
+    };
+    let name = BaselineName {
+        path: "base.yaml".into(),
+        label: None,
+    };
+    let mut o = opts();
+    o.self_email = Some(Email::new("nobody@example.com"));
+    o.source = Some(snapshot(11));
+    o.baseline = Some(BaselineGiven {
+        name: name.clone(),
+        problems: Some(2),
+    });
+    let p = plan(&d, &org, &o);
+    assert_eq!((&p.source, &p.baseline), (&o.source, &Some(name.clone())));
+    let kinds: Vec<&str> = p
+        .warnings
+        .iter()
+        .map(|w| match w {
+            Warning::Guard(_) => "guard",
+            Warning::BaselineInvalid { .. } => "baseline",
+            Warning::StaleSnapshot { .. } => "snapshot",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["guard", "baseline", "snapshot", "other"]);
+    // A snapshot of the week, and a valid baseline: nothing said about them.
+    o.source = Some(snapshot(6));
+    o.baseline = Some(BaselineGiven {
+        name,
+        problems: None,
+    });
+    let p = plan(&d, &org, &o);
+    assert!(p.warnings.iter().all(|w| !matches!(
+        w,
+        Warning::BaselineInvalid { .. } | Warning::StaleSnapshot { .. }
+    )));
+    assert!(p.baseline.is_some() && p.source.is_some());
+}

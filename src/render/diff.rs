@@ -26,7 +26,7 @@ fn roster(org: &Managed) -> String {
 /// changes stay as they are).
 pub(crate) fn diff(org: &Managed, plan: &Plan, file: &str) -> String {
     let before = roster(org);
-    let after = roster(&simulate(org, &plan.changes));
+    let after = roster(&simulate(org, plan.changes.iter().map(|c| &c.change)));
     if before == after {
         return String::new();
     }

@@ -3,10 +3,11 @@
 //! mention anyone, link, or become markup.
 
 use super::waited;
+use super::warnings::Piece;
 use super::{adopt_pointer, origin_counts, origin_heading, removal_limit, shown, source_parts};
 use crate::origin::Origin;
 use crate::plan::NoLonger;
-use crate::plan::{Blocked, Change, Pending, Piece, Plan, Warning};
+use crate::plan::{Blocked, Change, Pending, Plan, Warning};
 use crate::role::Role;
 use crate::words::{one_or_many, plural};
 use items::{blocked_item, item, no_longer_item, rule_item};
@@ -232,7 +233,7 @@ fn render(plan: &Plan, file: &str) -> String {
     let mut head = format!("{MARKER}\n");
     let file_md = code(&cut(file, MAX_NAME_CHARS));
     let s = &plan.summary;
-    let stopped = plan.origins.as_ref().map_or(0, |o| {
+    let stopped = plan.compared.as_ref().map_or(0, |o| {
         o.no_longer.len() + o.rules_changed.len() + o.expiries.len()
     });
     if plan.is_empty() {
@@ -299,24 +300,24 @@ fn render(plan: &Plan, file: &str) -> String {
     }
     blocks.push(Block::Raw(head));
 
-    match &plan.origins {
+    match &plan.compared {
         None => {
             if let Some(p) = adopt_pointer(plan, &file_md) {
                 blocks.push(Block::Raw(format!("\n{}\n", words_around(&p, &file_md))));
             }
-            let changes: Vec<&Change> = plan.changes.iter().collect();
+            let changes: Vec<&Change> = plan.changes.iter().map(|c| &c.change).collect();
             let blocked: Vec<&Blocked> = plan.blocked.iter().collect();
             origin_group(plan, None, &changes, &blocked, "####", "", &mut blocks);
         }
-        Some(origins) => {
+        Some(compared) => {
             for origin in Origin::ALL {
                 let (changes, blocked) = plan.of_origin(origin);
                 let n = shown(&changes, &blocked);
                 let stops = origin == Origin::Edit
-                    && (!origins.no_longer.is_empty()
-                        || !origins.rules_changed.is_empty()
-                        || !origins.expiries.is_empty()
-                        || !origins.already_in_org.is_empty());
+                    && (!compared.no_longer.is_empty()
+                        || !compared.rules_changed.is_empty()
+                        || !compared.expiries.is_empty()
+                        || !compared.already_in_org.is_empty());
                 if n == 0 && !stops && (origin != Origin::Edit || plan.is_empty()) {
                     continue;
                 }
@@ -392,7 +393,7 @@ fn sources(out: &mut String, plan: &Plan) {
 fn table(out: &mut String, plan: &Plan) {
     use crate::plan::Action;
     let s = &plan.summary;
-    let by_origin = plan.origins.is_some();
+    let by_origin = plan.compared.is_some();
     if by_origin {
         let _ = writeln!(
             out,
@@ -403,13 +404,15 @@ fn table(out: &mut String, plan: &Plan) {
     }
     let count = |action: Option<Action>, origin: Origin| {
         let changes = plan
-            .changes_with_origin()
-            .filter(|(c, o)| Some(c.action()) == action && *o == Some(origin))
-            .filter(|(c, _)| !c.is_replaced_revoke())
+            .changes
+            .iter()
+            .filter(|c| Some(c.action()) == action && c.origin == Some(origin))
+            .filter(|c| !c.is_replaced_revoke())
             .count();
         let blocked = plan
-            .blocked_with_origin()
-            .filter(|(_, o)| action.is_none() && *o == Some(origin))
+            .blocked
+            .iter()
+            .filter(|b| action.is_none() && b.origin == Some(origin))
             .count();
         changes + blocked
     };
@@ -478,8 +481,8 @@ fn origin_group(
         ));
     }
     let edit = origin == Some(Origin::Edit);
-    let origins = plan.origins.as_ref().filter(|_| edit);
-    let (keeps, others): (Vec<&NoLonger>, Vec<&NoLonger>) = origins
+    let compared = plan.compared.as_ref().filter(|_| edit);
+    let (keeps, others): (Vec<&NoLonger>, Vec<&NoLonger>) = compared
         .map(|o| o.no_longer.iter().partition(|n| n.keeps_access()))
         .unwrap_or_default();
     if !keeps.is_empty() {
@@ -490,7 +493,7 @@ fn origin_group(
             Yield::Rest,
         ));
     }
-    if let Some(o) = origins.filter(|o| !o.rules_changed.is_empty()) {
+    if let Some(o) = compared.filter(|o| !o.rules_changed.is_empty()) {
         let items: Vec<String> = o.rules_changed.iter().map(rule_item).collect();
         blocks.push(list(
             headed("Rules changed", items.len()),
@@ -498,7 +501,7 @@ fn origin_group(
             Yield::Rest,
         ));
     }
-    if let Some(o) = origins.filter(|o| !o.expiries.is_empty()) {
+    if let Some(o) = compared.filter(|o| !o.expiries.is_empty()) {
         let items: Vec<String> = o.expiries.iter().map(items::expiry_item).collect();
         blocks.push(list(
             headed("Expiries this change sets", items.len()),
@@ -522,7 +525,7 @@ fn origin_group(
             others.iter().map(|n| no_longer_item(n)).collect(),
         ));
     }
-    if let Some(o) = origins.filter(|o| !o.already_in_org.is_empty()) {
+    if let Some(o) = compared.filter(|o| !o.already_in_org.is_empty()) {
         summary.push(format!("{} already in the org", o.already_in_org.len()));
         collapsed.push((
             "Already in the org, nothing to send".into(),

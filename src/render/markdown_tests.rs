@@ -176,7 +176,7 @@ fn with_a_baseline_the_edit_comes_first_and_what_must_not_be_missed_is_in_sight(
     };
     let mut p = plan(&file, &live, &opts());
     let b = plan(&base, &live, &opts());
-    p.set_origins(classify(&p, &b, &file, &base, opts().today));
+    classify(&mut p, &b, &file, &base, opts().today);
     p.set_adoptable(&crate::adopt::keeps(&file, &live, opts().today, None));
     let md = markdown(&p, "teamsync.yaml");
     let at = |needle: &str| {

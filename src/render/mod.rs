@@ -8,6 +8,7 @@ mod diff;
 mod markdown;
 pub(crate) mod review;
 mod text;
+mod warnings;
 mod words;
 
 pub(crate) use apply::{
@@ -188,7 +189,7 @@ fn ago(seconds: i64) -> String {
 /// an expiry), changes a role or replaces an invitation: what `teamsync adopt` could keep
 /// instead (docs/contract.md §6).
 fn reverts_something(plan: &Plan) -> bool {
-    plan.changes.iter().any(|c| match c {
+    plan.changes.iter().any(|c| match &c.change {
         Change::UpdateRole(_) => true,
         Change::Invite(i) => i.replaces.is_some(),
         Change::Remove(r) => r.departure == Departure::NotDesired,
@@ -202,10 +203,10 @@ fn reverts_something(plan: &Plan) -> bool {
 /// format. With a baseline, only when there is drift to revert, naming how many emails it
 /// concerns; without one, it claims nothing about who changed the org.
 fn adopt_pointer(plan: &Plan, file: &str) -> Option<String> {
-    if let Some(origins) = &plan.origins {
+    if let Some(compared) = &plan.compared {
         // Only drift that adopt would keep (docs/contract.md §8); on the pull request's branch,
         // `adopt --baseline` folds that drift alone, never the edit's entries.
-        let n = origins.adoptable_drift;
+        let n = compared.adoptable_drift;
         return (n > 0).then(|| {
             format!(
                 "Drift: applying also reverts what was done in the org, outside this change, for {n} email{} that `teamsync adopt` can keep. To keep {} instead, run `teamsync adopt` on the default branch, or on this branch `teamsync adopt --baseline BASE`, BASE being the base branch's copy of {file}: it writes the org's version into {file} and leaves this change's entries as they are.",

@@ -77,7 +77,7 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
         );
         return out;
     }
-    if plan.origins.is_some() {
+    if plan.compared.is_some() {
         for origin in Origin::ALL {
             let (changes, blocked) = plan.of_origin(origin);
             let n = shown(&changes, &blocked);
@@ -96,7 +96,7 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
             }
         }
     } else {
-        let changes: Vec<&Change> = plan.changes.iter().collect();
+        let changes: Vec<&Change> = plan.changes.iter().map(|c| &c.change).collect();
         let blocked: Vec<&Blocked> = plan.blocked.iter().collect();
         groups(&mut out, &changes, &blocked, color);
     }
@@ -239,7 +239,7 @@ fn groups(out: &mut String, changes: &[&Change], blocked: &[&Blocked], color: bo
 /// With a baseline: the entries the edit adds or changes that the org already holds, one line
 /// each (docs/contract.md §8).
 fn already_in_org(out: &mut String, plan: &Plan, color: bool) {
-    let Some(already) = plan.origins.as_ref().map(|o| &o.already_in_org) else {
+    let Some(already) = plan.compared.as_ref().map(|o| &o.already_in_org) else {
         return;
     };
     if already.is_empty() {
@@ -275,19 +275,19 @@ fn source(out: &mut String, plan: &Plan) {
 /// With a baseline: what the edit stops (`x`, and whether that keeps access) and the rules it
 /// changes, each with the org members it now matches (docs/contract.md §8).
 fn stops(out: &mut String, plan: &Plan, color: bool) {
-    let Some(origins) = &plan.origins else {
+    let Some(compared) = &plan.compared else {
         return;
     };
     let bold = Style::new().bold();
-    if !origins.no_longer.is_empty() {
+    if !compared.no_longer.is_empty() {
         let title = "No longer done, because of this change";
         let _ = writeln!(
             out,
             "{} ({}):",
             paint(color, bold, title),
-            origins.no_longer.len()
+            compared.no_longer.len()
         );
-        for n in &origins.no_longer {
+        for n in &compared.no_longer {
             let keeps = if n.keeps_access() {
                 "; this keeps access"
             } else {
@@ -302,14 +302,14 @@ fn stops(out: &mut String, plan: &Plan, color: bool) {
         }
         out.push('\n');
     }
-    if !origins.expiries.is_empty() {
+    if !compared.expiries.is_empty() {
         let _ = writeln!(
             out,
             "{} ({}):",
             paint(color, bold, "Expiries this change sets"),
-            origins.expiries.len()
+            compared.expiries.len()
         );
-        for e in &origins.expiries {
+        for e in &compared.expiries {
             let _ = writeln!(
                 out,
                 "  @ {} ({}): {}",
@@ -320,14 +320,14 @@ fn stops(out: &mut String, plan: &Plan, color: bool) {
         }
         out.push('\n');
     }
-    if !origins.rules_changed.is_empty() {
+    if !compared.rules_changed.is_empty() {
         let _ = writeln!(
             out,
             "{} ({}):",
             paint(color, bold, "Rules changed"),
-            origins.rules_changed.len()
+            compared.rules_changed.len()
         );
-        for r in &origins.rules_changed {
+        for r in &compared.rules_changed {
             let _ = writeln!(out, "  * {}", escape(&super::rule_line(r)));
         }
         out.push('\n');

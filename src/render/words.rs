@@ -3,7 +3,7 @@
 //! `reason`, the apply's lines). `crate::plan` is data only; these impls are its words.
 
 use crate::desired::MaxRemovals;
-use crate::plan::{BlockReason, Change, Departure, Guard, Invited, Revoke, RevokeCause};
+use crate::plan::{BlockReason, Change, Departure, Guard, Invited, Revoke, RevokeCause, StopCause};
 use crate::words::{one_or_many, plural};
 use std::fmt;
 
@@ -204,6 +204,22 @@ impl Change {
             (Some(Departure::Expired { on }), Some(r)) => Some(format!("expired on {on}: {r}")),
             (Some(Departure::Expired { on }), None) => Some(format!("expired on {on}")),
             (_, r) => r.map(str::to_owned),
+        }
+    }
+}
+
+impl StopCause {
+    /// The JSON plan's `cause` (data, such as a pattern, is the view's to add).
+    pub(crate) fn words(&self) -> String {
+        match self {
+            StopCause::Ignored { pattern } => format!("matches the ignore pattern {pattern}"),
+            StopCause::Protected => "listed under protected".into(),
+            StopCause::Listed { role } => format!("the file lists it as {role}"),
+            StopCause::Renewed { expires: Some(d) } => format!("its expires moved to {d}"),
+            StopCause::Renewed { expires: None } => "its expires was removed".into(),
+            StopCause::Dropped => "no longer listed in the file".into(),
+            StopCause::ResendRule => "invitations.resend_after_days changed".into(),
+            StopCause::Replaced => "the plan makes another change for this email".into(),
         }
     }
 }

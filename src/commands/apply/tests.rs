@@ -122,6 +122,7 @@ fn the_guard_re_check_judges_the_remaining_changes_against_the_fresh_read() {
     let remaining: Vec<&Change> = demote_alice
         .changes
         .iter()
+        .map(|c| &c.change)
         .filter(|c| c.is_demotion())
         .collect();
     assert_eq!(remaining.len(), 1, "{:?}", demote_alice.changes);
