@@ -253,6 +253,7 @@ pub(crate) fn classify(
     let compared = Compared {
         already_in_org,
         adoptable_drift: 0,
+        drift_kept: false,
         no_longer: crate::stops::no_longer(plan, baseline, desired, base, today),
         rules_changed: Vec::new(),
         expiries: crate::stops::expiries_changed(desired, base),

@@ -279,6 +279,11 @@ fn prepare(ctx: &Context, args: &Args) -> Result<Prepared, CommandError> {
         }
         _ => {}
     }
+    if mode == DriftMode::Keep {
+        if let Some(compared) = computed.plan.compared.as_mut() {
+            compared.drift_kept = true;
+        }
+    }
     let origins = computed.plan.origin_index();
     Ok(Prepared {
         saved,

@@ -76,6 +76,9 @@ pub(crate) struct Compared {
     /// How many emails of the drift `teamsync adopt` would keep in the file (set by
     /// `Plan::set_adoptable`): the pointer to adopt names these only (docs/contract.md §8).
     pub(crate) adoptable_drift: usize,
+    /// Set by `apply --drift keep`: the drift is left in place, not reverted, so the plan shows
+    /// it as such and points nowhere (docs/contract.md §5).
+    pub(crate) drift_kept: bool,
 }
 
 /// A change the baseline's plan makes and the edit's plan does not.

@@ -323,7 +323,7 @@ fn render(plan: &Plan, file: &str) -> String {
                 }
                 blocks.push(Block::Raw(format!(
                     "\n#### {} ({n} change{})\n",
-                    origin_heading(origin),
+                    origin_heading(plan, origin),
                     plural(n)
                 )));
                 if origin == Origin::Edit && n == 0 {

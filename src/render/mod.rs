@@ -73,10 +73,14 @@ fn origin_counts(plan: &Plan) -> Option<String> {
     ))
 }
 
-/// The heading of the edit's group and of the drift's (docs/contract.md §8).
-fn origin_heading(origin: Origin) -> &'static str {
+/// The heading of the edit's group and of the drift's (docs/contract.md §8); drift that
+/// `apply --drift keep` leaves in place says so (docs/contract.md §5).
+fn origin_heading(plan: &Plan, origin: Origin) -> &'static str {
     match origin {
         Origin::Edit => "This change",
+        Origin::Drift if plan.compared.as_ref().is_some_and(|c| c.drift_kept) => {
+            "Drift in the org, left in place by --drift keep"
+        }
         Origin::Drift => "Drift in the org that applying also reverts",
         Origin::Scheduled => "Scheduled by the file itself: expiries passed, re-sends due",
     }
@@ -204,6 +208,10 @@ fn reverts_something(plan: &Plan) -> bool {
 /// concerns; without one, it claims nothing about who changed the org.
 fn adopt_pointer(plan: &Plan, file: &str) -> Option<String> {
     if let Some(compared) = &plan.compared {
+        if compared.drift_kept {
+            // Apply's own note names the drift left in place and points to adopt.
+            return None;
+        }
         // Only drift that adopt would keep (docs/contract.md §8); on the pull request's branch,
         // `adopt --baseline` folds that drift alone, never the edit's entries.
         let n = compared.adoptable_drift;

@@ -84,7 +84,11 @@ pub(crate) fn text(plan: &Plan, file: &str, options: TextOptions) -> String {
             if n == 0 && origin != Origin::Edit {
                 continue;
             }
-            let heading = format!("{} ({n} change{}):", origin_heading(origin), plural(n));
+            let heading = format!(
+                "{} ({n} change{}):",
+                origin_heading(plan, origin),
+                plural(n)
+            );
             let _ = writeln!(out, "{}\n", paint(color, bold, &heading));
             if n == 0 {
                 let _ = writeln!(out, "  It changes nothing in the org.\n");
