@@ -56,7 +56,9 @@ members:
 ";
     let w = World::new(org, file);
     assert_run!("odds_written_plan", w.run(&["plan"]));
-    assert_run!("odds_written_apply", w.run(&["apply", "--auto-approve"]));
+    // One request at a time: the progress lines come in plan order.
+    let apply = w.run(&["apply", "--auto-approve", "--parallelism", "1"]);
+    assert_run!("odds_written_apply", apply);
     let mut sent: Vec<String> = w
         .emu
         .state()
