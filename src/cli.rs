@@ -24,7 +24,8 @@ const VERSION: &str = concat!(
     about,
     max_term_width = 100,
     after_help = crate::help::AFTER_SHORT_HELP,
-    after_long_help = crate::help::after_long_help()
+    after_long_help = crate::help::after_long_help(),
+    mut_subcommands = crate::help::with_examples
 )]
 pub(crate) struct Cli {
     #[command(flatten)]

@@ -15,14 +15,21 @@ use std::fmt;
 /// The API's limit on an invitation's email address.
 pub(crate) const MAX_EMAIL_LEN: usize = 320;
 
-/// An email address, trimmed and with its ASCII letters lower-cased (nothing else: a letter
-/// outside ASCII stays as written): the key of everything teamsync plans.
+/// An email address: its key, trimmed and with its ASCII letters lower-cased (nothing else: a
+/// letter outside ASCII stays as written), which is all it is compared, ordered and hashed by;
+/// and the address as written (trimmed), which is what an invitation is sent to
+/// (docs/contract.md §3: the address kept as written).
 ///
 /// Its only constructor normalizes, and it derefs to nothing, so comparing it with a raw
 /// `&str` takes an explicit `as_str()`.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
-pub(crate) struct Email(String);
+pub(crate) struct Email {
+    key: String,
+    /// The written form when it differs from `key` (ASCII uppercase in it); `None` in the
+    /// common case, so that 100,000 members cost no second string.
+    written: Option<Box<str>>,
+}
 
 impl Email {
     /// Normalizes `raw`: surrounding whitespace removed, ASCII letters lower-cased.
@@ -34,23 +41,61 @@ impl Email {
     /// common case for an API's list of 100,000 members).
     pub(crate) fn from_string(raw: String) -> Email {
         let trimmed = raw.trim();
-        let normalized = trimmed.len() == raw.len() && !raw.bytes().any(|b| b.is_ascii_uppercase());
-        if normalized {
-            Email(raw)
-        } else {
-            // ASCII only (docs/contract.md §3): `to_lowercase` would make U+212A KELVIN SIGN
-            // a `k`, and a look-alike account would pass for the file's address.
-            Email(trimmed.to_ascii_lowercase())
+        if !trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+            let key = if trimmed.len() == raw.len() {
+                raw
+            } else {
+                trimmed.to_string()
+            };
+            return Email { key, written: None };
+        }
+        // ASCII only (docs/contract.md §3): `to_lowercase` would make U+212A KELVIN SIGN
+        // a `k`, and a look-alike account would pass for the file's address.
+        Email {
+            key: trimmed.to_ascii_lowercase(),
+            written: Some(trimmed.into()),
         }
     }
 
+    /// The key: what every comparison uses.
     pub(crate) fn as_str(&self) -> &str {
-        &self.0
+        &self.key
+    }
+
+    /// The address as written (trimmed): what an invitation is sent to.
+    pub(crate) fn written(&self) -> &str {
+        self.written.as_deref().unwrap_or(&self.key)
     }
 
     /// The part after the last `@` (empty when there is none).
     pub(crate) fn domain(&self) -> &str {
-        self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+        self.key.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+    }
+}
+
+impl PartialEq for Email {
+    fn eq(&self, other: &Email) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Email {}
+
+impl PartialOrd for Email {
+    fn partial_cmp(&self, other: &Email) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Email {
+    fn cmp(&self, other: &Email) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+impl std::hash::Hash for Email {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
     }
 }
 
@@ -62,19 +107,19 @@ impl From<String> for Email {
 
 impl From<Email> for String {
     fn from(e: Email) -> String {
-        e.0
+        e.key
     }
 }
 
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.key)
     }
 }
 
 impl fmt::Debug for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        fmt::Debug::fmt(&self.key, f)
     }
 }
 
@@ -247,6 +292,33 @@ mod tests {
         );
         let parsed: Email = serde_json::from_str("\" Bob@X.io\"").unwrap();
         assert_eq!(parsed.as_str(), "bob@x.io", "deserializing normalizes too");
+    }
+
+    #[test]
+    fn keeps_the_address_as_written_beside_its_key() {
+        let written = Email::new(" Kim.Lee@X.com ");
+        assert_eq!(written.written(), "Kim.Lee@X.com");
+        assert_eq!(written.as_str(), "kim.lee@x.com");
+        assert_eq!(written.to_string(), "kim.lee@x.com");
+        let plain = Email::new("kim.lee@x.com");
+        assert_eq!(plain.written(), "kim.lee@x.com");
+        assert_eq!(written, plain, "equal by the folded form");
+        assert_eq!(written.cmp(&plain), std::cmp::Ordering::Equal);
+        let state = std::collections::hash_map::RandomState::new();
+        assert_eq!(
+            std::hash::BuildHasher::hash_one(&state, &written),
+            std::hash::BuildHasher::hash_one(&state, &plain)
+        );
+        assert!(
+            Email::new("a@x.io") < Email::new("B@x.io"),
+            "ordered by the key"
+        );
+        assert_eq!(
+            serde_json::to_string(&written).unwrap(),
+            "\"kim.lee@x.com\"",
+            "documents carry the key"
+        );
+        assert_eq!(Email::new("\u{212a}im@X.com").written(), "\u{212a}im@X.com");
     }
 
     #[test]

@@ -161,6 +161,175 @@ pub const EXAMPLES: Section = Section {
     ],
 };
 
+/// Each command's own examples: `teamsync COMMAND --help` and its man page end with them
+/// (docs/contract.md §1), as `teamsync --help` ends with [`EXAMPLES`].
+pub const COMMAND_EXAMPLES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "validate",
+        &[
+            (
+                "teamsync validate",
+                "Check teamsync.yaml offline: every problem as FILE:LINE:COL: message.",
+            ),
+            (
+                "teamsync validate -f org/",
+                "Check a directory of parts as one file.",
+            ),
+            (
+                "teamsync validate --format json",
+                "The problems as a document for tools (teamsync schema --validation); exit 1 when not valid.",
+            ),
+        ],
+    ),
+    (
+        "plan",
+        &[
+            (
+                "teamsync plan",
+                "Show what apply would change in the org; changes nothing.",
+            ),
+            (
+                "teamsync plan --detailed-exitcode",
+                "Exit 2 when there are changes: a nightly drift check.",
+            ),
+            (
+                "teamsync plan --baseline base.yaml --format markdown > comment.md",
+                "The pull-request comment: the edit's changes apart from drift in the org.",
+            ),
+            (
+                "teamsync plan --out plan.json",
+                "Also save the plan, for teamsync apply plan.json.",
+            ),
+            (
+                "teamsync plan --live org.json",
+                "Plan against a snapshot (teamsync snapshot): no key, no request.",
+            ),
+        ],
+    ),
+    (
+        "apply",
+        &[
+            (
+                "teamsync apply",
+                "Plan again, ask for yes, and make the changes.",
+            ),
+            (
+                "teamsync plan --out plan.json && teamsync apply plan.json",
+                "Apply exactly the plan that was reviewed (refused when the file or the org changed).",
+            ),
+            (
+                "teamsync apply --auto-approve --report report.json",
+                "In CI: no question, and a JSON report of every step.",
+            ),
+            (
+                "teamsync apply --baseline base.yaml --drift keep",
+                "Apply the edit, leave drift in the org as it is and list it.",
+            ),
+        ],
+    ),
+    (
+        "export",
+        &[
+            (
+                "teamsync export -o teamsync.yaml",
+                "Start from the org as it is: write it as a desired-state file.",
+            ),
+            (
+                "teamsync export --split-by domain org/",
+                "One part per email domain in org/, for -f org/.",
+            ),
+        ],
+    ),
+    (
+        "adopt",
+        &[
+            (
+                "teamsync adopt",
+                "Keep a change made in the dashboard: write it into the file instead of undoing it.",
+            ),
+            (
+                "teamsync adopt --check",
+                "Print the diff and exit 2 when adopting would change the file; writes nothing.",
+            ),
+            (
+                "teamsync adopt --only added,roles",
+                "Adopt new people and role changes, not removals.",
+            ),
+        ],
+    ),
+    (
+        "snapshot",
+        &[
+            (
+                "teamsync snapshot -o org.json",
+                "Save the org as read, for plans and reviews without a key.",
+            ),
+            (
+                "teamsync plan --live org.json",
+                "Plan against it later: no key, no request.",
+            ),
+        ],
+    ),
+    (
+        "review",
+        &[
+            (
+                "teamsync review > review.md",
+                "An access review from the file's git history, as Markdown.",
+            ),
+            (
+                "teamsync review --live org.json --format csv -o review.csv",
+                "With the org's side from a snapshot, for a spreadsheet.",
+            ),
+        ],
+    ),
+    (
+        "schema",
+        &[
+            (
+                "teamsync schema > teamsync.schema.json",
+                "The JSON Schema of the desired-state file, for an editor.",
+            ),
+            (
+                "teamsync schema --plan",
+                "The schema of the JSON plan (--report, --snapshot, --review, --validation: the others).",
+            ),
+        ],
+    ),
+    (
+        "completions",
+        &[
+            (
+                "teamsync completions bash > ~/.local/share/bash-completion/completions/teamsync",
+                "Install completions for bash.",
+            ),
+            (
+                "teamsync completions zsh > \"${fpath[1]}/_teamsync\"",
+                "Install completions for zsh.",
+            ),
+        ],
+    ),
+];
+
+/// The examples of the command named `name`: its own, or [`EXAMPLES`] for `teamsync` itself.
+pub fn examples_of(name: &str) -> Section {
+    let entries = COMMAND_EXAMPLES
+        .iter()
+        .find(|(command, _)| *command == name)
+        .map_or(EXAMPLES.entries, |(_, entries)| *entries);
+    Section {
+        entries,
+        ..EXAMPLES
+    }
+}
+
+/// `cmd` with its examples after its options (`after_long_help`): each command's
+/// `--help` ends with EXAMPLES (docs/contract.md §1).
+pub(crate) fn with_examples(cmd: clap::Command) -> clap::Command {
+    let examples = render(&[&examples_of(cmd.get_name())]);
+    cmd.after_long_help(examples)
+}
+
 /// The sections every man page ends with, in order: `--help` ends with them too.
 pub const SECTIONS: [&Section; 3] = [&ENVIRONMENT, &EXIT_STATUS, &EXAMPLES];
 
@@ -168,9 +337,14 @@ pub const SECTIONS: [&Section; 3] = [&ENVIRONMENT, &EXIT_STATUS, &EXAMPLES];
 /// clap's own, each entry as a long help shows an option (the term, then its text indented).
 /// clap drops the styles where colour is off.
 pub(crate) fn after_long_help() -> StyledStr {
+    render(&SECTIONS)
+}
+
+/// `sections` as a long help shows them.
+fn render(sections: &[&Section]) -> StyledStr {
     let styles = clap::builder::Styles::default();
     let (header, literal) = (styles.get_header(), styles.get_literal());
-    let sections: Vec<String> = SECTIONS
+    let sections: Vec<String> = sections
         .iter()
         .map(|section| {
             let mut out = format!("{header}{}:{header:#}\n", section.heading);
@@ -277,8 +451,48 @@ mod tests {
             let entry = format!("\n  {code}\n          {text}\n");
             assert!(long[exit_at..].contains(&entry), "{code}");
         }
+        assert!(
+            long.trim_end()
+                .ends_with(EXAMPLES.entries.last().unwrap().1)
+        );
         let short = crate::cli::command().render_help().to_string();
         assert!(!short.contains("SCALING_API_KEY_FILE"), "-h stays short");
         assert!(short.trim_end().ends_with("teamsync --help"), "{short}");
+    }
+
+    /// Every command's `--help` ends with its own EXAMPLES, each an invocation of that command.
+    #[test]
+    fn every_command_help_ends_with_its_examples() {
+        let mut cli = crate::cli::command();
+        cli.build();
+        let names: Vec<&str> = cli
+            .get_subcommands()
+            .map(clap::Command::get_name)
+            .filter(|name| *name != "help")
+            .collect();
+        let listed: Vec<&str> = COMMAND_EXAMPLES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, listed, "one table per command, in --help's order");
+        for (name, entries) in COMMAND_EXAMPLES {
+            assert!(
+                entries
+                    .iter()
+                    .any(|(term, _)| term.starts_with(&format!("teamsync {name}"))),
+                "{name}"
+            );
+            let help = cli
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_long_help()
+                .to_string();
+            let at = help.find("\nExamples:\n").expect(name);
+            assert!(help.find("\nOptions:\n").unwrap() < at, "{name}");
+            let mut expected = String::from("\nExamples:\n");
+            let shown: Vec<String> = entries
+                .iter()
+                .map(|(term, text)| format!("  {term}\n          {text}"))
+                .collect();
+            expected.push_str(&shown.join("\n\n"));
+            assert_eq!(help[at..].trim_end(), expected, "{name}");
+        }
     }
 }

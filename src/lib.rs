@@ -125,3 +125,9 @@ pub use help::Section;
 pub fn man_sections() -> [&'static Section; 3] {
     help::SECTIONS
 }
+
+/// The EXAMPLES section of the command named `command` (`plan`, …; `teamsync` for the top):
+/// what its `--help` and its man page end with.
+pub fn man_examples(command: &str) -> Section {
+    help::examples_of(command)
+}

@@ -1,6 +1,7 @@
 //! The man pages `cargo run --example man` writes for the release archive (examples/man): each
 //! is clap_mangen's page of its command with ENVIRONMENT and EXIT STATUS sections
-//! (docs/contract.md §1, §2), from the table `teamsync --help` ends with.
+//! (docs/contract.md §1, §2), from the table `teamsync --help` ends with, and the command's
+//! EXAMPLES, which its `--help` ends with.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -57,7 +58,13 @@ fn every_command_has_a_page_ending_with_environment_exit_status_and_examples() {
             !page.contains(".SH EXTRA"),
             "{name}: the sections are not dumped as EXTRA"
         );
-        for s in teamsync::man_sections() {
+        let command = name
+            .strip_suffix(".1")
+            .and_then(|n| n.strip_prefix("teamsync-"))
+            .unwrap_or("teamsync");
+        let [environment, exit_status, _] = teamsync::man_sections();
+        let examples = teamsync::man_examples(command);
+        for s in [environment, exit_status, &examples] {
             let title = if s.title.contains(' ') {
                 format!("\"{}\"", s.title)
             } else {
@@ -102,7 +109,7 @@ fn the_pages_are_clap_mangens_plus_the_two_sections() {
     let mut commands = vec![cmd.clone()];
     commands.extend(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
     for c in commands {
-        let man = clap_mangen::Man::new(c);
+        let man = clap_mangen::Man::new(c.after_long_help(None::<&str>));
         let mut expected = Vec::new();
         man.render(&mut expected).unwrap();
         let page = &pages[&man.get_filename()];

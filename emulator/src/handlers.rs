@@ -252,7 +252,7 @@ pub(crate) async fn invite(
     };
     *inner
         .invites_committed
-        .entry(email.to_lowercase())
+        .entry(email.to_ascii_lowercase())
         .or_insert(0) += 1;
     let body = inner.invitation_json(&inv);
     inner.org.invitations.push(inv);

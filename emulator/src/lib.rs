@@ -45,7 +45,8 @@
 //!   successful no-op.
 //! * **Duplicates.** Inviting an address that is already a member or already has a pending
 //!   invitation is accepted and creates another pending invitation (so duplicates are
-//!   observable). Email comparison is case-insensitive; addresses are stored as sent.
+//!   observable). Email comparison folds ASCII case only (a letter outside ASCII compares
+//!   exactly: the doc does not say, and teamsync folds so); addresses are stored as sent.
 //! * **Email validity.** At most 320 characters; exactly one `@` (no quoted local parts);
 //!   a non-empty local part without whitespace, control characters or the characters
 //!   `()<>[]\,;:"`; a domain of at least two dot-separated labels made of letters, digits
@@ -104,7 +105,8 @@
 //!   arrival order, with the status finally sent (0 if the client went away before an
 //!   answer was decided). [`Emulator::write_count`] counts every non-GET request
 //!   received, whatever its outcome. [`Emulator::invites_committed`] counts invitations
-//!   created through the API only (not seeded ones), keyed by lowercase address.
+//!   created through the API only (not seeded ones), keyed by the address with its ASCII
+//!   letters lower-cased (as teamsync compares: `\u{212a}im@x.com` is not `kim@x.com`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -284,7 +286,7 @@ impl Emulator {
         self.shared.accept_invitation(email)
     }
 
-    /// Lowercase email → number of invitations actually created through the API.
+    /// Email (ASCII letters lower-cased) → invitations actually created through the API.
     pub fn invites_committed(&self) -> BTreeMap<String, usize> {
         self.shared.invites_committed()
     }

@@ -1,6 +1,7 @@
 //! The man pages, one per command (`teamsync.1`, `teamsync-plan.1`, …): clap_mangen's sections
 //! of [`teamsync::command()`], then ENVIRONMENT and EXIT STATUS from [`teamsync::man_sections`],
-//! the table `teamsync --help` ends with (docs/contract.md §1, §2). Shared by `examples/man` and
+//! the table `teamsync --help` ends with (docs/contract.md §1, §2), and the command's EXAMPLES
+//! ([`teamsync::man_examples`]), which its `--help` ends with too. Shared by `examples/man` and
 //! the test that checks the pages (`tests/man.rs`).
 
 use clap_mangen::Man;
@@ -67,7 +68,7 @@ fn add(
     man.render(&mut page)?;
     let page = String::from_utf8(page).map_err(std::io::Error::other)?;
     // At the end, after clap_mangen's last section: the page ends with EXAMPLES.
-    let page = clean(&page, title) + &sections();
+    let page = clean(&page, title) + &sections(cmd.get_name());
     pages.push((man.get_filename(), page.into_bytes()));
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         add(sub.clone(), title, pages)?;
@@ -75,10 +76,12 @@ fn add(
     Ok(())
 }
 
-/// ENVIRONMENT, EXIT STATUS and EXAMPLES, as roff lines.
-fn sections() -> String {
+/// ENVIRONMENT, EXIT STATUS and the EXAMPLES of the command named `name`, as roff lines.
+fn sections(name: &str) -> String {
     let mut roff = Roff::new();
-    for section in teamsync::man_sections() {
+    let [environment, exit_status, _] = teamsync::man_sections();
+    let examples = teamsync::man_examples(name);
+    for section in [environment, exit_status, &examples] {
         roff.control("SH", [section.title]);
         for (term, text) in section.entries {
             roff.control("TP", []);

@@ -7,6 +7,7 @@
 //! entries added, changed or deleted stays as it was; [`replan`] then plans the edited text
 //! against the same org, and nothing is written unless that plan shows exactly the adoption.
 
+pub(crate) mod diff;
 mod edit;
 mod replan;
 

@@ -222,7 +222,7 @@ impl Client {
         role: Role,
         log: &SendLog,
     ) -> Result<(), ApiError> {
-        let body = serde_json::json!({ "emailAddress": email.as_str(), "role": role.as_str() });
+        let body = serde_json::json!({ "emailAddress": email.written(), "role": role.as_str() });
         self.write(Method::POST, "team/members/invite", Some(body), log)
             .await
     }

@@ -12,7 +12,6 @@ use crate::escape::escape;
 use crate::live::{LiveState, Managed};
 use crate::parts;
 use crate::{origin, planner};
-use similar::TextDiff;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -245,11 +244,8 @@ fn counts(adopted: &[Adoption]) -> String {
 /// The file's unified diff, before → after; each line's content escaped, so that a control
 /// character (a CR of CRLF included) is shown rather than obeyed.
 fn diff(before: &str, after: &str, name: &str) -> String {
-    let text = TextDiff::from_lines(before, after)
-        .unified_diff()
-        .context_radius(3)
-        .header(name, name)
-        .to_string();
+    // Each deleted or inserted entry whole, not a neighbour losing a line (docs/contract.md §7).
+    let text = crate::adopt::diff::unified(before, after, name);
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let body = line.strip_suffix('\n').unwrap_or(line);

@@ -1,6 +1,6 @@
 //! The documents teamsync writes, as the binary writes them against the emulator: a saved plan,
-//! the JSON plan, apply reports (a success and a failure), an exported file and an org
-//! snapshot. They are kept in `target/tmp/schema-samples/` for `scripts/lint-ci schemas`, which
+//! the JSON plan, apply reports (a success and a failure), an exported file, an org snapshot,
+//! an access review and validation documents (a valid file and an invalid one). They are kept in `target/tmp/schema-samples/` for `scripts/lint-ci schemas`, which
 //! validates them with ajv --strict and check-jsonschema against the committed schemas
 //! (docs/contract.md §11).
 
@@ -87,6 +87,19 @@ fn documents_for_the_schema_check() {
     assert_eq!(reviewed.code, 0, "{}", reviewed.all());
     keep(&w, "review.json", "review.json");
 
+    // The validation document, of a valid file and of one with problems.
+    let w = World::new(org(), FILE);
+    let valid = w.run(&["validate", "--format", "json"]);
+    assert_eq!(valid.code, 0, "{}", valid.all());
+    std::fs::write(samples.join("validation-valid.json"), &valid.stdout).unwrap();
+    w.write(
+        "bad.yaml",
+        "version: 1\nmembers:\n  - email: not-an-email\n    role: org:boss\n",
+    );
+    let invalid = w.run(&["validate", "--format", "json", "-f", "bad.yaml"]);
+    assert_eq!(invalid.code, 1, "{}", invalid.all());
+    std::fs::write(samples.join("validation-invalid.json"), &invalid.stdout).unwrap();
+
     let read = |name: &str| -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(samples.join(name)).unwrap()).unwrap()
     };
@@ -98,6 +111,10 @@ fn documents_for_the_schema_check() {
     }
     fits(&read("snapshot.json"), &schema("snapshot.schema.json"));
     fits(&read("review.json"), &schema("review.schema.json"));
+    for name in ["validation-valid.json", "validation-invalid.json"] {
+        fits(&read(name), &schema("validation.schema.json"));
+    }
+    assert!(read("validation-invalid.json")["problems"][0]["line"].is_u64());
     assert!(read("review.json")["entries"][0]["added"]["pr"].is_u64());
     assert!(read("report-failed.json")["steps"][0]["status"].is_u64());
     let exported = std::fs::read_to_string(samples.join("export.yaml")).unwrap();

@@ -26,6 +26,7 @@ mod hostile_files;
 mod lifecycle;
 mod links;
 mod network;
+mod odds;
 mod org;
 mod outputs;
 mod parts;
