@@ -153,6 +153,31 @@ fn move_run(ops: &mut [DiffOp], i: usize, shift: isize) {
 mod tests {
     use super::*;
 
+    /// The ops of an edit script, as `similar` spells them, one line each.
+    fn equal(old_index: usize, new_index: usize, len: usize) -> DiffOp {
+        DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        }
+    }
+
+    fn delete(old_index: usize, old_len: usize, new_index: usize) -> DiffOp {
+        DiffOp::Delete {
+            old_index,
+            old_len,
+            new_index,
+        }
+    }
+
+    fn insert(old_index: usize, new_index: usize, new_len: usize) -> DiffOp {
+        DiffOp::Insert {
+            old_index,
+            new_index,
+            new_len,
+        }
+    }
+
     fn lines(text: &str) -> Vec<&str> {
         text.split_inclusive('\n').collect()
     }
@@ -171,42 +196,10 @@ mod tests {
         let old = lines(THREE);
         let new: Vec<&str> = [&old[..3], &old[5..]].concat();
         // The script a line diff may give: a's `role:` line and b's `- email:` line deleted.
-        let given = [
-            DiffOp::Equal {
-                old_index: 0,
-                new_index: 0,
-                len: 2,
-            },
-            DiffOp::Delete {
-                old_index: 2,
-                old_len: 2,
-                new_index: 2,
-            },
-            DiffOp::Equal {
-                old_index: 4,
-                new_index: 2,
-                len: 3,
-            },
-        ];
+        let given = [equal(0, 0, 2), delete(2, 2, 2), equal(4, 2, 3)];
         assert_eq!(
             slide(&given, &old, &new),
-            [
-                DiffOp::Equal {
-                    old_index: 0,
-                    new_index: 0,
-                    len: 3,
-                },
-                DiffOp::Delete {
-                    old_index: 3,
-                    old_len: 2,
-                    new_index: 3,
-                },
-                DiffOp::Equal {
-                    old_index: 5,
-                    new_index: 3,
-                    len: 2,
-                },
-            ]
+            [equal(0, 0, 3), delete(3, 2, 3), equal(5, 3, 2),]
         );
     }
 
@@ -215,32 +208,9 @@ mod tests {
         let new = lines(THREE);
         let old: Vec<&str> = [&new[..3], &new[5..]].concat();
         // b inserted as a's `role:` line and b's `- email:` line, one line too early.
-        let given = [
-            DiffOp::Equal {
-                old_index: 0,
-                new_index: 0,
-                len: 2,
-            },
-            DiffOp::Insert {
-                old_index: 2,
-                new_index: 2,
-                new_len: 2,
-            },
-            DiffOp::Equal {
-                old_index: 2,
-                new_index: 4,
-                len: 3,
-            },
-        ];
+        let given = [equal(0, 0, 2), insert(2, 2, 2), equal(2, 4, 3)];
         let slid = slide(&given, &old, &new);
-        assert_eq!(
-            slid[1],
-            DiffOp::Insert {
-                old_index: 3,
-                new_index: 3,
-                new_len: 2,
-            }
-        );
+        assert_eq!(slid[1], insert(3, 3, 2));
         assert_eq!(rebuild(&slid, &old, &new), new);
     }
 
@@ -268,23 +238,7 @@ mod tests {
     fn a_run_with_no_boundary_stays_where_it_is() {
         let old = lines("a\nb\na\nb\nc\n");
         let new = lines("a\nb\nc\n");
-        let given = [
-            DiffOp::Equal {
-                old_index: 0,
-                new_index: 0,
-                len: 1,
-            },
-            DiffOp::Delete {
-                old_index: 1,
-                old_len: 2,
-                new_index: 1,
-            },
-            DiffOp::Equal {
-                old_index: 3,
-                new_index: 1,
-                len: 2,
-            },
-        ];
+        let given = [equal(0, 0, 1), delete(1, 2, 1), equal(3, 1, 2)];
         assert_eq!(slide(&given, &old, &new), given);
     }
 
@@ -294,32 +248,9 @@ mod tests {
         // not the blank before it and the entry.
         let old = lines("members:\n  - email: a\n\n  - email: b\n\n  - email: c\nignore: []\n");
         let new = lines("members:\n  - email: a\n\n  - email: c\nignore: []\n");
-        let given = [
-            DiffOp::Equal {
-                old_index: 0,
-                new_index: 0,
-                len: 2,
-            },
-            DiffOp::Delete {
-                old_index: 2,
-                old_len: 2,
-                new_index: 2,
-            },
-            DiffOp::Equal {
-                old_index: 4,
-                new_index: 2,
-                len: 3,
-            },
-        ];
+        let given = [equal(0, 0, 2), delete(2, 2, 2), equal(4, 2, 3)];
         let slid = slide(&given, &old, &new);
-        assert_eq!(
-            slid[1],
-            DiffOp::Delete {
-                old_index: 3,
-                old_len: 2,
-                new_index: 3,
-            }
-        );
+        assert_eq!(slid[1], delete(3, 2, 3));
         assert_eq!(rebuild(&slid, &old, &new), new);
         assert!(ends_before("ignore: []\n", 2) && ends_before("\n", 2));
         assert!(!ends_before("    role: x\n", 2) && !ends_before("# note\n", 2));
