@@ -5,6 +5,7 @@
 
 mod client;
 mod error;
+mod page;
 mod retry;
 mod settings;
 mod wire;
