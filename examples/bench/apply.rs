@@ -2,6 +2,7 @@
 //! window, and list re-reads under commit-then-fail.
 
 use super::*;
+use scaling_emulator::OrgState;
 
 pub(super) fn bench_apply(bin: &Path, rows: &mut Vec<Row>) {
     const INVITES: usize = 400;
@@ -63,46 +64,18 @@ pub(super) fn bench_apply_scale(bin: &Path, rows: &mut Vec<Row>) {
         let mut cpus = Vec::new();
         let mut detail = String::new();
         for _ in 0..runs {
-            let emulator = Emulator::start(
-                org.clone(),
-                Options {
-                    api_key: KEY.into(),
-                    ..Options::default()
-                },
-            );
-            let run = run_binary(
+            let (run, _) = apply_at_scale(
                 bin,
-                &[
-                    "apply",
-                    "-f",
-                    "teamsync.yaml",
-                    "--auto-approve",
-                    "--allow-mass-removal",
-                    "--parallelism",
-                    "64",
-                ],
-                &emulator.url(),
                 dir.path(),
+                &org,
+                Faults::default(),
+                &[],
+                invites,
+                members - removals,
             );
-            let state = emulator.state();
-            let sent: usize = emulator.invites_committed().values().sum();
-            if run.code != 0 || sent != invites || state.members.len() != members - removals {
-                let err = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
-                panic!(
-                    "teamsync apply exited {} after {sent} invitations: {}",
-                    run.code,
-                    err.lines().last().unwrap_or_default()
-                );
-            }
             let cpu = run.user + run.sys;
             cpus.push(cpu);
-            detail = format!(
-                "user {:.2} s, sys {:.2} s, wall {:.1} s; peak RSS {}",
-                run.user.as_secs_f64(),
-                run.sys.as_secs_f64(),
-                run.wall.as_secs_f64(),
-                mib(run.max_rss_kib)
-            );
+            detail = cpu_detail(&run);
             eprintln!(
                 "apply {} members, {} steps: CPU {:.2} s ({detail})",
                 size(members),
@@ -140,33 +113,20 @@ pub(super) fn bench_lost_answers(bin: &Path, rows: &mut Vec<Row>) {
     let mut cpus = Vec::new();
     let mut detail = String::new();
     for _ in 0..RUNS {
-        let emulator = Emulator::start(
-            org.clone(),
-            Options {
-                api_key: KEY.into(),
-                ..Options::default()
-            },
-        );
-        emulator.set_faults(Faults {
+        let faults = Faults {
             commit_then_fail: 0.5,
             writes_only: true,
             seed: 28,
             ..Faults::default()
-        });
-        let run = run_binary_env(
+        };
+        let (run, emulator) = apply_at_scale(
             bin,
-            &[
-                "apply",
-                "-f",
-                "teamsync.yaml",
-                "--auto-approve",
-                "--allow-mass-removal",
-                "--parallelism",
-                "64",
-            ],
-            &emulator.url(),
             dir.path(),
+            &org,
+            faults,
             &[("TEAMSYNC_RETRY_BASE_MS", "5")],
+            STEPS,
+            MEMBERS - STEPS,
         );
         let requests = emulator.requests();
         let lost = requests
@@ -174,24 +134,11 @@ pub(super) fn bench_lost_answers(bin: &Path, rows: &mut Vec<Row>) {
             .filter(|q| q.method != "GET" && q.status == 500)
             .count();
         let reads = requests.iter().filter(|q| q.method == "GET").count();
-        let sent: usize = emulator.invites_committed().values().sum();
-        let state = emulator.state();
-        if run.code != 0 || sent != STEPS || state.members.len() != MEMBERS - STEPS {
-            let err = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
-            panic!(
-                "teamsync apply exited {} after {sent} invitations: {}",
-                run.code,
-                err.lines().last().unwrap_or_default()
-            );
-        }
         let cpu = run.user + run.sys;
         cpus.push(cpu);
         detail = format!(
-            "{lost} answers lost, {reads} list reads; user {:.2} s, sys {:.2} s, wall {:.1} s; peak RSS {}; each invitation sent once",
-            run.user.as_secs_f64(),
-            run.sys.as_secs_f64(),
-            run.wall.as_secs_f64(),
-            mib(run.max_rss_kib)
+            "{lost} answers lost, {reads} list reads; {}; each invitation sent once",
+            cpu_detail(&run)
         );
         eprintln!(
             "apply, lost answers: CPU {:.2} s ({detail})",
@@ -210,6 +157,67 @@ pub(super) fn bench_lost_answers(bin: &Path, rows: &mut Vec<Row>) {
         goal: "< 3 s CPU".into(),
         met: Some(cpu < Duration::from_secs(3)),
     });
+}
+
+/// The run-and-measure loop of the scale rows: `teamsync apply --auto-approve
+/// --allow-mass-removal --parallelism 64` of `dir`'s file against a fresh emulator of `org`
+/// with `faults`. Stops the bench unless the apply succeeded with each of `invites`
+/// invitations sent once and `members` members left. Returns the run and the emulator (for
+/// its requests).
+fn apply_at_scale(
+    bin: &Path,
+    dir: &Path,
+    org: &OrgState,
+    faults: Faults,
+    env: &[(&str, &str)],
+    invites: usize,
+    members: usize,
+) -> (Run, Emulator) {
+    let emulator = Emulator::start(
+        org.clone(),
+        Options {
+            api_key: KEY.into(),
+            ..Options::default()
+        },
+    );
+    emulator.set_faults(faults);
+    let run = run_binary_env(
+        bin,
+        &[
+            "apply",
+            "-f",
+            "teamsync.yaml",
+            "--auto-approve",
+            "--allow-mass-removal",
+            "--parallelism",
+            "64",
+        ],
+        &emulator.url(),
+        dir,
+        env,
+    );
+    let sent: usize = emulator.invites_committed().values().sum();
+    let left = emulator.state().members.len();
+    if run.code != 0 || sent != invites || left != members {
+        let err = std::fs::read_to_string(dir.join("stderr")).unwrap_or_default();
+        panic!(
+            "teamsync apply exited {} after {sent} invitations, {left} members left: {}",
+            run.code,
+            err.lines().last().unwrap_or_default()
+        );
+    }
+    (run, emulator)
+}
+
+/// A run's own CPU, wall time and peak memory, in words.
+fn cpu_detail(run: &Run) -> String {
+    format!(
+        "user {:.2} s, sys {:.2} s, wall {:.1} s; peak RSS {}",
+        run.user.as_secs_f64(),
+        run.sys.as_secs_f64(),
+        run.wall.as_secs_f64(),
+        mib(run.max_rss_kib)
+    )
 }
 
 /// A 1-second rate-limit window (every request answered 429 with `Retry-After` for the rest of

@@ -3,8 +3,9 @@
 //! shared pause after a 429, and one list read in flight at a time.
 
 use super::error::TransportKind;
+use super::page::PageReader;
 use super::retry::parse_retry_after;
-use super::wire::{ErrorBody, first_of_each_id, parse_list_page};
+use super::wire::{ErrorBody, first_of_each_id};
 use super::{ApiConfig, ApiKey};
 use super::{ApiError, Pauses, RetryPolicy, SendLog};
 use crate::email::Email;
@@ -177,12 +178,31 @@ impl Client {
             if let Some(c) = &cursor {
                 url.query_pairs_mut().append_pair("cursor", c);
             }
-            // An unreadable page is retried like a failed one.
+            // An unreadable page is retried like a failed one. The page is parsed while it
+            // arrives (src/api/page.rs), and reads as if it had been buffered whole.
             let (page, next) = self
                 .with_retries(|| {
                     let url = url.clone();
                     async move {
-                        parse_list_page(&self.send(Method::GET, url, None, LIST_PAGE_CAP).await?)
+                        // Parsed on a thread of its own while this one receives and
+                        // decompresses: at 100,000 members, each is about as long as the other.
+                        let (chunks, mut arriving) = tokio::sync::mpsc::channel::<Vec<u8>>(32);
+                        let reader = tokio::task::spawn_blocking(move || {
+                            let mut page = PageReader::default();
+                            while let Some(chunk) = arriving.blocking_recv() {
+                                page.push(&chunk);
+                            }
+                            page
+                        });
+                        let received = self
+                            .exchange(Method::GET, url, None, LIST_PAGE_CAP, Sink::Page(chunks))
+                            .await;
+                        // The sender is gone: the reader ends with the last chunk.
+                        received?;
+                        let page = reader.await.map_err(|e| {
+                            ApiError::Decode(format!("the member list's reader stopped: {e}"))
+                        })?;
+                        page.finish()
                     }
                 })
                 .await?;
@@ -407,6 +427,23 @@ impl Client {
         body: Option<serde_json::Value>,
         cap: usize,
     ) -> Result<Vec<u8>, ApiError> {
+        let mut answer = Vec::new();
+        self.exchange(method, url, body, cap, Sink::Buffer(&mut answer))
+            .await?;
+        Ok(answer)
+    }
+
+    /// One HTTP exchange. 2xx → the body (possibly empty, at most `cap` bytes decompressed)
+    /// fed to `into` as it arrives; anything else → an error. A body that passes `cap` or
+    /// breaks off is that error, whatever `into` made of its beginning.
+    async fn exchange(
+        &self,
+        method: Method,
+        url: reqwest::Url,
+        body: Option<serde_json::Value>,
+        cap: usize,
+        into: Sink<'_>,
+    ) -> Result<(), ApiError> {
         let mut req = self
             .http
             .request(method.clone(), url.clone())
@@ -437,8 +474,14 @@ impl Client {
         } else {
             cap.min(ANSWER_CAP)
         };
-        let bytes = match read_capped(&mut resp, cap).await {
-            Ok(bytes) => bytes,
+        let mut bytes = Vec::new();
+        let sink = if status.is_success() {
+            into
+        } else {
+            Sink::Buffer(&mut bytes)
+        };
+        let read = match read_capped(&mut resp, cap, sink).await {
+            Ok(read) => read,
             Err(Capped::Transport(e)) => return Err(transport(e)),
             Err(Capped::TooLarge) if status.is_success() => {
                 return Err(ApiError::TooLarge {
@@ -446,11 +489,14 @@ impl Client {
                     limit: cap,
                 });
             }
-            Err(Capped::TooLarge) => Vec::new(),
+            Err(Capped::TooLarge) => {
+                bytes.clear();
+                0
+            }
         };
-        tracing::debug!(%method, path = url.path(), status = status.as_u16(), bytes = bytes.len(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
+        tracing::debug!(%method, path = url.path(), status = status.as_u16(), bytes = read, elapsed_ms = started.elapsed().as_millis() as u64, "request");
         if status.is_success() {
-            return Ok(bytes);
+            return Ok(());
         }
         if status.is_redirection() {
             return Err(ApiError::Status {
@@ -494,20 +540,47 @@ enum Capped {
     TooLarge,
 }
 
-/// Reads a body chunk by chunk (decompressed, when it came gzipped), and stops as soon as it
-/// would pass `cap` bytes: an endless or huge answer never sits in memory whole.
-async fn read_capped(resp: &mut reqwest::Response, cap: usize) -> Result<Vec<u8>, Capped> {
+/// Where a body goes as it arrives: a buffer, or the reader of a page of the list.
+enum Sink<'a> {
+    Buffer(&'a mut Vec<u8>),
+    Page(tokio::sync::mpsc::Sender<Vec<u8>>),
+}
+
+impl Sink<'_> {
+    async fn push(&mut self, chunk: &[u8]) {
+        match self {
+            Sink::Buffer(buf) => buf.extend_from_slice(chunk),
+            // A reader that is gone has failed; joining it says how.
+            Sink::Page(reader) => {
+                let _ = reader.send(chunk.to_vec()).await;
+            }
+        }
+    }
+}
+
+/// Reads a body chunk by chunk (decompressed, when it came gzipped) into `into`, and stops as
+/// soon as it would pass `cap` bytes: an endless or huge answer never sits in memory whole.
+/// Returns how many bytes it read.
+async fn read_capped(
+    resp: &mut reqwest::Response,
+    cap: usize,
+    mut into: Sink<'_>,
+) -> Result<usize, Capped> {
     if resp.content_length().is_some_and(|n| n > cap as u64) {
         return Err(Capped::TooLarge);
     }
-    let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    if let Sink::Buffer(buf) = &mut into {
+        buf.reserve_exact(resp.content_length().unwrap_or(0) as usize);
+    }
+    let mut read = 0;
     while let Some(chunk) = resp.chunk().await.map_err(Capped::Transport)? {
-        if buf.len() + chunk.len() > cap {
+        if read + chunk.len() > cap {
             return Err(Capped::TooLarge);
         }
-        buf.extend_from_slice(&chunk);
+        read += chunk.len();
+        into.push(&chunk).await;
     }
-    Ok(buf)
+    Ok(read)
 }
 
 /// An id as one path segment: everything but letters, digits, `-`, `_` and `~` is

@@ -1,10 +1,12 @@
 //! The Scaling team API over HTTP (docs/contract.md §5, docs/network.md): the five endpoints,
-//! the `data` envelope and lenient parsing of the list ([`wire`]), pagination, retries with
+//! the `data` envelope and lenient parsing of the list ([`wire`]), read while it arrives
+//! ([`page`]), pagination, retries with
 //! backoff ([`retry`]), and errors that carry the API's `code` and `requestId` but never the key
 //! ([`error`]).
 
 mod client;
 mod error;
+mod page;
 mod retry;
 mod settings;
 mod wire;

@@ -81,12 +81,132 @@ pub(super) fn first_of_each_id<T>(items: &mut Vec<T>, id: impl Fn(&T) -> &str) {
     items.retain(|_| kept.next().unwrap_or(true));
 }
 
-/// One page of `GET team/members`, parsed. Apart from the client so that the parser can be tested on its own
-/// (hostile input must never panic it).
+/// An entry of the list left out, and what is said about it (said when the page is complete,
+/// in the order of the lists: a page that fails says nothing).
+pub(super) enum Note {
+    MemberWithoutEmail(String),
+    NotPending { id: String, status: String },
+    InvitationWithoutEmail(String),
+}
+
+impl Note {
+    fn say(&self) {
+        match self {
+            Note::MemberWithoutEmail(id) => {
+                tracing::warn!(id = %id, "member without an email in the list: left alone");
+            }
+            Note::NotPending { id, status } => {
+                tracing::debug!(id = %id, status = status.as_str(), "invitation that is not pending: left out");
+            }
+            Note::InvitationWithoutEmail(id) => {
+                tracing::warn!(id = %id, "invitation without an email in the list: left alone");
+            }
+        }
+    }
+}
+
+/// The entries of a page read while it arrived (src/api/page.rs), with their notes.
+#[derive(Default)]
+pub(super) struct Streamed {
+    pub(super) members: Vec<LiveMember>,
+    pub(super) member_notes: Vec<Note>,
+    pub(super) invitations: Vec<LiveInvitation>,
+    pub(super) invitation_notes: Vec<Note>,
+}
+
+fn member(m: WireMember) -> Result<LiveMember, Note> {
+    match m.email {
+        Some(email) if !email.trim().is_empty() => Ok(LiveMember {
+            id: m.id.into(),
+            email: Email::from_string(email),
+            role: LiveRole::parse(m.role.as_deref().unwrap_or_default()),
+        }),
+        _ => Err(Note::MemberWithoutEmail(m.id)),
+    }
+}
+
+fn invitation(i: WireInvitation) -> Result<LiveInvitation, Note> {
+    // The docs show only `pending`; an invitation without a status is listed as
+    // outstanding, so it is taken as pending. Other statuses are not the org's business.
+    if let Some(status) = i.status.filter(|s| !s.eq_ignore_ascii_case("pending")) {
+        return Err(Note::NotPending { id: i.id, status });
+    }
+    match i.email_address {
+        Some(email) if !email.trim().is_empty() => Ok(LiveInvitation {
+            id: i.id.into(),
+            email: Email::from_string(email),
+            role: LiveRole::parse(i.role.as_deref().unwrap_or_default()),
+            created_at: i
+                .created_at
+                .as_ref()
+                .and_then(|v| v.as_str())
+                .and_then(Timestamp::parse),
+        }),
+        _ => Err(Note::InvitationWithoutEmail(i.id)),
+    }
+}
+
+/// `[[[element]]]`: an entry as deep as it sits in the page (the envelope, `data` and the
+/// list), since serde_json counts those levels against its limit of 127.
+fn nested(element: &[u8]) -> Vec<u8> {
+    let mut wrapped = Vec::with_capacity(element.len() + 6);
+    wrapped.extend_from_slice(b"[[[");
+    wrapped.extend_from_slice(element);
+    wrapped.extend_from_slice(b"]]]");
+    wrapped
+}
+
+/// The one entry of `[[[entry]]]`.
+fn only<T>(v: Vec<Vec<Vec<T>>>) -> Option<T> {
+    v.into_iter().next()?.into_iter().next()?.into_iter().next()
+}
+
+/// One entry of `data.members`, on its own (`deep`: parsed at the depth it has in the page):
+/// `None` when the whole page's parse would not read it (the page is then parsed whole, for
+/// its error).
+pub(super) fn member_entry(element: &[u8], deep: bool, into: &mut Streamed) -> Option<()> {
+    let mut read = |m: WireMember| match member(m) {
+        Ok(m) => into.members.push(m),
+        Err(note) => into.member_notes.push(note),
+    };
+    if deep {
+        read(only(serde_json::from_slice(&nested(element)).ok()?)?);
+    } else {
+        read(serde_json::from_slice(element).ok()?);
+    }
+    Some(())
+}
+
+/// One entry of `data.invitations`, as [`member_entry`].
+pub(super) fn invitation_entry(element: &[u8], deep: bool, into: &mut Streamed) -> Option<()> {
+    let mut read = |i: WireInvitation| match invitation(i) {
+        Ok(i) => into.invitations.push(i),
+        Err(note) => into.invitation_notes.push(note),
+    };
+    if deep {
+        read(only(serde_json::from_slice(&nested(element)).ok()?)?);
+    } else {
+        read(serde_json::from_slice(element).ok()?);
+    }
+    Some(())
+}
+
+/// One page of `GET team/members`, parsed whole: what src/api/page.rs reads as it arrives
+/// must equal it. Apart from the client so that the parser can be tested on its own (hostile
+/// input must never panic it).
+#[cfg(test)]
 pub(crate) fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>), ApiError> {
+    page_of(body, &mut Streamed::default())
+}
+
+/// The page `body`, whose lists may lack the entries already read in `streamed` (they come
+/// first in their lists; taken from `streamed` only once `body` is a list page).
+pub(super) fn page_of(
+    body: &[u8],
+    streamed: &mut Streamed,
+) -> Result<(LiveState, Option<String>), ApiError> {
     let env: Envelope<ListData> =
         serde_json::from_slice(body).map_err(|e| ApiError::Decode(e.to_string()))?;
-    let mut state = LiveState::default();
     // Both lists are required: reading a missing list as empty would plan to invite everyone
     // again (or remove no one when someone should go).
     let missing = |what: &str| {
@@ -96,39 +216,23 @@ pub(crate) fn parse_list_page(body: &[u8]) -> Result<(LiveState, Option<String>)
     };
     let members = env.data.members.ok_or_else(|| missing("members"))?;
     let invitations = env.data.invitations.ok_or_else(|| missing("invitations"))?;
+    let streamed = std::mem::take(streamed);
+    let mut state = LiveState {
+        members: streamed.members,
+        invitations: streamed.invitations,
+    };
+    streamed.member_notes.iter().for_each(Note::say);
     for m in members {
-        match m.email {
-            Some(email) if !email.trim().is_empty() => state.members.push(LiveMember {
-                id: m.id.into(),
-                email: Email::from_string(email),
-                role: LiveRole::parse(m.role.as_deref().unwrap_or_default()),
-            }),
-            _ => tracing::warn!(id = %m.id, "member without an email in the list: left alone"),
+        match member(m) {
+            Ok(m) => state.members.push(m),
+            Err(note) => note.say(),
         }
     }
+    streamed.invitation_notes.iter().for_each(Note::say);
     for i in invitations {
-        // The docs show only `pending`; an invitation without a status is listed as
-        // outstanding, so it is taken as pending. Other statuses are not the org's business.
-        if let Some(status) = i
-            .status
-            .as_deref()
-            .filter(|s| !s.eq_ignore_ascii_case("pending"))
-        {
-            tracing::debug!(id = %i.id, status, "invitation that is not pending: left out");
-            continue;
-        }
-        match i.email_address {
-            Some(email) if !email.trim().is_empty() => state.invitations.push(LiveInvitation {
-                id: i.id.into(),
-                email: Email::from_string(email),
-                role: LiveRole::parse(i.role.as_deref().unwrap_or_default()),
-                created_at: i
-                    .created_at
-                    .as_ref()
-                    .and_then(|v| v.as_str())
-                    .and_then(Timestamp::parse),
-            }),
-            _ => tracing::warn!(id = %i.id, "invitation without an email in the list: left alone"),
+        match invitation(i) {
+            Ok(i) => state.invitations.push(i),
+            Err(note) => note.say(),
         }
     }
     // docs/contract.md §4: an empty cursor neither says "no more pages" (that is `null`) nor
