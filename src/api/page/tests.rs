@@ -105,27 +105,3 @@ proptest::proptest! {
         same(&body);
     }
 }
-
-/// Timings of a 100,000-member page read whole and in chunks (`cargo test --release -- --ignored`).
-#[test]
-#[ignore = "a measurement"]
-fn time_a_large_page() {
-    let mut body = String::from(r#"{"data":{"invitations":[],"members":["#);
-    for i in 0..100_000 {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(&format!(r#"{{"email":"user{i:07}@example.com","firstName":"First","id":"user_{i:07}","imageUrl":null,"joinedAt":"2025-01-01T00:00:00Z","lastName":"Last","role":"org:member"}}"#));
-    }
-    body.push_str(r#"],"nextCursor":null}}"#);
-    for _ in 0..3 {
-        let t = std::time::Instant::now();
-        let whole = parse_list_page(body.as_bytes()).unwrap();
-        let a = t.elapsed();
-        let t = std::time::Instant::now();
-        let chunked = read_in_chunks(body.as_bytes(), 16 * 1024).unwrap();
-        let b = t.elapsed();
-        assert_eq!(whole, chunked);
-        eprintln!("whole {a:?} chunks {b:?}");
-    }
-}
