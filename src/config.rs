@@ -306,7 +306,7 @@ pub(crate) struct GlobalArgs {
 
 /// How `plan` and `apply` print a plan: `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Format {
+pub(crate) enum PlanFormat {
     Text,
     Json,
     Markdown,

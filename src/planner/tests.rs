@@ -1173,7 +1173,7 @@ fn the_plan_carries_its_source_and_baseline_and_warns_about_them_after_the_guard
         .map(|w| match w {
             Warning::Guard(_) => "guard",
             Warning::BaselineInvalid { .. } => "baseline",
-            Warning::StaleSnapshot { .. } => "snapshot",
+            Warning::OldSnapshot { .. } => "snapshot",
             _ => "other",
         })
         .collect();
@@ -1187,7 +1187,7 @@ fn the_plan_carries_its_source_and_baseline_and_warns_about_them_after_the_guard
     let p = plan(&d, &org, &o);
     assert!(p.warnings.iter().all(|w| !matches!(
         w,
-        Warning::BaselineInvalid { .. } | Warning::StaleSnapshot { .. }
+        Warning::BaselineInvalid { .. } | Warning::OldSnapshot { .. }
     )));
     assert!(p.baseline.is_some() && p.source.is_some());
 }

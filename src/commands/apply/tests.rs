@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::date::Date;
-use crate::executor::{Checks, Done, Failed, Failure, Outcome, StepReport};
+use crate::executor::{Checks, Done, Failed, Failure, Outcome, StepResult};
 use crate::planner::plan_live;
 use crate::role::Role;
 
@@ -41,7 +41,7 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
     let steps = executor::steps(&plan);
     assert_eq!(steps.len(), 5);
     // Step 1 finished; steps 2 (an invitation) and 3 (a promotion) were in flight.
-    let finished = vec![StepReport::new(
+    let finished = vec![StepResult::new(
         steps[0].clone(),
         Outcome::Done(Done::Answered),
     )];
@@ -64,7 +64,7 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
                     failure: Failure::CutOff(sig),
                     ..
                 }) => format!("cut off by {}", sig.name()),
-                Outcome::NotAttempted(Skipped::Interrupted(sig)) => {
+                Outcome::NotAttempted(NotAttempted::Interrupted(sig)) => {
                     format!("not attempted: {}", sig.name())
                 }
                 other => format!("{other:?}"),

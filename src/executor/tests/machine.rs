@@ -507,7 +507,7 @@ fn a_signal_before_the_start_sends_nothing() {
     assert_eq!(e.not_attempted(), 6);
     assert!(e.steps.iter().all(|s| matches!(
         s.outcome,
-        Outcome::NotAttempted(Skipped::Interrupted(Signal::Terminate))
+        Outcome::NotAttempted(NotAttempted::Interrupted(Signal::Terminate))
     )));
 }
 
