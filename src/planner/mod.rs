@@ -668,4 +668,4 @@ fn guards(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

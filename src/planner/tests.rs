@@ -18,6 +18,8 @@ fn opts() -> PlanOptions {
 
 use super::plan_live as plan;
 
+pub(crate) mod properties;
+
 /// Splitting by action is the stable sort by (action, email), for changes made in email
 /// order, and still sorted when they are not.
 #[test]
