@@ -272,7 +272,8 @@ pub(super) fn plan_options(config: &Config, allow_mass_removal: bool) -> PlanOpt
     }
 }
 
-/// Plans `file` against `org`, read from `source` (a snapshot older than 7 days adds a warning;
+/// Plans `file` against `org`, read from `source` (a snapshot older than
+/// [`OLD_SNAPSHOT_DAYS`](crate::live::OLD_SNAPSHOT_DAYS) days adds a warning;
 /// docs/contract.md §9). With `fingerprinted` false, the roster and the live state's
 /// fingerprint are left empty: they cost a line and a hash per member, and only a saved plan
 /// or the JSON document shows them.
