@@ -422,7 +422,7 @@ fn write(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Ending {
         let mut first: Option<Signal> = None;
         loop {
             tokio::select! {
-                report = &mut exec => break Ok((report, first)),
+                execution = &mut exec => break Ok((execution, first)),
                 s = signals.nth(1), if first.is_none() => {
                     first = Some(s);
                     ctx.ui.note(format_args!(
@@ -438,12 +438,12 @@ fn write(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Ending {
     // The bar (on a terminal) leaves the screen before the summary.
     drop(shown);
     match ran {
-        Ok((report, None)) => Ending::Ran(Box::new(report)),
-        Ok((report, Some(signal))) => Ending::Interrupted(Box::new(report), signal),
+        Ok((execution, None)) => Ending::Ran(Box::new(execution)),
+        Ok((execution, Some(signal))) => Ending::Interrupted(Box::new(execution), signal),
         Err(second) => {
             // Ended at once: the steps in flight were cut off, their outcome unknown.
             let first = signals.first().unwrap_or(second);
-            let mut report = cut_off(
+            let mut execution = cut_off(
                 plan,
                 finished.into_inner(),
                 &in_flight.into_inner(),
@@ -451,8 +451,8 @@ fn write(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Ending {
                 first,
                 second,
             );
-            report.pauses = p.client.pauses();
-            Ending::Interrupted(Box::new(report), first)
+            execution.pauses = p.client.pauses();
+            Ending::Interrupted(Box::new(execution), first)
         }
     }
 }

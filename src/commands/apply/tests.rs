@@ -46,7 +46,7 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
         Outcome::Done(Done::Answered),
     )];
     let in_flight: HashSet<usize> = [2, 3].into();
-    let report = cut_off(
+    let execution = cut_off(
         &plan,
         finished,
         &in_flight,
@@ -54,7 +54,7 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
         Signal::Interrupt,
         Signal::Terminate,
     );
-    let shape: Vec<(usize, String, bool)> = report
+    let shape: Vec<(usize, String, bool)> = execution
         .steps
         .iter()
         .map(|s| {
@@ -84,15 +84,19 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
         "only an invitation in flight may have been sent"
     );
     assert!(matches!(
-        report.halt,
+        execution.halt,
         Some(executor::Halt::Interrupted {
             by: Signal::Interrupt,
             ended_by: Some(Signal::Terminate)
         })
     ));
-    assert_eq!(report.may_have_been_sent().count(), 1);
+    assert_eq!(execution.may_have_been_sent().count(), 1);
     assert_eq!(
-        (report.done(), report.failed(), report.not_attempted()),
+        (
+            execution.done(),
+            execution.failed(),
+            execution.not_attempted()
+        ),
         (1, 2, 2)
     );
 }
