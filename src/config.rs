@@ -13,6 +13,10 @@ use std::time::Duration;
 /// The Scaling API's documented base URL.
 pub(crate) const DEFAULT_API_URL: &str = "https://api.scaling.cloud/v1";
 
+/// Seconds before a request to the API is given up when `--timeout` and `TEAMSYNC_TIMEOUT` are
+/// not set.
+pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 30;
+
 /// The environment variables teamsync reads (docs/contract.md §1), read once, here. Nothing else
 /// in teamsync looks at the environment.
 #[derive(Clone, Default)]
@@ -187,7 +191,7 @@ pub(crate) enum ConfigError {
     #[error("{var} is `{value}`, not a whole number")]
     BadNumber { var: &'static str, value: String },
     #[error(
-        "{0} is 0: a request needs at least 1 second; give the number of seconds to wait for an answer (default 30)"
+        "{0} is 0: a request needs at least 1 second; give the number of seconds to wait for an answer (default {DEFAULT_TIMEOUT_SECS})"
     )]
     ZeroTimeout(&'static str),
 }
@@ -227,7 +231,7 @@ impl ApiConfig {
         Ok(ApiConfig {
             base_url,
             key: ApiKey::new(key.to_string()),
-            timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             retry: RetryPolicy::default(),
         })
     }
@@ -306,7 +310,7 @@ pub(crate) struct GlobalArgs {
 
 /// How `plan` and `apply` print a plan: `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Format {
+pub(crate) enum PlanFormat {
     Text,
     Json,
     Markdown,
@@ -431,6 +435,52 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    /// The help text states the defaults in words (clap and the man pages take it as it is);
+    /// it must state the ones the code uses.
+    #[test]
+    fn the_help_states_the_defaults_the_code_uses() {
+        let entry = |name: &str| {
+            crate::help::ENVIRONMENT
+                .entries
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, text)| *text)
+                .unwrap_or_default()
+        };
+        let retry = crate::api::RetryPolicy::default();
+        for (name, words) in [
+            (
+                "TEAMSYNC_TIMEOUT",
+                format!("default {DEFAULT_TIMEOUT_SECS}."),
+            ),
+            ("TEAMSYNC_FILE", format!("default {DEFAULT_FILE}.")),
+            (
+                "TEAMSYNC_RETRY_BASE_MS",
+                format!(
+                    "default {}, doubling per attempt with jitter, at most {} s.",
+                    retry.base.as_millis(),
+                    retry.cap.as_secs()
+                ),
+            ),
+        ] {
+            assert!(
+                entry(name).ends_with(&words),
+                "{name}: {:?} does not end with {words:?}",
+                entry(name)
+            );
+        }
+        let timeout = crate::cli::command()
+            .get_arguments()
+            .find(|a| a.get_id() == "timeout")
+            .and_then(|a| a.get_help().map(ToString::to_string))
+            .unwrap_or_default();
+        let words = format!("default: {DEFAULT_TIMEOUT_SECS}]");
+        assert!(
+            timeout.ends_with(&words),
+            "--timeout: {timeout:?} does not end with {words:?}"
+        );
+    }
+
     use super::*;
 
     const KEY: Option<(&str, KeySource)> = Some(("scl_live_secret", KeySource::Variable));

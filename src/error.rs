@@ -4,7 +4,7 @@
 use crate::api::ApiError;
 use crate::config::ConfigError;
 use crate::formats::plan::LiveSourceWire;
-use crate::formats::saved::{BadPlanFile, Stale};
+use crate::formats::saved::{BadPlanFile, Outdated};
 use crate::interrupt::Signal;
 use crate::parts::PartsError;
 use crate::plan::{Guard, Phase};
@@ -49,12 +49,12 @@ pub(crate) enum CommandError {
     Api(#[from] ApiError),
     #[error(
         "the saved plan {path} is stale: {}. Nothing was sent; run `teamsync plan --out` again",
-        stale_words(.stale, .file, .made_from.as_deref())
+        outdated_words(.outdated, .file, .made_from.as_deref())
     )]
-    Stale {
+    PlanOutdated {
         path: String,
         /// What changed.
-        stale: Stale,
+        outdated: Outdated,
         /// The desired file, as named in messages.
         file: String,
         /// What the saved plan was made against (a snapshot is named in the message).
@@ -190,9 +190,9 @@ impl From<PartsError> for CommandError {
 /// What makes a saved plan stale, in words: the file changed, the org changed (each email that
 /// did), or planning again gives other changes. A plan made from a snapshot (docs/contract.md
 /// §9) is checked against a fresh read like any other; the message says which snapshot it was.
-fn stale_words(stale: &Stale, file: &str, made_from: Option<&LiveSourceWire>) -> String {
-    match stale {
-        Stale::Changed {
+fn outdated_words(outdated: &Outdated, file: &str, made_from: Option<&LiveSourceWire>) -> String {
+    match outdated {
+        Outdated::Changed {
             file_changed,
             org_drift,
         } => {
@@ -211,6 +211,6 @@ fn stale_words(stale: &Stale, file: &str, made_from: Option<&LiveSourceWire>) ->
             }
             what.join("; and ")
         }
-        Stale::Differs => "the plan file does not match what teamsync would plan now from the same file and org (the plan file was edited, a date it depends on passed, or --self changed)".into(),
+        Outdated::Differs => "the plan file does not match what teamsync would plan now from the same file and org (the plan file was edited, a date it depends on passed, or --self changed)".into(),
     }
 }

@@ -39,8 +39,6 @@ mod origin;
 mod parts;
 mod plan;
 mod planner;
-#[cfg(test)]
-mod proptests;
 mod render;
 mod review;
 mod role;

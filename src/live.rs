@@ -267,13 +267,13 @@ pub(crate) enum ReadFrom {
 }
 
 /// A snapshot older than this many days is a plan warning (docs/contract.md §9).
-pub(crate) const STALE_SNAPSHOT_DAYS: i64 = 7;
+pub(crate) const OLD_SNAPSHOT_DAYS: i64 = 7;
 
 impl LiveSource {
-    /// A snapshot read more than [`STALE_SNAPSHOT_DAYS`] ago.
-    pub(crate) fn is_stale_snapshot(&self) -> bool {
+    /// A snapshot read more than [`OLD_SNAPSHOT_DAYS`] ago.
+    pub(crate) fn is_old_snapshot(&self) -> bool {
         matches!(self.from, ReadFrom::Snapshot { .. })
-            && self.age_seconds > STALE_SNAPSHOT_DAYS * 86_400
+            && self.age_seconds > OLD_SNAPSHOT_DAYS * 86_400
     }
 }
 

@@ -454,4 +454,187 @@ mod tests {
             [Origin::Drift, Origin::Edit]
         );
     }
+
+    /// The origins' properties, over the planner's generators.
+    mod properties {
+        use crate::email::Email;
+        use crate::live::Managed;
+        use crate::plan::simulate;
+        use crate::planner::tests::properties::{
+            EMAILS, covering, desired_state, live_state, origins_hit, today,
+        };
+        use crate::planner::{PlanOptions, plan};
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        /// The key two plans' changes are matched on (docs/contract.md §8), written out again here so
+        /// that the property below does not lean on the code it checks.
+        fn origin_key(c: &crate::plan::Change) -> (crate::plan::Action, String, String) {
+            use crate::plan::Change::*;
+            let role = match c {
+                Invite(c) => c.role.as_str().to_string(),
+                UpdateRole(c) => c.to.as_str().to_string(),
+                Resend(c) => c.role.as_str().to_string(),
+                Remove(c) => c.role.as_str().to_string(),
+                Revoke(c) => c.role.as_str().to_string(),
+            };
+            (c.action(), c.email().to_string(), role)
+        }
+
+        /// `plan --baseline` (docs/contract.md §8), for any org, file, baseline and `--self`:
+        /// every entry gets one origin; an entry is drift exactly as often as the baseline's plan
+        /// holds the same action, email and role, and a replaced invitation's revoke has the origin
+        /// of the invitation replacing it; what is "already in the org" is in the org.
+        #[test]
+        fn origins_match_the_baselines_plan_and_nothing_else() {
+            use crate::origin::{Origin, classify};
+            let floors = [
+                ("edit", 0.85),           // 0.96
+                ("drift", 0.85),          // 0.94
+                ("blocked", 0.08),        // 0.14
+                ("already in org", 0.22), // 0.31
+            ];
+            let cases = (
+                live_state(),
+                desired_state(),
+                desired_state(),
+                prop::option::of(0..EMAILS.len()),
+            );
+            covering(1000, cases, &floors, |(live, d, b, who)| {
+                let mut opts = PlanOptions::new(today());
+                opts.self_email = who.map(|w| Email::new(EMAILS[w]));
+                let org = Managed::new(live.clone(), &d.ignore);
+                let mut p = plan(&d, &org, &opts);
+                let base = plan(&b, &Managed::new(live, &b.ignore), &opts);
+                classify(&mut p, &base, &d, &b, today());
+                let (changes, blocked) = (
+                    p.changes
+                        .iter()
+                        .map(|c| c.origin)
+                        .collect::<Option<Vec<Origin>>>(),
+                    p.blocked
+                        .iter()
+                        .map(|b| b.origin)
+                        .collect::<Option<Vec<Origin>>>(),
+                );
+                let (Some(changes), Some(blocked)) = (changes, blocked) else {
+                    return Err(TestCaseError::fail("an entry without an origin"));
+                };
+                let count = |cs: &mut dyn Iterator<Item = &crate::plan::Change>| {
+                    let mut m: BTreeMap<_, usize> = BTreeMap::new();
+                    for c in cs {
+                        *m.entry(origin_key(c)).or_default() += 1;
+                    }
+                    m
+                };
+                let sides = [
+                    (
+                        p.changes.iter().map(|c| &c.change).collect::<Vec<_>>(),
+                        &changes,
+                        base.changes.iter().map(|c| &c.change).collect::<Vec<_>>(),
+                    ),
+                    (
+                        p.blocked.iter().map(|b| &b.change).collect(),
+                        &blocked,
+                        base.blocked.iter().map(|b| &b.change).collect(),
+                    ),
+                ];
+                for (ours, origins, theirs) in sides {
+                    // A replaced invitation's revoke takes the origin of the invitation replacing it.
+                    for (c, o) in ours.iter().zip(origins) {
+                        if c.is_replaced_revoke() {
+                            let invite = ours.iter().zip(origins).find(|(i, _)| {
+                                matches!(i, crate::plan::Change::Invite(v) if v.replaces.is_some())
+                                    && i.email() == c.email()
+                            });
+                            prop_assert_eq!(invite.map(|(_, o)| *o), Some(*o), "{}", c.email());
+                        }
+                    }
+                    let keyed = || {
+                        ours.iter()
+                            .zip(origins)
+                            .filter(|(c, _)| !c.is_replaced_revoke())
+                    };
+                    let all = count(&mut keyed().map(|(c, _)| *c));
+                    let drift = count(
+                        &mut keyed()
+                            .filter(|(_, o)| **o == Origin::Drift)
+                            .map(|(c, _)| *c),
+                    );
+                    let theirs = count(&mut theirs.iter().copied());
+                    for (key, n) in &all {
+                        let want = (*n).min(theirs.get(key).copied().unwrap_or(0));
+                        prop_assert_eq!(drift.get(key).copied().unwrap_or(0), want, "{:?}", key);
+                    }
+                }
+                for a in &p.compared.as_ref().unwrap().already_in_org {
+                    let held = org
+                        .members
+                        .iter()
+                        .any(|m| m.email == a.email && m.role.is(a.role))
+                        || org
+                            .invitations
+                            .iter()
+                            .any(|i| i.email == a.email && i.role.is(a.role));
+                    prop_assert!(held, "{} ({}) is not in the org", a.email, a.role);
+                    prop_assert!(
+                        b.members
+                            .iter()
+                            .all(|m| m.email != a.email || m.role != a.role)
+                    );
+                }
+                let mut hit = origins_hit(&p);
+                hit.extend((!p.blocked.is_empty()).then_some("blocked"));
+                hit.extend(
+                    (!p.compared.as_ref().unwrap().already_in_org.is_empty())
+                        .then_some("already in org"),
+                );
+                Ok(hit)
+            });
+        }
+
+        /// A file planned with itself as the baseline is all drift; an org that matches the
+        /// baseline has none.
+        #[test]
+        fn no_edit_is_all_drift_and_an_org_as_the_base_wants_it_has_none() {
+            use crate::origin::{Origin, classify};
+            let floors = [
+                ("drift", 0.9), // 1.0
+                ("edit", 0.9),  // 0.99
+            ];
+            covering(
+                1000,
+                (live_state(), desired_state(), desired_state()),
+                &floors,
+                |(live, d, b)| {
+                    let opts = PlanOptions::new(today());
+                    let org = Managed::new(live, &b.ignore);
+                    let p = plan(&b, &org, &opts);
+                    let mut same = p.clone();
+                    classify(&mut same, &p, &b, &b, today());
+                    let origins = |p: &crate::plan::Plan| -> Vec<Option<Origin>> {
+                        p.changes
+                            .iter()
+                            .map(|c| c.origin)
+                            .chain(p.blocked.iter().map(|b| b.origin))
+                            .collect()
+                    };
+                    prop_assert!(origins(&same).iter().all(|o| *o == Some(Origin::Drift)));
+                    prop_assert!(same.compared.as_ref().unwrap().already_in_org.is_empty());
+                    // The org once the base is applied; the file judged against it (same `ignore`).
+                    let mut d = d;
+                    d.ignore = b.ignore.clone();
+                    d.members
+                        .retain(|m| !d.ignore.iter().any(|g| g.matches(&m.email)));
+                    let after = simulate(&org, p.changes.iter().map(|c| &c.change));
+                    let mut edit = plan(&d, &after, &opts);
+                    classify(&mut edit, &plan(&b, &after, &opts), &d, &b, today());
+                    prop_assert!(origins(&edit).iter().all(|o| *o == Some(Origin::Edit)));
+                    let mut hit = origins_hit(&same);
+                    hit.extend(origins_hit(&edit));
+                    Ok(hit)
+                },
+            );
+        }
+    }
 }

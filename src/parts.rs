@@ -15,7 +15,9 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// The most one part may hold (docs/contract.md §10): a file of 100,000 members is about 6 MB.
-pub(crate) const MAX_PART_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_PART_MIB: u64 = 64;
+/// [`MAX_PART_MIB`] in bytes.
+pub(crate) const MAX_PART_BYTES: u64 = MAX_PART_MIB * 1024 * 1024;
 
 /// One file of the desired state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,7 +73,7 @@ pub(crate) enum PartsError {
     )]
     NotAFile { path: String, what: &'static str },
     #[error(
-        "{path} is larger than 64 MiB; a desired-state file of 100,000 members is about 6 MB: is it the file you meant?"
+        "{path} is larger than {MAX_PART_MIB} MiB; a desired-state file of 100,000 members is about 6 MB: is it the file you meant?"
     )]
     TooLarge { path: String },
 }
@@ -299,7 +301,7 @@ impl PartsError {
         match self {
             PartsError::Read { source, .. } => source.to_string(),
             PartsError::NotAFile { what, .. } => format!("it is {what}, not a regular file"),
-            PartsError::TooLarge { .. } => "it is larger than 64 MiB".to_string(),
+            PartsError::TooLarge { .. } => format!("it is larger than {MAX_PART_MIB} MiB"),
             other => other.to_string(),
         }
     }

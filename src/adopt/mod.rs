@@ -134,7 +134,7 @@ impl fmt::Display for Why {
 
 /// A change left alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Skipped {
+pub(crate) struct LeftAlone {
     pub(crate) email: Email,
     pub(crate) kind: Kind,
     pub(crate) why: Why,
@@ -147,7 +147,7 @@ pub(crate) struct Adopted {
     /// The new text (the same as the old when nothing was adopted).
     pub(crate) text: String,
     pub(crate) adopted: Vec<Adoption>,
-    pub(crate) skipped: Vec<Skipped>,
+    pub(crate) skipped: Vec<LeftAlone>,
 }
 
 #[cfg(test)]
@@ -219,7 +219,7 @@ pub(crate) fn adopt(
 pub(crate) struct AdoptedParts {
     pub(crate) texts: Vec<String>,
     pub(crate) adopted: Vec<Adoption>,
-    pub(crate) skipped: Vec<Skipped>,
+    pub(crate) skipped: Vec<LeftAlone>,
 }
 
 /// Adopts the org's drift into the parts of one desired state (docs/contract.md §7, §10), named
@@ -272,7 +272,7 @@ pub(crate) fn adopt_parts(
                 });
             let gone = why.is_some();
             if let Some(why) = why {
-                skipped.push(Skipped {
+                skipped.push(LeftAlone {
                     email: a.email().clone(),
                     kind: a.kind(),
                     why,
@@ -378,7 +378,7 @@ fn decide(
     desired: &Desired,
     live: &LiveState,
     options: &AdoptOptions,
-) -> (Vec<Adoption>, Vec<Skipped>) {
+) -> (Vec<Adoption>, Vec<LeftAlone>) {
     let wants = |k: Kind| options.kinds.contains(&k);
     let mut org: BTreeMap<&Email, LiveOf> = BTreeMap::new();
     for m in &live.members {
@@ -394,7 +394,7 @@ fn decide(
     let mut adopted = Vec::new();
     let mut skipped = Vec::new();
     let mut skip = |email: &Email, kind: Kind, why: Why| {
-        skipped.push(Skipped {
+        skipped.push(LeftAlone {
             email: email.clone(),
             kind,
             why,
@@ -506,7 +506,7 @@ fn within_policy(
     desired: &Desired,
     today: Date,
     adopted: &mut Vec<Adoption>,
-    skipped: &mut Vec<Skipped>,
+    skipped: &mut Vec<LeftAlone>,
 ) {
     let policy = &desired.policy;
     let entry = |email: &Email| desired.members.iter().find(|m| &m.email == email);
@@ -522,7 +522,7 @@ fn within_policy(
     let mut keep = Vec::with_capacity(adopted.len());
     for a in adopted.drain(..) {
         match refuse(&a) {
-            Some(rule) => skipped.push(Skipped {
+            Some(rule) => skipped.push(LeftAlone {
                 email: a.email().clone(),
                 kind: a.kind(),
                 why: Why::Policy(rule),
@@ -574,7 +574,7 @@ fn within_policy(
     }
     adopted.retain(|a| {
         if grants(a) {
-            skipped.push(Skipped {
+            skipped.push(LeftAlone {
                 email: a.email().clone(),
                 kind: a.kind(),
                 why: Why::Policy(Rule::MaxAdmins(max)),
@@ -590,7 +590,7 @@ fn keep_an_admin(
     desired: &Desired,
     today: Date,
     adopted: &mut Vec<Adoption>,
-    skipped: &mut Vec<Skipped>,
+    skipped: &mut Vec<LeftAlone>,
 ) {
     let by_email: HashMap<&Email, &Adoption> = adopted.iter().map(|a| (a.email(), a)).collect();
     let admin_after = desired.members.iter().any(|m| {
@@ -622,7 +622,7 @@ fn keep_an_admin(
                 }
             );
             if takes_admin {
-                skipped.push(Skipped {
+                skipped.push(LeftAlone {
                     email: a.email().clone(),
                     kind: a.kind(),
                     why: Why::LastAdmin,

@@ -17,3 +17,6 @@ pub(crate) use retry::{Pauses, RetryPolicy, SendLog, Sends};
 pub(crate) use settings::{ApiConfig, ApiKey, KeySource, is_loopback, redact_url};
 #[cfg(test)]
 pub(crate) use wire::parse_list_page;
+
+#[cfg(test)]
+mod tests;

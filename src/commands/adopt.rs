@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 pub(crate) struct Args {
     /// Adopt only these kinds of drift (comma-separated) [default: all three]
     #[arg(long, value_enum, value_delimiter = ',', value_name = "KINDS")]
-    only: Vec<Only>,
+    only: Vec<KindArg>,
     /// Write nothing; exit 2 when adopting would change the file, 0 when not.
     #[arg(long)]
     check: bool,
@@ -35,7 +35,7 @@ pub(crate) struct Args {
 
 /// `--only`'s words for [`Kind`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Only {
+enum KindArg {
     /// Live members and pending invitations the file does not list get an entry.
     Added,
     /// Entries whose role differs from the live one get the live role.
@@ -44,12 +44,12 @@ enum Only {
     Removed,
 }
 
-impl From<Only> for Kind {
-    fn from(o: Only) -> Kind {
+impl From<KindArg> for Kind {
+    fn from(o: KindArg) -> Kind {
         match o {
-            Only::Added => Kind::Added,
-            Only::Roles => Kind::Roles,
-            Only::Removed => Kind::Removed,
+            KindArg::Added => Kind::Added,
+            KindArg::Roles => Kind::Roles,
+            KindArg::Removed => Kind::Removed,
         }
     }
 }
@@ -214,7 +214,7 @@ fn part_index(parts: &[parts::Part], into: &Path) -> Option<usize> {
 }
 
 /// What drift was left alone, in a few words.
-fn what(s: &adopt::Skipped) -> &'static str {
+fn what(s: &adopt::LeftAlone) -> &'static str {
     match (s.kind, &s.why) {
         (_, adopt::Why::Expired(_)) => "expired entry, still in the org",
         (Kind::Added, _) => "in the org, not in the file",

@@ -5,7 +5,7 @@
 use super::output::{Existing, Inputs, Output};
 use super::{Context, append_step_summary, read_live, runtime};
 use crate::api::Client;
-use crate::config::{Config, Format};
+use crate::config::{Config, PlanFormat};
 use crate::desired::{self, Desired, LoadedFile};
 use crate::error::{CommandError, OrgMismatch};
 use crate::formats::plan::Fingerprints;
@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
     /// Output format of the plan.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    format: PlanFormat,
     /// Exit 2 when the plan has changes (0 when none, 1 on error).
     #[arg(long)]
     detailed_exitcode: bool,
@@ -106,8 +106,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         .as_ref()
         .map(|_| ctx.adoptable(&file.desired, &live));
     let org = Managed::new(live, &file.desired.ignore);
-    // The live snapshot and fingerprints are for saved plans and the JSON document only.
-    let fingerprinted = args.out.is_some() || args.format == Format::Json;
+    // The live roster and fingerprints are for saved plans and the JSON document only.
+    let fingerprinted = args.out.is_some() || args.format == PlanFormat::Json;
     let started = std::time::Instant::now();
     // The plan is made complete: what it was read from and compared with, warnings included.
     let options = PlanOptions {
@@ -147,7 +147,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     append_step_summary(ctx, || render::markdown(&computed.plan, &file.name));
     if let Some(out) = &out {
         let doc = PlanDocument {
-            live_snapshot: Some(&computed.snapshot),
+            live_roster: Some(&computed.roster),
             ..computed.document(&file.name)
         };
         out.write(ctx.ui, &doc.to_json())?;
@@ -250,7 +250,7 @@ pub(super) fn read_snapshot(
 pub(super) struct Computed {
     pub(super) plan: Plan,
     /// The managed roster the plan was made against (saved plans keep it).
-    pub(super) snapshot: Vec<String>,
+    pub(super) roster: Vec<String>,
     pub(super) fingerprints: Fingerprints,
 }
 
@@ -272,8 +272,9 @@ pub(super) fn plan_options(config: &Config, allow_mass_removal: bool) -> PlanOpt
     }
 }
 
-/// Plans `file` against `org`, read from `source` (a snapshot older than 7 days adds a warning;
-/// docs/contract.md §9). With `fingerprinted` false, the snapshot and the live state's
+/// Plans `file` against `org`, read from `source` (a snapshot older than
+/// [`OLD_SNAPSHOT_DAYS`](crate::live::OLD_SNAPSHOT_DAYS) days adds a warning;
+/// docs/contract.md §9). With `fingerprinted` false, the roster and the live state's
 /// fingerprint are left empty: they cost a line and a hash per member, and only a saved plan
 /// or the JSON document shows them.
 pub(super) fn compute(
@@ -300,36 +301,42 @@ fn plan_and_fingerprint(
     fingerprinted: bool,
 ) -> Computed {
     let plan = planner::plan(&file.desired, org, options);
-    let snapshot = if fingerprinted {
-        saved::live_snapshot(org)
+    let roster = if fingerprinted {
+        saved::live_roster(org)
     } else {
         Vec::new()
     };
     let fingerprints = Fingerprints {
         desired_file: file.fingerprint.clone(),
         live_state: if fingerprinted {
-            saved::live_fingerprint(&snapshot)
+            saved::live_fingerprint(&roster)
         } else {
             String::new()
         },
     };
     Computed {
         plan,
-        snapshot,
+        roster,
         fingerprints,
     }
 }
 
 /// Prints the plan on stdout in `format`. In the formats for people (text, diff) its warnings
 /// follow on stderr (docs/contract.md §6), last on screen; JSON and Markdown carry them inside.
-pub(super) fn show(ctx: &Context, format: Format, computed: &Computed, org: &Managed, file: &str) {
+pub(super) fn show(
+    ctx: &Context,
+    format: PlanFormat,
+    computed: &Computed,
+    org: &Managed,
+    file: &str,
+) {
     let plan = &computed.plan;
     let warnings = match format {
-        Format::Text | Format::Diff => render::warnings(plan, ctx.config.verbose),
-        Format::Json | Format::Markdown => String::new(),
+        PlanFormat::Text | PlanFormat::Diff => render::warnings(plan, ctx.config.verbose),
+        PlanFormat::Json | PlanFormat::Markdown => String::new(),
     };
     ctx.ui.print(&match format {
-        Format::Text => render::text(
+        PlanFormat::Text => render::text(
             plan,
             file,
             render::TextOptions {
@@ -337,9 +344,9 @@ pub(super) fn show(ctx: &Context, format: Format, computed: &Computed, org: &Man
                 list_pending: ctx.config.verbose,
             },
         ),
-        Format::Json => computed.document(file).to_json(),
-        Format::Markdown => render::markdown(plan, file),
-        Format::Diff => render::diff(org, plan, file),
+        PlanFormat::Json => computed.document(file).to_json(),
+        PlanFormat::Markdown => render::markdown(plan, file),
+        PlanFormat::Diff => render::diff(org, plan, file),
     });
     ctx.ui.eprint(&warnings);
 }

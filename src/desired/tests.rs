@@ -548,3 +548,173 @@ fn org_is_a_short_plain_name() {
         ]
     );
 }
+
+/// The loader never panics: on random bytes, on a valid file mutated, on hostile documents
+/// (deep nesting, alias bombs, huge strings) and on a 50 MB file.
+mod properties {
+    use crate::date::Date;
+    use crate::desired;
+    use proptest::prelude::*;
+
+    fn today() -> Date {
+        Date::parse("2027-01-01").unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_loader_never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = desired::validate(&String::from_utf8_lossy(&bytes), today());
+        }
+
+        #[test]
+        fn the_loader_never_panics_on_mutated_documents(
+            cuts in prop::collection::vec((0usize..400, 0usize..6, any::<u8>()), 1..6)
+        ) {
+            let mut text = VALID.as_bytes().to_vec();
+            for (at, kind, byte) in cuts {
+                let at = at % (text.len() + 1);
+                match kind {
+                    0 => { text.insert(at, byte); }
+                    1 => { if at < text.len() { text.remove(at); } }
+                    2 => { let s = b"&a [*a, *a, {k: *a}]"; for (i, b) in s.iter().enumerate() { text.insert((at + i).min(text.len()), *b); } }
+                    3 => { for (i, b) in "\u{feff}\u{0}\t\"'".bytes().enumerate() { text.insert((at + i).min(text.len()), b); } }
+                    4 => { text.truncate(at); }
+                    _ => { let copy = text[..at].to_vec(); text.extend_from_slice(&copy); }
+                }
+            }
+            let _ = desired::validate(&String::from_utf8_lossy(&text), today());
+        }
+    }
+
+    const VALID: &str = "version: 1
+allowed_domains: [example.com, '*.example.org']
+ignore: ['*@vendor.io']
+protected: [root@example.com]
+safety: {max_removals: '10%', min_admins: 1}
+members:
+  - email: root@example.com
+    role: org:admin
+  - email: b@x.example.org
+    role: org:member
+    reason: hello
+    expires: 2027-03-31
+";
+
+    #[test]
+    fn valid_fixture_loads() {
+        let l = desired::validate(VALID, today());
+        assert!(l.desired.is_ok(), "{:?}", l.desired);
+    }
+
+    /// The problems the loader finds in `text`, each as `LINE:COL: message`.
+    fn problems(text: &str) -> Vec<String> {
+        match desired::validate(text, today()).desired {
+            Ok(_) => panic!("{:?} was accepted", &text[..text.len().min(80)]),
+            Err(errors) => errors
+                .iter()
+                .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn hostile_documents_are_refused_without_panicking() {
+        // Deep nesting.
+        let deep = format!(
+            "version: 1\nmembers: {}{}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        // granit-parser's own limit comes first in flow style; teamsync's (32 levels) in block style.
+        assert_eq!(
+            problems(&deep),
+            ["2:265: invalid YAML: recursion limit exceeded at line 2, column 265"]
+        );
+        let deep_block: String = (0..5000)
+            .map(|i| format!("{}- \n", "  ".repeat(i)))
+            .collect();
+        assert_eq!(
+            problems(&deep_block),
+            [
+                "33:65: invalid YAML: lists and mappings are nested more than 32 levels deep at line 33, column 65"
+            ]
+        );
+        // An alias bomb.
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..30 {
+            bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+            p = i - 1
+        ));
+        }
+        assert_eq!(
+            problems(&bomb),
+            [
+                "7:20: invalid YAML: the document has more than 4000000 values (counting each use of an alias) at line 7, column 20"
+            ]
+        );
+        // A huge string, binary, an empty document, a document that is just a scalar.
+        let huge = format!(
+            "version: 1\nmembers:\n  - email: {}@example.com\n    role: org:admin\n",
+            "a".repeat(5_000_000)
+        );
+        assert_eq!(
+            problems(&huge),
+            ["3:12: email is 5000012 characters long; the API accepts at most 320"]
+        );
+        for (text, want) in [
+            (
+                "\u{0}\u{1}\u{2}\u{ff}",
+                &["1:1: invalid YAML: unexpected character: `\\u{0}' at line 1, column 1"][..],
+            ),
+            (
+                "",
+                &["1:1: the file is empty; it needs `version: 1` and a `members` list"],
+            ),
+            (
+                "~",
+                &["1:1: the file is empty; it needs `version: 1` and a `members` list"],
+            ),
+            ("42", &["1:1: the file must be a mapping, found a number"]),
+            (
+                "- a\n- b",
+                &["1:1: the file must be a mapping, found a list"],
+            ),
+            (
+                "version: 1\nmembers: 7",
+                &["2:10: `members` must be a list, found a number"],
+            ),
+            (
+                "? [a]\n: b",
+                &[
+                    "1:1: missing required field `members` (a list of `email` and `role`)",
+                    "1:1: missing required field `version` (use `version: 1`)",
+                    "1:3: the file has a key that is a list, not a field name",
+                ],
+            ),
+        ] {
+            assert_eq!(problems(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_50_mb_file_is_refused_or_read_without_panicking() {
+        let mut text = String::with_capacity(51 << 20);
+        text.push_str("version: 1\nmembers:\n");
+        let mut n = 0;
+        while text.len() < 50 << 20 {
+            text.push_str(&format!(
+                "  - email: user{n}@example.com\n    role: org:member\n    reason: {}\n",
+                "r".repeat(400)
+            ));
+            n += 1;
+        }
+        // There is no admin in it: that error, reached without crashing.
+        assert_eq!(
+            problems(&text),
+            ["3:3: no member has role `org:admin`; the API requires at least one admin"]
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! The executor: consumes a [`Plan`] and runs it in three phases (docs/contract.md §5):
 //! invitations and promotions, then demotions, then revocations and removals, with bounded
-//! concurrency inside a phase. It returns a per-step report, an [`Execution`]: partial failure
+//! concurrency inside a phase. It returns a per-step result, an [`Execution`]: partial failure
 //! is data, never an error, and every reason is typed ([`outcome`]). The guards are the
 //! caller's business ([`Checks`]): before the demotion and removal phases the org is read
 //! again and the caller re-checks them against what is really there, and after the last phase
@@ -17,8 +17,8 @@ mod tests;
 
 pub(crate) use org::{Org, Request};
 pub(crate) use outcome::{
-    Done, Execution, Failed, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped,
-    StepReport,
+    Done, Execution, Failed, Failure, Finding, Halt, NotAttempted, Outcome, OwnAccount, Pauses,
+    StepResult,
 };
 
 use crate::api::{ApiError, SendLog};
@@ -97,13 +97,13 @@ pub(crate) struct Run<'a> {
     /// Steps at once within a phase.
     pub(crate) parallelism: usize,
     /// Called once per finished step, with the number of steps finished so far and in all.
-    pub(crate) progress: &'a dyn Fn(&StepReport, usize, usize),
+    pub(crate) progress: &'a dyn Fn(&StepResult, usize, usize),
     /// Called when a step starts, with its index.
     pub(crate) started: &'a dyn Fn(usize),
     pub(crate) checks: &'a dyn Checks,
     pub(crate) stop: Stop,
     /// What each step started has sent so far, by step index: read by the caller when a second
-    /// signal cuts steps off (their reports are never made).
+    /// signal cuts steps off (their results are never made).
     pub(crate) logs: StepLogs,
 }
 
@@ -199,18 +199,18 @@ pub(crate) fn steps(plan: &Plan) -> Vec<Step> {
 pub(crate) async fn execute<C: Org>(org: &C, plan: &Plan, run: Run<'_>) -> Execution {
     let all = steps(plan);
     let total = all.len();
-    let mut report = Execution {
+    let mut execution = Execution {
         steps: Vec::with_capacity(total),
         blocked_in_plan: plan.blocked.clone(),
         ..Execution::default()
     };
     let mut finished = 0usize;
     // Why the steps left are not attempted, once apply has stopped.
-    let mut stop: Option<Skipped> = None;
-    let mut push = |r: StepReport, report: &mut Execution| {
+    let mut stop: Option<NotAttempted> = None;
+    let mut push = |r: StepResult, execution: &mut Execution| {
         finished += 1;
         (run.progress)(&r, finished, total);
-        report.steps.push(r);
+        execution.steps.push(r);
     };
     let mut failed = 0usize;
     let indexed = Indexed::default();
@@ -221,19 +221,19 @@ pub(crate) async fn execute<C: Org>(org: &C, plan: &Plan, run: Run<'_>) -> Execu
         }
         if stop.is_none() {
             if let Some(signal) = run.stop.signal() {
-                report.halt = Some(Halt::Interrupted {
+                execution.halt = Some(Halt::Interrupted {
                     by: signal,
                     ended_by: None,
                 });
-                stop = Some(Skipped::Interrupted(signal));
+                stop = Some(NotAttempted::Interrupted(signal));
             }
         }
         if stop.is_none() && phase != Phase::Grant {
-            stop = recheck(org, &all, phase, run.checks, &mut report).await;
+            stop = recheck(org, &all, phase, run.checks, &mut execution).await;
         }
         if let Some(why) = stop {
             for step in phase_steps {
-                push(StepReport::skipped(step, why), &mut report);
+                push(StepResult::not_attempted(step, why), &mut execution);
             }
             continue;
         }
@@ -242,7 +242,7 @@ pub(crate) async fn execute<C: Org>(org: &C, plan: &Plan, run: Run<'_>) -> Execu
         let mut queue = phase_steps.into_iter();
         let mut tasks = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, Step> = HashMap::new();
-        let start = |tasks: &mut JoinSet<StepReport>,
+        let start = |tasks: &mut JoinSet<StepResult>,
                      running: &mut HashMap<tokio::task::Id, Step>,
                      step: Step| {
             let org = org.clone();
@@ -259,7 +259,7 @@ pub(crate) async fn execute<C: Org>(org: &C, plan: &Plan, run: Run<'_>) -> Execu
             start(&mut tasks, &mut running, step);
         }
         // Set when no further step of this phase may start.
-        let mut halted: Option<Skipped> = None;
+        let mut halted: Option<NotAttempted> = None;
         while let Some(joined) = tasks.join_next_with_id().await {
             let r = match joined {
                 Ok((id, r)) => {
@@ -269,7 +269,7 @@ pub(crate) async fn execute<C: Org>(org: &C, plan: &Plan, run: Run<'_>) -> Execu
                 // A step whose task died is reported as failed, never dropped from the report.
                 Err(e) => match running.remove(&e.id()) {
                     Some(step) => {
-                        StepReport::new(step, Outcome::failed(Failure::Abnormal(e.to_string())))
+                        StepResult::new(step, Outcome::failed(Failure::Abnormal(e.to_string())))
                     }
                     None => continue,
                 },
@@ -279,19 +279,19 @@ pub(crate) async fn execute<C: Org>(org: &C, plan: &Plan, run: Run<'_>) -> Execu
                 // A 401 means the key no longer works: every request after it would fail the
                 // same way, so the phase stops here (docs/contract.md §5).
                 if halted.is_none() && f.status() == Some(401) {
-                    halted = Some(Skipped::KeyRefused);
+                    halted = Some(NotAttempted::KeyRefused);
                 }
             }
             if halted.is_none() {
                 if let Some(signal) = run.stop.signal() {
-                    report.halt = Some(Halt::Interrupted {
+                    execution.halt = Some(Halt::Interrupted {
                         by: signal,
                         ended_by: None,
                     });
-                    halted = Some(Skipped::Interrupted(signal));
+                    halted = Some(NotAttempted::Interrupted(signal));
                 }
             }
-            push(r, &mut report);
+            push(r, &mut execution);
             if halted.is_none() {
                 if let Some(step) = queue.next() {
                     start(&mut tasks, &mut running, step);
@@ -300,22 +300,23 @@ pub(crate) async fn execute<C: Org>(org: &C, plan: &Plan, run: Run<'_>) -> Execu
         }
         if let Some(why) = halted {
             for step in queue {
-                push(StepReport::skipped(step, why), &mut report);
+                push(StepResult::not_attempted(step, why), &mut execution);
             }
             stop = Some(why);
         } else if failed > 0 {
-            stop = Some(Skipped::EarlierFailures(phase));
+            stop = Some(NotAttempted::EarlierFailures(phase));
         }
     }
-    report.steps.sort_by_key(|s| s.step.index);
-    let interrupted = matches!(report.halt, Some(Halt::Interrupted { .. }));
-    let sent = report.steps.iter().any(|s| s.attempts > 0);
+    execution.steps.sort_by_key(|s| s.step.index);
+    let interrupted = matches!(execution.halt, Some(Halt::Interrupted { .. }));
+    let sent = execution.steps.iter().any(|s| s.attempts > 0);
     if sent && !interrupted {
         let kept: Vec<&Email> = plan.pending_invitations.iter().map(|p| &p.email).collect();
-        report.findings = Some(verify(org, &report, &kept, run.checks, run.stop.clone()).await);
+        execution.findings =
+            Some(verify(org, &execution, &kept, run.checks, run.stop.clone()).await);
     }
-    report.pauses = org.pauses();
-    report
+    execution.pauses = org.pauses();
+    execution
 }
 
 /// Reads the org again before `phase` and asks the caller's guards about the steps from
@@ -325,8 +326,8 @@ async fn recheck<C: Org>(
     all: &[Step],
     phase: Phase,
     checks: &dyn Checks,
-    report: &mut Execution,
-) -> Option<Skipped> {
+    execution: &mut Execution,
+) -> Option<NotAttempted> {
     let remaining: Vec<&Change> = all
         .iter()
         .filter(|s| s.phase >= phase)
@@ -339,12 +340,12 @@ async fn recheck<C: Org>(
             if guards.is_empty() {
                 return None;
             }
-            report.halt = Some(Halt::Refused { phase, guards });
-            Some(Skipped::RefusedMidway(phase))
+            execution.halt = Some(Halt::Refused { phase, guards });
+            Some(NotAttempted::RefusedMidway(phase))
         }
         Err(error) => {
-            report.halt = Some(Halt::RereadFailed { phase, error });
-            Some(Skipped::RereadFailed(phase))
+            execution.halt = Some(Halt::RereadFailed { phase, error });
+            Some(NotAttempted::RereadFailed(phase))
         }
     }
 }
@@ -355,12 +356,12 @@ async fn recheck<C: Org>(
 /// the longest look, so that a late commit has a chance to show.
 async fn verify<C: Org>(
     org: &C,
-    report: &Execution,
+    execution: &Execution,
     kept: &[&Email],
     checks: &dyn Checks,
     mut stop: Stop,
 ) -> Vec<Finding> {
-    if report.steps.iter().any(|s| s.answer_lost) {
+    if execution.steps.iter().any(|s| s.answer_lost) {
         let wait = settle_delay(org.retry_policy(), 1, INVITE_LOOKS - 1, None);
         tracing::info!("waiting {wait:?} for late commits before the verification read");
         if stop.sleep(wait).await {
@@ -372,12 +373,12 @@ async fn verify<C: Org>(
         Ok(live) => live,
         Err(e) => return vec![Finding::ReadFailed(e)],
     };
-    findings(report, kept, &live, checks)
+    findings(execution, kept, &live, checks)
 }
 
 /// What the verification read `live` shows about `report` (see [`verify`]).
 fn findings(
-    report: &Execution,
+    execution: &Execution,
     kept: &[&Email],
     live: &LiveState,
     checks: &dyn Checks,
@@ -385,7 +386,7 @@ fn findings(
     let lookup = Lookup::new(live);
     let mut findings = Vec::new();
     let mut invited: Vec<&Email> = kept.to_vec();
-    for s in &report.steps {
+    for s in &execution.steps {
         let done = matches!(s.outcome, Outcome::Done(_));
         if done && !s.step.changes.iter().all(|c| is_done(c, &lookup)) {
             findings.push(Finding::DidNotStick { step: s.step.index });
@@ -418,19 +419,19 @@ async fn run_step<C: Org>(
     mut stop: Stop,
     log: SendLog,
     indexed: &Indexed,
-) -> StepReport {
+) -> StepResult {
     let started = SystemTime::now();
     let mut seen = Seen::default();
     let outcome = run_requests(org, &step, &mut seen, &mut stop, &log, indexed).await;
     let finished = SystemTime::now();
     let sent = log.get();
-    StepReport {
+    StepResult {
         attempts: sent.requests,
         error_request_ids: sent.error_request_ids,
         answer_lost: seen.answer_lost,
         started: Some(started),
         finished: Some(finished),
-        ..StepReport::new(step, outcome)
+        ..StepResult::new(step, outcome)
     }
 }
 

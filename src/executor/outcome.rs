@@ -1,4 +1,4 @@
-//! What an execution did, as data: how each step ended and why ([`Outcome`], [`Skipped`],
+//! What an execution did, as data: how each step ended and why ([`Outcome`], [`NotAttempted`],
 //! [`Failure`]), why apply stopped early ([`Halt`]) and what the verification read found
 //! ([`Finding`]). No words here: `render/apply.rs` says them, and the apply report
 //! (`formats/report.rs`) takes its messages from there.
@@ -19,7 +19,7 @@ pub(crate) enum Outcome {
     /// The API refused because the change concerns the key's own account.
     Blocked(OwnAccount),
     Failed(Failed),
-    NotAttempted(Skipped),
+    NotAttempted(NotAttempted),
 }
 
 impl Outcome {
@@ -97,7 +97,7 @@ impl OwnAccount {
 
 /// Why a step was not attempted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Skipped {
+pub(crate) enum NotAttempted {
     /// A signal came before the step started.
     Interrupted(Signal),
     /// A safety guard refused the plan before anything was sent.
@@ -109,7 +109,7 @@ pub(crate) enum Skipped {
     /// No terminal to ask on, and no `--auto-approve`.
     NoTerminal,
     /// The saved plan no longer matched the org or the file.
-    StalePlan,
+    PlanOutdated,
     /// The re-read before this phase showed that a guard would now refuse it.
     RefusedMidway(Phase),
     /// The org could not be read again before this phase.
@@ -208,7 +208,7 @@ impl Failure {
 }
 
 #[derive(Clone, Debug)]
-pub(crate) struct StepReport {
+pub(crate) struct StepResult {
     pub(crate) step: Step,
     pub(crate) outcome: Outcome,
     /// Requests sent for this step (retries included, those cut off by a signal too).
@@ -223,15 +223,15 @@ pub(crate) struct StepReport {
     pub(crate) finished: Option<SystemTime>,
 }
 
-impl StepReport {
+impl StepResult {
     /// A step that was not attempted, for `why`.
-    pub(crate) fn skipped(step: Step, why: Skipped) -> StepReport {
-        StepReport::new(step, Outcome::NotAttempted(why))
+    pub(crate) fn not_attempted(step: Step, why: NotAttempted) -> StepResult {
+        StepResult::new(step, Outcome::NotAttempted(why))
     }
 
     /// A step that ended with `outcome`, nothing else known yet.
-    pub(crate) fn new(step: Step, outcome: Outcome) -> StepReport {
-        StepReport {
+    pub(crate) fn new(step: Step, outcome: Outcome) -> StepResult {
+        StepResult {
             step,
             outcome,
             attempts: 0,
@@ -298,7 +298,7 @@ pub(crate) enum Finding {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Execution {
     /// In step order: `steps[i].step.index == i + 1`.
-    pub(crate) steps: Vec<StepReport>,
+    pub(crate) steps: Vec<StepResult>,
     /// Changes the plan itself blocked (never sent).
     pub(crate) blocked_in_plan: Vec<Blocked>,
     /// Why apply stopped early, when it did.
@@ -342,7 +342,7 @@ impl Execution {
             .any(|f| matches!(f, Finding::TooFewAdmins { .. }))
     }
     /// The step with this index.
-    pub(crate) fn step(&self, index: usize) -> Option<&StepReport> {
+    pub(crate) fn step(&self, index: usize) -> Option<&StepResult> {
         index
             .checked_sub(1)
             .and_then(|i| self.steps.get(i))
@@ -350,16 +350,16 @@ impl Execution {
             .or_else(|| self.steps.iter().find(|s| s.step.index == index))
     }
     /// The steps whose invitation may have been sent although they failed.
-    pub(crate) fn may_have_been_sent(&self) -> impl Iterator<Item = &StepReport> {
+    pub(crate) fn may_have_been_sent(&self) -> impl Iterator<Item = &StepResult> {
         self.steps.iter().filter(|s| s.may_have_been_sent())
     }
     /// An execution where no step of `plan` was attempted, for `why` (a guard refused before
     /// anything was sent, the question was not answered `yes`, a signal came first).
-    pub(crate) fn nothing_sent(plan: &Plan, why: Skipped) -> Execution {
+    pub(crate) fn nothing_sent(plan: &Plan, why: NotAttempted) -> Execution {
         Execution {
             steps: super::steps(plan)
                 .into_iter()
-                .map(|step| StepReport::skipped(step, why))
+                .map(|step| StepResult::not_attempted(step, why))
                 .collect(),
             blocked_in_plan: plan.blocked.clone(),
             ..Execution::default()

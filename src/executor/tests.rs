@@ -89,13 +89,13 @@ fn a_replacement_is_one_step_revoke_first_and_steps_run_by_phase_then_plan_order
 #[test]
 fn nothing_sent_reports_every_step_not_attempted_with_its_reason() {
     let plan = mixed_plan();
-    let e = Execution::nothing_sent(&plan, Skipped::NoTerminal);
+    let e = Execution::nothing_sent(&plan, NotAttempted::NoTerminal);
     assert_eq!(e.steps.len(), 6);
     assert_eq!(e.not_attempted(), 6);
     assert!(
         e.steps
             .iter()
-            .all(|s| matches!(s.outcome, Outcome::NotAttempted(Skipped::NoTerminal)))
+            .all(|s| matches!(s.outcome, Outcome::NotAttempted(NotAttempted::NoTerminal)))
     );
     assert_eq!(e.step(4).map(|s| s.step.phase), Some(Phase::Demote));
     assert!(e.step(7).is_none() && e.step(0).is_none());
@@ -188,7 +188,7 @@ fn all_done(plan: &Plan) -> Execution {
     Execution {
         steps: steps(plan)
             .into_iter()
-            .map(|s| StepReport::new(s, Outcome::Done(Done::Answered)))
+            .map(|s| StepResult::new(s, Outcome::Done(Done::Answered)))
             .collect(),
         ..Execution::default()
     }
@@ -197,7 +197,7 @@ fn all_done(plan: &Plan) -> Execution {
 #[test]
 fn the_verification_finds_what_did_not_stick_and_duplicates_of_invited_and_kept_emails() {
     let plan = mixed_plan();
-    let report = all_done(&plan);
+    let execution = all_done(&plan);
     let kept_email = crate::email::Email::new("kept@x.io");
     let after = LiveState::of(
         &[
@@ -217,7 +217,7 @@ fn the_verification_finds_what_did_not_stick_and_duplicates_of_invited_and_kept_
             ("s2", "stranger@x.io", M),
         ],
     );
-    let found = findings(&report, &[&kept_email], &after, &Fixed(Some((1, 2))));
+    let found = findings(&execution, &[&kept_email], &after, &Fixed(Some((1, 2))));
     let shown: Vec<String> = found
         .iter()
         .map(|f| match f {
@@ -243,17 +243,18 @@ fn an_invitation_that_may_have_been_sent_is_looked_for_too() {
     let plan = Desired::of(&[("root@x.io", Role::Admin), ("jo@x.io", Role::Member)]);
     let org = LiveState::of(&[("u1", "root@x.io", A)], &[]);
     let plan = plan_live(&plan, &org, &PlanOptions::new(today()));
-    let mut report = Execution::nothing_sent(&plan, Skipped::Interrupted(Signal::Interrupt));
+    let mut execution =
+        Execution::nothing_sent(&plan, NotAttempted::Interrupted(Signal::Interrupt));
     let after = LiveState::of(
         &[("u1", "root@x.io", A)],
         &[("a", "jo@x.io", M), ("b", "jo@x.io", M)],
     );
-    assert!(findings(&report, &[], &after, &Fixed(None)).is_empty());
-    report.steps[0].outcome = Outcome::Failed(Failed {
+    assert!(findings(&execution, &[], &after, &Fixed(None)).is_empty());
+    execution.steps[0].outcome = Outcome::Failed(Failed {
         may_have_been_sent: true,
         ..Failed::new(Failure::CutOff(Signal::Interrupt))
     });
-    let found = findings(&report, &[], &after, &Fixed(None));
+    let found = findings(&execution, &[], &after, &Fixed(None));
     assert!(
         matches!(&found[..], [Finding::DuplicateInvitation { email, pending: 2 }] if email.as_str() == "jo@x.io"),
         "{found:?}"

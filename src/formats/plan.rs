@@ -53,12 +53,16 @@ pub(crate) struct PlanDocument<'a> {
     pub(crate) fingerprints: &'a Fingerprints,
     /// Only in saved plans (`plan --out`): the live roster the plan was made against, one
     /// `kind email role id` line each, so a stale plan can say what changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) live_snapshot: Option<&'a [String]>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "live_snapshot"
+    )]
+    pub(crate) live_roster: Option<&'a [String]>,
 }
 
 impl<'a> PlanDocument<'a> {
-    /// The JSON plan of `plan`, made from `desired_file`, without a live snapshot.
+    /// The JSON plan of `plan`, made from `desired_file`, without a live roster.
     pub(crate) fn new(
         desired_file: &'a str,
         plan: &'a Plan,
@@ -72,7 +76,7 @@ impl<'a> PlanDocument<'a> {
             baseline: plan.baseline.as_ref(),
             plan: PlanWire::new(plan),
             fingerprints,
-            live_snapshot: None,
+            live_roster: None,
         }
     }
 

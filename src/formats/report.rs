@@ -6,10 +6,10 @@
 use super::plan::ChangeWire;
 use super::plan::Fingerprints;
 use crate::date::rfc3339;
-use crate::executor::{Execution, Finding, Outcome, StepReport};
+use crate::executor::{Execution, Finding, Outcome, StepResult};
 use crate::origin::{DriftMode, Origin, OriginIndex};
 use crate::plan::{Action, Change};
-use crate::render::{blocked_text, failure_text, finding_text, halt_text, skipped_text};
+use crate::render::{blocked_text, failure_text, finding_text, halt_text, not_attempted_text};
 use crate::role::Role;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -37,7 +37,8 @@ pub(crate) enum Ending {
     /// Nobody answered `yes` (or there was no terminal to ask on); nothing was sent.
     NotConfirmed,
     /// The saved plan no longer matched the org or the file; nothing was sent.
-    Stale,
+    #[serde(rename = "stale")]
+    PlanOutdated,
 }
 
 /// How one step ended.
@@ -216,7 +217,7 @@ pub(crate) struct DriftReport<'a> {
 }
 
 impl ReportDocument {
-    pub(crate) fn new(report: &Execution, header: Header<'_>) -> ReportDocument {
+    pub(crate) fn new(execution: &Execution, header: Header<'_>) -> ReportDocument {
         let origins = header.drift.as_ref().map(|d| d.origins);
         ReportDocument {
             format_version: FORMAT_VERSION,
@@ -232,14 +233,14 @@ impl ReportDocument {
             signal: header.signal.map(str::to_owned),
             message: header
                 .message
-                .or_else(|| report.halt.as_ref().map(halt_text)),
+                .or_else(|| execution.halt.as_ref().map(halt_text)),
             fingerprints: header.fingerprints.clone(),
-            steps: report
+            steps: execution
                 .steps
                 .iter()
                 .map(|r| step_entry(r, origins))
                 .collect(),
-            blocked_in_plan: report
+            blocked_in_plan: execution
                 .blocked_in_plan
                 .iter()
                 .map(ChangeWire::from)
@@ -249,19 +250,19 @@ impl ReportDocument {
                 .as_ref()
                 .filter(|d| d.mode == DriftMode::Keep)
                 .map(|d| d.left.iter().map(|c| ChangeWire::from(*c)).collect()),
-            verification: report.findings.as_ref().map(|f| Verification {
-                findings: f.iter().map(|f| finding_entry(report, f)).collect(),
+            verification: execution.findings.as_ref().map(|f| Verification {
+                findings: f.iter().map(|f| finding_entry(execution, f)).collect(),
             }),
             counts: Counts {
-                steps: report.steps.len(),
-                done: report.done(),
-                blocked: report.blocked(),
-                failed: report.failed(),
-                not_attempted: report.not_attempted(),
+                steps: execution.steps.len(),
+                done: execution.done(),
+                blocked: execution.blocked(),
+                failed: execution.failed(),
+                not_attempted: execution.not_attempted(),
             },
             rate_limit_pauses: PausesEntry {
-                count: report.pauses.count,
-                seconds: (report.pauses.waited.as_millis() as f64) / 1000.0,
+                count: execution.pauses.count,
+                seconds: (execution.pauses.waited.as_millis() as f64) / 1000.0,
             },
         }
     }
@@ -274,7 +275,7 @@ impl ReportDocument {
     }
 }
 
-fn finding_entry(report: &Execution, f: &Finding) -> FindingEntry {
+fn finding_entry(execution: &Execution, f: &Finding) -> FindingEntry {
     let (kind, email, step) = match f {
         Finding::DuplicateInvitation { email, .. } => (
             FindingKind::DuplicateInvitation,
@@ -283,7 +284,7 @@ fn finding_entry(report: &Execution, f: &Finding) -> FindingEntry {
         ),
         Finding::DidNotStick { step } => (
             FindingKind::DidNotStick,
-            report
+            execution
                 .step(*step)
                 .and_then(|s| s.step.changes.first())
                 .map(|c| c.email().to_string()),
@@ -296,11 +297,11 @@ fn finding_entry(report: &Execution, f: &Finding) -> FindingEntry {
         kind,
         email,
         step,
-        message: finding_text(report, f),
+        message: finding_text(execution, f),
     }
 }
 
-fn step_entry(r: &StepReport, origins: Option<&OriginIndex>) -> StepEntry {
+fn step_entry(r: &StepResult, origins: Option<&OriginIndex>) -> StepEntry {
     let changes = &r.step.changes;
     let (first, last) = (changes.first(), changes.last());
     let (outcome, why) = match &r.outcome {
@@ -313,7 +314,7 @@ fn step_entry(r: &StepReport, origins: Option<&OriginIndex>) -> StepEntry {
             )),
         ),
         Outcome::Failed(_) => (StepOutcome::Failed, None),
-        Outcome::NotAttempted(why) => (StepOutcome::NotAttempted, Some(skipped_text(*why))),
+        Outcome::NotAttempted(why) => (StepOutcome::NotAttempted, Some(not_attempted_text(*why))),
     };
     let failure = match &r.outcome {
         Outcome::Failed(f) => Some(&f.failure),

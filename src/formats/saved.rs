@@ -1,5 +1,5 @@
 //! Saved plans (`plan --out`, `apply PLANFILE`; docs/contract.md §6): the fingerprints of the
-//! file and the org a plan was computed from, the live snapshot, and the checks that refuse to
+//! file and the org a plan was computed from, the live roster, and the checks that refuse to
 //! apply a saved plan that no longer describes the org or the file.
 
 use super::plan::{self, ChangeWire, Fingerprints, LiveSourceWire};
@@ -25,8 +25,10 @@ pub(crate) struct SavedPlan {
     #[serde(default)]
     summary: SavedSummary,
     pub(crate) fingerprints: Fingerprints,
-    #[serde(default)]
-    pub(crate) live_snapshot: Option<Vec<String>>,
+    /// The roster of the org the plan was made against (the managed members and invitations,
+    /// one line each), to say what changed since.
+    #[serde(default, rename = "live_snapshot")]
+    pub(crate) live_roster: Option<Vec<String>>,
     /// What the plan was made against (absent in plans saved before it was recorded).
     #[serde(default)]
     pub(crate) live_source: Option<LiveSourceWire>,
@@ -55,12 +57,12 @@ pub(crate) enum BadPlanFile {
     #[error("format_version {found} is not {}", plan::FORMAT_VERSION)]
     Version { found: u32 },
     #[error("it has no live snapshot; save plans with `teamsync plan --out PLANFILE`")]
-    NoSnapshot,
+    NoRoster,
 }
 
 /// Why a saved plan no longer holds. Nothing is sent.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Stale {
+pub(crate) enum Outdated {
     /// The file, the org, or both changed since the plan was made.
     Changed {
         file_changed: bool,
@@ -80,8 +82,8 @@ impl SavedPlan {
                 found: doc.format_version,
             });
         }
-        if doc.live_snapshot.is_none() {
-            return Err(BadPlanFile::NoSnapshot);
+        if doc.live_roster.is_none() {
+            return Err(BadPlanFile::NoRoster);
         }
         Ok(doc)
     }
@@ -91,17 +93,17 @@ impl SavedPlan {
     pub(crate) fn check_fresh(
         &self,
         now: &Fingerprints,
-        snapshot: &[String],
+        roster: &[String],
         replanned: &Plan,
-    ) -> Result<(), Stale> {
+    ) -> Result<(), Outdated> {
         let file_changed = self.fingerprints.desired_file != now.desired_file;
         let org_drift = if self.fingerprints.live_state != now.live_state {
-            describe_drift(self.live_snapshot.as_deref().unwrap_or_default(), snapshot)
+            describe_drift(self.live_roster.as_deref().unwrap_or_default(), roster)
         } else {
             Vec::new()
         };
         if file_changed || !org_drift.is_empty() {
-            return Err(Stale::Changed {
+            return Err(Outdated::Changed {
                 file_changed,
                 org_drift,
             });
@@ -118,7 +120,7 @@ impl SavedPlan {
             &self.blocked,
             replanned.blocked.iter().map(Into::into).collect(),
         ) {
-            return Err(Stale::Differs);
+            return Err(Outdated::Differs);
         }
         Ok(())
     }
@@ -158,7 +160,7 @@ impl SavedOrigins<'_> {
 }
 
 /// The managed roster as sorted `member|invitation email role id` lines.
-pub(crate) fn live_snapshot(org: &Managed) -> Vec<String> {
+pub(crate) fn live_roster(org: &Managed) -> Vec<String> {
     let mut lines: Vec<String> = org
         .members
         .iter()
@@ -173,11 +175,11 @@ pub(crate) fn live_snapshot(org: &Managed) -> Vec<String> {
     lines
 }
 
-pub(crate) fn live_fingerprint(snapshot: &[String]) -> String {
-    crate::parts::fingerprint(snapshot.join("\n").as_bytes())
+pub(crate) fn live_fingerprint(roster: &[String]) -> String {
+    crate::parts::fingerprint(roster.join("\n").as_bytes())
 }
 
-/// What changed between two live snapshots, one sentence per email.
+/// What changed between two live rosters, one sentence per email.
 fn describe_drift(before: &[String], after: &[String]) -> Vec<String> {
     fn index(lines: &[String]) -> BTreeMap<&str, Vec<(&str, &str)>> {
         let mut map: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
@@ -235,14 +237,14 @@ mod tests {
         }
     }
 
-    fn snapshot(live: LiveState) -> Vec<String> {
-        live_snapshot(&Managed::new(live, &[Glob::new("*@vendor.io")]))
+    fn roster(live: LiveState) -> Vec<String> {
+        live_roster(&Managed::new(live, &[Glob::new("*@vendor.io")]))
     }
 
     #[test]
-    fn snapshot_is_sorted_normalized_and_skips_ignored() {
+    fn roster_is_sorted_normalized_and_skips_ignored() {
         assert_eq!(
-            snapshot(live()),
+            roster(live()),
             vec![
                 "invitation c@x.com org:member i1",
                 "member a@x.com org:admin u1",
@@ -253,26 +255,26 @@ mod tests {
 
     #[test]
     fn fingerprints_change_with_content() {
-        let a = snapshot(live());
+        let a = roster(live());
         let mut changed = live();
         changed.members[1] = LiveMember::new("u2", "b@x.com", "org:admin");
-        let b = snapshot(changed);
+        let b = roster(changed);
         assert_ne!(live_fingerprint(&a), live_fingerprint(&b));
-        assert_eq!(live_fingerprint(&a), live_fingerprint(&snapshot(live())));
+        assert_eq!(live_fingerprint(&a), live_fingerprint(&roster(live())));
         assert!(crate::parts::fingerprint(b"x").starts_with("sha256:"));
         assert_eq!(crate::parts::fingerprint(b"x").len(), 7 + 64);
     }
 
     #[test]
     fn drift_names_each_email() {
-        let before = snapshot(live());
+        let before = roster(live());
         let mut now = live();
         now.members[1] = LiveMember::new("u2", "b@x.com", "org:admin");
         now.members.remove(0);
         now.invitations
             .push(LiveInvitation::new("i9", "new@x.com", "org:admin"));
         assert_eq!(
-            describe_drift(&before, &snapshot(now)),
+            describe_drift(&before, &roster(now)),
             vec![
                 "a@x.com disappeared (was member org:admin)",
                 "b@x.com changed: member org:member → member org:admin",
@@ -282,15 +284,15 @@ mod tests {
     }
 
     #[test]
-    fn a_saved_plan_must_be_a_plan_of_this_version_with_a_snapshot() {
+    fn a_saved_plan_must_be_a_plan_of_this_version_with_a_roster() {
         assert!(matches!(
             SavedPlan::parse(b"{}"),
             Err(BadPlanFile::NotAPlan(_))
         ));
-        let doc = |version: u32, snapshot: &str| {
+        let doc = |version: u32, roster: &str| {
             format!(
                 r#"{{"format_version":{version},"desired_file":"f","changes":[],"blocked":[],
-                "fingerprints":{{"desired_file":"a","live_state":"b"}}{snapshot}}}"#
+                "fingerprints":{{"desired_file":"a","live_state":"b"}}{roster}}}"#
             )
         };
         assert_eq!(
@@ -299,7 +301,7 @@ mod tests {
         );
         assert_eq!(
             SavedPlan::parse(doc(1, "").as_bytes()).unwrap_err(),
-            BadPlanFile::NoSnapshot
+            BadPlanFile::NoRoster
         );
         assert!(SavedPlan::parse(doc(1, ",\"live_snapshot\":[]").as_bytes()).is_ok());
     }

@@ -257,6 +257,36 @@ pub(crate) fn validation_schema() -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The schemas describe the defaults in words (their descriptions are doc comments); they
+    /// must state the ones the planner uses.
+    #[test]
+    fn the_schemas_state_the_defaults_the_planner_uses() {
+        use crate::planner::{DEFAULT_REMOVAL_CAP, DEFAULT_REMOVAL_FLOOR, DEFAULT_REMOVAL_PERCENT};
+        let file = super::file_schema();
+        for words in [
+            format!(
+                "Default: max({DEFAULT_REMOVAL_FLOOR}, {DEFAULT_REMOVAL_PERCENT}%), at most {DEFAULT_REMOVAL_CAP}."
+            ),
+            format!(
+                "invitations pending more than {} days are plan",
+                crate::plan::STALE_INVITATION_DAYS
+            ),
+        ] {
+            assert!(
+                file.contains(&words),
+                "the file schema does not say {words:?}"
+            );
+        }
+        let plan = super::plan_schema();
+        let words = format!(
+            "max({DEFAULT_REMOVAL_FLOOR}, {DEFAULT_REMOVAL_PERCENT} % of current members), at most {DEFAULT_REMOVAL_CAP}"
+        );
+        assert!(
+            plan.contains(&words),
+            "the plan schema does not say {words:?}"
+        );
+    }
+
     fn committed(name: &str) -> String {
         let path = format!("{}/schema/{name}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -29,7 +29,7 @@ pub(crate) fn apply_summary(doc: &ReportDocument) -> String {
         Ending::Refused => "refused by a safety guard",
         Ending::Interrupted => "interrupted",
         Ending::NotConfirmed => "not confirmed, nothing sent",
-        Ending::Stale => "stale saved plan, nothing sent",
+        Ending::PlanOutdated => "stale saved plan, nothing sent",
     };
     let c = &doc.counts;
     let mut out = format!(

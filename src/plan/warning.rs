@@ -36,11 +36,11 @@ pub(crate) enum Warning {
     /// key's own account rests on it, so a typo matters.
     SelfNotInOrg { email: Email, from: SelfFrom },
     /// The plan was made against a snapshot read more than
-    /// [`crate::live::STALE_SNAPSHOT_DAYS`] days ago (docs/contract.md §9).
-    StaleSnapshot {
+    /// [`crate::live::OLD_SNAPSHOT_DAYS`] days ago (docs/contract.md §9).
+    OldSnapshot {
         path: String,
         read_at: Timestamp,
-        /// Seconds from `read_at` to the plan: more than [`crate::live::STALE_SNAPSHOT_DAYS`]
+        /// Seconds from `read_at` to the plan: more than [`crate::live::OLD_SNAPSHOT_DAYS`]
         /// days.
         age_seconds: i64,
     },

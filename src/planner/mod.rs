@@ -241,9 +241,9 @@ fn about_inputs(options: &PlanOptions) -> Vec<Warning> {
             problems: *problems,
         });
     }
-    if let Some(source) = options.source.as_ref().filter(|s| s.is_stale_snapshot()) {
+    if let Some(source) = options.source.as_ref().filter(|s| s.is_old_snapshot()) {
         if let ReadFrom::Snapshot { path } = &source.from {
-            out.push(Warning::StaleSnapshot {
+            out.push(Warning::OldSnapshot {
                 path: path.clone(),
                 read_at: source.read_at.clone(),
                 age_seconds: source.age_seconds,
@@ -668,4 +668,4 @@ fn guards(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -18,6 +18,8 @@ fn opts() -> PlanOptions {
 
 use super::plan_live as plan;
 
+pub(crate) mod properties;
+
 /// Splitting by action is the stable sort by (action, email), for changes made in email
 /// order, and still sorted when they are not.
 #[test]
@@ -1173,7 +1175,7 @@ fn the_plan_carries_its_source_and_baseline_and_warns_about_them_after_the_guard
         .map(|w| match w {
             Warning::Guard(_) => "guard",
             Warning::BaselineInvalid { .. } => "baseline",
-            Warning::StaleSnapshot { .. } => "snapshot",
+            Warning::OldSnapshot { .. } => "snapshot",
             _ => "other",
         })
         .collect();
@@ -1187,7 +1189,7 @@ fn the_plan_carries_its_source_and_baseline_and_warns_about_them_after_the_guard
     let p = plan(&d, &org, &o);
     assert!(p.warnings.iter().all(|w| !matches!(
         w,
-        Warning::BaselineInvalid { .. } | Warning::StaleSnapshot { .. }
+        Warning::BaselineInvalid { .. } | Warning::OldSnapshot { .. }
     )));
     assert!(p.baseline.is_some() && p.source.is_some());
 }

@@ -5,8 +5,8 @@
 use super::{describe, refusals, symbol};
 use crate::escape::escape;
 use crate::executor::{
-    Done, Execution, Failed, Failure, Finding, Halt, Outcome, OwnAccount, Pauses, Skipped,
-    StepReport,
+    Done, Execution, Failed, Failure, Finding, Halt, NotAttempted, Outcome, OwnAccount, Pauses,
+    StepResult,
 };
 use crate::plan::{Action, Change};
 use crate::role::LiveRole;
@@ -15,7 +15,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 /// What a step does, e.g. `revoke the invitation of … (org:admin), then invite … as org:member`.
-fn what(r: &StepReport) -> String {
+fn what(r: &StepResult) -> String {
     r.step
         .changes
         .iter()
@@ -27,7 +27,7 @@ fn what(r: &StepReport) -> String {
 /// A re-send or replacement whose old invitation was accepted just before its revoke: done,
 /// nothing invited; when the invitation had the role the replacement was to change, the
 /// member has it now, and the next apply changes it (docs/contract.md §5, re-sends).
-fn accepted_meanwhile(r: &StepReport, has: &LiveRole, sym: char, what: &str) -> String {
+fn accepted_meanwhile(r: &StepResult, has: &LiveRole, sym: char, what: &str) -> String {
     let wanted = r.step.changes.iter().find_map(|c| match c {
         Change::Invite(i) => Some(i.role),
         Change::Resend(s) => Some(s.role),
@@ -46,7 +46,7 @@ fn accepted_meanwhile(r: &StepReport, has: &LiveRole, sym: char, what: &str) -> 
 }
 
 /// The email a step concerns, escaped for a terminal.
-fn step_email(r: &StepReport) -> String {
+fn step_email(r: &StepResult) -> String {
     r.step
         .changes
         .first()
@@ -55,7 +55,7 @@ fn step_email(r: &StepReport) -> String {
 }
 
 /// One step and how it ended, e.g. `+ invite erin@example.com as org:member: done`.
-pub(crate) fn step_line(r: &StepReport) -> String {
+pub(crate) fn step_line(r: &StepResult) -> String {
     let what = what(r);
     let sym = r.step.changes.last().map_or('+', |c| symbol(c.action()));
     match &r.outcome {
@@ -67,7 +67,7 @@ pub(crate) fn step_line(r: &StepReport) -> String {
         Outcome::Blocked(own) => {
             format!("! {what}: blocked: {}", blocked_text(*own, &step_email(r)))
         }
-        Outcome::NotAttempted(why) => format!("  {what}: {}", skipped_text(*why)),
+        Outcome::NotAttempted(why) => format!("  {what}: {}", not_attempted_text(*why)),
         Outcome::Failed(Failed { failure: f, .. }) => {
             let mut ids = Vec::new();
             if let Some(c) = f.code() {
@@ -97,23 +97,23 @@ pub(crate) fn blocked_text(own: OwnAccount, email: &str) -> String {
 }
 
 /// Why a step was not attempted (plain text).
-pub(crate) fn skipped_text(why: Skipped) -> String {
+pub(crate) fn not_attempted_text(why: NotAttempted) -> String {
     let why = match why {
-        Skipped::Interrupted(s) => format!("interrupted by {}", s.name()),
-        Skipped::Refused => "refused by a safety guard".to_string(),
-        Skipped::DriftRefused => "--drift refuse: the plan would revert drift".to_string(),
-        Skipped::NotConfirmed => "the answer was not `yes`".to_string(),
-        Skipped::NoTerminal => "no terminal to confirm on, and no --auto-approve".to_string(),
-        Skipped::StalePlan => "the saved plan is stale".to_string(),
-        Skipped::RefusedMidway(p) => format!(
+        NotAttempted::Interrupted(s) => format!("interrupted by {}", s.name()),
+        NotAttempted::Refused => "refused by a safety guard".to_string(),
+        NotAttempted::DriftRefused => "--drift refuse: the plan would revert drift".to_string(),
+        NotAttempted::NotConfirmed => "the answer was not `yes`".to_string(),
+        NotAttempted::NoTerminal => "no terminal to confirm on, and no --auto-approve".to_string(),
+        NotAttempted::PlanOutdated => "the saved plan is stale".to_string(),
+        NotAttempted::RefusedMidway(p) => format!(
             "phase {} refused by a safety guard (the org changed during apply)",
             p as u8
         ),
-        Skipped::RereadFailed(p) => {
+        NotAttempted::RereadFailed(p) => {
             format!("the org could not be read again before phase {}", p as u8)
         }
-        Skipped::KeyRefused => "the API refused the key".to_string(),
-        Skipped::EarlierFailures(p) => format!(
+        NotAttempted::KeyRefused => "the API refused the key".to_string(),
+        NotAttempted::EarlierFailures(p) => format!(
             "phase {} had failures, and later phases demote or remove (run apply again once fixed)",
             p as u8
         ),
@@ -122,7 +122,7 @@ pub(crate) fn skipped_text(why: Skipped) -> String {
 }
 
 /// Why a step failed (plain text: the renderers escape it).
-pub(crate) fn failure_text(r: &StepReport, f: &Failure) -> String {
+pub(crate) fn failure_text(r: &StepResult, f: &Failure) -> String {
     match f {
         Failure::Api(e) => e.to_string(),
         Failure::StillListed(e) => format!(
@@ -195,13 +195,13 @@ pub(crate) fn halt_text(h: &Halt) -> String {
 }
 
 /// A finding in words (plain text: the renderers escape it).
-pub(crate) fn finding_text(report: &Execution, f: &Finding) -> String {
+pub(crate) fn finding_text(execution: &Execution, f: &Finding) -> String {
     match f {
         Finding::DuplicateInvitation { email, pending } => format!(
             "{email} has {pending} pending invitations (another apply at the same time, an invitation made in the dashboard, or an answer lost for longer than teamsync looks); the next plan revokes the extra ones"
         ),
         Finding::DidNotStick { step } => {
-            let what = report
+            let what = execution
                 .step(*step)
                 .and_then(|s| s.step.changes.last())
                 .map(|c| {
@@ -260,24 +260,24 @@ fn pauses_text(p: Pauses) -> String {
 /// The closing summary: counts, the rate-limit pauses, why apply stopped early, each blocked,
 /// failed and not attempted step, the invitations that may have been sent, and what the
 /// verification read found.
-pub(crate) fn finished(report: &Execution) -> String {
+pub(crate) fn finished(execution: &Execution) -> String {
     let mut out = format!(
         "\nApply finished: {} done, {} blocked, {} failed{}.\n",
-        report.done(),
-        report.blocked(),
-        report.failed(),
-        match report.not_attempted() {
+        execution.done(),
+        execution.blocked(),
+        execution.failed(),
+        match execution.not_attempted() {
             0 => String::new(),
             n => format!(", {n} not attempted"),
         }
     );
-    if report.pauses.count > 0 {
-        let _ = writeln!(out, "  {}.", pauses_text(report.pauses));
+    if execution.pauses.count > 0 {
+        let _ = writeln!(out, "  {}.", pauses_text(execution.pauses));
     }
-    for (change, why) in crate::plan::blocked_entries(&report.blocked_in_plan) {
+    for (change, why) in crate::plan::blocked_entries(&execution.blocked_in_plan) {
         let _ = writeln!(out, "  warning: blocked: {}: {}", describe(change), why);
     }
-    for s in &report.steps {
+    for s in &execution.steps {
         match &s.outcome {
             Outcome::Blocked(own) => {
                 let _ = writeln!(
@@ -293,7 +293,7 @@ pub(crate) fn finished(report: &Execution) -> String {
             _ => {}
         }
     }
-    let unsure: Vec<&StepReport> = report.may_have_been_sent().collect();
+    let unsure: Vec<&StepResult> = execution.may_have_been_sent().collect();
     if !unsure.is_empty() {
         let _ = writeln!(
             out,
@@ -308,12 +308,12 @@ pub(crate) fn finished(report: &Execution) -> String {
             );
         }
     }
-    let left: Vec<&StepReport> = report
+    let left: Vec<&StepResult> = execution
         .steps
         .iter()
         .filter(|s| matches!(s.outcome, Outcome::NotAttempted(_)))
         .collect();
-    if let Some(h) = &report.halt {
+    if let Some(h) = &execution.halt {
         let _ = writeln!(out, "  stopped: {}", escape(&halt_text(h)));
     }
     if !left.is_empty() {
@@ -322,11 +322,11 @@ pub(crate) fn finished(report: &Execution) -> String {
             let _ = writeln!(out, "    {}", what(s));
         }
     }
-    for f in report.findings.iter().flatten() {
+    for f in execution.findings.iter().flatten() {
         let _ = writeln!(
             out,
             "  warning: verification: {}",
-            escape(&finding_text(report, f))
+            escape(&finding_text(execution, f))
         );
     }
     out

@@ -12,7 +12,8 @@ mod warnings;
 mod words;
 
 pub(crate) use apply::{
-    blocked_text, failure_text, finding_text, finished, halt_text, seconds, skipped_text, step_line,
+    blocked_text, failure_text, finding_text, finished, halt_text, not_attempted_text, seconds,
+    step_line,
 };
 pub(crate) use diff::diff;
 #[cfg(test)]

@@ -65,7 +65,7 @@ impl Warning {
                     " is neither a member nor invited: check the email (it should be the API key's own account)",
                 ),
             ],
-            Warning::StaleSnapshot {
+            Warning::OldSnapshot {
                 path,
                 read_at,
                 age_seconds,
@@ -73,7 +73,7 @@ impl Warning {
                 // "7 days ago (more than 7)" reads as a contradiction: within the day after the
                 // limit, the hours say how far past it (docs/contract.md §9).
                 let (days, hours) = (age_seconds / 86_400, age_seconds % 86_400 / 3_600);
-                let ago = if days > crate::live::STALE_SNAPSHOT_DAYS {
+                let ago = if days > crate::live::OLD_SNAPSHOT_DAYS {
                     format!("{days} days ago")
                 } else {
                     format!("{days} days and {hours} hour{} ago", plural(hours))
@@ -84,7 +84,7 @@ impl Warning {
                     Piece::Words(format!(
                         " was read at {}, {ago} (more than {} days): the org may have changed since; plan with the API key, or save a new snapshot with `teamsync snapshot`",
                         read_at.as_str(),
-                        crate::live::STALE_SNAPSHOT_DAYS
+                        crate::live::OLD_SNAPSHOT_DAYS
                     )),
                 ]
             }

@@ -7,10 +7,10 @@ use super::super::output::Output;
 use super::super::plan::Computed;
 use super::super::{Context, append_step_summary};
 use crate::error::CommandError;
-use crate::executor::{Execution, Halt, Skipped};
+use crate::executor::{Execution, Halt, NotAttempted};
 use crate::formats::plan::LiveSourceWire;
 use crate::formats::report::{DriftReport, Ending as Word, Header, ReportDocument};
-use crate::formats::saved::Stale;
+use crate::formats::saved::Outdated;
 use crate::interrupt::Signal;
 use crate::origin::{DriftMode, OriginIndex};
 use crate::plan::{Change, Guard, GuardKind, Plan};
@@ -21,9 +21,9 @@ use std::time::SystemTime;
 #[derive(Debug)]
 pub(super) enum Ending {
     /// The saved plan no longer matches the org or the file: nothing was sent.
-    Stale {
+    PlanOutdated {
         path: String,
-        stale: Stale,
+        outdated: Outdated,
         /// The desired file, as named in messages.
         file: String,
         made_from: Option<Box<LiveSourceWire>>,
@@ -66,56 +66,56 @@ impl Ending {
     /// Everything that follows from the ending, for `plan` (the plan that was to be sent).
     fn settle(self, plan: &Plan) -> Settled {
         // Nothing was sent, for `why`: every step is not attempted, and the error says why.
-        let nothing_sent = |why: Skipped, error: CommandError, word, guard| Settled {
+        let nothing_sent = |why: NotAttempted, error: CommandError, word, guard| Settled {
             execution: Execution::nothing_sent(plan, why),
             message: Some(error.to_string()),
             error: Some(error),
             word,
             signal: match why {
-                Skipped::Interrupted(signal) => Some(signal),
+                NotAttempted::Interrupted(signal) => Some(signal),
                 _ => None,
             },
             guard,
             summary: false,
         };
         match self {
-            Ending::Stale {
+            Ending::PlanOutdated {
                 path,
-                stale,
+                outdated,
                 file,
                 made_from,
             } => {
-                let e = CommandError::Stale {
+                let e = CommandError::PlanOutdated {
                     path,
-                    stale,
+                    outdated,
                     file,
                     made_from,
                 };
-                nothing_sent(Skipped::StalePlan, e, Word::Stale, None)
+                nothing_sent(NotAttempted::PlanOutdated, e, Word::PlanOutdated, None)
             }
             Ending::DriftRefused { count, emails } => {
                 let e = CommandError::DriftRefused { count, emails };
-                nothing_sent(Skipped::DriftRefused, e, Word::Refused, Some("drift"))
+                nothing_sent(NotAttempted::DriftRefused, e, Word::Refused, Some("drift"))
             }
             Ending::Refused(guards) => {
                 let guard = guard_name(&guards);
                 let e = CommandError::Guard(guards);
-                nothing_sent(Skipped::Refused, e, Word::Refused, guard)
+                nothing_sent(NotAttempted::Refused, e, Word::Refused, guard)
             }
             Ending::NotConfirmed => nothing_sent(
-                Skipped::NotConfirmed,
+                NotAttempted::NotConfirmed,
                 CommandError::Cancelled,
                 Word::NotConfirmed,
                 None,
             ),
             Ending::NoTerminal => nothing_sent(
-                Skipped::NoTerminal,
+                NotAttempted::NoTerminal,
                 CommandError::NoTerminal,
                 Word::NotConfirmed,
                 None,
             ),
             Ending::InterruptedBeforeSending(signal) => nothing_sent(
-                Skipped::Interrupted(signal),
+                NotAttempted::Interrupted(signal),
                 CommandError::interrupted(signal, None),
                 Word::Interrupted,
                 None,
@@ -170,26 +170,28 @@ impl Ending {
 }
 
 /// What the writes that ran to their end (or to a halt) come to (docs/contract.md §2).
-fn after_writes(report: &Execution) -> Option<CommandError> {
-    match &report.halt {
+fn after_writes(execution: &Execution) -> Option<CommandError> {
+    match &execution.halt {
         Some(Halt::Refused { phase, guards }) => Some(CommandError::GuardMidway {
             phase: *phase,
             guards: guards.clone(),
         }),
-        _ if report.key_refused() => Some(CommandError::KeyRefusedMidway {
-            count: report.failed() + report.not_attempted(),
+        _ if execution.key_refused() => Some(CommandError::KeyRefusedMidway {
+            count: execution.failed() + execution.not_attempted(),
         }),
-        _ if report.failed() + report.not_attempted() > 0 => Some(CommandError::StepsFailed {
-            count: report.failed() + report.not_attempted(),
-        }),
-        _ if report.guard_crossed() => Some(CommandError::GuardCrossed),
+        _ if execution.failed() + execution.not_attempted() > 0 => {
+            Some(CommandError::StepsFailed {
+                count: execution.failed() + execution.not_attempted(),
+            })
+        }
+        _ if execution.guard_crossed() => Some(CommandError::GuardCrossed),
         _ => None,
     }
 }
 
 /// The guard whose re-check halted the writes, by name.
-fn halted_by(report: &Execution) -> Option<&'static str> {
-    match &report.halt {
+fn halted_by(execution: &Execution) -> Option<&'static str> {
+    match &execution.halt {
         Some(Halt::Refused { guards, .. }) => guard_name(guards),
         _ => None,
     }
@@ -284,7 +286,7 @@ mod tests {
     use super::*;
     use crate::date::Date;
     use crate::desired::Desired;
-    use crate::executor::{Done, Failure, Outcome, StepReport};
+    use crate::executor::{Done, Failure, Outcome, StepResult};
     use crate::live::LiveState;
     use crate::planner::{PlanOptions, plan_live};
     use crate::role::Role;
@@ -306,9 +308,9 @@ mod tests {
 
     /// The plan's steps, the first ending with `first`, the others done.
     fn ran(plan: &Plan, first: Outcome) -> Box<Execution> {
-        let mut steps: Vec<StepReport> = crate::executor::steps(plan)
+        let mut steps: Vec<StepResult> = crate::executor::steps(plan)
             .into_iter()
-            .map(|s| StepReport::new(s, Outcome::Done(Done::Answered)))
+            .map(|s| StepResult::new(s, Outcome::Done(Done::Answered)))
             .collect();
         steps[0].outcome = first;
         Box::new(Execution {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::date::Date;
-use crate::executor::{Checks, Done, Failed, Failure, Outcome, StepReport};
+use crate::executor::{Checks, Done, Failed, Failure, Outcome, StepResult};
 use crate::planner::plan_live;
 use crate::role::Role;
 
@@ -41,12 +41,12 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
     let steps = executor::steps(&plan);
     assert_eq!(steps.len(), 5);
     // Step 1 finished; steps 2 (an invitation) and 3 (a promotion) were in flight.
-    let finished = vec![StepReport::new(
+    let finished = vec![StepResult::new(
         steps[0].clone(),
         Outcome::Done(Done::Answered),
     )];
     let in_flight: HashSet<usize> = [2, 3].into();
-    let report = cut_off(
+    let execution = cut_off(
         &plan,
         finished,
         &in_flight,
@@ -54,7 +54,7 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
         Signal::Interrupt,
         Signal::Terminate,
     );
-    let shape: Vec<(usize, String, bool)> = report
+    let shape: Vec<(usize, String, bool)> = execution
         .steps
         .iter()
         .map(|s| {
@@ -64,7 +64,7 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
                     failure: Failure::CutOff(sig),
                     ..
                 }) => format!("cut off by {}", sig.name()),
-                Outcome::NotAttempted(Skipped::Interrupted(sig)) => {
+                Outcome::NotAttempted(NotAttempted::Interrupted(sig)) => {
                     format!("not attempted: {}", sig.name())
                 }
                 other => format!("{other:?}"),
@@ -84,15 +84,19 @@ fn cut_off_keeps_what_finished_fails_what_was_in_flight_and_skips_the_rest() {
         "only an invitation in flight may have been sent"
     );
     assert!(matches!(
-        report.halt,
+        execution.halt,
         Some(executor::Halt::Interrupted {
             by: Signal::Interrupt,
             ended_by: Some(Signal::Terminate)
         })
     ));
-    assert_eq!(report.may_have_been_sent().count(), 1);
+    assert_eq!(execution.may_have_been_sent().count(), 1);
     assert_eq!(
-        (report.done(), report.failed(), report.not_attempted()),
+        (
+            execution.done(),
+            execution.failed(),
+            execution.not_attempted()
+        ),
         (1, 2, 2)
     );
 }

@@ -1,6 +1,6 @@
 //! The write state machine against a scripted org: each call answers from its own queue (a
 //! write with no answer left succeeds), and every request made is recorded, so each test
-//! asserts the requests sent, in order, and the step reports that came of them.
+//! asserts the requests sent, in order, and the step results that came of them.
 
 use super::*;
 use crate::api::{Pauses, RetryPolicy};
@@ -165,7 +165,7 @@ fn run(fake: &Fake, plan: &Plan) -> Execution {
 }
 
 /// Each step as `index: outcome, attempts, error request ids`, with its flags.
-fn reports(e: &Execution) -> Vec<String> {
+fn results(e: &Execution) -> Vec<String> {
     e.steps
         .iter()
         .map(|s| {
@@ -238,7 +238,7 @@ fn an_answered_invitation_is_done_and_the_org_is_read_once_to_verify() {
     fake.lists(vec![org(&[ROOT], &[("i1", "jo@x.io", M)])]);
     let e = run(&fake, &jo_plan());
     assert_eq!(fake.made(), ["invite jo@x.io org:member", "list"]);
-    assert_eq!(reports(&e), ["1: done; 1 sent, ids []"]);
+    assert_eq!(results(&e), ["1: done; 1 sent, ids []"]);
     assert!(
         matches!(e.findings.as_deref(), Some([])),
         "{:?}",
@@ -262,7 +262,7 @@ fn a_lost_invitation_is_looked_for_and_confirmed_by_the_read_that_shows_it_never
         ["invite jo@x.io org:member", "list", "list", "list"]
     );
     assert_eq!(
-        reports(&e),
+        results(&e),
         [r#"1: done, confirmed; 1 sent, ids ["w1"], answer lost"#]
     );
 }
@@ -290,7 +290,7 @@ fn a_lost_invitation_not_seen_in_three_looks_is_sent_again() {
             "list"
         ]
     );
-    assert_eq!(reports(&e), [r#"1: done; 2 sent, ids ["w1"], answer lost"#]);
+    assert_eq!(results(&e), [r#"1: done; 2 sent, ids ["w1"], answer lost"#]);
 }
 
 #[test]
@@ -309,7 +309,7 @@ fn a_write_lost_on_every_attempt_fails_and_its_invitation_may_have_been_sent() {
         ]
     );
     assert_eq!(
-        reports(&e),
+        results(&e),
         [r#"1: failed: api 503, may have been sent; 3 sent, ids ["w1", "w2", "w3"], answer lost"#]
     );
     assert_eq!(e.may_have_been_sent().count(), 1);
@@ -324,7 +324,7 @@ fn when_the_read_that_would_tell_fails_too_the_step_fails_with_both_errors() {
     let e = run(&fake, &plan);
     assert_eq!(fake.made(), ["update u2 org:admin", "list", "list"]);
     assert_eq!(
-        reports(&e),
+        results(&e),
         [r#"1: failed: check failed (503 then 500); 1 sent, ids ["w1"], answer lost"#]
     );
 }
@@ -339,7 +339,7 @@ fn a_404_to_a_removal_is_believed_only_when_a_fresh_read_agrees() {
     gone.lists(vec![with_dave(), org(&[ROOT], &[]), org(&[ROOT], &[])]);
     let e = run(&gone, &plan);
     assert_eq!(gone.made(), ["list", "remove u4", "list", "list"]);
-    assert_eq!(reports(&e), [r#"1: done, confirmed; 1 sent, ids ["w1"]"#]);
+    assert_eq!(results(&e), [r#"1: done, confirmed; 1 sent, ids ["w1"]"#]);
 
     let listed = Fake::default();
     listed.script(|s| s.removes.push_back(Err(status(404, None, "w1"))));
@@ -347,7 +347,7 @@ fn a_404_to_a_removal_is_believed_only_when_a_fresh_read_agrees() {
     let e = run(&listed, &plan);
     assert_eq!(listed.made(), ["list", "remove u4", "list", "list"]);
     assert_eq!(
-        reports(&e),
+        results(&e),
         [r#"1: failed: still listed after 404; 1 sent, ids ["w1"]"#]
     );
 }
@@ -367,7 +367,7 @@ fn the_key_s_own_account_is_blocked_not_failed() {
     let e = run(&fake, &plan);
     assert_eq!(fake.made(), ["list", "remove u4", "list"]);
     assert_eq!(
-        reports(&e),
+        results(&e),
         [r#"1: blocked: cannot_remove_self; 1 sent, ids ["w1"]"#]
     );
 }
@@ -390,7 +390,7 @@ fn a_replacement_is_sent_as_two_requests_revoke_first() {
         fake.made(),
         ["revoke i1", "invite carol@x.io org:member", "list"]
     );
-    assert_eq!(reports(&e), ["1: done; 2 sent, ids []"]);
+    assert_eq!(results(&e), ["1: done; 2 sent, ids []"]);
 }
 
 #[test]
@@ -402,7 +402,7 @@ fn a_replacement_whose_invitation_was_accepted_meanwhile_invites_no_member() {
     let e = run(&fake, &replacement());
     assert_eq!(fake.made(), ["revoke i1", "list", "list"]);
     assert_eq!(
-        reports(&e),
+        results(&e),
         [r#"1: done, accepted meanwhile as org:admin; 1 sent, ids ["w1"]"#]
     );
 }
@@ -421,7 +421,7 @@ fn a_replacement_whose_new_invitation_fails_says_the_old_one_was_revoked() {
         ["revoke i1", "list", "invite carol@x.io org:member", "list"]
     );
     assert_eq!(
-        reports(&e),
+        results(&e),
         [r#"1: failed: invite after revoke: api 400, confirmed; 2 sent, ids ["w1", "w2"]"#]
     );
 }
@@ -441,7 +441,7 @@ fn a_plain_revocation_that_lost_to_an_acceptance_fails() {
     let e = run(&fake, &plan);
     assert_eq!(fake.made(), ["list", "revoke i3", "list", "list"]);
     assert_eq!(
-        reports(&e),
+        results(&e),
         [r#"1: failed: accepted before revoke as org:member (404), confirmed; 1 sent, ids ["w1"]"#]
     );
 }
@@ -457,7 +457,7 @@ fn a_signal_while_an_answer_is_lost_ends_the_step_before_its_check() {
     let e = run_with(&fake, &jo_plan(), stop);
     assert_eq!(fake.made(), ["invite jo@x.io org:member"]);
     assert_eq!(
-        reports(&e),
+        results(&e),
         [
             r#"1: failed: interrupted before check (503), may have been sent; 1 sent, ids ["w1"], answer lost"#
         ]
@@ -490,7 +490,7 @@ fn a_signal_during_the_looks_means_the_write_is_not_sent_again() {
         ["invite jo@x.io org:member", "list", "list", "list"]
     );
     assert_eq!(
-        reports(&e),
+        results(&e),
         [
             r#"1: failed: not re-sent (503, SIGINT), may have been sent; 1 sent, ids ["w1"], answer lost"#
         ]
@@ -507,7 +507,7 @@ fn a_signal_before_the_start_sends_nothing() {
     assert_eq!(e.not_attempted(), 6);
     assert!(e.steps.iter().all(|s| matches!(
         s.outcome,
-        Outcome::NotAttempted(Skipped::Interrupted(Signal::Terminate))
+        Outcome::NotAttempted(NotAttempted::Interrupted(Signal::Terminate))
     )));
 }
 
@@ -521,7 +521,7 @@ fn a_401_stops_the_phase_and_the_phases_after_it() {
     // Step 1 (the replacement: revoke, then invite) is refused at its revoke.
     assert_eq!(fake.made(), ["revoke i1", "list"]);
     assert_eq!(
-        reports(&e),
+        results(&e),
         [
             r#"1: failed: api 401; 1 sent, ids ["w1"]"#,
             "2: not attempted: KeyRefused; 0 sent, ids []",
@@ -558,7 +558,7 @@ fn a_failure_in_a_phase_leaves_the_demotions_and_removals_out() {
         ]
     );
     assert_eq!(
-        reports(&e),
+        results(&e),
         [
             "1: done; 2 sent, ids []",
             r#"2: failed: api 400; 1 sent, ids ["w1"]"#,
@@ -578,7 +578,7 @@ fn when_the_re_read_before_a_phase_fails_the_rest_is_not_attempted() {
     let e = run(&fake, &plan);
     assert_eq!(fake.made(), ["list"]);
     assert_eq!(
-        reports(&e),
+        results(&e),
         ["1: not attempted: RereadFailed(Remove); 0 sent, ids []"]
     );
     assert!(matches!(
@@ -626,7 +626,7 @@ fn a_re_send_is_sent_as_its_revoke_then_its_invite() {
         fake.made(),
         ["revoke old", "invite jo@x.io org:member", "list"]
     );
-    assert_eq!(reports(&e), ["1: done; 2 sent, ids []"]);
+    assert_eq!(results(&e), ["1: done; 2 sent, ids []"]);
     assert!(
         matches!(e.findings.as_deref(), Some([])),
         "{:?}",

@@ -12,7 +12,6 @@ use crate::role::Role;
 use crate::words::{one_or_many, plural};
 use items::{blocked_item, item, no_longer_item, rule_item};
 
-#[path = "markdown_items.rs"]
 mod items;
 use std::fmt::Write;
 
@@ -770,5 +769,4 @@ fn fit(text: String, max: usize) -> String {
 }
 
 #[cfg(test)]
-#[path = "markdown_tests.rs"]
 mod tests;

@@ -5,10 +5,10 @@ use super::output::{Existing, Inputs, Output};
 use super::plan::{Baseline, Computed, compute, load_baseline, plan_options, same_org, show};
 use super::{Context, read_live, runtime};
 use crate::api::Client;
-use crate::config::Format;
+use crate::config::PlanFormat;
 use crate::desired::{Desired, LoadedFile};
 use crate::error::CommandError;
-use crate::executor::{self, Skipped};
+use crate::executor::{self, NotAttempted};
 use crate::formats::saved::SavedPlan;
 use crate::interrupt::{Signal, Signals};
 use crate::live::{LiveState, Managed};
@@ -27,8 +27,8 @@ use std::time::SystemTime;
 #[derive(clap::Args, Debug)]
 pub(crate) struct Args {
     /// Output format of the plan.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    format: PlanFormat,
     /// Do not ask; required when stdin is not a terminal.
     #[arg(long)]
     auto_approve: bool,
@@ -313,12 +313,12 @@ fn choose(
 ) -> Result<Option<Plan>, Ending> {
     if let Some((doc, path)) = &p.saved {
         let computed = &p.computed;
-        if let Err(stale) =
-            doc.check_fresh(&computed.fingerprints, &computed.snapshot, &computed.plan)
+        if let Err(outdated) =
+            doc.check_fresh(&computed.fingerprints, &computed.roster, &computed.plan)
         {
-            return Err(Ending::Stale {
+            return Err(Ending::PlanOutdated {
                 path: path.display().to_string(),
-                stale,
+                outdated,
                 file: p.file.name.clone(),
                 made_from: doc.live_source.clone().map(Box::new),
             });
@@ -356,7 +356,7 @@ fn confirm(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Option<Endi
                 plural(blocked),
                 one_or_many(blocked, "s", "")
             ));
-        } else if args.format != Format::Text {
+        } else if args.format != PlanFormat::Text {
             ctx.ui.note("No changes.");
         }
         return Some(Ending::NoChanges);
@@ -392,10 +392,10 @@ fn confirm(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Option<Endi
 /// The writes. The first signal stops new steps (requests in flight finish); the second ends
 /// the run at once.
 fn write(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Ending {
-    let finished: RefCell<Vec<executor::StepReport>> = RefCell::new(Vec::new());
+    let finished: RefCell<Vec<executor::StepResult>> = RefCell::new(Vec::new());
     let in_flight: RefCell<HashSet<usize>> = RefCell::new(HashSet::new());
     let shown = ctx.ui.progress(plan.count());
-    let progress = |r: &executor::StepReport, n: usize, total: usize| {
+    let progress = |r: &executor::StepResult, n: usize, total: usize| {
         let failed = matches!(r.outcome, executor::Outcome::Failed(_));
         let blocked = matches!(r.outcome, executor::Outcome::Blocked(_));
         shown.step(n, total, &render::step_line(r), failed, blocked);
@@ -427,7 +427,7 @@ fn write(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Ending {
         let mut first: Option<Signal> = None;
         loop {
             tokio::select! {
-                report = &mut exec => break Ok((report, first)),
+                execution = &mut exec => break Ok((execution, first)),
                 s = signals.nth(1), if first.is_none() => {
                     first = Some(s);
                     ctx.ui.note(format_args!(
@@ -443,12 +443,12 @@ fn write(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Ending {
     // The bar (on a terminal) leaves the screen before the summary.
     drop(shown);
     match ran {
-        Ok((report, None)) => Ending::Ran(Box::new(report)),
-        Ok((report, Some(signal))) => Ending::Interrupted(Box::new(report), signal),
+        Ok((execution, None)) => Ending::Ran(Box::new(execution)),
+        Ok((execution, Some(signal))) => Ending::Interrupted(Box::new(execution), signal),
         Err(second) => {
             // Ended at once: the steps in flight were cut off, their outcome unknown.
             let first = signals.first().unwrap_or(second);
-            let mut report = cut_off(
+            let mut execution = cut_off(
                 plan,
                 finished.into_inner(),
                 &in_flight.into_inner(),
@@ -456,8 +456,8 @@ fn write(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Ending {
                 first,
                 second,
             );
-            report.pauses = p.client.pauses();
-            Ending::Interrupted(Box::new(report), first)
+            execution.pauses = p.client.pauses();
+            Ending::Interrupted(Box::new(execution), first)
         }
     }
 }
@@ -467,20 +467,20 @@ fn write(ctx: &Context, args: &Args, p: &Prepared, plan: &Plan) -> Ending {
 /// steps never started.
 fn cut_off(
     plan: &Plan,
-    mut finished: Vec<executor::StepReport>,
+    mut finished: Vec<executor::StepResult>,
     in_flight: &HashSet<usize>,
     logs: &executor::StepLogs,
     first: Signal,
     second: Signal,
 ) -> executor::Execution {
     let done: HashSet<usize> = finished.iter().map(|r| r.step.index).collect();
-    let mut report = executor::Execution::nothing_sent(plan, Skipped::Interrupted(first));
-    report.halt = Some(executor::Halt::Interrupted {
+    let mut execution = executor::Execution::nothing_sent(plan, NotAttempted::Interrupted(first));
+    execution.halt = Some(executor::Halt::Interrupted {
         by: first,
         ended_by: Some(second),
     });
-    report.steps.retain(|s| !done.contains(&s.step.index));
-    for s in &mut report.steps {
+    execution.steps.retain(|s| !done.contains(&s.step.index));
+    for s in &mut execution.steps {
         if in_flight.contains(&s.step.index) {
             s.outcome = executor::Outcome::Failed(executor::Failed {
                 may_have_been_sent: s.invites(),
@@ -492,9 +492,9 @@ fn cut_off(
             s.error_request_ids = sent.error_request_ids;
         }
     }
-    report.steps.append(&mut finished);
-    report.steps.sort_by_key(|s| s.step.index);
-    report
+    execution.steps.append(&mut finished);
+    execution.steps.sort_by_key(|s| s.step.index);
+    execution
 }
 
 /// The guards, re-checked by the executor against fresh reads of the org

@@ -1,4 +1,4 @@
-//! The Markdown plan's tests (`render::markdown::tests`), apart so that markdown.rs stays short.
+//! The Markdown plan's tests (`render::markdown::tests`), apart so that mod.rs stays short.
 
 use super::*;
 use crate::date::Date;
@@ -379,4 +379,284 @@ fn groups_give_way_in_order_down_to_five() {
     assert!(got[0] > 5 && got[0] < 20, "{got:?}");
     // No room at all: never fewer than 5 (the last resort cuts the text instead).
     assert_eq!(shown_counts(&blocks(), 0), [5, 5, 5, 5]);
+}
+
+/// The comment's property, over the planner's generators.
+mod properties {
+    use crate::date::Date;
+    use crate::desired::Desired;
+    use crate::email::Email;
+    use crate::live::{LiveState, Managed};
+    use crate::planner::tests::properties::{
+        EMAILS, covering, desired_state, live_state, origins_hit, today,
+    };
+    use crate::planner::{PlanOptions, plan};
+    use crate::role::Role;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// Reasons a hostile or careless author might write: mentions, markup, backticks, length.
+    const REASONS: &[&str] = &[
+        "ping @acme/everyone",
+        "see <img src=x onerror=alert(1)> @bob",
+        "``code`` and `more` @x",
+        "[link](https://evil.io) &#64;team \\@team",
+        "# heading\n- list @y",
+    ];
+
+    /// A desired state as [`desired_state`] makes one, with what a pull request may also touch:
+    /// reasons (hostile ones among them), `expires` in the past or the future, `protected`,
+    /// `invitations.resend_after_days` and `safety.min_admins`.
+    fn rich_desired() -> impl Strategy<Value = Desired> {
+        (
+            desired_state(),
+            prop::collection::vec((0..REASONS.len() + 2, 0..4u8, any::<bool>()), EMAILS.len()),
+            prop::option::of(0..EMAILS.len()),
+            prop::option::of(prop_oneof![Just(10u64), Just(60u64)]),
+            1..3u64,
+        )
+            .prop_map(|(mut d, extras, protect, resend, min_admins)| {
+                for (m, (reason, expires, long)) in d.members.iter_mut().zip(extras) {
+                    m.reason = REASONS.get(reason).map(|r| {
+                        if long {
+                            format!("{r} {}", "y".repeat(400))
+                        } else {
+                            r.to_string()
+                        }
+                    });
+                    m.expires = match expires {
+                        0 => Date::parse("2026-12-01"),
+                        1 => Date::parse("2027-06-01"),
+                        _ => None,
+                    };
+                }
+                d.protected.extend(protect.map(|p| Email::new(EMAILS[p])));
+                d.invitations.resend_after_days = resend;
+                d.safety.min_admins = min_admins;
+                d
+            })
+    }
+
+    /// [`live_state`] with some invitations' ages known, so that re-sends happen.
+    fn aged_live() -> impl Strategy<Value = LiveState> {
+        (live_state(), prop::collection::vec(any::<bool>(), 6)).prop_map(|(mut l, old)| {
+            for (i, old) in l.invitations.iter_mut().zip(old) {
+                let at = if old {
+                    "2026-09-01T00:00:00Z"
+                } else {
+                    "2026-12-28T00:00:00Z"
+                };
+                i.created_at = crate::date::Timestamp::parse(at);
+            }
+            l
+        })
+    }
+
+    /// The comment with every `<details>` section taken out: what a reviewer reads without
+    /// opening anything.
+    fn outside_details(md: &str) -> String {
+        let mut out = String::new();
+        let mut depth = 0usize;
+        for line in md.lines() {
+            if line.starts_with("<details>") {
+                depth += 1;
+            } else if line.starts_with("</details>") {
+                depth = depth.saturating_sub(1);
+            } else if depth == 0 {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// The text outside code spans, as CommonMark reads them: a run of N backticks opens a span
+    /// that the next run of exactly N closes (an unclosed run is literal).
+    fn outside_code(text: &str) -> String {
+        let b = text.as_bytes();
+        let run = |at: usize| b[at..].iter().take_while(|c| **c == b'`').count();
+        let mut out = String::new();
+        let mut i = 0;
+        let mut from = 0;
+        while i < b.len() {
+            if b[i] != b'`' {
+                i += 1;
+                continue;
+            }
+            let n = run(i);
+            let mut j = i + n;
+            let close = loop {
+                if j >= b.len() {
+                    break None;
+                }
+                if b[j] == b'`' {
+                    let m = run(j);
+                    if m == n {
+                        break Some(j);
+                    }
+                    j += m;
+                } else {
+                    j += 1;
+                }
+            };
+            match close {
+                Some(j) => {
+                    out.push_str(&text[from..i]);
+                    i = j + n;
+                    from = i;
+                }
+                None => i += n,
+            }
+        }
+        out.push_str(&text[from..]);
+        out
+    }
+
+    /// Every count the Markdown heading gives, by name, as the numbers before each word.
+    fn heading_counts(md: &str) -> BTreeMap<String, usize> {
+        let head = md.lines().nth(1).unwrap_or_default();
+        let inner = head
+            .rsplit_once('(')
+            .map_or("", |(_, r)| r.trim_end_matches(')'));
+        inner
+            .split([',', ';'])
+            .filter_map(|part| {
+                let mut words = part.split_whitespace();
+                let n: usize = words.next()?.parse().ok()?;
+                Some((words.collect::<Vec<_>>().join(" "), n))
+            })
+            .collect()
+    }
+
+    /// docs/contract.md §6, §8: for any baseline, edit and org, the pull-request comment read
+    /// outside `<details>` names (in a code span) every email whose change is a removal, a
+    /// demotion, a revocation, an admin grant or blocked, and every "no longer done" entry
+    /// that keeps access; nothing outside a code span can mention anyone (`@`); and its counts
+    /// are the JSON plan's.
+    #[test]
+    fn the_comment_in_sight_names_everything_a_reviewer_must_see() {
+        let floors = [
+            ("edit", 0.85),      // 0.94
+            ("drift", 0.8),      // 0.9
+            ("scheduled", 0.13), // 0.22
+            // Rare (12 of 500): the floor catches re-sends disappearing altogether.
+            ("resend", 0.004),                // 0.024
+            ("blocked", 0.2),                 // 0.31
+            ("no longer, keeps access", 0.5), // 0.62
+            ("rules changed", 0.9),           // 0.98
+        ];
+        let cases = (
+            aged_live(),
+            rich_desired(),
+            rich_desired(),
+            prop::option::of(0..EMAILS.len()),
+        );
+        covering(500, cases, &floors, |(live, d, b, who)| {
+            use crate::formats::plan::Fingerprints;
+            use crate::formats::plan::PlanDocument;
+            use crate::plan::Change;
+            use crate::render::markdown_code as code;
+            let mut opts = PlanOptions::new(today());
+            opts.self_email = who.map(|w| Email::new(EMAILS[w]));
+            let org = Managed::new(live.clone(), &d.ignore);
+            let base_org = Managed::new(live, &b.ignore);
+            let mut p = plan(&d, &org, &opts);
+            let base = plan(&b, &base_org, &opts);
+            crate::origin::classify(&mut p, &base, &d, &b, today());
+            if let Some(c) = &mut p.compared {
+                c.rules_changed = crate::stops::rules_changed(&d, &b, &base_org, &org, today());
+            }
+            p.baseline = Some(crate::plan::BaselineName {
+                path: "base.yaml".into(),
+                label: Some("@evil `sha`".into()),
+            });
+            let md = crate::render::markdown(&p, "teamsync.yaml");
+            let sight = outside_details(&md);
+            let must_see = |c: &Change| match c {
+                Change::Remove(_) | Change::Revoke(_) => !c.is_replaced_revoke(),
+                Change::UpdateRole(_) => true,
+                Change::Invite(i) => {
+                    i.role == Role::Admin || i.replaces.as_ref().is_some_and(|r| r.is(Role::Admin))
+                }
+                Change::Resend(r) => r.role == Role::Admin,
+            };
+            for c in p.changes.iter().filter(|c| must_see(c)) {
+                prop_assert!(
+                    sight.contains(&code(c.email().as_str())),
+                    "{:?} not in sight:\n{}",
+                    c,
+                    md
+                );
+            }
+            for bl in &p.blocked {
+                prop_assert!(
+                    sight.contains(&code(bl.change.email().as_str())),
+                    "blocked {:?}:\n{}",
+                    bl,
+                    md
+                );
+            }
+            for n in p
+                .compared
+                .as_ref()
+                .unwrap()
+                .no_longer
+                .iter()
+                .filter(|n| n.keeps_access())
+            {
+                prop_assert!(
+                    sight.contains(&code(n.change.email().as_str())),
+                    "no longer {:?}:\n{}",
+                    n,
+                    md
+                );
+            }
+            prop_assert!(
+                !outside_code(&md).contains('@'),
+                "a mention outside code:\n{}",
+                md
+            );
+            prop_assert!(md.chars().count() < super::super::MAX_COMMENT_CHARS);
+            // The counts: the heading's against the JSON plan's.
+            let fp = Fingerprints {
+                desired_file: String::new(),
+                live_state: String::new(),
+            };
+            let json: serde_json::Value =
+                serde_json::from_str(&PlanDocument::new("teamsync.yaml", &p, &fp).to_json())
+                    .unwrap();
+            let s = &json["summary"];
+            let n = |k: &str| s[k].as_u64().unwrap_or(0) as usize;
+            let replaced = json["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["action"] == "invite" && c["replaces_invitation"] == true)
+                .count();
+            let got = heading_counts(&md);
+            if !p.is_empty() {
+                let one = |a: &str, b: &str| got.get(a).or(got.get(b)).copied();
+                prop_assert_eq!(one("invite", "invites"), Some(n("invite")), "{}", md);
+                prop_assert_eq!(one("role change", "role changes"), Some(n("update_role")));
+                prop_assert_eq!(one("removal", "removals"), Some(n("remove")));
+                prop_assert_eq!(
+                    one("revocation", "revocations"),
+                    Some(n("revoke") - replaced)
+                );
+                prop_assert_eq!(got.get("blocked").copied(), Some(n("blocked")));
+                prop_assert_eq!(got.get("re-sent").copied().unwrap_or(0), n("resend"));
+                prop_assert_eq!(got.get("from this change").copied(), Some(n("edit")));
+                prop_assert_eq!(got.get("drift").copied(), Some(n("drift")));
+                prop_assert_eq!(got.get("scheduled").copied(), Some(n("scheduled")));
+            }
+            let compared = p.compared.as_ref().unwrap();
+            let mut hit = origins_hit(&p);
+            hit.extend((p.summary.resend > 0).then_some("resend"));
+            hit.extend((!p.blocked.is_empty()).then_some("blocked"));
+            let keeps = compared.no_longer.iter().any(|n| n.keeps_access());
+            hit.extend(keeps.then_some("no longer, keeps access"));
+            hit.extend((!compared.rules_changed.is_empty()).then_some("rules changed"));
+            Ok(hit)
+        });
+    }
 }
