@@ -179,7 +179,7 @@ impl Client {
                 url.query_pairs_mut().append_pair("cursor", c);
             }
             // An unreadable page is retried like a failed one. The page is parsed while it
-            // arrives (src/api/page.rs), and reads as if it had been buffered whole.
+            // arrives (src/api/page/), and reads as if it had been buffered whole.
             let (page, next) = self
                 .with_retries(|| {
                     let url = url.clone();

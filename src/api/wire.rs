@@ -105,7 +105,7 @@ impl Note {
     }
 }
 
-/// The entries of a page read while it arrived (src/api/page.rs), with their notes.
+/// The entries of a page read while it arrived (src/api/page/), with their notes.
 #[derive(Default)]
 pub(super) struct Streamed {
     pub(super) members: Vec<LiveMember>,
@@ -191,7 +191,7 @@ pub(super) fn invitation_entry(element: &[u8], deep: bool, into: &mut Streamed) 
     Some(())
 }
 
-/// One page of `GET team/members`, parsed whole: what src/api/page.rs reads as it arrives
+/// One page of `GET team/members`, parsed whole: what src/api/page/ reads as it arrives
 /// must equal it. Apart from the client so that the parser can be tested on its own (hostile
 /// input must never panic it).
 #[cfg(test)]
