@@ -291,7 +291,8 @@ impl Check<'_> {
                     let (mut entry, member) =
                         validate_member(item, desired, &self.texts, &mut self.errors);
                     if let Some(m) = member {
-                        entry.member = Some(desired.members.len());
+                        // Fewer than u32::MAX: the parser's node limit is far lower.
+                        entry.member = u32::try_from(desired.members.len()).ok();
                         desired.members.push(m);
                     }
                     entries.push(entry);
@@ -319,22 +320,17 @@ impl Check<'_> {
                 entries.len(),
                 foldhash::fast::RandomState::default(),
             );
-        let emails = entries.iter().filter_map(|e| match (e.member, &e.email) {
-            (Some(i), _) => members.get(i).map(|m| (&m.email, &m.loc)),
-            (None, Some((email, loc))) => Some((email, loc)),
-            (None, None) => None,
-        });
-        for (email, loc) in emails {
+        for (email, loc) in listed(entries, members) {
             if let Some(first) = first_seen.get(email) {
-                let first = self.place(*first, *loc);
+                let first = self.place(*first, loc);
                 self.errors.push(Diagnostic::at(
-                    *loc,
+                    loc,
                     format!(
                         "duplicate email `{email}`: already listed at {first} (emails are compared case-insensitively)"
                     ),
                 ));
             } else {
-                first_seen.insert(email, *loc);
+                first_seen.insert(email, loc);
             }
         }
     }
@@ -345,29 +341,23 @@ impl Check<'_> {
     /// (docs/contract.md §3), so a domain outside `allowed_domains` does not hide that an
     /// `ignore` pattern matches the same entry.
     fn contradictions(&mut self, desired: &Desired, entries: &[Entry], locs: &PolicyLocs) {
-        let listed: Vec<(&Email, Loc)> = entries
-            .iter()
-            .filter_map(|e| match (e.member, &e.email) {
-                (Some(i), _) => desired.members.get(i).map(|m| (&m.email, m.loc)),
-                (None, Some((email, loc))) => Some((email, *loc)),
-                (None, None) => None,
-            })
-            .collect();
+        // Walked once per pattern and per protected email rather than collected: a list of
+        // 100,000 would be memory touched for nothing (docs/performance.md).
         for (g, loc) in desired.ignore.iter().zip(&locs.ignore) {
-            for (email, at) in listed.iter().filter(|(e, _)| g.matches(e)) {
+            for (email, at) in listed(entries, &desired.members).filter(|(e, _)| g.matches(e)) {
                 self.errors.push(Diagnostic::at(
                     *loc,
                     format!(
                         "ignore pattern `{}` matches `{}` listed at {}: teamsync cannot both manage and ignore it",
                         g.as_str(),
                         email,
-                        self.place(*at, *loc)
+                        self.place(at, *loc)
                     ),
                 ));
             }
         }
         for (p, loc) in desired.protected.iter().zip(&locs.protected) {
-            if !listed.iter().any(|(e, _)| *e == p) {
+            if !listed(entries, &desired.members).any(|(e, _)| e == p) {
                 self.warnings.push(Diagnostic::at(
                     *loc,
                     format!("protected email `{p}` is not listed in `members`: teamsync will not remove it, but it is not managed either"),
@@ -428,18 +418,36 @@ fn required<'n, 'a>(
     found
 }
 
-/// What could be read of one entry of `members`, even when it has errors.
+/// Every entry's email whose syntax is valid, with where it is written: its member's when the
+/// entry has no error, else the one kept in the entry.
+fn listed<'e>(
+    entries: &'e [Entry],
+    members: &'e [DesiredMember],
+) -> impl Iterator<Item = (&'e Email, Loc)> + 'e {
+    entries.iter().filter_map(|e| match (e.member, &e.email) {
+        (Some(i), _) => members.get(i as usize).map(|m| (&m.email, m.loc)),
+        (None, Some(kept)) => Some((&kept.0, kept.1)),
+        (None, None) => None,
+    })
+}
+
+/// What could be read of one entry of `members`, even when it has errors. Small (40 bytes):
+/// there is one per member, 100,000 of them, and an entry with an error is rare, so its email
+/// is boxed (docs/performance.md).
 struct Entry {
     /// The normalized email and where it is written, when its syntax is valid and the entry
     /// has errors (else the email is its member's).
-    email: Option<(Email, Loc)>,
+    email: Option<Box<(Email, Loc)>>,
     /// The index in `Desired::members` of the member the entry became, when it has no error.
-    member: Option<usize>,
+    member: Option<u32>,
     /// The role, unless it is missing or invalid (or the entry is not a mapping).
     role: Option<Role>,
     /// The expiry date, when one is given and valid.
     expires: Option<Date>,
 }
+
+// One per member: kept small (see above).
+const _: () = assert!(std::mem::size_of::<Entry>() <= 40);
 
 fn validate_member(
     item: &Node<'_>,
@@ -534,7 +542,7 @@ fn validate_member(
         expires: expires.map(|(d, _)| d),
     };
     let (Some(role), false) = (role, errors.len() > before) else {
-        entry.email = email_value;
+        entry.email = email_value.map(Box::new);
         return (entry, None);
     };
     let Some((email, email_loc)) = email_value else {

@@ -718,3 +718,23 @@ members:
         );
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+    /// `validate_parts` skips the walk over the strings for an ASCII text the fast path read:
+    /// on such a tree, the walk never finds a forbidden character, whatever control
+    /// characters, tabs or escapes the text was written with.
+    #[test]
+    fn the_string_walk_finds_nothing_where_it_is_skipped(
+        text in "(([a-z\t\\\\\x1b\x7f]{1,4}: |  - |- )([ -~\t\r\x0b\x1b\x7f]|\\\\t){0,12}\n){1,8}",
+    ) {
+        if let (Ok(root), true) = crate::yaml::parse_part_noting_reader(&text, 0) {
+            if text.is_ascii() {
+                let mut found = Vec::new();
+                strings::control_characters(&root, &mut found);
+                proptest::prop_assert!(found.is_empty(), "{:?}: {:?}", text, found);
+            }
+        }
+    }
+}

@@ -414,10 +414,23 @@ pub(crate) fn read_by_fast_path(text: &str) -> bool {
 /// [`parse_tree`] for the part numbered `part`: every position names it. The common shape of
 /// a desired-state file is read by the fast path ([`fast`]), anything else by granit-parser;
 /// both build the same tree.
+#[cfg(test)]
 pub(crate) fn parse_part(text: &str, part: u32) -> Result<Node<'_>, Diagnostic> {
+    parse_part_noting_reader(text, part).0
+}
+
+/// [`parse_tree`] for the part numbered `part`, as [`parse_part`], and whether the fast path
+/// read the text: then every string of the tree (keys included) is characters of one line of
+/// `text` as written, with no escape and no line break, and `text` holds no control character
+/// but line feeds, so a check of the strings' characters can be made on `text` alone
+/// (docs/performance.md).
+pub(crate) fn parse_part_noting_reader(
+    text: &str,
+    part: u32,
+) -> (Result<Node<'_>, Diagnostic>, bool) {
     match fast::parse(text, part) {
-        Some(root) => Ok(root),
-        None => parse_granit(text, part),
+        Some(root) => (Ok(root), true),
+        None => (parse_granit(text, part), false),
     }
 }
 
