@@ -173,13 +173,7 @@ fn apply_at_scale(
     invites: usize,
     members: usize,
 ) -> (Run, Emulator) {
-    let emulator = Emulator::start(
-        org.clone(),
-        Options {
-            api_key: KEY.into(),
-            ..Options::default()
-        },
-    );
+    let emulator = emulator(org.clone());
     emulator.set_faults(faults);
     let run = run_binary_env(
         bin,

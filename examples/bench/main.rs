@@ -346,13 +346,7 @@ fn serve(dir: Option<PathBuf>) -> ! {
     let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir).expect("the directory");
     std::fs::write(dir.join("teamsync.yaml"), yaml_of(&s)).expect("write the desired file");
-    let emulator = Emulator::start(
-        org_of(&s),
-        Options {
-            api_key: KEY.into(),
-            ..Options::default()
-        },
-    );
+    let emulator = emulator(org_of(&s));
     drop(s);
     println!(
         "cd {} && SCALING_API_URL={} SCALING_API_KEY={KEY} TEAMSYNC_TODAY={TODAY} NO_COLOR=1 teamsync plan -f teamsync.yaml",
@@ -394,13 +388,7 @@ fn bench_plan(bin: &Path, rows: &mut Vec<Row>) {
         met: None,
     });
 
-    let emulator = Emulator::start(
-        org_of(&s),
-        Options {
-            api_key: KEY.into(),
-            ..Options::default()
-        },
-    );
+    let emulator = emulator(org_of(&s));
     let live_entries = s.members.len() + s.invitations.len();
     drop(s);
     for page_size in [None, Some(1000)] {
@@ -476,13 +464,7 @@ fn bench_parts(bin: &Path, rows: &mut Vec<Row>) {
         write_members(&mut y, chunk);
         std::fs::write(parts.join(format!("dept-{p:03}.yaml")), y).expect("write a part");
     }
-    let emulator = Emulator::start(
-        org_of(&s),
-        Options {
-            api_key: KEY.into(),
-            ..Options::default()
-        },
-    );
+    let emulator = emulator(org_of(&s));
     drop(s);
     let (mut file_walls, mut dir_walls, mut dir_rss) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {

@@ -191,15 +191,23 @@ pub(crate) fn write_invites_file(dir: &Path, invites: usize) {
     std::fs::write(dir.join("teamsync.yaml"), &yaml).expect("write the desired file");
 }
 
-/// An emulator whose org is one admin.
-pub(crate) fn admin_only_org() -> Emulator {
+/// An emulator of `org` that takes the bench's key, with the emulator's defaults otherwise.
+pub(crate) fn emulator(org: OrgState) -> Emulator {
     Emulator::start(
-        OrgState::with_members(&[("admin@example.com", "org:admin")]),
+        org,
         Options {
             api_key: KEY.into(),
             ..Options::default()
         },
     )
+}
+
+/// An emulator whose org is one admin.
+pub(crate) fn admin_only_org() -> Emulator {
+    emulator(OrgState::with_members(&[(
+        "admin@example.com",
+        "org:admin",
+    )]))
 }
 
 /// An org of `members` members (`m000000@example.com`…, every 50th an admin) and a desired
