@@ -2,9 +2,8 @@
 //! org's drift, every byte outside the edited entries kept (docs/contract.md §7).
 
 use super::plan::{Baseline, load_baseline, plan_options};
-use super::{Context, read_live, runtime, write_atomically_checked};
+use super::{Context, read_org, write_atomically_checked};
 use crate::adopt::{self, AdoptOptions, Adoption, Kind};
-use crate::api::Client;
 use crate::desired::{self, Desired, PartText};
 use crate::email::Email;
 use crate::error::CommandError;
@@ -55,7 +54,8 @@ impl From<KindArg> for Kind {
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
-    let api = ctx.api()?;
+    // Unusable API settings (no key, plain http off loopback) are said before anything else.
+    ctx.api()?;
     let path = ctx.config.file.as_path();
     let name = path.display().to_string();
     let sources = parts::read(path)?;
@@ -107,8 +107,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         },
         None => None,
     };
-    let client = Client::new(api)?.with_notes(ctx.ui.notes());
-    let (live, _) = read_live(ctx, &runtime()?, &client, std::future::pending())?;
+    let client = ctx.client()?;
+    let (live, _) = read_org(ctx, &client)?;
     let only = base
         .as_ref()
         .map(|base| drift_emails(ctx, &file.desired, base, &live));

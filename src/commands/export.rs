@@ -1,8 +1,7 @@
 //! `teamsync export`: the live org as a desired-state file (docs/contract.md §1).
 
 use super::output::{Existing, Inputs};
-use super::{Context, read_live, runtime, write_atomically};
-use crate::api::Client;
+use super::{Context, read_org, write_atomically};
 use crate::error::CommandError;
 use crate::export::Exported;
 use crate::live::Managed;
@@ -34,7 +33,8 @@ pub(crate) enum SplitBy {
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
-    let api = ctx.api()?;
+    // Unusable API settings (no key, plain http off loopback) are said before anything else.
+    ctx.api()?;
     if let Some(dir) = &args.dir {
         // Refused before the org is read: nothing half-written over an existing state, and
         // no part written into the desired directory (docs/contract.md §6).
@@ -53,8 +53,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         .as_deref()
         .map(|path| ctx.output(path, "-o", existing))
         .transpose()?;
-    let client = Client::new(api)?.with_notes(ctx.ui.notes());
-    let (live, _) = read_live(ctx, &runtime()?, &client, std::future::pending())?;
+    let client = ctx.client()?;
+    let (live, _) = read_org(ctx, &client)?;
     // The whole org: the export writes the `ignore` list itself.
     let org = Managed::new(live, &[]);
     if let (Some(SplitBy::Domain), Some(dir)) = (args.split_by, &args.dir) {

@@ -97,6 +97,11 @@ impl Context<'_> {
         self.config.api.as_ref().map_err(|e| e.clone().into())
     }
 
+    /// A client for the API, its pauses announced through the `Ui` (docs/contract.md §10).
+    pub(crate) fn client(&self) -> Result<Client, CommandError> {
+        Ok(Client::new(self.api()?)?.with_notes(self.ui.notes()))
+    }
+
     /// The output `flag` names, checked before any request against the desired state `-f`
     /// names (docs/contract.md §6): [`Output::check`].
     pub(crate) fn output(
@@ -183,6 +188,16 @@ pub(crate) fn read_live(
         read_at,
     };
     Ok((live, source))
+}
+
+/// Reads the org for a command that only reads it (plan, snapshot, export, adopt): on a
+/// runtime of its own, and with no signal handling of its own (a signal ends it as it ends any
+/// process); apply, which keeps its client and runtime to write, calls [`read_live`].
+pub(crate) fn read_org(
+    ctx: &Context,
+    client: &Client,
+) -> Result<(LiveState, LiveSource), CommandError> {
+    read_live(ctx, &runtime()?, client, std::future::pending())
 }
 
 /// The async runtime the network commands run on.

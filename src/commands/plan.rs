@@ -3,7 +3,7 @@
 //! or drift (§8); with `--live`, the org is a snapshot and no request is sent (§9).
 
 use super::output::{Existing, Inputs, Output};
-use super::{Context, append_step_summary, read_live, runtime};
+use super::{Context, append_step_summary, read_org};
 use crate::api::Client;
 use crate::config::{Config, PlanFormat};
 use crate::desired::{self, Desired, LoadedFile};
@@ -65,7 +65,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     // snapshot needs none of them, not even a key.
     let from = match &args.live {
         Some(path) => Org::Snapshot(path),
-        None => Org::Api(Client::new(ctx.api()?)?.with_notes(ctx.ui.notes())),
+        None => Org::Api(ctx.client()?),
     };
     // The file first: an invalid file sends no request (docs/decisions.md).
     let file = ctx.load(&ctx.config.file)?;
@@ -90,7 +90,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     };
     let (live, source) = match from {
         Org::Snapshot(path) => read_snapshot(ctx, path, &file)?,
-        Org::Api(client) => read_live(ctx, &runtime()?, &client, std::future::pending())?,
+        Org::Api(client) => read_org(ctx, &client)?,
     };
     // Both plans from the same read: the baseline's against its own `ignore`.
     let baseline_plan = match &baseline {

@@ -2,8 +2,7 @@
 //! `plan --live` without a key (docs/contract.md §1, §9).
 
 use super::output::Existing;
-use super::{Context, read_live, runtime};
-use crate::api::Client;
+use super::{Context, read_org};
 use crate::error::CommandError;
 use crate::formats::snapshot::SnapshotDocument;
 use crate::words::plural;
@@ -21,7 +20,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
-    let client = Client::new(ctx.api()?)?.with_notes(ctx.ui.notes());
+    let client = ctx.client()?;
     // The org's name from the desired file (docs/contract.md §9): `-f` given (or
     // TEAMSYNC_FILE) must load; the default file is read when it exists.
     let org = if ctx.config.file_explicit || ctx.config.file.exists() {
@@ -40,7 +39,7 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         .as_deref()
         .map(|path| ctx.output(path, "-o", Existing::Replace))
         .transpose()?;
-    let (live, source) = read_live(ctx, &runtime()?, &client, std::future::pending())?;
+    let (live, source) = read_org(ctx, &client)?;
     let doc = SnapshotDocument::new(
         &live,
         &source.read_at,

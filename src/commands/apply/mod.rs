@@ -234,7 +234,7 @@ fn prepare(ctx: &Context, args: &Args) -> Result<Prepared, CommandError> {
         None => None,
     };
     super::check_step_summary(ctx);
-    let client = Client::new(api)?.with_notes(ctx.ui.notes());
+    let client = ctx.client()?;
     // From here on a signal is apply's to handle (docs/contract.md §5). Until the first write,
     // it ends the run at once: nothing has been sent.
     let signals = Signals::listen(&runtime);
