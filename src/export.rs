@@ -413,7 +413,7 @@ mod tests {
         let changes: Vec<_> = p
             .changes
             .iter()
-            .map(|c| (c.action(), c.email().as_str(), c.id()))
+            .map(|c| (c.change.action(), c.change.email().as_str(), c.change.id()))
             .collect();
         assert_eq!(
             changes,
@@ -601,7 +601,7 @@ mod tests {
                         })
                     );
                     prop_assert!(
-                        redundant || unexpressible.contains(&c.email()),
+                        redundant || unexpressible.contains(&c.change.email()),
                         "{:?} planned on the export:\n{}", c, text
                     );
                 }
@@ -640,7 +640,11 @@ mod tests {
         assert!(!d.is_ignored(&Email::new("star*@example.com")));
         // What the comment announces: those two are removed and revoked, nothing else.
         let p = plan(&d, &live, &PlanOptions::new(today()));
-        let changes: Vec<_> = p.changes.iter().map(|c| (c.action(), c.id())).collect();
+        let changes: Vec<_> = p
+            .changes
+            .iter()
+            .map(|c| (c.change.action(), c.change.id()))
+            .collect();
         assert_eq!(
             changes,
             vec![(Action::Remove, Some("u2")), (Action::Revoke, Some("i1"))]

@@ -33,7 +33,7 @@ impl Plan {
             let changes = self
                 .changes
                 .iter()
-                .filter(|c| c.origin == Some(origin) && !c.is_replaced_revoke())
+                .filter(|c| c.origin == Some(origin) && !c.change.is_replaced_revoke())
                 .count();
             changes
                 + self
@@ -138,7 +138,7 @@ impl Plan {
         self.compared.as_ref()?;
         let mut by = HashMap::with_capacity(self.changes.len());
         for c in &self.changes {
-            let (action, email, role) = key(c);
+            let (action, email, role) = key(&c.change);
             if let Some(o) = c.origin {
                 by.entry((action, email.clone(), role.to_string()))
                     .or_insert(o);
@@ -288,7 +288,14 @@ mod tests {
     fn shown(p: &Plan) -> Vec<String> {
         p.changes
             .iter()
-            .map(|c| format!("{:?} {:?} {}", c.origin.unwrap(), c.action(), c.email()))
+            .map(|c| {
+                format!(
+                    "{:?} {:?} {}",
+                    c.origin.unwrap(),
+                    c.change.action(),
+                    c.change.email()
+                )
+            })
             .chain(
                 p.blocked
                     .iter()

@@ -180,7 +180,7 @@ pub(crate) enum Change {
     Resend(Resend),
 }
 
-/// A change the plan makes, with where it comes from. It reads as its [`Change`].
+/// A change the plan makes, with where it comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Planned {
     pub(crate) change: Change,
@@ -196,14 +196,6 @@ impl Planned {
             change,
             origin: None,
         }
-    }
-}
-
-impl std::ops::Deref for Planned {
-    type Target = Change;
-
-    fn deref(&self) -> &Change {
-        &self.change
     }
 }
 

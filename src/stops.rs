@@ -54,7 +54,7 @@ pub(crate) fn no_longer(
 ) -> Vec<NoLonger> {
     let mut left: HashMap<Key<'_>, usize> = HashMap::new();
     for c in &plan.changes {
-        *left.entry(key(c)).or_default() += 1;
+        *left.entry(key(&c.change)).or_default() += 1;
     }
     let protected: BTreeSet<Key<'_>> = plan
         .blocked

@@ -128,8 +128,8 @@ fn is_done_answers_from_one_lookup_for_every_kind_of_change() {
     );
     let (before, after) = (Lookup::new(&before), Lookup::new(&after));
     for c in &plan.changes {
-        assert!(!is_done(c, &before), "not done before: {c:?}");
-        assert!(is_done(c, &after), "done after: {c:?}");
+        assert!(!is_done(&c.change, &before), "not done before: {c:?}");
+        assert!(is_done(&c.change, &after), "done after: {c:?}");
     }
     // An invitation is done when the person is already a member, too.
     let erin_member = LiveState::of(&[("u9", "erin@x.io", M)], &[]);
@@ -138,10 +138,10 @@ fn is_done_answers_from_one_lookup_for_every_kind_of_change() {
         .iter()
         .find(|c| matches!(&c.change, Change::Invite(i) if i.replaces.is_none()))
         .unwrap();
-    assert!(is_done(invite, &Lookup::new(&erin_member)));
+    assert!(is_done(&invite.change, &Lookup::new(&erin_member)));
     // An invitation with another role is not the one asked for.
     let wrong_role = LiveState::of(&[], &[("i8", "erin@x.io", A)]);
-    assert!(!is_done(invite, &Lookup::new(&wrong_role)));
+    assert!(!is_done(&invite.change, &Lookup::new(&wrong_role)));
 }
 
 #[test]

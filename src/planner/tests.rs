@@ -92,7 +92,7 @@ fn wire(c: &Change) -> ChangeWire {
 fn actions(p: &Plan) -> Vec<(Action, &str, Option<&str>)> {
     p.changes
         .iter()
-        .map(|c| (c.action(), c.email().as_str(), c.id()))
+        .map(|c| (c.change.action(), c.change.email().as_str(), c.change.id()))
         .collect()
 }
 
@@ -119,7 +119,7 @@ fn desired_not_live_is_invited() {
         actions(&p),
         vec![(Action::Invite, "jane@example.com", None)]
     );
-    assert_eq!(wire(&p.changes[0]).role, Some(Role::Member));
+    assert_eq!(wire(&p.changes[0].change).role, Some(Role::Member));
     assert_eq!(p.summary.invite, 1);
     assert_eq!(p.summary.unchanged, 1);
 }
@@ -139,9 +139,13 @@ fn member_with_another_role_gets_update_role() {
         actions(&p),
         vec![(Action::UpdateRole, "bob@example.com", Some("u1"))]
     );
-    assert_eq!(wire(&p.changes[0]).from_role.as_deref(), Some(M));
-    assert_eq!(wire(&p.changes[0]).role, Some(Role::Admin));
-    assert_eq!(p.changes[0].phase(), Phase::Grant, "a promotion runs first");
+    assert_eq!(wire(&p.changes[0].change).from_role.as_deref(), Some(M));
+    assert_eq!(wire(&p.changes[0].change).role, Some(Role::Admin));
+    assert_eq!(
+        p.changes[0].change.phase(),
+        Phase::Grant,
+        "a promotion runs first"
+    );
 }
 
 #[test]
@@ -177,9 +181,9 @@ fn pending_invitation_with_another_role_is_replaced() {
             (Action::Revoke, "ann@example.com", Some("i1"))
         ]
     );
-    assert!(p.changes.iter().all(|c| c.is_replacement()));
+    assert!(p.changes.iter().all(|c| c.change.is_replacement()));
     assert!(
-        p.changes.iter().all(|c| c.phase() == Phase::Grant),
+        p.changes.iter().all(|c| c.change.phase() == Phase::Grant),
         "a replacement is one early step"
     );
     let steps = crate::executor::steps(&p);
@@ -202,8 +206,8 @@ fn member_not_desired_is_removed() {
         actions(&p),
         vec![(Action::Remove, "eve@example.com", Some("u9"))]
     );
-    assert_eq!(wire(&p.changes[0]).cause, "not in the desired file");
-    assert_eq!(p.changes[0].phase(), Phase::Remove);
+    assert_eq!(wire(&p.changes[0].change).cause, "not in the desired file");
+    assert_eq!(p.changes[0].change.phase(), Phase::Remove);
 }
 
 #[test]
@@ -263,7 +267,7 @@ fn several_invitations_keep_one_that_matches_and_revoke_the_rest() {
             (Action::Revoke, "ann@example.com", Some("i2"))
         ]
     );
-    assert!(p.changes.iter().all(|c| !c.is_replacement()));
+    assert!(p.changes.iter().all(|c| !c.change.is_replacement()));
 }
 
 /// docs/contract.md §4: of several fitting invitations the newest is kept, whatever the list
@@ -365,7 +369,7 @@ fn unknown_live_role_is_reconciled_to_the_desired_one() {
         vec![(Action::UpdateRole, "bob@example.com", Some("u1"))]
     );
     assert_eq!(
-        wire(&p.changes[0]).from_role.as_deref(),
+        wire(&p.changes[0].change).from_role.as_deref(),
         Some("org:billing")
     );
 }
@@ -474,7 +478,7 @@ fn expires_keeps_through_the_day_and_removes_from_the_next() {
                 "{date}"
             );
             assert_eq!(
-                wire(&p.changes[0]).reason.as_deref(),
+                wire(&p.changes[0].change).reason.as_deref(),
                 Some(format!("expired on {date}: Acme contract").as_str())
             );
         } else {
@@ -500,7 +504,7 @@ fn expired_invitation_is_revoked_and_expired_absentee_is_not_invited() {
         vec![(Action::Revoke, "c@example.com", Some("i1"))]
     );
     assert_eq!(
-        wire(&p.changes[0]).reason.as_deref(),
+        wire(&p.changes[0].change).reason.as_deref(),
         Some("expired on 2027-01-01")
     );
 }
@@ -512,7 +516,10 @@ fn reasons_from_the_file_ride_on_changes() {
     m.reason = Some("new SRE".into());
     d.members.push(m);
     let p = plan(&d, &live(vec![admin_live()], vec![]), &opts());
-    assert_eq!(wire(&p.changes[0]).reason.as_deref(), Some("new SRE"));
+    assert_eq!(
+        wire(&p.changes[0].change).reason.as_deref(),
+        Some("new SRE")
+    );
 }
 
 fn org_of(n: usize) -> LiveState {
@@ -869,11 +876,11 @@ fn a_kept_invitation_older_than_resend_after_days_is_re_sent_as_one_change() {
         actions(&p),
         vec![(Action::Resend, "old@example.com", Some("i1"))]
     );
-    let w = wire(&p.changes[0]);
+    let w = wire(&p.changes[0].change);
     assert_eq!(w.reason.as_deref(), Some("pending for 31 days"));
     assert_eq!(w.role, Some(Role::Member));
     assert_eq!(w.invited_at.as_deref(), Some("2027-02-28T23:59:59.000Z"));
-    assert_eq!(p.changes[0].phase(), Phase::Grant);
+    assert_eq!(p.changes[0].change.phase(), Phase::Grant);
     assert_eq!((p.summary.resend, p.summary.unchanged), (1, 3));
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     // The other two are kept, with their ages (unknown for one).
@@ -891,6 +898,7 @@ fn a_kept_invitation_older_than_resend_after_days_is_re_sent_as_one_change() {
     );
     // The executor sends a re-send as a revoke then an invite.
     let parts: Vec<_> = p.changes[0]
+        .change
         .requests()
         .iter()
         .map(|c| (c.action(), c.id().map(str::to_owned)))
@@ -946,7 +954,7 @@ fn revocations_carry_the_invitations_age_and_wrong_roles_are_replaced_not_re_sen
         ]
     );
     assert_eq!(
-        wire(&p.changes[1]).invited_at.as_deref(),
+        wire(&p.changes[1].change).invited_at.as_deref(),
         Some("2026-12-31T23:59:59.000Z")
     );
     assert_eq!(p.summary.resend, 0);
@@ -1019,7 +1027,7 @@ fn plans_are_sorted_and_deterministic() {
     let order: Vec<_> = p
         .changes
         .iter()
-        .map(|c| (c.action(), c.email().clone()))
+        .map(|c| (c.change.action(), c.change.email().clone()))
         .collect();
     let mut sorted = order.clone();
     sorted.sort();

@@ -179,8 +179,8 @@ fn actions(p: &crate::plan::Plan) -> Vec<&'static str> {
     use crate::plan::Action;
     p.changes
         .iter()
-        .map(|c| match c.action() {
-            Action::Invite if c.is_replacement() => "replacement",
+        .map(|c| match c.change.action() {
+            Action::Invite if c.change.is_replacement() => "replacement",
             Action::Invite => "invite",
             Action::Resend => "resend",
             Action::UpdateRole => "update_role",
@@ -253,10 +253,14 @@ fn applying_a_plan_yields_the_desired_state_and_a_second_plan_is_empty() {
             prop_assert_eq!(n, pending.len(), "one pending invitation per email at most");
             // Ignored accounts are untouched.
             for c in &p.changes {
-                prop_assert!(!d.is_ignored(c.email()));
+                prop_assert!(!d.is_ignored(c.change.email()));
             }
             for m in live.members.iter().filter(|m| d.is_ignored(&m.email)) {
-                prop_assert!(p.changes.iter().all(|c| c.id() != Some(m.id.as_str())));
+                prop_assert!(
+                    p.changes
+                        .iter()
+                        .all(|c| c.change.id() != Some(m.id.as_str()))
+                );
             }
             // And the plan against the result is empty.
             let again = plan(&d, &after, &opts);

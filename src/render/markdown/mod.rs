@@ -405,8 +405,8 @@ fn table(out: &mut String, plan: &Plan) {
         let changes = plan
             .changes
             .iter()
-            .filter(|c| Some(c.action()) == action && c.origin == Some(origin))
-            .filter(|c| !c.is_replaced_revoke())
+            .filter(|c| Some(c.change.action()) == action && c.origin == Some(origin))
+            .filter(|c| !c.change.is_replaced_revoke())
             .count();
         let blocked = plan
             .blocked

@@ -580,9 +580,9 @@ mod properties {
                 }
                 Change::Resend(r) => r.role == Role::Admin,
             };
-            for c in p.changes.iter().filter(|c| must_see(c)) {
+            for c in p.changes.iter().filter(|c| must_see(&c.change)) {
                 prop_assert!(
-                    sight.contains(&code(c.email().as_str())),
+                    sight.contains(&code(c.change.email().as_str())),
                     "{:?} not in sight:\n{}",
                     c,
                     md
