@@ -184,24 +184,12 @@ impl Client {
                 .with_retries(|| {
                     let url = url.clone();
                     async move {
-                        // Parsed on a thread of its own while this one receives and
-                        // decompresses: at 100,000 members, each is about as long as the other.
-                        let (chunks, mut arriving) = tokio::sync::mpsc::channel::<Vec<u8>>(32);
-                        let reader = tokio::task::spawn_blocking(move || {
-                            let mut page = PageReader::default();
-                            while let Some(chunk) = arriving.blocking_recv() {
-                                page.push(&chunk);
-                            }
-                            page
-                        });
-                        let received = self
-                            .exchange(Method::GET, url, None, LIST_PAGE_CAP, Sink::Page(chunks))
-                            .await;
-                        // The sender is gone: the reader ends with the last chunk.
-                        received?;
-                        let page = reader.await.map_err(|e| {
-                            ApiError::Decode(format!("the member list's reader stopped: {e}"))
-                        })?;
+                        // Each chunk is parsed as it is received and decompressed, on this
+                        // thread: a reader thread of its own gained no wall time on two cores
+                        // and cost a copy of every chunk (docs/performance.md).
+                        let mut page = PageReader::default();
+                        self.exchange(Method::GET, url, None, LIST_PAGE_CAP, Sink::Page(&mut page))
+                            .await?;
                         page.finish()
                     }
                 })
@@ -543,17 +531,14 @@ enum Capped {
 /// Where a body goes as it arrives: a buffer, or the reader of a page of the list.
 enum Sink<'a> {
     Buffer(&'a mut Vec<u8>),
-    Page(tokio::sync::mpsc::Sender<Vec<u8>>),
+    Page(&'a mut PageReader),
 }
 
 impl Sink<'_> {
-    async fn push(&mut self, chunk: &[u8]) {
+    fn push(&mut self, chunk: &[u8]) {
         match self {
             Sink::Buffer(buf) => buf.extend_from_slice(chunk),
-            // A reader that is gone has failed; joining it says how.
-            Sink::Page(reader) => {
-                let _ = reader.send(chunk.to_vec()).await;
-            }
+            Sink::Page(reader) => reader.push(chunk),
         }
     }
 }
@@ -578,7 +563,7 @@ async fn read_capped(
             return Err(Capped::TooLarge);
         }
         read += chunk.len();
-        into.push(&chunk).await;
+        into.push(&chunk);
     }
     Ok(read)
 }
