@@ -77,7 +77,7 @@ impl Inputs {
         self
     }
 
-    /// Adds `plan --baseline PATH`: a file, or each part of a directory, and a new YAML file
+    /// Adds `plan` or `apply --baseline PATH`: a file, or each part of a directory, and a new YAML file
     /// below that directory, which would become a part of it (docs/contract.md §6).
     pub(crate) fn and_baseline(mut self, path: &Path) -> Inputs {
         match crate::parts::discover(path) {

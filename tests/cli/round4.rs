@@ -257,6 +257,36 @@ fn out_is_never_a_part_of_the_baseline_directory() {
     );
 }
 
+/// Item 6, for apply: `--report` never names a part of a `--baseline` directory either (apply
+/// reads that directory as plan does), and is refused before the org is read.
+#[test]
+fn report_is_never_a_part_of_the_baseline_directory() {
+    let w = World::new(org(), FILE);
+    std::fs::create_dir(w.path("base")).unwrap();
+    w.write("base/team.yaml", FILE);
+    for report in ["base/team.yaml", "base/new.yaml"] {
+        let r = w.run(&[
+            "apply",
+            "--auto-approve",
+            "--baseline",
+            "base",
+            "--report",
+            report,
+        ]);
+        assert_eq!(r.code, 1, "{}", r.all());
+        has(&r.stderr, "--baseline directory base");
+    }
+    assert_eq!(
+        std::fs::read_to_string(w.path("base/team.yaml")).unwrap(),
+        FILE
+    );
+    assert!(!w.path("base/new.yaml").exists());
+    assert!(
+        w.emu.requests().is_empty(),
+        "refused before the org is read"
+    );
+}
+
 /// Item 8: `cannot_remove_self` without `--self` says to set `TEAMSYNC_SELF`; until then the
 /// plan keeps proposing the removal.
 #[test]

@@ -227,7 +227,7 @@ fn prepare(ctx: &Context, args: &Args) -> Result<Prepared, CommandError> {
                 inputs = inputs.and_plan_file(plan_file);
             }
             if let Some(base) = &args.baseline {
-                inputs = inputs.and_file(base, "is the --baseline file");
+                inputs = inputs.and_baseline(base);
             }
             Some(Output::check(path, "--report", &inputs, Existing::Replace)?)
         }
