@@ -170,6 +170,31 @@ pub(crate) struct Resend {
     pub(crate) part: Option<String>,
 }
 
+impl Resend {
+    /// What a re-send is sent as, in order: a revoke of the old invitation, then an invite
+    /// replacing it (the executor runs them as one step, with the usual retry rules each).
+    pub(crate) fn parts(&self) -> (Revoke, Invite) {
+        (
+            Revoke {
+                email: self.email.clone(),
+                id: self.id.clone(),
+                role: self.role.into(),
+                cause: RevokeCause::Replaced,
+                reason: self.reason.clone(),
+                part: self.part.clone(),
+                invited: Some(self.invited.clone()),
+            },
+            Invite {
+                email: self.email.clone(),
+                role: self.role,
+                reason: self.reason.clone(),
+                part: self.part.clone(),
+                replaces: Some(self.role.into()),
+            },
+        )
+    }
+}
+
 /// One change to the organization.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Change {
@@ -233,32 +258,6 @@ impl Change {
             Change::Remove(c) => &c.email,
             Change::Revoke(c) => &c.email,
             Change::Resend(c) => &c.email,
-        }
-    }
-
-    /// The requests the change sends, in order: itself, except a re-send, which is a revoke
-    /// then an invite (the executor runs them as one step, with the usual retry rules each).
-    pub(crate) fn requests(&self) -> Vec<Change> {
-        match self {
-            Change::Resend(c) => vec![
-                Change::Revoke(Revoke {
-                    email: c.email.clone(),
-                    id: c.id.clone(),
-                    role: c.role.into(),
-                    cause: RevokeCause::Replaced,
-                    reason: c.reason.clone(),
-                    part: c.part.clone(),
-                    invited: Some(c.invited.clone()),
-                }),
-                Change::Invite(Invite {
-                    email: c.email.clone(),
-                    role: c.role,
-                    reason: c.reason.clone(),
-                    part: c.part.clone(),
-                    replaces: Some(c.role.into()),
-                }),
-            ],
-            c => vec![c.clone()],
         }
     }
 

@@ -76,19 +76,16 @@ pub(crate) enum Request {
 impl Request {
     /// The requests that make `change`, in the order they are sent.
     pub(crate) fn of(change: &Change) -> Vec<Request> {
-        // `Change::requests` splits a re-send into its revoke and its invite; every other
-        // change is one request.
-        change
-            .requests()
-            .into_iter()
-            .filter_map(|c| match c {
-                Change::Invite(c) => Some(Request::Invite(c)),
-                Change::UpdateRole(c) => Some(Request::UpdateRole(c)),
-                Change::Remove(c) => Some(Request::Remove(c)),
-                Change::Revoke(c) => Some(Request::Revoke(c)),
-                Change::Resend(_) => None,
-            })
-            .collect()
+        match change {
+            Change::Invite(c) => vec![Request::Invite(c.clone())],
+            Change::UpdateRole(c) => vec![Request::UpdateRole(c.clone())],
+            Change::Remove(c) => vec![Request::Remove(c.clone())],
+            Change::Revoke(c) => vec![Request::Revoke(c.clone())],
+            Change::Resend(c) => {
+                let (revoke, invite) = c.parts();
+                vec![Request::Revoke(revoke), Request::Invite(invite)]
+            }
+        }
     }
 
     pub(crate) fn email(&self) -> &Email {

@@ -897,9 +897,11 @@ fn a_kept_invitation_older_than_resend_after_days_is_re_sent_as_one_change() {
         ]
     );
     // The executor sends a re-send as a revoke then an invite.
-    let parts: Vec<_> = p.changes[0]
-        .change
-        .requests()
+    let Change::Resend(resend) = &p.changes[0].change else {
+        panic!("not a re-send: {:?}", p.changes[0]);
+    };
+    let (revoke, invite) = resend.parts();
+    let parts: Vec<_> = [Change::Revoke(revoke), Change::Invite(invite)]
         .iter()
         .map(|c| (c.action(), c.id().map(str::to_owned)))
         .collect();
