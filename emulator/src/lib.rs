@@ -134,6 +134,7 @@ use state::*;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -228,7 +229,7 @@ impl Emulator {
                     let listener = tokio::net::TcpListener::from_std(listener)
                         .expect("scaling-emulator: tokio listener");
                     tokio::select! {
-                        res = axum::serve(listener, app) => {
+                        res = axum::serve(pipeline::nodelay(listener), app) => {
                             if let Err(e) = res {
                                 eprintln!("scaling-emulator: server error: {e}");
                             }

@@ -1,6 +1,6 @@
 //! The organization and the emulator's state: members, invitations, the fault knobs
 //! ([`Faults`]), the options ([`Options`]), the bookkeeping of requests, and [`Shared`], which
-//! holds it all behind one mutex.
+//! holds it all behind one mutex (but for the count of bytes sent).
 
 use super::*;
 
@@ -277,14 +277,11 @@ pub(crate) struct Inner {
     /// `createdAt` given to new invitations; `None`: the real clock.
     pub(crate) invitation_clock: Option<String>,
     pub(crate) invites_committed: BTreeMap<String, usize>,
-    pub(crate) requests: Vec<RequestRecord>,
     pub(crate) write_count: usize,
     /// Writes received since the last `set_faults` (for `rate_limit_window_at_write`).
     pub(crate) writes_since_faults: usize,
     /// Until when the rate-limit window is open.
     pub(crate) window_until: Option<std::time::Instant>,
-    /// Response body bytes sent, as sent (compressed when they were).
-    pub(crate) body_bytes_sent: u64,
     /// Late commits drawn so far ([`Faults::late_commit_max`]).
     pub(crate) late_commits: usize,
 }
@@ -466,6 +463,12 @@ impl Inner {
 /// The emulator's shared state; build with [`Shared::new`] and pass to [`router`].
 pub struct Shared {
     pub(crate) inner: Mutex<Inner>,
+    /// Response body bytes sent, as sent (compressed when they were): counted apart from
+    /// `inner`, since a list's answer goes out while the lock is held to write it.
+    body_bytes_sent: AtomicU64,
+    /// One record per request, in the order they were handled; apart from `inner` for the
+    /// same reason.
+    requests: Mutex<Vec<RequestRecord>>,
 }
 
 impl Shared {
@@ -500,13 +503,13 @@ impl Shared {
                 created_at: HashMap::new(),
                 invitation_clock: None,
                 invites_committed: BTreeMap::new(),
-                requests: Vec::new(),
                 write_count: 0,
                 writes_since_faults: 0,
                 window_until: None,
-                body_bytes_sent: 0,
                 late_commits: 0,
             }),
+            body_bytes_sent: AtomicU64::new(0),
+            requests: Mutex::new(Vec::new()),
         })
     }
 
@@ -569,7 +572,24 @@ impl Shared {
 
     /// See [`Emulator::requests`].
     pub fn requests(&self) -> Vec<RequestRecord> {
-        self.lock().requests.clone()
+        self.records().clone()
+    }
+
+    fn records(&self) -> MutexGuard<'_, Vec<RequestRecord>> {
+        self.requests.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records a request; its index in [`Shared::requests`].
+    pub(crate) fn record(&self, request: RequestRecord) -> usize {
+        let mut records = self.records();
+        records.push(request);
+        records.len() - 1
+    }
+
+    pub(crate) fn set_status(&self, index: usize, status: u16) {
+        if let Some(record) = self.records().get_mut(index) {
+            record.status = status;
+        }
     }
 
     /// See [`Emulator::write_count`].
@@ -579,6 +599,11 @@ impl Shared {
 
     /// See [`Emulator::body_bytes_sent`].
     pub fn body_bytes_sent(&self) -> u64 {
-        self.lock().body_bytes_sent
+        self.body_bytes_sent.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_sent(&self, bytes: usize) {
+        self.body_bytes_sent
+            .fetch_add(bytes as u64, Ordering::Relaxed);
     }
 }
