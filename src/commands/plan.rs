@@ -3,7 +3,7 @@
 //! or drift (§8); with `--live`, the org is a snapshot and no request is sent (§9).
 
 use super::output::{Existing, Inputs, Output};
-use super::{Context, append_step_summary, read_org};
+use super::{Context, append_step_summary, leave_to_exit, read_org};
 use crate::api::Client;
 use crate::config::{Config, PlanFormat};
 use crate::desired::{self, Desired, LoadedFile};
@@ -158,11 +158,13 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
             path.display()
         ));
     }
-    Ok(if args.detailed_exitcode && !computed.plan.is_empty() {
+    let code = if args.detailed_exitcode && !computed.plan.is_empty() {
         2
     } else {
         0
-    })
+    };
+    leave_to_exit((computed, org, file, baseline, baseline_plan));
+    Ok(code)
 }
 
 /// Loads `--baseline` like `-f` (docs/contract.md §8). One that cannot be read is an error; one
