@@ -177,6 +177,25 @@ pub(super) fn member_entry(element: &[u8], deep: bool, into: &mut Streamed) -> O
     Some(())
 }
 
+/// A member entry read by src/api/page/flat.rs (an id, and an email and a role when given):
+/// what [`member_entry`] makes of the same entry.
+pub(super) fn flat_member_entry(
+    id: &str,
+    email: Option<&str>,
+    role: Option<&str>,
+    into: &mut Streamed,
+) {
+    let m = WireMember {
+        id: id.to_owned(),
+        email: email.map(str::to_owned),
+        role: role.map(Cow::Borrowed),
+    };
+    match member(m) {
+        Ok(m) => into.members.push(m),
+        Err(note) => into.member_notes.push(note),
+    }
+}
+
 /// One entry of `data.invitations`, as [`member_entry`].
 pub(super) fn invitation_entry(element: &[u8], deep: bool, into: &mut Streamed) -> Option<()> {
     let mut read = |i: WireInvitation| match invitation(i) {

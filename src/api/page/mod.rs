@@ -10,8 +10,10 @@
 //! each run of entries cut out of a list is put back as one minimal entry and whitespace of
 //! the same lines and columns, so the parser meets every byte after it where it was.
 
+mod flat;
+
 use super::ApiError;
-use super::wire::{Streamed, invitation_entry, member_entry, page_of};
+use super::wire::{Streamed, flat_member_entry, invitation_entry, member_entry, page_of};
 use crate::live::LiveState;
 
 /// The lists whose entries are read as they arrive.
@@ -399,8 +401,15 @@ impl PageReader {
         }
     }
 
-    /// Inside an entry: on to its closing bracket, then the entry parsed on its own.
+    /// Inside an entry: on to its closing bracket, then the entry parsed on its own. A member
+    /// entry that is flat and plain is read at once, end and fields together ([`flat`]).
     fn entry(&mut self, list: List, start: usize, mut depth: usize, mut deepest: usize) {
+        if list == List::Members && depth == 0 && self.pos == start {
+            if let Some((entry, len)) = flat::member(&self.buf[start..]) {
+                flat_member_entry(entry.id, entry.email, entry.role, &mut self.streamed);
+                return self.read_to(list, start + len);
+            }
+        }
         let (mut in_string, mut escaped) = (self.in_string, self.escaped);
         let bytes = &self.buf;
         let mut i = self.pos;
@@ -461,6 +470,11 @@ impl PageReader {
         if read.is_none() {
             return self.stop();
         }
+        self.read_to(list, end);
+    }
+
+    /// An entry that ends at `end` was read: its bytes go to the cut.
+    fn read_to(&mut self, list: List, end: usize) {
         if let Some((_, cut)) = &mut self.open {
             cut.absorb(&self.buf[self.done..end]);
         }
