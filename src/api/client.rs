@@ -103,6 +103,12 @@ impl Client {
         if super::is_loopback(&config.base_url) {
             builder = builder.no_proxy();
         }
+        if config.base_url.scheme() == "http" {
+            // Plain http, on loopback only (docs/contract.md §1), and redirects are not
+            // followed: no TLS is ever spoken, so the system's certificates are not read (a few
+            // milliseconds of every command, docs/performance.md).
+            builder = builder.tls_certs_only(std::iter::empty());
+        }
         let http = builder.build().map_err(|e| ApiError::Transport {
             kind: TransportKind::Setup,
             detail: e.to_string(),
