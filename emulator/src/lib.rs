@@ -72,6 +72,11 @@
 //!   `invalid_request_error`/`invalid_cursor`. Offsets are positional, so edits between
 //!   pages can skip or repeat items, as with any offset cursor. Other query parameters are
 //!   ignored.
+//! * **The list's answer** goes out while it is written, as a server streams a large list:
+//!   in pieces of 64 KiB without a `Content-Length` (chunked), each gzipped piece flushed so
+//!   that it leaves at once, and every connection without Nagle's delay. The page is still one
+//!   consistent read of the org. [`Options::whole_list`] sends it written whole, with a
+//!   `Content-Length`, as a server that buffers its answers would.
 //! * **Request ids** are random UUID-v4 strings, sent as `requestId` in error bodies and
 //!   as the `x-request-id` header on every response (success bodies carry no `requestId`,
 //!   as in the docs' examples).

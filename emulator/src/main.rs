@@ -39,6 +39,8 @@ OPTIONS:
     --page-size N          Paginate the member list in pages of N items
     --seed N               Seed of the fault generator (default 0)
     --no-gzip              Never compress answers (default: gzip when asked)
+    --whole-list           Send the member list written whole, with a Content-Length
+                           (default: streamed while it is written)
     --rate-limit-window-ms N
                            A window in which every request gets 429 (Retry-After: the rest)
     --rate-limit-window-at-write N
@@ -128,6 +130,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
             }
             "--seed" => args.faults.seed = num(&name, &value()?)?,
             "--no-gzip" => args.options.gzip = false,
+            "--whole-list" => args.options.whole_list = true,
             "--rate-limit-window-ms" => {
                 args.faults.rate_limit_window = Duration::from_millis(num(&name, &value()?)?);
             }

@@ -236,6 +236,10 @@ pub struct Options {
     /// Compress answers with gzip when the request says `Accept-Encoding: gzip` (false: always
     /// send them as they are, as a server without compression would).
     pub gzip: bool,
+    /// Send the member list written whole, with a `Content-Length`, as a server that buffers
+    /// its answers would (false: the list goes out while it is written, in pieces, without a
+    /// `Content-Length`; see the crate docs).
+    pub whole_list: bool,
 }
 
 impl Default for Options {
@@ -247,6 +251,7 @@ impl Default for Options {
             delete_status: 204,
             list_non_pending: false,
             gzip: true,
+            whole_list: false,
         }
     }
 }

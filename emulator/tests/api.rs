@@ -783,3 +783,61 @@ async fn reject_invites_refuses_every_invitation_and_makes_none() {
     assert_eq!(emu.state().invitations.len(), 1);
     assert!(emu.invites_committed().is_empty());
 }
+
+/// The list goes out while it is written (chunked, no `Content-Length`), or written whole with
+/// one when `Options::whole_list` is set: the same JSON either way, gzipped or not, over
+/// several pieces (a page of 2,000 members is about 300 KB).
+#[tokio::test]
+async fn the_list_streams_or_comes_whole_with_the_same_json() {
+    let mut state = org();
+    for i in 0..2000 {
+        state.add_member(&format!("person{i:04}@example.com"), "org:member");
+    }
+    let mut bodies = Vec::new();
+    for whole in [false, true] {
+        let emu = Emulator::start(
+            state.clone(),
+            Options {
+                self_email: Some("me@example.com".into()),
+                whole_list: whole,
+                ..Options::default()
+            },
+        );
+        for encoding in ["identity", "gzip"] {
+            let resp = http_builder()
+                .build()
+                .unwrap()
+                .get(format!("{}/team/members", emu.url()))
+                .header("Authorization", format!("Bearer {KEY}"))
+                .header("Accept-Encoding", encoding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            let headers = resp.headers().clone();
+            let gzipped = headers.get("content-encoding").is_some();
+            assert_eq!(gzipped, encoding == "gzip", "{encoding}: {headers:?}");
+            let raw = resp.bytes().await.unwrap();
+            if !gzipped {
+                // A gzipped answer's length is its compressed one, whole or not.
+                assert_eq!(
+                    headers.get("content-length").is_some(),
+                    whole,
+                    "whole_list {whole}: {headers:?}"
+                );
+            }
+            let json = if gzipped {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut out)
+                    .unwrap();
+                out
+            } else {
+                raw.to_vec()
+            };
+            let v: Value = serde_json::from_slice(&json).unwrap();
+            assert_eq!(v["data"]["members"].as_array().unwrap().len(), 2003);
+            bodies.push(v);
+        }
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+}

@@ -132,6 +132,38 @@ fn an_oversized_write_answer_is_checked_by_reading_the_org() {
     assert_eq!(w.roster(), WANT);
 }
 
+/// A list streamed while it is written (no `Content-Length`, gzipped piece by piece) plans
+/// exactly as one sent whole: the same plan, the same messages.
+#[test]
+fn a_list_streamed_or_sent_whole_plans_the_same() {
+    let mut org = OrgState::with_members(&[("root@example.com", "org:admin")]);
+    for i in 0..2000 {
+        org.add_member(&format!("person{i:04}@example.com"), "org:member");
+    }
+    let file = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n  - email: person0001@example.com\n    role: org:admin\n";
+    let streamed = World::new(org.clone(), file);
+    let whole = World::with_options(
+        org,
+        file,
+        scaling_emulator::Options {
+            api_key: KEY.into(),
+            whole_list: true,
+            ..Default::default()
+        },
+    );
+    let a = streamed.run(&["plan", "--format", "json"]);
+    let b = whole.run(&["plan", "--format", "json"]);
+    assert_eq!(a.code, 0, "{}", a.all());
+    let plan = |r: &Run| {
+        let mut v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("live_source");
+        v
+    };
+    assert_eq!(plan(&a), plan(&b));
+    assert_eq!(plan(&a)["summary"]["remove"], 1999);
+    assert_eq!((a.code, &a.stderr), (b.code, &b.stderr));
+}
+
 /// The list is asked for gzipped and read either way; the bytes on the wire shrink.
 #[test]
 fn lists_come_gzipped_when_the_api_can_and_plain_when_it_cannot() {
