@@ -399,6 +399,8 @@ fn bench_plan(bin: &Path, rows: &mut Vec<Row>) {
         let (raw, raw_bytes) = raw_list(&emulator.url(), 3);
         let mut walls = Vec::new();
         let mut rss = Vec::new();
+        // teamsync's own CPU: the emulator runs in this process, on the same cores.
+        let mut cpus = Vec::new();
         for _ in 0..RUNS {
             let run = run_binary(
                 bin,
@@ -412,6 +414,7 @@ fn bench_plan(bin: &Path, rows: &mut Vec<Row>) {
             }
             walls.push(run.wall);
             rss.push(run.max_rss_kib);
+            cpus.push(run.user + run.sys);
         }
         let out = std::fs::read_to_string(dir.path().join("stdout")).unwrap_or_default();
         assert!(!out.is_empty(), "teamsync plan printed nothing");
@@ -428,8 +431,9 @@ fn bench_plan(bin: &Path, rows: &mut Vec<Row>) {
             size: size(N),
             figure: ms(wall),
             extra: format!(
-                "best of {RUNS} {}; peak RSS {}; emulator's list alone {} ({:.1} MB JSON, {live_entries} entries)",
+                "best of {RUNS} {}; teamsync's own CPU {} (user + sys, median); peak RSS {}; emulator's list alone {} ({:.1} MB JSON, {live_entries} entries)",
                 ms(best),
+                ms(median(cpus)),
                 mib(peak),
                 ms(raw),
                 raw_bytes as f64 / 1e6
