@@ -6,8 +6,8 @@
 //!   (5 % role changes, 2 % invites, 2 % removals, invitations to keep, replace and revoke, an
 //!   ignored vendor account, a protected admin, a few expired members). Median of several runs.
 //! - `plan`: the release binary `teamsync plan` end to end against the in-process emulator at
-//!   100k members (one page, then pages of 1000): wall time and the child's peak RSS
-//!   (`wait4`'s `ru_maxrss`). The emulator's own share is measured apart (a raw GET of the list).
+//!   100k members (one page, then pages of 1000): wall time, the child's own CPU (user + sys)
+//!   and its peak RSS (`wait4`'s `ru_utime`, `ru_stime`, `ru_maxrss`). The emulator's own share is measured apart (a raw GET of the list).
 //!   Goal (issue 30): ≤ 150 ms and ≤ 64 MiB (issue 13's was ≤ 0.5 s and ≤ 120 MiB); the
 //!   planner alone on 1M members < 0.5 s.
 //! - `apply`: `teamsync apply --auto-approve` of 400 invitations at 20 ms emulated latency per
