@@ -7,6 +7,7 @@ use super::{Context, append_step_summary, leave_to_exit, read_org};
 use crate::api::Client;
 use crate::config::{Config, PlanFormat};
 use crate::desired::{self, Desired, LoadedFile};
+use crate::email::Email;
 use crate::error::{CommandError, OrgMismatch};
 use crate::formats::plan::Fingerprints;
 use crate::formats::plan::PlanDocument;
@@ -19,6 +20,7 @@ use crate::plan::{BaselineName, Plan};
 use crate::planner::{self, BaselineGiven, PlanOptions};
 use crate::render;
 use crate::stops;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -92,19 +94,16 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         Org::Snapshot(path) => read_snapshot(ctx, path, &file)?,
         Org::Api(client) => read_org(ctx, &client)?,
     };
-    // Both plans from the same read: the baseline's against its own `ignore`.
-    let baseline_plan = match &baseline {
-        Some(Baseline::Valid(base)) => {
-            let base_org = Managed::new(live.clone(), &base.ignore);
-            let plan = planner::plan(base, &base_org, &plan_options(ctx.config, false));
-            Some((plan, base_org))
-        }
+    let comparison = match &baseline {
+        Some(Baseline::Valid(base)) => Some(Comparison::new(
+            ctx,
+            &file,
+            base,
+            &live,
+            &plan_options(ctx.config, false),
+        )),
         _ => None,
     };
-    // What adopt would keep, for the pointer to it (docs/contract.md §8).
-    let keeps = baseline_plan
-        .as_ref()
-        .map(|_| ctx.adoptable(&file.desired, &live));
     let org = Managed::new(live, &file.desired.ignore);
     // The live roster and fingerprints are for saved plans and the JSON document only.
     let fingerprinted = args.out.is_some() || args.format == PlanFormat::Json;
@@ -125,22 +124,8 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
         ..plan_options(ctx.config, false)
     };
     let mut computed = plan_and_fingerprint(&file, &org, &options, fingerprinted);
-    if let (Some(Baseline::Valid(base)), Some((base_plan, base_org))) = (&baseline, &baseline_plan)
-    {
-        origin::classify(
-            &mut computed.plan,
-            base_plan,
-            &file.desired,
-            base,
-            ctx.config.today,
-        );
-        if let Some(compared) = &mut computed.plan.compared {
-            compared.rules_changed =
-                stops::rules_changed(&file.desired, base, base_org, &org, ctx.config.today);
-        }
-        if let Some(keeps) = &keeps {
-            computed.plan.set_adoptable(keeps);
-        }
+    if let Some(comparison) = &comparison {
+        comparison.classify(ctx, &mut computed.plan, &file, &org);
     }
     tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "planned");
     show(ctx, args.format, &computed, &org, &file.name);
@@ -163,8 +148,56 @@ pub(crate) fn run(ctx: &Context, args: &Args) -> Result<u8, CommandError> {
     } else {
         0
     };
-    leave_to_exit((computed, org, file, baseline, baseline_plan));
+    leave_to_exit((computed, org, file, comparison));
+    leave_to_exit(baseline);
     Ok(code)
+}
+
+/// The edit under review against its baseline (docs/contract.md §8): the baseline's plan from
+/// the same read of the org, against its own `ignore`, and what adopt would keep of the drift.
+/// Plan and apply each make one, then [`Comparison::classify`] their plan with it.
+pub(super) struct Comparison<'b> {
+    base: &'b Desired,
+    plan: Plan,
+    org: Managed,
+    /// What adopt would keep, for the pointer to it.
+    keeps: HashSet<Email>,
+}
+
+impl<'b> Comparison<'b> {
+    pub(super) fn new(
+        ctx: &Context,
+        file: &LoadedFile,
+        base: &'b Desired,
+        live: &LiveState,
+        options: &PlanOptions,
+    ) -> Comparison<'b> {
+        let org = Managed::new(live.clone(), &base.ignore);
+        Comparison {
+            base,
+            plan: planner::plan(base, &org, options),
+            org,
+            keeps: ctx.adoptable(&file.desired, live),
+        }
+    }
+
+    /// Each change of `plan` (of `file` against `org`) as the edit's, drift or scheduled; the
+    /// rules the edit changes; how much of the drift adopt would keep.
+    pub(super) fn classify(
+        &self,
+        ctx: &Context,
+        plan: &mut Plan,
+        file: &LoadedFile,
+        org: &Managed,
+    ) {
+        let today = ctx.config.today;
+        origin::classify(plan, &self.plan, &file.desired, self.base, today);
+        if let Some(compared) = &mut plan.compared {
+            compared.rules_changed =
+                stops::rules_changed(&file.desired, self.base, &self.org, org, today);
+        }
+        plan.set_adoptable(&self.keeps);
+    }
 }
 
 /// Loads `--baseline` like `-f` (docs/contract.md §8). One that cannot be read is an error; one

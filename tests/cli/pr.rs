@@ -431,3 +431,31 @@ fn the_own_account_left_as_the_only_admin_is_said_in_every_format() {
     assert_run!("own_account_only_admin_markdown", md);
     assert_run!("own_account_only_admin_text", text);
 }
+
+/// apply with a baseline compares as plan does (one `Comparison`): its plan names the rules
+/// the edit changes, as plan's does. Before, apply's copy of the comparison left them out.
+#[test]
+fn apply_with_a_baseline_names_the_rules_the_edit_changes_as_plan_does() {
+    let w = hostile_world();
+    let rules = |out: &str| -> Vec<String> {
+        out.lines()
+            .skip_while(|l| !l.starts_with("Rules changed"))
+            .take_while(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let plan = w.run(&["plan", "--baseline", "base.yaml"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    // Without --auto-approve and without a terminal, apply shows its plan and stops.
+    let apply = w.run(&["apply", "--baseline", "base.yaml"]);
+    assert_eq!(
+        rules(&plan.stdout),
+        [
+            "Rules changed (1):",
+            "  * ignore: added *@evil.io; now leaves alone 1: intruder@evil.io"
+        ],
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(rules(&apply.stdout), rules(&plan.stdout), "{}", apply.all());
+}

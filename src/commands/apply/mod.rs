@@ -2,7 +2,9 @@
 //! (docs/contract.md §5).
 
 use super::output::{Existing, Inputs, Output};
-use super::plan::{Baseline, Computed, compute, load_baseline, plan_options, same_org, show};
+use super::plan::{
+    Baseline, Comparison, Computed, compute, load_baseline, plan_options, same_org, show,
+};
 use super::{Context, read_live, runtime};
 use crate::api::Client;
 use crate::config::PlanFormat;
@@ -12,7 +14,7 @@ use crate::executor::{self, NotAttempted};
 use crate::formats::saved::SavedPlan;
 use crate::interrupt::{Signal, Signals};
 use crate::live::{LiveState, Managed};
-use crate::origin::{self, DriftMode, OriginIndex};
+use crate::origin::{DriftMode, OriginIndex};
 use crate::plan::{Change, Guard, Plan};
 use crate::planner::{self, PlanOptions};
 use crate::render;
@@ -241,13 +243,10 @@ fn prepare(ctx: &Context, args: &Args) -> Result<Prepared, CommandError> {
     let started = SystemTime::now();
     let (live, source) = read_live(ctx, &runtime, &client, signals.nth(1))?;
     let options = plan_options(ctx.config, args.allow_mass_removal);
-    // The baseline's plan from the same read, against its own `ignore` (docs/contract.md §8).
-    let base_plan = baseline
-        .as_ref()
-        .map(|base| planner::plan(base, &Managed::new(live.clone(), &base.ignore), &options));
-    let keeps = base_plan
-        .as_ref()
-        .map(|_| ctx.adoptable(&file.desired, &live));
+    // The baseline's plan from the same read (docs/contract.md §8).
+    let comparison = baseline
+        .as_deref()
+        .map(|base| Comparison::new(ctx, &file, base, &live, &options));
     let org = Managed::new(live, &file.desired.ignore);
     let mut computed = compute(
         ctx.config,
@@ -257,22 +256,11 @@ fn prepare(ctx: &Context, args: &Args) -> Result<Prepared, CommandError> {
         args.allow_mass_removal,
         true,
     );
-    match (&baseline, &base_plan, &saved) {
-        (Some(base), Some(base_plan), _) => {
-            origin::classify(
-                &mut computed.plan,
-                base_plan,
-                &file.desired,
-                base,
-                ctx.config.today,
-            );
-            if let Some(keeps) = &keeps {
-                computed.plan.set_adoptable(keeps);
-            }
-        }
+    match (&comparison, &saved) {
+        (Some(comparison), _) => comparison.classify(ctx, &mut computed.plan, &file, &org),
         // A saved plan's origins, entry for entry: its changes are checked to be the same as
         // the plan's below (a plan whose changes differ is stale, whatever its origins).
-        (_, _, Some((doc, _))) => {
+        (_, Some((doc, _))) => {
             if let Some(origins) = doc.origins() {
                 origins.give_to(&mut computed.plan);
             }
