@@ -229,61 +229,40 @@ fn outputs_are_checked_before_the_first_write() {
     );
 }
 
-/// Item 6: `plan --out` never names a part of a `--baseline` directory, nor a new YAML file
-/// that would become one.
+/// Item 6: what plan (`--out`) and apply (`--report`) write never names a part of a
+/// `--baseline` directory, nor a new YAML file that would become one (apply reads that
+/// directory as plan does); refused before the org is read.
 #[test]
-fn out_is_never_a_part_of_the_baseline_directory() {
+fn out_and_report_are_never_a_part_of_the_baseline_directory() {
+    for (command, flag) in [
+        (&["plan"][..], "--out"),
+        (&["apply", "--auto-approve"], "--report"),
+    ] {
+        let w = World::new(org(), FILE);
+        std::fs::create_dir(w.path("base")).unwrap();
+        w.write("base/team.yaml", FILE);
+        for out in ["base/team.yaml", "base/new.yaml"] {
+            let r = w.run(&[command, &["--baseline", "base", flag, out]].concat());
+            assert_eq!(r.code, 1, "{command:?} {flag}: {}", r.all());
+            has(&r.stderr, "--baseline directory base");
+        }
+        assert_eq!(
+            std::fs::read_to_string(w.path("base/team.yaml")).unwrap(),
+            FILE
+        );
+        assert!(!w.path("base/new.yaml").exists());
+        assert!(
+            w.emu.requests().is_empty(),
+            "{command:?}: refused before the org is read"
+        );
+    }
     let w = World::new(org(), FILE);
     std::fs::create_dir(w.path("base")).unwrap();
     w.write("base/team.yaml", FILE);
-    for out in ["base/team.yaml", "base/new.yaml"] {
-        let r = w.run(&["plan", "--baseline", "base", "--out", out]);
-        assert_eq!(r.code, 1, "{}", r.all());
-        has(&r.stderr, "--baseline directory base");
-    }
-    assert_eq!(
-        std::fs::read_to_string(w.path("base/team.yaml")).unwrap(),
-        FILE
-    );
-    assert!(!w.path("base/new.yaml").exists());
-    assert!(
-        w.emu.requests().is_empty(),
-        "refused before the org is read"
-    );
     assert_eq!(
         w.run(&["plan", "--baseline", "base", "--out", "plan.json"])
             .code,
         0
-    );
-}
-
-/// Item 6, for apply: `--report` never names a part of a `--baseline` directory either (apply
-/// reads that directory as plan does), and is refused before the org is read.
-#[test]
-fn report_is_never_a_part_of_the_baseline_directory() {
-    let w = World::new(org(), FILE);
-    std::fs::create_dir(w.path("base")).unwrap();
-    w.write("base/team.yaml", FILE);
-    for report in ["base/team.yaml", "base/new.yaml"] {
-        let r = w.run(&[
-            "apply",
-            "--auto-approve",
-            "--baseline",
-            "base",
-            "--report",
-            report,
-        ]);
-        assert_eq!(r.code, 1, "{}", r.all());
-        has(&r.stderr, "--baseline directory base");
-    }
-    assert_eq!(
-        std::fs::read_to_string(w.path("base/team.yaml")).unwrap(),
-        FILE
-    );
-    assert!(!w.path("base/new.yaml").exists());
-    assert!(
-        w.emu.requests().is_empty(),
-        "refused before the org is read"
     );
 }
 
