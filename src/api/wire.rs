@@ -161,18 +161,30 @@ fn only<T>(v: Vec<Vec<Vec<T>>>) -> Option<T> {
     v.into_iter().next()?.into_iter().next()?.into_iter().next()
 }
 
+impl Streamed {
+    fn take_member(&mut self, m: WireMember) {
+        match member(m) {
+            Ok(m) => self.members.push(m),
+            Err(note) => self.member_notes.push(note),
+        }
+    }
+
+    fn take_invitation(&mut self, i: WireInvitation) {
+        match invitation(i) {
+            Ok(i) => self.invitations.push(i),
+            Err(note) => self.invitation_notes.push(note),
+        }
+    }
+}
+
 /// One entry of `data.members`, on its own (`deep`: parsed at the depth it has in the page):
 /// `None` when the whole page's parse would not read it (the page is then parsed whole, for
 /// its error).
 pub(super) fn member_entry(element: &[u8], deep: bool, into: &mut Streamed) -> Option<()> {
-    let mut read = |m: WireMember| match member(m) {
-        Ok(m) => into.members.push(m),
-        Err(note) => into.member_notes.push(note),
-    };
     if deep {
-        read(only(serde_json::from_slice(&nested(element)).ok()?)?);
+        into.take_member(only(serde_json::from_slice(&nested(element)).ok()?)?);
     } else {
-        read(serde_json::from_slice(element).ok()?);
+        into.take_member(serde_json::from_slice(element).ok()?);
     }
     Some(())
 }
@@ -185,27 +197,19 @@ pub(super) fn flat_member_entry(
     role: Option<&str>,
     into: &mut Streamed,
 ) {
-    let m = WireMember {
+    into.take_member(WireMember {
         id: id.to_owned(),
         email: email.map(str::to_owned),
         role: role.map(Cow::Borrowed),
-    };
-    match member(m) {
-        Ok(m) => into.members.push(m),
-        Err(note) => into.member_notes.push(note),
-    }
+    });
 }
 
 /// One entry of `data.invitations`, as [`member_entry`].
 pub(super) fn invitation_entry(element: &[u8], deep: bool, into: &mut Streamed) -> Option<()> {
-    let mut read = |i: WireInvitation| match invitation(i) {
-        Ok(i) => into.invitations.push(i),
-        Err(note) => into.invitation_notes.push(note),
-    };
     if deep {
-        read(only(serde_json::from_slice(&nested(element)).ok()?)?);
+        into.take_invitation(only(serde_json::from_slice(&nested(element)).ok()?)?);
     } else {
-        read(serde_json::from_slice(element).ok()?);
+        into.take_invitation(serde_json::from_slice(element).ok()?);
     }
     Some(())
 }
