@@ -77,6 +77,13 @@
 //!   that it leaves at once, and every connection without Nagle's delay. The page is still one
 //!   consistent read of the org. [`Options::whole_list`] sends it written whole, with a
 //!   `Content-Length`, as a server that buffers its answers would.
+//!   [`Options::cached_list`] keeps each page's answer as it went out (gzipped when it was)
+//!   and sends it again, whole and with a `Content-Length`, to a later request for the same
+//!   page, as a server behind a response cache would; a cached answer is not sent once
+//!   anything that could change it has happened: a write request (as it arrives and again
+//!   once it is handled, a late commit included), or a change through [`Shared`]
+//!   ([`Shared::set_state`], [`Shared::set_faults`], [`Shared::set_created_at`],
+//!   [`Shared::accept_invitation`]). Faults are drawn as for any request.
 //! * **Request ids** are random UUID-v4 strings, sent as `requestId` in error bodies and
 //!   as the `x-request-id` header on every response (success bodies carry no `requestId`,
 //!   as in the docs' examples).
@@ -311,6 +318,11 @@ impl Emulator {
     /// answers cut by `drop_connection` or made by `oversized_body` are not counted.
     pub fn body_bytes_sent(&self) -> u64 {
         self.shared.body_bytes_sent()
+    }
+
+    /// List answers sent from the cache ([`Options::cached_list`]) so far.
+    pub fn lists_from_cache(&self) -> u64 {
+        self.shared.lists_from_cache()
     }
 
     /// Stop serving and join the thread (also done on drop).

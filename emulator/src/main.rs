@@ -41,6 +41,8 @@ OPTIONS:
     --no-gzip              Never compress answers (default: gzip when asked)
     --whole-list           Send the member list written whole, with a Content-Length
                            (default: streamed while it is written)
+    --cached-list          Keep the list's answer and send it again while nothing changed,
+                           as behind a response cache (default: written for each request)
     --rate-limit-window-ms N
                            A window in which every request gets 429 (Retry-After: the rest)
     --rate-limit-window-at-write N
@@ -131,6 +133,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
             "--seed" => args.faults.seed = num(&name, &value()?)?,
             "--no-gzip" => args.options.gzip = false,
             "--whole-list" => args.options.whole_list = true,
+            "--cached-list" => args.options.cached_list = true,
             "--rate-limit-window-ms" => {
                 args.faults.rate_limit_window = Duration::from_millis(num(&name, &value()?)?);
             }

@@ -76,11 +76,17 @@ pub(crate) async fn pipeline(
     );
     let request_id = uuid_v4();
 
-    let (record_idx, latency, writes_before) = {
+    // A list request's answer may come from the cache (`Options::cached_list`), kept by its
+    // path and query (the page) and whether it is gzipped.
+    let is_list = method == Method::GET && req.uri().path() == "/v1/team/members";
+    let list_path = is_list.then(|| path.clone());
+    let (record_idx, latency, writes_before, generation) = {
         let mut inner = shared.lock();
         let writes_before = inner.write_count;
         if method != Method::GET {
             inner.write_count += 1;
+            // As it arrives (and again once handled): a cached list is not sent past a write.
+            inner.list_generation += 1;
         }
         if is_write {
             inner.writes_since_faults += 1;
@@ -99,7 +105,12 @@ pub(crate) async fn pipeline(
             path,
             status: 0,
         });
-        (record_idx, inner.faults.latency, writes_before)
+        (
+            record_idx,
+            inner.faults.latency,
+            writes_before,
+            inner.list_generation,
+        )
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -179,6 +190,12 @@ pub(crate) async fn pipeline(
         )
     };
 
+    let gzip = options.gzip && accepts_gzip;
+    let cache_key = list_path
+        .filter(|_| options.cached_list)
+        .map(|path| (path, gzip));
+    // Whether the answer came from the cache (and is sent as kept).
+    let mut cached = false;
     let mut resp = if let Some(status) = decision.pre_5xx {
         ApiError::server(status).render(&request_id)
     } else if decision.pre_429 {
@@ -203,13 +220,24 @@ pub(crate) async fn pipeline(
     } else if delete_404 && method == Method::DELETE {
         ApiError::not_found("Not found.").render(&request_id)
     } else if decision.late_commit {
+        let shared = shared.clone();
         tokio::spawn(async move {
             tokio::time::sleep(late_delay).await;
             let _ = next.run(req).await;
+            shared.lock().list_generation += 1;
         });
         ApiError::server(StatusCode::GATEWAY_TIMEOUT).render(&request_id)
+    } else if let Some(body) = cache_key
+        .as_ref()
+        .and_then(|key| shared.cached_list(key, generation))
+    {
+        cached = true;
+        cached_answer(body, gzip)
     } else {
         let r = next.run(req).await;
+        if is_write {
+            shared.lock().list_generation += 1;
+        }
         let r = match r.extensions().get::<ApiError>() {
             Some(e) => e.render(&request_id),
             None => r,
@@ -226,9 +254,14 @@ pub(crate) async fn pipeline(
         resp = oversized_answer(n);
     } else if decision.drop_connection {
         resp = truncate(resp).await;
+    } else if cached {
+        use axum::body::HttpBody as _;
+        shared.count_sent(resp.body().size_hint().exact().unwrap_or(0) as usize);
     } else {
-        let gzip = options.gzip && accepts_gzip;
         resp = finish_body(resp, gzip, &shared).await;
+        if let Some(key) = cache_key.filter(|_| resp.status() == StatusCode::OK) {
+            resp = keep_list(resp, key, generation, &shared).await;
+        }
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
@@ -360,6 +393,43 @@ pub(crate) async fn finish_body(resp: Response, gzip: bool, shared: &Arc<Shared>
     gzipped_headers(&mut parts.headers);
     shared.count_sent(packed.len());
     Response::from_parts(parts, Body::from(packed))
+}
+
+/// A list's answer from the cache ([`Options::cached_list`]): whole, with its length.
+fn cached_answer(body: Bytes, gzip: bool) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if gzip {
+        gzipped_headers(resp.headers_mut());
+    }
+    resp
+}
+
+/// Sends `resp`, a list's answer as it goes out, whole, and keeps its bytes for the next list
+/// request for `key` while nothing has changed since `generation`.
+async fn keep_list(
+    resp: Response,
+    key: (String, bool),
+    generation: u64,
+    shared: &Arc<Shared>,
+) -> Response {
+    let (parts, body) = resp.into_parts();
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => {
+            shared.keep_list(key, generation, bytes.clone());
+            Response::from_parts(parts, Body::from(bytes))
+        }
+        // The client went away while it was written: nothing to keep or to send.
+        Err(e) => Response::from_parts(
+            parts,
+            Body::from_stream(futures_util::stream::once(async move {
+                Err::<Bytes, _>(std::io::Error::other(e))
+            })),
+        ),
+    }
 }
 
 fn gzipped_headers(headers: &mut HeaderMap) {

@@ -240,6 +240,11 @@ pub struct Options {
     /// its answers would (false: the list goes out while it is written, in pieces, without a
     /// `Content-Length`; see the crate docs).
     pub whole_list: bool,
+    /// Keep the list's answer as it went out (its bytes, gzipped when they were) and send it
+    /// again, whole and with a `Content-Length`, to a later list request for the same page
+    /// while nothing has changed since, as a server behind a response cache would: only the
+    /// first request pays for writing the page (see the crate docs).
+    pub cached_list: bool,
 }
 
 impl Default for Options {
@@ -252,6 +257,7 @@ impl Default for Options {
             list_non_pending: false,
             gzip: true,
             whole_list: false,
+            cached_list: false,
         }
     }
 }
@@ -289,6 +295,10 @@ pub(crate) struct Inner {
     pub(crate) window_until: Option<std::time::Instant>,
     /// Late commits drawn so far ([`Faults::late_commit_max`]).
     pub(crate) late_commits: usize,
+    /// Counts what can change a list's answer: every write request (as it arrives and once
+    /// it is handled) and every change made through [`Shared`]. A cached answer
+    /// ([`Options::cached_list`]) is sent only while this is what it was read at.
+    pub(crate) list_generation: u64,
 }
 
 impl Inner {
@@ -474,6 +484,18 @@ pub struct Shared {
     /// One record per request, in the order they were handled; apart from `inner` for the
     /// same reason.
     requests: Mutex<Vec<RequestRecord>>,
+    /// The list's answers kept with [`Options::cached_list`], by path and query and whether
+    /// they are gzipped.
+    list_cache: Mutex<HashMap<(String, bool), CachedList>>,
+    /// List answers sent from `list_cache`.
+    lists_from_cache: AtomicU64,
+}
+
+/// A list's answer as it went out, and the [`Inner::list_generation`] it was read at.
+#[derive(Clone)]
+pub(crate) struct CachedList {
+    pub(crate) generation: u64,
+    pub(crate) body: Bytes,
 }
 
 impl Shared {
@@ -512,9 +534,12 @@ impl Shared {
                 writes_since_faults: 0,
                 window_until: None,
                 late_commits: 0,
+                list_generation: 0,
             }),
             body_bytes_sent: AtomicU64::new(0),
             requests: Mutex::new(Vec::new()),
+            list_cache: Mutex::new(HashMap::new()),
+            lists_from_cache: AtomicU64::new(0),
         })
     }
 
@@ -526,6 +551,7 @@ impl Shared {
     /// Replace the fault knobs and reseed the fault generator.
     pub fn set_faults(&self, faults: Faults) {
         let mut inner = self.lock();
+        inner.list_generation += 1;
         inner.fault_rng = fastrand::Rng::with_seed(faults.seed);
         inner.faults = faults;
         inner.writes_since_faults = 0;
@@ -540,6 +566,7 @@ impl Shared {
     /// Replace the organization.
     pub fn set_state(&self, state: OrgState) {
         let mut inner = self.lock();
+        inner.list_generation += 1;
         inner.org = state;
         inner.member_index = None;
     }
@@ -548,6 +575,7 @@ impl Shared {
     /// so a test can serve a missing-looking or unreadable value; `None` restores the default.
     pub fn set_created_at(&self, id: &str, created_at: Option<&str>) {
         let mut inner = self.lock();
+        inner.list_generation += 1;
         match created_at {
             Some(t) => inner.created_at.insert(id.to_string(), t.to_string()),
             None => inner.created_at.remove(id),
@@ -567,7 +595,9 @@ impl Shared {
 
     /// See [`Emulator::accept_invitation`].
     pub fn accept_invitation(&self, email: &str) -> bool {
-        self.lock().accept(email)
+        let mut inner = self.lock();
+        inner.list_generation += 1;
+        inner.accept(email)
     }
 
     /// See [`Emulator::invites_committed`].
@@ -595,6 +625,32 @@ impl Shared {
         if let Some(record) = self.records().get_mut(index) {
             record.status = status;
         }
+    }
+
+    /// The cached answer to the list request `key` (path and query, gzipped), if it was read
+    /// at `generation`.
+    pub(crate) fn cached_list(&self, key: &(String, bool), generation: u64) -> Option<Bytes> {
+        let cache = self.list_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let body = cache
+            .get(key)
+            .filter(|c| c.generation == generation)
+            .map(|c| c.body.clone());
+        if body.is_some() {
+            self.lists_from_cache.fetch_add(1, Ordering::Relaxed);
+        }
+        body
+    }
+
+    /// See [`Emulator::lists_from_cache`].
+    pub fn lists_from_cache(&self) -> u64 {
+        self.lists_from_cache.load(Ordering::Relaxed)
+    }
+
+    /// Keeps `body` as the answer to the list request `key`, read at `generation`.
+    pub(crate) fn keep_list(&self, key: (String, bool), generation: u64, body: Bytes) {
+        let mut cache = self.list_cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.retain(|_, c| c.generation == generation);
+        cache.insert(key, CachedList { generation, body });
     }
 
     /// See [`Emulator::write_count`].

@@ -844,3 +844,180 @@ async fn the_list_streams_or_comes_whole_with_the_same_json() {
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]));
 }
+
+/// With `Options::cached_list`, a list request is answered from the cache while nothing has
+/// changed, and never once something has: after every kind of change (each write through the
+/// API, a late commit, and each change through `Shared`), every page read through the cache
+/// is the page read fresh (a query of its own, which the list ignores, is a page of its own
+/// in the cache), gzipped and not.
+#[tokio::test]
+async fn a_cached_list_is_sent_again_only_while_nothing_changed() {
+    let mut state = org();
+    for i in 0..30 {
+        state.add_member(&format!("person{i:02}@example.com"), "org:member");
+    }
+    let emu = Emulator::start(
+        state.clone(),
+        Options {
+            self_email: Some("me@example.com".into()),
+            cached_list: true,
+            ..Options::default()
+        },
+    );
+    // New invitations get a fixed `createdAt`: fresh and cached reads are compared whole.
+    emu.shared()
+        .set_invitation_clock(Some("2026-06-01T00:00:00.000Z"));
+    emu.set_faults(Faults {
+        page_size: Some(7),
+        ..Faults::default()
+    });
+    let c = Client::new(&emu);
+    let raw = http_builder().no_gzip().build().unwrap();
+    let fresh = std::sync::atomic::AtomicU64::new(0);
+    // Every page, as (JSON, bytes) per encoding, through the cache or fresh.
+    let read = |cached: bool| {
+        let (raw, fresh) = (&raw, &fresh);
+        let base = emu.url();
+        async move {
+            let mut pages = Vec::new();
+            for encoding in ["identity", "gzip"] {
+                let mut cursor: Option<String> = None;
+                loop {
+                    let mut query = cursor
+                        .as_ref()
+                        .map(|c| format!("cursor={c}"))
+                        .into_iter()
+                        .collect::<Vec<_>>();
+                    if !cached {
+                        let n = fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        query.push(format!("fresh={n}"));
+                    }
+                    let resp = raw
+                        .get(format!("{base}/team/members?{}", query.join("&")))
+                        .header("Authorization", format!("Bearer {KEY}"))
+                        .header("Accept-Encoding", encoding)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status(), 200);
+                    let gzipped = resp.headers().get("content-encoding").is_some();
+                    assert_eq!(gzipped, encoding == "gzip");
+                    let bytes = resp.bytes().await.unwrap();
+                    let json = if gzipped {
+                        let mut out = Vec::new();
+                        std::io::Read::read_to_end(
+                            &mut flate2::read::GzDecoder::new(&bytes[..]),
+                            &mut out,
+                        )
+                        .unwrap();
+                        out
+                    } else {
+                        bytes.to_vec()
+                    };
+                    let v: Value = serde_json::from_slice(&json).unwrap();
+                    cursor = v["data"]["nextCursor"].as_str().map(str::to_string);
+                    pages.push(v);
+                    if cursor.is_none() {
+                        break;
+                    }
+                }
+            }
+            pages
+        }
+    };
+    // The pages through the cache twice (the second time from it), and fresh: all alike.
+    let check = |what: &'static str| {
+        let (read, emu) = (&read, &emu);
+        async move {
+            let first = read(true).await;
+            let hits = emu.lists_from_cache();
+            let again = read(true).await;
+            let pages = first.len() as u64;
+            assert_eq!(
+                emu.lists_from_cache(),
+                hits + pages,
+                "{what}: from the cache"
+            );
+            let fresh = read(false).await;
+            assert_eq!(first, fresh, "{what}: the cache sent a stale page");
+            assert_eq!(again, fresh, "{what}: the cache sent a stale page");
+            hits
+        }
+    };
+    let before = check("start").await;
+    assert_eq!(before, 0, "nothing was cached before the first read");
+
+    let r = c
+        .post(
+            "/team/members/invite",
+            json!({"emailAddress": "new@example.com", "role": "org:member"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let after_invite = emu.lists_from_cache();
+    check("invite").await;
+    // The first read after the write was written afresh, page by page.
+    assert!(emu.lists_from_cache() > after_invite);
+
+    let r = c
+        .patch("/team/members/user_0003/role", json!({"role": "org:admin"}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    check("change a role").await;
+    let r = c.delete("/team/members/user_0004").await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    check("remove a member").await;
+    let r = c.delete("/team/members/invitations/orginv_0001").await;
+    assert!(matches!(r.status, 200 | 204), "{:?}", r.body);
+    check("revoke an invitation").await;
+
+    let invitation = emu
+        .state()
+        .invitations
+        .iter()
+        .find(|i| i.email_address == "new@example.com")
+        .unwrap()
+        .id
+        .clone();
+    emu.shared()
+        .set_created_at(&invitation, Some("2020-01-01T00:00:00.000Z"));
+    check("createdAt set").await;
+    assert!(emu.accept_invitation("new@example.com"));
+    check("an invitation accepted").await;
+    emu.set_faults(Faults {
+        page_size: Some(5),
+        ..Faults::default()
+    });
+    check("pages of another size").await;
+    let mut other = state.clone();
+    other.add_member("someone.else@example.com", "org:member");
+    emu.set_state(other);
+    check("the org replaced").await;
+
+    // A write that answers 504 and is applied later: the list read meanwhile is not sent
+    // again once it is applied.
+    emu.set_faults(Faults {
+        page_size: Some(5),
+        late_commit: 1.0,
+        late_commit_delay: Duration::from_millis(150),
+        writes_only: true,
+        ..Faults::default()
+    });
+    let r = c
+        .post(
+            "/team/members/invite",
+            json!({"emailAddress": "late@example.com", "role": "org:member"}),
+        )
+        .await;
+    assert_eq!(r.status, 504);
+    check("a write not applied yet").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    check("the write applied late").await;
+    let listed = read(true).await;
+    assert!(
+        listed
+            .iter()
+            .any(|p| p.to_string().contains("late@example.com")),
+        "the late write is listed"
+    );
+}

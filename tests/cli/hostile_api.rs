@@ -180,6 +180,36 @@ fn a_list_streamed_or_sent_whole_plans_the_same() {
     );
 }
 
+/// A list answered from a response cache (`Options::cached_list`: sent again whole, with a
+/// `Content-Length`) plans exactly as one written for the request; once apply has written, the
+/// cache's old answer is not read again: the next plan has nothing to do.
+#[test]
+fn a_list_from_a_cache_plans_the_same_and_is_not_read_stale_after_apply() {
+    let file = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n  - email: person0001@example.com\n    role: org:admin\n";
+    let cached = scaling_emulator::Options {
+        cached_list: true,
+        ..Default::default()
+    };
+    let (_, world, first) = plans_alike(file, cached);
+    assert_eq!(world.emu.lists_from_cache(), 0);
+    let again = world.run(&["plan", "--format", "json"]);
+    assert_eq!(
+        world.emu.lists_from_cache(),
+        1,
+        "the second plan read the cache"
+    );
+    let plan = |r: &Run| {
+        let mut v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("live_source");
+        v
+    };
+    assert_eq!(plan(&again), plan(&first));
+    let applied = world.run(&["apply", "--auto-approve", "--allow-mass-removal"]);
+    assert_eq!(applied.code, 0, "{}", applied.all());
+    let after = world.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(after.code, 0, "{}", after.all());
+}
+
 /// The list is asked for gzipped and read either way; the bytes on the wire shrink.
 #[test]
 fn lists_come_gzipped_when_the_api_can_and_plain_when_it_cannot() {
