@@ -38,24 +38,20 @@ impl<'a> Reader<'a> {
     }
 
     /// A text after its opening quote, up to its closing one: printable ASCII only, so it is
-    /// UTF-8 and has neither an escape nor a control character.
-    fn plain_text(&mut self) -> Option<&'a str> {
+    /// UTF-8 and has neither an escape nor a control character. Its bytes: only the texts
+    /// teamsync takes are made `str` (by [`text`]).
+    fn plain_text(&mut self) -> Option<&'a [u8]> {
         let rest = self.bytes.get(self.at..)?;
-        // One pass, byte by byte: the texts of an entry are short, shorter than what a
-        // vectorised search gains on.
-        let len = rest
-            .iter()
-            .position(|b| !(0x20..0x7f).contains(b) || matches!(b, b'"' | b'\\'))?;
-        if rest[len] != b'"' {
+        let len = plain_len(rest);
+        if rest.get(len) != Some(&b'"') {
             return None;
         }
         self.at += len + 1;
-        // Printable ASCII is UTF-8.
-        std::str::from_utf8(&rest[..len]).ok()
+        Some(&rest[..len])
     }
 
     /// A value: a plain text (`Some(Some(..))`) or `null` (`Some(None)`); `None` for any other.
-    fn value(&mut self) -> Option<Option<&'a str>> {
+    fn value(&mut self) -> Option<Option<&'a [u8]>> {
         self.skip_space();
         match self.bytes.get(self.at)? {
             b'"' => {
@@ -71,9 +67,48 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// How many bytes of `bytes` are printable ASCII other than `"` and `\\` (0x20 to 0x7e): the
+/// length of a plain text, whose end is the first byte that is not. Eight bytes at a time
+/// (the texts of an entry are 10 to 40 bytes, too short for a vectorised search to gain on):
+/// a word with none of those bytes is skipped whole; in the first word that has one, bytes are
+/// looked at one by one.
+fn plain_len(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let plain = |b: &u8| (0x20..0x7f).contains(b) && !matches!(*b, b'"' | b'\\');
+    // A byte of `x` is zero: its high bit is set in the result (and no bit is set where no
+    // byte is zero below it).
+    let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut at = 0;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let mut eight = [0; 8];
+        eight.copy_from_slice(word);
+        let x = u64::from_ne_bytes(eight);
+        let special = zero_in(x ^ (ONES * u64::from(b'"')))
+            | zero_in(x ^ (ONES * u64::from(b'\\')))
+            | zero_in(x ^ (ONES * 0x7f))
+            // below 0x20 (bytes from 0x80 up are caught by their own high bit)
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
+            | (x & HIGH);
+        if special != 0 {
+            break;
+        }
+        at += 8;
+    }
+    at + bytes[at..]
+        .iter()
+        .position(|b| !plain(b))
+        .unwrap_or(bytes.len() - at)
+}
+
+/// A plain text as `str`: printable ASCII is UTF-8.
+fn text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok()
+}
+
 /// The flat member entry at the start of `bytes` (which start with its `{`) and its length
 /// in bytes; `None` when it is not flat and plain, or not whole in `bytes`.
-pub(super) fn member(bytes: &[u8]) -> Option<(Flat<'_>, usize)> {
+pub(super) fn member<'a>(bytes: &'a [u8]) -> Option<(Flat<'a>, usize)> {
     let mut r = Reader { bytes, at: 0 };
     r.eat(b'{')?;
     let (mut id, mut email, mut role) = (None, None, None);
@@ -83,9 +118,9 @@ pub(super) fn member(bytes: &[u8]) -> Option<(Flat<'_>, usize)> {
         r.eat(b':')?;
         let value = r.value()?;
         let slot = match key {
-            "id" => &mut id,
-            "email" => &mut email,
-            "role" => &mut role,
+            b"id" => &mut id,
+            b"email" => &mut email,
+            b"role" => &mut role,
             _ => &mut None,
         };
         // serde_json refuses a field given twice: it decides.
@@ -104,10 +139,14 @@ pub(super) fn member(bytes: &[u8]) -> Option<(Flat<'_>, usize)> {
         }
     }
     // `id` is a required text: without one (or with `null`), serde_json says what is wrong.
+    let as_text = |value: Option<&'a [u8]>| match value {
+        Some(bytes) => text(bytes).map(Some),
+        None => Some(None),
+    };
     let flat = Flat {
-        id: id??,
-        email: email.flatten(),
-        role: role.flatten(),
+        id: text(id??)?,
+        email: as_text(email.flatten())?,
+        role: as_text(role.flatten())?,
     };
     Some((flat, r.at))
 }
@@ -211,6 +250,10 @@ mod tests {
     fn value() -> impl Strategy<Value = String> {
         prop_oneof![
             16 => "[ -~&&[^\"\\\\]]{0,8}".prop_map(|s| format!("\"{s}\"")),
+            // Longer texts, read eight bytes at a time, with a byte that ends a plain text
+            // anywhere in them, or none.
+            4 => "[ -~&&[^\"\\\\]]{0,20}(\\\\n|é|\t|\u{7f}|\u{1}|)[ -~&&[^\"\\\\]]{0,20}"
+                .prop_map(|s| format!("\"{s}\"")),
             3 => Just("null".to_string()),
             1 => Just("nul".to_string()),
             1 => Just("1".to_string()),
@@ -264,6 +307,23 @@ mod tests {
                 }
                 bytes
             })
+    }
+
+    proptest! {
+        /// Eight bytes at a time, the length is the one found byte by byte.
+        #[test]
+        fn plain_len_is_the_first_byte_that_is_not_plain(
+            bytes in prop::collection::vec(
+                prop_oneof![8 => 0x20u8..0x7f, 1 => any::<u8>(), 1 => Just(b'"')],
+                0..48,
+            )
+        ) {
+            let expected = bytes
+                .iter()
+                .position(|b| !(0x20..0x7f).contains(b) || matches!(*b, b'"' | b'\\'))
+                .unwrap_or(bytes.len());
+            prop_assert_eq!(plain_len(&bytes), expected);
+        }
     }
 
     /// Whatever this reads, serde_json reads alike; and it reads a fair share of the entries
