@@ -784,6 +784,31 @@ async fn reject_invites_refuses_every_invitation_and_makes_none() {
     assert!(emu.invites_committed().is_empty());
 }
 
+/// A list page as it came (`http` must not inflate on its own): its headers and JSON, asked for
+/// with `Accept-Encoding: encoding`, and gzipped exactly when `gzip` was asked for.
+async fn raw_page(http: &reqwest::Client, url: &str, encoding: &str) -> (HeaderMap, Value) {
+    let resp = http
+        .get(url)
+        .header("Authorization", format!("Bearer {KEY}"))
+        .header("Accept-Encoding", encoding)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let headers = resp.headers().clone();
+    let gzipped = headers.get("content-encoding").is_some();
+    assert_eq!(gzipped, encoding == "gzip", "{encoding}: {headers:?}");
+    let raw = resp.bytes().await.unwrap();
+    let json = if gzipped {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut out).unwrap();
+        out
+    } else {
+        raw.to_vec()
+    };
+    (headers, serde_json::from_slice(&json).unwrap())
+}
+
 /// The list goes out while it is written (chunked, no `Content-Length`), or written whole with
 /// one when `Options::whole_list` is set: the same JSON either way, gzipped or not, over
 /// several pieces (a page of 2,000 members is about 300 KB).
@@ -806,22 +831,10 @@ async fn the_list_streams_or_comes_whole_with_the_same_json() {
         for encoding in ["identity", "gzip"] {
             // In the workspace, reqwest has teamsync's gzip feature and would inflate the
             // answer itself: the bytes are read as they came.
-            let resp = http_builder()
-                .no_gzip()
-                .build()
-                .unwrap()
-                .get(format!("{}/team/members", emu.url()))
-                .header("Authorization", format!("Bearer {KEY}"))
-                .header("Accept-Encoding", encoding)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(resp.status(), 200);
-            let headers = resp.headers().clone();
-            let gzipped = headers.get("content-encoding").is_some();
-            assert_eq!(gzipped, encoding == "gzip", "{encoding}: {headers:?}");
-            let raw = resp.bytes().await.unwrap();
-            if !gzipped {
+            let http = http_builder().no_gzip().build().unwrap();
+            let url = format!("{}/team/members", emu.url());
+            let (headers, v) = raw_page(&http, &url, encoding).await;
+            if encoding != "gzip" {
                 // A gzipped answer's length is its compressed one, whole or not.
                 assert_eq!(
                     headers.get("content-length").is_some(),
@@ -829,15 +842,6 @@ async fn the_list_streams_or_comes_whole_with_the_same_json() {
                     "whole_list {whole}: {headers:?}"
                 );
             }
-            let json = if gzipped {
-                let mut out = Vec::new();
-                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut out)
-                    .unwrap();
-                out
-            } else {
-                raw.to_vec()
-            };
-            let v: Value = serde_json::from_slice(&json).unwrap();
             assert_eq!(v["data"]["members"].as_array().unwrap().len(), 2003);
             bodies.push(v);
         }
@@ -892,29 +896,8 @@ async fn a_cached_list_is_sent_again_only_while_nothing_changed() {
                         let n = fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         query.push(format!("fresh={n}"));
                     }
-                    let resp = raw
-                        .get(format!("{base}/team/members?{}", query.join("&")))
-                        .header("Authorization", format!("Bearer {KEY}"))
-                        .header("Accept-Encoding", encoding)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(resp.status(), 200);
-                    let gzipped = resp.headers().get("content-encoding").is_some();
-                    assert_eq!(gzipped, encoding == "gzip");
-                    let bytes = resp.bytes().await.unwrap();
-                    let json = if gzipped {
-                        let mut out = Vec::new();
-                        std::io::Read::read_to_end(
-                            &mut flate2::read::GzDecoder::new(&bytes[..]),
-                            &mut out,
-                        )
-                        .unwrap();
-                        out
-                    } else {
-                        bytes.to_vec()
-                    };
-                    let v: Value = serde_json::from_slice(&json).unwrap();
+                    let url = format!("{base}/team/members?{}", query.join("&"));
+                    let (_, v) = raw_page(raw, &url, encoding).await;
                     cursor = v["data"]["nextCursor"].as_str().map(str::to_string);
                     pages.push(v);
                     if cursor.is_none() {

@@ -351,10 +351,9 @@ fn serve(dir: Option<PathBuf>, cached_list: bool) -> ! {
     let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir).expect("the directory");
     std::fs::write(dir.join("teamsync.yaml"), yaml_of(&s)).expect("write the desired file");
-    let emulator = Emulator::start(
+    let emulator = emulator_with(
         org_of(&s),
         Options {
-            api_key: KEY.into(),
             cached_list,
             ..Options::default()
         },
@@ -402,10 +401,9 @@ fn bench_plan(bin: &Path, rows: &mut Vec<Row>) {
 
     // The list's answer kept by a response cache (issue 30's goal was measured so; the first
     // read writes it), then written for each request, whole and in pages.
-    let cached = Emulator::start(
+    let cached = emulator_with(
         org_of(&s),
         Options {
-            api_key: KEY.into(),
             cached_list: true,
             ..Options::default()
         },
@@ -593,10 +591,9 @@ fn bench_wire(bin: &Path, rows: &mut Vec<Row>) {
     std::fs::write(dir.path().join("teamsync.yaml"), yaml_of(&s)).expect("write the file");
     let mut figures = Vec::new();
     for gzip in [false, true] {
-        let emulator = Emulator::start(
+        let emulator = emulator_with(
             org_of(&s),
             Options {
-                api_key: KEY.into(),
                 gzip,
                 ..Options::default()
             },

@@ -193,11 +193,16 @@ pub(crate) fn write_invites_file(dir: &Path, invites: usize) {
 
 /// An emulator of `org` that takes the bench's key, with the emulator's defaults otherwise.
 pub(crate) fn emulator(org: OrgState) -> Emulator {
+    emulator_with(org, Options::default())
+}
+
+/// An emulator of `org` with `options`, taking the bench's key.
+pub(crate) fn emulator_with(org: OrgState, options: Options) -> Emulator {
     Emulator::start(
         org,
         Options {
             api_key: KEY.into(),
-            ..Options::default()
+            ..options
         },
     )
 }

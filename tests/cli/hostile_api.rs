@@ -163,16 +163,18 @@ fn plans_alike(file: &str, options: scaling_emulator::Options) -> (World, World,
     (usual, other, a)
 }
 
+/// A file that keeps two of [`plans_alike`]'s 2,001 members, both as admins.
+const TWO_ADMINS: &str = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n  - email: person0001@example.com\n    role: org:admin\n";
+
 /// A list streamed while it is written (no `Content-Length`, gzipped piece by piece) plans
 /// exactly as one sent whole.
 #[test]
 fn a_list_streamed_or_sent_whole_plans_the_same() {
-    let file = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n  - email: person0001@example.com\n    role: org:admin\n";
     let whole = scaling_emulator::Options {
         whole_list: true,
         ..Default::default()
     };
-    let (_, _, run) = plans_alike(file, whole);
+    let (_, _, run) = plans_alike(TWO_ADMINS, whole);
     let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(
         (&plan["summary"]["remove"], &plan["summary"]["update_role"]),
@@ -185,12 +187,11 @@ fn a_list_streamed_or_sent_whole_plans_the_same() {
 /// cache's old answer is not read again: the next plan has nothing to do.
 #[test]
 fn a_list_from_a_cache_plans_the_same_and_is_not_read_stale_after_apply() {
-    let file = "version: 1\nmembers:\n  - email: root@example.com\n    role: org:admin\n  - email: person0001@example.com\n    role: org:admin\n";
     let cached = scaling_emulator::Options {
         cached_list: true,
         ..Default::default()
     };
-    let (_, world, first) = plans_alike(file, cached);
+    let (_, world, first) = plans_alike(TWO_ADMINS, cached);
     assert_eq!(world.emu.lists_from_cache(), 0);
     let again = world.run(&["plan", "--format", "json"]);
     assert_eq!(
