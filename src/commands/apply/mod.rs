@@ -159,27 +159,8 @@ fn prepare(ctx: &Context, args: &Args) -> Result<Prepared, CommandError> {
         Some(path) => Some((read_saved(path)?, path.clone())),
         None => None,
     };
-    // `--drift keep|refuse` needs origins: from --baseline, or from a plan saved with one
-    // (docs/contract.md §5). Checked before anything is read.
     let mode = args.drift.map(DriftMode::from).unwrap_or_default();
-    if mode != DriftMode::Revert {
-        let why = match (&saved, &args.baseline) {
-            (Some((doc, path)), _) if doc.origins().is_none() => Some(format!(
-                "the saved plan {} was made without --baseline; save it with `teamsync plan --baseline PATH --out PLANFILE`",
-                path.display()
-            )),
-            (None, None) => Some(
-                "pass --baseline PATH (the desired state that was applied last), or apply a plan saved with --baseline".to_string(),
-            ),
-            _ => None,
-        };
-        if let Some(why) = why {
-            return Err(CommandError::DriftWithoutOrigins {
-                mode: mode_name(mode),
-                why,
-            });
-        }
-    }
+    origins_available(mode, saved.as_ref(), args.baseline.is_some())?;
     // A saved plan names its desired file; apply checks that very file.
     let file_path = match &saved {
         Some((doc, path)) => {
@@ -199,40 +180,11 @@ fn prepare(ctx: &Context, args: &Args) -> Result<Prepared, CommandError> {
         )?;
     }
     let baseline = match &args.baseline {
-        Some(path) => match load_baseline(ctx, path, &file)? {
-            Baseline::Valid(base) => Some(base),
-            Baseline::Invalid { path, problems } if mode != DriftMode::Revert => {
-                return Err(CommandError::DriftWithoutOrigins {
-                    mode: mode_name(mode),
-                    why: format!(
-                        "the baseline {path} has {problems} problem{} (`teamsync validate -f {path}` lists them)",
-                        plural(problems)
-                    ),
-                });
-            }
-            Baseline::Invalid { path, problems } => {
-                ctx.ui.warning(format_args!(
-                    "the baseline {path} is not a valid desired state ({problems} problem{}): the plan cannot tell the edit from drift",
-                    plural(problems)
-                ));
-                None
-            }
-        },
+        Some(path) => usable_baseline(ctx, path, &file, mode)?,
         None => None,
     };
-    // Refused before the org is read: the report never replaces what apply reads
-    // (docs/contract.md §6).
     let report = match &args.report {
-        Some(path) => {
-            let mut inputs = Inputs::desired(&file_path);
-            if let Some(plan_file) = &args.plan_file {
-                inputs = inputs.and_plan_file(plan_file);
-            }
-            if let Some(base) = &args.baseline {
-                inputs = inputs.and_baseline(base);
-            }
-            Some(Output::check(path, "--report", &inputs, Existing::Replace)?)
-        }
+        Some(path) => Some(report_output(args, path, &file_path)?),
         None => None,
     };
     super::check_step_summary(ctx);
@@ -288,6 +240,75 @@ fn prepare(ctx: &Context, args: &Args) -> Result<Prepared, CommandError> {
         computed,
         origins,
     })
+}
+
+/// `--drift keep|refuse` needs origins: from --baseline, or from a plan saved with one
+/// (docs/contract.md §5). Checked before anything is read.
+fn origins_available(
+    mode: DriftMode,
+    saved: Option<&(SavedPlan, PathBuf)>,
+    baseline_given: bool,
+) -> Result<(), CommandError> {
+    if mode == DriftMode::Revert {
+        return Ok(());
+    }
+    let why = match (saved, baseline_given) {
+        (Some((doc, path)), _) if doc.origins().is_none() => format!(
+            "the saved plan {} was made without --baseline; save it with `teamsync plan --baseline PATH --out PLANFILE`",
+            path.display()
+        ),
+        (None, false) => {
+            "pass --baseline PATH (the desired state that was applied last), or apply a plan saved with --baseline".to_string()
+        }
+        _ => return Ok(()),
+    };
+    Err(CommandError::DriftWithoutOrigins {
+        mode: mode_name(mode),
+        why,
+    })
+}
+
+/// The baseline `path` names, when it is a valid desired state. An invalid one ends the run
+/// when `--drift keep|refuse` needs its origins, and is a warning otherwise: the plan then
+/// cannot tell the edit from drift.
+fn usable_baseline(
+    ctx: &Context,
+    path: &Path,
+    file: &LoadedFile,
+    mode: DriftMode,
+) -> Result<Option<Box<Desired>>, CommandError> {
+    match load_baseline(ctx, path, file)? {
+        Baseline::Valid(base) => Ok(Some(base)),
+        Baseline::Invalid { path, problems } if mode != DriftMode::Revert => {
+            Err(CommandError::DriftWithoutOrigins {
+                mode: mode_name(mode),
+                why: format!(
+                    "the baseline {path} has {problems} problem{} (`teamsync validate -f {path}` lists them)",
+                    plural(problems)
+                ),
+            })
+        }
+        Baseline::Invalid { path, problems } => {
+            ctx.ui.warning(format_args!(
+                "the baseline {path} is not a valid desired state ({problems} problem{}): the plan cannot tell the edit from drift",
+                plural(problems)
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// `--report PATH`, refused before the org is read when it would replace what apply reads:
+/// the desired file, the saved plan, the baseline (docs/contract.md §6).
+fn report_output(args: &Args, path: &Path, file_path: &Path) -> Result<Output, CommandError> {
+    let mut inputs = Inputs::desired(file_path);
+    if let Some(plan_file) = &args.plan_file {
+        inputs = inputs.and_plan_file(plan_file);
+    }
+    if let Some(base) = &args.baseline {
+        inputs = inputs.and_baseline(base);
+    }
+    Output::check(path, "--report", &inputs, Existing::Replace)
 }
 
 /// Checks a saved plan is fresh, shows the plan, and chooses what is sent (docs/contract.md
