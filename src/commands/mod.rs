@@ -200,7 +200,6 @@ pub(crate) fn read_org(
     read_live(ctx, &runtime()?, client, std::future::pending())
 }
 
-/// The async runtime the network commands run on.
 /// Leaves `value` to the process's end rather than freeing it: a command calls this with its
 /// large data (the desired state, the org, the plan) just before it returns, and the process
 /// exits next. Freeing 100,000 members, the org's list and the plan entry by entry took 7 ms of
@@ -211,6 +210,7 @@ pub(crate) fn leave_to_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
+/// The async runtime the network commands run on.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
