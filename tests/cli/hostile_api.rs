@@ -132,6 +132,14 @@ fn an_oversized_write_answer_is_checked_by_reading_the_org() {
     assert_eq!(w.roster(), WANT);
 }
 
+/// The JSON plan a run printed, without where the org was read from (the API's URL, its port,
+/// and when): what two runs against two emulators share.
+fn plan_json(r: &Run) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    v.as_object_mut().unwrap().remove("live_source");
+    v
+}
+
 /// `plan --format json` of an org of 2,001 members (a list of about 300 KB, several pieces)
 /// against the emulator as it answers by default and as `options` make it answer: the same
 /// plan (but for the API's URL, its port) and the same messages either way. The two worlds,
@@ -153,12 +161,7 @@ fn plans_alike(file: &str, options: scaling_emulator::Options) -> (World, World,
     let a = usual.run(&["plan", "--format", "json"]);
     let b = other.run(&["plan", "--format", "json"]);
     assert_eq!(a.code, 0, "{}", a.all());
-    let plan = |r: &Run| {
-        let mut v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-        v.as_object_mut().unwrap().remove("live_source");
-        v
-    };
-    assert_eq!(plan(&a), plan(&b));
+    assert_eq!(plan_json(&a), plan_json(&b));
     assert_eq!((a.code, &a.stderr), (b.code, &b.stderr));
     (usual, other, a)
 }
@@ -199,12 +202,7 @@ fn a_list_from_a_cache_plans_the_same_and_is_not_read_stale_after_apply() {
         1,
         "the second plan read the cache"
     );
-    let plan = |r: &Run| {
-        let mut v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-        v.as_object_mut().unwrap().remove("live_source");
-        v
-    };
-    assert_eq!(plan(&again), plan(&first));
+    assert_eq!(plan_json(&again), plan_json(&first));
     let applied = world.run(&["apply", "--auto-approve", "--allow-mass-removal"]);
     assert_eq!(applied.code, 0, "{}", applied.all());
     let after = world.run(&["plan", "--detailed-exitcode"]);
