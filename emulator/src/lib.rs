@@ -79,7 +79,8 @@
 //!   `Content-Length`, as a server that buffers its answers would.
 //!   [`Options::cached_list`] keeps each page's answer as it went out (gzipped when it was)
 //!   and sends it again, whole and with a `Content-Length`, to a later request for the same
-//!   page, as a server behind a response cache would; a cached answer is not sent once
+//!   page, as a server behind a response cache would (a page not in the cache is written,
+//!   then sent whole and kept); a cached answer is not sent once
 //!   anything that could change it has happened: a write request (as it arrives and again
 //!   once it is handled, a late commit included), or a change through [`Shared`]
 //!   ([`Shared::set_state`], [`Shared::set_faults`], [`Shared::set_created_at`],

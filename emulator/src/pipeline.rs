@@ -85,11 +85,11 @@ pub(crate) async fn pipeline(
         let writes_before = inner.write_count;
         if method != Method::GET {
             inner.write_count += 1;
-            // As it arrives (and again once handled): a cached list is not sent past a write.
-            inner.list_generation += 1;
         }
         if is_write {
             inner.writes_since_faults += 1;
+            // As it arrives (and again once handled): a cached list is not sent past a write.
+            inner.list_generation += 1;
         }
         let window = inner.faults.rate_limit_window;
         let at = inner.faults.rate_limit_window_at_write;
