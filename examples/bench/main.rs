@@ -411,7 +411,12 @@ fn bench_plan(bin: &Path, rows: &mut Vec<Row>) {
     let emulator = emulator(org_of(&s));
     let live_entries = s.members.len() + s.invitations.len();
     drop(s);
-    for (emulator, page_size) in [(&cached, None), (&emulator, None), (&emulator, Some(1000))] {
+    let rows_of = [
+        (&cached, None, "one page, the answer cached"),
+        (&emulator, None, "one page"),
+        (&emulator, Some(1000), "pages of 1000"),
+    ];
+    for (emulator, page_size, pages) in rows_of {
         emulator.set_faults(Faults {
             page_size,
             ..Faults::default()
@@ -443,13 +448,13 @@ fn bench_plan(bin: &Path, rows: &mut Vec<Row>) {
         let best = *walls.iter().min().expect("runs");
         let wall = median(walls);
         let peak = rss[rss.len() - 1];
-        let pages = match page_size {
-            None if emulator.lists_from_cache() > from_cache => {
-                "one page, the answer cached".to_string()
-            }
-            None => "one page".to_string(),
-            Some(p) => format!("pages of {p}"),
-        };
+        // The cached row read the cache (its first read, the raw one, wrote it); the others
+        // never do.
+        assert_eq!(
+            emulator.lists_from_cache() > from_cache,
+            std::ptr::eq(emulator, &cached),
+            "{pages}: the list cache was not used as the row says"
+        );
         rows.push(Row {
             bench: format!("`teamsync plan` end to end, {pages}"),
             size: size(N),
